@@ -1,0 +1,43 @@
+"""Records, value types, intents, keys and their encoding. Depends on nothing else in zeebe_trio."""
+
+from ._codec import RecordDecodeError, decode_batch, encode_batch
+from ._enums import (
+    BpmnElementType,
+    ErrorType,
+    PartitionHealth,
+    PartitionRole,
+    RecordType,
+    RejectionType,
+    ValueType,
+)
+from ._intents import (
+    INTENTS_BY_VALUE_TYPE,
+    DeploymentIntent,
+    ErrorIntent,
+    IncidentIntent,
+    Intent,
+    JobBatchIntent,
+    JobIntent,
+    MessageIntent,
+    ProcessInstanceCreationIntent,
+    ProcessInstanceIntent,
+    ProcessInstanceResultIntent,
+    ProcessIntent,
+    SignalIntent,
+    TimerIntent,
+    VariableDocumentIntent,
+    VariableIntent,
+    intent_for,
+)
+from ._keys import KEY_BITS, MAX_PARTITION_ID, PARTITION_BITS, encode_key, first_key, local_part, partition_of
+from ._record import NO_KEY, Record
+
+__all__ = [
+    "BpmnElementType", "DeploymentIntent", "ErrorIntent", "ErrorType", "INTENTS_BY_VALUE_TYPE",
+    "IncidentIntent", "Intent", "JobBatchIntent", "JobIntent", "KEY_BITS", "MAX_PARTITION_ID",
+    "MessageIntent", "NO_KEY", "PARTITION_BITS", "PartitionHealth", "PartitionRole",
+    "ProcessInstanceCreationIntent", "ProcessInstanceIntent", "ProcessInstanceResultIntent",
+    "ProcessIntent", "Record", "RecordDecodeError", "RecordType", "RejectionType", "SignalIntent",
+    "TimerIntent", "ValueType", "VariableDocumentIntent", "VariableIntent", "decode_batch",
+    "encode_batch", "encode_key", "first_key", "intent_for", "local_part", "partition_of",
+]

@@ -1,0 +1,197 @@
+"""Intents per value type, with Zeebe's names and numeric codes.
+
+Commands are verbs (``COMPLETE``), events are past participles (``COMPLETED``). ``is_event`` tells
+which is which, exactly as Zeebe's ``Intent.isEvent()`` does.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from ._enums import ValueType
+
+
+_EVENT_NAMES: dict[type, frozenset[str]] = {}
+
+
+class Intent(enum.IntEnum):
+    """Base of every intent enum; members are IntEnums so the codec stores the code."""
+
+    @property
+    def is_event(self) -> bool:
+        return self.name in _EVENT_NAMES[type(self)]
+
+
+def _events(*names: str):  # type: ignore[no-untyped-def]
+    """Class decorator: declares which members of an intent enum are events."""
+
+    def register(cls: type[Intent]) -> type[Intent]:
+        unknown = set(names) - set(cls.__members__)
+        assert not unknown, f"{cls.__name__}: no members {sorted(unknown)}"
+        _EVENT_NAMES[cls] = frozenset(names)
+        return cls
+
+    return register
+
+
+@_events("CREATED", "COMPLETED", "TIMED_OUT", "FAILED", "RETRIES_UPDATED", "CANCELED", "ERROR_THROWN",
+         "RECURRED_AFTER_BACKOFF", "YIELDED", "TIMEOUT_UPDATED", "MIGRATED")
+class JobIntent(Intent):
+    CREATED = 0
+    COMPLETE = 1
+    COMPLETED = 2
+    TIME_OUT = 3
+    TIMED_OUT = 4
+    FAIL = 5
+    FAILED = 6
+    UPDATE_RETRIES = 7
+    RETRIES_UPDATED = 8
+    CANCEL = 9
+    CANCELED = 10
+    THROW_ERROR = 11
+    ERROR_THROWN = 12
+    RECUR_AFTER_BACKOFF = 13
+    RECURRED_AFTER_BACKOFF = 14
+    YIELD = 15
+    YIELDED = 16
+    UPDATE_TIMEOUT = 17
+    TIMEOUT_UPDATED = 18
+    MIGRATED = 19
+    UPDATE = 20
+
+
+@_events("ACTIVATED")
+class JobBatchIntent(Intent):
+    ACTIVATE = 0
+    ACTIVATED = 1
+
+
+@_events("SEQUENCE_FLOW_TAKEN", "ELEMENT_ACTIVATING", "ELEMENT_ACTIVATED", "ELEMENT_COMPLETING",
+         "ELEMENT_COMPLETED", "ELEMENT_TERMINATING", "ELEMENT_TERMINATED", "ELEMENT_MIGRATED",
+         "ANCESTOR_MIGRATED", "SEQUENCE_FLOW_DELETED", "CANCELING")
+class ProcessInstanceIntent(Intent):
+    CANCEL = 0
+    SEQUENCE_FLOW_TAKEN = 1
+    ELEMENT_ACTIVATING = 2
+    ELEMENT_ACTIVATED = 3
+    ELEMENT_COMPLETING = 4
+    ELEMENT_COMPLETED = 5
+    ELEMENT_TERMINATING = 6
+    ELEMENT_TERMINATED = 7
+    ACTIVATE_ELEMENT = 8
+    COMPLETE_ELEMENT = 9
+    TERMINATE_ELEMENT = 10
+    ELEMENT_MIGRATED = 11
+    COMPLETE_EXECUTION_LISTENER = 12
+    ANCESTOR_MIGRATED = 13
+    CONTINUE_TERMINATING_ELEMENT = 14
+    SEQUENCE_FLOW_DELETED = 15
+    CANCELING = 16
+
+
+@_events("CREATED")
+class ProcessInstanceCreationIntent(Intent):
+    CREATE = 0
+    CREATED = 1
+    CREATE_WITH_AWAITING_RESULT = 2
+
+
+@_events("COMPLETED")
+class ProcessInstanceResultIntent(Intent):
+    COMPLETED = 0
+
+
+@_events("CREATED", "DISTRIBUTED", "FULLY_DISTRIBUTED")
+class DeploymentIntent(Intent):
+    CREATE = 0
+    CREATED = 1
+    DISTRIBUTE = 2
+    DISTRIBUTED = 3
+    FULLY_DISTRIBUTED = 4
+    REQUEST = 5
+    REDEPLOY = 6
+
+
+@_events("CREATED", "DELETING", "DELETED")
+class ProcessIntent(Intent):
+    CREATED = 0
+    DELETING = 1
+    DELETED = 2
+
+
+@_events("CREATED", "RESOLVED", "MIGRATED")
+class IncidentIntent(Intent):
+    CREATED = 0
+    RESOLVE = 1
+    RESOLVED = 2
+    MIGRATED = 3
+
+
+@_events("CREATED", "UPDATED", "MIGRATED", "CREATING", "UPDATING")
+class VariableIntent(Intent):
+    CREATED = 0
+    UPDATED = 1
+    MIGRATED = 2
+    CREATING = 3
+    UPDATING = 4
+
+
+@_events("UPDATED", "UPDATING")
+class VariableDocumentIntent(Intent):
+    UPDATE = 0
+    UPDATED = 1
+    UPDATING = 2
+
+
+@_events("PUBLISHED", "EXPIRED")
+class MessageIntent(Intent):
+    PUBLISH = 0
+    PUBLISHED = 1
+    EXPIRE = 2
+    EXPIRED = 3
+
+
+@_events("CREATED", "TRIGGERED", "CANCELED", "MIGRATED")
+class TimerIntent(Intent):
+    CREATED = 0
+    TRIGGER = 1
+    TRIGGERED = 2
+    CANCELED = 3
+    MIGRATED = 4
+
+
+@_events("BROADCASTED")
+class SignalIntent(Intent):
+    BROADCAST = 0
+    BROADCASTED = 1
+
+
+@_events("CREATED")
+class ErrorIntent(Intent):
+    CREATED = 0
+
+
+INTENTS_BY_VALUE_TYPE: dict[ValueType, type[Intent]] = {
+    ValueType.JOB: JobIntent,
+    ValueType.JOB_BATCH: JobBatchIntent,
+    ValueType.PROCESS_INSTANCE: ProcessInstanceIntent,
+    ValueType.PROCESS_INSTANCE_CREATION: ProcessInstanceCreationIntent,
+    ValueType.PROCESS_INSTANCE_RESULT: ProcessInstanceResultIntent,
+    ValueType.DEPLOYMENT: DeploymentIntent,
+    ValueType.PROCESS: ProcessIntent,
+    ValueType.INCIDENT: IncidentIntent,
+    ValueType.VARIABLE: VariableIntent,
+    ValueType.VARIABLE_DOCUMENT: VariableDocumentIntent,
+    ValueType.MESSAGE: MessageIntent,
+    ValueType.TIMER: TimerIntent,
+    ValueType.SIGNAL: SignalIntent,
+    ValueType.ERROR: ErrorIntent,
+}
+
+
+def intent_for(value_type: ValueType, code: int) -> Intent:
+    """The intent member for a value type and numeric code; ValueError names both if unknown."""
+    try:
+        return INTENTS_BY_VALUE_TYPE[value_type](code)
+    except (KeyError, ValueError):
+        raise ValueError(f"unknown intent code {code} for value type {value_type.name}") from None
