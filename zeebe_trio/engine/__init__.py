@@ -1,0 +1,12 @@
+"""The engine: processors (one per command), event appliers (one per event), BPMN and FEEL.
+
+Never imports trio and never reads the wall clock: time arrives as ``now`` from the stream processor.
+"""
+
+from ._engine import MAX_COMMANDS_IN_BATCH, Batch, Engine, JobStream, JobStreams, SideEffects
+from ._state import COLUMN_FAMILIES, EngineState
+
+__all__ = [
+    "COLUMN_FAMILIES", "MAX_COMMANDS_IN_BATCH", "Batch", "Engine", "EngineState", "JobStream", "JobStreams",
+    "SideEffects",
+]

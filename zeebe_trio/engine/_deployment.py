@@ -1,0 +1,105 @@
+"""DEPLOYMENT.CREATE: parse, validate and store BPMN resources; new versions only for changed models."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from zeebe_trio.protocol import DeploymentIntent, ProcessIntent, Record, RejectionType, ValueType
+
+from ._engine import Batch
+from ._expressions import CompileProblems, compile_process
+from ._registry import processes
+from .bpmn import BpmnValidationError, parse_bpmn
+
+DEFAULT_TENANT = "<default>"
+_BPMN_SUFFIXES = (".bpmn", ".xml")
+
+
+def _reject(batch: Batch, command: Record, errors: list[str]) -> None:
+    batch.reject(command, RejectionType.INVALID_ARGUMENT,
+                 "Expected to deploy new resources, but encountered the following errors:\n" + "\n".join(errors))
+
+
+@processes(ValueType.DEPLOYMENT, DeploymentIntent.CREATE)
+def create_deployment(batch: Batch, command: Record) -> None:
+    resources = command.value.get("resources") or []
+    if not resources:
+        batch.reject(command, RejectionType.INVALID_ARGUMENT, "Expected to deploy at least one resource, but none given")
+        return
+    tenant = command.value.get("tenantId") or DEFAULT_TENANT
+    errors: list[str] = []
+    parsed: list[tuple[str, bytes, str, Any]] = []  # (resource name, bytes, checksum, compiled)
+    seen_ids: dict[str, str] = {}
+    for resource in resources:
+        name = resource.get("resourceName") or ""
+        data = resource.get("resource") or b""
+        if not name.lower().endswith(_BPMN_SUFFIXES):
+            kind = name.rsplit(".", 1)[-1] if "." in name else "(no extension)"
+            errors.append(f"'{name}': resources of type '{kind}' are not supported yet by zeebe-trio; deploy"
+                          " BPMN files ending in .bpmn or .xml")
+            continue
+        try:
+            models = parse_bpmn(name, data)
+        except BpmnValidationError as error:
+            errors.append(str(error))
+            continue
+        checksum = hashlib.md5(data, usedforsecurity=False).hexdigest()
+        for model in models:
+            try:
+                compiled = compile_process(model)
+            except CompileProblems as problems:
+                errors.extend(f"'{name}': {problem}" for problem in problems.problems)
+                continue
+            if model.bpmn_process_id in seen_ids:
+                errors.append(f"Duplicated process id in resources '{seen_ids[model.bpmn_process_id]}' and '{name}'")
+                continue
+            seen_ids[model.bpmn_process_id] = name
+            parsed.append((name, data, checksum, compiled))
+    if errors:
+        _reject(batch, command, errors)
+        return
+
+    state = batch.state
+    deployment_key = batch.next_key()
+    metadata = []
+    for name, data, checksum, compiled in parsed:
+        pid = compiled.process.bpmn_process_id
+        latest = state.latest_version(pid)
+        if latest and state.latest_digest(pid) == checksum:
+            key = state.process_key_by_version(pid, latest)
+            metadata.append(_metadata(pid, latest, key, name, checksum, tenant, duplicate=True))
+            continue
+        key = batch.next_key()
+        version = latest + 1
+        batch.event(ValueType.PROCESS, ProcessIntent.CREATED, key, {
+            **_metadata(pid, version, key, name, checksum, tenant, duplicate=False),
+            "resource": data,
+            "versionTag": compiled.process.version_tag or "",
+            "deploymentKey": deployment_key,
+        })
+        batch.engine.processes.put(key, compiled)
+        metadata.append(_metadata(pid, version, key, name, checksum, tenant, duplicate=False))
+    created = batch.event(ValueType.DEPLOYMENT, DeploymentIntent.CREATED, deployment_key, {
+        "resources": [{"resourceName": r.get("resourceName"), "resource": r.get("resource")} for r in resources],
+        "processesMetadata": metadata,
+        "decisionsMetadata": [],
+        "decisionRequirementsMetadata": [],
+        "formMetadata": [],
+        "tenantId": tenant,
+        "deploymentKey": deployment_key,
+    })
+    batch.respond(command, created)
+
+
+def _metadata(pid: str, version: int, key: int | None, name: str, checksum: str, tenant: str,
+              *, duplicate: bool) -> dict[str, Any]:
+    return {
+        "bpmnProcessId": pid,
+        "version": version,
+        "processDefinitionKey": key,
+        "resourceName": name,
+        "checksum": checksum,
+        "isDuplicate": duplicate,
+        "tenantId": tenant,
+    }

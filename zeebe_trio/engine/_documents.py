@@ -1,0 +1,85 @@
+"""Variable documents (SetVariables), messages and signals."""
+
+from __future__ import annotations
+
+from zeebe_trio.protocol import (
+    MessageIntent,
+    Record,
+    RejectionType,
+    SignalIntent,
+    ValueType,
+    VariableDocumentIntent,
+)
+
+from ._deployment import DEFAULT_TENANT
+from ._engine import Batch
+from ._registry import processes
+from ._variables import merge_local, merge_propagating
+
+
+@processes(ValueType.VARIABLE_DOCUMENT, VariableDocumentIntent.UPDATE)
+def update_variables(batch: Batch, command: Record) -> None:
+    value = command.value
+    scope_key = value.get("scopeKey", -1)
+    instance = batch.state.element_instance(scope_key)
+    if instance is None:
+        batch.reject(command, RejectionType.NOT_FOUND,
+                     f"Expected to update variables for element with key '{scope_key}', but no such element was found")
+        return
+    variables = value.get("variables") or {}
+    if not isinstance(variables, dict):
+        batch.reject(command, RejectionType.INVALID_ARGUMENT,
+                     "Expected document to be a root level object, but it was not")
+        return
+    key = batch.next_key()
+    batch.event(ValueType.VARIABLE_DOCUMENT, VariableDocumentIntent.UPDATING, key, value)
+    context = instance["record"]
+    if value.get("updateSemantics", "PROPAGATE") == "LOCAL":
+        merge_local(batch, context, scope_key, variables)
+    else:
+        merge_propagating(batch, context, scope_key, variables)
+    batch.respond(command, batch.event(ValueType.VARIABLE_DOCUMENT, VariableDocumentIntent.UPDATED, key, value))
+
+
+@processes(ValueType.MESSAGE, MessageIntent.PUBLISH)
+def publish_message(batch: Batch, command: Record) -> None:
+    value = dict(command.value)
+    name = value.get("name") or ""
+    if not name:
+        batch.reject(command, RejectionType.INVALID_ARGUMENT, "Expected a message name, but it was empty")
+        return
+    correlation_key = value.get("correlationKey") or ""
+    message_id = value.get("messageId") or ""
+    if message_id and batch.state.message_id_exists(name, correlation_key, message_id):
+        batch.reject(command, RejectionType.ALREADY_EXISTS,
+                     f"Expected to publish a new message with id '{message_id}', but a message with that id was"
+                     " already published")
+        return
+    value.setdefault("timeToLive", 0)
+    value.setdefault("variables", {})
+    value.setdefault("tenantId", DEFAULT_TENANT)
+    value["deadline"] = batch.now + value["timeToLive"] if value["timeToLive"] > 0 else -1
+    # No message catch events are supported yet: the message is only buffered for its time to live.
+    batch.respond(command, batch.event(ValueType.MESSAGE, MessageIntent.PUBLISHED, batch.next_key(), value))
+
+
+@processes(ValueType.MESSAGE, MessageIntent.EXPIRE)
+def expire_message(batch: Batch, command: Record) -> None:
+    stored = batch.state.message(command.key)
+    if stored is None:
+        batch.reject(command, RejectionType.NOT_FOUND,
+                     f"Expected to expire message with key '{command.key}', but no such message was found")
+        return
+    batch.event(ValueType.MESSAGE, MessageIntent.EXPIRED, command.key, stored)
+
+
+@processes(ValueType.SIGNAL, SignalIntent.BROADCAST)
+def broadcast_signal(batch: Batch, command: Record) -> None:
+    value = dict(command.value)
+    if not value.get("signalName"):
+        batch.reject(command, RejectionType.INVALID_ARGUMENT, "Expected a signal name, but it was empty")
+        return
+    value.setdefault("variables", {})
+    value.setdefault("tenantId", DEFAULT_TENANT)
+    # No signal catch events are supported yet: the broadcast is recorded and reaches no subscription.
+    batch.respond(command, batch.event(ValueType.SIGNAL, SignalIntent.BROADCASTED, batch.next_key(), value))

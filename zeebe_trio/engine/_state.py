@@ -1,0 +1,361 @@
+"""The engine's state: typed views over the partition's column families.
+
+Processors read through these views; only event appliers (``_appliers.py``) call the mutating methods,
+so there is exactly one way state changes, and replay uses the very same appliers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from zeebe_trio.protocol import encode_key
+from zeebe_trio.state import StateStore, Transaction
+
+COLUMN_FAMILIES = [
+    "meta",  # ("lastProcessedPosition",) / ("key",) / ("lastWrittenPosition",)
+    "processes",  # (processDefinitionKey,) -> process record (incl. resource bytes)
+    "process_versions",  # (bpmnProcessId,) -> latest version
+    "process_by_version",  # (bpmnProcessId, version) -> processDefinitionKey
+    "process_digests",  # (bpmnProcessId,) -> checksum of the latest version's resource
+    "element_instances",  # (key,) -> {"state", "record", "children", "activeFlows", "jobKey", "incidentKey"}
+    "element_children",  # (parentKey, childKey) -> None
+    "taken_flows",  # (flowScopeKey, gatewayId, flowId) -> count (parallel joins)
+    "variables",  # (scopeKey, name) -> JSON text
+    "scope_parents",  # (scopeKey,) -> parent scope key (-1 for the root)
+    "pending_variables",  # (elementInstanceKey,) -> dict from a job completion, consumed at COMPLETE_ELEMENT
+    "jobs",  # (jobKey,) -> {"state", "record"}
+    "jobs_activatable",  # (type, jobKey) -> None
+    "job_deadlines",  # (deadline, jobKey) -> None
+    "job_backoffs",  # (recurTime, jobKey) -> None
+    "incidents",  # (incidentKey,) -> {"record", "command"}
+    "job_incidents",  # (jobKey,) -> incidentKey
+    "element_incidents",  # (elementInstanceKey, incidentKey) -> None
+    "awaiting_results",  # (processInstanceKey,) -> {"requestId", "requestStreamId", "fetchVariables"}
+    "messages",  # (messageKey,) -> message record
+    "message_ids",  # (name, correlationKey, messageId) -> messageKey
+    "message_deadlines",  # (deadline, messageKey) -> None
+    "exporter_positions",  # (exporterId,) -> position
+]
+
+# Job states (Zeebe's JobState.State names).
+ACTIVATABLE = "ACTIVATABLE"
+ACTIVATED = "ACTIVATED"
+FAILED = "FAILED"
+ERROR_THROWN = "ERROR_THROWN"
+
+
+class EngineState:
+    """All engine state of one partition, bound to the current transaction by ``bind``."""
+
+    def __init__(self, store: StateStore, partition_id: int) -> None:
+        self.store = store
+        self.partition_id = partition_id
+        self.txn: Transaction = None  # type: ignore[assignment]
+        f = store.family
+        self._meta = f("meta")
+        self._processes = f("processes")
+        self._process_versions = f("process_versions")
+        self._process_by_version = f("process_by_version")
+        self._process_digests = f("process_digests")
+        self._elements = f("element_instances")
+        self._children = f("element_children")
+        self._taken_flows = f("taken_flows")
+        self._variables = f("variables")
+        self._scope_parents = f("scope_parents")
+        self._pending_variables = f("pending_variables")
+        self._jobs = f("jobs")
+        self._activatable = f("jobs_activatable")
+        self._deadlines = f("job_deadlines")
+        self._backoffs = f("job_backoffs")
+        self._incidents = f("incidents")
+        self._job_incidents = f("job_incidents")
+        self._element_incidents = f("element_incidents")
+        self._awaiting = f("awaiting_results")
+        self._messages = f("messages")
+        self._message_ids = f("message_ids")
+        self._message_deadlines = f("message_deadlines")
+        self._exporter_positions = f("exporter_positions")
+        self._last_local_key = 0
+        self.processes: Any = None  # the engine's ProcessCache: derived, read-only model lookups
+
+    def bind(self, txn: Transaction) -> None:
+        self.txn = txn
+
+    # -- keys and positions ------------------------------------------------------------------------
+
+    def load_key(self) -> None:
+        self._last_local_key = self.txn.get(self._meta, "key") or 0
+
+    def next_key(self) -> int:
+        self._last_local_key += 1
+        return encode_key(self.partition_id, self._last_local_key)
+
+    def observe_key(self, key: int) -> None:
+        """Replay: keep the generator ahead of every key seen on this partition's log."""
+        if key > 0 and key >> 51 == self.partition_id:
+            local = key & ((1 << 51) - 1)
+            if local > self._last_local_key:
+                self._last_local_key = local
+
+    def save_key(self) -> None:
+        self.txn.put(self._meta, ("key",), self._last_local_key)
+
+    @property
+    def last_processed_position(self) -> int:
+        value = self.txn.get(self._meta, "lastProcessedPosition")
+        return -1 if value is None else value
+
+    def set_last_processed_position(self, position: int) -> None:
+        self.txn.put(self._meta, ("lastProcessedPosition",), position)
+
+    # -- processes ---------------------------------------------------------------------------------
+
+    def put_process(self, key: int, value: dict[str, Any]) -> None:
+        pid, version = value["bpmnProcessId"], value["version"]
+        self.txn.put(self._processes, (key,), value)
+        self.txn.put(self._process_by_version, (pid, version), key)
+        if version > (self.txn.get(self._process_versions, pid) or 0):
+            self.txn.put(self._process_versions, (pid,), version)
+            self.txn.put(self._process_digests, (pid,), value["checksum"])
+
+    def process(self, key: int) -> dict[str, Any] | None:
+        return self.txn.get(self._processes, key)  # type: ignore[no-any-return]
+
+    def latest_version(self, bpmn_process_id: str) -> int:
+        return self.txn.get(self._process_versions, bpmn_process_id) or 0
+
+    def latest_digest(self, bpmn_process_id: str) -> str | None:
+        return self.txn.get(self._process_digests, bpmn_process_id)  # type: ignore[no-any-return]
+
+    def process_key_by_version(self, bpmn_process_id: str, version: int) -> int | None:
+        return self.txn.get(self._process_by_version, bpmn_process_id, version)  # type: ignore[no-any-return]
+
+    # -- element instances -------------------------------------------------------------------------
+
+    def element_instance(self, key: int) -> dict[str, Any] | None:
+        return self.txn.get(self._elements, key)  # type: ignore[no-any-return]
+
+    def put_element_instance(self, key: int, instance: dict[str, Any]) -> None:
+        self.txn.put(self._elements, (key,), instance)
+
+    def remove_element_instance(self, key: int, parent_key: int) -> None:
+        self.txn.delete(self._elements, key)
+        if parent_key > 0:
+            self.txn.delete(self._children, parent_key, key)
+
+    def add_child(self, parent_key: int, child_key: int) -> None:
+        self.txn.put(self._children, (parent_key, child_key), None)
+
+    def children(self, parent_key: int) -> list[int]:
+        return [k[1] for k in self.txn.keys(self._children, parent_key)]  # type: ignore[misc]
+
+    def taken_flow_count(self, scope_key: int, gateway_id: str, flow_id: str) -> int:
+        return self.txn.get(self._taken_flows, scope_key, gateway_id, flow_id) or 0
+
+    def set_taken_flow_count(self, scope_key: int, gateway_id: str, flow_id: str, count: int) -> None:
+        if count > 0:
+            self.txn.put(self._taken_flows, (scope_key, gateway_id, flow_id), count)
+        else:
+            self.txn.delete(self._taken_flows, scope_key, gateway_id, flow_id)
+
+    def clear_taken_flows(self, scope_key: int) -> None:
+        for key in list(self.txn.keys(self._taken_flows, scope_key)):
+            self.txn.delete(self._taken_flows, *key)
+
+    # -- variables ---------------------------------------------------------------------------------
+
+    def set_scope_parent(self, scope_key: int, parent_key: int) -> None:
+        self.txn.put(self._scope_parents, (scope_key,), parent_key)
+
+    def scope_parent(self, scope_key: int) -> int:
+        parent = self.txn.get(self._scope_parents, scope_key)
+        return -1 if parent is None else parent
+
+    def variable_json(self, scope_key: int, name: str) -> str | None:
+        return self.txn.get(self._variables, scope_key, name)  # type: ignore[no-any-return]
+
+    def set_variable_json(self, scope_key: int, name: str, value_json: str) -> None:
+        self.txn.put(self._variables, (scope_key, name), value_json)
+
+    def local_variables(self, scope_key: int) -> Iterator[tuple[str, str]]:
+        for key, value in self.txn.items(self._variables, scope_key):
+            yield key[1], value  # type: ignore[misc]
+
+    def find_variable_scope(self, scope_key: int, name: str) -> int:
+        """The nearest scope (from ``scope_key`` up) that holds ``name``; -1 if none."""
+        while scope_key > 0:
+            if self.txn.exists(self._variables, scope_key, name):
+                return scope_key
+            scope_key = self.scope_parent(scope_key)
+        return -1
+
+    def lookup_variable(self, scope_key: int, name: str) -> str | None:
+        while scope_key > 0:
+            value = self.txn.get(self._variables, scope_key, name)
+            if value is not None:
+                return value  # type: ignore[no-any-return]
+            scope_key = self.scope_parent(scope_key)
+        return None
+
+    def visible_variables(self, scope_key: int) -> dict[str, Any]:
+        """All variables visible from a scope, inner scopes shadowing outer ones (decoded)."""
+        chain = []
+        while scope_key > 0:
+            chain.append(scope_key)
+            scope_key = self.scope_parent(scope_key)
+        result: dict[str, Any] = {}
+        for scope in reversed(chain):
+            for name, value in self.local_variables(scope):
+                result[name] = json.loads(value)
+        return result
+
+    def remove_scope(self, scope_key: int) -> None:
+        for key in list(self.txn.keys(self._variables, scope_key)):
+            self.txn.delete(self._variables, *key)
+        self.txn.delete(self._scope_parents, scope_key)
+        self.txn.delete(self._pending_variables, scope_key)
+
+    def pending_variables(self, element_instance_key: int) -> dict[str, Any] | None:
+        return self.txn.get(self._pending_variables, element_instance_key)  # type: ignore[no-any-return]
+
+    def set_pending_variables(self, element_instance_key: int, variables: dict[str, Any] | None) -> None:
+        if variables:
+            self.txn.put(self._pending_variables, (element_instance_key,), variables)
+        else:
+            self.txn.delete(self._pending_variables, element_instance_key)
+
+    # -- jobs --------------------------------------------------------------------------------------
+
+    def job(self, key: int) -> dict[str, Any] | None:
+        return self.txn.get(self._jobs, key)  # type: ignore[no-any-return]
+
+    def put_job(self, key: int, state: str, record: dict[str, Any]) -> None:
+        old = self.txn.get(self._jobs, key)
+        if old is not None:
+            self._unindex_job(key, old)
+        self.txn.put(self._jobs, (key,), {"state": state, "record": record})
+        if state == ACTIVATABLE:
+            self.txn.put(self._activatable, (record["type"], key), None)
+        elif state == ACTIVATED:
+            self.txn.put(self._deadlines, (record["deadline"], key), None)
+        elif state == FAILED and record["retries"] > 0 and record.get("recurringTime", -1) > 0:
+            self.txn.put(self._backoffs, (record["recurringTime"], key), None)
+
+    def remove_job(self, key: int) -> None:
+        old = self.txn.get(self._jobs, key)
+        if old is not None:
+            self._unindex_job(key, old)
+            self.txn.delete(self._jobs, key)
+
+    def _unindex_job(self, key: int, old: dict[str, Any]) -> None:
+        record = old["record"]
+        self.txn.delete(self._activatable, record["type"], key)
+        self.txn.delete(self._deadlines, record.get("deadline", -1), key)
+        self.txn.delete(self._backoffs, record.get("recurringTime", -1), key)
+
+    def activatable_jobs(self, job_type: str) -> Iterator[int]:
+        for key in self.txn.keys(self._activatable, job_type):
+            yield key[1]  # type: ignore[misc]
+
+    def jobs_due(self, cf_name: str, now: int) -> Iterator[tuple[int, int]]:
+        """(due time, job key) of jobs whose deadline (``job_deadlines``) or back-off
+        (``job_backoffs``) is at or before ``now``, earliest first."""
+        cf = self._deadlines if cf_name == "job_deadlines" else self._backoffs
+        for due, key in self.txn.keys(cf):
+            if due > now:  # type: ignore[operator]
+                return
+            yield due, key  # type: ignore[misc]
+
+    def next_due(self, cf_name: str) -> int | None:
+        cf = {"job_deadlines": self._deadlines, "job_backoffs": self._backoffs,
+              "message_deadlines": self._message_deadlines}[cf_name]
+        for key in self.txn.keys(cf):
+            return key[0]  # type: ignore[return-value]
+        return None
+
+    # -- incidents ---------------------------------------------------------------------------------
+
+    def incident(self, key: int) -> dict[str, Any] | None:
+        return self.txn.get(self._incidents, key)  # type: ignore[no-any-return]
+
+    def put_incident(self, key: int, record: dict[str, Any], command: dict[str, Any] | None) -> None:
+        self.txn.put(self._incidents, (key,), {"record": record, "command": command})
+        if record.get("jobKey", -1) > 0:
+            self.txn.put(self._job_incidents, (record["jobKey"],), key)
+        self.txn.put(self._element_incidents, (record["elementInstanceKey"], key), None)
+
+    def remove_incident(self, key: int) -> None:
+        incident = self.txn.get(self._incidents, key)
+        if incident is not None:
+            job_key = incident["record"].get("jobKey", -1)
+            if job_key > 0:
+                self.txn.delete(self._job_incidents, job_key)
+            self.txn.delete(self._element_incidents, incident["record"]["elementInstanceKey"], key)
+            self.txn.delete(self._incidents, key)
+
+    def element_incidents(self, element_key: int) -> list[int]:
+        return [k[1] for k in self.txn.keys(self._element_incidents, element_key)]  # type: ignore[misc]
+
+    def job_incident(self, job_key: int) -> int | None:
+        return self.txn.get(self._job_incidents, job_key)  # type: ignore[no-any-return]
+
+    # -- awaiting results --------------------------------------------------------------------------
+
+    def awaiting_result(self, process_instance_key: int) -> dict[str, Any] | None:
+        return self.txn.get(self._awaiting, process_instance_key)  # type: ignore[no-any-return]
+
+    def set_awaiting_result(self, process_instance_key: int, value: dict[str, Any] | None) -> None:
+        if value is None:
+            self.txn.delete(self._awaiting, process_instance_key)
+        else:
+            self.txn.put(self._awaiting, (process_instance_key,), value)
+
+    # -- messages ----------------------------------------------------------------------------------
+
+    def message_id_exists(self, name: str, correlation_key: str, message_id: str) -> bool:
+        return self.txn.exists(self._message_ids, name, correlation_key, message_id)
+
+    def put_message(self, key: int, record: dict[str, Any]) -> None:
+        self.txn.put(self._messages, (key,), record)
+        self.txn.put(self._message_deadlines, (record["deadline"], key), None)
+        if record.get("messageId"):
+            self.txn.put(self._message_ids, (record["name"], record["correlationKey"], record["messageId"]), key)
+
+    def message(self, key: int) -> dict[str, Any] | None:
+        return self.txn.get(self._messages, key)  # type: ignore[no-any-return]
+
+    def remove_message(self, key: int) -> None:
+        record = self.txn.get(self._messages, key)
+        if record is None:
+            return
+        self.txn.delete(self._messages, key)
+        self.txn.delete(self._message_deadlines, record["deadline"], key)
+        if record.get("messageId"):
+            self.txn.delete(self._message_ids, record["name"], record["correlationKey"], record["messageId"])
+
+    def messages_due(self, now: int) -> Iterator[int]:
+        for due, key in self.txn.keys(self._message_deadlines):
+            if due > now:  # type: ignore[operator]
+                return
+            yield key  # type: ignore[misc]
+
+    # -- exporters ---------------------------------------------------------------------------------
+
+    def exporter_position(self, exporter_id: str) -> int:
+        value = self.txn.get(self._exporter_positions, exporter_id)
+        return -1 if value is None else value
+
+    def set_exporter_position(self, exporter_id: str, position: int) -> None:
+        self.txn.put(self._exporter_positions, (exporter_id,), position)
+
+    # -- whole-state comparison (replay tests) -----------------------------------------------------
+
+    def dump(self) -> dict[str, list[tuple[Any, Any]]]:
+        """Every column family's content (tests compare a processed and a replayed state)."""
+        result = {}
+        for name in COLUMN_FAMILIES:
+            cf = self.store.family(name)
+            result[name] = list(self.txn.items(cf))
+        return result

@@ -1,0 +1,37 @@
+"""BPMN 2.0 XML -> immutable, executable process models, validated the way Zeebe validates deployments.
+
+``parse_bpmn(resource_name, data)`` returns every executable process of a resource or raises
+``BpmnValidationError`` listing every problem. Expressions stay raw strings; the engine compiles them.
+"""
+
+from ._errors import BpmnValidationError, Problem
+from ._model import (
+    DEFAULT_JOB_RETRIES,
+    EXECUTABLE_ELEMENT_TYPES,
+    JOB_WORKER_ELEMENT_TYPES,
+    ElementType,
+    ExecutableProcess,
+    FlowElement,
+    FlowNode,
+    Mapping,
+    SequenceFlow,
+)
+from ._parser import parse_bpmn
+from ._xml import BPMN_NS, ZEEBE_NS
+
+__all__ = [
+    "BPMN_NS",
+    "DEFAULT_JOB_RETRIES",
+    "EXECUTABLE_ELEMENT_TYPES",
+    "JOB_WORKER_ELEMENT_TYPES",
+    "ZEEBE_NS",
+    "BpmnValidationError",
+    "ElementType",
+    "ExecutableProcess",
+    "FlowElement",
+    "FlowNode",
+    "Mapping",
+    "Problem",
+    "SequenceFlow",
+    "parse_bpmn",
+]

@@ -1,0 +1,166 @@
+"""The partition's state: an LMDB environment with one named database per column family.
+
+Each processed command runs in exactly one write transaction (``StateStore.transaction``): the state
+changes of all the events it writes commit together or not at all. Durability of the runtime
+environment is not needed (the log is the source of truth), so LMDB runs with ``sync=False``; a
+snapshot is a consistent, fsync'd copy of the environment at a known log position.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import lmdb
+import msgpack
+
+from ._keys import KeyPart, decode_key, encode_key
+
+_pack = msgpack.Packer(use_bin_type=True).pack
+
+
+def _unpack(data: bytes) -> Any:
+    return msgpack.unpackb(data, raw=False, strict_map_key=False)
+
+
+class ColumnFamily:
+    """A named, ordered key space. Keys are tuples of ints and strs; values any msgpack-able value."""
+
+    __slots__ = ("name", "db")
+
+    def __init__(self, name: str, db: Any) -> None:
+        self.name = name
+        self.db = db
+
+    def __repr__(self) -> str:
+        return f"ColumnFamily({self.name!r})"
+
+
+class Transaction:
+    """A transaction over all column families. Read-only transactions reject writes."""
+
+    __slots__ = ("_txn",)
+
+    def __init__(self, txn: Any) -> None:
+        self._txn = txn
+
+    def get(self, cf: ColumnFamily, *key: KeyPart) -> Any:
+        data = self._txn.get(encode_key(key), db=cf.db)
+        return None if data is None else _unpack(data)
+
+    def exists(self, cf: ColumnFamily, *key: KeyPart) -> bool:
+        return self._txn.get(encode_key(key), db=cf.db) is not None
+
+    def put(self, cf: ColumnFamily, key: tuple[KeyPart, ...], value: Any) -> None:
+        self._txn.put(encode_key(key), _pack(value), db=cf.db)
+
+    def delete(self, cf: ColumnFamily, *key: KeyPart) -> bool:
+        return bool(self._txn.delete(encode_key(key), db=cf.db))
+
+    def items(self, cf: ColumnFamily, *prefix: KeyPart) -> Iterator[tuple[tuple[KeyPart, ...], Any]]:
+        """Entries whose key starts with ``prefix``, in key order."""
+        raw_prefix = encode_key(prefix)
+        with self._txn.cursor(db=cf.db) as cursor:
+            if not cursor.set_range(raw_prefix):
+                return
+            for raw_key, raw_value in cursor:
+                if not raw_key.startswith(raw_prefix):
+                    return
+                yield decode_key(raw_key), _unpack(raw_value)
+
+    def keys(self, cf: ColumnFamily, *prefix: KeyPart) -> Iterator[tuple[KeyPart, ...]]:
+        raw_prefix = encode_key(prefix)
+        with self._txn.cursor(db=cf.db) as cursor:
+            if not cursor.set_range(raw_prefix):
+                return
+            for raw_key in cursor.iternext(keys=True, values=False):
+                if not raw_key.startswith(raw_prefix):
+                    return
+                yield decode_key(raw_key)
+
+    def first(self, cf: ColumnFamily, *prefix: KeyPart) -> tuple[tuple[KeyPart, ...], Any] | None:
+        for item in self.items(cf, *prefix):
+            return item
+        return None
+
+    def count(self, cf: ColumnFamily) -> int:
+        return int(self._txn.stat(cf.db)["entries"])
+
+
+class StateStore:
+    """The LMDB environment of one partition's runtime state."""
+
+    def __init__(self, path: Path, env: Any, families: dict[str, ColumnFamily]) -> None:
+        self.path = path
+        self._env = env
+        self._families = families
+
+    @classmethod
+    def open(cls, path: Path, column_families: list[str], *, map_size: int = 8 << 30) -> StateStore:
+        path.mkdir(parents=True, exist_ok=True)
+        env = lmdb.open(
+            str(path),
+            map_size=map_size,
+            max_dbs=max(16, len(column_families) + 4),
+            sync=False,
+            metasync=False,
+            writemap=True,
+            map_async=True,
+            readahead=False,
+            lock=True,
+        )
+        families = {}
+        with env.begin(write=True) as txn:
+            for name in column_families:
+                families[name] = ColumnFamily(name, env.open_db(name.encode(), txn=txn))
+        return cls(path, env, families)
+
+    def family(self, name: str) -> ColumnFamily:
+        return self._families[name]
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """A write transaction: committed when the block ends normally, aborted if it raises."""
+        txn = self._env.begin(write=True)
+        try:
+            yield Transaction(txn)
+        except BaseException:
+            txn.abort()
+            raise
+        else:
+            txn.commit()
+
+    @contextmanager
+    def read(self) -> Iterator[Transaction]:
+        txn = self._env.begin(write=False, buffers=False)
+        try:
+            yield Transaction(txn)
+        finally:
+            txn.abort()
+
+    def write_snapshot(self, directory: Path) -> None:
+        """A consistent, compacted copy of the whole state into ``directory`` (created; must not exist)."""
+        directory.mkdir(parents=True)
+        self._env.copy(str(directory), compact=True)
+        for name in os.listdir(directory):
+            fd = os.open(directory / name, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+    @classmethod
+    def restore(cls, snapshot: Path | None, runtime: Path, column_families: list[str]) -> StateStore:
+        """Recreate the runtime state from a snapshot (or empty when there is none)."""
+        if runtime.exists():
+            shutil.rmtree(runtime)
+        if snapshot is not None:
+            shutil.copytree(snapshot, runtime)
+        return cls.open(runtime, column_families)
+
+    def close(self) -> None:
+        self._env.close()
