@@ -176,6 +176,18 @@ class Engine:
         self.processes = ProcessCache(state)
         state.processes = self.processes
 
+    # -- the stream platform's RecordProcessor interface -------------------------------------------
+
+    def bind(self, txn: Any) -> None:
+        self.state.bind(txn)
+
+    def last_processed_position(self) -> int:
+        return self.state.last_processed_position
+
+    def discard_caches(self) -> None:
+        """After a failed transaction: drop derived data that may describe rolled-back state."""
+        self.processes.clear()
+
     def apply(self, record: Record) -> None:
         applier = self.appliers.get((record.value_type, int(record.intent)))
         if applier is not None:

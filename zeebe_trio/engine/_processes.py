@@ -24,6 +24,9 @@ class ProcessCache:
             self._by_key.pop(next(iter(self._by_key)))
         self._by_key[key] = compiled
 
+    def clear(self) -> None:
+        self._by_key.clear()
+
     def get(self, key: int) -> CompiledProcess | None:
         compiled = self._by_key.get(key)
         if compiled is not None:

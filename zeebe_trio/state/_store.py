@@ -142,10 +142,22 @@ class StateStore:
         finally:
             txn.abort()
 
-    def write_snapshot(self, directory: Path) -> None:
-        """A consistent, compacted copy of the whole state into ``directory`` (created; must not exist)."""
+    def snapshot_transaction(self) -> Transaction:
+        """A read transaction to snapshot from; pass it to ``write_snapshot`` and then ``release`` it."""
+        return Transaction(self._env.begin(write=False))
+
+    @staticmethod
+    def release(txn: Transaction) -> None:
+        txn._txn.abort()
+
+    def write_snapshot(self, directory: Path, txn: Transaction | None = None) -> None:
+        """A consistent, compacted copy of the state as ``txn`` sees it (or as it is now) into
+        ``directory`` (created; must not exist). Blocking: run it in a worker thread."""
         directory.mkdir(parents=True)
-        self._env.copy(str(directory), compact=True)
+        if txn is None:
+            self._env.copy(str(directory), compact=True)
+        else:
+            self._env.copy(str(directory), compact=True, txn=txn._txn)
         for name in os.listdir(directory):
             fd = os.open(directory / name, os.O_RDONLY)
             try:

@@ -1,0 +1,8 @@
+"""The broker: partition supervision, the command API, configuration."""
+
+from ._broker import Broker, run_broker
+from ._clock import EngineClock
+from ._config import BrokerConfig, ConfigError
+from ._partition import Partition
+
+__all__ = ["Broker", "BrokerConfig", "ConfigError", "EngineClock", "Partition", "run_broker"]

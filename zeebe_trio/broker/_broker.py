@@ -1,0 +1,151 @@
+"""The broker: partitions under one nursery, the embedded gateway, and the broker port it uses.
+
+No business logic lives here: commands go to a partition's log, responses come back from its
+stream processor, and job streams are a registry the engine reads.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import trio
+
+import zeebe_trio
+from zeebe_trio.engine import JobStream, JobStreams
+from zeebe_trio.gateway._port import (
+    BrokerCommand,
+    BrokerError,
+    BrokerInfo,
+    ClusterTopology,
+    JobStreamSink,
+    JobStreamSpec,
+    PartitionInfo,
+)
+from zeebe_trio.protocol import PartitionHealth, PartitionRole, Record
+
+from ._clock import EngineClock
+from ._config import BrokerConfig
+from ._partition import Partition
+
+log = logging.getLogger(__name__)
+
+
+class _JobStreamRegistry(JobStreams):
+    """Open job streams by type; the engine asks for one when a job becomes activatable."""
+
+    def __init__(self) -> None:
+        self._ids = itertools.count(1)
+        self._by_type: dict[str, list[int]] = {}
+        self._streams: dict[int, tuple[JobStreamSpec, JobStreamSink]] = {}
+        self._turn = itertools.count()
+
+    def add(self, spec: JobStreamSpec, sink: JobStreamSink) -> int:
+        stream_id = next(self._ids)
+        self._streams[stream_id] = (spec, sink)
+        self._by_type.setdefault(spec.job_type, []).append(stream_id)
+        return stream_id
+
+    def remove(self, stream_id: int) -> None:
+        entry = self._streams.pop(stream_id, None)
+        if entry is not None:
+            ids = self._by_type[entry[0].job_type]
+            ids.remove(stream_id)
+            if not ids:
+                del self._by_type[entry[0].job_type]
+
+    def stream_for(self, job_type: str) -> JobStream | None:
+        ids = self._by_type.get(job_type)
+        if not ids:
+            return None
+        stream_id = ids[next(self._turn) % len(ids)]
+        spec = self._streams[stream_id][0]
+        return JobStream(stream_id, spec.worker, spec.timeout_ms, tuple(spec.fetch_variables))
+
+    def push(self, stream_id: int, job_key: int, job: dict[str, Any]) -> bool:
+        entry = self._streams.get(stream_id)
+        return entry is not None and entry[1].push(job_key, job)
+
+
+class Broker:
+    """A single-node broker; implements the gateway's ``BrokerPort``."""
+
+    def __init__(self, config: BrokerConfig, *, clock: EngineClock | None = None) -> None:
+        self.config = config
+        self._clock = clock
+        self.partitions: dict[int, Partition] = {}
+        self._job_streams = _JobStreamRegistry()
+        self._listeners: list[Callable[[str], None]] = []
+        self.gateway_port: int | None = None
+
+    # -- BrokerPort --------------------------------------------------------------------------------
+
+    @property
+    def partition_ids(self) -> Sequence[int]:
+        return sorted(self.partitions)
+
+    async def execute(self, partition_id: int, command: BrokerCommand, *, timeout: float | None = None) -> Record:
+        partition = self.partitions.get(partition_id)
+        if partition is None:
+            raise BrokerError(BrokerError.PARTITION_UNAVAILABLE,
+                              f"Expected to execute the command on partition {partition_id}, but this cluster has"
+                              f" partitions {self.partition_ids}")
+        return await partition.execute(command, timeout)
+
+    def topology(self) -> ClusterTopology:
+        version = zeebe_trio.__version__
+        partitions = tuple(
+            PartitionInfo(pid, PartitionRole.LEADER,
+                          PartitionHealth.HEALTHY if p.healthy else PartitionHealth.UNHEALTHY)
+            for pid, p in sorted(self.partitions.items())
+        )
+        broker = BrokerInfo(self.config.node_id, self.config.advertised_host,
+                            self.gateway_port or self.config.gateway_port, version, partitions)
+        return ClusterTopology((broker,), 1, self.config.partitions, 1, version)
+
+    def add_jobs_available_listener(self, listener: Callable[[str], None]) -> Callable[[], None]:
+        self._listeners.append(listener)
+
+        def remove() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return remove
+
+    def open_job_stream(self, spec: JobStreamSpec, sink: JobStreamSink) -> Callable[[], None]:
+        stream_id = self._job_streams.add(spec, sink)
+        return lambda: self._job_streams.remove(stream_id)
+
+    def _jobs_available(self, job_type: str) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(job_type)
+            except Exception:
+                log.exception("a jobs-available listener failed")
+
+    # -- running -----------------------------------------------------------------------------------
+
+    async def run(self, *, task_status: trio.TaskStatus[Broker] = trio.TASK_STATUS_IGNORED) -> None:
+        clock = self._clock or EngineClock()
+        async with trio.open_nursery() as nursery:
+            for partition_id in range(1, self.config.partitions + 1):
+                partition = Partition(partition_id, self.config, clock, self._job_streams,
+                                      self._jobs_available, self._job_streams.push)
+                await nursery.start(partition.run)
+                self.partitions[partition_id] = partition
+            if self.config.embedded_gateway:
+                from zeebe_trio.gateway import serve_gateway
+
+                self.gateway_port = await nursery.start(
+                    lambda task_status: serve_gateway(self, host=self.config.host, grpc_port=self.config.gateway_port,
+                                                      task_status=task_status))
+                log.info("gateway listening on %s:%s", self.config.host, self.gateway_port)
+            task_status.started(self)
+
+
+async def run_broker(config: BrokerConfig, *, task_status: trio.TaskStatus[Broker] = trio.TASK_STATUS_IGNORED) -> None:
+    """Run a broker until cancelled (SIGINT/SIGTERM in the CLI); shuts down cleanly."""
+    broker = Broker(config)
+    await broker.run(task_status=task_status)

@@ -1,0 +1,218 @@
+"""One partition: its log, state, engine, stream processor, scheduled work and snapshots,
+supervised by one nursery. Also the partition's command API (client commands in, responses out)."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+from functools import partial
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import trio
+
+from zeebe_trio.engine import COLUMN_FAMILIES, Engine, EngineState, JobStreams, SideEffects, due_commands, next_due_time
+from zeebe_trio.gateway._port import BrokerCommand, BrokerError
+from zeebe_trio.log import SegmentedLog
+from zeebe_trio.protocol import JobIntent, Record, RecordType, ValueType, encode_batch
+from zeebe_trio.state import StateStore
+from zeebe_trio.stream import LogStream, SnapshotStore, StreamProcessor
+
+from ._clock import EngineClock
+from ._config import BrokerConfig
+
+log = logging.getLogger(__name__)
+
+
+class _Pending:
+    __slots__ = ("event", "record")
+
+    def __init__(self) -> None:
+        self.event = trio.Event()
+        self.record: Record | None = None
+
+
+class Partition:
+    def __init__(self, partition_id: int, config: BrokerConfig, clock: EngineClock, job_streams: JobStreams,
+                 on_jobs_available: Callable[[str], None],
+                 push_job: Callable[[int, int, dict[str, Any]], bool]) -> None:
+        self.partition_id = partition_id
+        self.config = config
+        self.directory = Path(config.data_dir) / f"partition-{partition_id}"
+        self.clock = clock
+        self._job_streams = job_streams
+        self._on_jobs_available = on_jobs_available
+        self._push_job = push_job
+        self._pending: dict[int, _Pending] = {}
+        self._request_ids = itertools.count(1)
+        self._io_limiter = trio.CapacityLimiter(1)
+        self._due_pending: dict[tuple[int, int, int], int] = {}
+        self.healthy = False
+        self.log: SegmentedLog
+        self.log_stream: LogStream
+        self.store: StateStore
+        self.engine: Engine
+        self.processor: StreamProcessor
+        self.snapshots: SnapshotStore
+        self._last_snapshot_position = -1
+
+    # -- life cycle --------------------------------------------------------------------------------
+
+    async def run(self, *, task_status: trio.TaskStatus[Partition] = trio.TASK_STATUS_IGNORED) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.log = SegmentedLog.open(self.directory / "log", max_segment_bytes=self.config.log_segment_size)
+        if self.log.recovery is not None and self.log.recovery.entries_dropped:
+            log.warning("partition %d: cut a torn log tail: %s", self.partition_id, self.log.recovery)
+        self.snapshots = SnapshotStore(self.directory / "snapshots")
+        latest = self.snapshots.latest()
+        self.store = StateStore.restore(latest.path if latest else None, self.directory / "runtime",
+                                        COLUMN_FAMILIES)
+        self._last_snapshot_position = latest.processed_position if latest else -1
+        state = EngineState(self.store, self.partition_id)
+        self.engine = Engine(state, job_streams=self._job_streams)
+        self.log_stream = LogStream(self.log, self.partition_id)
+        self.processor = StreamProcessor(self.log_stream, self.store, self.engine, self.clock.now_ms,
+                                         self._run_side_effects)
+        try:
+            async with trio.open_nursery() as nursery:
+                await nursery.start(partial(self.log_stream.run_flusher, self._io_limiter,
+                                            in_thread=self.config.fsync_in_thread))
+                await nursery.start(self.processor.run)
+                nursery.start_soon(self._check_due_dates)
+                nursery.start_soon(self._snapshot_periodically)
+                self.healthy = True
+                log.info("partition %d is ready (last position %d)", self.partition_id, self.log_stream.last_position)
+                task_status.started(self)
+        finally:
+            self.healthy = False
+            with trio.CancelScope(shield=True):
+                await self._close()
+
+    async def _close(self) -> None:
+        for pending in self._pending.values():
+            pending.event.set()  # wakes waiters; they see no record and report the partition unavailable
+        try:
+            if hasattr(self, "log_stream"):
+                await self.log_stream.flush(self._io_limiter, in_thread=self.config.fsync_in_thread)
+                await self.take_snapshot()
+        finally:
+            if hasattr(self, "store"):
+                self.store.close()
+            self.log.close()
+
+    # -- command API -------------------------------------------------------------------------------
+
+    async def execute(self, command: BrokerCommand, timeout: float | None) -> Record:
+        if not self.healthy:
+            raise BrokerError(BrokerError.PARTITION_UNAVAILABLE,
+                              f"Expected to execute the command on partition {self.partition_id}, but it is not"
+                              " available (starting or shutting down)")
+        if len(self._pending) >= self.config.max_inflight_requests:
+            raise BrokerError(BrokerError.RESOURCE_EXHAUSTED,
+                              f"Expected to handle the request, but partition {self.partition_id} is over its"
+                              f" limit of {self.config.max_inflight_requests} requests in flight; retry later")
+        request_id = next(self._request_ids)
+        record = Record(record_type=RecordType.COMMAND, value_type=command.value_type, intent=command.intent,
+                        value=command.value, key=command.key, request_id=request_id, request_stream_id=0,
+                        timestamp=self.clock.now_ms())
+        size = len(encode_batch([record]))
+        if size > self.config.max_message_size:
+            raise BrokerError(BrokerError.MALFORMED_REQUEST,
+                              f"Expected the command to be at most {self.config.max_message_size} bytes, but it"
+                              f" is {size} bytes")
+        pending = self._pending[request_id] = _Pending()
+        try:
+            self.log_stream.append([record])
+            with trio.move_on_after(math.inf if timeout is None else timeout) as scope:
+                await pending.event.wait()
+        finally:
+            del self._pending[request_id]
+        if scope.cancelled_caught:
+            raise BrokerError(BrokerError.TIMEOUT,
+                              f"Expected a response to {command.value_type.name}.{command.intent.name} within"
+                              f" {timeout} s, but none arrived")
+        if pending.record is None:
+            raise BrokerError(BrokerError.PARTITION_UNAVAILABLE,
+                              f"Partition {self.partition_id} shut down before the command was answered")
+        return pending.record
+
+    def _run_side_effects(self, effects: SideEffects) -> None:
+        for _stream_id, request_id, record in effects.responses:
+            pending = self._pending.get(request_id)
+            if pending is not None:
+                pending.record = record
+                pending.event.set()
+        for job_type in effects.jobs_available:
+            self._on_jobs_available(job_type)
+        yields = []
+        for stream_id, job_key, job in effects.job_pushes:
+            if not self._push_job(stream_id, job_key, job):
+                yields.append(Record(record_type=RecordType.COMMAND, value_type=ValueType.JOB,
+                                     intent=JobIntent.YIELD, value={}, key=job_key,
+                                     timestamp=self.clock.now_ms()))
+        if yields and self.healthy:
+            self.log_stream.append(yields)
+
+    # -- scheduled work ----------------------------------------------------------------------------
+
+    async def _check_due_dates(self) -> None:
+        state = self.engine.state
+        interval = self.config.due_date_check_interval
+        while True:
+            now = self.clock.now_ms()
+            processed = self.processor.last_processed_position
+            self._due_pending = {k: p for k, p in self._due_pending.items() if p > processed}
+            with self.store.read() as txn:
+                state.bind(txn)
+                due = due_commands(state, now)
+                next_time = next_due_time(state)
+            commands = []
+            for value_type, intent, key, value in due:
+                if (int(value_type), int(intent), key) in self._due_pending:
+                    continue
+                commands.append(Record(record_type=RecordType.COMMAND, value_type=value_type, intent=intent,
+                                       value=value, key=key, timestamp=now))
+            if commands:
+                high = self.log_stream.append(commands)
+                for command in commands:
+                    self._due_pending[(int(command.value_type), int(command.intent), command.key)] = high
+            wake_at = trio.current_time() + interval
+            if next_time is not None and next_time > now:
+                wake_at = min(wake_at, self.clock.trio_time_at(next_time))
+            await trio.sleep_until(wake_at)
+
+    async def _snapshot_periodically(self) -> None:
+        while True:
+            await trio.sleep(self.config.snapshot_period)
+            await self.take_snapshot()
+
+    async def take_snapshot(self) -> None:
+        """Snapshot the state if it moved since the last one, then compact the log behind it."""
+        txn = self.store.snapshot_transaction()
+        try:
+            self.engine.bind(txn)
+            processed = self.engine.last_processed_position()
+            if processed <= self._last_snapshot_position:
+                return
+            log_position = self.log_stream.last_position
+            tmp = self.snapshots.temporary()
+            await trio.to_thread.run_sync(self.store.write_snapshot, tmp, txn, limiter=self._io_limiter)
+        finally:
+            self.store.release(txn)
+        await self.log_stream.committed.wait_until(log_position)
+        await trio.to_thread.run_sync(self.snapshots.publish, tmp, processed, log_position, limiter=self._io_limiter)
+        self._last_snapshot_position = processed
+        self.compact_log(processed)
+        log.info("partition %d: snapshot at position %d", self.partition_id, processed)
+
+    def compact_log(self, snapshot_position: int) -> None:
+        """Drop log segments wholly behind the snapshot (and, later, behind every exporter)."""
+        index = self.log.index_of_position(snapshot_position)
+        if index is not None:
+            self.log.compact(index)
+
+    def statistics(self) -> dict[str, Any]:
+        return {"inflight_requests": len(self._pending), **self.log_stream.statistics(),
+                **self.processor.statistics()}
