@@ -17,7 +17,7 @@ class EngineClock:
         self._trio0 = trio.current_time()
 
     def now_ms(self) -> int:
-        return int(self._epoch0 + (trio.current_time() - self._trio0) * 1000)
+        return round(self._epoch0 + (trio.current_time() - self._trio0) * 1000)
 
     def trio_time_at(self, epoch_ms: int) -> float:
         return self._trio0 + (epoch_ms - self._epoch0) / 1000

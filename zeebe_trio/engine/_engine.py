@@ -74,7 +74,6 @@ class Batch:
         self._next_position = first_position
         self._source = -1
         self.pending: deque[Record] = deque()
-        self.processed_through = -1
 
     def now_datetime(self) -> datetime:
         return datetime.fromtimestamp(self.now / 1000, tz=UTC)
@@ -141,12 +140,13 @@ class Batch:
         self._process_one(command)
         processed = 1
         while self.pending and processed < MAX_COMMANDS_IN_BATCH:
-            self._process_one(self.pending.popleft())
+            follow_up = self.pending.popleft()
+            follow_up.processed = True  # written in this batch and processed here: never again
+            self._process_one(follow_up)
             processed += 1
 
     def _process_one(self, command: Record) -> None:
         self._source = command.position
-        self.processed_through = command.position
         processor = self.engine.processors.get((command.value_type, int(command.intent)))
         if processor is None:
             self.reject(command, RejectionType.INVALID_ARGUMENT,
@@ -198,8 +198,7 @@ class Engine:
         self.state.load_key()
         batch = Batch(self, now, first_position)
         batch.run(command)
-        self.state.set_last_processed_position(batch.processed_through)
-        self.state.save_key()
+        self._save_positions(command.position, batch)
         return batch
 
     def reject_after_failure(self, command: Record, now: int, first_position: int, error: BaseException) -> Batch:
@@ -210,20 +209,26 @@ class Engine:
         batch.reject(command, RejectionType.PROCESSING_ERROR,
                      f"Expected to process command {command.value_type.name}.{command.intent.name}, but an"
                      f" unexpected error occurred: {type(error).__name__}: {error}")
-        self.state.set_last_processed_position(command.position)
-        self.state.save_key()
+        self._save_positions(command.position, batch)
         return batch
 
-    def replay(self, records: list[Record]) -> None:
-        """Apply the events of a logged batch (within the caller's transaction); never writes."""
+    def _save_positions(self, command_position: int, batch: Batch) -> None:
+        self.state.set_last_processed_position(command_position)
+        if batch.records:
+            self.state.set_last_written_position(batch.records[-1].position)
+        self.state.save_key()
+
+    def last_written_position(self) -> int:
+        return self.state.last_written_position
+
+    def replay(self, events: list[Record], last_processed: int, last_written: int) -> None:
+        """Apply logged events (within the caller's transaction) and record how far the log was
+        processed; never writes to the log."""
         self.state.load_key()
-        last = -1
-        for record in records:
+        for record in events:
             self.state.observe_key(record.key)
             if record.record_type is RecordType.EVENT:
                 self.apply(record)
-            if record.source_position > last:
-                last = record.source_position
-        if last > self.state.last_processed_position:
-            self.state.set_last_processed_position(last)
+        self.state.set_last_processed_position(last_processed)
+        self.state.set_last_written_position(last_written)
         self.state.save_key()

@@ -110,6 +110,15 @@ class EngineState:
     def set_last_processed_position(self, position: int) -> None:
         self.txn.put(self._meta, ("lastProcessedPosition",), position)
 
+    @property
+    def last_written_position(self) -> int:
+        """The highest position written by processing (end of the last batch)."""
+        value = self.txn.get(self._meta, "lastWrittenPosition")
+        return -1 if value is None else value
+
+    def set_last_written_position(self, position: int) -> None:
+        self.txn.put(self._meta, ("lastWrittenPosition",), position)
+
     # -- processes ---------------------------------------------------------------------------------
 
     def put_process(self, key: int, value: dict[str, Any]) -> None:

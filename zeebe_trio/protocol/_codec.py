@@ -14,7 +14,7 @@ from ._enums import RecordType, RejectionType, ValueType
 from ._intents import INTENTS_BY_VALUE_TYPE
 from ._record import Record
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 _RECORD_TYPES = {int(t): t for t in RecordType}
 _REJECTION_TYPES = {int(t): t for t in RejectionType}
@@ -48,6 +48,7 @@ def encode_batch(records: Sequence[Record]) -> bytes:
                     r.request_stream_id,
                     r.request_id,
                     r.value,
+                    r.processed,
                 )
                 for r in records
             ],
@@ -66,7 +67,7 @@ def decode_batch(data: bytes, partition_id: int = 0) -> list[Record]:
     records = []
     try:
         for (position, source_position, key, timestamp, record_type, value_type, intent, rejection_type,
-             rejection_reason, request_stream_id, request_id, value) in rows:
+             rejection_reason, request_stream_id, request_id, value, processed) in rows:
             records.append(
                 Record(
                     position=position,
@@ -82,6 +83,7 @@ def decode_batch(data: bytes, partition_id: int = 0) -> list[Record]:
                     request_id=request_id,
                     value=value,
                     partition_id=partition_id,
+                    processed=processed,
                 )
             )
     except (KeyError, TypeError, ValueError) as error:

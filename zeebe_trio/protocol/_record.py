@@ -31,6 +31,7 @@ class Record:
         "request_id",
         "value",
         "partition_id",
+        "processed",
     )
 
     def __init__(
@@ -49,6 +50,7 @@ class Record:
         request_stream_id: int = -1,
         request_id: int = -1,
         partition_id: int = 0,
+        processed: bool = False,
     ) -> None:
         self.position = position
         self.source_position = source_position
@@ -63,6 +65,9 @@ class Record:
         self.request_stream_id = request_stream_id
         self.request_id = request_id
         self.partition_id = partition_id
+        # A follow-up command already processed in the batch that wrote it (Zeebe's batch processing):
+        # the stream processor must not process it again when it reads it from the log.
+        self.processed = processed
 
     @property
     def is_command(self) -> bool:

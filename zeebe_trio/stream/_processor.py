@@ -4,6 +4,12 @@ On start the processor replays the events logged after the snapshot (applying th
 nothing), then processes every command above the last processed position, one state transaction
 per command. The records a command produced are appended as one batch; its side effects (responses,
 notifications, pushes) run only once that batch is durable.
+
+Two positions describe how far the log was processed, both kept in state with every transaction:
+``L``, the last command the loop processed in log order, and ``W``, the highest position processing
+wrote. Client commands interleave with batches on the log, so both are needed: commands above ``L``
+(except follow-ups flagged ``processed`` in the batch that wrote them) still need processing, and
+events above ``W`` still need applying.
 """
 
 from __future__ import annotations
@@ -28,7 +34,6 @@ COMMANDS_BETWEEN_CHECKPOINTS = 16
 class ProcessingResult(Protocol):
     records: list[Record]
     effects: Any
-    processed_through: int
 
 
 class RecordProcessor(Protocol):
@@ -36,10 +41,11 @@ class RecordProcessor(Protocol):
 
     def bind(self, txn: Transaction) -> None: ...
     def last_processed_position(self) -> int: ...
+    def last_written_position(self) -> int: ...
     def process(self, command: Record, now: int, first_position: int) -> ProcessingResult: ...
     def reject_after_failure(self, command: Record, now: int, first_position: int,
                              error: BaseException) -> ProcessingResult: ...
-    def replay(self, records: list[Record]) -> None: ...
+    def replay(self, events: list[Record], last_processed: int, last_written: int) -> None: ...
     def discard_caches(self) -> None: ...
 
 
@@ -62,27 +68,34 @@ class StreamProcessor:
     # -- replay ------------------------------------------------------------------------------------
 
     def replay(self) -> None:
-        """Apply every logged event that the restored state has not seen yet."""
+        """Apply every logged event the restored state has not seen, and find where processing stopped."""
         with self.store.read() as txn:
             self.processor.bind(txn)
-            snapshot_position = self.processor.last_processed_position()
-        position = snapshot_position
-        while True:
-            records = self.log_stream.read_after(position, REPLAY_RECORDS_PER_TRANSACTION)
-            if not records:
-                break
-            fresh = [r for r in records if r.record_type is RecordType.COMMAND or r.source_position > snapshot_position]
-            with self.store.transaction() as txn:
-                self.processor.bind(txn)
-                self.processor.replay(fresh)
-            self.replayed_events += sum(1 for r in fresh if r.record_type is RecordType.EVENT)
+            last_processed = self.processor.last_processed_position()
+            last_written = snapshot_written = self.processor.last_written_position()
+        inline: set[int] = set()  # follow-up commands processed in the batch that wrote them
+        position = last_processed
+        while records := self.log_stream.read_after(position, REPLAY_RECORDS_PER_TRANSACTION):
+            fresh = []
+            for record in records:
+                if record.processed:
+                    inline.add(record.position)
+                if record.source_position < 0 or record.position <= snapshot_written:
+                    continue  # a client command, or a record the restored state already reflects
+                fresh.append(record)
+                last_written = max(last_written, record.position)
+                if record.source_position not in inline:
+                    last_processed = max(last_processed, record.source_position)
+            if fresh:
+                with self.store.transaction() as txn:
+                    self.processor.bind(txn)
+                    self.processor.replay(fresh, last_processed, last_written)
+                self.replayed_events += sum(1 for r in fresh if r.record_type is RecordType.EVENT)
             position = records[-1].position
-        with self.store.read() as txn:
-            self.processor.bind(txn)
-            self.last_processed_position = self.processor.last_processed_position()
-        self._read_position = max(self.last_processed_position, snapshot_position)
-        log.info("replayed %d events after snapshot position %d; last processed position %d",
-                 self.replayed_events, snapshot_position, self.last_processed_position)
+        self.last_processed_position = last_processed
+        self._read_position = last_processed
+        log.info("replayed %d events; last processed command %d, last written position %d",
+                 self.replayed_events, last_processed, last_written)
 
     # -- processing --------------------------------------------------------------------------------
 
@@ -101,7 +114,8 @@ class StreamProcessor:
             records = stream.read_after(self._read_position, 256)
             for record in records:
                 self._read_position = record.position
-                if record.record_type is not RecordType.COMMAND or record.position <= self.last_processed_position:
+                if record.record_type is not RecordType.COMMAND or record.processed \
+                        or record.position <= self.last_processed_position:
                     continue
                 await self._process(record)
                 since_checkpoint += 1
@@ -125,7 +139,7 @@ class StreamProcessor:
         high = command.position
         if result.records:
             high = self.log_stream.append(result.records)
-        self.last_processed_position = result.processed_through
+        self.last_processed_position = command.position
         self.processed_commands += 1
         self.processed.set()
         self.processed = trio.Event()

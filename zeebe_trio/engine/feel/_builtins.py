@@ -12,7 +12,7 @@ import functools
 import json
 import re
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import (
     ROUND_CEILING,
     ROUND_DOWN,
@@ -38,6 +38,8 @@ from ._temporal import (
 )
 from ._values import (
     DECIMAL_CONTEXT,
+    MAX_ITERATIONS,
+    MAX_LIST_SIZE,
     NUMBER_TYPES,
     FeelFunction,
     FeelRange,
@@ -138,9 +140,6 @@ def _numbers(items: list[Any] | None) -> list[int | Decimal] | None:
     return out
 
 
-def _result_number(value: Decimal) -> int | Decimal:
-    return value
-
 
 # --- conversion -------------------------------------------------------------------------------------
 
@@ -221,7 +220,7 @@ def _time(value: Any) -> Any:
     if t is time:
         return value
     if t is date:
-        return time(0, 0, tzinfo=timezone.utc)
+        return time(0, 0, tzinfo=UTC)
     return None
 
 
@@ -257,7 +256,7 @@ def _date_and_time(value: Any) -> Any:
 def _date_and_time2(day: Any, clock: Any) -> Any:
     td, tt = type(day), type(clock)
     if td is datetime and tt is str:
-        zone = ZoneInfo(clock) if clock != "Z" else timezone.utc
+        zone = ZoneInfo(clock) if clock != "Z" else UTC
         if day.tzinfo is None:
             return day.replace(tzinfo=zone)
         return day.astimezone(zone)
@@ -514,7 +513,19 @@ def _replace(string: Any, pattern: Any, replacement: Any, flags: Any = None) -> 
     if type(string) is not str or type(pattern) is not str or type(replacement) is not str:
         return None
     regex = _regex(pattern, _flags(flags))
-    return regex.sub(_replacement(replacement), string)
+    expand = _replacement(replacement)
+    pieces: list[str] = []
+    size = 0
+    last = 0
+    for match in regex.finditer(string):
+        piece = expand(match)
+        size += match.start() - last + len(piece)
+        check_string_length(size)  # an empty pattern on a long text could otherwise explode
+        pieces.append(string[last:match.start()])
+        pieces.append(piece)
+        last = match.end()
+    pieces.append(string[last:])
+    return "".join(pieces)
 
 
 @builtin("split", "string", "delimiter")
@@ -542,12 +553,16 @@ def _string_join(items: Any, delimiter: Any = None, prefix: Any = None, suffix: 
         if part is not None and type(part) is not str:
             return None
     strings = []
+    size = 0
+    separator = len(delimiter or "")
     for item in items:
         if item is None:
             continue
         if type(item) is not str:
             return None
         strings.append(item)
+        size += len(item) + separator
+        check_string_length(size)
     return (prefix or "") + (delimiter or "").join(strings) + (suffix or "")
 
 
@@ -594,7 +609,9 @@ def _max(*args: Any) -> Any:
 
 def _sum_numbers(numbers: list[int | Decimal]) -> int | Decimal:
     if all(type(n) is int for n in numbers):
-        total = sum(numbers)
+        total = 0
+        for n in numbers:
+            total += int(n)
         return total if abs(total) < 10**34 else DECIMAL_CONTEXT.plus(Decimal(total))
     total_d = Decimal(0)
     for n in numbers:
@@ -672,6 +689,7 @@ def _mode(*args: Any) -> Any:
     return sorted(n for n, c in counts.items() if c == top)
 
 
+@builtin("and", "list", variadic=True)
 @builtin("all", "list", variadic=True)
 def _all(*args: Any) -> Any:
     items = _items(args)
@@ -686,6 +704,7 @@ def _all(*args: Any) -> Any:
     return result
 
 
+@builtin("or", "list", variadic=True)
 @builtin("any", "list", variadic=True)
 def _any(*args: Any) -> Any:
     items = _items(args)
@@ -785,7 +804,24 @@ def _hash_key(value: Any) -> Any:
     return None
 
 
+class _Budget:
+    """Counts comparisons in functions that are quadratic on values that cannot be hashed."""
+
+    __slots__ = ("left",)
+
+    def __init__(self) -> None:
+        self.left = MAX_ITERATIONS
+
+    def spend(self, count: int) -> None:
+        self.left -= count
+        if self.left < 0:
+            raise FeelEvaluationError(
+                f"comparing list items took more than {MAX_ITERATIONS} steps; the list is too large"
+            )
+
+
 def _distinct(items: list[Any]) -> list[Any]:
+    budget = _Budget()
     seen: set[Any] = set()
     others: list[Any] = []
     out = []
@@ -796,6 +832,7 @@ def _distinct(items: list[Any]) -> list[Any]:
                 continue
             seen.add(key)
         else:
+            budget.spend(len(others))
             if any(feel_equal(item, o) is True for o in others):
                 continue
             others.append(item)
@@ -812,6 +849,7 @@ def _distinct_values(items: Any) -> Any:
 def _duplicate_values(items: Any) -> Any:
     if type(items) is not list:
         return None
+    budget = _Budget()
     seen: list[Any] = []
     duplicates: list[Any] = []
     seen_keys: set[Any] = set()
@@ -826,6 +864,7 @@ def _duplicate_values(items: Any) -> Any:
             else:
                 seen_keys.add(key)
             continue
+        budget.spend(len(seen) + len(duplicates))
         if any(feel_equal(item, o) is True for o in seen):
             if not any(feel_equal(item, d) is True for d in duplicates):
                 duplicates.append(item)
@@ -854,6 +893,8 @@ def _flatten(items: Any) -> Any:
                 stack.append(iter(item))
                 break
             out.append(item)
+            if len(out) > MAX_LIST_SIZE:
+                check_list_size(len(out))
         else:
             stack.pop()
     check_list_size(len(out))
@@ -928,7 +969,8 @@ def _abs(n: Any) -> Any:
     if t is int:
         return abs(n)
     if t is Decimal or t is float:
-        return DECIMAL_CONTEXT.abs(to_number(n))
+        number = to_number(n)
+        return None if number is None else DECIMAL_CONTEXT.abs(number)
     if t is timedelta:
         return abs(n)
     if t is YearMonthDuration:

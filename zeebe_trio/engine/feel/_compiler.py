@@ -56,7 +56,7 @@ class Scope:
         self.vars = variables
         self.parent = parent
         self.root = root
-        self.item = None
+        self.item: Any = None
 
 
 class Root(Scope):
@@ -591,6 +591,20 @@ class Compiler:
                     return generic(v, literal)
 
                 return name_vs_number
+            if isinstance(node.left, ast.Name) and self.lookup_plan(node.left.name) == [
+                ("check", 0), ("root", 1),
+            ]:
+                name = node.left.name
+
+                def member_vs_number(scope: Scope) -> Any:
+                    d = scope.vars
+                    v = d[name] if name in d else scope.parent.vars.get(name)  # type: ignore[union-attr]
+                    t = type(v)
+                    if t is int or t is Decimal:
+                        return test(v, literal)
+                    return generic(v, literal)
+
+                return member_vs_number
 
             def value_vs_number(scope: Scope) -> Any:
                 v = left(scope)
@@ -892,6 +906,7 @@ class Compiler:
             assert root is not None
 
             def invoke(args: list[Any]) -> Any:
+                root.spend(1)  # bounds the total number of calls (recursion, sort comparisons)
                 root.depth += 1
                 try:
                     if root.depth > MAX_CALL_DEPTH:
@@ -939,9 +954,10 @@ class Compiler:
         overloads = BUILTINS[name]
         if node.named is not None:
             names = set(node.named)
-            chosen = _choose_named(overloads, names)
-            if chosen is None:
+            found = _choose_named(overloads, names)
+            if found is None:
                 return lambda scope: None
+            chosen: Builtin = found
             params = chosen.params
             named = {k: self.compile(v) for k, v in node.named.items()}
             order = [named.get(p) for p in params]
@@ -954,9 +970,10 @@ class Compiler:
 
             return call_builtin_named
         args = [self.compile(a) for a in node.args]
-        chosen = _choose_positional(overloads, len(args))
-        if chosen is None:
+        positional = _choose_positional(overloads, len(args))
+        if positional is None:
             return lambda scope: None
+        chosen = positional
         if len(args) == 1 and not chosen.needs_root:
             (arg,) = args
             fn = chosen.fn
@@ -1041,7 +1058,7 @@ class Compiler:
             root = scope.root
             assert root is not None
             root.spend(len(items))
-            out = []
+            out: list[Any] = []
             inner = Scope(_EMPTY, scope, root)
             for x in items:
                 if fresh_scopes:

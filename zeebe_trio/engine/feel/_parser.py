@@ -404,6 +404,9 @@ class _Parser:
                 return self.quantified()
             if text == "function":
                 return self.function_definition()
+            if text in ("and", "or") and self.peek().text == "(":  # and() / or(): all() / any()
+                self.advance()
+                return ast.Name(token.pos, text)
             raise self.error(f"unexpected keyword '{text}'")
         if kind == "op":
             text = token.text
@@ -434,11 +437,11 @@ class _Parser:
                         self.index += count
                         return ast.Name(token.pos, joined)
         self.advance()
-        words = [str(token.value)]
+        parts = [str(token.value)]
         # names may contain spaces: adjacent names form one (`order total`, `upper case`)
         while self.tok.kind == "name" and not self.tok.text.startswith("`") and not token.text.startswith("`"):
-            words.append(str(self.advance().value))
-        return ast.Name(token.pos, " ".join(words))
+            parts.append(str(self.advance().value))
+        return ast.Name(token.pos, " ".join(parts))
 
     def parenthesized(self) -> ast.Node:
         open_token = self.advance()

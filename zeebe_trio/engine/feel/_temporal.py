@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,7 +29,7 @@ __all__ = [
     "format_temporal_json",
 ]
 
-UTC = timezone.utc
+UTC = UTC
 _REFERENCE_DATE = date(2000, 1, 1)
 
 

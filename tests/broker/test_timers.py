@@ -1,0 +1,75 @@
+"""Time-driven behaviour under trio's MockClock: job timeouts, retry back-off, message time-to-live.
+
+The engine clock advances with trio's clock, so these run in milliseconds and assert virtual times.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import trio
+import trio.testing
+
+from zeebe_trio.protocol import JobIntent, MessageIntent, ValueType
+from zeebe_trio.testing import one_task_bpmn, open_broker
+
+SETTINGS = {"fsync_in_thread": False, "due_date_check_interval": 1.0}
+EPSILON = 1e-6  # float arithmetic between trio seconds and engine milliseconds
+
+
+async def _wait_for(broker, value_type, intent, key):  # type: ignore[no-untyped-def]
+    """Wait until a record appears on the log; returns the virtual time when it was seen."""
+    while not any(r.value_type is value_type and r.intent is intent and r.key == key for r in broker.records()):
+        await trio.sleep(0.01)
+    return trio.current_time()
+
+
+async def test_an_activated_job_times_out_and_can_be_activated_again(tmp_path: Path,
+                                                                     autojump_clock: trio.testing.MockClock) -> None:
+    async with open_broker(tmp_path, **SETTINGS) as broker:
+        await broker.deploy("p.bpmn", one_task_bpmn("p"))
+        await broker.create_instance("p")
+        start = trio.current_time()
+        [(job_key, job)] = await broker.activate("work", timeout_ms=10_000, worker="slow")
+        assert await broker.activate("work") == []  # a competing worker gets nothing meanwhile
+        timed_out_at = await _wait_for(broker, ValueType.JOB, JobIntent.TIMED_OUT, job_key)
+        [(again, job2)] = await broker.activate("work", worker="fast")
+        late = await broker.complete(job_key)  # the job is activated again, so completion still works
+    assert again == job_key and job2["worker"] == "fast"
+    # Due dates are scanned at least every second, and exactly at the next known deadline.
+    assert 10.0 - EPSILON <= timed_out_at - start <= 10.0 + 0.1
+    assert late.intent is JobIntent.COMPLETED
+
+
+async def test_a_failed_job_with_back_off_is_activatable_only_after_the_back_off(
+        tmp_path: Path, autojump_clock: trio.testing.MockClock) -> None:
+    async with open_broker(tmp_path, **SETTINGS) as broker:
+        await broker.deploy("p.bpmn", one_task_bpmn("p"))
+        await broker.create_instance("p")
+        [(job_key, _)] = await broker.activate("work")
+        failed_at = trio.current_time()
+        await broker.fail(job_key, retries=2, message="try later", backoff_ms=30_000)
+        assert await broker.activate("work") == []
+        recurred_at = await _wait_for(broker, ValueType.JOB, JobIntent.RECURRED_AFTER_BACKOFF, job_key)
+        [(again, job)] = await broker.activate("work")
+    assert again == job_key and job["retries"] == 2 and job["errorMessage"] == "try later"
+    assert 30.0 - EPSILON <= recurred_at - failed_at <= 30.0 + 0.1
+
+
+async def test_a_published_message_expires_after_its_time_to_live(tmp_path: Path,
+                                                                  autojump_clock: trio.testing.MockClock) -> None:
+    async with open_broker(tmp_path, **SETTINGS) as broker:
+        start = trio.current_time()
+        published = await broker.send(ValueType.MESSAGE, MessageIntent.PUBLISH,
+                                      {"name": "paid", "correlationKey": "order-1", "timeToLive": 60_000,
+                                       "messageId": "m-1", "variables": {"amount": 3}})
+        duplicate = await broker.send(ValueType.MESSAGE, MessageIntent.PUBLISH,
+                                      {"name": "paid", "correlationKey": "order-1", "timeToLive": 60_000,
+                                       "messageId": "m-1"})
+        expired_at = await _wait_for(broker, ValueType.MESSAGE, MessageIntent.EXPIRED, published.key)
+        reuse = await broker.send(ValueType.MESSAGE, MessageIntent.PUBLISH,
+                                  {"name": "paid", "correlationKey": "order-1", "timeToLive": 1000, "messageId": "m-1"})
+    assert published.intent is MessageIntent.PUBLISHED
+    assert duplicate.is_rejection and "m-1" in duplicate.rejection_reason
+    assert 60.0 - EPSILON <= expired_at - start <= 60.0 + 0.1
+    assert reuse.intent is MessageIntent.PUBLISHED  # the id is free again once the message expired

@@ -1,0 +1,154 @@
+"""``zeebe-trio``: run a broker, and talk to one from a terminal.
+
+    zeebe-trio broker [--config FILE]          run a single-node broker with an embedded gateway
+    zeebe-trio deploy FILE...                  deploy BPMN resources
+    zeebe-trio create-instance PROCESS_ID      start an instance (--variables JSON, --with-result)
+    zeebe-trio status                          show the cluster topology
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import trio
+
+log = logging.getLogger("zeebe_trio")
+
+
+def _broker(args: argparse.Namespace) -> int:
+    from zeebe_trio.broker import BrokerConfig, ConfigError, run_broker
+
+    try:
+        config = BrokerConfig.load(args.config)
+    except ConfigError as error:
+        print(f"zeebe-trio: {error}", file=sys.stderr)
+        return 2
+
+    async def serve() -> None:
+        with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            async with trio.open_nursery() as nursery:
+                broker = await nursery.start(run_broker, config)
+                where = f"{config.host}:{broker.gateway_port}" if config.embedded_gateway else "(no gateway)"
+                print(f"zeebe-trio broker ready: gateway {where}, data in {config.data_dir}", flush=True)
+                async for signum in signals:
+                    log.info("%s received: shutting down", signal.Signals(signum).name)
+                    nursery.cancel_scope.cancel()
+                    break
+        print("zeebe-trio broker stopped", flush=True)
+
+    trio.run(serve)
+    return 0
+
+
+def _client_call(args: argparse.Namespace, rpc: str, request: Any) -> Any:
+    from zeebe_trio.gateway import GatewayCallError, call_gateway
+
+    try:
+        return call_gateway(args.address, rpc, request, timeout=args.timeout)
+    except GatewayCallError as error:
+        print(f"zeebe-trio: {rpc} failed: {error}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+def _deploy(args: argparse.Namespace) -> int:
+    from zeebe_trio.gateway._generated import gateway_protocol as gw
+
+    resources = []
+    for name in args.files:
+        path = Path(name)
+        try:
+            resources.append(gw.Resource(name=path.name, content=path.read_bytes()))
+        except OSError as error:
+            print(f"zeebe-trio: cannot read '{name}': {error.strerror}", file=sys.stderr)
+            return 2
+    response = _client_call(args, "DeployResource", gw.DeployResourceRequest(resources=resources))
+    for deployment in response.deployments:
+        process = deployment.process
+        print(f"deployed {process.bpmn_process_id} version {process.version}"
+              f" (key {process.process_definition_key}) from {process.resource_name}")
+    return 0
+
+
+def _create_instance(args: argparse.Namespace) -> int:
+    from zeebe_trio.gateway._generated import gateway_protocol as gw
+
+    try:
+        variables = json.loads(args.variables) if args.variables else {}
+    except json.JSONDecodeError as error:
+        print(f"zeebe-trio: --variables is not valid JSON: {error}", file=sys.stderr)
+        return 2
+    request = gw.CreateProcessInstanceRequest(bpmn_process_id=args.process_id, version=args.version,
+                                              variables=json.dumps(variables))
+    if args.with_result:
+        response = _client_call(args, "CreateProcessInstanceWithResult",
+                                gw.CreateProcessInstanceWithResultRequest(request=request,
+                                                                          request_timeout=int(args.timeout * 1000)))
+        print(json.dumps({"processInstanceKey": response.process_instance_key,
+                          "variables": json.loads(response.variables or "{}")}, indent=2))
+    else:
+        response = _client_call(args, "CreateProcessInstance", request)
+        print(f"created instance {response.process_instance_key} of {response.bpmn_process_id}"
+              f" version {response.version}")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from zeebe_trio.gateway._generated import gateway_protocol as gw
+
+    topology = _client_call(args, "Topology", gw.TopologyRequest())
+    print(f"cluster size {topology.cluster_size}, partitions {topology.partitions_count},"
+          f" replication factor {topology.replication_factor}, gateway {topology.gateway_version}")
+    for broker in topology.brokers:
+        print(f"  broker {broker.node_id} at {broker.host}:{broker.port} (version {broker.version})")
+        for partition in broker.partitions:
+            print(f"    partition {partition.partition_id}: {partition.role.name} {partition.health.name}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="zeebe-trio", description=__doc__.split("\n\n")[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at debug level")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    broker = commands.add_parser("broker", help="run a single-node broker with an embedded gateway")
+    broker.add_argument("--config", type=Path, help="TOML config file (environment variables override it)")
+    broker.set_defaults(handler=_broker)
+
+    def client(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text)
+        sub.add_argument("--address", default="localhost:26500", help="gateway address (default localhost:26500)")
+        sub.add_argument("--timeout", type=float, default=10.0, help="request timeout in seconds")
+        return sub
+
+    deploy = client("deploy", "deploy BPMN files")
+    deploy.add_argument("files", nargs="+")
+    deploy.set_defaults(handler=_deploy)
+
+    create = client("create-instance", "start a process instance")
+    create.add_argument("process_id")
+    create.add_argument("--version", type=int, default=-1, help="process version (default: latest)")
+    create.add_argument("--variables", help="variables as a JSON object")
+    create.add_argument("--with-result", action="store_true", help="wait for the instance to complete")
+    create.set_defaults(handler=_create_instance)
+
+    status = client("status", "show the cluster topology")
+    status.set_defaults(handler=_status)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return int(args.handler(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
