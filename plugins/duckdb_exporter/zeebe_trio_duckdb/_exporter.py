@@ -1,0 +1,155 @@
+"""The DuckDB exporter: batches records on the Trio side, writes them from a worker thread."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import trio
+
+from zeebe_trio.exporters import (
+    Exporter,
+    ExporterConfigurationError,
+    ExporterContext,
+    ExporterController,
+    ScheduledTask,
+)
+from zeebe_trio.protocol import Record
+
+from ._store import ExportStore
+
+DEFAULT_ARGS: dict[str, Any] = {
+    "path": None,
+    "batchSize": 1000,
+    "flushDelay": 5.0,
+    "snapshotInterval": 30.0,
+}
+
+
+def _number(context: ExporterContext, name: str, kind: type, minimum: float) -> Any:
+    value = context.args.get(name, DEFAULT_ARGS[name])
+    if isinstance(value, bool) or not isinstance(value, int | float) or (kind is int and not isinstance(value, int)):
+        raise ExporterConfigurationError(
+            f"exporter '{context.exporter_id}': args.{name} must be a {kind.__name__}, got {value!r}"
+        )
+    if value < minimum:
+        raise ExporterConfigurationError(
+            f"exporter '{context.exporter_id}': args.{name} must be at least {minimum}, got {value!r}"
+        )
+    return value
+
+
+class DuckDbExporter(Exporter):
+    """Exports records into a DuckDB file.
+
+    ``export`` only appends to an in-memory batch; a batch is written when it reaches ``batchSize``
+    records or ``flushDelay`` seconds after its first record, in a worker thread limited to one
+    thread per exporter, and acknowledged only after its transaction committed. A snapshot for
+    readers is published at most every ``snapshotInterval`` seconds (0 disables snapshots).
+    """
+
+    def __init__(self) -> None:
+        self._path: Path | None = None
+        self._partition_id = 0
+        self._batch_size = DEFAULT_ARGS["batchSize"]
+        self._flush_delay = DEFAULT_ARGS["flushDelay"]
+        self._snapshot_interval = DEFAULT_ARGS["snapshotInterval"]
+        self._limiter = trio.CapacityLimiter(1)
+        self._store: ExportStore | None = None
+        self._controller: ExporterController | None = None
+        self._batch: list[Record] = []
+        self._last_buffered = -1
+        self._committed = -1
+        self._flush_task: ScheduledTask | None = None
+        self._last_snapshot: float | None = None
+        self._snapshot_due = False
+        self._snapshot_task: ScheduledTask | None = None
+
+    def configure(self, context: ExporterContext) -> None:
+        path = context.args.get("path")
+        if not path or not isinstance(path, str):
+            raise ExporterConfigurationError(
+                f"exporter '{context.exporter_id}': args.path is required: the DuckDB file to write, e.g."
+                f" exporters.{context.exporter_id}.args.path = /var/lib/zeebe-trio/export.duckdb"
+                f" (or ZEEBE_TRIO_EXPORTERS_{context.exporter_id.upper()}_ARGS_PATH)"
+            )
+        self._path = Path(path.replace("{partitionId}", str(context.partition_id)))
+        self._partition_id = context.partition_id
+        self._batch_size = _number(context, "batchSize", int, 1)
+        self._flush_delay = float(_number(context, "flushDelay", float, 0))
+        self._snapshot_interval = float(_number(context, "snapshotInterval", float, 0))
+
+    async def open(self, controller: ExporterController) -> None:
+        assert self._path is not None, "configure() first"
+        self._controller = controller
+        self._store = await trio.to_thread.run_sync(ExportStore, self._path, self._partition_id,
+                                                    limiter=self._limiter)
+        self._committed = await trio.to_thread.run_sync(self._store.committed_position, limiter=self._limiter)
+        self._last_buffered = self._committed
+        if self._committed > controller.last_exported_position:
+            # committed before a crash, acknowledged to the broker too late: nothing to redo
+            controller.update_last_exported_position(self._committed)
+        if self._snapshot_interval:
+            await self._publish_snapshot()
+
+    async def export(self, record: Record) -> None:
+        if record.position > self._last_buffered:  # a retried export() must not buffer twice
+            self._batch.append(record)
+            self._last_buffered = record.position
+        if len(self._batch) >= self._batch_size:
+            await self.flush()
+        elif self._batch and self._flush_task is None and self._controller is not None:
+            self._flush_task = self._controller.schedule_delayed_task(self._flush_delay, self._scheduled_flush)
+
+    async def _scheduled_flush(self) -> None:
+        self._flush_task = None
+        await self.flush()
+
+    async def flush(self) -> None:
+        """Write the pending batch and acknowledge it (no-op when nothing is pending)."""
+        if self._flush_task is not None:
+            self._flush_task.cancel()
+            self._flush_task = None
+        if not self._batch:
+            return
+        assert self._store is not None and self._controller is not None
+        batch = self._batch
+        await trio.to_thread.run_sync(self._store.write_batch, batch, limiter=self._limiter)
+        self._batch = []
+        self._committed = batch[-1].position
+        self._controller.update_last_exported_position(self._committed)
+        now = trio.current_time()
+        if self._snapshot_interval and (
+            self._last_snapshot is None or now - self._last_snapshot >= self._snapshot_interval
+        ):
+            await self._publish_snapshot()
+        elif self._snapshot_interval:
+            self._snapshot_due = True
+            if self._snapshot_task is None:
+                remaining = self._last_snapshot + self._snapshot_interval - now
+                self._snapshot_task = self._controller.schedule_delayed_task(remaining, self._scheduled_snapshot)
+
+    async def _scheduled_snapshot(self) -> None:
+        self._snapshot_task = None
+        if self._snapshot_due and self._store is not None:
+            await self._publish_snapshot()
+
+    async def _publish_snapshot(self) -> None:
+        assert self._store is not None
+        await trio.to_thread.run_sync(self._store.publish_snapshot, limiter=self._limiter)
+        self._last_snapshot = trio.current_time()
+        self._snapshot_due = False
+
+    async def close(self) -> None:
+        if self._store is None:
+            return
+        if self._snapshot_task is not None:
+            self._snapshot_task.cancel()
+            self._snapshot_task = None
+        try:
+            await self.flush()
+            if self._snapshot_interval and self._snapshot_due:
+                await self._publish_snapshot()
+        finally:
+            store, self._store = self._store, None
+            await trio.to_thread.run_sync(store.close, limiter=self._limiter)

@@ -1,0 +1,183 @@
+"""The DuckDB side of the exporter: synchronous, called from one worker thread per exporter.
+
+One connection per exporter (partition). Several partitions of one broker may share a database file:
+DuckDB allows many connections within one process, and a per-file lock serializes batches and
+snapshots so a snapshot copy never sees a half-written file.
+
+Readers in other processes cannot open a file a writer process holds, so after a batch (at most every
+``snapshotInterval`` seconds) the store publishes a consistent copy next to the database
+(``<path>.snapshot``, replaced atomically) that readers open read-only. See ``_query``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from zeebe_trio.protocol import Record, RecordType
+
+from ._schema import (
+    EVENT_TABLES,
+    EVENT_TABLES_BY_VALUE_TYPE,
+    RAW_INSERT,
+    SCHEMA_VERSION,
+    TABLES_DDL,
+    VIEWS_DDL,
+    event_table_insert,
+)
+
+_FILE_LOCKS: dict[str, threading.Lock] = {}
+_FILE_LOCKS_GUARD = threading.Lock()
+
+
+def _file_lock(path: Path) -> threading.Lock:
+    with _FILE_LOCKS_GUARD:
+        return _FILE_LOCKS.setdefault(str(path.resolve()), threading.Lock())
+
+
+def _sql_string(text: str) -> str:
+    return text.replace("'", "''")
+
+
+def snapshot_path(path: str | os.PathLike[str]) -> Path:
+    """Where the read-only snapshot of the export database at ``path`` is published."""
+    return Path(f"{os.fspath(path)}.snapshot")
+
+
+_EVENT_INSERTS = {table.name: event_table_insert(table) for table in EVENT_TABLES}
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), default=str)
+
+
+def build_batch(records: Sequence[Record]) -> tuple[list[list[Any]], dict[str, list[list[Any]]]]:
+    """Column lists for the raw table and for each typed event table touched by ``records``."""
+    raw: list[list[Any]] = [[] for _ in range(11)]
+    typed: dict[str, list[list[Any]]] = {}
+    (partition, position, source, key, timestamp, record_type, value_type, intent,
+     rejection_type, rejection_reason, value_json) = raw
+    for record in records:
+        partition.append(record.partition_id)
+        position.append(record.position)
+        source.append(record.source_position)
+        key.append(record.key)
+        timestamp.append(record.timestamp)
+        record_type.append(record.record_type.name)
+        value_type.append(record.value_type.name)
+        intent.append(record.intent.name)
+        rejection_type.append(record.rejection_type.name if record.rejection_type is not None else None)
+        rejection_reason.append(record.rejection_reason or None)
+        value_json.append(_dumps(record.value))
+        if record.record_type is not RecordType.EVENT:
+            continue
+        table = EVENT_TABLES_BY_VALUE_TYPE.get(record.value_type)
+        if table is None:
+            continue
+        columns = typed.get(table.name)
+        if columns is None:
+            columns = typed[table.name] = [[] for _ in range(5 + len(table.columns))]
+        value = record.value
+        columns[0].append(record.partition_id)
+        columns[1].append(record.position)
+        columns[2].append(record.timestamp)
+        columns[3].append(record.intent.name)
+        columns[4].append(record.key)
+        for index, column in enumerate(table.columns, start=5):
+            columns[index].append(column.convert(value.get(column.field)))
+    return raw, typed
+
+
+class ExportStore:
+    """An open export database for one partition."""
+
+    def __init__(self, path: Path, partition_id: int) -> None:
+        self.path = path
+        self.partition_id = partition_id
+        self._lock = _file_lock(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._lock:
+            self._connection = duckdb.connect(str(path))
+            try:
+                self._create_schema()
+            except BaseException:
+                self._connection.close()
+                raise
+
+    def _create_schema(self) -> None:
+        connection = self._connection
+        connection.execute("BEGIN")
+        for statement in TABLES_DDL:
+            connection.execute(statement)
+        version = connection.execute("SELECT max(version) FROM schema_info").fetchone()
+        if version is None or version[0] is None:
+            connection.execute("INSERT INTO schema_info VALUES (?)", [SCHEMA_VERSION])
+        elif version[0] > SCHEMA_VERSION:
+            connection.execute("ROLLBACK")
+            raise RuntimeError(
+                f"{self.path} has export schema version {version[0]}, this zeebe-trio-duckdb writes"
+                f" version {SCHEMA_VERSION}; upgrade zeebe-trio-duckdb or export to a new file"
+            )
+        for statement in VIEWS_DDL:
+            connection.execute(statement)
+        connection.execute("COMMIT")
+
+    def committed_position(self) -> int:
+        """The highest position of this partition committed to the database (-1 if none)."""
+        row = self._connection.execute(
+            "SELECT position FROM exporter_positions WHERE partition_id = ?", [self.partition_id]
+        ).fetchone()
+        return row[0] if row else -1
+
+    def write_batch(self, records: Sequence[Record]) -> None:
+        """Insert ``records`` (idempotently) and advance this partition's position, in one transaction."""
+        raw, typed = build_batch(records)
+        connection = self._connection
+        with self._lock:
+            connection.execute("BEGIN")
+            try:
+                connection.execute(RAW_INSERT, raw)
+                for table_name, columns in typed.items():
+                    connection.execute(_EVENT_INSERTS[table_name], columns)
+                connection.execute(
+                    "INSERT INTO exporter_positions VALUES (?, ?, now()) ON CONFLICT (partition_id) DO UPDATE"
+                    " SET position = greatest(exporter_positions.position, excluded.position),"
+                    " exported_at = excluded.exported_at",
+                    [self.partition_id, records[-1].position],
+                )
+                connection.execute("COMMIT")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+
+    def publish_snapshot(self) -> Path:
+        """Publish a transactionally consistent read-only copy for readers in other processes.
+
+        The copy is made by DuckDB (``COPY FROM DATABASE`` into a new attached file), never by
+        opening the database file ourselves: closing any descriptor of a file drops this process's
+        POSIX lock on it, which would let another process open the live file while we write.
+        """
+        target = snapshot_path(self.path)
+        temporary = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        alias = f"snapshot_{os.getpid()}_{threading.get_ident()}"
+        for leftover in (temporary, Path(f"{temporary}.wal")):
+            leftover.unlink(missing_ok=True)
+        connection = self._connection
+        (database,) = connection.execute("SELECT current_database()").fetchone() or ("",)
+        connection.execute(f"ATTACH '{_sql_string(str(temporary))}' AS {alias}")
+        try:
+            connection.execute(f'COPY FROM DATABASE "{database}" TO {alias}')
+        finally:
+            connection.execute(f"DETACH {alias}")
+        os.replace(temporary, target)
+        return target
+
+    def close(self) -> None:
+        with self._lock:
+            self._connection.close()
