@@ -98,7 +98,7 @@ class Broker:
         version = zeebe_trio.__version__
         partitions = tuple(
             PartitionInfo(pid, PartitionRole.LEADER,
-                          PartitionHealth.HEALTHY if p.healthy else PartitionHealth.UNHEALTHY)
+                          PartitionHealth.HEALTHY if p.health else PartitionHealth.UNHEALTHY)
             for pid, p in sorted(self.partitions.items())
         )
         broker = BrokerInfo(self.config.node_id, self.config.advertised_host,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,9 @@ class BrokerConfig:
     # fsync in a worker thread (production). Tests under trio's MockClock turn it off so that virtual
     # time never jumps while the run loop waits for a thread.
     fsync_in_thread: bool = True
-    exporters: dict[str, Any] = field(default_factory=dict)
+    # Exporter settings by exporter id (see zeebe_trio.exporters); None means the embedded default:
+    # the DuckDB analytics exporter into <data_dir>/analytics.duckdb when that plugin is installed.
+    exporters: dict[str, Any] | None = None
 
     @classmethod
     def load(cls, path: Path | None = None, environ: dict[str, str] | None = None) -> BrokerConfig:
@@ -79,6 +81,15 @@ class BrokerConfig:
         except (TypeError, ValueError):
             raise ConfigError(f"{origin}: setting '{name}' expects a {type(current).__name__}, got {raw!r}") from None
         setattr(self, name, value)
+
+    def exporter_settings(self) -> dict[str, Any]:
+        if self.exporters is not None:
+            return self.exporters
+        from zeebe_trio.exporters import exporter_factories
+
+        if "duckdb" in exporter_factories():
+            return {"duckdb": {"type": "duckdb", "args": {"path": str(Path(self.data_dir) / "analytics.duckdb")}}}
+        return {}
 
     def _validate(self) -> None:
         if self.partitions != 1:

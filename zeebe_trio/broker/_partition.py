@@ -4,6 +4,7 @@ supervised by one nursery. Also the partition's command API (client commands in,
 from __future__ import annotations
 
 import itertools
+import os
 import logging
 import math
 from functools import partial
@@ -14,6 +15,7 @@ from typing import Any
 import trio
 
 from zeebe_trio.engine import COLUMN_FAMILIES, Engine, EngineState, JobStreams, SideEffects, due_commands, next_due_time
+from zeebe_trio.exporters import create_exporter_director
 from zeebe_trio.gateway._port import BrokerCommand, BrokerError
 from zeebe_trio.log import SegmentedLog
 from zeebe_trio.protocol import JobIntent, Record, RecordType, ValueType, encode_batch
@@ -32,6 +34,37 @@ class _Pending:
     def __init__(self) -> None:
         self.event = trio.Event()
         self.record: Record | None = None
+
+
+class _CommittedReader:
+    """The exporter director's view of the log: committed records only."""
+
+    def __init__(self, log_stream: LogStream) -> None:
+        self._log_stream = log_stream
+
+    async def read_after(self, position: int, max_records: int) -> list[Record]:
+        committed = self._log_stream.committed
+        await committed.wait_until(position + 1)
+        records = self._log_stream.read_after(position, max_records)
+        return [record for record in records if record.position <= committed.value]
+
+
+class _PositionStore:
+    """Exporter positions in the partition's state store, so snapshots carry them."""
+
+    def __init__(self, store: StateStore, state: EngineState) -> None:
+        self._store = store
+        self._state = state
+
+    def get(self, exporter_id: str) -> int:
+        with self._store.read() as txn:
+            self._state.bind(txn)
+            return self._state.exporter_position(exporter_id)
+
+    def set(self, exporter_id: str, position: int) -> None:
+        with self._store.transaction() as txn:
+            self._state.bind(txn)
+            self._state.set_exporter_position(exporter_id, position)
 
 
 class Partition:
@@ -75,11 +108,16 @@ class Partition:
         self.log_stream = LogStream(self.log, self.partition_id)
         self.processor = StreamProcessor(self.log_stream, self.store, self.engine, self.clock.now_ms,
                                          self._run_side_effects)
+        self.exporters = create_exporter_director(
+            partition_id=self.partition_id, exporters_config=self.config.exporter_settings(),
+            reader=_CommittedReader(self.log_stream), position_store=_PositionStore(self.store, state),
+            environ=os.environ)
         try:
             async with trio.open_nursery() as nursery:
                 await nursery.start(partial(self.log_stream.run_flusher, self._io_limiter,
                                             in_thread=self.config.fsync_in_thread))
                 await nursery.start(self.processor.run)
+                await nursery.start(self.exporters.run)
                 nursery.start_soon(self._check_due_dates)
                 nursery.start_soon(self._snapshot_periodically)
                 self.healthy = True
@@ -207,9 +245,18 @@ class Partition:
         self.compact_log(processed)
         log.info("partition %d: snapshot at position %d", self.partition_id, processed)
 
+    @property
+    def health(self) -> bool:
+        """Healthy when processing runs and no exporter is failing or misconfigured."""
+        return self.healthy and self.exporters.healthy
+
     def compact_log(self, snapshot_position: int) -> None:
-        """Drop log segments wholly behind the snapshot (and, later, behind every exporter)."""
-        index = self.log.index_of_position(snapshot_position)
+        """Drop log segments wholly behind the snapshot and every exporter's position: replay needs
+        the records after the snapshot, and an exporter that is down may not lose a record."""
+        keep_from = min(snapshot_position, self.exporters.lowest_exported_position())
+        if keep_from < 0:
+            return
+        index = self.log.index_of_position(keep_from)
         if index is not None:
             self.log.compact(index)
 

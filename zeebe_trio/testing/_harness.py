@@ -105,6 +105,7 @@ class BrokerHarness:
 async def open_broker(data_dir: Path, **settings: Any) -> AsyncIterator[BrokerHarness]:
     """Run a broker (no gateway unless asked) in a nursery for the duration of the block."""
     settings.setdefault("embedded_gateway", False)
+    settings.setdefault("exporters", {})
     config = BrokerConfig(data_dir=data_dir, **settings)
     async with trio.open_nursery() as nursery:
         broker = await nursery.start(Broker(config).run)
