@@ -4,6 +4,8 @@
     zeebe-trio deploy FILE...                  deploy BPMN resources
     zeebe-trio create-instance PROCESS_ID      start an instance (--variables JSON, --with-result)
     zeebe-trio status                          show the cluster topology
+    zeebe-trio exporters                       list the installed exporters
+    zeebe-trio sql "SELECT ..."                query the DuckDB analytics export (while the broker runs)
 """
 
 from __future__ import annotations
@@ -112,6 +114,41 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _exporters(args: argparse.Namespace) -> int:
+    from zeebe_trio.exporters import PluginError, format_installed_exporters, list_installed_exporters
+
+    try:
+        print(format_installed_exporters(list_installed_exporters()))
+    except PluginError as error:
+        print(f"zeebe-trio: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _sql(args: argparse.Namespace) -> int:
+    from zeebe_trio.broker import BrokerConfig, ConfigError
+
+    try:
+        from zeebe_trio_duckdb import run_sql_command
+    except ImportError:
+        print("zeebe-trio sql: the DuckDB exporter (zeebe-trio-duckdb) is not installed:"
+              " pip install -e plugins/duckdb_exporter", file=sys.stderr)
+        return 2
+    path = args.database
+    if path is None:
+        try:
+            config = BrokerConfig.load(args.config)
+        except ConfigError as error:
+            print(f"zeebe-trio: {error}", file=sys.stderr)
+            return 2
+        duckdb_exporters = [s for s in config.exporter_settings().values() if s.get("type") == "duckdb"]
+        if not duckdb_exporters:
+            print("zeebe-trio sql: no DuckDB exporter is configured; pass --database FILE", file=sys.stderr)
+            return 2
+        path = duckdb_exporters[0]["args"]["path"]
+    return int(run_sql_command(args.query, path=path))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="zeebe-trio", description=__doc__.split("\n\n")[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log at debug level")
@@ -140,6 +177,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     status = client("status", "show the cluster topology")
     status.set_defaults(handler=_status)
+
+    exporters = commands.add_parser("exporters", help="list the installed exporters")
+    exporters.set_defaults(handler=_exporters)
+
+    sql = commands.add_parser("sql", help="run SQL over the DuckDB analytics export")
+    sql.add_argument("query")
+    sql.add_argument("--database", help="the .duckdb file (default: the configured DuckDB exporter's path)")
+    sql.add_argument("--config", type=Path, help="broker config file, to find the export")
+    sql.set_defaults(handler=_sql)
     return parser
 
 

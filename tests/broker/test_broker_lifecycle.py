@@ -9,6 +9,7 @@ import trio
 
 from zeebe_trio.protocol import (
     IncidentIntent,
+    JobIntent,
     ProcessInstanceIntent,
     ProcessInstanceResultIntent,
     RejectionType,
@@ -54,11 +55,8 @@ async def test_a_one_task_instance_runs_to_completion_with_result(tmp_path: Path
                 results.append(await broker.create_instance("p", {"x": 1}, with_result=True))
 
             nursery.start_soon(create)
-            jobs: list = []
-            while not jobs:
-                jobs = await broker.activate("work")
-                await trio.sleep(0.01)
-            [(job_key, job)] = jobs
+            await broker.wait_for_record(lambda r: r.value_type is ValueType.JOB and r.intent is JobIntent.CREATED)
+            [(job_key, job)] = await broker.activate("work")
             assert job["variables"] == {"x": 1}
             await broker.complete(job_key, {"y": 2})
         [result] = results

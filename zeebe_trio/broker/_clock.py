@@ -13,7 +13,8 @@ import trio
 
 class EngineClock:
     def __init__(self, epoch_ms: int | None = None) -> None:
-        self._epoch0 = (time.time() * 1000) if epoch_ms is None else float(epoch_ms)
+        # A whole millisecond, so that millisecond deadlines map to exact trio times.
+        self._epoch0 = float(int(time.time() * 1000) if epoch_ms is None else epoch_ms)
         self._trio0 = trio.current_time()
 
     def now_ms(self) -> int:

@@ -4,17 +4,25 @@ supervised by one nursery. Also the partition's command API (client commands in,
 from __future__ import annotations
 
 import itertools
-import os
 import logging
 import math
-from functools import partial
+import os
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import trio
 
-from zeebe_trio.engine import COLUMN_FAMILIES, Engine, EngineState, JobStreams, SideEffects, due_commands, next_due_time
+from zeebe_trio.engine import (
+    COLUMN_FAMILIES,
+    Engine,
+    EngineState,
+    JobStreams,
+    SideEffects,
+    due_commands,
+    next_due_time,
+)
 from zeebe_trio.exporters import create_exporter_director
 from zeebe_trio.gateway._port import BrokerCommand, BrokerError
 from zeebe_trio.log import SegmentedLog

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .bpmn import parse_bpmn
 from ._expressions import CompiledProcess, compile_process
 from ._state import EngineState
+from .bpmn import parse_bpmn
 
 
 class ProcessCache:

@@ -4,7 +4,7 @@
 for anything implementing ``BrokerPort``. The gateway never imports the engine: it speaks records.
 """
 
-from ._host import serve_gateway
+from ._host import GatewayCallError, call_gateway, serve_gateway
 from ._port import (
     BrokerCommand,
     BrokerError,
@@ -23,9 +23,11 @@ __all__ = [
     "BrokerInfo",
     "BrokerPort",
     "ClusterTopology",
+    "GatewayCallError",
     "JobStreamSink",
     "JobStreamSpec",
     "PartitionInfo",
+    "call_gateway",
     "message_partition",
     "serve_gateway",
 ]

@@ -10,7 +10,6 @@ import enum
 
 from ._enums import ValueType
 
-
 _EVENT_NAMES: dict[type, frozenset[str]] = {}
 
 

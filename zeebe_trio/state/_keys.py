@@ -16,7 +16,7 @@ _OFFSET = 1 << 63
 KeyPart = int | str
 
 
-def encode_key(parts: tuple[KeyPart, ...]) -> bytes:
+def pack_key(parts: tuple[KeyPart, ...]) -> bytes:
     out = bytearray()
     for part in parts:
         if isinstance(part, int):
@@ -28,7 +28,7 @@ def encode_key(parts: tuple[KeyPart, ...]) -> bytes:
     return bytes(out)
 
 
-def decode_key(data: bytes) -> tuple[KeyPart, ...]:
+def unpack_key(data: bytes) -> tuple[KeyPart, ...]:
     parts: list[KeyPart] = []
     i = 0
     while i < len(data):

@@ -18,7 +18,7 @@ from typing import Any
 import lmdb
 import msgpack
 
-from ._keys import KeyPart, decode_key, encode_key
+from ._keys import KeyPart, pack_key, unpack_key
 
 _pack = msgpack.Packer(use_bin_type=True).pack
 
@@ -49,38 +49,38 @@ class Transaction:
         self._txn = txn
 
     def get(self, cf: ColumnFamily, *key: KeyPart) -> Any:
-        data = self._txn.get(encode_key(key), db=cf.db)
+        data = self._txn.get(pack_key(key), db=cf.db)
         return None if data is None else _unpack(data)
 
     def exists(self, cf: ColumnFamily, *key: KeyPart) -> bool:
-        return self._txn.get(encode_key(key), db=cf.db) is not None
+        return self._txn.get(pack_key(key), db=cf.db) is not None
 
     def put(self, cf: ColumnFamily, key: tuple[KeyPart, ...], value: Any) -> None:
-        self._txn.put(encode_key(key), _pack(value), db=cf.db)
+        self._txn.put(pack_key(key), _pack(value), db=cf.db)
 
     def delete(self, cf: ColumnFamily, *key: KeyPart) -> bool:
-        return bool(self._txn.delete(encode_key(key), db=cf.db))
+        return bool(self._txn.delete(pack_key(key), db=cf.db))
 
     def items(self, cf: ColumnFamily, *prefix: KeyPart) -> Iterator[tuple[tuple[KeyPart, ...], Any]]:
         """Entries whose key starts with ``prefix``, in key order."""
-        raw_prefix = encode_key(prefix)
+        raw_prefix = pack_key(prefix)
         with self._txn.cursor(db=cf.db) as cursor:
             if not cursor.set_range(raw_prefix):
                 return
             for raw_key, raw_value in cursor:
                 if not raw_key.startswith(raw_prefix):
                     return
-                yield decode_key(raw_key), _unpack(raw_value)
+                yield unpack_key(raw_key), _unpack(raw_value)
 
     def keys(self, cf: ColumnFamily, *prefix: KeyPart) -> Iterator[tuple[KeyPart, ...]]:
-        raw_prefix = encode_key(prefix)
+        raw_prefix = pack_key(prefix)
         with self._txn.cursor(db=cf.db) as cursor:
             if not cursor.set_range(raw_prefix):
                 return
             for raw_key in cursor.iternext(keys=True, values=False):
                 if not raw_key.startswith(raw_prefix):
                     return
-                yield decode_key(raw_key)
+                yield unpack_key(raw_key)
 
     def first(self, cf: ColumnFamily, *prefix: KeyPart) -> tuple[tuple[KeyPart, ...], Any] | None:
         for item in self.items(cf, *prefix):

@@ -3,6 +3,6 @@
 Not imported by ``zeebe_trio`` itself.
 """
 
-from ._harness import BrokerHarness, open_broker, one_task_bpmn, service_tasks_bpmn
+from ._harness import BrokerHarness, one_task_bpmn, open_broker, service_tasks_bpmn
 
 __all__ = ["BrokerHarness", "one_task_bpmn", "open_broker", "service_tasks_bpmn"]

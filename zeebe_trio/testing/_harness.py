@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -95,6 +95,17 @@ class BrokerHarness:
 
     async def cancel(self, instance_key: int) -> Record:
         return await self.send(ValueType.PROCESS_INSTANCE, ProcessInstanceIntent.CANCEL, key=instance_key)
+
+    async def wait_for_record(self, predicate: Callable[[Record], bool]) -> Record:
+        """The first record on the log (already there or yet to come) that matches ``predicate``."""
+        log_stream = self.partition.log_stream
+        position = -1
+        while True:
+            for record in log_stream.read_after(position, 10_000):
+                if predicate(record):
+                    return record
+                position = record.position
+            await log_stream.appended.wait_until(position + 1)
 
     def records(self) -> list[Record]:
         """Every record on partition 1's log so far, in order."""

@@ -1,0 +1,98 @@
+"""The module map holds: dependencies point one way, asyncio lives in one module, and every public
+name is exported by exactly one package (STYLE.md, sections 1 and 3)."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "zeebe_trio"
+
+# package -> the zeebe_trio packages it may import (besides itself)
+ALLOWED = {
+    "protocol": set(),
+    "log": {"protocol"},
+    "state": {"protocol"},
+    "stream": {"log", "state", "protocol"},
+    "engine": {"protocol", "state"},
+    "exporters": {"protocol"},
+    "gateway": {"protocol"},
+    "broker": {"protocol", "log", "state", "stream", "engine", "exporters", "gateway"},
+}
+NO_TRIO = {"protocol", "engine", "state"}
+
+
+def _modules(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.rglob("*.py") if "_generated" not in p.parts)
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize("package", sorted(ALLOWED))
+def test_a_package_imports_only_the_packages_below_it(package: str) -> None:
+    violations = []
+    for path in _modules(PACKAGE / package):
+        for name in _imports(path):
+            parts = name.split(".")
+            if parts[0] != "zeebe_trio" or len(parts) < 2:
+                continue
+            target = parts[1]
+            if target != package and target not in ALLOWED[package]:
+                violations.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert not violations, "\n".join(violations)
+
+
+@pytest.mark.parametrize("package", sorted(NO_TRIO))
+def test_the_deterministic_core_never_imports_trio_or_reads_the_wall_clock(package: str) -> None:
+    for path in _modules(PACKAGE / package):
+        imports = _imports(path)
+        assert not {"trio", "asyncio", "random", "threading"} & {n.split(".")[0] for n in imports}, path
+        text = path.read_text()
+        assert "time.time(" not in text and "datetime.now(" not in text, f"{path} reads the wall clock"
+
+
+def test_asyncio_lives_only_in_the_gateway_host() -> None:
+    users = [p.relative_to(ROOT).as_posix() for p in _modules(PACKAGE)
+             if "asyncio" in {n.split(".")[0] for n in _imports(p)}]
+    assert users == ["zeebe_trio/gateway/_host.py"]
+
+
+def test_the_duckdb_plugin_sees_only_the_exporter_api_and_protocol() -> None:
+    for path in _modules(ROOT / "plugins" / "duckdb_exporter" / "zeebe_trio_duckdb"):
+        for name in _imports(path):
+            if name.startswith("zeebe_trio."):
+                assert name.split(".")[1] in {"exporters", "protocol"}, f"{path} imports {name}"
+
+
+PUBLIC_PACKAGES = ["protocol", "log", "state", "stream", "engine", "engine.bpmn", "engine.feel", "exporters",
+                   "gateway", "broker", "testing"]
+
+
+def test_every_public_name_is_exported_once() -> None:
+    exported: dict[str, str] = {}
+    duplicates = []
+    for package in PUBLIC_PACKAGES:
+        module = importlib.import_module(f"zeebe_trio.{package}")
+        names = list(getattr(module, "__all__", []))
+        assert names, f"zeebe_trio.{package} has no __all__"
+        assert len(names) == len(set(names)), f"zeebe_trio.{package}.__all__ lists a name twice"
+        for name in names:
+            assert hasattr(module, name), f"zeebe_trio.{package}.__all__ names missing {name}"
+            owner = getattr(module, name)
+            if name in exported and getattr(importlib.import_module(f"zeebe_trio.{exported[name]}"), name) is not owner:
+                duplicates.append(f"{name}: zeebe_trio.{exported[name]} and zeebe_trio.{package}")
+            exported.setdefault(name, package)
+    assert not duplicates, "different objects exported under one name:\n" + "\n".join(duplicates)
