@@ -41,12 +41,23 @@ class _JobStreamRegistry(JobStreams):
         self._by_type: dict[str, list[int]] = {}
         self._streams: dict[int, tuple[JobStreamSpec, JobStreamSink]] = {}
         self._turn = itertools.count()
+        self._changed = trio.Event()
 
     def add(self, spec: JobStreamSpec, sink: JobStreamSink) -> int:
         stream_id = next(self._ids)
         self._streams[stream_id] = (spec, sink)
         self._by_type.setdefault(spec.job_type, []).append(stream_id)
+        self._changed.set()
+        self._changed = trio.Event()
         return stream_id
+
+    async def wait_until_open(self, job_type: str) -> None:
+        """Return once at least one stream for ``job_type`` is open."""
+        while job_type not in self._by_type:
+            await self._changed.wait()
+
+    def statistics(self) -> dict[str, int]:
+        return {"open_streams": len(self._streams), "job_types": len(self._by_type)}
 
     def remove(self, stream_id: int) -> None:
         entry = self._streams.pop(stream_id, None)
@@ -76,7 +87,7 @@ class Broker:
         self.config = config
         self._clock = clock
         self.partitions: dict[int, Partition] = {}
-        self._job_streams = _JobStreamRegistry()
+        self.job_streams = _JobStreamRegistry()
         self._listeners: list[Callable[[str], None]] = []
         self.gateway_port: int | None = None
 
@@ -115,8 +126,8 @@ class Broker:
         return remove
 
     def open_job_stream(self, spec: JobStreamSpec, sink: JobStreamSink) -> Callable[[], None]:
-        stream_id = self._job_streams.add(spec, sink)
-        return lambda: self._job_streams.remove(stream_id)
+        stream_id = self.job_streams.add(spec, sink)
+        return lambda: self.job_streams.remove(stream_id)
 
     def _jobs_available(self, job_type: str) -> None:
         for listener in list(self._listeners):
@@ -131,8 +142,8 @@ class Broker:
         clock = self._clock or EngineClock()
         async with trio.open_nursery() as nursery:
             for partition_id in range(1, self.config.partitions + 1):
-                partition = Partition(partition_id, self.config, clock, self._job_streams,
-                                      self._jobs_available, self._job_streams.push)
+                partition = Partition(partition_id, self.config, clock, self.job_streams,
+                                      self._jobs_available, self.job_streams.push)
                 await nursery.start(partition.run)
                 self.partitions[partition_id] = partition
             if self.config.embedded_gateway:

@@ -189,6 +189,7 @@ class _ExporterRunner:
     def _store(self, position: int) -> None:
         self.position = position
         self._director._position_store.set(self.id, position)
+        self._director._position_moved()
 
     def schedule(self, delay: float, task: Callable[[], Awaitable[None]]) -> _ScheduledTask:
         handle = _ScheduledTask()
@@ -324,6 +325,7 @@ class ExporterDirector:
             _ExporterRunner(self, item, self._factories.get(item.type)) for item in settings if item.enabled
         ]
         self._started = False
+        self._moved = trio.Event()  # set (and replaced) whenever an exporter position moves
 
     async def run(self, *, task_status: trio.TaskStatus[ExporterDirector] = trio.TASK_STATUS_IGNORED) -> None:
         if self._started:
@@ -335,6 +337,15 @@ class ExporterDirector:
             for runner in self._runners:
                 nursery.start_soon(runner.run, name=f"exporter {runner.id} partition {self.partition_id}")
             task_status.started(self)
+
+    def _position_moved(self) -> None:
+        self._moved.set()
+        self._moved = trio.Event()
+
+    async def wait_exported(self, position: int) -> None:
+        """Return once every exporter acknowledged ``position`` (e.g. before a clean stop, or in tests)."""
+        while self.lowest_exported_position() < position:
+            await self._moved.wait()
 
     def lowest_exported_position(self) -> int:
         """The log may be compacted up to and including this position (``UNBOUNDED_POSITION`` if no

@@ -181,3 +181,7 @@ class ExportStore:
     def close(self) -> None:
         with self._lock:
             self._connection.close()
+            # DuckDB keeps the database instance (and so the file's configuration lock in this
+            # process) until the Python connection object dies; drop it now rather than whenever
+            # the garbage collector breaks some reference cycle that still holds this store.
+            del self._connection
