@@ -154,6 +154,14 @@ def activate_element(batch: Batch, command: Record) -> None:
 def _on_activating(batch: Batch, compiled: CompiledProcess, key: int, value: dict[str, Any]) -> None:
     element_type = T(value["bpmnElementType"])
     if element_type is T.PROCESS:
+        # Process input mappings read the creation variables and set process-level variables.
+        if compiled.process_inputs:
+            try:
+                local = evaluate_mappings(batch, compiled.process_inputs, key)
+            except EvaluationError as error:
+                raise_incident(batch, ErrorType.IO_MAPPING_ERROR, str(error), key, value)
+                return
+            merge_local(batch, value, key, local)
         batch.event(PI, ProcessInstanceIntent.ELEMENT_ACTIVATED, key, value)
         start = compiled.process.start_event_id
         batch.command(PI, ProcessInstanceIntent.ACTIVATE_ELEMENT, batch.next_key(),
@@ -257,6 +265,14 @@ def complete_element(batch: Batch, compiled: CompiledProcess, key: int, value: d
         batch.event(PI, ProcessInstanceIntent.ELEMENT_COMPLETING, key, value)
     element_type = T(value["bpmnElementType"])
     if element_type is T.PROCESS:
+        # The root process has no outer scope: its output mappings set variables on itself, so a
+        # create-with-result caller sees them.
+        if compiled.process_outputs:
+            try:
+                merge_local(batch, value, key, evaluate_mappings(batch, compiled.process_outputs, key))
+            except EvaluationError as error:
+                raise_incident(batch, ErrorType.IO_MAPPING_ERROR, str(error), key, value)
+                return
         _complete_process(batch, key, value)
         return
     element = compiled.element(value["elementId"])

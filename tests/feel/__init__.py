@@ -1,0 +1,1 @@
+"""Tests of the FEEL expression language (zeebe_trio.engine.feel)."""
