@@ -12,20 +12,24 @@ _INT = struct.Struct(">BQ")
 _INT_TAG = 0x01
 _STR_TAG = 0x02
 _OFFSET = 1 << 63
+_INT_PACK = _INT.pack
 
 KeyPart = int | str
 
 
+def _pack_part(part: KeyPart) -> bytes:
+    if type(part) is int:
+        return _INT_PACK(_INT_TAG, part + _OFFSET)
+    return b"\x02" + part.encode() + b"\x00"  # type: ignore[union-attr]
+
+
 def pack_key(parts: tuple[KeyPart, ...]) -> bytes:
-    out = bytearray()
-    for part in parts:
-        if isinstance(part, int):
-            out += _INT.pack(_INT_TAG, part + _OFFSET)
-        else:
-            out.append(_STR_TAG)
-            out += part.encode()
-            out.append(0)
-    return bytes(out)
+    # Hot path (hundreds of calls per command): one- and two-part keys avoid the generic join.
+    if len(parts) == 1:
+        return _pack_part(parts[0])
+    if len(parts) == 2:
+        return _pack_part(parts[0]) + _pack_part(parts[1])
+    return b"".join([_pack_part(part) for part in parts])
 
 
 def unpack_key(data: bytes) -> tuple[KeyPart, ...]:
