@@ -188,3 +188,28 @@ def _dump(partition) -> dict:  # type: ignore[no-untyped-def]
     with partition.store.read() as txn:
         state.bind(txn)
         return state.dump()
+
+
+class _Sink:
+    def __init__(self) -> None:
+        self.jobs: list[int] = []
+
+    def push(self, job_key: int, job: dict) -> bool:  # type: ignore[type-arg]
+        self.jobs.append(job_key)
+        return True
+
+
+async def test_a_job_stream_gets_new_jobs_pushed_and_undelivered_ones_return_when_it_closes(tmp_path: Path) -> None:
+    from zeebe_trio.gateway import JobStreamSpec
+
+    async with open_broker(tmp_path) as broker:
+        await broker.deploy("p.bpmn", one_task_bpmn("p", "pushed"))
+        sink = _Sink()
+        close = broker.broker.open_job_stream(JobStreamSpec("pushed", "streamer", 60_000), sink)
+        await broker.create_instance("p")
+        [job_key] = sink.jobs  # activated for the stream and pushed once the batch was durable
+        assert await broker.activate("pushed") == []
+        close([job_key])  # the client went away before the job reached it
+        await broker.wait_for_record(lambda r: r.value_type is ValueType.JOB and r.intent is JobIntent.YIELDED)
+        [(again, job)] = await broker.activate("pushed", worker="poller")
+    assert again == job_key and job["worker"] == "poller"

@@ -12,7 +12,8 @@ import trio
 from pyzeebe.proto import gateway_pb2 as pb
 
 from zeebe_trio.broker import Broker, BrokerConfig
-from zeebe_trio.testing import one_task_bpmn
+from zeebe_trio.protocol import ProcessInstanceCreationIntent
+from zeebe_trio.testing import BrokerHarness, one_task_bpmn
 
 from .conftest import Client
 
@@ -74,7 +75,9 @@ async def test_over_the_in_flight_limit_requests_are_resource_exhausted(tmp_path
 
         nursery.start_soon(hold_a_request)
         await waiting.wait()
-        await broker.partitions[1].log_stream.appended.wait_until(3)  # the held request is on the log
+        with trio.fail_after(10):  # the held request is on the log (and so in flight)
+            await BrokerHarness(broker).wait_for_record(
+                lambda r: r.intent is ProcessInstanceCreationIntent.CREATE_WITH_AWAITING_RESULT)
         with pytest.raises(grpc.RpcError) as error:
             await client.call("CreateProcessInstance", pb.CreateProcessInstanceRequest(bpmnProcessId="p", version=-1))
         assert error.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED

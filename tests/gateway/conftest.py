@@ -67,6 +67,7 @@ class OpenedStream:
     spec: JobStreamSpec
     sink: JobStreamSink
     closed: trio.Event = field(default_factory=trio.Event)
+    undelivered: list[int] = field(default_factory=list)  # keys handed back when the stream closed
 
 
 class FakeBroker:
@@ -176,12 +177,13 @@ class FakeBroker:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
 
-    def open_job_stream(self, spec: JobStreamSpec, sink: JobStreamSink) -> Callable[[], None]:
+    def open_job_stream(self, spec: JobStreamSpec, sink: JobStreamSink) -> Callable[..., None]:
         opened = OpenedStream(spec, sink)
         self.streams.append(opened)
         self._touch()
 
-        def close() -> None:
+        def close(undelivered: Sequence[int] = ()) -> None:
+            opened.undelivered = list(undelivered)
             opened.closed.set()
             self._touch()
 

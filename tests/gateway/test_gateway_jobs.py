@@ -169,6 +169,7 @@ async def test_a_job_stream_pushes_jobs_to_the_client_and_closes_when_the_client
             await stream.closed.wait()
 
     assert [job.key for job in received] == [encode_key(1, 1), encode_key(2, 1)]
+    assert stream.undelivered == []  # both reached the client: nothing to hand back
     assert received[0].worker == "w1"
     assert not stream.sink.push(encode_key(1, 2), broker.job_value())  # closed streams take no jobs
 
@@ -178,7 +179,7 @@ async def test_a_job_stream_buffer_refuses_jobs_when_full():
     assert buffer.push(1, {}) and buffer.push(2, {})
     assert not buffer.push(3, {})
     assert buffer.statistics().current_buffer_used == 2
-    buffer.close()
+    assert buffer.close() == [1, 2]  # never delivered: handed back to the broker
     assert not buffer.push(4, {})
 
 

@@ -24,7 +24,7 @@ from zeebe_trio.gateway._port import (
     JobStreamSpec,
     PartitionInfo,
 )
-from zeebe_trio.protocol import PartitionHealth, PartitionRole, Record
+from zeebe_trio.protocol import PartitionHealth, PartitionRole, Record, partition_of
 
 from ._clock import EngineClock
 from ._config import BrokerConfig
@@ -125,9 +125,17 @@ class Broker:
 
         return remove
 
-    def open_job_stream(self, spec: JobStreamSpec, sink: JobStreamSink) -> Callable[[], None]:
+    def open_job_stream(self, spec: JobStreamSpec, sink: JobStreamSink) -> Callable[..., None]:
         stream_id = self.job_streams.add(spec, sink)
-        return lambda: self.job_streams.remove(stream_id)
+
+        def close(undelivered: Sequence[int] = ()) -> None:
+            self.job_streams.remove(stream_id)
+            for partition_id, partition in self.partitions.items():
+                keys = [key for key in undelivered if partition_of(key) == partition_id]
+                if keys:
+                    partition.yield_jobs(keys)
+
+        return close
 
     def _jobs_available(self, job_type: str) -> None:
         for listener in list(self._listeners):

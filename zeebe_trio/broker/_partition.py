@@ -192,14 +192,19 @@ class Partition:
                 pending.event.set()
         for job_type in effects.jobs_available:
             self._on_jobs_available(job_type)
-        yields = []
-        for stream_id, job_key, job in effects.job_pushes:
-            if not self._push_job(stream_id, job_key, job):
-                yields.append(Record(record_type=RecordType.COMMAND, value_type=ValueType.JOB,
-                                     intent=JobIntent.YIELD, value={}, key=job_key,
-                                     timestamp=self.clock.now_ms()))
-        if yields and self.healthy:
-            self.log_stream.append(yields)
+        refused = [job_key for stream_id, job_key, job in effects.job_pushes
+                   if not self._push_job(stream_id, job_key, job)]
+        if refused:
+            self.yield_jobs(refused)
+
+    def yield_jobs(self, job_keys: list[int]) -> None:
+        """Jobs pushed to a stream that could not deliver them: make them activatable again."""
+        if not self.healthy:
+            return  # they come back when their timeout passes
+        now = self.clock.now_ms()
+        self.log_stream.append([Record(record_type=RecordType.COMMAND, value_type=ValueType.JOB,
+                                       intent=JobIntent.YIELD, value={}, key=key, timestamp=now)
+                                for key in job_keys])
 
     # -- scheduled work ----------------------------------------------------------------------------
 

@@ -193,10 +193,18 @@ class JobStreamBuffer:
             return False
         return True
 
-    def close(self) -> None:
-        """Refuse further pushes (jobs already buffered are dropped with the buffer)."""
+    def close(self) -> list[int]:
+        """Refuse further pushes; returns the keys of jobs still buffered (never delivered)."""
         self._send.close()
+        undelivered = []
+        while True:
+            try:
+                job_key, _job = self._receive.receive_nowait()
+            except (trio.WouldBlock, trio.EndOfChannel, trio.ClosedResourceError):
+                break
+            undelivered.append(job_key)
         self._receive.close()
+        return undelivered
 
     def statistics(self) -> trio.MemoryChannelStatistics:
         return self._send.statistics()
@@ -223,9 +231,17 @@ async def stream_jobs(
     )
     buffer = JobStreamBuffer(capacity)
     close_stream = port.open_job_stream(spec, buffer)
+    in_flight: int | None = None
     try:
         async for job_key, job in buffer:
+            in_flight = job_key
             await emit(_mappers.activated_job(job_key, job))
+            in_flight = None
     finally:
-        buffer.close()
-        close_stream()
+        # Jobs the client never got go back to being activatable at once, not at their timeout.
+        # A job whose write was interrupted may or may not have arrived: yield it too (completing a
+        # yielded job still works, so at-least-once delivery is kept).
+        undelivered = buffer.close()
+        if in_flight is not None:
+            undelivered.insert(0, in_flight)
+        close_stream(undelivered)

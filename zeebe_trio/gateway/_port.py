@@ -106,6 +106,8 @@ class BrokerPort(Protocol):
         function that removes the listener."""
         ...
 
-    def open_job_stream(self, spec: JobStreamSpec, sink: JobStreamSink) -> Callable[[], None]:
-        """Register a job stream on every partition; returns a function that closes it."""
+    def open_job_stream(self, spec: JobStreamSpec, sink: JobStreamSink) -> Callable[..., None]:
+        """Register a job stream on every partition; returns ``close(undelivered=())`` which closes
+        it. ``undelivered`` lists the keys of pushed jobs that never reached the client: the broker
+        makes them activatable again at once."""
         ...

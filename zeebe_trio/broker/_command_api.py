@@ -1,0 +1,382 @@
+"""The broker's command API: a TCP server through which standalone gateways reach this broker.
+
+Zeebe's standalone gateway talks to brokers over their command API (port 26501); so does ours
+(``zeebe-trio gateway``, ``zeebe_trio.gateway.RemoteBrokerPort``). The frames are described in
+``zeebe_trio.protocol._wire``; this module serves them on top of anything that offers the gateway's
+``BrokerPort`` plus ``yield_job`` (the ``Broker``).
+
+Per connection: the connection's own task reads and dispatches frames, one writer task sends
+everything queued for the gateway, and each EXECUTE runs in a task of its own, so responses go out in
+the order commands finish. Memory stays bounded:
+
+- frames to the gateway go through a bounded channel (``OUTBOX_CAPACITY``); responses wait for room,
+  job pushes never wait (no room -> ``push`` says no -> the partition yields the job at once);
+- jobs-available notifications are a set of job types, sent coalesced whenever the writer runs;
+- at most ``max_requests`` EXECUTEs per connection are in flight; beyond that the reader stops
+  reading, and TCP pushes back on the gateway;
+- each job stream gets ``window`` pushes; the gateway grants more with CREDIT as it hands jobs on.
+
+The reader never waits for the writer (only for request slots, which finishing requests free), so a
+gateway that reads slowly cannot deadlock the pair. A connection that sends garbage, an oversized or
+unknown frame, or a message with the wrong fields is told why (GOODBYE, best effort) and closed, with
+a log line; the broker carries on.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+import trio
+
+from zeebe_trio.gateway._port import BrokerCommand, BrokerError, ClusterTopology, JobStreamSink, JobStreamSpec
+from zeebe_trio.gateway._remote import topology_to_wire
+from zeebe_trio.protocol import (
+    DEFAULT_MAX_FRAME_SIZE,
+    WIRE_VERSION,
+    FrameDecoder,
+    MessageType,
+    Record,
+    ValueType,
+    WireError,
+    encode_batch,
+    encode_frame,
+    intent_for,
+)
+
+log = logging.getLogger(__name__)
+
+OUTBOX_CAPACITY = 256  # frames queued for one gateway
+HELLO_TIMEOUT = 10.0  # seconds a new connection has to say HELLO
+GOODBYE_GRACE = 1.0  # seconds the writer gets to send GOODBYE before the connection is dropped
+RECEIVE_SIZE = 64 * 1024
+_MAX_BATCH = 256  # frames per send_all
+
+
+class CommandApiBackend(Protocol):
+    """What the command API serves: the gateway's ``BrokerPort`` and a way to yield a pushed job."""
+
+    @property
+    def partition_ids(self) -> Sequence[int]: ...
+
+    async def execute(self, partition_id: int, command: BrokerCommand, *, timeout: float | None = None) -> Record:
+        ...
+
+    def topology(self) -> ClusterTopology: ...
+
+    def add_jobs_available_listener(self, listener: Callable[[str], None]) -> Callable[[], None]: ...
+
+    def open_job_stream(self, spec: JobStreamSpec, sink: JobStreamSink) -> Callable[[], None]: ...
+
+    def yield_job(self, job_key: int) -> None:
+        """Make a job that was pushed but not delivered activatable again (JOB.YIELD)."""
+        ...
+
+
+class _Goodbye:
+    """Queued last: the writer sends it and stops."""
+
+    __slots__ = ("frame",)
+
+    def __init__(self, reason: str) -> None:
+        self.frame = encode_frame([MessageType.GOODBYE, reason])
+
+
+_WAKE = None  # queued so the writer looks at pending jobs-available notifications
+
+
+class _ProtocolError(Exception):
+    """The gateway broke the protocol; the message says how."""
+
+
+class _PushedStream:
+    """The broker-side sink of a gateway's job stream: pushes go to the gateway while it has credit."""
+
+    __slots__ = ("_connection", "stream_id", "credit", "open", "close")
+
+    def __init__(self, connection: _GatewayConnection, stream_id: int, window: int) -> None:
+        self._connection = connection
+        self.stream_id = stream_id
+        self.credit = window
+        self.open = True
+        self.close: Callable[[], None] = lambda: None
+
+    def push(self, job_key: int, job: dict[str, Any]) -> bool:
+        if not self.open or self.credit <= 0:
+            return False
+        if not self._connection.send_nowait(encode_frame([MessageType.JOB, self.stream_id, job_key, job])):
+            return False
+        self.credit -= 1
+        return True
+
+
+class _GatewayConnection:
+    def __init__(self, server: CommandApiServer, stream: trio.SocketStream, peer: str) -> None:
+        self._server = server
+        self._backend = server.backend
+        self._stream = stream
+        self.peer = peer
+        self.gateway_name = "?"
+        self._decoder = FrameDecoder(server.max_frame_size)
+        self._received: deque[list[Any]] = deque()
+        self._send, self._receive = trio.open_memory_channel[bytes | _Goodbye | None](OUTBOX_CAPACITY)
+        self._request_slots = trio.Semaphore(server.max_requests)
+        self._requests: dict[int, trio.CancelScope] = {}
+        self._streams: dict[int, _PushedStream] = {}
+        self._job_types: set[str] = set()
+        self._wake_queued = False
+        self._writer_done = trio.Event()
+        self._nursery: trio.Nursery
+
+    # -- sending (any task; never blocks) ------------------------------------------------------------
+
+    def send_nowait(self, frame: bytes | _Goodbye | None) -> bool:
+        try:
+            self._send.send_nowait(frame)
+        except (trio.WouldBlock, trio.ClosedResourceError, trio.BrokenResourceError):
+            return False
+        return True
+
+    def _on_jobs_available(self, job_type: str) -> None:
+        self._job_types.add(job_type)
+        if not self._wake_queued:
+            # No room means the writer has frames to send; it looks at the job types after them.
+            self._wake_queued = self.send_nowait(_WAKE)
+
+    # -- running -------------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        remove_listener = self._backend.add_jobs_available_listener(self._on_jobs_available)
+        try:
+            async with trio.open_nursery() as nursery:
+                self._nursery = nursery
+                nursery.start_soon(self._write_loop)
+                try:
+                    with trio.fail_after(HELLO_TIMEOUT):
+                        await self._handshake()
+                    await self._read_loop()
+                except (_ProtocolError, WireError, trio.TooSlowError) as error:
+                    reason = str(error) or f"no HELLO within {HELLO_TIMEOUT} s"
+                    log.warning("command API: closing the connection from %s (%s): %s",
+                                self.peer, self.gateway_name, reason)
+                    if self.send_nowait(_Goodbye(f"protocol error: {reason}")):
+                        with trio.move_on_after(GOODBYE_GRACE):
+                            await self._writer_done.wait()
+                except (trio.BrokenResourceError, trio.ClosedResourceError) as error:
+                    log.info("command API: connection from %s (%s) lost: %s", self.peer, self.gateway_name, error)
+                nursery.cancel_scope.cancel()
+        finally:
+            remove_listener()
+            for pushed in self._streams.values():
+                pushed.open = False
+                pushed.close()
+            self._streams.clear()
+
+    async def _handshake(self) -> None:
+        message = await self._next_message()
+        if message is None:
+            raise _ProtocolError("closed before HELLO")
+        if message[0] is not MessageType.HELLO or len(message) != 3:
+            raise _ProtocolError(f"expected HELLO as the first frame, got {message[0].name}")
+        _, version, name = message
+        self.gateway_name = str(name)
+        if version != WIRE_VERSION:
+            raise _ProtocolError(f"wire version {version} is not supported (this broker speaks {WIRE_VERSION})")
+        await self._send.send(encode_frame([MessageType.WELCOME, WIRE_VERSION,
+                                            topology_to_wire(self._backend.topology())]))
+        log.info("command API: gateway %r connected from %s", self.gateway_name, self.peer)
+
+    async def _next_message(self) -> list[Any] | None:
+        """One message, reading as needed; None at end of stream."""
+        while not self._received:
+            data = await self._stream.receive_some(RECEIVE_SIZE)
+            if not data:
+                return None
+            self._received.extend(self._decoder.feed(data))
+        return self._received.popleft()
+
+    async def _read_loop(self) -> None:
+        while True:
+            message = await self._next_message()
+            if message is None:
+                log.info("command API: gateway %r (%s) disconnected", self.gateway_name, self.peer)
+                return
+            try:
+                await self._dispatch(message)
+            except (ValueError, TypeError) as error:  # wrong arity or field types
+                raise _ProtocolError(f"malformed {message[0].name} message: {error}") from None
+
+    async def _dispatch(self, message: list[Any]) -> None:
+        kind = message[0]
+        if kind is MessageType.EXECUTE:
+            _, request_id, partition_id, value_type, intent, key, value, timeout = message
+            if not isinstance(request_id, int) or not isinstance(value, dict):
+                raise TypeError("request id must be an integer and value a map")
+            await self._request_slots.acquire()
+            self._nursery.start_soon(self._execute, request_id, partition_id, value_type, intent, key, value, timeout)
+        elif kind is MessageType.CANCEL:
+            (_, request_id) = message
+            scope = self._requests.get(request_id)
+            if scope is not None:
+                scope.cancel()
+        elif kind is MessageType.TOPOLOGY_REQUEST:
+            (_,) = message
+            self._send_topology()
+        elif kind is MessageType.OPEN_STREAM:
+            _, stream_id, window, job_type, worker, timeout_ms, fetch_variables, tenant_ids = message
+            self._open_stream(stream_id, window, JobStreamSpec(
+                job_type=str(job_type), worker=str(worker), timeout_ms=int(timeout_ms),
+                fetch_variables=tuple(str(v) for v in fetch_variables), tenant_ids=tuple(str(t) for t in tenant_ids)))
+        elif kind is MessageType.CLOSE_STREAM:
+            (_, stream_id) = message
+            pushed = self._streams.pop(stream_id, None)
+            if pushed is not None:
+                pushed.open = False
+                pushed.close()
+        elif kind is MessageType.CREDIT:
+            _, stream_id, count = message
+            pushed = self._streams.get(stream_id)
+            if pushed is not None:
+                pushed.credit += int(count)
+        elif kind is MessageType.YIELD_JOB:
+            (_, job_key) = message
+            self._backend.yield_job(int(job_key))
+        elif kind is MessageType.GOODBYE:
+            log.info("command API: gateway %r (%s) said goodbye: %s", self.gateway_name, self.peer, message[1:])
+        else:
+            raise _ProtocolError(f"{kind.name} is not a message a gateway sends")
+
+    def _send_topology(self) -> None:
+        # The reader must not wait for the writer: topology answers are small and rare, so when the
+        # outbox is full the writer is busy anyway and the gateway asks again at its next refresh.
+        self.send_nowait(encode_frame([MessageType.TOPOLOGY, topology_to_wire(self._backend.topology())]))
+
+    def _open_stream(self, stream_id: int, window: int, spec: JobStreamSpec) -> None:
+        if not isinstance(stream_id, int) or not isinstance(window, int) or window < 1:
+            raise TypeError("stream id and window must be integers, the window at least 1")
+        if stream_id in self._streams:
+            raise ValueError(f"job stream {stream_id} is already open")
+        pushed = _PushedStream(self, stream_id, window)
+        pushed.close = self._backend.open_job_stream(spec, pushed)
+        self._streams[stream_id] = pushed
+
+    async def _execute(self, request_id: int, partition_id: int, value_type: int, intent: int, key: int,
+                       value: dict[str, Any], timeout: float | None) -> None:
+        try:
+            with trio.CancelScope() as scope:
+                self._requests[request_id] = scope
+                frame = await self._answer(request_id, partition_id, value_type, intent, key, value, timeout)
+            if scope.cancelled_caught:
+                return  # the gateway cancelled: nobody waits for an answer
+            await self._send.send(frame)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            pass  # the connection is closing
+        finally:
+            if self._requests.get(request_id) is scope:
+                del self._requests[request_id]
+            self._request_slots.release()
+
+    async def _answer(self, request_id: int, partition_id: int, value_type: int, intent: int, key: int,
+                      value: dict[str, Any], timeout: float | None) -> bytes:
+        try:
+            try:
+                value_type_ = ValueType(value_type)
+                command = BrokerCommand(value_type_, intent_for(value_type_, intent), value, key=int(key))
+                timeout = None if timeout is None else float(timeout)
+            except (TypeError, ValueError) as error:
+                raise BrokerError(BrokerError.MALFORMED_REQUEST, f"Expected a valid command, but {error}") from None
+            record = await self._backend.execute(int(partition_id), command, timeout=timeout)
+            return encode_frame([MessageType.RESPONSE, request_id, encode_batch([record])])
+        except BrokerError as error:
+            return encode_frame([MessageType.ERROR, request_id, error.code, error.message])
+        except Exception as error:
+            log.exception("command API: executing request %d from %r failed", request_id, self.gateway_name)
+            return encode_frame([MessageType.ERROR, request_id, BrokerError.INTERNAL,
+                                 f"Unexpected error in the broker: {type(error).__name__}: {error}"])
+
+    async def _write_loop(self) -> None:
+        try:
+            while True:
+                batch: list[bytes] = []
+                item = await self._receive.receive()
+                while True:
+                    if isinstance(item, _Goodbye):
+                        batch.append(item.frame)
+                        await self._stream.send_all(b"".join(batch))
+                        return
+                    if item is _WAKE:
+                        self._wake_queued = False
+                    else:
+                        batch.append(item)
+                    if len(batch) >= _MAX_BATCH:
+                        break
+                    try:
+                        item = self._receive.receive_nowait()
+                    except trio.WouldBlock:
+                        break
+                if self._job_types:
+                    batch.append(encode_frame([MessageType.JOBS_AVAILABLE, sorted(self._job_types)]))
+                    self._job_types.clear()
+                if batch:
+                    await self._stream.send_all(b"".join(batch))
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            log.info("command API: gateway %r (%s) went away", self.gateway_name, self.peer)
+            self._nursery.cancel_scope.cancel()
+        finally:
+            self._writer_done.set()
+
+    def statistics(self) -> dict[str, int]:
+        return {"requests_in_flight": len(self._requests), "job_streams": len(self._streams),
+                "outbox_used": self._send.statistics().current_buffer_used}
+
+
+class CommandApiServer:
+    """Serves the command API for ``backend`` on ``host:port`` (``port=0`` picks a free one)."""
+
+    def __init__(self, backend: CommandApiBackend, *, host: str = "0.0.0.0", port: int = 26501,
+                 max_frame_size: int = DEFAULT_MAX_FRAME_SIZE, max_requests: int = 4096) -> None:
+        self.backend = backend
+        self.host = host
+        self.port = port
+        self.max_frame_size = max_frame_size
+        self.max_requests = max_requests
+        self._connections: dict[int, _GatewayConnection] = {}
+        self._ids = itertools.count(1)
+
+    def statistics(self) -> dict[str, Any]:
+        return {"connections": len(self._connections),
+                "gateways": [c.gateway_name for c in self._connections.values()]}
+
+    async def run(self, *, task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED) -> None:
+        """Serve until cancelled; ``task_status.started(bound_port)`` once listening."""
+        try:
+            listeners = await trio.open_tcp_listeners(self.port, host=self.host or None)
+        except OSError as error:
+            raise OSError(error.errno, f"command API: cannot listen on {self.host}:{self.port}: {error.strerror};"
+                                       " set command_api_port (ZEEBE_TRIO_COMMAND_API_PORT) to a free port, 0 to"
+                                       " pick one, or command_api_enabled=false") from None
+        bound = listeners[0].socket.getsockname()[1]
+        log.info("command API listening on %s:%d", self.host, bound)
+        async with trio.open_nursery() as nursery:
+            await nursery.start(trio.serve_listeners, self._serve_connection, listeners)
+            task_status.started(bound)
+
+    async def _serve_connection(self, stream: trio.SocketStream) -> None:
+        try:
+            peer = "{}:{}".format(*stream.socket.getpeername()[:2])
+        except OSError:
+            peer = "?"
+        connection = _GatewayConnection(self, stream, peer)
+        connection_id = next(self._ids)
+        self._connections[connection_id] = connection
+        try:
+            await connection.run()
+        except Exception:  # never let one connection take the broker down
+            log.exception("command API: connection from %s (%s) failed", peer, connection.gateway_name)
+        finally:
+            del self._connections[connection_id]
+            with trio.CancelScope(shield=True):
+                await trio.aclose_forcefully(stream)
