@@ -55,3 +55,25 @@ def test_huge_numbers_round_instead_of_growing() -> None:
     result = compile_expression("for i in 1..200 return 10 ** i * 10 ** i").evaluate({})
     assert result[-1] is None or len(str(result[-1])) < 100
     assert compile_expression("2 ** 999999999").evaluate({}) is None
+
+
+@pytest.mark.parametrize("expression", [
+    'matches("' + "a" * 40 + '!", "(a|aa)+$")',
+    'replace("' + "a" * 40 + '!", "(a|aa)+$", "x")',
+    'extract("' + "a" * 40 + '!", "(a|aa)+$")',
+    'split("' + "a" * 40 + '!", "(a|aa)+$")',
+])
+def test_a_catastrophic_regular_expression_times_out_instead_of_hanging(expression: str) -> None:
+    with pytest.raises(FeelEvaluationError, match="took longer than"):
+        compile_expression(expression).evaluate({})
+
+
+def test_patterns_that_backtrack_catastrophically_in_re_are_answered_at_once() -> None:
+    assert compile_expression('matches("' + "a" * 40 + '!", "(a+)+$")').evaluate({}) is False
+    assert compile_expression('matches("' + "x" * 40 + '", "(x+x+)+y")').evaluate({}) is False
+
+
+def test_regular_expressions_understand_javas_unicode_classes() -> None:
+    assert compile_expression('matches("Grüße", "^\\\\p{L}+$")').evaluate({}) is True
+    assert compile_expression('replace("a1b2", "\\\\p{Nd}", "#")').evaluate({}) == "a#b#"
+    assert compile_expression('matches("abc", "(")').evaluate({}) is None  # an invalid pattern is null

@@ -12,6 +12,8 @@ import functools
 import json
 import re
 from collections.abc import Callable
+
+import regex
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import (
     ROUND_CEILING,
@@ -55,7 +57,7 @@ from ._values import (
 
 __all__ = ["BUILTINS", "Builtin", "call_builtin", "check_result"]
 
-_CAUGHT = (TypeError, ValueError, ArithmeticError, KeyError, IndexError, AttributeError, re.error, OverflowError)
+_CAUGHT = (TypeError, ValueError, ArithmeticError, KeyError, IndexError, AttributeError, re.error, regex.error, OverflowError)
 
 
 class Builtin:
@@ -434,12 +436,25 @@ def _is_blank(string: Any) -> Any:
     return string.strip() == "" if type(string) is str else None
 
 
-_FLAGS = {"s": re.DOTALL, "m": re.MULTILINE, "i": re.IGNORECASE, "x": re.VERBOSE}
+# User patterns run on the `regex` package, not `re`: it stops a match after a timeout, so a
+# catastrophic pattern such as `(a+)+$` cannot hang the partition, and it understands Java's
+# `\p{..}` classes, possessive quantifiers and atomic groups, as feel-scala (Java regex) does.
+_FLAGS = {"s": regex.DOTALL, "m": regex.MULTILINE, "i": regex.IGNORECASE, "x": regex.VERBOSE}
 _MAX_PATTERN_LENGTH = 1000
+REGEX_TIMEOUT = 0.25  # seconds of matching per call
+
+
+def _guarded(call: Callable[..., Any], pattern: str, *args: Any) -> Any:
+    try:
+        result = call(*args, timeout=REGEX_TIMEOUT)
+        return list(result) if call.__name__ == "finditer" else result  # iterate inside the guard
+    except TimeoutError:
+        raise FeelEvaluationError(
+            f"the regular expression '{pattern}' took longer than {REGEX_TIMEOUT} s to match") from None
 
 
 @functools.lru_cache(maxsize=256)
-def _regex(pattern: str, flags: str) -> re.Pattern[str]:
+def _regex(pattern: str, flags: str) -> regex.Pattern[str]:
     if len(pattern) > _MAX_PATTERN_LENGTH:
         raise ValueError("pattern too long")
     bits = 0
@@ -452,10 +467,8 @@ def _regex(pattern: str, flags: str) -> re.Pattern[str]:
         else:
             raise ValueError(f"unknown regex flag {flag}")
     if literal:
-        return re.compile(re.escape(pattern), bits)
-    # Java/XSD syntax differences that matter in practice: named groups
-    pattern = re.sub(r"\(\?<([A-Za-z][A-Za-z0-9]*)>", r"(?P<\1>", pattern)
-    return re.compile(pattern, bits)
+        return regex.compile(regex.escape(pattern), bits)
+    return regex.compile(pattern, bits)  # `regex` reads Java's (?<name>...) groups as they are
 
 
 def _flags(flags: Any) -> str:
@@ -470,10 +483,10 @@ def _flags(flags: Any) -> str:
 def _matches(string: Any, pattern: Any, flags: Any = None) -> Any:
     if type(string) is not str or type(pattern) is not str:
         return None
-    return _regex(pattern, _flags(flags)).search(string) is not None
+    return _guarded(_regex(pattern, _flags(flags)).search, pattern, string) is not None
 
 
-def _replacement(template: str) -> Callable[[re.Match[str]], str]:
+def _replacement(template: str) -> Callable[[regex.Match[str]], str]:
     """A replacement function for a Java-style template (``$1``, ``${name}``, ``\\$``)."""
     parts: list[tuple[bool, str | int]] = []  # (is_group, text or group)
     literal: list[str] = []
@@ -499,7 +512,7 @@ def _replacement(template: str) -> Callable[[re.Match[str]], str]:
     if literal:
         parts.append((False, "".join(literal)))
 
-    def expand(match: re.Match[str]) -> str:
+    def expand(match: regex.Match[str]) -> str:
         return "".join(
             (match.group(part) or "") if is_group else part  # type: ignore[misc]
             for is_group, part in parts
@@ -512,12 +525,12 @@ def _replacement(template: str) -> Callable[[re.Match[str]], str]:
 def _replace(string: Any, pattern: Any, replacement: Any, flags: Any = None) -> Any:
     if type(string) is not str or type(pattern) is not str or type(replacement) is not str:
         return None
-    regex = _regex(pattern, _flags(flags))
+    compiled = _regex(pattern, _flags(flags))
     expand = _replacement(replacement)
     pieces: list[str] = []
     size = 0
     last = 0
-    for match in regex.finditer(string):
+    for match in _guarded(compiled.finditer, pattern, string):
         piece = expand(match)
         size += match.start() - last + len(piece)
         check_string_length(size)  # an empty pattern on a long text could otherwise explode
@@ -532,7 +545,7 @@ def _replace(string: Any, pattern: Any, replacement: Any, flags: Any = None) -> 
 def _split(string: Any, delimiter: Any) -> Any:
     if type(string) is not str or type(delimiter) is not str:
         return None
-    parts = _regex(delimiter, "").split(string)
+    parts = _guarded(_regex(delimiter, "").split, delimiter, string)
     while parts and parts[-1] == "":  # like java.lang.String.split
         parts.pop()
     return parts or [""]
@@ -542,7 +555,7 @@ def _split(string: Any, delimiter: Any) -> Any:
 def _extract(string: Any, pattern: Any) -> Any:
     if type(string) is not str or type(pattern) is not str:
         return None
-    return [m.group(0) for m in _regex(pattern, "").finditer(string)]
+    return [m.group(0) for m in _guarded(_regex(pattern, "").finditer, pattern, string)]
 
 
 @builtin("string join", "list", "delimiter", "prefix", "suffix", optional=3)
