@@ -1,6 +1,7 @@
 """``zeebe-trio``: run a broker, and talk to one from a terminal.
 
     zeebe-trio broker [--config FILE]          run a single-node broker with an embedded gateway
+    zeebe-trio gateway --broker HOST:PORT      run a standalone gateway in front of a broker's command API
     zeebe-trio deploy FILE...                  deploy BPMN resources
     zeebe-trio create-instance PROCESS_ID      start an instance (--variables JSON, --with-result)
     zeebe-trio status                          show the cluster topology
@@ -38,7 +39,10 @@ def _broker(args: argparse.Namespace) -> int:
             async with trio.open_nursery() as nursery:
                 broker = await nursery.start(run_broker, config)
                 where = f"{config.host}:{broker.gateway_port}" if config.embedded_gateway else "(no gateway)"
-                print(f"zeebe-trio broker ready: gateway {where}, data in {config.data_dir}", flush=True)
+                command_api = (f"{config.command_api_host}:{broker.command_api_port}" if config.command_api_enabled
+                               else "(off)")
+                print(f"zeebe-trio broker ready: gateway {where}, command API {command_api},"
+                      f" data in {config.data_dir}", flush=True)
                 async for signum in signals:
                     log.info("%s received: shutting down", signal.Signals(signum).name)
                     nursery.cancel_scope.cancel()
@@ -46,6 +50,39 @@ def _broker(args: argparse.Namespace) -> int:
         print("zeebe-trio broker stopped", flush=True)
 
     trio.run(serve)
+    return 0
+
+
+def _gateway(args: argparse.Namespace) -> int:
+    from functools import partial
+
+    from zeebe_trio.gateway import run_standalone_gateway
+    from zeebe_trio.gateway._remote import parse_address
+
+    try:
+        broker_address = parse_address(args.broker)
+    except ValueError as error:
+        print(f"zeebe-trio gateway: {error}", file=sys.stderr)
+        return 2
+
+    async def serve() -> None:
+        with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            async with trio.open_nursery() as nursery:
+                port = await nursery.start(partial(run_standalone_gateway, broker_address, host=args.host,
+                                                   grpc_port=args.port))
+                print(f"zeebe-trio gateway ready: gRPC on {args.host}:{port}, broker command API at"
+                      f" {broker_address[0]}:{broker_address[1]}", flush=True)
+                async for signum in signals:
+                    log.info("%s received: shutting down", signal.Signals(signum).name)
+                    nursery.cancel_scope.cancel()
+                    break
+        print("zeebe-trio gateway stopped", flush=True)
+
+    try:
+        trio.run(serve)
+    except OSError as error:  # e.g. the gRPC port is taken
+        print(f"zeebe-trio gateway: cannot serve on {args.host}:{args.port}: {error}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -157,6 +194,13 @@ def build_parser() -> argparse.ArgumentParser:
     broker = commands.add_parser("broker", help="run a single-node broker with an embedded gateway")
     broker.add_argument("--config", type=Path, help="TOML config file (environment variables override it)")
     broker.set_defaults(handler=_broker)
+
+    gateway = commands.add_parser("gateway", help="run a standalone gateway in front of a broker's command API")
+    gateway.add_argument("--broker", default="localhost:26501",
+                         help="the broker's command API, HOST:PORT (default localhost:26501)")
+    gateway.add_argument("--host", default="0.0.0.0", help="interface to serve gRPC on (default 0.0.0.0)")
+    gateway.add_argument("--port", type=int, default=26500, help="gRPC port (default 26500; 0 picks one)")
+    gateway.set_defaults(handler=_gateway)
 
     def client(name: str, help_text: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text)

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import trio
 from pyzeebe.proto import gateway_pb2 as pb
+from zeebe_trio_duckdb import query
 
 from zeebe_trio.broker import Broker, BrokerConfig
 from zeebe_trio.testing import one_task_bpmn
-from zeebe_trio_duckdb import query
 
 from .conftest import Client
 

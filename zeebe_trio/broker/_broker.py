@@ -1,4 +1,5 @@
-"""The broker: partitions under one nursery, the embedded gateway, and the broker port it uses.
+"""The broker: partitions under one nursery, the embedded gateway, the broker port it uses, and the
+command API that standalone gateways use (``_command_api``).
 
 No business logic lives here: commands go to a partition's log, responses come back from its
 stream processor, and job streams are a registry the engine reads.
@@ -27,6 +28,7 @@ from zeebe_trio.gateway._port import (
 from zeebe_trio.protocol import PartitionHealth, PartitionRole, Record, partition_of
 
 from ._clock import EngineClock
+from ._command_api import CommandApiServer
 from ._config import BrokerConfig
 from ._partition import Partition
 
@@ -90,6 +92,8 @@ class Broker:
         self.job_streams = _JobStreamRegistry()
         self._listeners: list[Callable[[str], None]] = []
         self.gateway_port: int | None = None
+        self.command_api: CommandApiServer | None = None
+        self.command_api_port: int | None = None
 
     # -- BrokerPort --------------------------------------------------------------------------------
 
@@ -137,6 +141,13 @@ class Broker:
 
         return close
 
+    def yield_job(self, job_key: int) -> None:
+        """A job pushed to a remote gateway's stream could not be delivered: make it activatable again
+        (what the partition does itself when an in-process sink refuses a push)."""
+        partition = self.partitions.get(partition_of(job_key))
+        if partition is not None:
+            partition.yield_jobs([job_key])
+
     def _jobs_available(self, job_type: str) -> None:
         for listener in list(self._listeners):
             try:
@@ -154,6 +165,12 @@ class Broker:
                                       self._jobs_available, self.job_streams.push)
                 await nursery.start(partition.run)
                 self.partitions[partition_id] = partition
+            if self.config.command_api_enabled:
+                self.command_api = CommandApiServer(
+                    self, host=self.config.command_api_host, port=self.config.command_api_port,
+                    max_frame_size=self.config.max_message_size + 64 * 1024,
+                    max_requests=self.config.max_inflight_requests * self.config.partitions + 64)
+                self.command_api_port = await nursery.start(self.command_api.run)
             if self.config.embedded_gateway:
                 from zeebe_trio.gateway import serve_gateway
 

@@ -69,7 +69,7 @@ class CommandApiBackend(Protocol):
 
     def add_jobs_available_listener(self, listener: Callable[[str], None]) -> Callable[[], None]: ...
 
-    def open_job_stream(self, spec: JobStreamSpec, sink: JobStreamSink) -> Callable[[], None]: ...
+    def open_job_stream(self, spec: JobStreamSpec, sink: JobStreamSink) -> Callable[..., None]: ...
 
     def yield_job(self, job_key: int) -> None:
         """Make a job that was pushed but not delivered activatable again (JOB.YIELD)."""
@@ -102,7 +102,7 @@ class _PushedStream:
         self.stream_id = stream_id
         self.credit = window
         self.open = True
-        self.close: Callable[[], None] = lambda: None
+        self.close: Callable[..., None] = lambda undelivered=(): None
 
     def push(self, job_key: int, job: dict[str, Any]) -> bool:
         if not self.open or self.credit <= 0:
@@ -149,7 +149,7 @@ class _GatewayConnection:
     # -- running -------------------------------------------------------------------------------------
 
     async def run(self) -> None:
-        remove_listener = self._backend.add_jobs_available_listener(self._on_jobs_available)
+        remove_listener: Callable[[], None] = lambda: None  # noqa: E731
         try:
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
@@ -157,6 +157,8 @@ class _GatewayConnection:
                 try:
                     with trio.fail_after(HELLO_TIMEOUT):
                         await self._handshake()
+                    # Only now: nothing may reach the gateway before WELCOME.
+                    remove_listener = self._backend.add_jobs_available_listener(self._on_jobs_available)
                     await self._read_loop()
                 except (_ProtocolError, WireError, trio.TooSlowError) as error:
                     reason = str(error) or f"no HELLO within {HELLO_TIMEOUT} s"
@@ -231,11 +233,11 @@ class _GatewayConnection:
                 job_type=str(job_type), worker=str(worker), timeout_ms=int(timeout_ms),
                 fetch_variables=tuple(str(v) for v in fetch_variables), tenant_ids=tuple(str(t) for t in tenant_ids)))
         elif kind is MessageType.CLOSE_STREAM:
-            (_, stream_id) = message
+            _, stream_id, undelivered = message
             pushed = self._streams.pop(stream_id, None)
             if pushed is not None:
                 pushed.open = False
-                pushed.close()
+                pushed.close([int(key) for key in undelivered])
         elif kind is MessageType.CREDIT:
             _, stream_id, count = message
             pushed = self._streams.get(stream_id)

@@ -26,6 +26,10 @@ class BrokerConfig:
     host: str = "0.0.0.0"
     gateway_port: int = 26500
     embedded_gateway: bool = True
+    # The command API: where standalone gateways (zeebe-trio gateway) reach this broker. Port 0 picks one.
+    command_api_enabled: bool = True
+    command_api_host: str = "0.0.0.0"
+    command_api_port: int = 26501
     advertised_host: str = "localhost"
     snapshot_period: float = 300.0  # seconds between periodic snapshots (Zeebe: 5 minutes)
     max_inflight_requests: int = 2000  # per partition; more is answered with RESOURCE_EXHAUSTED
@@ -97,5 +101,7 @@ class BrokerConfig:
                               " several partitions is not built yet)")
         if not 0 <= self.gateway_port < 65536:
             raise ConfigError(f"gateway_port: {self.gateway_port} is not a TCP port")
+        if not 0 <= self.command_api_port < 65536:
+            raise ConfigError(f"command_api_port: {self.command_api_port} is not a TCP port")
         if self.max_inflight_requests < 1:
             raise ConfigError("max_inflight_requests must be at least 1")

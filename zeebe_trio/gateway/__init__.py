@@ -2,6 +2,8 @@
 
 ``serve_gateway(port)`` serves Zeebe 8's ``gateway_protocol.Gateway`` and ``grpc.health.v1.Health``
 for anything implementing ``BrokerPort``. The gateway never imports the engine: it speaks records.
+``run_standalone_gateway`` serves it in a process of its own, in front of a broker's command API
+(``RemoteBrokerPort``).
 """
 
 from ._host import GatewayCallError, call_gateway, serve_gateway
@@ -15,6 +17,7 @@ from ._port import (
     JobStreamSpec,
     PartitionInfo,
 )
+from ._remote import RemoteBrokerPort, run_standalone_gateway
 from ._routing import message_partition
 
 __all__ = [
@@ -27,7 +30,9 @@ __all__ = [
     "JobStreamSink",
     "JobStreamSpec",
     "PartitionInfo",
+    "RemoteBrokerPort",
     "call_gateway",
     "message_partition",
+    "run_standalone_gateway",
     "serve_gateway",
 ]

@@ -31,13 +31,15 @@ from ._intents import (
 )
 from ._keys import KEY_BITS, MAX_PARTITION_ID, PARTITION_BITS, encode_key, first_key, local_part, partition_of
 from ._record import NO_KEY, Record
+from ._wire import DEFAULT_MAX_FRAME_SIZE, WIRE_VERSION, FrameDecoder, MessageType, WireError, encode_frame
 
 __all__ = [
-    "BpmnElementType", "DeploymentIntent", "ErrorIntent", "ErrorType", "INTENTS_BY_VALUE_TYPE",
-    "IncidentIntent", "Intent", "JobBatchIntent", "JobIntent", "KEY_BITS", "MAX_PARTITION_ID",
-    "MessageIntent", "NO_KEY", "PARTITION_BITS", "PartitionHealth", "PartitionRole",
-    "ProcessInstanceCreationIntent", "ProcessInstanceIntent", "ProcessInstanceResultIntent",
-    "ProcessIntent", "Record", "RecordDecodeError", "RecordType", "RejectionType", "SignalIntent",
-    "TimerIntent", "ValueType", "VariableDocumentIntent", "VariableIntent", "decode_batch",
-    "encode_batch", "encode_key", "first_key", "intent_for", "local_part", "partition_of",
+    "BpmnElementType", "DEFAULT_MAX_FRAME_SIZE", "DeploymentIntent", "ErrorIntent", "ErrorType",
+    "FrameDecoder", "INTENTS_BY_VALUE_TYPE", "IncidentIntent", "Intent", "JobBatchIntent", "JobIntent",
+    "KEY_BITS", "MAX_PARTITION_ID", "MessageIntent", "MessageType", "NO_KEY", "PARTITION_BITS",
+    "PartitionHealth", "PartitionRole", "ProcessInstanceCreationIntent", "ProcessInstanceIntent",
+    "ProcessInstanceResultIntent", "ProcessIntent", "Record", "RecordDecodeError", "RecordType",
+    "RejectionType", "SignalIntent", "TimerIntent", "ValueType", "VariableDocumentIntent", "VariableIntent",
+    "WIRE_VERSION", "WireError", "decode_batch", "encode_batch", "encode_frame", "encode_key", "first_key",
+    "intent_for", "local_part", "partition_of",
 ]

@@ -12,8 +12,6 @@ import functools
 import json
 import re
 from collections.abc import Callable
-
-import regex
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import (
     ROUND_CEILING,
@@ -27,6 +25,8 @@ from decimal import (
 )
 from typing import Any
 from zoneinfo import ZoneInfo
+
+import regex
 
 from ._errors import FeelEvaluationError
 from ._temporal import (
