@@ -55,7 +55,7 @@ class Client:
 
 @pytest.fixture
 async def broker(tmp_path: Path) -> AsyncIterator[Broker]:
-    config = BrokerConfig(data_dir=tmp_path, gateway_port=0, host="127.0.0.1", exporters={})
+    config = BrokerConfig(data_dir=tmp_path, gateway_port=0, host="127.0.0.1", exporters={}, command_api_port=0)
     async with trio.open_nursery() as nursery:
         running = await nursery.start(Broker(config).run)
         yield running

@@ -32,7 +32,7 @@ def _free_port() -> int:
 @contextmanager
 def broker_process(data_dir: Path, port: int) -> Iterator[subprocess.Popen[str]]:
     env = {**os.environ, "ZEEBE_TRIO_DATA_DIR": str(data_dir), "ZEEBE_TRIO_GATEWAY_PORT": str(port),
-           "ZEEBE_TRIO_HOST": "127.0.0.1"}
+           "ZEEBE_TRIO_HOST": "127.0.0.1", "ZEEBE_TRIO_COMMAND_API_PORT": "0"}
     process = subprocess.Popen([sys.executable, "-m", "zeebe_trio.cli", "broker"], env=env, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:

@@ -17,7 +17,7 @@ from .conftest import Client
 
 async def test_sql_over_the_export_answers_for_instances_jobs_incidents_and_variables(tmp_path: Path) -> None:
     export = tmp_path / "export.duckdb"
-    config = BrokerConfig(data_dir=tmp_path / "data", gateway_port=0, host="127.0.0.1", exporters={
+    config = BrokerConfig(data_dir=tmp_path / "data", gateway_port=0, host="127.0.0.1", command_api_port=0, exporters={
         "analytics": {"type": "duckdb", "args": {"path": str(export), "flushDelay": 0.05, "batchSize": 50}}})
     async with trio.open_nursery() as nursery:
         broker = await nursery.start(Broker(config).run)

@@ -60,7 +60,8 @@ async def test_a_job_stream_receives_new_jobs_at_once_and_closing_it_returns_job
 
 
 async def test_over_the_in_flight_limit_requests_are_resource_exhausted(tmp_path: Path) -> None:
-    config = BrokerConfig(data_dir=tmp_path, gateway_port=0, host="127.0.0.1", exporters={}, max_inflight_requests=1)
+    config = BrokerConfig(data_dir=tmp_path, gateway_port=0, host="127.0.0.1", exporters={}, max_inflight_requests=1,
+                          command_api_port=0)
     async with trio.open_nursery() as nursery:
         broker = await nursery.start(Broker(config).run)
         client = Client(f"127.0.0.1:{broker.gateway_port}")

@@ -85,7 +85,7 @@ def _child(args: list[str], env: dict[str, str] | None = None) -> Iterator[tuple
 def broker_address(tmp_path: Path) -> Iterator[str]:
     """A fresh ``zeebe-trio broker`` process on a port the OS picks (it says which when ready)."""
     env = {**os.environ, "ZEEBE_TRIO_DATA_DIR": str(tmp_path / "data"), "ZEEBE_TRIO_GATEWAY_PORT": "0",
-           "ZEEBE_TRIO_HOST": "127.0.0.1"}
+           "ZEEBE_TRIO_HOST": "127.0.0.1", "ZEEBE_TRIO_COMMAND_API_PORT": "0"}
     with _child([sys.executable, "-m", "zeebe_trio.cli", "broker"], env) as (process, output):
         ready = output.wait_for(r"broker ready: gateway (\S+:\d+)", STARTUP_SECONDS)
         yield ready.group(1)

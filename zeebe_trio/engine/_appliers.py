@@ -102,7 +102,7 @@ def _element_finished(state: EngineState, record: Record) -> None:
     state.remove_scope(record.key)
     if scope_key <= 0:  # the process instance itself: nobody can await its result any more
         state.set_awaiting_result(record.key, None)
-    state.clear_taken_flows(record.key)
+        state.clear_taken_flows(record.key)  # only containers hold joins
     if scope_key > 0:
         parent = state.element_instance(scope_key)
         if parent is not None:

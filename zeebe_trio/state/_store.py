@@ -40,29 +40,68 @@ class ColumnFamily:
         return f"ColumnFamily({self.name!r})"
 
 
-class Transaction:
-    """A transaction over all column families. Read-only transactions reject writes."""
+_MISSING = object()
+_ABSENT = object()  # cached knowledge that a key does not exist (or was deleted in this transaction)
 
-    __slots__ = ("_txn",)
+
+class Transaction:
+    """A transaction over all column families, with a write-back cache of decoded values.
+
+    A command reads and rewrites the same few rows several times (an element instance moves
+    through four lifecycle states in one batch, start and end events live and die inside one), so
+    values are decoded once, kept as objects, and encoded once when the transaction commits.
+    Prefix scans first write back the pending changes of their column family, so they see them.
+    Callers must ``put`` a value after mutating it, as with any store.
+    """
+
+    __slots__ = ("_txn", "_cache", "_dirty")
 
     def __init__(self, txn: Any) -> None:
         self._txn = txn
+        self._cache: dict[tuple[ColumnFamily, bytes], Any] = {}
+        self._dirty: dict[ColumnFamily, dict[bytes, None]] = {}  # per family, an insertion-ordered set
+
+    def _lookup(self, cf: ColumnFamily, key: tuple[KeyPart, ...]) -> Any:
+        slot = (cf, pack_key(key))
+        value = self._cache.get(slot, _MISSING)
+        if value is _MISSING:
+            data = self._txn.get(slot[1], db=cf.db)
+            value = self._cache[slot] = _ABSENT if data is None else _unpack(data)
+        return value
 
     def get(self, cf: ColumnFamily, *key: KeyPart) -> Any:
-        data = self._txn.get(pack_key(key), db=cf.db)
-        return None if data is None else _unpack(data)
+        value = self._lookup(cf, key)
+        return None if value is _ABSENT else value
 
     def exists(self, cf: ColumnFamily, *key: KeyPart) -> bool:
-        return self._txn.get(pack_key(key), db=cf.db) is not None
+        return self._lookup(cf, key) is not _ABSENT
 
     def put(self, cf: ColumnFamily, key: tuple[KeyPart, ...], value: Any) -> None:
-        self._txn.put(pack_key(key), _pack(value), db=cf.db)
+        packed = pack_key(key)
+        self._cache[(cf, packed)] = value
+        self._dirty.setdefault(cf, {})[packed] = None
 
-    def delete(self, cf: ColumnFamily, *key: KeyPart) -> bool:
-        return bool(self._txn.delete(pack_key(key), db=cf.db))
+    def delete(self, cf: ColumnFamily, *key: KeyPart) -> None:
+        packed = pack_key(key)
+        self._cache[(cf, packed)] = _ABSENT
+        self._dirty.setdefault(cf, {})[packed] = None
+
+    def write_back(self, cf: ColumnFamily | None = None) -> None:
+        """Write pending changes (of one column family, or all) to the underlying transaction."""
+        families = list(self._dirty) if cf is None else ([cf] if cf in self._dirty else [])
+        txn, cache = self._txn, self._cache
+        for family in families:
+            db = family.db
+            for packed in self._dirty.pop(family):
+                value = cache[(family, packed)]
+                if value is _ABSENT:
+                    txn.delete(packed, db=db)
+                else:
+                    txn.put(packed, _pack(value), db=db)
 
     def items(self, cf: ColumnFamily, *prefix: KeyPart) -> Iterator[tuple[tuple[KeyPart, ...], Any]]:
         """Entries whose key starts with ``prefix``, in key order."""
+        self.write_back(cf)
         raw_prefix = pack_key(prefix)
         with self._txn.cursor(db=cf.db) as cursor:
             if not cursor.set_range(raw_prefix):
@@ -73,6 +112,7 @@ class Transaction:
                 yield unpack_key(raw_key), _unpack(raw_value)
 
     def keys(self, cf: ColumnFamily, *prefix: KeyPart) -> Iterator[tuple[KeyPart, ...]]:
+        self.write_back(cf)
         raw_prefix = pack_key(prefix)
         with self._txn.cursor(db=cf.db) as cursor:
             if not cursor.set_range(raw_prefix):
@@ -88,6 +128,7 @@ class Transaction:
         return None
 
     def count(self, cf: ColumnFamily) -> int:
+        self.write_back(cf)
         return int(self._txn.stat(cf.db)["entries"])
 
 
@@ -127,7 +168,9 @@ class StateStore:
         """A write transaction: committed when the block ends normally, aborted if it raises."""
         txn = self._env.begin(write=True)
         try:
-            yield Transaction(txn)
+            transaction = Transaction(txn)
+            yield transaction
+            transaction.write_back()
         except BaseException:
             txn.abort()
             raise

@@ -114,8 +114,9 @@ class BrokerHarness:
 
 @asynccontextmanager
 async def open_broker(data_dir: Path, **settings: Any) -> AsyncIterator[BrokerHarness]:
-    """Run a broker (no gateway unless asked) in a nursery for the duration of the block."""
+    """Run a broker (no gateway and no command API unless asked) in a nursery for the duration of the block."""
     settings.setdefault("embedded_gateway", False)
+    settings.setdefault("command_api_enabled", False)
     settings.setdefault("exporters", {})
     config = BrokerConfig(data_dir=data_dir, **settings)
     async with trio.open_nursery() as nursery:
