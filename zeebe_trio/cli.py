@@ -25,14 +25,21 @@ import trio
 log = logging.getLogger("zeebe_trio")
 
 
-def _broker(args: argparse.Namespace) -> int:
-    from zeebe_trio.broker import BrokerConfig, ConfigError, run_broker
+def _load_config(path: Path | None) -> Any:
+    """The broker configuration, or exit 2 with the problem named."""
+    from zeebe_trio.broker import BrokerConfig, ConfigError
 
     try:
-        config = BrokerConfig.load(args.config)
+        return BrokerConfig.load(path)
     except ConfigError as error:
         print(f"zeebe-trio: {error}", file=sys.stderr)
-        return 2
+        raise SystemExit(2) from None
+
+
+def _broker(args: argparse.Namespace) -> int:
+    from zeebe_trio.broker import run_broker
+
+    config = _load_config(args.config)
 
     async def serve() -> None:
         with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
@@ -163,8 +170,6 @@ def _exporters(args: argparse.Namespace) -> int:
 
 
 def _sql(args: argparse.Namespace) -> int:
-    from zeebe_trio.broker import BrokerConfig, ConfigError
-
     try:
         from zeebe_trio_duckdb import run_sql_command
     except ImportError:
@@ -173,11 +178,7 @@ def _sql(args: argparse.Namespace) -> int:
         return 2
     path = args.database
     if path is None:
-        try:
-            config = BrokerConfig.load(args.config)
-        except ConfigError as error:
-            print(f"zeebe-trio: {error}", file=sys.stderr)
-            return 2
+        config = _load_config(args.config)
         duckdb_exporters = [s for s in config.exporter_settings().values() if s.get("type") == "duckdb"]
         if not duckdb_exporters:
             print("zeebe-trio sql: no DuckDB exporter is configured; pass --database FILE", file=sys.stderr)
