@@ -33,6 +33,10 @@ stopped). Broker CPU is utime+stime from /proc over the window, in cores.
 gateway's asyncio thread) and prints where the CPU goes; see ``benchmarks/profile_summary.py``.
 ``--profile cprofile`` runs the broker under cProfile (main thread only: it misses the gateway thread).
 
+``--standalone-gateway`` runs the two-process deployment instead: the broker with its embedded gateway
+off, and a ``zeebe-trio gateway`` process in front of its command API (clients talk to that). The
+gateway process's CPU is reported next to the broker's, and CPU per instance counts both.
+
 Not part of the test suite; nothing here asserts on time.
 """
 
@@ -75,6 +79,7 @@ class BrokerProcess:
     data_dir: Path
     stderr_path: Path
     rss_samples: list[int] = field(default_factory=list)
+    gateway: subprocess.Popen[str] | None = None  # the standalone gateway process, if any
 
     @property
     def pid(self) -> int:
@@ -92,11 +97,11 @@ class BrokerProcess:
 
     def cpu_seconds(self) -> float:
         """utime + stime of the broker (all threads)."""
-        try:
-            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return 0.0
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return process_cpu_seconds(self.pid)
+
+    def gateway_cpu_seconds(self) -> float:
+        """utime + stime of the standalone gateway process (0 without one)."""
+        return process_cpu_seconds(self.gateway.pid) if self.gateway is not None else 0.0
 
     def thread_cpu_seconds(self) -> dict[str, float]:
         """utime + stime per thread: "main" (the Trio thread) and the others by comm name and tid."""
@@ -122,6 +127,13 @@ class BrokerProcess:
         return total / 1e9
 
     def stop(self, timeout: float = 20.0) -> int:
+        if self.gateway is not None and self.gateway.poll() is None:
+            self.gateway.send_signal(signal.SIGINT)
+            try:
+                self.gateway.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.gateway.kill()
+                self.gateway.wait(5)
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
             try:
@@ -132,6 +144,15 @@ class BrokerProcess:
         return self.process.returncode
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """utime + stime of a process (all threads), 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -139,10 +160,14 @@ def free_port() -> int:
 
 
 def start_broker(data_dir: Path, profile: str, profile_out: Path, *, plugins: bool = True,
-                 switch_interval: float | None = None) -> BrokerProcess:
+                 switch_interval: float | None = None, standalone_gateway: bool = False) -> BrokerProcess:
     port = free_port()
+    command_port = free_port() if standalone_gateway else 0
     env = dict(os.environ, ZEEBE_TRIO_DATA_DIR=str(data_dir), ZEEBE_TRIO_GATEWAY_PORT=str(port),
-               ZEEBE_TRIO_HOST="127.0.0.1", PYTHONUNBUFFERED="1")
+               ZEEBE_TRIO_HOST="127.0.0.1", PYTHONUNBUFFERED="1", ZEEBE_TRIO_COMMAND_API_HOST="127.0.0.1",
+               ZEEBE_TRIO_COMMAND_API_PORT=str(command_port))
+    if standalone_gateway:
+        env["ZEEBE_TRIO_EMBEDDED_GATEWAY"] = "false"
     if not plugins:
         env["ZEEBE_TRIO_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # no entry-point exporters (e.g. duckdb)
     command = [sys.executable]
@@ -157,6 +182,26 @@ def start_broker(data_dir: Path, profile: str, profile_out: Path, *, plugins: bo
     stderr = stderr_path.open("w")
     process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=stderr, text=True)
     stderr.close()
+    wait_for_line(process, "broker ready", stderr_path)
+    broker = BrokerProcess(process, port, data_dir, stderr_path)
+    if standalone_gateway:
+        gateway_log = data_dir.parent / f"{data_dir.name}.gateway.log"
+        with gateway_log.open("w") as gateway_stderr:
+            broker.gateway = subprocess.Popen(
+                [sys.executable, "-m", "zeebe_trio.cli", "gateway", "--broker", f"127.0.0.1:{command_port}",
+                 "--host", "127.0.0.1", "--port", str(port)],
+                env=dict(os.environ, PYTHONUNBUFFERED="1"), cwd=ROOT, stdout=subprocess.PIPE, stderr=gateway_stderr,
+                text=True)
+        try:
+            wait_for_line(broker.gateway, "gateway ready", gateway_log)
+        except BaseException:
+            broker.stop()
+            raise
+    return broker
+
+
+def wait_for_line(process: subprocess.Popen[str], text: str, log_path: Path) -> None:
+    """Wait until ``process`` prints a line containing ``text``; then keep draining its output."""
     lines: queue.Queue[str | None] = queue.Queue()
 
     def pump() -> None:
@@ -172,11 +217,11 @@ def start_broker(data_dir: Path, profile: str, profile_out: Path, *, plugins: bo
             line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
         except queue.Empty:
             process.kill()
-            raise SystemExit(f"broker did not print 'broker ready' within {READY_TIMEOUT:.0f} s; see {stderr_path}") from None
+            raise SystemExit(f"no '{text}' within {READY_TIMEOUT:.0f} s; see {log_path}") from None
         if line is None:
-            raise SystemExit(f"broker exited with {process.wait()} before it was ready; see {stderr_path}")
-        if "broker ready" in line:
-            return BrokerProcess(process, port, data_dir, stderr_path)
+            raise SystemExit(f"exited with {process.wait()} before printing '{text}'; see {log_path}")
+        if text in line:
+            return
 
 
 def deploy(port: int, scenario: str) -> None:
@@ -371,7 +416,7 @@ def run_once(args: argparse.Namespace, scenario: str, mode: str, work_dir: Path)
     data_dir = work_dir / name
     profile_out = work_dir / f"{name}.{'cprofile' if args.profile == 'cprofile' else 'pyspy.txt'}"
     broker = start_broker(data_dir, args.profile, profile_out, plugins=not args.no_plugins,
-                          switch_interval=args.switch_interval)
+                          switch_interval=args.switch_interval, standalone_gateway=args.standalone_gateway)
     context = mp.get_context("spawn")
     results = context.Queue()
     stop_workers = context.Event()
@@ -397,6 +442,7 @@ def run_once(args: argparse.Namespace, scenario: str, mode: str, work_dir: Path)
 
         time.sleep(max(0.0, window[0] - time.time()))
         cpu0, rss0, threads0 = broker.cpu_seconds(), broker.proc_status("VmRSS"), broker.thread_cpu_seconds()
+        gateway_cpu0 = broker.gateway_cpu_seconds()
         wait0 = broker.runqueue_wait_seconds()
         if args.profile == "py-spy":
             spy = subprocess.Popen(
@@ -408,6 +454,7 @@ def run_once(args: argparse.Namespace, scenario: str, mode: str, work_dir: Path)
             broker.rss_samples.append(broker.proc_status("VmRSS"))
             time.sleep(min(0.5, max(0.0, window[1] - time.time())))
         cpu1, threads1 = broker.cpu_seconds(), broker.thread_cpu_seconds()
+        gateway_cpu1 = broker.gateway_cpu_seconds()
         wait1 = broker.runqueue_wait_seconds()
         load = os.getloadavg()[0]
 
@@ -474,6 +521,10 @@ def run_once(args: argparse.Namespace, scenario: str, mode: str, work_dir: Path)
         "broker_cpu_cores": round((cpu1 - cpu0) / seconds, 2),
         "broker_cpu_ms_per_instance": round(1000 * (cpu1 - cpu0) / len(latencies), 2) if latencies else None,
         "broker_cpu_ms_per_job": round(1000 * (cpu1 - cpu0) / jobs, 2) if jobs else None,
+        "standalone_gateway": args.standalone_gateway,
+        "gateway_cpu_cores": round((gateway_cpu1 - gateway_cpu0) / seconds, 2),
+        "total_cpu_ms_per_instance": (round(1000 * (cpu1 - cpu0 + gateway_cpu1 - gateway_cpu0) / len(latencies), 2)
+                                      if latencies else None),
         "broker_runqueue_wait_cores": round((wait1 - wait0) / seconds, 2),
         "machine_load_1min": round(load, 2),
         "broker_thread_cpu_cores": dict(sorted(
@@ -506,6 +557,9 @@ def print_result(result: dict[str, Any]) -> None:
     print(f"   broker CPU per instance {result['broker_cpu_ms_per_instance']} ms, per job"
           f" {result['broker_cpu_ms_per_job']} ms (the figure a busy machine distorts least)")
     print(f"   broker CPU per thread (cores): {result['broker_thread_cpu_cores']}")
+    if result["standalone_gateway"]:
+        print(f"   standalone gateway process: CPU {result['gateway_cpu_cores']} cores; broker + gateway CPU per"
+              f" instance {result['total_cpu_ms_per_instance']} ms")
     print(f"   broker threads waiting for a CPU (run queue): {result['broker_runqueue_wait_cores']} cores;"
           f" machine load average {result['machine_load_1min']}")
     if result["errors"] or result["skipped"]:
@@ -536,6 +590,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="ZEEBE_TRIO_DISABLE_PLUGIN_AUTOLOAD=1: no entry-point exporters such as duckdb")
     parser.add_argument("--switch-interval", type=float,
                         help="experiment: sys.setswitchinterval(S) in the broker (default: Python's 0.005)")
+    parser.add_argument("--standalone-gateway", action="store_true",
+                        help="broker without its embedded gateway + a `zeebe-trio gateway` process in front of it")
     parser.add_argument("--work-dir", type=Path, help="keep data dirs, logs and profiles here (default: temp)")
     parser.add_argument("--json", action="store_true", help="also print each result as one JSON line")
     args = parser.parse_args(argv)
@@ -551,6 +607,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{args.creators} creator and {args.workers} worker processes"
           f" ({'StreamActivatedJobs' if args.stream else f'{args.pollers} ActivateJobs pollers each'}); "
           f"work dir {work_dir}; exporter plugins {'off' if args.no_plugins else 'autoloaded'}"
+          f"; gateway {'standalone process' if args.standalone_gateway else 'embedded'}"
           + (f"; switch interval {args.switch_interval}" if args.switch_interval else ""), flush=True)
     try:
         for scenario in scenarios:

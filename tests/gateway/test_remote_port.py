@@ -1,0 +1,367 @@
+"""RemoteBrokerPort against the broker's command API over loopback TCP, both sides in one Trio run.
+
+Most tests put the command API in front of the scripted ``FakeBroker`` (plus ``yield_job``), so each
+part of the contract can be driven exactly; the last ones use a real broker and a real gRPC client.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+import trio
+from pyzeebe.proto import gateway_pb2 as pb
+from pyzeebe.proto import gateway_pb2_grpc
+
+from zeebe_trio.broker._command_api import CommandApiServer
+from zeebe_trio.gateway import BrokerCommand, BrokerError, JobStreamSpec, RemoteBrokerPort, serve_gateway
+from zeebe_trio.gateway._jobs import JobStreamBuffer
+from zeebe_trio.protocol import (
+    WIRE_VERSION,
+    DeploymentIntent,
+    FrameDecoder,
+    JobIntent,
+    MessageType,
+    ProcessInstanceCreationIntent,
+    RejectionType,
+    ValueType,
+    WireError,
+    encode_frame,
+    encode_key,
+)
+from zeebe_trio.testing import one_task_bpmn, open_broker
+
+TIMEOUT = 10  # seconds any single wait in these tests may take
+
+
+@pytest.fixture
+def backend(broker: Any) -> Any:
+    """The scripted broker (conftest's ``FakeBroker``), plus what the command API needs beyond the
+    port: yielding jobs."""
+    broker.partition_ids = [1, 2]
+    broker.yielded = []
+
+    def yield_job(job_key: int) -> None:
+        broker.yielded.append(job_key)
+        broker._touch()
+
+    broker.yield_job = yield_job
+    return broker
+
+
+@asynccontextmanager
+async def command_api(backend: Any, port: int = 0) -> AsyncIterator[tuple[CommandApiServer, int]]:
+    server = CommandApiServer(backend, host="127.0.0.1", port=port)
+    async with trio.open_nursery() as nursery:
+        bound = await nursery.start(server.run)
+        yield server, bound
+        nursery.cancel_scope.cancel()
+
+
+@asynccontextmanager
+async def remote(bound: int, **options: Any) -> AsyncIterator[RemoteBrokerPort]:
+    port = RemoteBrokerPort(("127.0.0.1", bound), min_backoff=0.01, max_backoff=0.05, **options)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(port.run)
+        yield port
+        nursery.cancel_scope.cancel()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def create(process_id: str = "order") -> BrokerCommand:
+    return BrokerCommand(ValueType.PROCESS_INSTANCE_CREATION, ProcessInstanceCreationIntent.CREATE,
+                         {"bpmnProcessId": process_id, "version": -1, "variables": {}})
+
+
+# -- the wire format ----------------------------------------------------------------------------------
+
+def test_frames_survive_any_split_of_the_byte_stream() -> None:
+    frames = b"".join(encode_frame([MessageType.JOB, 1, n, {"n": n, "blob": b"x" * n}]) for n in range(50))
+    for chunk in (1, 3, 7, 64, len(frames)):
+        decoder = FrameDecoder()
+        messages = [m for i in range(0, len(frames), chunk) for m in decoder.feed(frames[i:i + chunk])]
+        assert [m[2] for m in messages] == list(range(50))
+        assert all(m[0] is MessageType.JOB for m in messages) and decoder.buffered == 0
+
+
+@pytest.mark.parametrize("data, problem", [
+    (b"\xff\xff\xff\xff", "over the limit"),
+    (b"\x00\x00\x00\x02\xc1\xc1", "not MessagePack"),
+    (encode_frame({"not": "a list"}), "not a [message type"),  # type: ignore[arg-type]
+    (encode_frame([99, "x"]), "unknown message type 99"),
+])
+def test_a_frame_that_is_not_one_is_a_wire_error_that_names_the_problem(data: bytes, problem: str) -> None:
+    with pytest.raises(WireError, match=problem.replace("[", r"\[")):
+        FrameDecoder(max_frame_size=1024).feed(data)
+
+
+# -- commands ------------------------------------------------------------------------------------------
+
+async def test_concurrent_requests_share_one_connection_and_get_their_own_answers_out_of_order(backend: Any) -> None:
+    release = {n: trio.Event() for n in range(20)}
+
+    async def answer(partition_id: int, command: BrokerCommand) -> Any:
+        n = command.value["variables"]["n"]
+        await release[n].wait()
+        return backend.event(command, ProcessInstanceCreationIntent.CREATED, {"n": n, "partition": partition_id},
+                             key=encode_key(partition_id, n + 1))
+
+    backend.respond(ValueType.PROCESS_INSTANCE_CREATION, ProcessInstanceCreationIntent.CREATE, answer)
+    results: dict[int, Any] = {}
+    async with command_api(backend) as (server, bound), remote(bound) as port:
+        assert port.connected and list(port.partition_ids) == [1, 2]
+
+        async def one(n: int) -> None:
+            command = BrokerCommand(ValueType.PROCESS_INSTANCE_CREATION, ProcessInstanceCreationIntent.CREATE,
+                                    {"bpmnProcessId": "order", "variables": {"n": n}})
+            results[n] = await port.execute(n % 2 + 1, command)
+
+        with trio.fail_after(TIMEOUT):
+            async with trio.open_nursery() as nursery:
+                for n in range(20):
+                    nursery.start_soon(one, n)
+                await backend.wait_until(lambda: len(backend.commands) == 20)
+                assert server.statistics()["connections"] == 1
+                for n in reversed(range(20)):  # answer in the reverse order
+                    release[n].set()
+    assert {n: (r.value, r.key, r.partition_id) for n, r in results.items()} == {
+        n: ({"n": n, "partition": n % 2 + 1}, encode_key(n % 2 + 1, n + 1), n % 2 + 1) for n in range(20)}
+
+
+async def test_rejections_and_broker_errors_cross_the_wire_intact(backend: Any) -> None:
+    backend.respond(ValueType.PROCESS_INSTANCE_CREATION, ProcessInstanceCreationIntent.CREATE,
+                    lambda _p, c: backend.rejection(c, RejectionType.NOT_FOUND, "no process 'order'"))
+    backend.respond(ValueType.DEPLOYMENT, DeploymentIntent.CREATE,
+                    lambda _p, _c: BrokerError(BrokerError.RESOURCE_EXHAUSTED, "partition 1 is busy"))
+    async with command_api(backend) as (_server, bound), remote(bound) as port:
+        with trio.fail_after(TIMEOUT):
+            record = await port.execute(1, create())
+            assert record.is_rejection and record.rejection_type is RejectionType.NOT_FOUND
+            assert record.rejection_reason == "no process 'order'"
+            with pytest.raises(BrokerError) as error:
+                await port.execute(1, BrokerCommand(ValueType.DEPLOYMENT, DeploymentIntent.CREATE, {}))
+    assert (error.value.code, error.value.message) == (BrokerError.RESOURCE_EXHAUSTED, "partition 1 is busy")
+
+
+async def test_a_cancelled_request_is_cancelled_on_the_broker_too(backend: Any) -> None:
+    cancelled = trio.Event()
+
+    async def hang(_partition_id: int, _command: BrokerCommand) -> Any:
+        try:
+            await trio.sleep_forever()
+        finally:
+            cancelled.set()
+
+    backend.respond(ValueType.PROCESS_INSTANCE_CREATION, ProcessInstanceCreationIntent.CREATE, hang)
+    async with command_api(backend) as (_server, bound), remote(bound) as port:
+        with trio.fail_after(TIMEOUT):
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(port.execute, 1, create())
+                await backend.wait_until(lambda: len(backend.commands) == 1)
+                nursery.cancel_scope.cancel()
+            await cancelled.wait()
+            assert port.statistics()["requests_in_flight"] == 0
+
+
+async def test_the_topology_comes_from_the_broker_and_lists_no_broker_while_disconnected(backend: Any) -> None:
+    backend.partition_ids = [1, 2, 3]
+    async with command_api(backend) as (_server, bound), remote(bound, topology_refresh_interval=0.05) as port:
+        topology = port.topology()
+        assert [(p.partition_id, p.health.name) for p in topology.brokers[0].partitions] == [
+            (1, "HEALTHY"), (2, "HEALTHY"), (3, "UNHEALTHY")]
+        assert (topology.partitions_count, topology.brokers[0].port) == (3, 26501)
+    disconnected = RemoteBrokerPort(("127.0.0.1", free_port()))
+    assert disconnected.topology().brokers == () and list(disconnected.partition_ids) == []
+
+
+# -- jobs ----------------------------------------------------------------------------------------------
+
+async def test_jobs_available_notifications_reach_the_gateways_listeners(backend: Any) -> None:
+    async with command_api(backend) as (_server, bound), remote(bound) as port:
+        heard: list[str] = []
+        arrived = trio.Event()
+
+        def listener(job_type: str) -> None:
+            heard.append(job_type)
+            arrived.set()
+
+        port.add_jobs_available_listener(listener)
+        backend.make_jobs_available(1, "payment")
+        with trio.fail_after(TIMEOUT):
+            await arrived.wait()
+    assert heard == ["payment"]
+
+
+async def test_a_job_stream_receives_pushes_and_refused_or_undelivered_jobs_are_yielded(backend: Any) -> None:
+    async with command_api(backend) as (_server, bound), remote(bound, job_stream_window=4) as port:
+        buffer = JobStreamBuffer(capacity=2)
+        spec = JobStreamSpec("payment", "w1", 30_000, ("amount",), ("<default>",))
+        close = port.open_job_stream(spec, buffer)
+        with trio.fail_after(TIMEOUT):
+            await backend.wait_until(lambda: len(backend.streams) == 1)
+            opened = backend.streams[0]
+            assert opened.spec == spec
+            # Broker side: the window of 4 is all it may push before the gateway grants more.
+            assert [opened.sink.push(encode_key(1, n), backend.job_value()) for n in range(1, 6)] == [True] * 4 + [False]
+            # Gateway side: the buffer takes 2; the other 2 are refused there and yielded back.
+            await backend.wait_until(lambda: len(backend.yielded) == 2)
+            assert backend.yielded == [encode_key(1, 3), encode_key(1, 4)]
+            first_key, first_job = await buffer.__aiter__().receive()
+            assert first_key == encode_key(1, 1) and first_job["customHeaders"] == {"method": "card"}
+            # Credit came back for the jobs that arrived, so pushes flow again.
+            await backend.wait_until(lambda: opened.sink.push(encode_key(1, 9), backend.job_value()))
+            close(buffer.close())
+            await opened.closed.wait()
+    assert opened.undelivered == [encode_key(1, 2)] or opened.undelivered == [encode_key(1, 2), encode_key(1, 9)]
+
+
+# -- connection trouble --------------------------------------------------------------------------------
+
+async def test_requests_fail_as_unavailable_while_the_broker_is_down_and_work_once_it_is_back(backend: Any) -> None:
+    backend.respond(ValueType.PROCESS_INSTANCE_CREATION, ProcessInstanceCreationIntent.CREATE,
+                    lambda _p, c: backend.event(c, ProcessInstanceCreationIntent.CREATED, {}))
+    bound = free_port()
+    async with remote(bound) as port:
+        assert not port.connected
+        with pytest.raises(BrokerError) as error:
+            await port.execute(1, create())
+        assert error.value.code == BrokerError.PARTITION_UNAVAILABLE and f"127.0.0.1:{bound}" in error.value.message
+        with trio.fail_after(TIMEOUT):
+            async with command_api(backend, bound):
+                await port.wait_connected()
+                assert (await port.execute(1, create())).is_event
+            await port.wait_disconnected()
+            with pytest.raises(BrokerError) as error:
+                await port.execute(1, create())
+            assert error.value.code == BrokerError.PARTITION_UNAVAILABLE
+            async with command_api(backend, bound):
+                await port.wait_connected()
+                assert (await port.execute(1, create())).is_event
+        assert port.connections_made == 2
+
+
+async def test_a_request_in_flight_when_the_connection_drops_fails_as_unavailable_and_streams_reopen(backend: Any) -> None:
+    async def hang(_partition_id: int, _command: BrokerCommand) -> Any:
+        await trio.sleep_forever()
+
+    backend.respond(ValueType.PROCESS_INSTANCE_CREATION, ProcessInstanceCreationIntent.CREATE, hang)
+    bound = free_port()
+    failures: list[BrokerError] = []
+
+    async def doomed(port: RemoteBrokerPort) -> None:
+        with pytest.raises(BrokerError) as error:
+            await port.execute(1, create())
+        failures.append(error.value)
+
+    async with remote(bound) as port:
+        port.open_job_stream(JobStreamSpec("payment", "w1", 1000), JobStreamBuffer())
+        with trio.fail_after(TIMEOUT):
+            async with trio.open_nursery() as nursery:
+                async with command_api(backend, bound):
+                    await port.wait_connected()
+                    await backend.wait_until(lambda: len(backend.streams) == 1)
+                    nursery.start_soon(doomed, port)
+                    await backend.wait_until(lambda: len(backend.commands) == 1)
+                # The broker side stopped: the request in flight fails.
+            await port.wait_disconnected()
+            async with command_api(backend, bound):
+                await backend.wait_until(lambda: len(backend.streams) == 2)  # the stream is opened again
+    [failure] = failures
+    assert failure.code == BrokerError.PARTITION_UNAVAILABLE
+    assert "lost before the command was answered" in failure.message
+    assert backend.streams[1].spec.job_type == "payment"
+
+
+@pytest.mark.parametrize("garbage", [
+    b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"\x7f\xff\xff\xff" + b"x" * 100,
+    encode_frame([MessageType.HELLO, WIRE_VERSION, "t"]) + encode_frame([MessageType.JOB, 1, 2, {}]),
+    encode_frame([MessageType.HELLO, WIRE_VERSION, "t"]) + encode_frame([MessageType.EXECUTE, "x"]),
+    encode_frame([MessageType.HELLO, WIRE_VERSION + 1, "t"]),
+])
+async def test_a_misbehaving_connection_is_closed_and_others_carry_on(backend: Any, garbage: bytes) -> None:
+    backend.respond(ValueType.PROCESS_INSTANCE_CREATION, ProcessInstanceCreationIntent.CREATE,
+                    lambda _p, c: backend.event(c, ProcessInstanceCreationIntent.CREATED, {}))
+    async with command_api(backend) as (server, bound), remote(bound) as port:
+        with trio.fail_after(TIMEOUT):
+            stream = await trio.open_tcp_stream("127.0.0.1", bound)
+            await stream.send_all(garbage)
+            received = b""
+            while chunk := await stream.receive_some(65536):  # until the broker closes it
+                received += chunk
+            await stream.aclose()
+            messages = FrameDecoder().feed(received)
+            assert messages[-1][0] is MessageType.GOODBYE and "protocol error" in messages[-1][1]
+            assert (await port.execute(1, create())).is_event
+            assert server.statistics()["connections"] == 1
+
+
+# -- a real broker -------------------------------------------------------------------------------------
+
+async def test_a_gateway_over_a_remote_port_serves_a_real_broker(tmp_path: Path) -> None:
+    async with open_broker(tmp_path, command_api_enabled=True, command_api_port=0,
+                           command_api_host="127.0.0.1") as harness:
+        async with remote(harness.broker.command_api_port) as port, trio.open_nursery() as nursery:
+            grpc_port = await nursery.start(partial(serve_gateway, port, host="127.0.0.1", grpc_port=0))
+            with grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
+                stub = gateway_pb2_grpc.GatewayStub(channel)
+
+                def scenario() -> tuple[Any, Any, Any]:
+                    stub.DeployResource(pb.DeployResourceRequest(
+                        resources=[pb.Resource(name="p.bpmn", content=one_task_bpmn("p", "work"))]), timeout=TIMEOUT)
+                    result = stub.CreateProcessInstanceWithResult.future(pb.CreateProcessInstanceWithResultRequest(
+                        request=pb.CreateProcessInstanceRequest(bpmnProcessId="p", version=-1, variables='{"a": 1}'),
+                        requestTimeout=TIMEOUT * 1000), timeout=TIMEOUT)
+                    [job] = [j for r in stub.ActivateJobs(pb.ActivateJobsRequest(
+                        type="work", worker="w", timeout=60_000, maxJobsToActivate=5, requestTimeout=TIMEOUT * 1000),
+                        timeout=TIMEOUT) for j in r.jobs]
+                    stub.CompleteJob(pb.CompleteJobRequest(jobKey=job.key, variables='{"b": 2}'), timeout=TIMEOUT)
+                    with pytest.raises(grpc.RpcError) as missing:
+                        stub.CreateProcessInstance(pb.CreateProcessInstanceRequest(bpmnProcessId="nope"),
+                                                   timeout=TIMEOUT)
+                    return job, result.result(), missing.value
+
+                job, result, missing = await trio.to_thread.run_sync(scenario)
+            nursery.cancel_scope.cancel()
+    assert json.loads(job.variables) == {"a": 1}
+    assert json.loads(result.variables) == {"a": 1, "b": 2}
+    assert missing.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_a_job_a_remote_stream_cannot_deliver_is_yielded_by_the_real_broker(tmp_path: Path) -> None:
+    async with open_broker(tmp_path, command_api_enabled=True, command_api_port=0,
+                           command_api_host="127.0.0.1") as harness:
+        await harness.deploy("p.bpmn", one_task_bpmn("p", "pushed"))
+        async with remote(harness.broker.command_api_port) as port:
+            refusing = Refusing()
+            close = port.open_job_stream(JobStreamSpec("pushed", "w", 60_000), refusing)
+            with trio.fail_after(TIMEOUT):
+                await harness.broker.job_streams.wait_until_open("pushed")
+                created = await port.execute(1, create("p"))
+                yielded = await harness.wait_for_record(lambda r: r.intent is JobIntent.YIELDED)
+            close()
+    assert created.is_event and refusing.keys == [yielded.key]
+    assert yielded.value["processInstanceKey"] == created.value["processInstanceKey"]
+
+
+class Refusing:
+    """A stream sink that never has room."""
+
+    def __init__(self) -> None:
+        self.keys: list[int] = []
+
+    def push(self, job_key: int, job: dict[str, Any]) -> bool:
+        self.keys.append(job_key)
+        return False

@@ -1,0 +1,526 @@
+"""A broker port over TCP: how a standalone gateway reaches a broker's command API.
+
+``RemoteBrokerPort`` implements ``BrokerPort`` over one connection to a broker's command API (frames:
+``zeebe_trio.protocol._wire``; the server: ``zeebe_trio.broker._command_api``). It runs on the Trio
+side of the gateway, exactly where the in-process ``Broker`` would, so ``serve_gateway`` cannot tell the
+difference; ``run_standalone_gateway`` puts the two together (``zeebe-trio gateway``).
+
+- Requests are multiplexed on the connection by request id; a caller that is cancelled sends CANCEL.
+- While the broker is unreachable, ``execute`` raises ``BrokerError(PARTITION_UNAVAILABLE)`` at once
+  (gRPC UNAVAILABLE: clients retry), ``topology()`` lists no brokers, and the port reconnects with
+  exponential back-off. Requests in flight when the connection drops fail the same way; whether
+  the broker processed them is unknown, as with any lost connection.
+- Job streams are kept here and re-opened on every new connection. A pushed job that the local sink
+  refuses (its buffer is full, or it was closed meanwhile) goes back to the broker as YIELD_JOB, so the
+  broker makes it activatable again; credit for more pushes is granted as jobs are handed on.
+- Jobs-available notifications are pushed by the broker and passed to the listeners. After a
+  reconnect every job type seen so far is announced once, since notifications may have been missed.
+
+Frames the port sends from synchronous code (stream open/close, yields, credit, cancels) go through a
+small deque the writer drains first; their number is bounded by the streams and requests in flight.
+Everything else waits for room in a bounded channel.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import socket
+from collections import OrderedDict, deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import trio
+
+import zeebe_trio
+from zeebe_trio.protocol import (
+    DEFAULT_MAX_FRAME_SIZE,
+    WIRE_VERSION,
+    FrameDecoder,
+    MessageType,
+    PartitionHealth,
+    PartitionRole,
+    Record,
+    RecordDecodeError,
+    WireError,
+    decode_batch,
+    encode_frame,
+)
+
+from ._port import (
+    BrokerCommand,
+    BrokerError,
+    BrokerInfo,
+    ClusterTopology,
+    JobStreamSink,
+    JobStreamSpec,
+    PartitionInfo,
+)
+
+log = logging.getLogger("zeebe_trio.gateway.remote")
+
+RECEIVE_SIZE = 64 * 1024
+_MAX_BATCH = 256  # frames per send_all
+_REMEMBERED_JOB_TYPES = 1024  # job types announced again after a reconnect
+
+
+# -- topology on the wire (shared with the broker's command API) -----------------------------------
+
+def topology_to_wire(topology: ClusterTopology) -> list[Any]:
+    """``[cluster_size, partitions_count, replication_factor, gateway_version,
+    [[node_id, host, port, version, [[partition_id, role, health]...]]...]]``"""
+    return [
+        topology.cluster_size, topology.partitions_count, topology.replication_factor, topology.gateway_version,
+        [[b.node_id, b.host, b.port, b.version, [[p.partition_id, int(p.role), int(p.health)] for p in b.partitions]]
+         for b in topology.brokers],
+    ]
+
+
+def topology_from_wire(data: list[Any]) -> ClusterTopology:
+    """The inverse of ``topology_to_wire``; ``WireError`` if ``data`` does not have its shape."""
+    try:
+        cluster_size, partitions_count, replication_factor, version, brokers = data
+        return ClusterTopology(
+            brokers=tuple(
+                BrokerInfo(int(node_id), str(host), int(port), str(broker_version), tuple(
+                    PartitionInfo(int(pid), PartitionRole(role), PartitionHealth(health))
+                    for pid, role, health in partitions))
+                for node_id, host, port, broker_version, partitions in brokers),
+            cluster_size=int(cluster_size), partitions_count=int(partitions_count),
+            replication_factor=int(replication_factor), gateway_version=str(version))
+    except (TypeError, ValueError) as error:
+        raise WireError(f"malformed topology: {error}") from None
+
+
+def parse_address(address: str, default_port: int = 26501) -> tuple[str, int]:
+    """``"host:port"`` (``"[::1]:26501"`` for IPv6; the port may be left out) as ``(host, port)``."""
+    host, colon, port = address.rpartition(":")
+    if not colon or "]" in port:
+        host, port = address, str(default_port)
+    host = host.strip("[]") or "localhost"
+    try:
+        number = int(port)
+    except ValueError:
+        raise ValueError(f"broker address '{address}': '{port}' is not a port number; use HOST:PORT") from None
+    if not 0 < number < 65536:
+        raise ValueError(f"broker address '{address}': {number} is not a TCP port")
+    return host, number
+
+
+# -- one connection --------------------------------------------------------------------------------
+
+class _Pending:
+    __slots__ = ("done", "batch", "error")
+
+    def __init__(self) -> None:
+        self.done = trio.Event()
+        self.batch: bytes | None = None
+        self.error: BrokerError | None = None
+
+
+class _ConnectionLost(Exception):
+    pass
+
+
+@dataclass
+class _LocalStream:
+    spec: JobStreamSpec
+    sink: JobStreamSink
+
+
+class _Connection:
+    def __init__(self, port: RemoteBrokerPort, stream: trio.SocketStream) -> None:
+        self._port = port
+        self._stream = stream
+        self._decoder = FrameDecoder(port.max_frame_size)
+        self._received: deque[list[Any]] = deque()
+        self._send, self._receive = trio.open_memory_channel[bytes | None](port.outbox_capacity)
+        self._control: list[bytes] = []
+        self._wake_queued = False
+        self._request_ids = itertools.count(1)
+        self._pending: dict[int, _Pending] = {}
+        self._credit_due: dict[int, int] = {}
+        self.lost_reason = ""
+
+    # -- sending -------------------------------------------------------------------------------------
+
+    def control(self, message: list[Any]) -> None:
+        """Queue a frame from synchronous code; it goes out with the writer's next batch."""
+        self._control.append(encode_frame(message))
+        if not self._wake_queued:
+            try:
+                self._send.send_nowait(None)
+                self._wake_queued = True
+            except trio.WouldBlock:
+                pass  # the writer has frames to take; it sends the control frames with them
+            except (trio.ClosedResourceError, trio.BrokenResourceError):
+                pass
+
+    def open_stream(self, stream_id: int, spec: JobStreamSpec) -> None:
+        window = self._port.job_stream_window
+        self._credit_due[stream_id] = 0
+        self.control([MessageType.OPEN_STREAM, stream_id, window, spec.job_type, spec.worker, spec.timeout_ms,
+                      list(spec.fetch_variables), list(spec.tenant_ids)])
+
+    def close_stream(self, stream_id: int, undelivered: Sequence[int]) -> None:
+        self._credit_due.pop(stream_id, None)
+        self.control([MessageType.CLOSE_STREAM, stream_id, [int(key) for key in undelivered]])
+
+    # -- requests ------------------------------------------------------------------------------------
+
+    async def execute(self, partition_id: int, command: BrokerCommand, timeout: float | None) -> Record:
+        request_id = next(self._request_ids)
+        frame = encode_frame([MessageType.EXECUTE, request_id, partition_id, int(command.value_type),
+                              int(command.intent), command.key, command.value, timeout])
+        pending = self._pending[request_id] = _Pending()
+        sent = False
+        try:
+            try:
+                await self._send.send(frame)
+            except (trio.BrokenResourceError, trio.ClosedResourceError):
+                raise self._port.unavailable(partition_id) from None
+            sent = True
+            await pending.done.wait()
+        finally:
+            del self._pending[request_id]
+            if sent and not pending.done.is_set():
+                self.control([MessageType.CANCEL, request_id])
+        if pending.error is not None:
+            raise pending.error
+        assert pending.batch is not None
+        try:
+            return decode_batch(pending.batch, partition_id)[0]
+        except (RecordDecodeError, IndexError) as error:
+            raise BrokerError(BrokerError.INTERNAL, f"The broker's response could not be read: {error}") from None
+
+    # -- running -------------------------------------------------------------------------------------
+
+    async def handshake(self) -> ClusterTopology:
+        await self._stream.send_all(encode_frame([MessageType.HELLO, WIRE_VERSION, self._port.name]))
+        message = await self._next_message()
+        if message[0] is MessageType.GOODBYE:
+            raise _ConnectionLost(f"the broker refused the connection: {message[1:]}")
+        if message[0] is not MessageType.WELCOME or len(message) != 3:
+            raise WireError(f"expected WELCOME from the broker, got {message[0].name}")
+        return topology_from_wire(message[2])
+
+    async def _next_message(self) -> list[Any]:
+        while not self._received:
+            data = await self._stream.receive_some(RECEIVE_SIZE)
+            if not data:
+                raise _ConnectionLost("the broker closed the connection")
+            self._received.extend(self._decoder.feed(data))
+        return self._received.popleft()
+
+    async def run(self) -> None:
+        """Serve the connection until it is lost (``lost_reason`` says why); never raises for that."""
+        try:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(self._write_loop, nursery.cancel_scope)
+                nursery.start_soon(self._refresh_topology)
+                try:
+                    while True:
+                        self._dispatch(await self._next_message())
+                except (_ConnectionLost, WireError, trio.BrokenResourceError, trio.ClosedResourceError) as error:
+                    self.lost_reason = self.lost_reason or str(error) or type(error).__name__
+                except (TypeError, ValueError) as error:
+                    self.lost_reason = f"malformed message from the broker: {error}"
+                nursery.cancel_scope.cancel()
+        finally:
+            self._receive.close()  # senders waiting for room fail (the port reports them unavailable)
+            lost = BrokerError(BrokerError.PARTITION_UNAVAILABLE,
+                               f"The connection to the broker at {self._port.address_text} was lost before the"
+                               f" command was answered ({self.lost_reason or 'gateway stopping'}); retry")
+            for pending in self._pending.values():
+                pending.error = lost
+                pending.done.set()
+
+    def _dispatch(self, message: list[Any]) -> None:
+        kind = message[0]
+        if kind is MessageType.RESPONSE:
+            _, request_id, batch = message
+            pending = self._pending.get(request_id)
+            if pending is not None:
+                pending.batch = batch
+                pending.done.set()
+        elif kind is MessageType.ERROR:
+            _, request_id, code, text = message
+            pending = self._pending.get(request_id)
+            if pending is not None:
+                pending.error = BrokerError(str(code), str(text))
+                pending.done.set()
+        elif kind is MessageType.JOB:
+            _, stream_id, job_key, job = message
+            self._job_pushed(stream_id, job_key, job)
+        elif kind is MessageType.JOBS_AVAILABLE:
+            (_, job_types) = message
+            for job_type in job_types:
+                self._port.jobs_available(str(job_type))
+        elif kind is MessageType.TOPOLOGY:
+            (_, topology) = message
+            self._port.set_topology(topology_from_wire(topology))
+        elif kind is MessageType.GOODBYE:
+            raise _ConnectionLost(f"the broker said goodbye: {message[1] if len(message) > 1 else ''}")
+        else:
+            raise WireError(f"{kind.name} is not a message a broker sends")
+
+    def _job_pushed(self, stream_id: int, job_key: int, job: dict[str, Any]) -> None:
+        local = self._port.local_stream(stream_id)
+        if local is None or not local.sink.push(job_key, job):
+            self.control([MessageType.YIELD_JOB, job_key])
+        if stream_id in self._credit_due:
+            due = self._credit_due[stream_id] + 1
+            if due >= max(1, self._port.job_stream_window // 2):
+                self.control([MessageType.CREDIT, stream_id, due])
+                due = 0
+            self._credit_due[stream_id] = due
+
+    async def _refresh_topology(self) -> None:
+        while True:
+            await trio.sleep(self._port.topology_refresh_interval)
+            self.control([MessageType.TOPOLOGY_REQUEST])
+
+    async def _write_loop(self, scope: trio.CancelScope) -> None:
+        try:
+            while True:
+                batch: list[bytes] = []
+                if not self._control:
+                    item = await self._receive.receive()
+                    if item is None:
+                        self._wake_queued = False
+                    else:
+                        batch.append(item)
+                while len(batch) < _MAX_BATCH:
+                    try:
+                        item = self._receive.receive_nowait()
+                    except trio.WouldBlock:
+                        break
+                    if item is None:
+                        self._wake_queued = False
+                    else:
+                        batch.append(item)
+                if self._control:
+                    batch.extend(self._control)
+                    self._control.clear()
+                if batch:
+                    await self._stream.send_all(b"".join(batch))
+        except (trio.BrokenResourceError, trio.ClosedResourceError) as error:
+            self.lost_reason = self.lost_reason or f"sending failed: {error}"
+            scope.cancel()
+
+
+# -- the port ----------------------------------------------------------------------------------------
+
+class RemoteBrokerPort:
+    """``BrokerPort`` over TCP to a broker's command API. ``run`` keeps the connection (until cancelled)."""
+
+    def __init__(
+        self,
+        address: str | tuple[str, int],
+        *,
+        name: str | None = None,
+        job_stream_window: int = 32,
+        outbox_capacity: int = 256,
+        max_frame_size: int = DEFAULT_MAX_FRAME_SIZE,
+        topology_refresh_interval: float = 1.0,
+        connect_timeout: float = 5.0,
+        min_backoff: float = 0.05,
+        max_backoff: float = 2.0,
+    ) -> None:
+        self.host, self.port = parse_address(address) if isinstance(address, str) else address
+        self.address_text = f"{self.host}:{self.port}"
+        self.name = name or f"zeebe-trio gateway {socket.gethostname()} pid {os.getpid()}"
+        self.job_stream_window = job_stream_window
+        self.outbox_capacity = outbox_capacity
+        self.max_frame_size = max_frame_size
+        self.topology_refresh_interval = topology_refresh_interval
+        self.connect_timeout = connect_timeout
+        self.min_backoff = min_backoff
+        self.max_backoff = max_backoff
+        self._connection: _Connection | None = None
+        self._topology: ClusterTopology | None = None
+        self._listeners: list[Callable[[str], None]] = []
+        self._job_types: OrderedDict[str, None] = OrderedDict()
+        self._stream_ids = itertools.count(1)
+        self._streams: dict[int, _LocalStream] = {}
+        self._connected = trio.Event()
+        self._disconnected = trio.Event()
+        self._disconnected.set()
+        self.connections_made = 0
+
+    # -- BrokerPort ----------------------------------------------------------------------------------
+
+    @property
+    def partition_ids(self) -> Sequence[int]:
+        # The last known partitions, even while disconnected: requests then fail as unavailable
+        # (clients retry) rather than as "no partitions known".
+        if self._topology is None:
+            return []
+        return list(range(1, self._topology.partitions_count + 1))
+
+    async def execute(self, partition_id: int, command: BrokerCommand, *, timeout: float | None = None) -> Record:
+        connection = self._connection
+        if connection is None:
+            await trio.lowlevel.checkpoint()
+            raise self.unavailable(partition_id)
+        return await connection.execute(partition_id, command, timeout)
+
+    def topology(self) -> ClusterTopology:
+        known = self._topology
+        version = zeebe_trio.__version__
+        if known is None:
+            return ClusterTopology((), 0, 0, 0, version)
+        brokers = known.brokers if self._connection is not None else ()
+        return ClusterTopology(brokers, known.cluster_size, known.partitions_count, known.replication_factor,
+                               version)
+
+    def add_jobs_available_listener(self, listener: Callable[[str], None]) -> Callable[[], None]:
+        self._listeners.append(listener)
+
+        def remove() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return remove
+
+    def open_job_stream(self, spec: JobStreamSpec, sink: JobStreamSink) -> Callable[..., None]:
+        stream_id = next(self._stream_ids)
+        self._streams[stream_id] = _LocalStream(spec, sink)
+        if self._connection is not None:
+            self._connection.open_stream(stream_id, spec)
+
+        def close(undelivered: Sequence[int] = ()) -> None:
+            # While disconnected, undelivered jobs come back when their timeout passes instead.
+            if self._streams.pop(stream_id, None) is not None and self._connection is not None:
+                self._connection.close_stream(stream_id, undelivered)
+
+        return close
+
+    # -- state ---------------------------------------------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        return self._connection is not None
+
+    async def wait_connected(self) -> None:
+        """Return once a connection to the broker is up."""
+        await self._connected.wait()
+
+    async def wait_disconnected(self) -> None:
+        """Return once no connection to the broker is up."""
+        await self._disconnected.wait()
+
+    def statistics(self) -> dict[str, Any]:
+        connection = self._connection
+        return {"connected": connection is not None, "connections_made": self.connections_made,
+                "requests_in_flight": len(connection._pending) if connection else 0,
+                "job_streams": len(self._streams)}
+
+    # -- called by the connection --------------------------------------------------------------------
+
+    def unavailable(self, partition_id: int) -> BrokerError:
+        return BrokerError(BrokerError.PARTITION_UNAVAILABLE,
+                           f"Expected to execute the command on partition {partition_id}, but the gateway is not"
+                           f" connected to the broker at {self.address_text} (reconnecting); retry shortly")
+
+    def set_topology(self, topology: ClusterTopology) -> None:
+        self._topology = topology
+
+    def local_stream(self, stream_id: int) -> _LocalStream | None:
+        return self._streams.get(stream_id)
+
+    def jobs_available(self, job_type: str) -> None:
+        self._job_types[job_type] = None
+        self._job_types.move_to_end(job_type)
+        if len(self._job_types) > _REMEMBERED_JOB_TYPES:
+            self._job_types.popitem(last=False)
+        for listener in list(self._listeners):
+            try:
+                listener(job_type)
+            except Exception:
+                log.exception("a jobs-available listener failed")
+
+    # -- running -------------------------------------------------------------------------------------
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Connect, and reconnect with back-off whenever the connection is lost, until cancelled.
+
+        ``task_status.started()`` after the first attempt, whether it connected or not."""
+        backoff = self.min_backoff
+        started = False
+        outage_logged = False
+        while True:
+            stream: trio.SocketStream | None = None
+            try:
+                with trio.fail_after(self.connect_timeout):
+                    stream = await trio.open_tcp_stream(self.host, self.port)
+                    stream.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+                    connection = _Connection(self, stream)
+                    topology = await connection.handshake()
+            except (OSError, trio.TooSlowError, WireError, _ConnectionLost, trio.BrokenResourceError) as error:
+                if stream is not None:
+                    await trio.aclose_forcefully(stream)
+                if not outage_logged:
+                    log.warning("cannot reach the broker at %s: %s; retrying with back-off up to %s s",
+                                self.address_text, error or type(error).__name__, self.max_backoff)
+                    outage_logged = True
+                if not started:
+                    task_status.started()
+                    started = True
+                await trio.sleep(backoff)
+                backoff = min(backoff * 2, self.max_backoff)
+                continue
+            backoff = self.min_backoff
+            outage_logged = False
+            try:
+                self._connected_to(connection, topology)
+                if not started:
+                    task_status.started()
+                    started = True
+                await connection.run()
+            finally:
+                self._connection = None
+                self._connected = trio.Event()
+                self._disconnected.set()
+                with trio.CancelScope(shield=True):
+                    await trio.aclose_forcefully(stream)
+            log.warning("connection to the broker at %s lost: %s; reconnecting", self.address_text,
+                        connection.lost_reason)
+            await trio.sleep(backoff)
+
+    def _connected_to(self, connection: _Connection, topology: ClusterTopology) -> None:
+        self._topology = topology
+        self._connection = connection
+        self.connections_made += 1
+        self._disconnected = trio.Event()
+        self._connected.set()
+        log.info("connected to broker at %s (partitions %s)", self.address_text, list(self.partition_ids))
+        for stream_id, local in self._streams.items():
+            connection.open_stream(stream_id, local.spec)
+        for job_type in list(self._job_types):  # notifications may have been missed while disconnected
+            self.jobs_available(job_type)
+
+
+async def run_standalone_gateway(
+    broker_address: str | tuple[str, int],
+    *,
+    host: str = "0.0.0.0",
+    grpc_port: int = 26500,
+    task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED,
+    **port_options: Any,
+) -> None:
+    """A gateway in front of a remote broker: ``RemoteBrokerPort`` + ``serve_gateway``, until cancelled.
+
+    ``task_status.started(bound_grpc_port)`` once gRPC is served (after the first attempt to reach the
+    broker; requests answer UNAVAILABLE until it is reachable). ``port_options`` go to ``RemoteBrokerPort``.
+    """
+    from ._host import serve_gateway
+
+    port = RemoteBrokerPort(broker_address, **port_options)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(port.run)
+        bound = await nursery.start(partial(serve_gateway, port, host=host, grpc_port=grpc_port))
+        task_status.started(bound)

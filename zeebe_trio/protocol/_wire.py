@@ -1,0 +1,135 @@
+"""The command API wire format: how a standalone gateway and a broker talk over TCP.
+
+A connection carries frames in both directions. A frame is a big-endian ``u32`` payload length
+followed by that many bytes of MessagePack: an array whose first element is a ``MessageType`` and the
+rest its fields, in the order listed below. Record batches travel as ``encode_batch`` bytes.
+
+Gateway -> broker::
+
+    HELLO            [1, wire_version, gateway_name]          first frame on a connection
+    EXECUTE          [3, request_id, partition_id, value_type, intent, key, value, timeout_s | nil]
+    CANCEL           [6, request_id]                          the caller gave up: stop waiting
+    TOPOLOGY_REQUEST [7]
+    OPEN_STREAM      [10, stream_id, window, job_type, worker, timeout_ms, [fetch_variable...], [tenant_id...]]
+    CLOSE_STREAM     [11, stream_id, [job_key...]]             with the pushed jobs never delivered
+    YIELD_JOB        [13, job_key]                            a pushed job could not be delivered
+    CREDIT           [14, stream_id, count]                   the stream may be pushed ``count`` more jobs
+
+Broker -> gateway::
+
+    WELCOME          [2, wire_version, topology]              answer to HELLO
+    RESPONSE         [4, request_id, record_batch]            the response record (a batch of one)
+    ERROR            [5, request_id, code, message]           a ``BrokerError`` code and message
+    TOPOLOGY         [8, topology]                            answer to TOPOLOGY_REQUEST
+    JOBS_AVAILABLE   [9, [job_type...]]                       pushed; coalesced per connection
+    JOB              [12, stream_id, job_key, job]            an activated job pushed to a stream
+
+Either way::
+
+    GOODBYE          [15, reason]                             the sender is about to close the connection
+
+Requests are multiplexed: the gateway picks request ids, the broker answers each EXECUTE exactly once
+(unless it was cancelled), in any order. Job streams use credit-based flow control: OPEN_STREAM grants
+``window`` pushes, each JOB uses one, CREDIT grants more; with no credit left the broker does not push
+(it yields the job back at once). Everything else about a connection (topology shape, behaviour on
+errors) belongs to the two ends: ``zeebe_trio.broker._command_api`` and ``zeebe_trio.gateway._remote``.
+
+This module only frames and unframes; it never touches a socket.
+"""
+
+from __future__ import annotations
+
+import enum
+import struct
+from collections.abc import Sequence
+from typing import Any
+
+import msgpack
+
+WIRE_VERSION = 1
+DEFAULT_MAX_FRAME_SIZE = 8 * 1024 * 1024  # bytes of payload; above the broker's 4 MiB message limit
+
+_HEADER = struct.Struct(">I")
+
+
+class MessageType(enum.IntEnum):
+    HELLO = 1
+    WELCOME = 2
+    EXECUTE = 3
+    RESPONSE = 4
+    ERROR = 5
+    CANCEL = 6
+    TOPOLOGY_REQUEST = 7
+    TOPOLOGY = 8
+    JOBS_AVAILABLE = 9
+    OPEN_STREAM = 10
+    CLOSE_STREAM = 11
+    JOB = 12
+    YIELD_JOB = 13
+    CREDIT = 14
+    GOODBYE = 15
+
+
+_MESSAGE_TYPES = {int(t): t for t in MessageType}
+
+
+class WireError(ValueError):
+    """The peer sent bytes that are not a valid frame: the connection cannot continue."""
+
+
+def encode_frame(message: Sequence[Any]) -> bytes:
+    """One frame: the length prefix and the MessagePack of ``message`` (``[MessageType, fields...]``)."""
+    payload = msgpack.packb(message, use_bin_type=True)
+    return _HEADER.pack(len(payload)) + payload
+
+
+class FrameDecoder:
+    """Turns a byte stream into messages. ``feed`` returns every message completed by the new bytes.
+
+    Each message is a list whose first element is a ``MessageType``. Raises ``WireError`` for a frame
+    over ``max_frame_size``, a payload that is not MessagePack, or one that is not such a list; after
+    that the decoder is unusable (the stream has lost its framing).
+    """
+
+    def __init__(self, max_frame_size: int = DEFAULT_MAX_FRAME_SIZE) -> None:
+        self.max_frame_size = max_frame_size
+        self._buffer = bytearray()
+
+    @property
+    def buffered(self) -> int:
+        """Bytes received but not yet part of a complete frame."""
+        return len(self._buffer)
+
+    def feed(self, data: bytes) -> list[list[Any]]:
+        buffer = self._buffer
+        buffer += data
+        messages: list[list[Any]] = []
+        offset = 0
+        end = len(buffer)
+        while end - offset >= 4:
+            (length,) = _HEADER.unpack_from(buffer, offset)
+            if length > self.max_frame_size:  # refuse before buffering megabytes of it
+                raise WireError(f"frame of {length} bytes is over the limit of {self.max_frame_size} bytes")
+            if end - offset - 4 < length:
+                break
+            start = offset + 4
+            messages.append(decode_message(bytes(buffer[start:start + length])))
+            offset = start + length
+        if offset:
+            del buffer[:offset]
+        return messages
+
+
+def decode_message(payload: bytes) -> list[Any]:
+    """One frame's payload as ``[MessageType, fields...]``; ``WireError`` if it is not one."""
+    try:
+        message = msgpack.unpackb(payload, raw=False, use_list=True, strict_map_key=False)
+    except Exception as error:
+        raise WireError(f"frame payload is not MessagePack: {error}") from None
+    if not isinstance(message, list) or not message or type(message[0]) is not int:
+        raise WireError(f"frame payload is not a [message type, fields...] array: {message!r:.80}")
+    message_type = _MESSAGE_TYPES.get(message[0])
+    if message_type is None:
+        raise WireError(f"unknown message type {message[0]}")
+    message[0] = message_type
+    return message
