@@ -146,3 +146,22 @@ async def test_every_corpus_file_deploys_or_is_rejected_naming_the_file(tmp_path
         # The broker is still healthy and working after all of that.
         assert broker.partition.health
     assert outcomes["deployed"] > 50 and outcomes["rejected"] > 100
+
+
+async def test_numbers_beyond_64_bits_become_doubles_and_beyond_doubles_raise_an_incident(tmp_path: Path) -> None:
+    huge = linear("huge", task("t", "huge", '<zeebe:input source="= 2 ** 100" target="huge"/>'), ["t"])
+    enormous = linear("enormous", task("t", "enormous", '<zeebe:input source="= 10 ** 400" target="x"/>'), ["t"])
+    async with open_broker(tmp_path) as broker:
+        await broker.deploy("huge.bpmn", huge)
+        await broker.deploy("enormous.bpmn", enormous)
+        await broker.create_instance("huge")
+        [(_, job)] = await broker.activate("huge")
+        assert job["variables"]["huge"] == float(2**100)
+        created = await broker.create_instance("enormous")
+        assert created.intent.name == "CREATED"
+        with trio.fail_after(10):
+            incident = await broker.wait_for_record(
+                lambda r: r.value_type is ValueType.INCIDENT and r.intent is IncidentIntent.CREATED)
+        assert incident.value["errorType"] == "IO_MAPPING_ERROR" and "too large" in incident.value["errorMessage"]
+        again = await broker.create_instance("huge")  # the partition keeps processing
+    assert again.intent.name == "CREATED"

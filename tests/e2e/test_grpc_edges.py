@@ -104,3 +104,17 @@ async def test_garbage_bytes_on_the_gateway_port_do_not_disturb_real_clients(bro
             await trio.to_thread.run_sync(sock.sendall, garbage)
     topology = await client.call("Topology", pb.TopologyRequest())
     assert topology.brokers[0].partitions[0].health == pb.Partition.PartitionBrokerHealth.HEALTHY
+
+
+async def test_json_numbers_beyond_64_bits_are_kept_as_doubles_and_nan_is_refused(client: Client) -> None:
+    await client.deploy("p.bpmn", one_task_bpmn("p", "numbers"))
+    await client.call("CreateProcessInstance", pb.CreateProcessInstanceRequest(
+        bpmnProcessId="p", version=-1, variables='{"big": 123456789012345678901234567890, "ok": 7}'))
+    [job] = await client.activate("numbers")
+    assert json.loads(job.variables) == {"big": 1.2345678901234568e29, "ok": 7}
+    for bad in ('{"x": NaN}', '{"x": Infinity}', '{"x": 1e999}'):
+        with pytest.raises(grpc.RpcError) as error:
+            await client.call("CreateProcessInstance", pb.CreateProcessInstanceRequest(
+                bpmnProcessId="p", version=-1, variables=bad))
+        assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "Property 'variables' is invalid" in error.value.details()

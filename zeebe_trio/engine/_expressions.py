@@ -29,9 +29,22 @@ def plain_json(value: Any) -> Any:
     return _plain(value)
 
 
+_INT64 = 1 << 63
+
+
+def _double(value: int | Decimal) -> float:
+    result = float(value)  # ints overflow with OverflowError, Decimals silently become inf
+    if result != result or result in (float("inf"), float("-inf")):
+        raise OverflowError(value)
+    return result
+
+
 def _plain(value: Any) -> Any:
+    """Numbers as records can hold them: 64-bit integers, else finite doubles (MessagePack's range)."""
+    if type(value) is int:
+        return value if -_INT64 <= value < _INT64 else _double(value)
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() and abs(value) < (1 << 63) else float(value)
+        return int(value) if value == value.to_integral_value() and abs(value) < _INT64 else _double(value)
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -60,6 +73,9 @@ class Expression:
             return plain_json(self._feel.evaluate(variables, now=now))
         except FeelError as error:
             raise EvaluationError(f"failed to evaluate expression '{self.source}': {error}") from None
+        except OverflowError:
+            raise EvaluationError(f"the expression '{self.source}' produced a number too large for a"
+                                  " variable (beyond a double's range)") from None
 
     def __repr__(self) -> str:
         return f"Expression({self.source!r})"

@@ -31,13 +31,35 @@ _DOCUMENT_TYPE_NAMES: dict[type, str] = {
 }
 
 
+_INT64 = 1 << 63
+
+
+def _parse_int(text: str) -> int | float:
+    # Records are MessagePack, whose integers are 64 bits: larger JSON integers become doubles,
+    # as Zeebe's JSON-to-MessagePack conversion does.
+    value = int(text)
+    return value if -_INT64 <= value < _INT64 else float(value)
+
+
+def _parse_float(text: str) -> float:
+    value = float(text)
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError(f"the number {text} is out of range")
+    return value
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
 def parse_document(text: str, property_name: str = "variables") -> dict[str, Any]:
     """A request's JSON object field as a dict; ``""`` (or blank) is ``{}``."""
     if not text or not text.strip():
         return {}
     try:
-        document = json.loads(text)
-    except ValueError as error:
+        document = json.loads(text, parse_int=_parse_int, parse_float=_parse_float,
+                              parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as error:
         raise _errors.invalid_argument(
             f"Property '{property_name}' is invalid: Invalid JSON value: {text} ({error})"
         ) from None

@@ -34,8 +34,11 @@ class LogStream:
         self._dirty = trio.Event()
         self._index_high: deque[tuple[int, int]] = deque()  # (entry index, high position) not yet durable
 
-    def append(self, records: Sequence[Record]) -> int:
-        """Append one batch; records without a position get the next ones. Returns the highest position."""
+    def append(self, records: Sequence[Record], encoded: bytes | None = None) -> int:
+        """Append one batch; records without a position get the next ones. Returns the highest position.
+
+        ``encoded`` is the batch already encoded (the processor encodes inside its transaction, so
+        a record that cannot be encoded rolls the command back instead of failing after commit)."""
         position = self.last_position
         for record in records:
             if record.position < 0:
@@ -47,7 +50,7 @@ class LogStream:
                 position = record.position
             record.partition_id = self.partition_id
         low = self.last_position + 1
-        entry = self.log.append(self.term, encode_batch(records), low, position)
+        entry = self.log.append(self.term, encode_batch(records) if encoded is None else encoded, low, position)
         self.last_position = position
         self._tail.append((low, position, list(records)))
         self._index_high.append((entry.index, position))

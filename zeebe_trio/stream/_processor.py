@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 import trio
 
-from zeebe_trio.protocol import Record, RecordType
+from zeebe_trio.protocol import Record, RecordType, encode_batch
 from zeebe_trio.state import StateStore, Transaction
 
 from ._logstream import LogStream
@@ -130,15 +130,17 @@ class StreamProcessor:
             with self.store.transaction() as txn:
                 self.processor.bind(txn)
                 result = self.processor.process(command, now, first_position)
+                encoded = encode_batch(result.records) if result.records else b""
         except Exception as error:  # a bug or bad data: reject the command, keep the partition alive
             log.exception("processing %r failed; rejecting it", command)
             self.processor.discard_caches()
             with self.store.transaction() as txn:
                 self.processor.bind(txn)
                 result = self.processor.reject_after_failure(command, now, first_position, error)
+                encoded = encode_batch(result.records)
         high = command.position
         if result.records:
-            high = self.log_stream.append(result.records)
+            high = self.log_stream.append(result.records, encoded)
         self.last_processed_position = command.position
         self.processed_commands += 1
         self.processed.set()
