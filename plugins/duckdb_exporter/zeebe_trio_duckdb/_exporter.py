@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +19,13 @@ from zeebe_trio.protocol import Record
 
 from ._store import ExportStore
 
+SNAPSHOT_COST_FACTOR = 20  # wait at least 20x as long as the last snapshot copy took
+
 DEFAULT_ARGS: dict[str, Any] = {
     "path": None,
     "batchSize": 1000,
     "flushDelay": 5.0,
-    "snapshotInterval": 30.0,
+    "snapshotInterval": 30.0,  # at least; spaced further as copies get slower (SNAPSHOT_COST_FACTOR)
 }
 
 
@@ -54,6 +57,7 @@ class DuckDbExporter(Exporter):
         self._batch_size = DEFAULT_ARGS["batchSize"]
         self._flush_delay = DEFAULT_ARGS["flushDelay"]
         self._snapshot_interval = DEFAULT_ARGS["snapshotInterval"]
+        self._snapshot_gap = self._snapshot_interval
         self._limiter = trio.CapacityLimiter(1)
         self._store: ExportStore | None = None
         self._controller: ExporterController | None = None
@@ -78,6 +82,7 @@ class DuckDbExporter(Exporter):
         self._batch_size = _number(context, "batchSize", int, 1)
         self._flush_delay = float(_number(context, "flushDelay", float, 0))
         self._snapshot_interval = float(_number(context, "snapshotInterval", float, 0))
+        self._snapshot_gap = self._snapshot_interval
 
     async def open(self, controller: ExporterController) -> None:
         assert self._path is not None, "configure() first"
@@ -120,13 +125,13 @@ class DuckDbExporter(Exporter):
         self._controller.update_last_exported_position(self._committed)
         now = trio.current_time()
         if self._snapshot_interval and (
-            self._last_snapshot is None or now - self._last_snapshot >= self._snapshot_interval
+            self._last_snapshot is None or now - self._last_snapshot >= self._snapshot_gap
         ):
             await self._publish_snapshot()
         elif self._snapshot_interval:
             self._snapshot_due = True
             if self._snapshot_task is None:
-                remaining = self._last_snapshot + self._snapshot_interval - now
+                remaining = self._last_snapshot + self._snapshot_gap - now
                 self._snapshot_task = self._controller.schedule_delayed_task(remaining, self._scheduled_snapshot)
 
     async def _scheduled_snapshot(self) -> None:
@@ -136,7 +141,11 @@ class DuckDbExporter(Exporter):
 
     async def _publish_snapshot(self) -> None:
         assert self._store is not None
+        started = time.perf_counter()
         await trio.to_thread.run_sync(self._store.publish_snapshot, limiter=self._limiter)
+        # A snapshot copies the whole export, so its cost grows with it; keep the time spent copying
+        # under 5% (and its disk writes away from the broker's log fsyncs) by spacing copies out.
+        self._snapshot_gap = max(self._snapshot_interval, SNAPSHOT_COST_FACTOR * (time.perf_counter() - started))
         self._last_snapshot = trio.current_time()
         self._snapshot_due = False
 
