@@ -165,7 +165,7 @@ def start_broker(data_dir: Path, profile: str, profile_out: Path, *, plugins: bo
     command_port = free_port() if standalone_gateway else 0
     env = dict(os.environ, ZEEBE_TRIO_DATA_DIR=str(data_dir), ZEEBE_TRIO_GATEWAY_PORT=str(port),
                ZEEBE_TRIO_HOST="127.0.0.1", PYTHONUNBUFFERED="1", ZEEBE_TRIO_COMMAND_API_HOST="127.0.0.1",
-               ZEEBE_TRIO_COMMAND_API_PORT=str(command_port))
+               ZEEBE_TRIO_COMMAND_API_PORT=str(command_port), ZEEBE_TRIO_STATS_LOG_INTERVAL="1")
     if standalone_gateway:
         env["ZEEBE_TRIO_EMBEDDED_GATEWAY"] = "false"
     if not plugins:
@@ -496,6 +496,7 @@ def run_once(args: argparse.Namespace, scenario: str, mode: str, work_dir: Path)
         broker.stop()
 
     total_records, window_records = count_records(data_dir, window)
+    export_lag = exporter_lag(broker.stderr_path)
     seconds = window[1] - window[0]
     latencies = sorted(lat for kind, r in reports if kind == "creator" for done, lat in r["samples"]
                        if window[0] <= done < window[1])
@@ -536,12 +537,26 @@ def run_once(args: argparse.Namespace, scenario: str, mode: str, work_dir: Path)
         "loadgen_cpu_s": {kind: round(sum(r["cpu"] for k, r in reports if k == kind), 1)
                           for kind in ("creator", "worker")},
         "reports": {kind: sum(k == kind for k, _ in reports) for kind in ("creator", "worker")},
+        "exporter_lag_records": export_lag,
     }
     if args.profile == "py-spy" and profile_out.exists():
         result["profile"] = str(profile_out)
     elif args.profile == "cprofile":
         result["profile"] = str(profile_out)
     return result
+
+
+def exporter_lag(broker_log: Path) -> dict[str, dict[str, int]]:
+    """Per exporter: the export lag (records behind the log end) sampled once a second by the
+    broker's statistics log: max and last. A lag that keeps growing means the exporter cannot keep up."""
+    samples: dict[str, list[int]] = {}
+    for line in broker_log.read_text(errors="replace").splitlines():
+        marker = "statistics: "
+        if "partition 1 statistics" in line and marker in line:
+            for exporter_id, lag in json.loads(line.split(marker, 1)[1])["exporterLag"].items():
+                samples.setdefault(exporter_id, []).append(int(lag))
+    return {exporter_id: {"max": max(lags), "last": lags[-1], "samples": len(lags)}
+            for exporter_id, lags in samples.items()}
 
 
 def print_result(result: dict[str, Any]) -> None:
@@ -562,6 +577,9 @@ def print_result(result: dict[str, Any]) -> None:
               f" instance {result['total_cpu_ms_per_instance']} ms")
     print(f"   broker threads waiting for a CPU (run queue): {result['broker_runqueue_wait_cores']} cores;"
           f" machine load average {result['machine_load_1min']}")
+    for exporter_id, lag in result["exporter_lag_records"].items():
+        print(f"   exporter '{exporter_id}' lag behind the log end: max {lag['max']} records,"
+              f" at the end {lag['last']} ({lag['samples']} one-second samples)")
     if result["errors"] or result["skipped"]:
         print(f"   errors {result['errors']}  skipped sends {result['skipped']}")
     if "profile" in result:

@@ -355,3 +355,34 @@ async def test_a_director_runs_only_once(autojump_clock):
         with pytest.raises(RuntimeError, match="can run only once"):
             await running.run()
         nursery.cancel_scope.cancel()
+
+
+async def test_an_exporter_with_export_batch_gets_read_batches_and_a_failed_batch_is_retried_whole(autojump_clock):
+    from zeebe_trio.exporters import Exporter
+
+    class Batching(Exporter):
+        def __init__(self) -> None:
+            self.calls: list[list[int]] = []
+            self.fail_once = True
+
+        async def export(self, record):  # pragma: no cover - the director uses export_batch
+            raise AssertionError("export() must not be called when export_batch is overridden")
+
+        async def export_batch(self, records):
+            self.calls.append([r.position for r in records])
+            if self.fail_once:
+                self.fail_once = False
+                raise RuntimeError("disk full")
+            self.controller.update_last_exported_position(records[-1].position)
+
+        async def open(self, controller):
+            self.controller = controller
+
+    log, store = InMemoryCommittedLog(records(6)), InMemoryPositionStore()
+    exporter = Batching()
+    async with trio.open_nursery() as nursery:
+        running = await nursery.start(director({"a": exporter}, log, store, retry=RetryPolicy(1.0, 2.0, 60.0)).run)
+        await running.wait_exported(6)
+        nursery.cancel_scope.cancel()
+    assert exporter.calls == [[1, 2, 3, 4, 5, 6], [1, 2, 3, 4, 5, 6]]  # one call per read batch; retried whole
+    assert store.get("a") == 6

@@ -35,6 +35,7 @@ class BrokerConfig:
     max_inflight_requests: int = 2000  # per partition; more is answered with RESOURCE_EXHAUSTED
     max_message_size: int = 4 * 1024 * 1024  # bytes, as Zeebe's default gateway/broker limit
     due_date_check_interval: float = 1.0  # seconds between scans for timed-out jobs / expired messages
+    stats_log_interval: float = 0.0  # seconds between "partition statistics" log lines; 0 = off
     log_segment_size: int = 128 * 1024 * 1024
     # fsync in a worker thread (production). Tests under trio's MockClock turn it off so that virtual
     # time never jumps while the run loop waits for a thread.

@@ -4,6 +4,7 @@ supervised by one nursery. Also the partition's command API (client commands in,
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import math
 import os
@@ -128,6 +129,8 @@ class Partition:
                 await nursery.start(self.exporters.run)
                 nursery.start_soon(self._check_due_dates)
                 nursery.start_soon(self._snapshot_periodically)
+                if self.config.stats_log_interval > 0:
+                    nursery.start_soon(self._log_statistics)
                 self.healthy = True
                 log.info("partition %d is ready (last position %d)", self.partition_id, self.log_stream.last_position)
                 task_status.started(self)
@@ -233,6 +236,18 @@ class Partition:
             if next_time is not None and next_time > now:
                 wake_at = min(wake_at, self.clock.trio_time_at(next_time))
             await trio.sleep_until(wake_at)
+
+    async def _log_statistics(self) -> None:
+        """One machine-readable line per interval: positions, and how far each exporter lags."""
+        while True:
+            await trio.sleep(self.config.stats_log_interval)
+            last = self.log_stream.last_position
+            exported = {h.exporter_id: h.exported_position for h in self.exporters.health()}
+            lag = {exporter_id: last - position for exporter_id, position in exported.items()}
+            log.info("partition %d statistics: %s", self.partition_id, json.dumps({
+                "lastPosition": last, "committedPosition": self.log_stream.committed.value,
+                "processedPosition": self.processor.last_processed_position,
+                "inflightRequests": len(self._pending), "exportedPosition": exported, "exporterLag": lag}))
 
     async def _snapshot_periodically(self) -> None:
         while True:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import abc
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -136,6 +136,13 @@ class Exporter(abc.ABC):
     @abc.abstractmethod
     async def export(self, record: Record) -> None:
         """Handle the next record (in log order). Raising makes the director retry this same record."""
+
+    async def export_batch(self, records: Sequence[Record]) -> None:
+        """Handle several records at once (in log order, all accepted by the filter). Override it when
+        per-record calls would cap throughput: the director then hands over whole read batches.
+        Raising makes the director retry the whole batch, so skip records already handled."""
+        for record in records:
+            await self.export(record)
 
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources. Unacknowledged records will be delivered again after a restart."""

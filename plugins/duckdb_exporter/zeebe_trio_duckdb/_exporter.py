@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -98,9 +99,14 @@ class DuckDbExporter(Exporter):
             await self._publish_snapshot()
 
     async def export(self, record: Record) -> None:
-        if record.position > self._last_buffered:  # a retried export() must not buffer twice
-            self._batch.append(record)
-            self._last_buffered = record.position
+        await self.export_batch((record,))
+
+    async def export_batch(self, records: Sequence[Record]) -> None:
+        last = self._last_buffered
+        fresh = [record for record in records if record.position > last]  # a retry must not buffer twice
+        if fresh:
+            self._batch.extend(fresh)
+            self._last_buffered = fresh[-1].position
         if len(self._batch) >= self._batch_size:
             await self.flush()
         elif self._batch and self._flush_task is None and self._controller is not None:
