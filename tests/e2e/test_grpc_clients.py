@@ -132,3 +132,65 @@ async def test_bad_requests_get_zeebes_status_codes_with_a_message(client: Clien
         await client.call(rpc, request_)
     assert error.value.code() == code
     assert words in error.value.details()
+
+
+async def test_the_older_deploy_process_rpc_and_creating_by_key_and_by_version(client: Client) -> None:
+    v1 = await client.call("DeployProcess", pb.DeployProcessRequest(
+        processes=[pb.ProcessRequestObject(name="p.bpmn", definition=one_task_bpmn("p", "v1"))]))
+    v2 = await client.deploy("p.bpmn", one_task_bpmn("p", "v2"))
+    [meta1] = v1.processes
+    assert (meta1.bpmnProcessId, meta1.version) == ("p", 1)
+    assert v2.deployments[0].process.version == 2
+    by_key = await client.call("CreateProcessInstance", pb.CreateProcessInstanceRequest(
+        processDefinitionKey=meta1.processDefinitionKey))
+    by_version = await client.call("CreateProcessInstance", pb.CreateProcessInstanceRequest(
+        bpmnProcessId="p", version=1))
+    latest = await client.call("CreateProcessInstance", pb.CreateProcessInstanceRequest(bpmnProcessId="p", version=-1))
+    assert by_key.version == by_version.version == 1 and latest.version == 2
+    assert len(await client.activate("v1")) == 2 and len(await client.activate("v2")) == 1
+
+
+async def test_set_variables_local_stays_in_its_scope_and_fetch_variable_limits_what_a_job_sees(client: Client) -> None:
+    await client.deploy("p.bpmn", one_task_bpmn("p", "scoped"))
+    instance = await client.call("CreateProcessInstance", pb.CreateProcessInstanceRequest(
+        bpmnProcessId="p", version=-1, variables='{"a": 1, "b": 2}'))
+    [job] = await client.activate("scoped")
+    await client.call("SetVariables", pb.SetVariablesRequest(
+        elementInstanceKey=job.elementInstanceKey, variables='{"a": 10, "local": true}', local=True))
+    await client.call("SetVariables", pb.SetVariablesRequest(
+        elementInstanceKey=job.elementInstanceKey, variables='{"b": 20}', local=False))
+    await client.call("FailJob", pb.FailJobRequest(jobKey=job.key, retries=1))
+    responses = await client.stream("ActivateJobs", pb.ActivateJobsRequest(
+        type="scoped", worker="e2e", timeout=60_000, maxJobsToActivate=1, requestTimeout=-1,
+        fetchVariable=["a", "b"]))
+    [again] = [j for r in responses for j in r.jobs]
+    assert json.loads(again.variables) == {"a": 10, "b": 20}  # the task's local a shadows the instance's
+    result_a = await _instance_variable(client, instance.processInstanceKey, "a")
+    assert result_a == "1"  # the local update never reached the instance scope
+
+
+async def _instance_variable(client: Client, instance_key: int, name: str) -> str:
+    from zeebe_trio.protocol import ValueType, VariableIntent
+
+    broker = client.broker  # type: ignore[attr-defined]
+    values = [r.value["value"] for r in broker.partitions[1].log_stream.read_after(-1, 10**9)
+              if r.value_type is ValueType.VARIABLE and r.intent in (VariableIntent.CREATED, VariableIntent.UPDATED)
+              and r.value["scopeKey"] == instance_key and r.value["name"] == name]
+    return str(values[-1])
+
+
+async def test_a_thrown_bpmn_error_without_a_catch_event_raises_an_unhandled_error_incident(client: Client) -> None:
+    from zeebe_trio.protocol import IncidentIntent, ValueType
+
+    await client.deploy("p.bpmn", one_task_bpmn("p", "thrower"))
+    await client.call("CreateProcessInstance", pb.CreateProcessInstanceRequest(bpmnProcessId="p", version=-1))
+    [job] = await client.activate("thrower")
+    await client.call("ThrowError", pb.ThrowErrorRequest(jobKey=job.key, errorCode="NOT_PAID", errorMessage="no money"))
+    broker = client.broker  # type: ignore[attr-defined]
+    [incident] = [r for r in broker.partitions[1].log_stream.read_after(-1, 10**9)
+                  if r.value_type is ValueType.INCIDENT and r.intent is IncidentIntent.CREATED]
+    assert incident.value["errorType"] == "UNHANDLED_ERROR_EVENT"
+    assert "NOT_PAID" in incident.value["errorMessage"]
+    with pytest.raises(grpc.RpcError) as error:
+        await client.call("CompleteJob", pb.CompleteJobRequest(jobKey=job.key))
+    assert error.value.code() == grpc.StatusCode.FAILED_PRECONDITION
