@@ -213,3 +213,31 @@ async def test_a_job_stream_gets_new_jobs_pushed_and_undelivered_ones_return_whe
         await broker.wait_for_record(lambda r: r.value_type is ValueType.JOB and r.intent is JobIntent.YIELDED)
         [(again, job)] = await broker.activate("pushed", worker="poller")
     assert again == job_key and job["worker"] == "poller"
+
+
+async def test_a_result_awaited_before_a_restart_never_answers_a_request_of_the_next_run(tmp_path: Path) -> None:
+    async with open_broker(tmp_path) as broker:
+        await broker.deploy("p.bpmn", one_task_bpmn("p", "slow"))
+        await broker.deploy("q.bpmn", one_task_bpmn("q", "quick"))
+        with trio.move_on_after(0.5):  # the caller gives up; the registration stays in state
+            await broker.create_instance("p", {"old": True}, with_result=True)
+    async with open_broker(tmp_path) as broker:
+        results = []
+        # Two requests first, so that the next one gets request id 3 again, as the lost one had
+        # (ids 1 and 2 went to the deployments of the first run).
+        await broker.deploy("p.bpmn", one_task_bpmn("p", "slow"))
+        await broker.deploy("q.bpmn", one_task_bpmn("q", "quick"))
+
+        async def create_q() -> None:
+            results.append(await broker.create_instance("q", {"new": True}, with_result=True, timeout=30))
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(create_q)
+            await broker.wait_for_record(lambda r: r.value_type is ValueType.JOB and r.intent is JobIntent.CREATED
+                                         and r.value["type"] == "quick")
+            [(slow_key, _)] = await broker.activate("slow")
+            await broker.complete(slow_key)  # completes the old instance first
+            [(quick_key, _)] = await broker.activate("quick")
+            await broker.complete(quick_key)
+    [result] = results
+    assert result.value["bpmnProcessId"] == "q" and result.value["variables"] == {"new": True}

@@ -89,6 +89,10 @@ class Partition:
         self._push_job = push_job
         self._pending: dict[int, _Pending] = {}
         self._request_ids = itertools.count(1)
+        # Request ids restart with every run, but a create-with-result registration outlives a restart
+        # in state: stamp commands with this run's stream id (Zeebe's requestStreamId) and answer only
+        # responses addressed to it, so an old instance's result never reaches a new request.
+        self._request_stream = clock.now_ms() & 0x7FFFFFFF
         self._io_limiter = trio.CapacityLimiter(1)
         self._due_pending: dict[tuple[int, int, int], int] = {}
         self.healthy = False
@@ -164,7 +168,7 @@ class Partition:
                               f" limit of {self.config.max_inflight_requests} requests in flight; retry later")
         request_id = next(self._request_ids)
         record = Record(record_type=RecordType.COMMAND, value_type=command.value_type, intent=command.intent,
-                        value=command.value, key=command.key, request_id=request_id, request_stream_id=0,
+                        value=command.value, key=command.key, request_id=request_id, request_stream_id=self._request_stream,
                         timestamp=self.clock.now_ms())
         size = len(encode_batch([record]))
         if size > self.config.max_message_size:
@@ -188,7 +192,9 @@ class Partition:
         return pending.record
 
     def _run_side_effects(self, effects: SideEffects) -> None:
-        for _stream_id, request_id, record in effects.responses:
+        for stream_id, request_id, record in effects.responses:
+            if stream_id != self._request_stream:
+                continue  # addressed to a previous run of this broker
             pending = self._pending.get(request_id)
             if pending is not None:
                 pending.record = record

@@ -56,7 +56,6 @@ class SideEffects:
     responses: list[tuple[int, int, Record]] = field(default_factory=list)
     jobs_available: set[str] = field(default_factory=set)
     job_pushes: list[tuple[int, int, dict[str, Any]]] = field(default_factory=list)  # (stream id, job key, job)
-    instance_results: list[Record] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return bool(self.responses or self.jobs_available or self.job_pushes)

@@ -21,7 +21,7 @@ from zeebe_trio.protocol import (
 )
 
 from ._deployment import DEFAULT_TENANT
-from ._engine import Batch, JobStream
+from ._engine import Batch
 from ._incidents import raise_incident
 from ._registry import processes
 from ._state import ACTIVATABLE, ACTIVATED, FAILED
@@ -317,5 +317,3 @@ def yield_job(batch: Batch, command: Record) -> None:
     batch.event(JOB, JobIntent.YIELDED, command.key, stored["record"])
     batch.notify_jobs_available(stored["record"]["type"])
 
-
-__all__ = ["JobStream", "create_job", "job_became_activatable"]

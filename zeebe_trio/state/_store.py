@@ -122,11 +122,6 @@ class Transaction:
                     return
                 yield unpack_key(raw_key)
 
-    def first(self, cf: ColumnFamily, *prefix: KeyPart) -> tuple[tuple[KeyPart, ...], Any] | None:
-        for item in self.items(cf, *prefix):
-            return item
-        return None
-
     def count(self, cf: ColumnFamily) -> int:
         self.write_back(cf)
         return int(self._txn.stat(cf.db)["entries"])
