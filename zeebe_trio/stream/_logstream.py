@@ -38,7 +38,8 @@ class LogStream:
         """Append one batch; records without a position get the next ones. Returns the highest position.
 
         ``encoded`` is the batch already encoded (the processor encodes inside its transaction, so
-        a record that cannot be encoded rolls the command back instead of failing after commit)."""
+        a record that cannot be encoded rolls the command back instead of failing after commit).
+        Only pass it for records whose positions were assigned before encoding."""
         position = self.last_position
         for record in records:
             if record.position < 0:
