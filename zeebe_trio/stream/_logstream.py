@@ -40,6 +40,8 @@ class LogStream:
         ``encoded`` is the batch already encoded (the processor encodes inside its transaction, so
         a record that cannot be encoded rolls the command back instead of failing after commit).
         Only pass it for records whose positions were assigned before encoding."""
+        if encoded is not None and records and records[0].position < 0:
+            raise ValueError("a pre-encoded batch must carry its positions: encode after assigning them")
         position = self.last_position
         for record in records:
             if record.position < 0:
