@@ -16,6 +16,7 @@ import trio
 
 import zeebe_trio
 from zeebe_trio.engine import JobStream, JobStreams
+from zeebe_trio.exporters import ExporterQueryError
 from zeebe_trio.gateway._port import (
     BrokerCommand,
     BrokerError,
@@ -147,6 +148,15 @@ class Broker:
         partition = self.partitions.get(partition_of(job_key))
         if partition is not None:
             partition.yield_jobs([job_key])
+
+    async def query_exporter(self, sql: str, *, exporter_id: str | None = None,
+                             max_rows: int = 1000) -> tuple[list[str], list[tuple[Any, ...]], bool]:
+        """Read-only SQL answered by a queryable exporter (the DuckDB export) on partition 1, which
+        holds every partition's records when they share one export file."""
+        partition = self.partitions.get(1)
+        if partition is None:
+            raise ExporterQueryError("the broker is not running partition 1")
+        return await partition.exporters.query(sql, exporter_id=exporter_id, max_rows=max_rows)
 
     def _jobs_available(self, job_type: str) -> None:
         for listener in list(self._listeners):

@@ -32,6 +32,7 @@ from typing import Any, Protocol
 
 import trio
 
+from zeebe_trio.exporters import ExporterQueryError
 from zeebe_trio.gateway._port import BrokerCommand, BrokerError, ClusterTopology, JobStreamSink, JobStreamSpec
 from zeebe_trio.gateway._remote import topology_to_wire
 from zeebe_trio.protocol import (
@@ -70,6 +71,9 @@ class CommandApiBackend(Protocol):
     def add_jobs_available_listener(self, listener: Callable[[str], None]) -> Callable[[], None]: ...
 
     def open_job_stream(self, spec: JobStreamSpec, sink: JobStreamSink) -> Callable[..., None]: ...
+
+    async def query_exporter(self, sql: str, *, exporter_id: str | None = None,
+                             max_rows: int = 1000) -> tuple[list[str], list[tuple[Any, ...]], bool]: ...
 
     def yield_job(self, job_key: int) -> None:
         """Make a job that was pushed but not delivered activatable again (JOB.YIELD)."""
@@ -246,6 +250,12 @@ class _GatewayConnection:
         elif kind is MessageType.YIELD_JOB:
             (_, job_key) = message
             self._backend.yield_job(int(job_key))
+        elif kind is MessageType.QUERY:
+            _, request_id, exporter_id, sql, max_rows = message
+            if not isinstance(request_id, int) or not isinstance(sql, str) or not isinstance(max_rows, int):
+                raise TypeError("request id and max rows must be integers, sql a string")
+            await self._request_slots.acquire()
+            self._nursery.start_soon(self._query, request_id, exporter_id, sql, max_rows)
         elif kind is MessageType.GOODBYE:
             log.info("command API: gateway %r (%s) said goodbye: %s", self.gateway_name, self.peer, message[1:])
         else:
@@ -279,6 +289,24 @@ class _GatewayConnection:
         finally:
             if self._requests.get(request_id) is scope:
                 del self._requests[request_id]
+            self._request_slots.release()
+
+    async def _query(self, request_id: int, exporter_id: str | None, sql: str, max_rows: int) -> None:
+        try:
+            try:
+                columns, rows, truncated = await self._backend.query_exporter(
+                    sql, exporter_id=None if exporter_id is None else str(exporter_id), max_rows=max(1, max_rows))
+                frame = encode_frame([MessageType.QUERY_RESULT, request_id, columns, [list(r) for r in rows], truncated])
+            except ExporterQueryError as error:
+                frame = encode_frame([MessageType.ERROR, request_id, BrokerError.MALFORMED_REQUEST, str(error)])
+            except Exception as error:
+                log.exception("command API: query %d from %r failed", request_id, self.gateway_name)
+                frame = encode_frame([MessageType.ERROR, request_id, BrokerError.INTERNAL,
+                                      f"Unexpected error in the broker: {type(error).__name__}: {error}"])
+            await self._send.send(frame)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            pass  # the connection is closing
+        finally:
             self._request_slots.release()
 
     async def _answer(self, request_id: int, partition_id: int, value_type: int, intent: int, key: int,

@@ -12,6 +12,7 @@ from ._api import (
     ExporterController,
     ExporterFactory,
     ExporterPositionStore,
+    ExporterQueryError,
     RecordFilter,
     ScheduledTask,
 )
@@ -40,7 +41,7 @@ from .hookspecs import hookimpl, hookspec
 __all__ = [
     "ACCEPT_ALL", "CommittedRecordReader", "DEFAULT_PLUGINS", "DISABLE_AUTOLOAD_ENV", "ENTRY_POINT_GROUP",
     "ENV_PREFIX", "Exporter", "ExporterConfigurationError", "ExporterContext", "ExporterController",
-    "ExporterDirector", "ExporterFactory", "ExporterHealth", "ExporterPositionStore", "ExporterSettings",
+    "ExporterDirector", "ExporterFactory", "ExporterHealth", "ExporterPositionStore", "ExporterQueryError", "ExporterSettings",
     "ExporterStatus", "InstalledExporter", "PluginError", "RecordFilter", "RetryPolicy", "ScheduledTask",
     "UNBOUNDED_POSITION", "create_exporter_director", "exporter_factories", "format_installed_exporters",
     "get_plugin_manager", "hookimpl", "hookspec", "list_installed_exporters", "load_exporter_settings",

@@ -24,6 +24,10 @@ from typing import Any, Protocol
 from zeebe_trio.protocol import Record, RecordType, ValueType
 
 
+class ExporterQueryError(Exception):
+    """A query an exporter was asked to answer failed; the message says why."""
+
+
 class ExporterConfigurationError(Exception):
     """Raised by ``Exporter.configure`` (or the configuration loader) when settings are unusable.
 
@@ -143,6 +147,12 @@ class Exporter(abc.ABC):
         Raising makes the director retry the whole batch, so skip records already handled."""
         for record in records:
             await self.export(record)
+
+    async def query(self, sql: str, max_rows: int) -> tuple[list[str], list[tuple[Any, ...]], bool]:
+        """Answer a read-only query over what this exporter holds: (columns, rows, truncated).
+        Optional: exporters that are not queryable keep this default. Raise ``ExporterQueryError``
+        for a query that fails (its message reaches the user)."""
+        raise ExporterQueryError("this exporter does not answer queries")
 
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources. Unacknowledged records will be delivered again after a restart."""

@@ -35,6 +35,7 @@ from ._api import (
     ExporterContext,
     ExporterFactory,
     ExporterPositionStore,
+    ExporterQueryError,
     RecordFilter,
 )
 from ._config import ExporterSettings, merge_args
@@ -284,6 +285,7 @@ class _ExporterRunner:
                         self._delivered = accepted[-1].position
                 if fresh:
                     self._handled = fresh[-1].position
+                    self._director._position_moved()
             else:
                 for record in fresh:
                     if self._filter.accepts(record):
@@ -292,6 +294,7 @@ class _ExporterRunner:
                                                  functools.partial(exporter.export, record))
                             self._delivered = record.position
                     self._handled = record.position
+                    self._director._position_moved()
             self._advance_if_idle()
 
     def health(self) -> ExporterHealth:
@@ -359,6 +362,26 @@ class ExporterDirector:
     async def wait_exported(self, position: int) -> None:
         """Return once every exporter acknowledged ``position`` (e.g. before a clean stop, or in tests)."""
         while self.lowest_exported_position() < position:
+            await self._moved.wait()
+
+    async def query(self, sql: str, *, exporter_id: str | None = None,
+                    max_rows: int = 1000) -> tuple[list[str], list[tuple[Any, ...]], bool]:
+        """Ask an exporter (the given one, else the first queryable one) to answer read-only SQL."""
+        candidates = [r for r in self._runners if exporter_id is None or r.id == exporter_id]
+        for runner in candidates:
+            exporter = runner._exporter
+            if exporter is None or type(exporter).query is Exporter.query:
+                continue
+            async with runner._lock:  # never interleaved with export calls (a query may flush)
+                return await exporter.query(sql, max_rows)
+        if exporter_id is not None and not candidates:
+            raise ExporterQueryError(f"no exporter '{exporter_id}' runs on partition {self.partition_id}")
+        raise ExporterQueryError(f"no exporter on partition {self.partition_id} answers queries"
+                                 + (f" ('{exporter_id}' does not)" if exporter_id else ""))
+
+    async def wait_delivered(self, position: int) -> None:
+        """Return once every exporter was handed every record up to ``position`` (acknowledged or not)."""
+        while min((runner._handled for runner in self._runners), default=UNBOUNDED_POSITION) < position:
             await self._moved.wait()
 
     def lowest_exported_position(self) -> int:

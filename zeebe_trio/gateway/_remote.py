@@ -524,3 +524,28 @@ async def run_standalone_gateway(
         await nursery.start(port.run)
         bound = await nursery.start(partial(serve_gateway, port, host=host, grpc_port=grpc_port))
         task_status.started(bound)
+
+
+async def query_broker(address: str, sql: str, *, exporter_id: str | None = None, max_rows: int = 1000,
+                       timeout: float = 30.0) -> tuple[list[str], list[list[Any]], bool]:
+    """Ask a running broker (its command API, ``host:port``) to answer read-only SQL with a queryable
+    exporter: ``(columns, rows, truncated)``. Raises ``BrokerError`` when it refuses, ``OSError``
+    when nothing listens there."""
+    host, _, port = address.rpartition(":")
+    with trio.fail_after(timeout):
+        stream = await trio.open_tcp_stream(host or "localhost", int(port))
+        async with stream:
+            decoder = FrameDecoder()
+            await stream.send_all(encode_frame([MessageType.HELLO, WIRE_VERSION, "zeebe-trio sql"]))
+            await stream.send_all(encode_frame([MessageType.QUERY, 1, exporter_id, sql, max_rows]))
+            while True:
+                data = await stream.receive_some(65536)
+                if not data:
+                    raise BrokerError(BrokerError.PARTITION_UNAVAILABLE, "the broker closed the connection")
+                for message in decoder.feed(data):
+                    if message[0] is MessageType.QUERY_RESULT and message[1] == 1:
+                        return message[2], message[3], bool(message[4])
+                    if message[0] is MessageType.ERROR and message[1] == 1:
+                        raise BrokerError(message[2], message[3])
+                    if message[0] is MessageType.GOODBYE:
+                        raise BrokerError(BrokerError.PARTITION_UNAVAILABLE, f"the broker said goodbye: {message[1]}")

@@ -14,6 +14,7 @@ Gateway -> broker::
     CLOSE_STREAM     [11, stream_id, [job_key...]]             with the pushed jobs never delivered
     YIELD_JOB        [13, job_key]                            a pushed job could not be delivered
     CREDIT           [14, stream_id, count]                   the stream may be pushed ``count`` more jobs
+    QUERY            [16, request_id, exporter_id | nil, sql, max_rows]   read-only SQL for an exporter
 
 Broker -> gateway::
 
@@ -23,6 +24,7 @@ Broker -> gateway::
     TOPOLOGY         [8, topology]                            answer to TOPOLOGY_REQUEST
     JOBS_AVAILABLE   [9, [job_type...]]                       pushed; coalesced per connection
     JOB              [12, stream_id, job_key, job]            an activated job pushed to a stream
+    QUERY_RESULT     [17, request_id, [column...], [[value...]...], truncated]   answer to QUERY
 
 Either way::
 
@@ -68,6 +70,8 @@ class MessageType(enum.IntEnum):
     YIELD_JOB = 13
     CREDIT = 14
     GOODBYE = 15
+    QUERY = 16
+    QUERY_RESULT = 17
 
 
 _MESSAGE_TYPES = {int(t): t for t in MessageType}

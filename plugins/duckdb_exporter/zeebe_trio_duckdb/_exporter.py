@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import trio
 
 from zeebe_trio.exporters import (
@@ -14,6 +15,7 @@ from zeebe_trio.exporters import (
     ExporterConfigurationError,
     ExporterContext,
     ExporterController,
+    ExporterQueryError,
     ScheduledTask,
 )
 from zeebe_trio.protocol import Record
@@ -154,6 +156,16 @@ class DuckDbExporter(Exporter):
         self._snapshot_gap = max(self._snapshot_interval, SNAPSHOT_COST_FACTOR * (time.perf_counter() - started))
         self._last_snapshot = trio.current_time()
         self._snapshot_due = False
+
+    async def query(self, sql: str, max_rows: int) -> tuple[list[str], list[tuple[Any, ...]], bool]:
+        """Fresh, read-only SQL over the live export (served through the broker's command API)."""
+        if self._store is None:
+            raise ExporterQueryError("the DuckDB export is not open yet")
+        await self.flush()  # what was exported so far is in the answer
+        try:
+            return await trio.to_thread.run_sync(self._store.read, sql, max_rows, limiter=self._limiter)
+        except duckdb.Error as error:
+            raise ExporterQueryError(str(error)) from None
 
     async def close(self) -> None:
         if self._store is None:

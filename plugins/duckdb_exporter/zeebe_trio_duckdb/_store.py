@@ -94,6 +94,15 @@ def build_batch(records: Sequence[Record]) -> tuple[list[list[Any]], dict[str, l
     return raw, typed
 
 
+def _plain(value: Any) -> Any:
+    """A query result value as one that crosses the wire (MessagePack): others become their text."""
+    if value is None or isinstance(value, (bool, float, str)):
+        return value
+    if isinstance(value, int) and -(1 << 63) <= value < (1 << 64):
+        return value
+    return str(value)
+
+
 class ExportStore:
     """An open export database for one partition."""
 
@@ -155,6 +164,22 @@ class ExportStore:
             except BaseException:
                 connection.execute("ROLLBACK")
                 raise
+
+    def read(self, sql: str, max_rows: int) -> tuple[list[str], list[tuple[Any, ...]], bool]:
+        """Run ``sql`` on the live database inside a transaction that is always rolled back, so a
+        query can read the freshest data and can change nothing. Blocking: run it in the worker thread."""
+        connection = self._connection
+        with self._lock:
+            connection.execute("BEGIN TRANSACTION")
+            try:
+                cursor = connection.execute(sql)
+                if cursor.description is None:
+                    return [], [], False
+                columns = [item[0] for item in cursor.description]
+                rows = cursor.fetchmany(max_rows + 1)
+            finally:
+                connection.execute("ROLLBACK")
+        return columns, [tuple(_plain(v) for v in row) for row in rows[:max_rows]], len(rows) > max_rows
 
     def publish_snapshot(self) -> Path:
         """Publish a transactionally consistent read-only copy for readers in other processes.
