@@ -12,6 +12,17 @@ from zeebe_trio import cli
 from zeebe_trio.broker import Broker, BrokerConfig
 from zeebe_trio.testing import BrokerHarness, one_task_bpmn
 
+# Statements that would change the export or reach beyond it (files, other databases) are refused.
+REFUSED = [
+    ("DELETE FROM records", "only one SELECT"),
+    ("COPY records TO '/tmp/leak.csv'", "only one SELECT"),
+    ("ATTACH '/tmp/other.db' AS other", "only one SELECT"),
+    ("SELECT 1; SELECT 2", "only one SELECT"),
+    ("SELECT * FROM read_text('/etc/hostname')", "read_text"),
+    ("SELECT * FROM glob('/etc/*')", "glob"),
+    ("SELECT * FROM '/etc/hostname'", "/etc/hostname"),
+]
+
 
 async def _sql(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     try:
@@ -43,10 +54,14 @@ async def test_sql_reads_fresh_data_from_the_running_broker_and_cannot_change_it
         # Nothing is flushed yet (an hour's delay): the query flushes first, so its answer is fresh.
         code, out, _ = await _sql(capsys, "--broker", address, "SELECT state, count(*) AS n FROM process_instances GROUP BY state")
         assert code == 0 and "ACTIVE" in out and " 3" in out
-        code, _, _ = await _sql(capsys, "--broker", address, "DELETE FROM records")
-        assert code == 0
+        code, out, _ = await _sql(capsys, "--broker", address,
+                                  "WITH s AS (SELECT state FROM process_instances) SELECT count(*) AS n FROM s")
+        assert code == 0 and "3" in out  # CTEs are fine
+        for statement, words in REFUSED:
+            code, _, err = await _sql(capsys, "--broker", address, statement)
+            assert code == 1 and words in err, (statement, err)
         code, out, _ = await _sql(capsys, "--broker", address, "SELECT count(*) > 0 AS kept FROM records")
-        assert code == 0 and "true" in out.lower()  # the delete was rolled back
+        assert code == 0 and "true" in out.lower()  # nothing was changed
         code, _, err = await _sql(capsys, "--broker", address, "SELECT * FROM no_such_table")
         assert code == 1 and "no_such_table" in err
         code, _, err = await _sql(capsys, "--broker", address, "--exporter", "missing", "SELECT 1")
@@ -56,3 +71,28 @@ async def test_sql_reads_fresh_data_from_the_running_broker_and_cannot_change_it
     code, out, _ = await _sql(capsys, "--broker", "127.0.0.1:1", "--database", str(export),
                               "SELECT count(*) AS n FROM process_instances")
     assert code == 0 and "3" in out
+
+
+async def test_queries_from_other_hosts_are_refused(tmp_path: Path) -> None:
+    from zeebe_trio.protocol import WIRE_VERSION, FrameDecoder, MessageType, encode_frame
+    from zeebe_trio.testing import open_broker
+
+    async with open_broker(tmp_path, command_api_enabled=True, command_api_port=0, command_api_host="127.0.0.1",
+                           exporters={"analytics": {"type": "duckdb", "args": {"path": str(tmp_path / "e.duckdb")}}}
+                           ) as harness:
+        # A socket pair has no IP peer, so the server cannot tell it is local: it is treated as remote.
+        ours, theirs = trio.socket.socketpair()
+        client = trio.SocketStream(ours)
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(harness.broker.command_api._serve_connection, trio.SocketStream(theirs))
+            await client.send_all(encode_frame([MessageType.HELLO, WIRE_VERSION, "remote"]))
+            await client.send_all(encode_frame([MessageType.QUERY, 7, None, "SELECT 1", 10]))
+            decoder = FrameDecoder()
+            answer = None
+            with trio.fail_after(10):
+                while answer is None:
+                    for message in decoder.feed(await client.receive_some(65536)):
+                        if message[0] in (MessageType.ERROR, MessageType.QUERY_RESULT) and message[1] == 7:
+                            answer = message
+            await client.aclose()
+    assert answer[0] is MessageType.ERROR and "broker's host" in answer[3]

@@ -24,6 +24,7 @@ a log line; the broker carries on.
 
 from __future__ import annotations
 
+import ipaddress
 import itertools
 import logging
 from collections import deque
@@ -118,11 +119,13 @@ class _PushedStream:
 
 
 class _GatewayConnection:
-    def __init__(self, server: CommandApiServer, stream: trio.SocketStream, peer: str) -> None:
+    def __init__(self, server: CommandApiServer, stream: trio.SocketStream, peer: str, *,
+                 loopback: bool = False) -> None:
         self._server = server
         self._backend = server.backend
         self._stream = stream
         self.peer = peer
+        self.loopback = loopback
         self.gateway_name = "?"
         self._decoder = FrameDecoder(server.max_frame_size)
         self._received: deque[list[Any]] = deque()
@@ -293,6 +296,11 @@ class _GatewayConnection:
 
     async def _query(self, request_id: int, exporter_id: str | None, sql: str, max_rows: int) -> None:
         try:
+            if not self.loopback:
+                # Read-only SQL over the export is for people on the broker's own machine.
+                await self._send.send(encode_frame([MessageType.ERROR, request_id, BrokerError.MALFORMED_REQUEST,
+                                                    "queries are only answered for clients on the broker's host"]))
+                return
             try:
                 columns, rows, truncated = await self._backend.query_exporter(
                     sql, exporter_id=None if exporter_id is None else str(exporter_id), max_rows=max(1, max_rows))
@@ -396,10 +404,11 @@ class CommandApiServer:
 
     async def _serve_connection(self, stream: trio.SocketStream) -> None:
         try:
-            peer = "{}:{}".format(*stream.socket.getpeername()[:2])
-        except OSError:
-            peer = "?"
-        connection = _GatewayConnection(self, stream, peer)
+            host, port = stream.socket.getpeername()[:2]
+            peer, loopback = f"{host}:{port}", ipaddress.ip_address(host).is_loopback
+        except (OSError, ValueError):
+            peer, loopback = "?", False
+        connection = _GatewayConnection(self, stream, peer, loopback=loopback)
         connection_id = next(self._ids)
         self._connections[connection_id] = connection
         try:

@@ -20,7 +20,7 @@ from zeebe_trio.exporters import (
 )
 from zeebe_trio.protocol import Record
 
-from ._store import ExportStore
+from ._store import ExportStore, QueryRefused
 
 SNAPSHOT_COST_FACTOR = 20  # wait at least 20x as long as the last snapshot copy took
 
@@ -164,7 +164,7 @@ class DuckDbExporter(Exporter):
         await self.flush()  # what was exported so far is in the answer
         try:
             return await trio.to_thread.run_sync(self._store.read, sql, max_rows, limiter=self._limiter)
-        except duckdb.Error as error:
+        except (duckdb.Error, QueryRefused) as error:
             raise ExporterQueryError(str(error)) from None
 
     async def close(self) -> None:

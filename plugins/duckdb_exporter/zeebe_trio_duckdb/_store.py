@@ -103,6 +103,57 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+class QueryRefused(ValueError):
+    """A query asked for more than reading the export (another statement kind, files, databases)."""
+
+
+# Table functions a query may use: they compute values and touch no file or setting.
+_SAFE_TABLE_FUNCTIONS = frozenset({"range", "generate_series", "unnest"})
+
+
+def _check_export_query(connection: Any, sql: str) -> None:
+    """Refuse anything but one SELECT that reads only the export's tables, views and CTEs."""
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as error:
+        raise QueryRefused(str(error)) from None
+    if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
+        kinds = ", ".join(str(s.type).rsplit(".", 1)[-1] for s in statements) or "nothing"
+        raise QueryRefused(f"only one SELECT statement is answered, not {kinds}")
+    (tree_json,) = connection.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()
+    tree = json.loads(tree_json)
+    if tree.get("error"):
+        raise QueryRefused(str(tree.get("error_message") or "the query does not parse"))
+    known = {name.lower() for (name,) in connection.execute(
+        "SELECT table_name FROM information_schema.tables").fetchall()}
+    ctes: set[str] = set()
+    tables: list[str] = []
+    functions: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "TABLE_FUNCTION":
+                functions.append(str(node.get("function", {}).get("function_name", "")).lower())
+            elif node.get("type") == "BASE_TABLE":
+                tables.append(str(node.get("table_name", "")).lower())
+            for entry in (node.get("cte_map") or {}).get("map", []) or []:
+                if isinstance(entry, dict) and "key" in entry:
+                    ctes.add(str(entry["key"]).lower())
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(tree)
+    refused = sorted({f for f in functions if f not in _SAFE_TABLE_FUNCTIONS})
+    if refused:
+        raise QueryRefused(f"table function(s) {', '.join(refused)} may not be used in queries of the export")
+    unknown = sorted({t for t in tables if t not in known and t not in ctes})
+    if unknown:
+        raise QueryRefused(f"no table or view named {', '.join(unknown)} in the export")
+
+
 class ExportStore:
     """An open export database for one partition."""
 
@@ -167,9 +218,12 @@ class ExportStore:
 
     def read(self, sql: str, max_rows: int) -> tuple[list[str], list[tuple[Any, ...]], bool]:
         """Run ``sql`` on the live database inside a transaction that is always rolled back, so a
-        query can read the freshest data and can change nothing. Blocking: run it in the worker thread."""
+        query can read the freshest data and can change nothing. Only one SELECT over the export's
+        own tables and views is accepted: no files, no other databases (``QueryRefused`` says why).
+        Blocking: run it in the worker thread."""
         connection = self._connection
         with self._lock:
+            _check_export_query(connection, sql)
             connection.execute("BEGIN TRANSACTION")
             try:
                 cursor = connection.execute(sql)
