@@ -56,7 +56,7 @@ def resolve_incident(batch: Batch, command: Record) -> None:
         if job is not None and job["record"]["retries"] <= 0:
             batch.reject(command, RejectionType.INVALID_STATE,
                          f"Expected to resolve incident with key '{command.key}', but job with key '{job_key}'"
-                         " has no retries left; update the job's retries first")
+                         " has no retries left. Please update the job retries and retry resolving the incident")
             return
     resolved = batch.event(ValueType.INCIDENT, IncidentIntent.RESOLVED, command.key, record)
     batch.respond(command, resolved)
