@@ -107,17 +107,19 @@ def activate_jobs(batch: Batch, command: Record) -> None:
     job_type = value.get("type") or ""
     max_jobs = value.get("maxJobsToActivate", 0)
     timeout = value.get("timeout", 0)
-    if not job_type:
-        batch.reject(command, RejectionType.INVALID_ARGUMENT,
-                     "Expected to activate jobs of a type, but the given type was empty")
-        return
+    # Zeebe's checks and wording (JobBatchActivateProcessor).
     if max_jobs < 1:
         batch.reject(command, RejectionType.INVALID_ARGUMENT,
-                     f"Expected to activate at least one job, but maxJobsToActivate was '{max_jobs}'")
+                     "Expected to activate job batch with max jobs to activate to be greater than zero, but it"
+                     f" was '{max_jobs}'")
         return
     if timeout < 1:
         batch.reject(command, RejectionType.INVALID_ARGUMENT,
-                     f"Expected a job timeout of at least 1 ms, but it was '{timeout}'")
+                     f"Expected to activate job batch with timeout to be greater than zero, but it was '{timeout}'")
+        return
+    if not job_type:
+        batch.reject(command, RejectionType.INVALID_ARGUMENT,
+                     "Expected to activate job batch with type to be present, but it was blank")
         return
     state = batch.state
     fetch = value.get("variables") or []
@@ -143,13 +145,8 @@ def activate_jobs(batch: Batch, command: Record) -> None:
         "jobKeys": keys, "jobs": jobs, "variables": list(fetch), "truncated": truncated,
         "tenantIds": list(value.get("tenantIds") or [DEFAULT_TENANT]),
     }
-    if keys:
-        batch.respond(command, batch.event(ValueType.JOB_BATCH, JobBatchIntent.ACTIVATED, batch.next_key(), result))
-    else:
-        # Nothing to activate: answer without writing an event, so idle polling does not grow the log.
-        batch.respond(command, Record(record_type=command.record_type.EVENT, value_type=ValueType.JOB_BATCH,
-                                      intent=JobBatchIntent.ACTIVATED, key=-1, value=result,
-                                      partition_id=command.partition_id))
+    # Written even when empty, as Zeebe does: every activation is on the log.
+    batch.respond(command, batch.event(ValueType.JOB_BATCH, JobBatchIntent.ACTIVATED, batch.next_key(), result))
 
 
 def _job_or_reject(batch: Batch, command: Record, verb: str, states: tuple[str, ...]) -> dict[str, Any] | None:
