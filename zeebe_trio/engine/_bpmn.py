@@ -18,6 +18,7 @@ from zeebe_trio.protocol import (
     ProcessInstanceIntent,
     ProcessInstanceResultIntent,
     Record,
+    RecordType,
     RejectionType,
     ValueType,
 )
@@ -355,9 +356,14 @@ def cancel_instance(batch: Batch, command: Record) -> None:
                      f"Expected to cancel a process instance with key '{command.key}', but it is already being"
                      " canceled")
         return
-    batch.event(PI, ProcessInstanceIntent.CANCELING, command.key, instance["record"])
-    terminating = terminate_element(batch, command.key, instance)
-    batch.respond(command, terminating)
+    # As Zeebe: CANCELING, then TERMINATE_ELEMENT for the process (processed in this batch); the
+    # client's answer is an ELEMENT_TERMINATING response, not a record of its own on the log.
+    value = instance["record"]
+    batch.event(PI, ProcessInstanceIntent.CANCELING, command.key, value)
+    batch.command(PI, ProcessInstanceIntent.TERMINATE_ELEMENT, command.key, value)
+    batch.respond(command, Record(record_type=RecordType.EVENT, value_type=PI,
+                                  intent=ProcessInstanceIntent.ELEMENT_TERMINATING, key=command.key, value=value,
+                                  partition_id=command.partition_id))
 
 
 @processes(PI, ProcessInstanceIntent.TERMINATE_ELEMENT)
