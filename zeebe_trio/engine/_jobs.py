@@ -264,8 +264,14 @@ def update_retries(batch: Batch, command: Record) -> None:
 
 @processes(JOB, JobIntent.UPDATE_TIMEOUT)
 def update_timeout(batch: Batch, command: Record) -> None:
-    stored = _job_or_reject(batch, command, "update the timeout of", (ACTIVATED,))
+    stored = batch.state.job(command.key)
     if stored is None:
+        batch.reject(command, RejectionType.NOT_FOUND,
+                     f"Expected to update the timeout of job with key '{command.key}', but no such job was found")
+        return
+    if stored["state"] != ACTIVATED:
+        batch.reject(command, RejectionType.INVALID_STATE,
+                     f"Expected to update the timeout of job with key '{command.key}', but it is not active")
         return
     timeout = command.value.get("timeout", 0)
     if timeout < 1:
