@@ -73,3 +73,19 @@ async def test_a_published_message_expires_after_its_time_to_live(tmp_path: Path
     assert duplicate.is_rejection and "m-1" in duplicate.rejection_reason
     assert expired_at - start == pytest.approx(60.0, abs=EPSILON)
     assert reuse.intent is MessageIntent.PUBLISHED  # the id is free again once the message expired
+
+
+async def test_updating_the_timeout_of_an_activated_job_moves_its_deadline(
+        tmp_path: Path, autojump_clock: trio.testing.MockClock) -> None:
+    async with open_broker(tmp_path, **SETTINGS) as broker:
+        await broker.deploy("p.bpmn", one_task_bpmn("p"))
+        await broker.create_instance("p")
+        start = trio.current_time()
+        [(job_key, _)] = await broker.activate("work", timeout_ms=10_000)
+        await trio.sleep(5)
+        updated = await broker.send(ValueType.JOB, JobIntent.UPDATE_TIMEOUT, {"timeout": 60_000}, key=job_key)
+        assert updated.intent is JobIntent.TIMEOUT_UPDATED
+        timed_out_at = await _wait_for(broker, ValueType.JOB, JobIntent.TIMED_OUT, job_key)
+        refused = await broker.send(ValueType.JOB, JobIntent.UPDATE_TIMEOUT, {"timeout": 1_000}, key=job_key)
+    assert timed_out_at - start == pytest.approx(65.0, abs=EPSILON)  # 5 s in, then 60 s from the update
+    assert refused.is_rejection and "is not active" in refused.rejection_reason
