@@ -16,7 +16,7 @@ import json
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,27 +36,30 @@ def _load_config(path: Path | None) -> Any:
         raise SystemExit(2) from None
 
 
+async def _serve_until_signal(name: str, start: Callable[[trio.Nursery], Awaitable[str]]) -> None:
+    """Start a service in a nursery, print its ready line, and stop it cleanly on SIGINT/SIGTERM."""
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async with trio.open_nursery() as nursery:
+            print(await start(nursery), flush=True)
+            async for signum in signals:
+                log.info("%s received: shutting down", signal.Signals(signum).name)
+                nursery.cancel_scope.cancel()
+                break
+    print(f"zeebe-trio {name} stopped", flush=True)
+
+
 def _broker(args: argparse.Namespace) -> int:
     from zeebe_trio.broker import run_broker
 
     config = _load_config(args.config)
 
-    async def serve() -> None:
-        with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-            async with trio.open_nursery() as nursery:
-                broker = await nursery.start(run_broker, config)
-                where = f"{config.host}:{broker.gateway_port}" if config.embedded_gateway else "(no gateway)"
-                command_api = (f"{config.command_api_host}:{broker.command_api_port}" if config.command_api_enabled
-                               else "(off)")
-                print(f"zeebe-trio broker ready: gateway {where}, command API {command_api},"
-                      f" data in {config.data_dir}", flush=True)
-                async for signum in signals:
-                    log.info("%s received: shutting down", signal.Signals(signum).name)
-                    nursery.cancel_scope.cancel()
-                    break
-        print("zeebe-trio broker stopped", flush=True)
+    async def start(nursery: trio.Nursery) -> str:
+        broker = await nursery.start(run_broker, config)
+        where = f"{config.host}:{broker.gateway_port}" if config.embedded_gateway else "(no gateway)"
+        command_api = f"{config.command_api_host}:{broker.command_api_port}" if config.command_api_enabled else "(off)"
+        return f"zeebe-trio broker ready: gateway {where}, command API {command_api}, data in {config.data_dir}"
 
-    trio.run(serve)
+    trio.run(_serve_until_signal, "broker", start)
     return 0
 
 
@@ -72,21 +75,14 @@ def _gateway(args: argparse.Namespace) -> int:
         print(f"zeebe-trio gateway: {error}", file=sys.stderr)
         return 2
 
-    async def serve() -> None:
-        with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-            async with trio.open_nursery() as nursery:
-                port = await nursery.start(partial(run_standalone_gateway, broker_address, host=args.host,
-                                                   grpc_port=args.port))
-                print(f"zeebe-trio gateway ready: gRPC on {args.host}:{port}, broker command API at"
-                      f" {broker_address[0]}:{broker_address[1]}", flush=True)
-                async for signum in signals:
-                    log.info("%s received: shutting down", signal.Signals(signum).name)
-                    nursery.cancel_scope.cancel()
-                    break
-        print("zeebe-trio gateway stopped", flush=True)
+    async def start(nursery: trio.Nursery) -> str:
+        port = await nursery.start(partial(run_standalone_gateway, broker_address, host=args.host,
+                                           grpc_port=args.port))
+        return (f"zeebe-trio gateway ready: gRPC on {args.host}:{port}, broker command API at"
+                f" {broker_address[0]}:{broker_address[1]}")
 
     try:
-        trio.run(serve)
+        trio.run(_serve_until_signal, "gateway", start)
     except OSError as error:  # e.g. the gRPC port is taken
         print(f"zeebe-trio gateway: cannot serve on {args.host}:{args.port}: {error}", file=sys.stderr)
         return 1

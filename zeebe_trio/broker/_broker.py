@@ -22,6 +22,7 @@ from zeebe_trio.gateway._port import (
     BrokerError,
     BrokerInfo,
     ClusterTopology,
+    JobsAvailableListeners,
     JobStreamSink,
     JobStreamSpec,
     PartitionInfo,
@@ -91,7 +92,7 @@ class Broker:
         self._clock = clock
         self.partitions: dict[int, Partition] = {}
         self.job_streams = _JobStreamRegistry()
-        self._listeners: list[Callable[[str], None]] = []
+        self._listeners = JobsAvailableListeners()
         self.gateway_port: int | None = None
         self.command_api: CommandApiServer | None = None
         self.command_api_port: int | None = None
@@ -122,13 +123,7 @@ class Broker:
         return ClusterTopology((broker,), 1, self.config.partitions, 1, version)
 
     def add_jobs_available_listener(self, listener: Callable[[str], None]) -> Callable[[], None]:
-        self._listeners.append(listener)
-
-        def remove() -> None:
-            if listener in self._listeners:
-                self._listeners.remove(listener)
-
-        return remove
+        return self._listeners.add(listener)
 
     def open_job_stream(self, spec: JobStreamSpec, sink: JobStreamSink) -> Callable[..., None]:
         stream_id = self.job_streams.add(spec, sink)
@@ -159,11 +154,7 @@ class Broker:
         return await partition.exporters.query(sql, exporter_id=exporter_id, max_rows=max_rows)
 
     def _jobs_available(self, job_type: str) -> None:
-        for listener in list(self._listeners):
-            try:
-                listener(job_type)
-            except Exception:
-                log.exception("a jobs-available listener failed")
+        self._listeners.notify(job_type)
 
     # -- running -----------------------------------------------------------------------------------
 

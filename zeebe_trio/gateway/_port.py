@@ -7,6 +7,7 @@ over the network. Record values are plain dicts with Zeebe's field names (see ``
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -82,6 +83,31 @@ class JobStreamSink(Protocol):
         """Hand over one activated job without blocking; False if the stream cannot take it now
         (closed, or its buffer is full): the broker then makes the job activatable again."""
         ...
+
+
+class JobsAvailableListeners:
+    """The jobs-available listeners of a ``BrokerPort`` implementation (the broker, a remote port)."""
+
+    def __init__(self) -> None:
+        self._listeners: list[Callable[[str], None]] = []
+
+    def add(self, listener: Callable[[str], None]) -> Callable[[], None]:
+        """Add ``listener``; returns the function that removes it again."""
+        self._listeners.append(listener)
+
+        def remove() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return remove
+
+    def notify(self, job_type: str) -> None:
+        """Tell every listener; one that raises is logged and does not stop the others."""
+        for listener in list(self._listeners):
+            try:
+                listener(job_type)
+            except Exception:
+                logging.getLogger(__name__).exception("a jobs-available listener failed")
 
 
 class BrokerPort(Protocol):

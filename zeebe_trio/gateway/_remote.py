@@ -55,6 +55,7 @@ from ._port import (
     BrokerError,
     BrokerInfo,
     ClusterTopology,
+    JobsAvailableListeners,
     JobStreamSink,
     JobStreamSpec,
     PartitionInfo,
@@ -342,7 +343,7 @@ class RemoteBrokerPort:
         self.max_backoff = max_backoff
         self._connection: _Connection | None = None
         self._topology: ClusterTopology | None = None
-        self._listeners: list[Callable[[str], None]] = []
+        self._listeners = JobsAvailableListeners()
         self._job_types: OrderedDict[str, None] = OrderedDict()
         self._stream_ids = itertools.count(1)
         self._streams: dict[int, _LocalStream] = {}
@@ -378,13 +379,7 @@ class RemoteBrokerPort:
                                version)
 
     def add_jobs_available_listener(self, listener: Callable[[str], None]) -> Callable[[], None]:
-        self._listeners.append(listener)
-
-        def remove() -> None:
-            if listener in self._listeners:
-                self._listeners.remove(listener)
-
-        return remove
+        return self._listeners.add(listener)
 
     def open_job_stream(self, spec: JobStreamSpec, sink: JobStreamSink) -> Callable[..., None]:
         stream_id = next(self._stream_ids)
@@ -437,11 +432,7 @@ class RemoteBrokerPort:
         self._job_types.move_to_end(job_type)
         if len(self._job_types) > _REMEMBERED_JOB_TYPES:
             self._job_types.popitem(last=False)
-        for listener in list(self._listeners):
-            try:
-                listener(job_type)
-            except Exception:
-                log.exception("a jobs-available listener failed")
+        self._listeners.notify(job_type)
 
     # -- running -------------------------------------------------------------------------------------
 
