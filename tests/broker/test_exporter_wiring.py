@@ -38,3 +38,24 @@ async def test_with_a_healthy_exporter_the_log_is_compacted_behind_snapshot_and_
     async with open_broker(tmp_path / "data", exporters=exporters, log_segment_size=4096) as broker:
         deployed = await broker.deploy("after.bpmn", one_task_bpmn("after"))
     assert deployed.value["processesMetadata"][0]["isDuplicate"]  # state survived compaction and restart
+
+
+async def test_the_statistics_log_line_reports_positions_and_exporter_lag(
+        tmp_path: Path, autojump_clock, caplog) -> None:  # type: ignore[no-untyped-def]
+    import json
+    import logging
+
+    import trio
+
+    exporters = {"lines": {"type": "jsonl", "args": {"path": str(tmp_path / "r.jsonl"), "flushDelay": 3600,
+                                                     "batchSize": 10_000}}}
+    caplog.set_level(logging.INFO, logger="zeebe_trio.broker._partition")
+    async with open_broker(tmp_path / "data", exporters=exporters, stats_log_interval=1.0,
+                           fsync_in_thread=False) as broker:
+        await broker.deploy("p.bpmn", one_task_bpmn("p"))
+        await trio.sleep(1.5)
+        last = broker.partition.log_stream.last_position
+    [line] = [r.getMessage() for r in caplog.records if "statistics:" in r.getMessage()][:1]
+    stats = json.loads(line.split("statistics: ", 1)[1])
+    assert stats["last_position"] == last and stats["committed"] == last
+    assert stats["exporterLag"] == {"lines": last + 1}  # nothing acknowledged yet: position -1

@@ -249,11 +249,9 @@ class Partition:
             await trio.sleep(self.config.stats_log_interval)
             last = self.log_stream.last_position
             exported = {h.exporter_id: h.exported_position for h in self.exporters.health()}
-            lag = {exporter_id: last - position for exporter_id, position in exported.items()}
             log.info("partition %d statistics: %s", self.partition_id, json.dumps({
-                "lastPosition": last, "committedPosition": self.log_stream.committed.value,
-                "processedPosition": self.processor.last_processed_position,
-                "inflightRequests": len(self._pending), "exportedPosition": exported, "exporterLag": lag}))
+                **self.statistics(), "exportedPosition": exported,
+                "exporterLag": {exporter_id: last - position for exporter_id, position in exported.items()}}))
 
     async def _snapshot_periodically(self) -> None:
         while True:

@@ -62,7 +62,6 @@ class StreamProcessor:
         self._read_position = -1
         self.processed_commands = 0
         self.replayed_events = 0
-        self.processed = trio.Event()  # set after each batch; due-date checkers wait on it
         self._effects_send, self._effects_receive = trio.open_memory_channel[tuple[int, Any]](256)
 
     # -- replay ------------------------------------------------------------------------------------
@@ -143,8 +142,6 @@ class StreamProcessor:
             high = self.log_stream.append(result.records, encoded)
         self.last_processed_position = command.position
         self.processed_commands += 1
-        self.processed.set()
-        self.processed = trio.Event()
         if result.effects:
             await self._effects_send.send((high, result.effects))
 
