@@ -241,3 +241,20 @@ async def test_a_result_awaited_before_a_restart_never_answers_a_request_of_the_
             await broker.complete(quick_key)
     [result] = results
     assert result.value["bpmnProcessId"] == "q" and result.value["variables"] == {"new": True}
+
+
+async def test_a_partition_that_fails_to_start_closes_its_log(tmp_path: Path) -> None:
+    from zeebe_trio.broker import BrokerConfig, EngineClock, Partition
+    from zeebe_trio.engine import JobStreams
+
+    runtime = tmp_path / "partition-1" / "runtime"
+    runtime.parent.mkdir(parents=True)
+    runtime.write_text("not a directory")  # restoring the state store must fail
+    partition = Partition(1, BrokerConfig(data_dir=tmp_path, exporters={}), EngineClock(), JobStreams(),
+                          lambda job_type: None, lambda stream_id, job_key, job: False)
+    from zeebe_trio.log import LogClosedError
+
+    with pytest.raises(OSError):  # the runtime state directory cannot be recreated
+        await partition.run()
+    with pytest.raises(LogClosedError):  # ... and the log it had opened was closed again
+        partition.log.append(1, b"", 1, 0)

@@ -109,23 +109,23 @@ class Partition:
     async def run(self, *, task_status: trio.TaskStatus[Partition] = trio.TASK_STATUS_IGNORED) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.log = SegmentedLog.open(self.directory / "log", max_segment_bytes=self.config.log_segment_size)
-        if self.log.recovery is not None and self.log.recovery.entries_dropped:
-            log.warning("partition %d: cut a torn log tail: %s", self.partition_id, self.log.recovery)
-        self.snapshots = SnapshotStore(self.directory / "snapshots")
-        latest = self.snapshots.latest()
-        self.store = StateStore.restore(latest.path if latest else None, self.directory / "runtime",
-                                        COLUMN_FAMILIES)
-        self._last_snapshot_position = latest.processed_position if latest else -1
-        state = EngineState(self.store, self.partition_id)
-        self.engine = Engine(state, job_streams=self._job_streams)
-        self.log_stream = LogStream(self.log, self.partition_id)
-        self.processor = StreamProcessor(self.log_stream, self.store, self.engine, self.clock.now_ms,
-                                         self._run_side_effects)
-        self.exporters = create_exporter_director(
-            partition_id=self.partition_id, exporters_config=self.config.exporter_settings(),
-            reader=_CommittedReader(self.log_stream), position_store=_PositionStore(self.store, state),
-            environ=os.environ)
         try:
+            if self.log.recovery is not None and self.log.recovery.entries_dropped:
+                log.warning("partition %d: cut a torn log tail: %s", self.partition_id, self.log.recovery)
+            self.snapshots = SnapshotStore(self.directory / "snapshots")
+            latest = self.snapshots.latest()
+            self.store = StateStore.restore(latest.path if latest else None, self.directory / "runtime",
+                                            COLUMN_FAMILIES)
+            self._last_snapshot_position = latest.processed_position if latest else -1
+            state = EngineState(self.store, self.partition_id)
+            self.engine = Engine(state, job_streams=self._job_streams)
+            self.log_stream = LogStream(self.log, self.partition_id)
+            self.processor = StreamProcessor(self.log_stream, self.store, self.engine, self.clock.now_ms,
+                                             self._run_side_effects)
+            self.exporters = create_exporter_director(
+                partition_id=self.partition_id, exporters_config=self.config.exporter_settings(),
+                reader=_CommittedReader(self.log_stream), position_store=_PositionStore(self.store, state),
+                environ=os.environ)
             async with trio.open_nursery() as nursery:
                 await nursery.start(partial(self.log_stream.run_flusher, self._io_limiter,
                                             in_thread=self.config.fsync_in_thread))
@@ -144,14 +144,15 @@ class Partition:
                 await self._close()
 
     async def _close(self) -> None:
+        """Flush, snapshot and close whatever ``run`` got to open (it may have failed half-way)."""
         for pending in self._pending.values():
             pending.event.set()  # wakes waiters; they see no record and report the partition unavailable
         try:
-            if hasattr(self, "log_stream"):
+            if getattr(self, "processor", None) is not None:
                 await self.log_stream.flush(self._io_limiter, in_thread=self.config.fsync_in_thread)
                 await self.take_snapshot()
         finally:
-            if hasattr(self, "store"):
+            if getattr(self, "store", None) is not None:
                 self.store.close()
             self.log.close()
 
