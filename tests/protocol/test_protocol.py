@@ -1,0 +1,89 @@
+"""Records, intents, keys and the codec: Zeebe's names and numbers, and safe decoding."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from zeebe_trio.protocol import (
+    INTENTS_BY_VALUE_TYPE,
+    DeploymentIntent,
+    IncidentIntent,
+    JobBatchIntent,
+    JobIntent,
+    ProcessInstanceIntent,
+    Record,
+    RecordDecodeError,
+    RecordType,
+    RejectionType,
+    ValueType,
+    VariableIntent,
+    decode_batch,
+    encode_batch,
+    encode_key,
+    first_key,
+    intent_for,
+    local_part,
+    partition_of,
+)
+
+
+def test_keys_carry_the_partition_in_the_top_13_bits_as_zeebe_does() -> None:
+    assert first_key(1) == 2251799813685249
+    assert partition_of(encode_key(3, 42)) == 3 and local_part(encode_key(3, 42)) == 42
+    assert encode_key(8191, 1) > 0 and partition_of(encode_key(8191, 1)) == 8191
+    assert partition_of(-1) == 0
+    with pytest.raises(ValueError, match="partition id 8192"):
+        encode_key(8192, 1)
+
+
+@pytest.mark.parametrize(("member", "code"), [
+    (ValueType.JOB, 0), (ValueType.DEPLOYMENT, 4), (ValueType.PROCESS_INSTANCE, 5), (ValueType.INCIDENT, 6),
+    (ValueType.JOB_BATCH, 14), (ValueType.VARIABLE, 17), (ValueType.VARIABLE_DOCUMENT, 18),
+    (ValueType.PROCESS_INSTANCE_CREATION, 19), (ValueType.PROCESS, 22),
+    (JobIntent.COMPLETE, 1), (JobIntent.COMPLETED, 2), (JobIntent.FAILED, 6), (JobIntent.YIELD, 15),
+    (ProcessInstanceIntent.ELEMENT_ACTIVATING, 2), (ProcessInstanceIntent.ACTIVATE_ELEMENT, 8),
+    (ProcessInstanceIntent.CANCELING, 16), (DeploymentIntent.CREATED, 1), (IncidentIntent.RESOLVE, 1),
+    (VariableIntent.CREATED, 0), (JobBatchIntent.ACTIVATED, 1),
+    (RecordType.COMMAND_REJECTION, 2), (RejectionType.INVALID_STATE, 3),
+])
+def test_numeric_codes_are_zeebes(member: int, code: int) -> None:
+    assert int(member) == code
+
+
+def test_commands_are_verbs_and_events_past_participles() -> None:
+    assert JobIntent.COMPLETED.is_event and not JobIntent.COMPLETE.is_event
+    assert ProcessInstanceIntent.SEQUENCE_FLOW_TAKEN.is_event
+    assert not ProcessInstanceIntent.TERMINATE_ELEMENT.is_event
+    for value_type, intents in INTENTS_BY_VALUE_TYPE.items():
+        for intent in intents:
+            assert intent_for(value_type, int(intent)) is intent
+    with pytest.raises(ValueError, match="unknown intent code 99 for value type JOB"):
+        intent_for(ValueType.JOB, 99)
+
+
+def test_a_batch_round_trips_through_the_codec() -> None:
+    records = [
+        Record(record_type=RecordType.COMMAND, value_type=ValueType.JOB, intent=JobIntent.COMPLETE, key=5,
+               value={"variables": {"a": [1, 2.5, None, "x"]}}, position=10, timestamp=1, request_id=3,
+               request_stream_id=7),
+        Record(record_type=RecordType.COMMAND_REJECTION, value_type=ValueType.JOB, intent=JobIntent.COMPLETE,
+               key=5, value={}, position=11, source_position=10, rejection_type=RejectionType.NOT_FOUND,
+               rejection_reason="no such job"),
+        Record(record_type=RecordType.COMMAND, value_type=ValueType.PROCESS_INSTANCE,
+               intent=ProcessInstanceIntent.ACTIVATE_ELEMENT, key=9, value={"elementId": "t"}, position=12,
+               source_position=10, processed=True),
+    ]
+    decoded = decode_batch(encode_batch(records), partition_id=1)
+    for record in records:
+        record.partition_id = 1
+    assert decoded == records
+
+
+@given(st.binary(max_size=200))
+def test_garbage_is_refused_with_the_codecs_own_error(data: bytes) -> None:
+    try:
+        decode_batch(data)
+    except RecordDecodeError:
+        pass
