@@ -251,7 +251,7 @@ def _job_error_thrown(state: EngineState, record: Record) -> None:
 
 @applies(ValueType.INCIDENT, IncidentIntent.CREATED)
 def _incident_created(state: EngineState, record: Record) -> None:
-    state.put_incident(record.key, record.value, None)
+    state.put_incident(record.key, record.value)
 
 
 @applies(ValueType.INCIDENT, IncidentIntent.RESOLVED)

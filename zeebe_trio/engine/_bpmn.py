@@ -377,10 +377,10 @@ def terminate_element_command(batch: Batch, command: Record) -> None:
     terminate_element(batch, command.key, instance)
 
 
-def terminate_element(batch: Batch, key: int, instance: dict[str, Any]) -> Record:
+def terminate_element(batch: Batch, key: int, instance: dict[str, Any]) -> None:
     state = batch.state
     value = instance["record"]
-    terminating = batch.event(PI, ProcessInstanceIntent.ELEMENT_TERMINATING, key, value)
+    batch.event(PI, ProcessInstanceIntent.ELEMENT_TERMINATING, key, value)
     job_key = instance.get("jobKey", -1)
     if job_key > 0:
         job = state.job(job_key)
@@ -394,7 +394,6 @@ def terminate_element(batch: Batch, key: int, instance: dict[str, Any]) -> Recor
             batch.command(PI, ProcessInstanceIntent.TERMINATE_ELEMENT, child_key, child["record"])
     if not children:
         _finish_termination(batch, key, value)
-    return terminating
 
 
 def _finish_termination(batch: Batch, key: int, value: dict[str, Any]) -> None:

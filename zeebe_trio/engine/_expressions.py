@@ -62,10 +62,6 @@ class Expression:
         self._feel = feel
         self._static = static
 
-    @property
-    def is_static(self) -> bool:
-        return self._feel is None
-
     def evaluate(self, variables: Mapping[str, Any], now: Callable[[], datetime]) -> Any:
         if self._feel is None:
             return self._static

@@ -29,8 +29,7 @@ COLUMN_FAMILIES = [
     "jobs_activatable",  # (type, jobKey) -> None
     "job_deadlines",  # (deadline, jobKey) -> None
     "job_backoffs",  # (recurTime, jobKey) -> None
-    "incidents",  # (incidentKey,) -> {"record", "command"}
-    "job_incidents",  # (jobKey,) -> incidentKey
+    "incidents",  # (incidentKey,) -> {"record"}
     "element_incidents",  # (elementInstanceKey, incidentKey) -> None
     "awaiting_results",  # (processInstanceKey,) -> {"requestId", "requestStreamId", "fetchVariables"}
     "messages",  # (messageKey,) -> message record
@@ -70,7 +69,6 @@ class EngineState:
         self._deadlines = f("job_deadlines")
         self._backoffs = f("job_backoffs")
         self._incidents = f("incidents")
-        self._job_incidents = f("job_incidents")
         self._element_incidents = f("element_incidents")
         self._awaiting = f("awaiting_results")
         self._messages = f("messages")
@@ -289,26 +287,18 @@ class EngineState:
     def incident(self, key: int) -> dict[str, Any] | None:
         return self.txn.get(self._incidents, key)  # type: ignore[no-any-return]
 
-    def put_incident(self, key: int, record: dict[str, Any], command: dict[str, Any] | None) -> None:
-        self.txn.put(self._incidents, (key,), {"record": record, "command": command})
-        if record.get("jobKey", -1) > 0:
-            self.txn.put(self._job_incidents, (record["jobKey"],), key)
+    def put_incident(self, key: int, record: dict[str, Any]) -> None:
+        self.txn.put(self._incidents, (key,), {"record": record})
         self.txn.put(self._element_incidents, (record["elementInstanceKey"], key), None)
 
     def remove_incident(self, key: int) -> None:
         incident = self.txn.get(self._incidents, key)
         if incident is not None:
-            job_key = incident["record"].get("jobKey", -1)
-            if job_key > 0:
-                self.txn.delete(self._job_incidents, job_key)
             self.txn.delete(self._element_incidents, incident["record"]["elementInstanceKey"], key)
             self.txn.delete(self._incidents, key)
 
     def element_incidents(self, element_key: int) -> list[int]:
         return [k[1] for k in self.txn.keys(self._element_incidents, element_key)]  # type: ignore[misc]
-
-    def job_incident(self, job_key: int) -> int | None:
-        return self.txn.get(self._job_incidents, job_key)  # type: ignore[no-any-return]
 
     # -- awaiting results --------------------------------------------------------------------------
 

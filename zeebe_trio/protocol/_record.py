@@ -81,10 +81,6 @@ class Record:
     def is_rejection(self) -> bool:
         return self.record_type is RecordType.COMMAND_REJECTION
 
-    @property
-    def has_request(self) -> bool:
-        return self.request_id >= 0
-
     def to_dict(self) -> dict[str, Any]:
         """The record as Zeebe's JSON export shapes it (used by exporters and debugging)."""
         return {
