@@ -1,0 +1,90 @@
+"""Server commands: run a broker or a standalone gateway; list the installed exporters."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import trio
+
+from ._common import load_config
+from ._errors import CliError, UsageError
+
+log = logging.getLogger("zeebe_trio")
+
+
+async def _serve_until_signal(name: str, start: Callable[[trio.Nursery], Awaitable[str]]) -> None:
+    """Start a service in a nursery, print its ready line, and stop it cleanly on SIGINT/SIGTERM."""
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async with trio.open_nursery() as nursery:
+            print(await start(nursery), flush=True)
+            async for signum in signals:
+                log.info("%s received: shutting down", signal.Signals(signum).name)
+                nursery.cancel_scope.cancel()
+                break
+    print(f"zeebe-trio {name} stopped", flush=True)
+
+
+def _broker(args: argparse.Namespace) -> int:
+    from zeebe_trio.broker import run_broker
+
+    config = load_config(args.config)
+
+    async def start(nursery: trio.Nursery) -> str:
+        broker = await nursery.start(run_broker, config)
+        where = f"{config.host}:{broker.gateway_port}" if config.embedded_gateway else "(no gateway)"
+        command_api = f"{config.command_api_host}:{broker.command_api_port}" if config.command_api_enabled else "(off)"
+        return f"zeebe-trio broker ready: gateway {where}, command API {command_api}, data in {config.data_dir}"
+
+    trio.run(_serve_until_signal, "broker", start)
+    return 0
+
+
+def _gateway(args: argparse.Namespace) -> int:
+    from zeebe_trio.gateway import run_standalone_gateway
+    from zeebe_trio.gateway._remote import parse_address
+
+    try:
+        broker_address = parse_address(args.broker)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+    async def start(nursery: trio.Nursery) -> str:
+        port = await nursery.start(partial(run_standalone_gateway, broker_address, host=args.host,
+                                           grpc_port=args.port))
+        return (f"zeebe-trio gateway ready: gRPC on {args.host}:{port}, broker command API at"
+                f" {broker_address[0]}:{broker_address[1]}")
+
+    trio.run(_serve_until_signal, "gateway", start)
+    return 0
+
+
+def _exporters(args: argparse.Namespace) -> int:
+    from zeebe_trio.exporters import PluginError, format_installed_exporters, list_installed_exporters
+
+    try:
+        print(format_installed_exporters(list_installed_exporters()))
+    except PluginError as error:
+        raise CliError(str(error)) from None
+    return 0
+
+
+def register(commands: Any) -> None:
+    broker = commands.add_parser("broker", help="run a single-node broker with an embedded gateway")
+    broker.add_argument("--config", type=Path, help="TOML config file (environment variables override it)")
+    broker.set_defaults(handler=_broker)
+
+    gateway = commands.add_parser("gateway", help="run a standalone gateway in front of a broker's command API")
+    gateway.add_argument("--broker", default="localhost:26501",
+                         help="the broker's command API, HOST:PORT (default localhost:26501)")
+    gateway.add_argument("--host", default="0.0.0.0", help="interface to serve gRPC on (default 0.0.0.0)")
+    gateway.add_argument("--port", type=int, default=26500, help="gRPC port (default 26500; 0 picks one)")
+    gateway.set_defaults(handler=_gateway)
+
+    exporters = commands.add_parser("exporters", help="list the installed exporters")
+    exporters.set_defaults(handler=_exporters)
