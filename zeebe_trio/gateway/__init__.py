@@ -6,7 +6,8 @@ for anything implementing ``BrokerPort``. The gateway never imports the engine: 
 (``RemoteBrokerPort``).
 """
 
-from ._host import GatewayCallError, call_gateway, serve_gateway
+from ._client_host import GatewayCallError, call_gateway
+from ._host import serve_gateway
 from ._port import (
     BrokerCommand,
     BrokerError,

@@ -432,37 +432,3 @@ async def serve_gateway(
     if asyncio_host.startup_error is not None:
         raise asyncio_host.startup_error
 
-
-# -- a blocking client call, for the command line ------------------------------------------------
-
-class GatewayCallError(Exception):
-    """A gateway call failed: the gRPC status and message, or why the gateway was unreachable."""
-
-
-def call_gateway(address: str, rpc: str, request: Any, *, timeout: float = 10.0) -> Any:
-    """Call one unary RPC (e.g. ``"DeployResource"``) on a Zeebe gateway and return the response.
-
-    Blocking; for ``zeebe-trio deploy|create-instance|status``. Lives here because it needs asyncio.
-    """
-    import re
-
-    from grpclib.client import Channel
-
-    from ._generated import gateway_protocol as gw
-
-    host, _, port = address.rpartition(":")
-    method_name = re.sub(r"(?<!^)(?=[A-Z])", "_", rpc).lower()
-
-    async def call() -> Any:
-        channel = Channel(host or "localhost", int(port))
-        try:
-            return await getattr(gw.GatewayStub(channel), method_name)(request, timeout=timeout)
-        finally:
-            channel.close()
-
-    try:
-        return asyncio.run(call())
-    except GRPCError as error:
-        raise GatewayCallError(f"{error.status.name}: {error.message}") from None
-    except (TimeoutError, OSError) as error:
-        raise GatewayCallError(f"cannot reach a gateway at {address}: {error or type(error).__name__}") from None
