@@ -3,6 +3,9 @@
 from ._broker import Broker, run_broker
 from ._clock import EngineClock
 from ._config import BrokerConfig, ConfigError
+from ._errors import StartupError
+from ._lock import DataDirectoryLock
 from ._partition import Partition
 
-__all__ = ["Broker", "BrokerConfig", "ConfigError", "EngineClock", "Partition", "run_broker"]
+__all__ = ["Broker", "BrokerConfig", "ConfigError", "DataDirectoryLock", "EngineClock", "Partition", "StartupError",
+           "run_broker"]

@@ -7,9 +7,11 @@ stream processor, and job streams are a registry the engine reads.
 
 from __future__ import annotations
 
+import errno
 import itertools
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import trio
@@ -32,6 +34,8 @@ from zeebe_trio.protocol import PartitionHealth, PartitionRole, Record, partitio
 from ._clock import EngineClock
 from ._command_api import CommandApiServer
 from ._config import BrokerConfig
+from ._errors import StartupError
+from ._lock import DataDirectoryLock
 from ._partition import Partition
 
 log = logging.getLogger(__name__)
@@ -160,26 +164,44 @@ class Broker:
 
     async def run(self, *, task_status: trio.TaskStatus[Broker] = trio.TASK_STATUS_IGNORED) -> None:
         clock = self._clock or EngineClock()
-        async with trio.open_nursery() as nursery:
-            for partition_id in range(1, self.config.partitions + 1):
-                partition = Partition(partition_id, self.config, clock, self.job_streams,
-                                      self._jobs_available, self.job_streams.push)
-                await nursery.start(partition.run)
-                self.partitions[partition_id] = partition
-            if self.config.command_api_enabled:
-                self.command_api = CommandApiServer(
-                    self, host=self.config.command_api_host, port=self.config.command_api_port,
-                    max_frame_size=self.config.max_message_size + 64 * 1024,
-                    max_requests=self.config.max_inflight_requests * self.config.partitions + 64)
-                self.command_api_port = await nursery.start(self.command_api.run)
-            if self.config.embedded_gateway:
-                from zeebe_trio.gateway import serve_gateway
+        config = self.config
+        with DataDirectoryLock(config.data_dir):
+            async with trio.open_nursery() as nursery:
+                for partition_id in range(1, config.partitions + 1):
+                    partition = Partition(partition_id, config, clock, self.job_streams,
+                                          self._jobs_available, self.job_streams.push)
+                    await nursery.start(partition.run)
+                    self.partitions[partition_id] = partition
+                if config.command_api_enabled:
+                    self.command_api = CommandApiServer(
+                        self, host=config.command_api_host, port=config.command_api_port,
+                        max_frame_size=config.max_message_size + 64 * 1024,
+                        max_requests=config.max_inflight_requests * config.partitions + 64)
+                    with _listening("the command API", config.command_api_host, config.command_api_port,
+                                    "command_api_port"):
+                        self.command_api_port = await nursery.start(self.command_api.run)
+                if config.embedded_gateway:
+                    from zeebe_trio.gateway import serve_gateway
 
-                self.gateway_port = await nursery.start(
-                    lambda task_status: serve_gateway(self, host=self.config.host, grpc_port=self.config.gateway_port,
-                                                      task_status=task_status))
-                log.info("gateway listening on %s:%s", self.config.host, self.gateway_port)
-            task_status.started(self)
+                    with _listening("the gateway", config.host, config.gateway_port, "gateway_port"):
+                        self.gateway_port = await nursery.start(
+                            lambda task_status: serve_gateway(self, host=config.host, grpc_port=config.gateway_port,
+                                                              task_status=task_status))
+                task_status.started(self)
+
+
+@contextmanager
+def _listening(what: str, host: str, port: int, setting: str) -> Iterator[None]:
+    """Turn a failure to bind into a ``StartupError`` that names the address and the setting."""
+    try:
+        yield
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            problem = "the address is already in use (is another broker or gateway running?)"
+        else:
+            problem = error.strerror or str(error)
+        raise StartupError(f"cannot listen on {host}:{port} for {what}: {problem};"
+                           f" set {setting} (ZEEBE_TRIO_{setting.upper()}) to a free port") from None
 
 
 async def run_broker(config: BrokerConfig, *, task_status: trio.TaskStatus[Broker] = trio.TASK_STATUS_IGNORED) -> None:

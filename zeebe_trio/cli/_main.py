@@ -9,6 +9,7 @@ import traceback
 from collections.abc import Sequence
 
 from . import _client, _server, _sql
+from . import _common as common
 from ._errors import CliError
 
 # Libraries whose DEBUG/INFO lines are noise to an operator (hpack logs every header it encodes).
@@ -37,12 +38,6 @@ def configure_logging(verbosity: int) -> None:
         logging.getLogger(name).setLevel(logging.DEBUG if verbosity >= 2 else logging.WARNING)
 
 
-def _leaves(error: BaseException) -> list[BaseException]:
-    if isinstance(error, BaseExceptionGroup):
-        return [leaf for inner in error.exceptions for leaf in _leaves(inner)]
-    return [error]
-
-
 def _one_line(text: str, limit: int = 300) -> str:
     line = " ".join(text.split())
     return line if len(line) <= limit else line[: limit - 3] + "..."
@@ -56,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as error:  # every failure becomes one line; -v adds the traceback
-        leaves = _leaves(error)
+        leaves = common.leaves(error)
         known = [leaf for leaf in leaves if isinstance(leaf, CliError)]
         if known:
             message, code = known[0].message, known[0].code

@@ -12,7 +12,7 @@ from typing import Any
 
 import trio
 
-from ._common import load_config
+from ._common import leaves, load_config, raise_as_cli_error
 from ._errors import CliError, UsageError
 
 log = logging.getLogger("zeebe_trio")
@@ -31,7 +31,7 @@ async def _serve_until_signal(name: str, start: Callable[[trio.Nursery], Awaitab
 
 
 def _broker(args: argparse.Namespace) -> int:
-    from zeebe_trio.broker import run_broker
+    from zeebe_trio.broker import StartupError, run_broker
 
     config = load_config(args.config)
 
@@ -39,9 +39,13 @@ def _broker(args: argparse.Namespace) -> int:
         broker = await nursery.start(run_broker, config)
         where = f"{config.host}:{broker.gateway_port}" if config.embedded_gateway else "(no gateway)"
         command_api = f"{config.command_api_host}:{broker.command_api_port}" if config.command_api_enabled else "(off)"
-        return f"zeebe-trio broker ready: gateway {where}, command API {command_api}, data in {config.data_dir}"
+        return f"zeebe-trio broker ready: gateway {where}, command API {command_api}, data in {Path(config.data_dir).resolve()}"
 
-    trio.run(_serve_until_signal, "broker", start)
+    try:
+        trio.run(_serve_until_signal, "broker", start)
+    except Exception as error:
+        raise_as_cli_error(error, StartupError)
+        raise
     return 0
 
 
@@ -60,7 +64,14 @@ def _gateway(args: argparse.Namespace) -> int:
         return (f"zeebe-trio gateway ready: gRPC on {args.host}:{port}, broker command API at"
                 f" {broker_address[0]}:{broker_address[1]}")
 
-    trio.run(_serve_until_signal, "gateway", start)
+    try:
+        trio.run(_serve_until_signal, "gateway", start)
+    except Exception as error:
+        for leaf in leaves(error):
+            if isinstance(leaf, OSError):
+                raise CliError(f"cannot listen on {args.host}:{args.port} for gRPC: {leaf.strerror or leaf};"
+                               " pass --port with a free port") from error
+        raise
     return 0
 
 
