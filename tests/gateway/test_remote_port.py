@@ -7,6 +7,7 @@ part of the contract can be driven exactly; the last ones use a real broker and 
 from __future__ import annotations
 
 import json
+import logging
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,6 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+import h2.config
+import h2.connection
+import h2.events
 import pytest
 import trio
 from pyzeebe.proto import gateway_pb2 as pb
@@ -23,7 +27,9 @@ from pyzeebe.proto import gateway_pb2_grpc
 from zeebe_trio.broker._command_api import CommandApiServer
 from zeebe_trio.gateway import BrokerCommand, BrokerError, JobStreamSpec, RemoteBrokerPort, serve_gateway
 from zeebe_trio.gateway._jobs import JobStreamBuffer
+from zeebe_trio.gateway._remote import query_broker
 from zeebe_trio.protocol import (
+    HTTP2_PREFACE,
     WIRE_VERSION,
     DeploymentIntent,
     FrameDecoder,
@@ -35,6 +41,8 @@ from zeebe_trio.protocol import (
     WireError,
     encode_frame,
     encode_key,
+    foreign_protocol,
+    foreign_server_protocol,
 )
 from zeebe_trio.testing import one_task_bpmn, open_broker
 
@@ -285,7 +293,7 @@ async def test_a_request_in_flight_when_the_connection_drops_fails_as_unavailabl
 
 
 @pytest.mark.parametrize("garbage", [
-    b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"\x00\x00\x00\x03\xc1\xc1\xc1",  # 0xc1 is never MessagePack (HTTP/1 is answered in HTTP: see below)
     b"\x7f\xff\xff\xff" + b"x" * 100,
     encode_frame([MessageType.HELLO, WIRE_VERSION, "t"]) + encode_frame([MessageType.JOB, 1, 2, {}]),
     encode_frame([MessageType.HELLO, WIRE_VERSION, "t"]) + encode_frame([MessageType.EXECUTE, "x"]),
@@ -365,3 +373,105 @@ class Refusing:
     def push(self, job_key: int, job: dict[str, Any]) -> bool:
         self.keys.append(job_key)
         return False
+
+
+# -- a client on the wrong port is told so in its own protocol -----------------------------------------
+
+async def _exchange(port: int, data: bytes) -> bytes:
+    """Send ``data`` and read until the server closes the connection."""
+    received = bytearray()
+    with trio.fail_after(TIMEOUT):
+        async with await trio.open_tcp_stream("127.0.0.1", port) as stream:
+            await stream.send_all(data)
+            while chunk := await stream.receive_some(65536):
+                received += chunk
+    return bytes(received)
+
+
+async def test_an_http2_client_on_the_command_api_gets_a_goaway_naming_the_gateway_port(backend: Any) -> None:
+    client = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+    client.initiate_connection()
+    client.send_headers(1, [(":method", "POST"), (":scheme", "http"), (":authority", "localhost"),
+                            (":path", "/gateway_protocol.Gateway/Topology"), ("content-type", "application/grpc")],
+                        end_stream=True)
+    async with command_api(backend) as (server, bound):
+        answer = await _exchange(bound, client.data_to_send())
+        assert server.statistics()["foreign_clients_refused"] == 1
+    goaways = [e for e in client.receive_data(answer) if isinstance(e, h2.events.ConnectionTerminated)]
+    assert len(goaways) == 1 and goaways[0].error_code == 1  # PROTOCOL_ERROR
+    assert b"command API" in goaways[0].additional_data and b"26500" in goaways[0].additional_data
+
+
+async def test_an_http1_client_on_the_command_api_gets_a_400_that_says_what_the_port_is(backend: Any) -> None:
+    async with command_api(backend) as (_, bound):
+        answer = await _exchange(bound, b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 400 Bad Request\r\n")
+    assert b"command API" in answer and b"gRPC port (26500" in answer
+
+
+async def test_refused_clients_are_logged_once_per_interval_not_once_each(backend: Any,
+                                                                         caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="zeebe_trio.broker._command_api"):
+        async with command_api(backend) as (server, bound):
+            for _ in range(5):
+                await _exchange(bound, HTTP2_PREFACE)
+            assert server.statistics()["foreign_clients_refused"] == 5
+    assert len([r for r in caplog.records if "refused a HTTP/2 client" in r.getMessage()]) == 1
+
+
+async def test_a_gateway_still_connects_after_foreign_clients_were_refused(backend: Any) -> None:
+    async with command_api(backend) as (_, bound):
+        await _exchange(bound, HTTP2_PREFACE)
+        async with remote(bound) as port:
+            with trio.fail_after(TIMEOUT):
+                await port.wait_connected()
+
+
+class _CallOnRecord(logging.Handler):
+    def __init__(self, on_record: Any) -> None:
+        super().__init__(logging.WARNING)
+        self.on_record = on_record
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.on_record(record)
+
+
+async def test_a_standalone_gateway_pointed_at_a_grpc_port_says_it_answered_in_http2(backend: Any) -> None:
+    async with trio.open_nursery() as nursery:
+        grpc_port = await nursery.start(partial(serve_gateway, backend, host="127.0.0.1", grpc_port=0))
+        logged = trio.Event()
+        handler = _CallOnRecord(lambda record: "answered in HTTP/2" in record.getMessage() and logged.set())
+        logging.getLogger("zeebe_trio.gateway").addHandler(handler)
+        try:
+            async with remote(grpc_port):
+                with trio.fail_after(TIMEOUT):
+                    await logged.wait()
+        finally:
+            logging.getLogger("zeebe_trio.gateway").removeHandler(handler)
+        with pytest.raises(BrokerError, match="answered in HTTP/2, not as a broker's command API: is it a gateway's"
+                                              " gRPC port"):
+            await query_broker(f"127.0.0.1:{grpc_port}", "SELECT 1", timeout=TIMEOUT)
+        nursery.cancel_scope.cancel()
+
+
+@pytest.mark.parametrize(("first_bytes", "protocol"), [
+    (HTTP2_PREFACE, "HTTP/2"),
+    (HTTP2_PREFACE[:8], "HTTP/2"),
+    (b"GET / HTTP/1.1\r\n", "HTTP/1"),
+    (b"POST /gateway_protocol.Gateway/Topology HTTP/1.0\n", "HTTP/1"),
+    (b"\x16\x03\x01\x02\x00", "TLS"),
+    (encode_frame([MessageType.HELLO, WIRE_VERSION, "gw"]), None),
+    (b"\x00\x00", None),
+])
+def test_the_first_bytes_of_a_client_name_its_protocol(first_bytes: bytes, protocol: str | None) -> None:
+    assert foreign_protocol(first_bytes) == protocol
+
+
+@pytest.mark.parametrize(("first_bytes", "protocol"), [
+    (b"\x00\x00\x12\x04\x00\x00\x00\x00\x00" + b"\x00" * 18, "HTTP/2"),  # a server's SETTINGS frame
+    (b"HTTP/1.1 400 Bad Request\r\n", "HTTP/1"),
+    (b"\x15\x03\x03\x00\x02\x02\x46", "TLS"),
+    (encode_frame([MessageType.WELCOME, WIRE_VERSION, {}]), None),
+])
+def test_the_first_bytes_of_a_server_name_its_protocol(first_bytes: bytes, protocol: str | None) -> None:
+    assert foreign_server_protocol(first_bytes) == protocol

@@ -27,6 +27,7 @@ from __future__ import annotations
 import ipaddress
 import itertools
 import logging
+import math
 from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
@@ -46,12 +47,15 @@ from zeebe_trio.protocol import (
     WireError,
     encode_batch,
     encode_frame,
+    foreign_protocol,
     intent_for,
+    refusal_for,
 )
 
 log = logging.getLogger(__name__)
 
 OUTBOX_CAPACITY = 256  # frames queued for one gateway
+FOREIGN_LOG_INTERVAL = 60.0  # seconds between log lines about refused gRPC/HTTP clients
 HELLO_TIMEOUT = 10.0  # seconds a new connection has to say HELLO
 GOODBYE_GRACE = 1.0  # seconds the writer gets to send GOODBYE before the connection is dropped
 RECEIVE_SIZE = 64 * 1024
@@ -86,8 +90,21 @@ class _Goodbye:
 
     __slots__ = ("frame",)
 
-    def __init__(self, reason: str) -> None:
-        self.frame = encode_frame([MessageType.GOODBYE, reason])
+    def __init__(self, reason: str, *, frame: bytes | None = None) -> None:
+        self.frame = encode_frame([MessageType.GOODBYE, reason]) if frame is None else frame
+
+
+class _ForeignProtocol(Exception):
+    """The peer speaks another protocol (a gRPC client on this port): refuse it in that protocol."""
+
+    def __init__(self, protocol: str) -> None:
+        super().__init__(protocol)
+        self.protocol = protocol
+
+
+# What a gRPC (or HTTP, or TLS) client that reached this port by mistake is told.
+FOREIGN_PROTOCOL_REASON = ("this is the zeebe-trio broker's command API, which only standalone gateways speak;"
+                           " Zeebe clients connect to a gateway's gRPC port (26500 by default)")
 
 
 _WAKE = None  # queued so the writer looks at pending jobs-available notifications
@@ -167,6 +184,12 @@ class _GatewayConnection:
                     # Only now: nothing may reach the gateway before WELCOME.
                     remove_listener = self._backend.add_jobs_available_listener(self._on_jobs_available)
                     await self._read_loop()
+                except _ForeignProtocol as error:
+                    self._server.note_foreign_client(error.protocol, self.peer)
+                    refusal = refusal_for(error.protocol, FOREIGN_PROTOCOL_REASON)
+                    if refusal and self.send_nowait(_Goodbye("", frame=refusal)):
+                        with trio.move_on_after(GOODBYE_GRACE):
+                            await self._writer_done.wait()
                 except (_ProtocolError, WireError, trio.TooSlowError) as error:
                     reason = str(error) or f"no HELLO within {HELLO_TIMEOUT} s"
                     log.warning("command API: closing the connection from %s (%s): %s",
@@ -185,6 +208,13 @@ class _GatewayConnection:
             self._streams.clear()
 
     async def _handshake(self) -> None:
+        first = await self._stream.receive_some(RECEIVE_SIZE)
+        if not first:
+            raise _ProtocolError("closed before HELLO")
+        protocol = foreign_protocol(first)
+        if protocol is not None:
+            raise _ForeignProtocol(protocol)
+        self._received.extend(self._decoder.feed(first))
         message = await self._next_message()
         if message is None:
             raise _ProtocolError("closed before HELLO")
@@ -383,19 +413,26 @@ class CommandApiServer:
         self.max_requests = max_requests
         self._connections: dict[int, _GatewayConnection] = {}
         self._ids = itertools.count(1)
+        self.foreign_clients_refused = 0
+        self._foreign_logged_at = -math.inf
+
+    def note_foreign_client(self, protocol: str, peer: str) -> None:
+        """Log a refused gRPC/HTTP/TLS client, at most once per ``FOREIGN_LOG_INTERVAL``: gRPC clients
+        reconnect within milliseconds, and one misconfigured client must not flood the log."""
+        self.foreign_clients_refused += 1
+        now = trio.current_time()
+        if now - self._foreign_logged_at >= FOREIGN_LOG_INTERVAL:
+            self._foreign_logged_at = now
+            log.warning("command API: refused a %s client from %s (%d refused so far): Zeebe clients belong on a"
+                        " gateway's gRPC port, not the command API", protocol, peer, self.foreign_clients_refused)
 
     def statistics(self) -> dict[str, Any]:
-        return {"connections": len(self._connections),
+        return {"connections": len(self._connections), "foreign_clients_refused": self.foreign_clients_refused,
                 "gateways": [c.gateway_name for c in self._connections.values()]}
 
     async def run(self, *, task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED) -> None:
         """Serve until cancelled; ``task_status.started(bound_port)`` once listening."""
-        try:
-            listeners = await trio.open_tcp_listeners(self.port, host=self.host or None)
-        except OSError as error:
-            raise OSError(error.errno, f"command API: cannot listen on {self.host}:{self.port}: {error.strerror};"
-                                       " set command_api_port (ZEEBE_TRIO_COMMAND_API_PORT) to a free port, 0 to"
-                                       " pick one, or command_api_enabled=false") from None
+        listeners = await trio.open_tcp_listeners(self.port, host=self.host or None)
         bound = listeners[0].socket.getsockname()[1]
         log.info("command API listening on %s:%d", self.host, bound)
         async with trio.open_nursery() as nursery:

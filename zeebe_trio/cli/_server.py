@@ -34,12 +34,13 @@ def _broker(args: argparse.Namespace) -> int:
     from zeebe_trio.broker import StartupError, run_broker
 
     config = load_config(args.config)
+    data_dir = Path(config.data_dir).resolve()
 
     async def start(nursery: trio.Nursery) -> str:
         broker = await nursery.start(run_broker, config)
         where = f"{config.host}:{broker.gateway_port}" if config.embedded_gateway else "(no gateway)"
         command_api = f"{config.command_api_host}:{broker.command_api_port}" if config.command_api_enabled else "(off)"
-        return f"zeebe-trio broker ready: gateway {where}, command API {command_api}, data in {Path(config.data_dir).resolve()}"
+        return f"zeebe-trio broker ready: gateway {where}, command API {command_api}, data in {data_dir}"
 
     try:
         trio.run(_serve_until_signal, "broker", start)

@@ -48,6 +48,7 @@ from zeebe_trio.protocol import (
     WireError,
     decode_batch,
     encode_frame,
+    foreign_server_protocol,
 )
 
 from ._port import (
@@ -201,6 +202,11 @@ class _Connection:
 
     async def handshake(self) -> ClusterTopology:
         await self._stream.send_all(encode_frame([MessageType.HELLO, WIRE_VERSION, self._port.name]))
+        first = await self._stream.receive_some(RECEIVE_SIZE)
+        if not first:
+            raise _ConnectionLost("the broker closed the connection")
+        check_speaks_command_api(first, self._port.address_text)
+        self._received.extend(self._decoder.feed(first))
         message = await self._next_message()
         if message[0] is MessageType.GOODBYE:
             raise _ConnectionLost(f"the broker refused the connection: {message[1:]}")
@@ -517,6 +523,16 @@ async def run_standalone_gateway(
         task_status.started(bound)
 
 
+def check_speaks_command_api(first_bytes: bytes, address: str) -> None:
+    """``WireError`` naming the mistake when the server at ``address`` answered in another protocol
+    (most likely a gateway's gRPC port given where the broker's command API was meant)."""
+    protocol = foreign_server_protocol(first_bytes)
+    if protocol is not None:
+        hint = "is it a gateway's gRPC port? " if protocol == "HTTP/2" else ""
+        raise WireError(f"{address} answered in {protocol}, not as a broker's command API: {hint}the command API"
+                        " listens on the broker's command_api_port (26501 by default)")
+
+
 async def query_broker(address: str, sql: str, *, exporter_id: str | None = None, max_rows: int = 1000,
                        timeout: float = 30.0) -> tuple[list[str], list[list[Any]], bool]:
     """Ask a running broker (its command API, ``host:port``) to answer read-only SQL with a queryable
@@ -529,10 +545,17 @@ async def query_broker(address: str, sql: str, *, exporter_id: str | None = None
             decoder = FrameDecoder()
             await stream.send_all(encode_frame([MessageType.HELLO, WIRE_VERSION, "zeebe-trio sql"]))
             await stream.send_all(encode_frame([MessageType.QUERY, 1, exporter_id, sql, max_rows]))
+            first = True
             while True:
                 data = await stream.receive_some(65536)
                 if not data:
                     raise BrokerError(BrokerError.PARTITION_UNAVAILABLE, "the broker closed the connection")
+                if first:
+                    first = False
+                    try:
+                        check_speaks_command_api(data, address)
+                    except WireError as error:
+                        raise BrokerError(BrokerError.PARTITION_UNAVAILABLE, str(error)) from None
                 for message in decoder.feed(data):
                     if message[0] is MessageType.QUERY_RESULT and message[1] == 1:
                         return message[2], message[3], bool(message[4])

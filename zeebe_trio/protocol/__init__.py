@@ -31,15 +31,26 @@ from ._intents import (
 )
 from ._keys import KEY_BITS, MAX_PARTITION_ID, PARTITION_BITS, encode_key, first_key, local_part, partition_of
 from ._record import NO_KEY, Record
-from ._wire import DEFAULT_MAX_FRAME_SIZE, WIRE_VERSION, FrameDecoder, MessageType, WireError, encode_frame
+from ._wire import (
+    DEFAULT_MAX_FRAME_SIZE,
+    HTTP2_PREFACE,
+    WIRE_VERSION,
+    FrameDecoder,
+    MessageType,
+    WireError,
+    encode_frame,
+    foreign_protocol,
+    foreign_server_protocol,
+    refusal_for,
+)
 
 __all__ = [
     "BpmnElementType", "DEFAULT_MAX_FRAME_SIZE", "DeploymentIntent", "ErrorIntent", "ErrorType",
-    "FrameDecoder", "INTENTS_BY_VALUE_TYPE", "IncidentIntent", "Intent", "JobBatchIntent", "JobIntent",
+    "FrameDecoder", "HTTP2_PREFACE", "INTENTS_BY_VALUE_TYPE", "IncidentIntent", "Intent", "JobBatchIntent", "JobIntent",
     "KEY_BITS", "MAX_PARTITION_ID", "MessageIntent", "MessageType", "NO_KEY", "PARTITION_BITS",
     "PartitionHealth", "PartitionRole", "ProcessInstanceCreationIntent", "ProcessInstanceIntent",
     "ProcessInstanceResultIntent", "ProcessIntent", "Record", "RecordDecodeError", "RecordType",
     "RejectionType", "SignalIntent", "TimerIntent", "ValueType", "VariableDocumentIntent", "VariableIntent",
-    "WIRE_VERSION", "WireError", "decode_batch", "encode_batch", "encode_frame", "encode_key", "first_key",
+    "WIRE_VERSION", "WireError", "decode_batch", "encode_batch", "encode_frame", "encode_key", "foreign_protocol", "foreign_server_protocol", "first_key", "refusal_for",
     "intent_for", "local_part", "partition_of",
 ]

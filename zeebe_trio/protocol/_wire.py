@@ -36,12 +36,17 @@ Requests are multiplexed: the gateway picks request ids, the broker answers each
 (it yields the job back at once). Everything else about a connection (topology shape, behaviour on
 errors) belongs to the two ends: ``zeebe_trio.broker._command_api`` and ``zeebe_trio.gateway._remote``.
 
+A peer that speaks something else entirely (a gRPC client pointed at this port, a browser, TLS) is
+recognised by its first bytes (``foreign_protocol``) and told in its own protocol where to go
+(``refusal_for``): an HTTP/2 GOAWAY or an HTTP/1.1 400 whose text names the right port.
+
 This module only frames and unframes; it never touches a socket.
 """
 
 from __future__ import annotations
 
 import enum
+import re
 import struct
 from collections.abc import Sequence
 from typing import Any
@@ -137,3 +142,54 @@ def decode_message(payload: bytes) -> list[Any]:
         raise WireError(f"unknown message type {message[0]}")
     message[0] = message_type
     return message
+
+
+HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+_HTTP1_REQUEST_LINE = re.compile(rb"[A-Z]{3,10} \S{1,2048} HTTP/1\.[01]\r?\n")
+_HTTP2_GOAWAY, _HTTP2_SETTINGS, _HTTP2_PROTOCOL_ERROR = 0x7, 0x4, 0x1
+
+
+def foreign_protocol(prefix: bytes) -> str | None:
+    """The protocol a connection's first bytes belong to when they are not command-API frames:
+    ``"HTTP/2"`` (gRPC), ``"HTTP/1"``, ``"TLS"``, or None. A HELLO frame starts with a small length,
+    so its first byte is 0; none of these do."""
+    if prefix.startswith(HTTP2_PREFACE[:min(len(prefix), len(HTTP2_PREFACE))]) and len(prefix) >= 4:
+        return "HTTP/2"
+    if len(prefix) >= 3 and prefix[0] == 0x16 and prefix[1] == 0x03:  # TLS handshake record
+        return "TLS"
+    if _HTTP1_REQUEST_LINE.match(prefix):
+        return "HTTP/1"
+    return None
+
+
+def foreign_server_protocol(prefix: bytes) -> str | None:
+    """The protocol a server's first bytes belong to when they are not command-API frames (the
+    gateway was pointed at a gRPC port, say): ``"HTTP/2"``, ``"HTTP/1"``, ``"TLS"``, or None. An
+    HTTP/2 server opens with a SETTINGS frame on stream 0; a WELCOME frame's fifth byte is a
+    MessagePack array header, never 0."""
+    if len(prefix) >= 9 and prefix[3] == _HTTP2_SETTINGS and prefix[4] == 0 and prefix[5:9] == b"\0\0\0\0":
+        return "HTTP/2"
+    if prefix.startswith(b"HTTP/1."):
+        return "HTTP/1"
+    if len(prefix) >= 3 and prefix[0] in (0x15, 0x16) and prefix[1] == 0x03:  # TLS alert or handshake
+        return "TLS"
+    return None
+
+
+def refusal_for(protocol: str, reason: str) -> bytes:
+    """Bytes that tell a peer speaking ``protocol`` why it is refused, in words it will show; empty
+    for TLS (closing is the only answer a TLS client understands before a handshake)."""
+    text = reason.encode("utf-8", "replace")[:1024]
+    if protocol == "HTTP/2":
+        settings = _http2_frame(_HTTP2_SETTINGS, b"")
+        goaway = _http2_frame(_HTTP2_GOAWAY, struct.pack(">II", 0, _HTTP2_PROTOCOL_ERROR) + text)
+        return settings + goaway
+    if protocol == "HTTP/1":
+        return (b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n"
+                b"Content-Length: " + str(len(text) + 1).encode() + b"\r\n\r\n" + text + b"\n")
+    return b""
+
+
+def _http2_frame(frame_type: int, payload: bytes) -> bytes:
+    # 24-bit length, type, flags, 31-bit stream id (0: the connection)
+    return struct.pack(">I", len(payload))[1:] + bytes((frame_type, 0)) + struct.pack(">I", 0) + payload
