@@ -1,7 +1,15 @@
-"""Order-preserving encoding of tuple keys, so LMDB's byte order is the tuple order.
+"""Order-preserving, injective encoding of tuple keys, so LMDB's byte order is the tuple order.
 
-ints become 9 bytes (a type tag and the value offset by 2**63, big-endian), strings are UTF-8 with a
-0x00 terminator (strings must not contain NUL; ours never do: they are BPMN ids and job types).
+- ints become 9 bytes: a type tag and the value offset by 2**63, big-endian;
+- strings become a type tag, their UTF-8 bytes with 0x00 and 0x01 escaped, and a 0x00 terminator.
+
+Strings come from clients (message names, correlation keys, message ids, job types), so they may hold
+any character, NUL included. The escape keeps 0x00 out of a string's body (0x00 -> 0x01 0x01,
+0x01 -> 0x01 0x02) and keeps byte order equal to code-point order: the escapes sort below every other
+byte, in the characters' own order, and the terminator sorts below all of them, so a string sorts
+before its extensions. No encoded string is a prefix of another's, so the packed prefix of a tuple
+prefix matches exactly the keys that start with that tuple prefix. Lone surrogates (which JSON can
+carry) are encoded with ``surrogatepass``, which keeps their code-point order too.
 """
 
 from __future__ import annotations
@@ -20,7 +28,16 @@ KeyPart = int | str
 def _pack_part(part: KeyPart) -> bytes:
     if type(part) is int:
         return _INT_PACK(_INT_TAG, part + _OFFSET)
-    return b"\x02" + part.encode() + b"\x00"  # type: ignore[union-attr]
+    data = part.encode("utf-8", "surrogatepass")  # type: ignore[union-attr]
+    if b"\x00" in data or b"\x01" in data:
+        data = data.replace(b"\x01", b"\x01\x02").replace(b"\x00", b"\x01\x01")
+    return b"\x02" + data + b"\x00"
+
+
+def _unescape(data: bytes) -> str:
+    if b"\x01" in data:
+        data = data.replace(b"\x01\x01", b"\x00").replace(b"\x01\x02", b"\x01")
+    return data.decode("utf-8", "surrogatepass")
 
 
 def pack_key(parts: tuple[KeyPart, ...]) -> bytes:
@@ -42,7 +59,7 @@ def unpack_key(data: bytes) -> tuple[KeyPart, ...]:
             i += _INT.size
         elif tag == _STR_TAG:
             end = data.index(0, i + 1)
-            parts.append(data[i + 1 : end].decode())
+            parts.append(_unescape(data[i + 1 : end]))
             i = end + 1
         else:
             raise ValueError(f"bad key tag {tag:#x} at offset {i}")
