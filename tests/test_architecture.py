@@ -98,3 +98,18 @@ def test_every_public_name_is_exported_once() -> None:
                 duplicates.append(f"{name}: zeebe_trio.{exported[name]} and zeebe_trio.{package}")
             exported.setdefault(name, package)
     assert not duplicates, "different objects exported under one name:\n" + "\n".join(duplicates)
+
+
+TEST_TOOLS = {"pytest", "pytest_trio", "hypothesis"}
+
+
+def test_the_package_needs_no_test_tools_at_run_time() -> None:
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    runtime = {dep.split(">")[0].split("=")[0].split("[")[0].strip().replace("-", "_") for dep in project["dependencies"]}
+    assert not runtime & TEST_TOOLS, f"run-time dependencies include test tools: {runtime & TEST_TOOLS}"
+    assert {"pytest", "pytest-trio"} <= {d.split(">")[0] for d in project["optional-dependencies"]["testing"]}
+    for path in _modules(PACKAGE):
+        used = {name.split(".")[0] for name in _imports(path)} & TEST_TOOLS
+        assert not used, f"{path.relative_to(ROOT)} imports {used}"
