@@ -11,7 +11,8 @@ import pytest
 import trio
 import trio.testing
 
-from zeebe_trio.protocol import JobIntent, MessageIntent, ValueType
+from zeebe_trio.gateway import BrokerError
+from zeebe_trio.protocol import JobIntent, MessageIntent, ProcessInstanceCreationIntent, ValueType
 from zeebe_trio.testing import one_task_bpmn, open_broker
 
 SETTINGS = {"fsync_in_thread": False, "due_date_check_interval": 1.0}
@@ -89,3 +90,20 @@ async def test_updating_the_timeout_of_an_activated_job_moves_its_deadline(
         refused = await broker.send(ValueType.JOB, JobIntent.UPDATE_TIMEOUT, {"timeout": 1_000}, key=job_key)
     assert timed_out_at - start == pytest.approx(65.0, abs=EPSILON)  # 5 s in, then 60 s from the update
     assert refused.is_rejection and "is not active" in refused.rejection_reason
+
+
+async def test_a_create_with_result_that_times_out_names_the_instance_it_created(
+        tmp_path: Path, autojump_clock: trio.testing.MockClock) -> None:
+    async with open_broker(tmp_path, **SETTINGS) as broker:
+        await broker.deploy("p.bpmn", one_task_bpmn("p"))
+        start = trio.current_time()
+        with pytest.raises(BrokerError) as timed_out:
+            await broker.create_instance("p", with_result=True, timeout=20)
+        gave_up_at = trio.current_time()
+        [created] = [r for r in broker.records() if r.value_type is ValueType.PROCESS_INSTANCE_CREATION
+                     and r.intent is ProcessInstanceCreationIntent.CREATED]
+    assert timed_out.value.code == BrokerError.TIMEOUT
+    assert timed_out.value.message == (
+        f"Expected process instance {created.key} of 'p' (version 1), created by this request, to complete"
+        " within 20 s, but it has not; the instance keeps running")
+    assert gave_up_at - start == pytest.approx(20.0, abs=EPSILON)

@@ -38,11 +38,22 @@ log = logging.getLogger(__name__)
 
 
 class _Pending:
-    __slots__ = ("event", "record")
+    __slots__ = ("event", "record", "accepted")
 
     def __init__(self) -> None:
         self.event = trio.Event()
         self.record: Record | None = None
+        self.accepted: Record | None = None  # what the command created while its response is awaited
+
+
+def _timeout_reason(command: BrokerCommand, timeout: float | None, accepted: Record | None) -> str:
+    if accepted is not None and accepted.value_type is ValueType.PROCESS_INSTANCE_CREATION:
+        value = accepted.value
+        return (f"Expected process instance {accepted.key} of '{value.get('bpmnProcessId')}' (version"
+                f" {value.get('version')}), created by this request, to complete within {timeout:g} s, but it"
+                " has not; the instance keeps running")
+    return (f"Expected a response to {command.value_type.name}.{command.intent.name} within {timeout} s,"
+            " but none arrived")
 
 
 class _CommittedReader:
@@ -184,9 +195,7 @@ class Partition:
         finally:
             del self._pending[request_id]
         if scope.cancelled_caught:
-            raise BrokerError(BrokerError.TIMEOUT,
-                              f"Expected a response to {command.value_type.name}.{command.intent.name} within"
-                              f" {timeout} s, but none arrived")
+            raise BrokerError(BrokerError.TIMEOUT, _timeout_reason(command, timeout, pending.accepted))
         if pending.record is None:
             raise BrokerError(BrokerError.PARTITION_UNAVAILABLE,
                               f"Partition {self.partition_id} shut down before the command was answered")
@@ -200,6 +209,10 @@ class Partition:
             if pending is not None:
                 pending.record = record
                 pending.event.set()
+        for stream_id, request_id, record in effects.accepted:
+            pending = self._pending.get(request_id) if stream_id == self._request_stream else None
+            if pending is not None:
+                pending.accepted = record
         for job_type in effects.jobs_available:
             self._on_jobs_available(job_type)
         refused = [job_key for stream_id, job_key, job in effects.job_pushes

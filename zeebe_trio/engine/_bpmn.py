@@ -121,7 +121,9 @@ def create_instance(batch: Batch, command: Record) -> None:
         "startInstructions": [],
         "tenantId": tenant,
     }, request_of=command if awaiting else None)
-    if not awaiting:
+    if awaiting:
+        batch.accept(command, created)
+    else:
         batch.respond(command, created)
     batch.command(PI, ProcessInstanceIntent.ACTIVATE_ELEMENT, instance_key, process_value)
 

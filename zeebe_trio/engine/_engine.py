@@ -54,11 +54,14 @@ class JobStreams:
 @dataclass
 class SideEffects:
     responses: list[tuple[int, int, Record]] = field(default_factory=list)
+    # (request stream id, request id, record): what a command created whose client waits for a later
+    # response (create-with-result), so that a request timeout can still name it.
+    accepted: list[tuple[int, int, Record]] = field(default_factory=list)
     jobs_available: set[str] = field(default_factory=set)
     job_pushes: list[tuple[int, int, dict[str, Any]]] = field(default_factory=list)  # (stream id, job key, job)
 
     def __bool__(self) -> bool:
-        return bool(self.responses or self.jobs_available or self.job_pushes)
+        return bool(self.responses or self.accepted or self.jobs_available or self.job_pushes)
 
 
 class Batch:
@@ -127,6 +130,11 @@ class Batch:
 
     def respond_to(self, request_stream_id: int, request_id: int, record: Record) -> None:
         self.effects.responses.append((request_stream_id, request_id, record))
+
+    def accept(self, command: Record, record: Record) -> None:
+        """Tell the client of ``command`` what it created, ahead of the response it waits for."""
+        if command.request_id >= 0:
+            self.effects.accepted.append((command.request_stream_id, command.request_id, record))
 
     def notify_jobs_available(self, job_type: str) -> None:
         self.effects.jobs_available.add(job_type)

@@ -41,6 +41,10 @@ def message_partition(correlation_key: str, partition_ids: Sequence[int]) -> int
     return ordered[abs(java_string_hash(correlation_key.encode("utf-8"))) % len(ordered)]
 
 
+# Seconds the gateway waits beyond a request timeout for the broker's own timeout answer.
+BROKER_TIMEOUT_GRACE = 1.0
+
+
 class Router:
     """Picks partitions and sends commands, turning broker answers into gRPC errors."""
 
@@ -102,7 +106,9 @@ class Router:
             if timeout is None:
                 record = await self._port.execute(partition_id, command)
             else:
-                with trio.move_on_after(timeout) as scope:
+                # The broker answers a timeout itself, saying what it knows (the instance a
+                # create-with-result made); waiting a little longer lets that answer arrive first.
+                with trio.move_on_after(timeout + BROKER_TIMEOUT_GRACE) as scope:
                     record = await self._port.execute(partition_id, command, timeout=timeout)
                 if scope.cancelled_caught:
                     raise _errors.timeout_error(f"command '{command.intent.name}'", timeout)
