@@ -80,3 +80,12 @@ async def test_two_brokers_in_one_process_cannot_share_a_data_directory(tmp_path
     async with trio.open_nursery() as nursery:
         await nursery.start(Broker(config).run)
         nursery.cancel_scope.cancel()
+
+
+def test_a_data_directory_that_is_a_file_is_one_line_naming_it(tmp_path: Path) -> None:
+    not_a_directory = tmp_path / "data"
+    not_a_directory.write_text("")
+    result = _start_broker(not_a_directory)
+    assert result.returncode == 1
+    line = _error_line(result)
+    assert f"'{not_a_directory}' is not a directory" in line and "ZEEBE_TRIO_DATA_DIR" in line

@@ -26,11 +26,15 @@ class DataDirectoryLock:
 
     def acquire(self) -> None:
         """Take the lock, or raise ``StartupError`` naming the directory and the holder's PID."""
+        data_dir = self.path.parent
+        fix = "set data_dir (ZEEBE_TRIO_DATA_DIR) to a directory the broker may write"
+        if data_dir.exists() and not data_dir.is_dir():
+            raise StartupError(f"data directory '{data_dir}' is not a directory; {fix}")
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            data_dir.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         except OSError as error:
-            raise StartupError(f"cannot open the data directory lock '{self.path}': {error.strerror}") from None
+            raise StartupError(f"cannot use the data directory '{data_dir}': {error.strerror}; {fix}") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as error:
