@@ -7,6 +7,7 @@ import pickle
 import pytest
 
 from zeebe_trio.engine.bpmn import (
+    MAX_LISTED_PROBLEMS,
     BpmnValidationError,
     ElementType,
     ExecutableProcess,
@@ -70,7 +71,14 @@ def rejection(data: bytes, resource: str = "order.bpmn") -> BpmnValidationError:
     error = info.value
     assert error.resource_name == resource
     assert str(error).startswith(f"'{resource}'")
-    assert len(str(error).splitlines()) == len(error.problems)
+    # One line per problem (at most MAX_LISTED_PROBLEMS, then one counting the rest), then each
+    # distinct hint once.
+    lines = str(error).splitlines()
+    listed = error.problems[:MAX_LISTED_PROBLEMS]
+    hints = list(dict.fromkeys(p.hint for p in error.problems if p.hint))
+    assert len(lines) == len(listed) + (len(error.problems) > len(listed)) + len(hints)
+    assert lines[: len(listed)] == [p.describe(resource) for p in listed]
+    assert lines[len(lines) - len(hints) :] == [f"'{resource}': {hint}" for hint in hints]
     return error
 
 
@@ -266,7 +274,7 @@ def test_a_service_task_without_task_definition_is_rejected_with_a_complete_mess
     body = START_TASK_END.replace(service_task(), service_task(extensions=""))
     error = rejection(process(body, process_id="order-process"))
     assert str(error) == (
-        "'order.bpmn': process 'order-process': element 'charge' (serviceTask): "
+        "'order.bpmn': process 'order-process': service task 'charge' (\"Charge\"): "
         "must have a zeebe:taskDefinition with a non-empty type"
     )
     [problem] = error.problems
@@ -275,6 +283,7 @@ def test_a_service_task_without_task_definition_is_rejected_with_a_complete_mess
         "charge",
         "serviceTask",
     )
+    assert (problem.element_name, problem.element_kind) == ("Charge", "service task")
 
 
 @pytest.mark.parametrize("type_attr", ['type=""', 'type="   "', "", 'type="="'])
@@ -284,7 +293,7 @@ def test_a_task_definition_needs_a_type(type_attr):
     )
     error = rejection(process(body))
     assert "type" in str(error)
-    assert "'charge' (serviceTask)" in str(error)
+    assert "service task 'charge' (\"Charge\"): " in str(error)
 
 
 def test_two_task_definitions_are_rejected():
@@ -351,8 +360,9 @@ def test_a_business_rule_task_calling_a_decision_is_not_supported_yet():
         "</bpmn:businessRuleTask>" + flow("f", "s", "t")
     )
     error = rejection(process(body))
-    assert "'t' (businessRuleTask): a businessRuleTask with zeebe:calledDecision is not supported yet" in str(
-        error
+    assert str(error) == (
+        "'order.bpmn': process 'p': business rule task 't': zeebe:calledDecision is not supported yet by "
+        "zeebe-trio; only its job worker form (zeebe:taskDefinition) is"
     )
 
 
@@ -369,11 +379,15 @@ def test_a_process_may_have_only_one_none_start_event():
     assert "exactly one none start event, found 2: 's1', 's2'" in str(error)
 
 
-@pytest.mark.parametrize("definition", ["messageEventDefinition", "timerEventDefinition"])
-def test_message_and_timer_start_events_are_not_supported_yet(definition):
+@pytest.mark.parametrize(
+    ("definition", "trigger"), [("messageEventDefinition", "message"), ("timerEventDefinition", "timer")]
+)
+def test_message_and_timer_start_events_are_not_supported_yet(definition, trigger):
     body = f'<bpmn:startEvent id="s"><bpmn:{definition} id="d"/></bpmn:startEvent>'
     error = rejection(process(body))
-    assert "element 's' (startEvent): a start event with a" in str(error)
+    assert str(error).splitlines()[0] == (
+        f"'order.bpmn': process 'p': {trigger} start event 's': is not supported yet by zeebe-trio"
+    )
     assert len(error.problems) == 1
 
 
@@ -384,7 +398,7 @@ def test_end_events_must_not_have_outgoing_flows():
         + flow("g", "e", "e2")
     )
     error = rejection(process(body))
-    assert "'e' (endEvent): end events must not have outgoing sequence flows" in str(error)
+    assert "none end event 'e': end events must not have outgoing sequence flows" in str(error)
 
 
 def test_unsupported_elements_are_reported_once_each():
@@ -400,7 +414,7 @@ def test_unsupported_elements_are_reported_once_each():
     error = rejection(process(body))
     ids = [p.element_id for p in error.problems]
     assert ids == ["b", "u", "sp"]
-    assert "process 'p': element 'b' (boundaryEvent): is not supported yet by zeebe-trio" in str(error)
+    assert "process 'p': timer boundary event 'b': is not supported yet by zeebe-trio" in str(error)
 
 
 def test_multi_instance_and_execution_listeners_are_not_supported_yet():
@@ -428,7 +442,7 @@ def test_exclusive_gateway_flows_need_a_condition_or_to_be_the_default():
         + flow("fc", "gw", "c")
     )
     error = rejection(process(body))
-    assert "'gw' (exclusiveGateway): the outgoing sequence flows 'fb', 'fc' must have a condition" in str(
+    assert "exclusive gateway 'gw': the outgoing sequence flows 'fb', 'fc' must have a condition" in str(
         error
     )
 
@@ -470,7 +484,7 @@ def test_conditions_must_be_non_empty_expressions(condition):
         + flow("fb", "gw", "b")
     )
     error = rejection(process(body))
-    assert "'fa' (sequenceFlow)" in str(error)
+    assert "process 'p': sequence flow 'fa': " in str(error)
 
 
 def test_sequence_flow_references_must_resolve_within_the_process():
@@ -484,18 +498,17 @@ def test_sequence_flow_references_must_resolve_within_the_process():
     error = rejection(data)
     text = str(error)
     assert (
-        "'f1' (sequenceFlow): its targetRef 'elsewhere' does not reference a flow node of this process"
-        in text
+        "sequence flow 'f1': its targetRef 'elsewhere' does not reference a flow node of this process" in text
     )
     assert "its targetRef 'ghost'" in text
-    assert "'f3' (sequenceFlow): is missing the required attribute targetRef" in text
+    assert "sequence flow 'f3': is missing the required attribute targetRef" in text
 
 
 def test_ids_must_be_unique_in_the_whole_resource():
     body = START_TASK_END + '<bpmn:task id="charge"/>'
     error = rejection(process(body))
     assert (
-        "element 'charge' (task): the id is used by more than one element (first by a 'serviceTask')"
+        "'order.bpmn': task 'charge': the id is used by more than one element (first by a 'serviceTask')"
         in str(error)
     )
 
@@ -504,7 +517,7 @@ def test_flow_elements_need_ids():
     error = rejection(process('<bpmn:startEvent id="s"/><bpmn:task name="nameless"/>'))
     assert (
         str(error)
-        == "'order.bpmn': process 'p': element without id at line 3 (task): must have a non-empty id attribute"
+        == "'order.bpmn': process 'p': task without id at line 3 (\"nameless\"): must have a non-empty id attribute"
     )
 
 
@@ -528,7 +541,198 @@ def test_all_problems_of_all_processes_are_reported_one_a_line():
     )
     lines = str(rejection(data)).splitlines()
     assert lines[0].startswith("'order.bpmn': process 'a': has no start event")
-    assert lines[1].startswith("'order.bpmn': process 'b': element 'u' (userTask): is not supported yet")
+    assert lines[1] == "'order.bpmn': process 'b': user task 'u': is not supported yet by zeebe-trio"
+    assert lines[2].startswith("'order.bpmn': zeebe-trio supports only none start and end events")
+    assert len(lines) == 3
+
+
+# -- how rejections name elements --------------------------------------------------------------
+
+SUPPORTED_HINT = "'order.bpmn': zeebe-trio supports only none start and end events"
+
+
+def test_an_unsupported_element_is_named_by_kind_id_and_name():
+    body = (
+        '<bpmn:startEvent id="s"/>'
+        + service_task()
+        + '<bpmn:boundaryEvent id="Event_1x" name="Payment timed out" attachedToRef="charge">'
+        "<bpmn:timerEventDefinition/></bpmn:boundaryEvent>" + flow("f1", "s", "charge")
+    )
+    error = rejection(process(body, attrs='name="Order" isExecutable="true"'))
+    lines = str(error).splitlines()
+    assert lines[0] == (
+        "'order.bpmn': process 'p' (\"Order\"): timer boundary event 'Event_1x' (\"Payment timed out\"): "
+        "is not supported yet by zeebe-trio"
+    )
+    assert lines[1].startswith(SUPPORTED_HINT)
+    [problem] = error.problems
+    assert (problem.element_name, problem.element_kind) == ("Payment timed out", "timer boundary event")
+
+
+@pytest.mark.parametrize(
+    ("element", "kind"),
+    [
+        (
+            '<bpmn:boundaryEvent id="x" attachedToRef="t"><bpmn:timerEventDefinition/></bpmn:boundaryEvent>',
+            "timer boundary event",
+        ),
+        (
+            '<bpmn:intermediateCatchEvent id="x"><bpmn:messageEventDefinition/></bpmn:intermediateCatchEvent>',
+            "message intermediate catch event",
+        ),
+        ('<bpmn:startEvent id="x"><bpmn:signalEventDefinition/></bpmn:startEvent>', "signal start event"),
+        ('<bpmn:endEvent id="x"><bpmn:errorEventDefinition/></bpmn:endEvent>', "error end event"),
+        (
+            '<bpmn:intermediateCatchEvent id="x"><bpmn:conditionalEventDefinition/></bpmn:intermediateCatchEvent>',
+            "conditional intermediate catch event",
+        ),
+        (
+            '<bpmn:intermediateThrowEvent id="x"><bpmn:escalationEventDefinition/></bpmn:intermediateThrowEvent>',
+            "escalation intermediate throw event",
+        ),
+        (
+            '<bpmn:boundaryEvent id="x" attachedToRef="t"><bpmn:compensateEventDefinition/></bpmn:boundaryEvent>',
+            "compensation boundary event",
+        ),
+        (
+            '<bpmn:intermediateCatchEvent id="x"><bpmn:linkEventDefinition name="l"/></bpmn:intermediateCatchEvent>',
+            "link intermediate catch event",
+        ),
+        ('<bpmn:endEvent id="x"><bpmn:terminateEventDefinition/></bpmn:endEvent>', "terminate end event"),
+        (
+            '<bpmn:boundaryEvent id="x" attachedToRef="t"><bpmn:cancelEventDefinition/></bpmn:boundaryEvent>',
+            "cancel boundary event",
+        ),
+        (
+            '<bpmn:boundaryEvent id="x" attachedToRef="t"><bpmn:timerEventDefinition/>'
+            "<bpmn:messageEventDefinition/></bpmn:boundaryEvent>",
+            "multiple boundary event",
+        ),
+        (
+            '<bpmn:intermediateCatchEvent id="x" parallelMultiple="true"><bpmn:signalEventDefinition/>'
+            "<bpmn:messageEventDefinition/></bpmn:intermediateCatchEvent>",
+            "parallel multiple intermediate catch event",
+        ),
+        ('<bpmn:boundaryEvent id="x" attachedToRef="t"/>', "none boundary event"),
+        ('<bpmn:intermediateCatchEvent id="x"/>', "none intermediate catch event"),
+        ('<bpmn:intermediateThrowEvent id="x"/>', "none intermediate throw event"),
+        (
+            '<bpmn:boundaryEvent id="x" attachedToRef="t" cancelActivity="false"><bpmn:messageEventDefinition/>'
+            "</bpmn:boundaryEvent>",
+            "non-interrupting message boundary event",
+        ),
+        # A reference to a definition declared inline is the same definition, not a second one.
+        (
+            '<bpmn:startEvent id="x"><bpmn:timerEventDefinition id="td"/>'
+            "<bpmn:eventDefinitionRef>td</bpmn:eventDefinitionRef></bpmn:startEvent>",
+            "timer start event",
+        ),
+        ('<bpmn:userTask id="x"/>', "user task"),
+        ('<bpmn:subProcess id="x" triggeredByEvent="true"/>', "event sub process"),
+        ('<bpmn:eventBasedGateway id="x"/>', "event-based gateway"),
+    ],
+)
+def test_an_unsupported_element_says_its_kind_and_an_event_its_event_definition(element, kind):
+    body = '<bpmn:startEvent id="s"/><bpmn:task id="t"/>' + element + flow("f", "s", "t")
+    error = rejection(process(body))
+    assert [p.element_id for p in error.problems] == ["x"]
+    assert str(error).splitlines()[0] == (
+        f"'order.bpmn': process 'p': {kind} 'x': is not supported yet by zeebe-trio"
+    )
+
+
+def test_names_are_quoted_as_short_escaped_excerpts():
+    name = "Wait for &quot;OK&quot;&#10;then&#9;go &#x202E;" + "x" * 200
+    body = f'<bpmn:startEvent id="s"/><bpmn:userTask id="u" name="{name}"/>'
+    error = rejection(process(body))
+    first = str(error).splitlines()[0]
+    quoted = 'Wait for \\"OK\\"\\nthen\\tgo \\u202e' + "x" * 27 + "…"
+    assert len(quoted) == 60
+    assert (
+        first
+        == f"'order.bpmn': process 'p': user task 'u' (\"{quoted}\"): is not supported yet by zeebe-trio"
+    )
+    # The whole name stays available to programs.
+    assert error.problems[0].element_name == 'Wait for "OK"\nthen\tgo \u202e' + "x" * 200
+
+
+def test_blank_names_are_left_out():
+    error = rejection(process('<bpmn:startEvent id="s"/><bpmn:userTask id="u" name="  "/>'))
+    assert (
+        str(error).splitlines()[0]
+        == "'order.bpmn': process 'p': user task 'u': is not supported yet by zeebe-trio"
+    )
+
+
+def test_the_supported_elements_are_listed_once_per_file_after_every_element_once():
+    data = definitions(
+        '<bpmn:process id="a" isExecutable="true"><bpmn:startEvent id="s1"/><bpmn:userTask id="u1" name="Approve"/>'
+        '<bpmn:callActivity id="c1"/><bpmn:intermediateCatchEvent id="m1"><bpmn:messageEventDefinition/>'
+        "</bpmn:intermediateCatchEvent></bpmn:process>"
+        '<bpmn:process id="b" isExecutable="true"><bpmn:startEvent id="s2"><bpmn:signalEventDefinition/>'
+        '</bpmn:startEvent><bpmn:receiveTask id="r2"/></bpmn:process>'
+    )
+    error = rejection(data)
+    assert str(error).splitlines() == [
+        "'order.bpmn': process 'a': user task 'u1' (\"Approve\"): is not supported yet by zeebe-trio",
+        "'order.bpmn': process 'a': call activity 'c1': is not supported yet by zeebe-trio",
+        "'order.bpmn': process 'a': message intermediate catch event 'm1': is not supported yet by zeebe-trio",
+        "'order.bpmn': process 'b': signal start event 's2': is not supported yet by zeebe-trio",
+        "'order.bpmn': process 'b': receive task 'r2': is not supported yet by zeebe-trio",
+        "'order.bpmn': zeebe-trio supports only none start and end events, undefined tasks (bpmn:task), "
+        "manual tasks, job worker tasks (service, send, business rule and script tasks with a "
+        "zeebe:taskDefinition), exclusive and parallel gateways and sequence flows; remove or replace the "
+        "elements that are not supported yet",
+    ]
+
+
+def test_a_rejection_lists_at_most_twenty_problems_then_counts_the_rest():
+    tasks = "".join(f'<bpmn:userTask id="u{i}" name="{"n" * 500}"/>' for i in range(100))
+    error = rejection(process('<bpmn:startEvent id="s"/>' + tasks))
+    assert len(error.problems) == 100
+    lines = str(error).splitlines()
+    assert MAX_LISTED_PROBLEMS == 20
+    assert len(lines) == 22
+    assert [line.split("'")[5] for line in lines[:20]] == [f"u{i}" for i in range(20)]
+    assert lines[20] == (
+        "'order.bpmn': and 80 more problems (100 in all); fix the ones above and deploy again to see the rest"
+    )
+    assert lines[21].startswith(SUPPORTED_HINT)
+    assert max(len(line) for line in lines) < 400
+    assert len(str(error)) < 20 * 200 + 1000
+
+
+def test_lists_of_flows_give_their_names_and_are_bounded():
+    targets = "".join(f'<bpmn:endEvent id="e{i}"/>' for i in range(30))
+    flows = "".join(
+        f'<bpmn:sequenceFlow id="f{i}" name="{"no" if i == 0 else ""}" sourceRef="gw" targetRef="e{i}"/>'
+        for i in range(30)
+    )
+    body = '<bpmn:startEvent id="s"/><bpmn:exclusiveGateway id="gw" name="Paid?"/>' + targets + flows
+    body += flow("in", "s", "gw")
+    error = rejection(process(body))
+    listed = ", ".join(["'f0' (\"no\")", *(f"'f{i}'" for i in range(1, 20)), "and 10 more"])
+    assert str(error) == (
+        f"'order.bpmn': process 'p': exclusive gateway 'gw' (\"Paid?\"): the outgoing sequence flows {listed} "
+        "must have a condition or be the default flow; add a conditionExpression or mark one as default"
+    )
+
+
+def test_values_from_the_file_are_quoted_as_short_escaped_excerpts():
+    condition = "x &gt; 5 and&#10;" + "y" * 200
+    body = (
+        '<bpmn:startEvent id="s"/><bpmn:exclusiveGateway id="gw" default="fb"/><bpmn:endEvent id="a"/>'
+        '<bpmn:endEvent id="b"/>'
+        + flow("f0", "s", "gw")
+        + flow("fa", "gw", "a", condition)
+        + flow("fb", "gw", "b")
+    )
+    text = str(rejection(process(body)))
+    assert "\n" not in text
+    excerpt = "x > 5 and\\n" + "y" * 48 + "…"
+    assert len(excerpt) == 60
+    assert f"found the static value '{excerpt}'; an expression starts with '=' (e.g. '=x > 5 and\\n" in text
+    assert len(text) < 400
 
 
 # -- unsafe or broken input --------------------------------------------------------------------

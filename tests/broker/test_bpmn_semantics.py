@@ -148,6 +148,36 @@ async def test_every_corpus_file_deploys_or_is_rejected_naming_the_file(tmp_path
     assert outcomes["deployed"] > 50 and outcomes["rejected"] > 100
 
 
+async def test_a_rejected_deployment_names_elements_by_kind_id_and_name_and_stays_bounded(tmp_path: Path) -> None:
+    tasks = "".join(f'<bpmn:userTask id="u{i}" name="Approve {i}"/>' for i in range(30))
+    big = ('<bpmn:process id="big" name="Big" isExecutable="true"><bpmn:startEvent id="s"/><bpmn:task id="t"/>'
+           '<bpmn:boundaryEvent id="late" name="Payment timed out" attachedToRef="t"><bpmn:timerEventDefinition/>'
+           f"</bpmn:boundaryEvent>{tasks}</bpmn:process>")
+    pay = ('<bpmn:process id="pay" name="Payment" isExecutable="true"><bpmn:startEvent id="s"/>'
+           '<bpmn:serviceTask id="charge" name="Charge card"><bpmn:extensionElements>'
+           '<zeebe:taskDefinition type="= 1 +"/></bpmn:extensionElements></bpmn:serviceTask>'
+           '<bpmn:sequenceFlow id="f" sourceRef="s" targetRef="charge"/></bpmn:process>')
+    async with open_broker(tmp_path) as broker:
+        rejected = await broker.deploy("big.bpmn", (HEAD + big + "</bpmn:definitions>").encode())
+        uncompiled = await broker.deploy("pay.bpmn", (HEAD + pay + "</bpmn:definitions>").encode())
+    assert rejected.rejection_type is RejectionType.INVALID_ARGUMENT
+    lines = rejected.rejection_reason.splitlines()
+    assert lines[:3] == [
+        "Expected to deploy new resources, but encountered the following errors:",
+        "'big.bpmn': process 'big' (\"Big\"): timer boundary event 'late' (\"Payment timed out\"): is not supported"
+        " yet by zeebe-trio",
+        "'big.bpmn': process 'big' (\"Big\"): user task 'u0' (\"Approve 0\"): is not supported yet by zeebe-trio",
+    ]
+    assert len(lines) == 1 + 20 + 2
+    assert lines[-2] == ("'big.bpmn': and 11 more problems (31 in all); fix the ones above and deploy again to see"
+                         " the rest")
+    assert lines[-1].startswith("'big.bpmn': zeebe-trio supports only none start and end events")
+    assert rejected.rejection_reason.count("zeebe-trio supports only") == 1
+    # Expressions are compiled at deployment too; their problems name the element the same way.
+    assert uncompiled.rejection_reason.splitlines()[1].startswith(
+        "'pay.bpmn': process 'pay' (\"Payment\"): service task 'charge' (\"Charge card\"): job type: ")
+
+
 async def test_numbers_beyond_64_bits_become_doubles_and_beyond_doubles_raise_an_incident(tmp_path: Path) -> None:
     huge = linear("huge", task("t", "huge", '<zeebe:input source="= 2 ** 100" target="huge"/>'), ["t"])
     enormous = linear("enormous", task("t", "enormous", '<zeebe:input source="= 10 ** 400" target="x"/>'), ["t"])

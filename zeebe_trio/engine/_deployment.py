@@ -10,7 +10,7 @@ from zeebe_trio.protocol import DeploymentIntent, ProcessIntent, Record, Rejecti
 from ._engine import Batch
 from ._expressions import CompileProblems, compile_process
 from ._registry import processes
-from .bpmn import BpmnValidationError, parse_bpmn
+from .bpmn import BpmnValidationError, parse_bpmn, rejection_lines
 
 DEFAULT_TENANT = "<default>"
 _BPMN_SUFFIXES = (".bpmn", ".xml")
@@ -45,17 +45,20 @@ def create_deployment(batch: Batch, command: Record) -> None:
             errors.append(str(error))
             continue
         checksum = hashlib.md5(data, usedforsecurity=False).hexdigest()
+        compile_problems: list[str] = []  # of every process in this resource, listed within one bound
         for model in models:
             try:
                 compiled = compile_process(model)
             except CompileProblems as problems:
-                errors.extend(f"'{name}': {problem}" for problem in problems.problems)
+                compile_problems.extend(problems.problems)
                 continue
             if model.bpmn_process_id in seen_ids:
                 errors.append(f"Duplicated process id in resources '{seen_ids[model.bpmn_process_id]}' and '{name}'")
                 continue
             seen_ids[model.bpmn_process_id] = name
             parsed.append((name, data, checksum, compiled))
+        if compile_problems:
+            errors.extend(rejection_lines(name, compile_problems))
     if errors:
         _reject(batch, command, errors)
         return

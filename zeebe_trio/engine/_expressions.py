@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from .bpmn import ExecutableProcess
+from .bpmn import ExecutableProcess, element_label
 from .feel import FeelError, compile_expression, to_json_value
 
 
@@ -160,11 +160,11 @@ def compile_process(process: ExecutableProcess) -> CompiledProcess:
     """Compile every expression of ``process``; CompileProblems lists all that fail."""
     compiled = CompiledProcess(process)
     problems: list[str] = []
-    prefix = f"process '{process.bpmn_process_id}'"
+    prefix = element_label("process", process.bpmn_process_id, process.name)
     compiled.process_inputs = _mappings(process.input_mappings, prefix, problems)
     compiled.process_outputs = _mappings(process.output_mappings, prefix, problems)
     for node in process.flow_nodes():
-        where = f"{prefix}: element '{node.id}' ({node.element_type.name})"
+        where = f"{prefix}: {element_label(node.element_type.name.lower().replace('_', ' '), node.id, node.name)}"
         job_type = job_retries = None
         if node.job_type is not None:
             try:
@@ -182,7 +182,7 @@ def compile_process(process: ExecutableProcess) -> CompiledProcess:
             compiled.elements[node.id] = CompiledElement(inputs, outputs, job_type, job_retries)
     for flow in process.sequence_flows():
         if flow.condition is not None and flow.condition.strip():
-            where = f"{prefix}: sequence flow '{flow.id}' condition"
+            where = f"{prefix}: {element_label('sequence flow', flow.id, flow.name)} condition"
             try:
                 compiled.conditions[flow.id] = _compile(flow.condition, where, expression_required=True)
             except CompileProblems as error:

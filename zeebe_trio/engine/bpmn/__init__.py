@@ -4,7 +4,7 @@
 ``BpmnValidationError`` listing every problem. Expressions stay raw strings; the engine compiles them.
 """
 
-from ._errors import BpmnValidationError, Problem
+from ._errors import MAX_LISTED_PROBLEMS, BpmnValidationError, Problem, element_label, rejection_lines
 from ._model import (
     DEFAULT_JOB_RETRIES,
     EXECUTABLE_ELEMENT_TYPES,
@@ -24,6 +24,7 @@ __all__ = [
     "DEFAULT_JOB_RETRIES",
     "EXECUTABLE_ELEMENT_TYPES",
     "JOB_WORKER_ELEMENT_TYPES",
+    "MAX_LISTED_PROBLEMS",
     "ZEEBE_NS",
     "BpmnValidationError",
     "ElementType",
@@ -33,5 +34,7 @@ __all__ = [
     "Mapping",
     "Problem",
     "SequenceFlow",
+    "element_label",
     "parse_bpmn",
+    "rejection_lines",
 ]

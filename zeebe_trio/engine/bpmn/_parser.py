@@ -5,7 +5,9 @@ DefinitionsValidator, ProcessValidator, FlowElementValidator, FlowNodeValidator,
 SequenceFlowValidator, ExclusiveGatewayValidator, EndEventValidator, the taskDefinition and
 extension element validators, ...) and its runtime ones (ZeebeTaskHeadersValidator, the static
 parts of ZeebeExpressionValidator), restricted to the elements zeebe-trio executes. Every element
-outside that subset is reported once as "not supported yet"; its content is not inspected.
+outside that subset is reported once as "not supported yet"; its content is not inspected. Problems
+name elements by kind, id and name (see ``_errors``); the list of supported elements is a hint that
+a rejection states once per resource, however many elements it names.
 
 Each process is read in one pass over its direct children, so parsing is linear in the file size.
 """
@@ -18,7 +20,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from ._errors import BpmnValidationError, Problem
+from ._errors import ID_EXCERPT_LIMIT, BpmnValidationError, Problem, excerpt, references, tag_in_words
 from ._model import (
     DEFAULT_JOB_RETRIES,
     EXECUTABLE_ELEMENT_TYPES,
@@ -81,6 +83,35 @@ _EVENT_DEFINITION_TAGS = {
     )
 }
 
+# Event definition tag -> the word the BPMN spec (and the Modeler) puts before the event's kind.
+_EVENT_TRIGGERS = {
+    bpmn("messageEventDefinition"): "message",
+    bpmn("timerEventDefinition"): "timer",
+    bpmn("signalEventDefinition"): "signal",
+    bpmn("errorEventDefinition"): "error",
+    bpmn("escalationEventDefinition"): "escalation",
+    bpmn("compensateEventDefinition"): "compensation",
+    bpmn("conditionalEventDefinition"): "conditional",
+    bpmn("linkEventDefinition"): "link",
+    bpmn("terminateEventDefinition"): "terminate",
+    bpmn("cancelEventDefinition"): "cancel",
+}
+
+_EVENT_TAGS = {
+    "startEvent": "start event",
+    "endEvent": "end event",
+    "intermediateCatchEvent": "intermediate catch event",
+    "intermediateThrowEvent": "intermediate throw event",
+    "boundaryEvent": "boundary event",
+    "implicitThrowEvent": "implicit throw event",
+}
+
+# Kinds the tag alone does not spell (the others are the tag in words: serviceTask -> service task).
+_ELEMENT_KINDS = {
+    "adHocSubProcess": "ad-hoc sub process",
+    "eventBasedGateway": "event-based gateway",
+}
+
 _LOOP_TAGS = {
     bpmn("multiInstanceLoopCharacteristics"): "multi-instance (multiInstanceLoopCharacteristics)",
     bpmn("standardLoopCharacteristics"): "loops (standardLoopCharacteristics)",
@@ -108,10 +139,13 @@ _OMG_NAMESPACE_PREFIX = "{http://www.omg.org/spec/"
 # xsd:ID, which Zeebe's schema validation enforces on every id: an XML NCName.
 _NCNAME = re.compile(r"[^\W\d][\w.\-\u00b7\u0300-\u036f\u203f-\u2040]*\Z")
 
+_NOT_SUPPORTED = "is not supported yet by zeebe-trio"
+# Stated once per rejected resource (a Problem hint), however many unsupported elements it has.
 _SUPPORTED_SUMMARY = (
-    "zeebe-trio supports none start and end events, tasks, manual tasks, job worker tasks "
-    "(service, send, business rule and script tasks with a zeebe:taskDefinition), exclusive and "
-    "parallel gateways and sequence flows"
+    "zeebe-trio supports only none start and end events, undefined tasks (bpmn:task), manual tasks, "
+    "job worker tasks (service, send, business rule and script tasks with a zeebe:taskDefinition), "
+    "exclusive and parallel gateways and sequence flows; remove or replace the elements that are not "
+    "supported yet"
 )
 
 
@@ -170,6 +204,8 @@ def _check_ids_unique(root: etree._Element, problems: list[Problem]) -> None:
                         "ids must be unique within the resource",
                         element_id=element_id,
                         element_type=tag,
+                        element_name=element.get("name"),
+                        element_kind=_element_kind(element),
                     )
                 )
         else:
@@ -178,6 +214,58 @@ def _check_ids_unique(root: etree._Element, problems: list[Problem]) -> None:
 
 def _text(element: etree._Element) -> str:
     return "".join(element.itertext()).strip()
+
+
+def _quoted(value: str) -> str:
+    """A value from the file (a condition, a header key, ...) as a short, escaped, quoted excerpt."""
+    return "'" + excerpt(value, quote="'") + "'"
+
+
+def _quoted_id(value: str) -> str:
+    return "'" + excerpt(value, ID_EXCERPT_LIMIT, quote="'") + "'"
+
+
+def _element_kind(element: etree._Element) -> str:
+    """What a Modeler user calls ``element``: ``timer boundary event``, ``event sub process``, ..."""
+    tag = etree.QName(element).localname
+    if tag in _EVENT_TAGS:
+        return _event_kind(element, _EVENT_TAGS[tag])
+    if tag == "subProcess" and (element.get("triggeredByEvent") or "").strip().lower() == "true":
+        return "event sub process"
+    return _ELEMENT_KINDS.get(tag) or tag_in_words(tag)
+
+
+def _event_kind(element: etree._Element, base: str) -> str:
+    # Definitions by id, so an eventDefinitionRef to a definition already inline counts once.
+    triggers: dict[object, str] = {}
+    for child in element:
+        if not isinstance(child.tag, str):
+            continue
+        if child.tag in _EVENT_TRIGGERS:
+            triggers[child.get("id") or child] = _EVENT_TRIGGERS[child.tag]
+        elif child.tag == bpmn("eventDefinitionRef"):
+            ref = _text(child).rpartition(":")[2]
+            triggers[ref or child] = _referenced_trigger(element, ref)
+    if not triggers:
+        trigger = "none"
+    elif len(triggers) == 1:
+        [trigger] = triggers.values()
+    elif (element.get("parallelMultiple") or "").strip().lower() == "true":
+        trigger = "parallel multiple"
+    else:
+        trigger = "multiple"
+    interrupting_attribute = "cancelActivity" if base == "boundary event" else "isInterrupting"
+    if (element.get(interrupting_attribute) or "").strip().lower() == "false":
+        trigger = f"non-interrupting {trigger}"
+    return f"{trigger} {base}"
+
+
+def _referenced_trigger(event: etree._Element, ref: str) -> str:
+    """The trigger of the event definition an eventDefinitionRef names (inline or in definitions)."""
+    for candidate in (*event, *event.getroottree().getroot()):
+        if isinstance(candidate.tag, str) and candidate.get("id") == ref and candidate.tag in _EVENT_TRIGGERS:
+            return _EVENT_TRIGGERS[candidate.tag]
+    return "referenced"
 
 
 @dataclass
@@ -199,13 +287,16 @@ class _ProcessBuilder:
         self.resource_name = resource_name
         self.element = element
         self.process_id = element.get("id") or None
+        self.process_name = element.get("name")
         self.problems: list[Problem] = []
 
     # -- problems ---------------------------------------------------------------------------
 
-    def _problem(self, message: str, element: etree._Element | None = None) -> None:
+    def _problem(self, message: str, element: etree._Element | None = None, hint: str | None = None) -> None:
         if element is None:
-            self.problems.append(Problem(message, process_id=self.process_id))
+            self.problems.append(
+                Problem(message, process_id=self.process_id, process_name=self.process_name, hint=hint)
+            )
             return
         self.problems.append(
             Problem(
@@ -214,6 +305,10 @@ class _ProcessBuilder:
                 element_id=element.get("id") or None,
                 element_type=etree.QName(element).localname,
                 line=element.sourceline,
+                element_name=element.get("name"),
+                element_kind=_element_kind(element),
+                process_name=self.process_name,
+                hint=hint,
             )
         )
 
@@ -227,11 +322,12 @@ class _ProcessBuilder:
                     "must have a non-empty id (it becomes the bpmnProcessId)",
                     element_type="process",
                     line=self.element.sourceline,
+                    element_name=self.process_name,
                 )
             )
         elif not _NCNAME.match(process_id):
             self._problem(
-                f"the id '{process_id}' is not a valid BPMN id (an XML NCName: starts with a letter or "
+                f"the id {_quoted_id(process_id)} is not a valid BPMN id (an XML NCName: starts with a letter or "
                 "'_', then letters, digits, '.', '-' or '_'); it is used as the bpmnProcessId"
             )
 
@@ -279,7 +375,7 @@ class _ProcessBuilder:
             return None
         return ExecutableProcess(
             bpmn_process_id=process_id,
-            name=self.element.get("name"),
+            name=self.process_name,
             resource_name=self.resource_name,
             elements=built,
             start_event_id=start_event_id,
@@ -318,20 +414,17 @@ class _ProcessBuilder:
         return node
 
     def _check_supported(self, node: _RawNode) -> bool:
-        """Report, once, why an element cannot run on zeebe-trio; True if it can."""
+        """Report, once, why an element cannot run on zeebe-trio; True if it can.
+
+        The element's label already says its kind (``timer boundary event``), so an element of an
+        unsupported kind gets the short reason plus the supported-elements hint, stated once per file.
+        """
         element, tag = node.element, node.tag
+        if node.element_type not in EXECUTABLE_ELEMENT_TYPES or node.event_definitions:
+            self._problem(_NOT_SUPPORTED, element, hint=_SUPPORTED_SUMMARY)
+            return False
         reason: str | None = None
-        if node.element_type not in EXECUTABLE_ELEMENT_TYPES:
-            reason = "is not supported yet by zeebe-trio"
-        elif node.event_definitions:
-            kind = node.event_definitions[0].removesuffix("EventDefinition")
-            article = "an" if kind[0] in "aeiou" else "a"
-            reason = (
-                f"{'a start' if tag == 'startEvent' else 'an end'} event with {article} {kind} event definition "
-                f"is not supported yet by zeebe-trio; only none {'start' if tag == 'startEvent' else 'end'} "
-                "events are"
-            )
-        elif node.loop is not None:
+        if node.loop is not None:
             reason = f"{node.loop} is not supported yet by zeebe-trio"
         elif (element.get("isForCompensation") or "").strip().lower() == "true":
             reason = "compensation handlers (isForCompensation) are not supported yet by zeebe-trio"
@@ -341,7 +434,7 @@ class _ProcessBuilder:
             has_task_definition = zeebe("taskDefinition") in node.extensions
             if has_alternative and not has_task_definition:
                 reason = (
-                    f"a {tag} with zeebe:{alternative} is not supported yet by zeebe-trio; "
+                    f"zeebe:{alternative} is not supported yet by zeebe-trio; "
                     "only its job worker form (zeebe:taskDefinition) is"
                 )
         if reason is None:
@@ -351,8 +444,6 @@ class _ProcessBuilder:
                     break
         if reason is None:
             return True
-        if reason == "is not supported yet by zeebe-trio":
-            reason = f"{reason}; {_SUPPORTED_SUMMARY}"
         self._problem(reason, element)
         return False
 
@@ -371,7 +462,8 @@ class _ProcessBuilder:
             if conditional:
                 self._problem(
                     "conditional sequence flows are only supported at exclusive gateways; remove the "
-                    f"condition of {_quoted(conditional)} or route them through an exclusive gateway",
+                    f"condition of {_flow_references(conditional, flows)} or route them through an "
+                    "exclusive gateway",
                     element,
                 )
         default_flow = None
@@ -410,7 +502,7 @@ class _ProcessBuilder:
         if len(none_start_events) > 1:
             self._problem(
                 f"must have exactly one none start event, found {len(none_start_events)}: "
-                f"{_quoted(n.id for n in none_start_events)}; remove all but one"
+                f"{references((n.id, n.element.get('name')) for n in none_start_events)}; remove all but one"
             )
             return None
         if not none_start_events:
@@ -423,8 +515,8 @@ class _ProcessBuilder:
         default_flow = element.get("default") or None
         if default_flow is not None and default_flow not in node.outgoing:
             self._problem(
-                f"the default flow '{default_flow}' must be one of the gateway's outgoing sequence flows "
-                f"({_quoted(node.outgoing) or 'it has none'})",
+                f"the default flow {_quoted_id(default_flow)} must be one of the gateway's outgoing sequence "
+                f"flows ({_flow_references(node.outgoing, flows) or 'it has none'})",
                 element,
             )
             default_flow = None
@@ -434,7 +526,7 @@ class _ProcessBuilder:
             ]
             if missing:
                 self._problem(
-                    f"the outgoing sequence flows {_quoted(missing)} must have a condition or be the "
+                    f"the outgoing sequence flows {_flow_references(missing, flows)} must have a condition or be the "
                     "default flow; add a conditionExpression or mark one as default",
                     element,
                 )
@@ -497,7 +589,7 @@ class _ProcessBuilder:
         elif not retries.isdecimal():
             self._problem(
                 f"the zeebe:taskDefinition retries must be a number or an expression starting with '=', "
-                f"found '{retries}'",
+                f"found {_quoted(retries)}",
                 element,
             )
         return job_type, retries
@@ -520,7 +612,7 @@ class _ProcessBuilder:
                     continue
                 if key.startswith(_RESERVED_HEADER_PREFIX):
                     self._problem(
-                        f"the task header key '{key}' starts with '{_RESERVED_HEADER_PREFIX}', which is "
+                        f"the task header key {_quoted(key)} starts with '{_RESERVED_HEADER_PREFIX}', which is "
                         "reserved for internal use; rename it",
                         element,
                     )
@@ -529,7 +621,7 @@ class _ProcessBuilder:
                 seen.add(key)
                 headers.append((key, header.get("value") or ""))
         for key in duplicated:
-            self._problem(f"the task headers contain duplicate entries for key '{key}'", element)
+            self._problem(f"the task headers contain duplicate entries for key {_quoted(key)}", element)
         return tuple(headers)
 
     def _io_mappings(
@@ -555,21 +647,23 @@ class _ProcessBuilder:
                     continue
                 if source is None or not source.strip():
                     self._problem_for(
-                        element, f"the zeebe:{kind} with target '{target}' must have a non-empty source"
+                        element,
+                        f"the zeebe:{kind} with target {_quoted(target)} must have a non-empty source",
                     )
                     continue
                 stripped = source.strip()
                 if stripped.startswith("=") and not stripped[1:].strip():
                     self._problem_for(
-                        element, f"the zeebe:{kind} with target '{target}' has an empty source expression"
+                        element,
+                        f"the zeebe:{kind} with target {_quoted(target)} has an empty source expression",
                     )
                     continue
                 if kind == "output" and not stripped.startswith("="):
                     # Zeebe: output sources must be expressions (isNonStatic).
                     self._problem_for(
                         element,
-                        f"the zeebe:output with target '{target}' must have an expression as source, "
-                        f"found the static value '{source}'; write '={stripped}'",
+                        f"the zeebe:output with target {_quoted(target)} must have an expression as source, "
+                        f"found the static value {_quoted(source)}; write {_quoted('=' + stripped)}",
                     )
                     continue
                 into.append(Mapping(source=source, target=target))
@@ -598,7 +692,7 @@ class _ProcessBuilder:
                 ok = False
             elif ref not in nodes:
                 self._problem(
-                    f"its {attribute} '{ref}' does not reference a flow node of this process; "
+                    f"its {attribute} {_quoted_id(ref)} does not reference a flow node of this process; "
                     "connect flow nodes of the same process (and the same sub process) only",
                     element,
                 )
@@ -615,8 +709,8 @@ class _ProcessBuilder:
                 ok = False
             elif not condition.startswith("="):
                 self._problem(
-                    f"its condition must be an expression, found the static value '{condition}'; "
-                    f"an expression starts with '=' (e.g. '={condition}')",
+                    f"its condition must be an expression, found the static value {_quoted(condition)}; "
+                    f"an expression starts with '=' (e.g. {_quoted('=' + condition)})",
                     element,
                 )
                 ok = False
@@ -631,5 +725,6 @@ class _ProcessBuilder:
         )
 
 
-def _quoted(ids: Iterable[str]) -> str:
-    return ", ".join(f"'{i}'" for i in ids)
+def _flow_references(flow_ids: Iterable[str], flows: dict[str, SequenceFlow]) -> str:
+    """The flows as ``'f1' ("yes"), 'f2'``: the names are the labels a Modeler user sees on them."""
+    return references((f, flows[f].name if f in flows else None) for f in flow_ids)
