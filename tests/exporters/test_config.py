@@ -76,3 +76,88 @@ def test_malformed_sections_are_errors_naming_the_exporter(config, message):
 
 def test_no_configuration_means_no_exporters():
     assert load_exporter_settings(None, {}) == []
+
+
+def _factories():
+    from zeebe_trio.exporters import Exporter, ExporterArgument, ExporterFactory
+
+    class Sink(Exporter):
+        async def export(self, record):
+            pass
+
+    return {
+        "sink": ExporterFactory("sink", Sink, arguments={
+            "path": ExporterArgument(str, None, "where", required=True),
+            "batchSize": ExporterArgument(int, 100),
+            "flushDelay": ExporterArgument(float, 1.0),
+            "compress": ExporterArgument(bool, False),
+            "tags": ExporterArgument(list, []),
+        }),
+        "undeclared": ExporterFactory("undeclared", Sink, default_args={"batchSize": 1}),
+    }
+
+
+def test_declared_arguments_give_defaults_and_cannot_be_declared_twice():
+    from zeebe_trio.exporters import ExporterArgument, ExporterFactory
+
+    assert _factories()["sink"].default_args == {"path": None, "batchSize": 100, "flushDelay": 1.0,
+                                                 "compress": False, "tags": []}
+    with pytest.raises(ValueError, match="not also in default_args"):
+        ExporterFactory("x", object, default_args={"a": 1}, arguments={"a": ExporterArgument(int, 1)})
+
+
+def test_environment_arguments_are_parsed_as_their_declared_type():
+    [settings] = load_exporter_settings({"out": {"type": "sink", "args": {"batch_size": 7}}}, {
+        "ZEEBE_TRIO_EXPORTERS_OUT_ARGS_PATH": "2024",
+        "ZEEBE_TRIO_EXPORTERS_OUT_ARGS_FLUSHDELAY": "2",
+        "ZEEBE_TRIO_EXPORTERS_OUT_ARGS_COMPRESS": "yes",
+        "ZEEBE_TRIO_EXPORTERS_OUT_ARGS_TAGS": '["a"]',
+    }, _factories())
+    assert settings.args == {"batchSize": 7, "path": "2024", "flushDelay": 2.0, "compress": True, "tags": ["a"]}
+
+
+@pytest.mark.parametrize(("args", "environ", "message"), [
+    ({"path": "p", "batchSise": 1}, {},
+     r"exporter 'out' \(type 'sink'\) has no argument 'batchSise' \(did you mean 'batchSize'\?\);"
+     r" its arguments are path, batchSize, flushDelay, compress, tags"),
+    ({"path": "p"}, {"ZEEBE_TRIO_EXPORTERS_OUT_ARGS_FLUSH_DELAI": "1"},
+     r"environment variable ZEEBE_TRIO_EXPORTERS_OUT_ARGS_FLUSH_DELAI: exporter 'out' \(type 'sink'\) has no"
+     r" argument 'flushDelai' \(did you mean 'flushDelay'\?\)"),
+    ({"path": "p", "whatever": 1}, {}, r"has no argument 'whatever'; its arguments are"),
+    ({"path": 5}, {}, r"exporter 'out' \(type 'sink'\): args.path must be a string, got 5"),
+    ({"path": "p", "batchSize": 2.5}, {}, r"args.batchSize must be an integer, got 2.5"),
+    ({"path": "p", "batchSize": True}, {}, r"args.batchSize must be an integer, got True"),
+    ({"path": "p"}, {"ZEEBE_TRIO_EXPORTERS_OUT_ARGS_COMPRESS": "maybe"},
+     r"ZEEBE_TRIO_EXPORTERS_OUT_ARGS_COMPRESS: .*args.compress must be true or false, got 'maybe'"),
+    ({"path": "p", "tags": "a,b"}, {}, r"args.tags must be a list"),
+    ({}, {}, r"exporter 'out' \(type 'sink'\): args.path is required \(where\)"),
+])
+def test_unknown_and_mistyped_arguments_are_errors_naming_the_exporter_and_the_argument(args, environ, message):
+    with pytest.raises(ExporterConfigurationError, match=message):
+        load_exporter_settings({"out": {"type": "sink", "args": args}}, environ, _factories())
+
+
+def test_arguments_of_exporters_that_declare_none_are_passed_through():
+    [settings] = load_exporter_settings({"out": {"type": "undeclared", "args": {"anything": 1}}},
+                                        {"ZEEBE_TRIO_EXPORTERS_OUT_ARGS_BATCH_SIZE": "5"}, _factories())
+    assert settings.args == {"anything": 1, "batchSize": 5}
+
+
+def test_an_unknown_exporter_variable_is_an_error_naming_it():
+    with pytest.raises(ExporterConfigurationError,
+                       match="environment variable ZEEBE_TRIO_EXPORTERS_OUT_TYP: not an exporter setting"):
+        load_exporter_settings({"out": {"type": "sink"}}, {"ZEEBE_TRIO_EXPORTERS_OUT_TYP": "sink"})
+
+
+def test_the_broker_check_refuses_unknown_types_and_warns_about_unchecked_arguments(caplog):
+    from zeebe_trio.exporters import check_exporter_settings
+
+    factories = _factories()
+    with pytest.raises(ExporterConfigurationError,
+                       match=r"exporter 'out': type 'sinc' is not installed \(did you mean 'sink'\?\);"
+                             r" installed: sink, undeclared"):
+        check_exporter_settings([ExporterSettings("out", "sinc")], factories)
+    check_exporter_settings([ExporterSettings("off", "sinc", enabled=False)], factories)  # disabled: not built
+    check_exporter_settings([ExporterSettings("out", "undeclared", {"anything": 1})], factories)
+    assert "exporter 'out' (type 'undeclared') declares no arguments; its args anything are passed through" \
+        in caplog.text

@@ -269,6 +269,7 @@ async def test_a_configure_error_is_reported_in_health_and_logs(autojump_clock, 
     assert health.last_error == "configuration failed: args.broken must not be set"
     assert exporter.events == ["configure"] and not running.healthy
     assert "args.broken must not be set" in caplog.text
+    assert "Traceback" not in caplog.text  # the message says what to fix
 
 
 async def test_a_failing_open_is_retried_with_backoff(autojump_clock):

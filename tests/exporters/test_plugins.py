@@ -36,6 +36,7 @@ def test_installed_entry_point_plugins_and_built_ins_are_listed():
     assert rows["duckdb"].distribution == "zeebe-trio-duckdb==0.1.0"
     text = format_installed_exporters(list(rows.values()))
     assert "jsonl" in text and "built-in" in text
+    assert "    args.batchSize          int, default 1000: records per transaction" in text.splitlines()
 
 
 def test_the_example_exporter_is_found_through_its_entry_point():

@@ -7,6 +7,7 @@ from ._api import (
     ACCEPT_ALL,
     CommittedRecordReader,
     Exporter,
+    ExporterArgument,
     ExporterConfigurationError,
     ExporterContext,
     ExporterController,
@@ -16,7 +17,7 @@ from ._api import (
     RecordFilter,
     ScheduledTask,
 )
-from ._config import ENV_PREFIX, ExporterSettings, load_exporter_settings, merge_args
+from ._config import ENV_PREFIX, ExporterSettings, check_exporter_settings, load_exporter_settings, merge_args
 from ._director import (
     UNBOUNDED_POSITION,
     ExporterDirector,
@@ -40,10 +41,10 @@ from .hookspecs import hookimpl, hookspec
 
 __all__ = [
     "ACCEPT_ALL", "CommittedRecordReader", "DEFAULT_PLUGINS", "DISABLE_AUTOLOAD_ENV", "ENTRY_POINT_GROUP",
-    "ENV_PREFIX", "Exporter", "ExporterConfigurationError", "ExporterContext", "ExporterController",
+    "ENV_PREFIX", "Exporter", "ExporterArgument", "ExporterConfigurationError", "ExporterContext", "ExporterController",
     "ExporterDirector", "ExporterFactory", "ExporterHealth", "ExporterPositionStore", "ExporterQueryError", "ExporterSettings",
     "ExporterStatus", "InstalledExporter", "PluginError", "RecordFilter", "RetryPolicy", "ScheduledTask",
-    "UNBOUNDED_POSITION", "create_exporter_director", "exporter_factories", "format_installed_exporters",
+    "UNBOUNDED_POSITION", "check_exporter_settings", "create_exporter_director", "exporter_factories", "format_installed_exporters",
     "get_plugin_manager", "hookimpl", "hookspec", "list_installed_exporters", "load_exporter_settings",
     "merge_args",
 ]

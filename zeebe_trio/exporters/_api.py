@@ -159,16 +159,49 @@ class Exporter(abc.ABC):
 
 
 @dataclass(frozen=True, slots=True)
+class ExporterArgument:
+    """One argument an exporter takes (``args.<name>`` in its configuration section).
+
+    ``type`` is ``str``, ``int``, ``float``, ``bool``, ``list`` or ``dict``: a value of another type is
+    a configuration error naming the exporter and the argument, and an environment variable's text is
+    parsed as this type (``ARGS_PATH=2024`` stays the string ``"2024"``). An ``int`` is accepted for a
+    ``float``. A ``required`` argument has no default and must be set.
+    """
+
+    type: type
+    default: Any = None
+    help: str = ""
+    required: bool = False
+
+    def __post_init__(self) -> None:
+        if self.type not in (str, int, float, bool, list, dict):
+            raise TypeError(f"ExporterArgument type must be str, int, float, bool, list or dict, not {self.type!r}")
+
+
+@dataclass(frozen=True, slots=True)
 class ExporterFactory:
     """How a plugin announces an exporter: a name (used as ``type`` in configuration) and a constructor.
 
     ``create`` is called once per partition; each call must return a fresh exporter.
+
+    ``arguments`` declares the arguments the exporter takes (name -> ``ExporterArgument``): the broker
+    then refuses to start with an unknown argument (naming the closest declared one) or a value of the
+    wrong type, and ``default_args`` is derived from it. Factories that declare nothing (``None``) get
+    their ``args`` passed through unchecked, merged over ``default_args``.
     """
 
     name: str
     create: Callable[[], Exporter]
     description: str = ""
     default_args: Mapping[str, Any] = field(default_factory=dict)
+    arguments: Mapping[str, ExporterArgument] | None = None
+
+    def __post_init__(self) -> None:
+        if self.arguments is None:
+            return
+        if self.default_args:
+            raise ValueError(f"exporter factory '{self.name}': declare defaults in arguments, not also in default_args")
+        object.__setattr__(self, "default_args", {name: argument.default for name, argument in self.arguments.items()})
 
 
 class CommittedRecordReader(Protocol):

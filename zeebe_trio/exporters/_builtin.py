@@ -11,7 +11,14 @@ import logging
 
 from zeebe_trio.protocol import Record
 
-from ._api import Exporter, ExporterConfigurationError, ExporterContext, ExporterController, ExporterFactory
+from ._api import (
+    Exporter,
+    ExporterArgument,
+    ExporterConfigurationError,
+    ExporterContext,
+    ExporterController,
+    ExporterFactory,
+)
 from .hookspecs import hookimpl
 
 
@@ -47,6 +54,6 @@ def zeebe_trio_register_exporters() -> list[ExporterFactory]:
             name="log",
             create=LogExporter,
             description="logs every record as JSON (logger zeebe_trio.exporters.log)",
-            default_args={"level": "DEBUG"},
+            arguments={"level": ExporterArgument(str, "DEBUG", "logging level of the record lines")},
         )
     ]

@@ -32,6 +32,7 @@ from ._api import (
     ACCEPT_ALL,
     CommittedRecordReader,
     Exporter,
+    ExporterConfigurationError,
     ExporterContext,
     ExporterFactory,
     ExporterPositionStore,
@@ -163,6 +164,9 @@ class _ExporterRunner:
                 logger=logging.getLogger(f"zeebe_trio.exporters.{self.id}"),
             )
             exporter.configure(context)
+        except ExporterConfigurationError as error:  # says what to fix: no traceback
+            self._misconfigured(f"configuration failed: {error}")
+            return
         except Exception as error:
             self._misconfigured(f"configuration failed: {error}", error)
             return
@@ -413,11 +417,12 @@ def create_exporter_director(
     from ._config import load_exporter_settings
     from ._plugins import exporter_factories
 
+    factories = exporter_factories() if factories is None else factories
     return ExporterDirector(
         partition_id=partition_id,
         reader=reader,
         position_store=position_store,
-        settings=load_exporter_settings(exporters_config, environ),
-        factories=exporter_factories() if factories is None else factories,
+        settings=load_exporter_settings(exporters_config, environ, factories),
+        factories=factories,
         **options,
     )

@@ -11,7 +11,7 @@ from typing import Any
 import pluggy
 
 from . import hookspecs
-from ._api import ExporterFactory
+from ._api import ExporterArgument, ExporterFactory
 
 ENTRY_POINT_GROUP = "zeebe_trio.exporters"
 DISABLE_AUTOLOAD_ENV = "ZEEBE_TRIO_DISABLE_PLUGIN_AUTOLOAD"
@@ -98,6 +98,8 @@ class InstalledExporter:
     plugin: str
     distribution: str | None
     """``project==version`` for entry-point plugins, ``None`` for built-ins."""
+    arguments: Mapping[str, ExporterArgument] | None = None
+    """The arguments the exporter declares (``None``: it declares none and takes any)."""
 
 
 def list_installed_exporters(manager: pluggy.PluginManager | None = None) -> list[InstalledExporter]:
@@ -116,6 +118,7 @@ def list_installed_exporters(manager: pluggy.PluginManager | None = None) -> lis
                     description=factory.description,
                     plugin=impl.plugin_name,
                     distribution=distributions.get(impl.plugin_name),
+                    arguments=factory.arguments,
                 )
             )
     return sorted(rows, key=lambda row: row.name)
@@ -129,4 +132,8 @@ def format_installed_exporters(rows: list[InstalledExporter]) -> str:
     for row in rows:
         origin = row.distribution or "built-in"
         lines.append(f"{row.name:<12} {origin:<28} {row.description}")
+        for name, argument in (row.arguments or {}).items():
+            default = "required" if argument.required else f"default {argument.default!r}"
+            lines.append(f"    args.{name:<18} {argument.type.__name__}, {default}"
+                         + (f": {argument.help}" if argument.help else ""))
     return "\n".join(lines)

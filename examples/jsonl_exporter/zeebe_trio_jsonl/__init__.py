@@ -11,6 +11,7 @@ import trio
 
 from zeebe_trio.exporters import (
     Exporter,
+    ExporterArgument,
     ExporterConfigurationError,
     ExporterContext,
     ExporterController,
@@ -20,7 +21,12 @@ from zeebe_trio.exporters import (
 )
 from zeebe_trio.protocol import Record
 
-DEFAULT_ARGS: dict[str, Any] = {"path": None, "batchSize": 100, "flushDelay": 1.0}
+ARGUMENTS = {
+    "path": ExporterArgument(str, None, "the file to append to; may contain {partitionId}", required=True),
+    "batchSize": ExporterArgument(int, 100, "lines per write and fsync"),
+    "flushDelay": ExporterArgument(float, 1.0, "seconds after a batch's first record at the latest"),
+}
+DEFAULT_ARGS: dict[str, Any] = {name: argument.default for name, argument in ARGUMENTS.items()}
 
 
 def last_position_in(path: Path) -> int:
@@ -110,4 +116,4 @@ class JsonLinesExporter(Exporter):
 @hookimpl
 def zeebe_trio_register_exporters() -> list[ExporterFactory]:
     return [ExporterFactory("jsonl", JsonLinesExporter, "records as JSON lines, one file per partition",
-                            default_args=DEFAULT_ARGS)]
+                            arguments=ARGUMENTS)]

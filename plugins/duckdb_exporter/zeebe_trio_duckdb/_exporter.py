@@ -12,6 +12,7 @@ import trio
 
 from zeebe_trio.exporters import (
     Exporter,
+    ExporterArgument,
     ExporterConfigurationError,
     ExporterContext,
     ExporterController,
@@ -24,12 +25,15 @@ from ._store import ExportStore, QueryRefused
 
 SNAPSHOT_COST_FACTOR = 20  # wait at least 20x as long as the last snapshot copy took
 
-DEFAULT_ARGS: dict[str, Any] = {
-    "path": None,
-    "batchSize": 1000,
-    "flushDelay": 5.0,
-    "snapshotInterval": 30.0,  # at least; spaced further as copies get slower (SNAPSHOT_COST_FACTOR)
+ARGUMENTS: dict[str, ExporterArgument] = {
+    "path": ExporterArgument(str, None, "the DuckDB file to write; may contain {partitionId}", required=True),
+    "batchSize": ExporterArgument(int, 1000, "records per transaction"),
+    "flushDelay": ExporterArgument(float, 5.0, "seconds after a batch's first record at the latest"),
+    # at least; spaced further as copies get slower (SNAPSHOT_COST_FACTOR)
+    "snapshotInterval": ExporterArgument(float, 30.0, "seconds between read-only snapshots for other"
+                                                      " processes; 0 = none"),
 }
+DEFAULT_ARGS: dict[str, Any] = {name: argument.default for name, argument in ARGUMENTS.items()}
 
 
 def _number(context: ExporterContext, name: str, kind: type, minimum: float) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from zeebe_trio.exporters import ExporterFactory, hookimpl
 
-from ._exporter import DEFAULT_ARGS, DuckDbExporter
+from ._exporter import ARGUMENTS, DuckDbExporter
 
 
 @hookimpl
@@ -14,6 +14,6 @@ def zeebe_trio_register_exporters() -> list[ExporterFactory]:
             name="duckdb",
             create=DuckDbExporter,
             description="analytics export into a DuckDB file (records + typed tables); query with `zeebe-trio sql`",
-            default_args=DEFAULT_ARGS,
+            arguments=ARGUMENTS,
         )
     ]
