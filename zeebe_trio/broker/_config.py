@@ -1,21 +1,44 @@
 """Broker configuration: defaults, a TOML file, then ``ZEEBE_TRIO_*`` environment variables.
 
 Precedence: environment > file > defaults. Every setting has an environment variable named after it:
-``ZEEBE_TRIO_DATA_DIR``, ``ZEEBE_TRIO_GATEWAY_PORT``, ``ZEEBE_TRIO_SNAPSHOT_PERIOD`` ...
+``ZEEBE_TRIO_DATA_DIR``, ``ZEEBE_TRIO_GATEWAY_PORT``, ``ZEEBE_TRIO_SNAPSHOT_PERIOD`` ... Exporters
+have ``ZEEBE_TRIO_EXPORTERS_<ID>_...`` (zeebe_trio.exporters). Any other ``ZEEBE_TRIO_*`` variable
+that is not in ``OTHER_VARIABLES`` is an error naming the closest setting, as an unknown setting in
+the file is: a misspelt variable must not leave the broker on its defaults.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
 import tomllib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from zeebe_trio.exporters import DISABLE_AUTOLOAD_ENV
+from zeebe_trio.exporters import ENV_PREFIX as EXPORTERS_ENV_PREFIX
+
 
 class ConfigError(ValueError):
     """A setting is missing, unknown or has a value of the wrong kind; the message names it."""
+
+
+ENV_PREFIX = "ZEEBE_TRIO_"
+OTHER_VARIABLES = frozenset({
+    DISABLE_AUTOLOAD_ENV,  # read by zeebe_trio.exporters' plugin manager
+})
+"""``ZEEBE_TRIO_*`` variables that are not broker settings but are read elsewhere."""
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def _did_you_mean(name: str, candidates: list[str], render: Callable[[str], str] = "'{}'".format) -> str:
+    matches = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
+    return f" (did you mean {render(matches[0])}?)" if matches else ""
 
 
 @dataclass
@@ -46,36 +69,63 @@ class BrokerConfig:
 
     @classmethod
     def load(cls, path: Path | None = None, environ: dict[str, str] | None = None) -> BrokerConfig:
+        """Defaults, then the TOML file at ``path``, then ``ZEEBE_TRIO_*`` variables from ``environ``
+        (default ``os.environ``). Raises ``ConfigError`` naming the setting or variable, and the fix,
+        before anything is opened or bound: exporter sections and arguments are checked here too."""
         config = cls()
         if path is not None:
             try:
                 data = tomllib.loads(path.read_text())
             except (OSError, tomllib.TOMLDecodeError) as error:
                 raise ConfigError(f"cannot read config file '{path}': {error}") from None
-            section = data.get("broker", data)
+            if "broker" in data:
+                section = data["broker"]
+                for name in data:
+                    if name not in ("broker", "exporters"):
+                        raise ConfigError(f"'{path}': unknown section [{name}]"
+                                          f"{_did_you_mean(name, ['broker', 'exporters'])}"
+                                          " (sections: [broker], [exporters.<id>])")
+                if not isinstance(section, dict):
+                    raise ConfigError(f"'{path}': broker must be a section ([broker]), got {section!r:.60}")
+            else:
+                section = {name: value for name, value in data.items() if name != "exporters"}
             for name, value in section.items():
                 config._set(name.replace("-", "_"), value, f"'{path}'")
             if "exporters" in data:
+                if not isinstance(data["exporters"], dict):
+                    raise ConfigError(f"'{path}': exporters must be sections [exporters.<id>], got"
+                                      f" {data['exporters']!r:.60}")
                 config.exporters = dict(data["exporters"])
         env = os.environ if environ is None else environ
-        for field_ in dataclasses.fields(cls):
-            if field_.name == "exporters":
+        settings = [f.name for f in dataclasses.fields(cls) if f.name != "exporters"]
+        for key in sorted(env):
+            if not key.startswith(ENV_PREFIX) or key in OTHER_VARIABLES or key.startswith(EXPORTERS_ENV_PREFIX):
                 continue
-            key = f"ZEEBE_TRIO_{field_.name.upper()}"
-            if key in env:
-                config._set(field_.name, env[key], f"environment variable {key}")
+            name = key[len(ENV_PREFIX):].lower()
+            if name not in settings:
+                known = settings + [other[len(ENV_PREFIX):].lower() for other in sorted(OTHER_VARIABLES)]
+                raise ConfigError(f"environment variable {key} is not a setting"
+                                  f"{_did_you_mean(name, known, lambda match: ENV_PREFIX + match.upper())}; fix its name or"
+                                  " unset it (the settings are in the README's Configuration section)")
+            config._set(name, env[key], f"environment variable {key}")
         config._validate()
+        config._check_exporters(env)
         return config
 
     def _set(self, name: str, raw: Any, origin: str) -> None:
-        fields = {f.name: f for f in dataclasses.fields(self)}
-        if name not in fields or name == "exporters":
-            raise ConfigError(f"{origin}: unknown setting '{name}' (known: {', '.join(sorted(fields))})")
+        fields = {f.name: f for f in dataclasses.fields(self) if f.name != "exporters"}
+        if name not in fields:
+            raise ConfigError(f"{origin}: unknown setting '{name}'{_did_you_mean(name, sorted(fields))};"
+                              f" known: {', '.join(sorted(fields))}")
         current = getattr(self, name)
         try:
             if isinstance(current, bool):
-                value: Any = raw if isinstance(raw, bool) else str(raw).lower() in ("1", "true", "yes", "on")
+                value: Any = raw if isinstance(raw, bool) else _boolean(raw)
+            elif isinstance(raw, bool) or isinstance(raw, dict | list):
+                raise TypeError(raw)
             elif isinstance(current, int):
+                if isinstance(raw, float) and not raw.is_integer():
+                    raise ValueError(raw)
                 value = int(raw)
             elif isinstance(current, float):
                 value = float(raw)
@@ -84,15 +134,39 @@ class BrokerConfig:
             else:
                 value = str(raw)
         except (TypeError, ValueError):
-            raise ConfigError(f"{origin}: setting '{name}' expects a {type(current).__name__}, got {raw!r}") from None
+            raise ConfigError(f"{origin}: setting '{name}' expects {_KIND.get(type(current), 'a ' + type(current).__name__)},"
+                              f" got {raw!r:.60}") from None
         setattr(self, name, value)
 
-    def exporter_settings(self) -> dict[str, Any]:
+    def _check_exporters(self, environ: Mapping[str, str]) -> None:
+        """The exporter sections and ``ZEEBE_TRIO_EXPORTERS_*`` variables, checked against the installed
+        exporters (type installed, arguments declared and of the declared type, ``configure`` accepts
+        them), so that a bad exporter section stops the broker before it binds any port."""
+        from zeebe_trio.exporters import (
+            ExporterConfigurationError,
+            PluginError,
+            check_exporter_settings,
+            exporter_factories,
+            get_plugin_manager,
+            load_exporter_settings,
+        )
+
+        try:
+            factories = exporter_factories(get_plugin_manager(environ=environ))
+            settings = load_exporter_settings(self.exporter_settings(factories), environ, factories)
+            check_exporter_settings(settings, factories, range(1, self.partitions + 1))
+        except (ExporterConfigurationError, PluginError) as error:
+            raise ConfigError(str(error)) from None
+
+    def exporter_settings(self, factories: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The ``exporters`` sections; without any, the DuckDB exporter when it is installed."""
         if self.exporters is not None:
             return self.exporters
-        from zeebe_trio.exporters import exporter_factories
+        if factories is None:
+            from zeebe_trio.exporters import exporter_factories
 
-        if "duckdb" in exporter_factories():
+            factories = exporter_factories()
+        if "duckdb" in factories:
             return {"duckdb": {"type": "duckdb", "args": {"path": str(Path(self.data_dir) / "analytics.duckdb")}}}
         return {}
 
@@ -106,3 +180,15 @@ class BrokerConfig:
             raise ConfigError(f"command_api_port: {self.command_api_port} is not a TCP port")
         if self.max_inflight_requests < 1:
             raise ConfigError("max_inflight_requests must be at least 1")
+
+
+_KIND = {bool: "true or false", int: "an integer", float: "a number", str: "a string", Path: "a path"}
+
+
+def _boolean(raw: Any) -> bool:
+    text = str(raw).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(raw)
