@@ -78,6 +78,7 @@ class FakeBroker:
         self.activatable: dict[tuple[int, str], list[tuple[int, dict[str, Any]]]] = {}
         self.streams: list[OpenedStream] = []
         self._listeners: list[Callable[[str], None]] = []
+        self.watched: dict[str, int] = {}  # job type -> open watches (the gateway's ActivateJobs interest)
         self._changed = trio.Event()
 
     # -- scripting (tests) ---------------------------------------------------------------------
@@ -176,6 +177,14 @@ class FakeBroker:
     def add_jobs_available_listener(self, listener: Callable[[str], None]) -> Callable[[], None]:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
+
+    def watch_job_type(self, job_type: str) -> Callable[[], None]:
+        self.watched[job_type] = self.watched.get(job_type, 0) + 1
+
+        def unwatch() -> None:
+            self.watched[job_type] -= 1
+
+        return unwatch
 
     def open_job_stream(self, spec: JobStreamSpec, sink: JobStreamSink) -> Callable[..., None]:
         opened = OpenedStream(spec, sink)

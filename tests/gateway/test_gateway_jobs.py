@@ -221,3 +221,84 @@ async def test_long_polling_gives_up_after_the_default_timeout(autojump_clock, b
         pb.ActivateJobsRequest(type="payment", worker="w", timeout=1000, max_jobs_to_activate=5), emit
     )
     assert trio.current_time() - start == 600
+
+
+# -- one notification wakes one waiting request, not all (no thundering herd) -------------------------
+
+
+async def _waiting_polls(nursery, activator, broker, count, emitted, *, max_jobs=1):
+    """Start ``count`` long polls for 'payment', one after the other, so poll ``i`` is the ``i``-th to
+    wait; return once all of them wait."""
+    scopes = []
+    for index in range(count):
+        scope = trio.CancelScope()
+        scopes.append(scope)
+
+        async def poll(scope=scope, index=index):
+            async def emit(message):
+                emitted.append((index, [job.key for job in message.jobs]))
+
+            with scope:
+                await activator.activate(pb.ActivateJobsRequest(
+                    type="payment", worker=f"w{index}", timeout=1000, max_jobs_to_activate=max_jobs), emit)
+
+        nursery.start_soon(poll)
+        await broker.wait_until(lambda index=index: activator.statistics()["requests_waiting"] == index + 1)
+    return scopes
+
+
+async def test_one_new_job_wakes_one_of_many_waiting_polls(autojump_clock, broker):
+    activator = JobActivator(Router(broker), default_long_polling_timeout=600.0)
+    broker.add_jobs_available_listener(activator.notify_jobs_available)
+    emitted = []
+    async with trio.open_nursery() as nursery:
+        await _waiting_polls(nursery, activator, broker, 200, emitted)
+        before = len(activations(broker))
+        broker.make_jobs_available(2, "payment", (encode_key(2, 1), broker.job_value()))
+        await broker.wait_until(lambda: len(emitted) == 1)
+        await trio.testing.wait_all_tasks_blocked()
+        # Two rounds at most (the first filled its poll, so the next waiter asked too, found nothing
+        # and stopped the chain), each at most one ACTIVATE per partition: not 200 rounds.
+        assert len(activations(broker)) - before <= 2 * len(broker.partition_ids)
+        assert activator.statistics()["requests_waiting"] == 199
+        nursery.cancel_scope.cancel()
+    assert emitted == [(0, [encode_key(2, 1)])]  # the oldest waiting poll got it
+
+
+async def test_the_baton_passes_while_polls_fill_up_and_stops_when_the_jobs_are_gone(autojump_clock, broker):
+    activator = JobActivator(Router(broker), default_long_polling_timeout=600.0)
+    broker.add_jobs_available_listener(activator.notify_jobs_available)
+    emitted = []
+    keys = [encode_key(1, n) for n in range(1, 6)]
+    async with trio.open_nursery() as nursery:
+        await _waiting_polls(nursery, activator, broker, 10, emitted)
+        broker.make_jobs_available(1, "payment", *((key, broker.job_value()) for key in keys))  # one notification
+        await broker.wait_until(lambda: len(emitted) == 5)
+        await trio.testing.wait_all_tasks_blocked()
+        assert activator.statistics()["requests_waiting"] == 5
+        nursery.cancel_scope.cancel()
+    assert sorted(key for _, got in emitted for key in got) == keys  # each job handed out once
+    assert [index for index, _ in emitted] == [0, 1, 2, 3, 4]  # oldest first
+
+
+async def test_a_woken_poll_that_goes_away_passes_the_baton_on(autojump_clock, broker):
+    activator = JobActivator(Router(broker), default_long_polling_timeout=600.0)
+    broker.add_jobs_available_listener(activator.notify_jobs_available)
+    emitted = []
+    async with trio.open_nursery() as nursery:
+        scopes = await _waiting_polls(nursery, activator, broker, 3, emitted)
+        broker.make_jobs_available(1, "payment", (encode_key(1, 1), broker.job_value()))
+        scopes[0].cancel()  # the oldest poll is woken, but its client leaves before it asks
+        await broker.wait_until(lambda: len(emitted) == 1)
+        nursery.cancel_scope.cancel()
+    assert emitted == [(1, [encode_key(1, 1)])]
+
+
+async def test_a_job_type_is_watched_while_requests_for_it_are_in_flight(autojump_clock, broker):
+    activator = JobActivator(Router(broker), default_long_polling_timeout=600.0)
+    emitted = []
+    async with trio.open_nursery() as nursery:
+        await _waiting_polls(nursery, activator, broker, 2, emitted)
+        assert broker.watched == {"payment": 1}  # one watch per job type, however many requests
+        nursery.cancel_scope.cancel()
+    assert broker.watched == {"payment": 0}

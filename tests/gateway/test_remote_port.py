@@ -196,20 +196,55 @@ async def test_the_topology_comes_from_the_broker_and_lists_no_broker_while_disc
 
 # -- jobs ----------------------------------------------------------------------------------------------
 
-async def test_jobs_available_notifications_reach_the_gateways_listeners(backend: Any) -> None:
-    async with command_api(backend) as (_server, bound), remote(bound) as port:
+async def _until(condition: Any) -> None:
+    """Wait (bounded) for a condition another task makes true across the loopback connection."""
+    for _ in range(2000):
+        if condition():
+            return
+        await trio.sleep(0.005)
+    raise AssertionError("the condition never came true")
+
+
+async def test_jobs_available_notifications_reach_only_gateways_that_watch_the_job_type(backend: Any) -> None:
+    async with command_api(backend) as (server, bound), remote(bound) as watching, remote(bound) as idle:
         heard: list[str] = []
+        idle_heard: list[str] = []
         arrived = trio.Event()
 
         def listener(job_type: str) -> None:
             heard.append(job_type)
             arrived.set()
 
-        port.add_jobs_available_listener(listener)
+        watching.add_jobs_available_listener(listener)
+        idle.add_jobs_available_listener(idle_heard.append)
+        with trio.fail_after(TIMEOUT):
+            await watching.wait_connected()
+            await idle.wait_connected()
+        unwatch = watching.watch_job_type("payment")
+        second_unwatch = watching.watch_job_type("payment")  # watches of one type may overlap
+        await _until(lambda: "payment" in server._watchers)
+        backend.make_jobs_available(1, "shipping")  # nobody watches it: nothing is sent
         backend.make_jobs_available(1, "payment")
         with trio.fail_after(TIMEOUT):
             await arrived.wait()
+        unwatch()
+        assert "payment" in server._watchers  # the other watch is still open
+        second_unwatch()
+        await _until(lambda: "payment" not in server._watchers)
     assert heard == ["payment"]
+    assert idle_heard == []  # an idle gateway costs the broker nothing per job
+
+
+async def test_a_reconnected_gateway_watches_its_job_types_again(backend: Any) -> None:
+    async with command_api(backend) as (server, bound):
+        async with remote(bound) as port:
+            with trio.fail_after(TIMEOUT):
+                await port.wait_connected()
+            port.watch_job_type("payment")
+            await _until(lambda: "payment" in server._watchers)
+            for connection in list(server._connections.values()):
+                await connection._stream.aclose()  # the broker side drops the connection
+            await _until(lambda: port.connections_made == 2 and "payment" in server._watchers)
 
 
 async def test_a_job_stream_receives_pushes_and_refused_or_undelivered_jobs_are_yielded(backend: Any) -> None:

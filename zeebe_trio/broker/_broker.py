@@ -129,6 +129,10 @@ class Broker:
     def add_jobs_available_listener(self, listener: Callable[[str], None]) -> Callable[[], None]:
         return self._listeners.add(listener)
 
+    def watch_job_type(self, job_type: str) -> Callable[[], None]:
+        # In-process listeners are function calls: every one of them hears every job type.
+        return _no_op
+
     def open_job_stream(self, spec: JobStreamSpec, sink: JobStreamSink) -> Callable[..., None]:
         stream_id = self.job_streams.add(spec, sink)
 
@@ -188,6 +192,10 @@ class Broker:
                             lambda task_status: serve_gateway(self, host=config.host, grpc_port=config.gateway_port,
                                                               task_status=task_status))
                 task_status.started(self)
+
+
+def _no_op() -> None:
+    pass
 
 
 @contextmanager

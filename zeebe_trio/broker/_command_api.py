@@ -11,7 +11,8 @@ the order commands finish. Memory stays bounded:
 
 - frames to the gateway go through a bounded channel (``OUTBOX_CAPACITY``); responses wait for room,
   job pushes never wait (no room -> ``push`` says no -> the partition yields the job at once);
-- jobs-available notifications are a set of job types, sent coalesced whenever the writer runs;
+- jobs-available notifications go only to gateways that watch the job type (WATCH_JOB_TYPE: they
+  have ActivateJobs requests for it), as a set of job types sent coalesced whenever the writer runs;
 - at most ``max_requests`` EXECUTEs per connection are in flight; beyond that the reader stops
   reading, and TCP pushes back on the gateway;
 - each job stream gets ``window`` pushes; the gateway grants more with CREDIT as it hands jobs on.
@@ -55,6 +56,7 @@ from zeebe_trio.protocol import (
 log = logging.getLogger(__name__)
 
 OUTBOX_CAPACITY = 256  # frames queued for one gateway
+MAX_WATCHED_JOB_TYPES = 10_000  # per gateway connection
 FOREIGN_LOG_INTERVAL = 60.0  # seconds between log lines about refused gRPC/HTTP clients
 HELLO_TIMEOUT = 10.0  # seconds a new connection has to say HELLO
 GOODBYE_GRACE = 1.0  # seconds the writer gets to send GOODBYE before the connection is dropped
@@ -164,7 +166,7 @@ class _GatewayConnection:
             return False
         return True
 
-    def _on_jobs_available(self, job_type: str) -> None:
+    def on_jobs_available(self, job_type: str) -> None:
         self._job_types.add(job_type)
         if not self._wake_queued:
             # No room means the writer has frames to send; it looks at the job types after them.
@@ -173,7 +175,6 @@ class _GatewayConnection:
     # -- running -------------------------------------------------------------------------------------
 
     async def run(self) -> None:
-        remove_listener: Callable[[], None] = lambda: None  # noqa: E731
         try:
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
@@ -181,8 +182,6 @@ class _GatewayConnection:
                 try:
                     with trio.fail_after(HELLO_TIMEOUT):
                         await self._handshake()
-                    # Only now: nothing may reach the gateway before WELCOME.
-                    remove_listener = self._backend.add_jobs_available_listener(self._on_jobs_available)
                     await self._read_loop()
                 except _ForeignProtocol as error:
                     self._server.note_foreign_client(error.protocol, self.peer)
@@ -201,7 +200,7 @@ class _GatewayConnection:
                     log.info("command API: connection from %s (%s) lost: %s", self.peer, self.gateway_name, error)
                 nursery.cancel_scope.cancel()
         finally:
-            remove_listener()
+            self._server.unwatch_all(self)
             for pushed in self._streams.values():
                 pushed.open = False
                 pushed.close()
@@ -289,6 +288,11 @@ class _GatewayConnection:
                 raise TypeError("request id and max rows must be integers, sql a string")
             await self._request_slots.acquire()
             self._nursery.start_soon(self._query, request_id, exporter_id, sql, max_rows)
+        elif kind is MessageType.WATCH_JOB_TYPE:
+            _, job_type, watching = message
+            if not isinstance(job_type, str) or not isinstance(watching, bool):
+                raise TypeError("job type must be a string and watching a boolean")
+            self._server.watch(self, job_type, watching)
         elif kind is MessageType.GOODBYE:
             log.info("command API: gateway %r (%s) said goodbye: %s", self.gateway_name, self.peer, message[1:])
         else:
@@ -413,8 +417,41 @@ class CommandApiServer:
         self.max_requests = max_requests
         self._connections: dict[int, _GatewayConnection] = {}
         self._ids = itertools.count(1)
+        self._watchers: dict[str, set[_GatewayConnection]] = {}  # job type -> connections watching it
+        self._watched: dict[_GatewayConnection, set[str]] = {}
         self.foreign_clients_refused = 0
         self._foreign_logged_at = -math.inf
+
+    def watch(self, connection: _GatewayConnection, job_type: str, watching: bool) -> None:
+        watched = self._watched.setdefault(connection, set())
+        if watching:
+            if job_type not in watched and len(watched) >= MAX_WATCHED_JOB_TYPES:
+                raise _ProtocolError(f"a gateway may watch at most {MAX_WATCHED_JOB_TYPES} job types")
+            watched.add(job_type)
+            self._watchers.setdefault(job_type, set()).add(connection)
+        else:
+            watched.discard(job_type)
+            watchers = self._watchers.get(job_type)
+            if watchers is not None:
+                watchers.discard(connection)
+                if not watchers:
+                    del self._watchers[job_type]
+
+    def unwatch_all(self, connection: _GatewayConnection) -> None:
+        for job_type in list(self._watched.pop(connection, ())):
+            watchers = self._watchers.get(job_type)
+            if watchers is not None:
+                watchers.discard(connection)
+                if not watchers:
+                    del self._watchers[job_type]
+
+    def _jobs_available(self, job_type: str) -> None:
+        """The broker's one jobs-available listener: only gateways watching ``job_type`` hear of it,
+        so idle connections cost nothing per job."""
+        watchers = self._watchers.get(job_type)
+        if watchers:
+            for connection in watchers:
+                connection.on_jobs_available(job_type)
 
     def note_foreign_client(self, protocol: str, peer: str) -> None:
         """Log a refused gRPC/HTTP/TLS client, at most once per ``FOREIGN_LOG_INTERVAL``: gRPC clients
@@ -435,9 +472,13 @@ class CommandApiServer:
         listeners = await trio.open_tcp_listeners(self.port, host=self.host or None)
         bound = listeners[0].socket.getsockname()[1]
         log.info("command API listening on %s:%d", self.host, bound)
-        async with trio.open_nursery() as nursery:
-            await nursery.start(trio.serve_listeners, self._serve_connection, listeners)
-            task_status.started(bound)
+        remove_listener = self.backend.add_jobs_available_listener(self._jobs_available)
+        try:
+            async with trio.open_nursery() as nursery:
+                await nursery.start(trio.serve_listeners, self._serve_connection, listeners)
+                task_status.started(bound)
+        finally:
+            remove_listener()
 
     async def _serve_connection(self, stream: trio.SocketStream) -> None:
         try:

@@ -9,6 +9,17 @@ arrives while a round is in flight makes the request retry at once instead of sl
 (Zeebe's "notified in between" flag): each job type has a notification counter, and a request only
 sleeps when the counter has not moved since its round began.
 
+A notification wakes one waiting request, not all of them (5,000 waiting polls woken by one new job
+would send 5,000 ACTIVATE commands for one job and get RESOURCE_EXHAUSTED for most). Waiting
+requests queue per job type, oldest first; a notification hands a baton to the oldest. The holder
+runs its round, and passes the baton to the next waiter only when there may be more jobs: it filled
+its ``maxJobsToActivate``, or another notification arrived meanwhile. One that leaves for any reason
+(timeout, cancellation, an error) while holding the baton passes it on, so it is never lost. At most
+one woken round per job type runs at a time; new requests still make their own first round.
+
+The gateway tells its broker which job types it has requests for (``BrokerPort.watch_job_type``),
+so a broker sends jobs-available notifications only to gateways that wait for that type.
+
 StreamActivatedJobs hands the broker a ``JobStreamBuffer``: a bounded memory channel whose ``push``
 never blocks and answers False when the client is not keeping up, so the broker can make the job
 activatable for someone else.
@@ -17,6 +28,7 @@ activatable for someone else.
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -54,12 +66,22 @@ def _validate_job_request(job_type: str, timeout_ms: int) -> None:
 
 
 class _JobTypeState:
-    __slots__ = ("notifications", "wakeup", "requests")
+    __slots__ = ("notifications", "waiters", "requests", "baton_held", "unwatch")
 
-    def __init__(self) -> None:
+    def __init__(self, unwatch: Callable[[], None]) -> None:
         self.notifications = 0
-        self.wakeup = trio.Event()
+        self.waiters: deque[trio.Event] = deque()  # oldest first
         self.requests = 0
+        self.baton_held = False
+        self.unwatch = unwatch
+
+    def wake_next(self) -> None:
+        """Hand the baton to the oldest waiting request, or put it down when none waits."""
+        if self.waiters:
+            self.baton_held = True
+            self.waiters.popleft().set()
+        else:
+            self.baton_held = False
 
 
 class JobActivator:
@@ -79,8 +101,8 @@ class JobActivator:
         if state is None:
             return
         state.notifications += 1
-        state.wakeup.set()
-        state.wakeup = trio.Event()
+        if not state.baton_held:
+            state.wake_next()
 
     def statistics(self) -> dict[str, int]:
         return {
@@ -113,28 +135,44 @@ class JobActivator:
 
         state = self._states.get(request.type)
         if state is None:
-            state = self._states[request.type] = _JobTypeState()
+            state = self._states[request.type] = _JobTypeState(self._router.watch_job_type(request.type))
         state.requests += 1
+        holding = False  # this request holds its job type's baton
         try:
             while True:
                 notifications_before = state.notifications
-                wakeup = state.wakeup
-                if await self._activate_round(value, emit) > 0 or long_polling is None:
+                activated = await self._activate_round(value, emit)
+                if holding:
+                    holding = False
+                    if activated >= request.max_jobs_to_activate or state.notifications != notifications_before:
+                        state.wake_next()  # there may be more jobs: the next waiter asks too
+                    else:
+                        state.baton_held = False  # this round took what there was
+                if activated > 0 or long_polling is None:
                     return
                 if state.notifications != notifications_before:
                     continue  # jobs became available while we were asking: ask again right away
+                woken = trio.Event()
+                state.waiters.append(woken)
                 self._waiting += 1
                 try:
                     with trio.move_on_at(deadline):
-                        await wakeup.wait()
-                        continue
+                        await woken.wait()
                 finally:
                     self._waiting -= 1
-                return  # long-polling timeout: complete without jobs
+                    if woken.is_set():
+                        holding = True
+                    else:
+                        state.waiters.remove(woken)
+                if trio.current_time() >= deadline:
+                    return  # long-polling timeout: complete without jobs
         finally:
+            if holding:
+                state.wake_next()
             state.requests -= 1
             if state.requests == 0:
                 del self._states[request.type]
+                state.unwatch()
 
     async def _activate_round(self, value: dict[str, Any], emit: Emit) -> int:
         """One pass over all partitions; returns how many jobs were activated (and emitted)."""

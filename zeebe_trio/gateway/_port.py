@@ -132,6 +132,13 @@ class BrokerPort(Protocol):
         function that removes the listener."""
         ...
 
+    def watch_job_type(self, job_type: str) -> Callable[[], None]:
+        """The gateway has ActivateJobs requests for ``job_type``: jobs-available notifications for it
+        are wanted. A broker behind a network connection notifies only gateways that watch a type,
+        so idle gateways cost it nothing per job. Returns the function that stops watching; watches
+        of one type may overlap."""
+        ...
+
     def open_job_stream(self, spec: JobStreamSpec, sink: JobStreamSink) -> Callable[..., None]:
         """Register a job stream on every partition; returns ``close(undelivered=())`` which closes
         it. ``undelivered`` lists the keys of pushed jobs that never reached the client: the broker

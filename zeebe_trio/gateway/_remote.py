@@ -167,6 +167,9 @@ class _Connection:
         self.control([MessageType.OPEN_STREAM, stream_id, window, spec.job_type, spec.worker, spec.timeout_ms,
                       list(spec.fetch_variables), list(spec.tenant_ids)])
 
+    def watch_job_type(self, job_type: str, watching: bool) -> None:
+        self.control([MessageType.WATCH_JOB_TYPE, job_type, watching])
+
     def close_stream(self, stream_id: int, undelivered: Sequence[int]) -> None:
         self._credit_due.pop(stream_id, None)
         self.control([MessageType.CLOSE_STREAM, stream_id, [int(key) for key in undelivered]])
@@ -351,6 +354,7 @@ class RemoteBrokerPort:
         self._topology: ClusterTopology | None = None
         self._listeners = JobsAvailableListeners()
         self._job_types: OrderedDict[str, None] = OrderedDict()
+        self._watches: dict[str, int] = {}  # job type -> watches of it open in this gateway
         self._stream_ids = itertools.count(1)
         self._streams: dict[int, _LocalStream] = {}
         self._connected = trio.Event()
@@ -386,6 +390,28 @@ class RemoteBrokerPort:
 
     def add_jobs_available_listener(self, listener: Callable[[str], None]) -> Callable[[], None]:
         return self._listeners.add(listener)
+
+    def watch_job_type(self, job_type: str) -> Callable[[], None]:
+        count = self._watches.get(job_type, 0)
+        self._watches[job_type] = count + 1
+        if count == 0 and self._connection is not None:
+            self._connection.watch_job_type(job_type, True)
+        done = False
+
+        def unwatch() -> None:
+            nonlocal done
+            if done:
+                return
+            done = True
+            remaining = self._watches[job_type] - 1
+            if remaining:
+                self._watches[job_type] = remaining
+                return
+            del self._watches[job_type]
+            if self._connection is not None:
+                self._connection.watch_job_type(job_type, False)
+
+        return unwatch
 
     def open_job_stream(self, spec: JobStreamSpec, sink: JobStreamSink) -> Callable[..., None]:
         stream_id = next(self._stream_ids)
@@ -497,6 +523,8 @@ class RemoteBrokerPort:
         log.info("connected to broker at %s (partitions %s)", self.address_text, list(self.partition_ids))
         for stream_id, local in self._streams.items():
             connection.open_stream(stream_id, local.spec)
+        for job_type in self._watches:
+            connection.watch_job_type(job_type, True)
         for job_type in list(self._job_types):  # notifications may have been missed while disconnected
             self.jobs_available(job_type)
 

@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import trio
 from grpclib import GRPCError
@@ -58,6 +58,10 @@ class Router:
         if not ids:
             raise GRPCError(Status.UNAVAILABLE, "The gateway does not know any partitions yet; retry shortly")
         return ids
+
+    def watch_job_type(self, job_type: str) -> Callable[[], None]:
+        """Ask the broker for jobs-available notifications of ``job_type``; returns the unwatch."""
+        return self._port.watch_job_type(job_type)
 
     def first_partition(self) -> int:
         return self.partition_ids[0]

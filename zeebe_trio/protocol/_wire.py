@@ -15,6 +15,7 @@ Gateway -> broker::
     YIELD_JOB        [13, job_key]                            a pushed job could not be delivered
     CREDIT           [14, stream_id, count]                   the stream may be pushed ``count`` more jobs
     QUERY            [16, request_id, exporter_id | nil, sql, max_rows]   read-only SQL for an exporter
+    WATCH_JOB_TYPE   [18, job_type, watching]                 send JOBS_AVAILABLE for this type (or stop)
 
 Broker -> gateway::
 
@@ -22,7 +23,7 @@ Broker -> gateway::
     RESPONSE         [4, request_id, record_batch]            the response record (a batch of one)
     ERROR            [5, request_id, code, message]           a ``BrokerError`` code and message
     TOPOLOGY         [8, topology]                            answer to TOPOLOGY_REQUEST
-    JOBS_AVAILABLE   [9, [job_type...]]                       pushed; coalesced per connection
+    JOBS_AVAILABLE   [9, [job_type...]]                       pushed for watched types; coalesced
     JOB              [12, stream_id, job_key, job]            an activated job pushed to a stream
     QUERY_RESULT     [17, request_id, [column...], [[value...]...], truncated]   answer to QUERY
 
@@ -53,7 +54,7 @@ from typing import Any
 
 import msgpack
 
-WIRE_VERSION = 1
+WIRE_VERSION = 2  # 2: JOBS_AVAILABLE only for job types the gateway watches (WATCH_JOB_TYPE)
 DEFAULT_MAX_FRAME_SIZE = 8 * 1024 * 1024  # bytes of payload; above the broker's 4 MiB message limit
 
 _HEADER = struct.Struct(">I")
@@ -77,6 +78,7 @@ class MessageType(enum.IntEnum):
     GOODBYE = 15
     QUERY = 16
     QUERY_RESULT = 17
+    WATCH_JOB_TYPE = 18
 
 
 _MESSAGE_TYPES = {int(t): t for t in MessageType}
