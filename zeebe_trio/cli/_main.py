@@ -62,5 +62,5 @@ def main(argv: Sequence[str] | None = None) -> int:
             code = 1
         if args.verbose:
             traceback.print_exception(error, file=sys.stderr)
-        print(f"zeebe-trio {args.command}: {message}", file=sys.stderr)
+        print(f"zeebe-trio {getattr(args, 'command_name', args.command)}: {message}", file=sys.stderr)
         return code
