@@ -190,6 +190,7 @@ class Broker:
                     with _listening("the gateway", config.host, config.gateway_port, "gateway_port"):
                         self.gateway_port = await nursery.start(
                             lambda task_status: serve_gateway(self, host=config.host, grpc_port=config.gateway_port,
+                                                              max_message_size=config.max_message_size,
                                                               task_status=task_status))
                 task_status.started(self)
 

@@ -9,6 +9,7 @@ unexpected becomes INTERNAL *with* a message, and is logged here, never swallowe
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 
 from grpclib import GRPCError
 from grpclib.const import Status
@@ -96,4 +97,47 @@ def unexpected(rpc: str, error: BaseException) -> GRPCError:
     return GRPCError(
         Status.INTERNAL,
         f"Unexpected error occurred during the request processing: {type(error).__name__}: {error}",
+    )
+
+
+# -- message encoding and size (see _compression) ---------------------------------------------------
+# Worded as grpc-java's server words them, so clients and searches recognise them, plus what to do.
+
+def unsupported_encoding(encoding: str, supported: Collection[str]) -> GRPCError:
+    """A request ``grpc-encoding`` we cannot decode (``encoding`` already made safe to show)."""
+    return GRPCError(
+        Status.UNIMPLEMENTED,
+        f"Can't find decompressor for {encoding}; this gateway accepts grpc-encoding {', '.join(supported)}",
+    )
+
+
+def message_too_large(limit: int, size: int) -> GRPCError:
+    return GRPCError(
+        Status.RESOURCE_EXHAUSTED,
+        f"gRPC message exceeds maximum size {limit}: {size} (the gateway's max_message_size, in bytes)",
+    )
+
+
+def decompressed_message_too_large(limit: int) -> GRPCError:
+    return GRPCError(
+        Status.RESOURCE_EXHAUSTED,
+        f"Decompressed gRPC message exceeds maximum size {limit} (the gateway's max_message_size, in bytes)",
+    )
+
+
+def undecodable_message(encoding: str, reason: str) -> GRPCError:
+    return GRPCError(Status.INTERNAL, f"Could not decompress the {encoding} request message: {reason}")
+
+
+def compressed_without_encoding() -> GRPCError:
+    return GRPCError(
+        Status.INTERNAL,
+        "Can't decode compressed gRPC message as compression not configured: the request has no"
+        " grpc-encoding header (or 'identity') but sent a compressed message",
+    )
+
+
+def malformed_message_prefix(flag: int) -> GRPCError:
+    return GRPCError(
+        Status.INTERNAL, f"gRPC frame header malformed: the compressed flag is {flag}, expected 0 or 1"
     )

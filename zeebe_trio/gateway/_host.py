@@ -25,6 +25,9 @@ measurements in mind:
   ``serve_gateway`` cancels every Trio-side call; each answers UNAVAILABLE ("shutting down"), the
   asyncio side waits (bounded) for those answers to be written, then closes the server and its client
   connections and ends the loop; ``serve_gateway`` returns only after the thread has finished.
+- **Compression and the message size limit** are ``_compression``'s (grpclib has neither): gzip and
+  deflate requests are decoded, answers compressed in kind, and requests over ``max_message_size``
+  refused, on the wire or once decompressed.
 """
 
 from __future__ import annotations
@@ -41,9 +44,9 @@ from typing import Any, TypeVar
 import trio
 from grpclib import GRPCError
 from grpclib.protocol import H2Protocol
-from grpclib.server import Server
 
 from . import _errors
+from ._compression import DEFAULT_MAX_MESSAGE_SIZE, CompressionServer
 from ._endpoints import Endpoints
 from ._jobs import DEFAULT_LONG_POLLING_TIMEOUT, DEFAULT_STREAM_BUFFER
 from ._port import BrokerPort
@@ -271,9 +274,10 @@ class TrioBridge:
             call.settle((_ERROR, _errors.shutting_down()))
 
 
-class _Server(Server):
-    """grpclib's server, remembering its connections so shutdown can close them (grpclib leaves them
-    open, and the client would only notice at its next keep-alive)."""
+class _Server(CompressionServer):
+    """grpclib's server with gRPC compression (``_compression``), remembering its connections so
+    shutdown can close them (grpclib leaves them open, and the client would only notice at its next
+    keep-alive)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -309,11 +313,14 @@ def _listening_socket(host: str, port: int) -> socket.socket:
 class _AsyncioHost:
     """Owns the asyncio thread: starts grpclib, reports the bound port, stops on request."""
 
-    def __init__(self, bridge: TrioBridge, endpoints: Endpoints, host: str, grpc_port: int) -> None:
+    def __init__(
+        self, bridge: TrioBridge, endpoints: Endpoints, host: str, grpc_port: int, max_message_size: int
+    ) -> None:
         self._bridge = bridge
         self._endpoints = endpoints
         self._host = host
         self._grpc_port = grpc_port
+        self._max_message_size = max_message_size
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
@@ -361,7 +368,8 @@ class _AsyncioHost:
             if self._stop_requested:
                 return
         server = _Server(
-            [GatewayServicer(self._bridge, self._endpoints), HealthServicer(self._bridge, self._endpoints)]
+            [GatewayServicer(self._bridge, self._endpoints), HealthServicer(self._bridge, self._endpoints)],
+            max_message_size=self._max_message_size,
         )
         sock = _listening_socket(self._host, self._grpc_port)
         try:
@@ -402,13 +410,16 @@ async def serve_gateway(
     grpc_port: int = 26500,
     long_polling_timeout: float = DEFAULT_LONG_POLLING_TIMEOUT,
     job_stream_buffer: int = DEFAULT_STREAM_BUFFER,
+    max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
     task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Serve Zeebe's gateway protocol (and gRPC health) for ``port`` until cancelled.
 
     ``task_status.started(bound_port)`` once listening; ``grpc_port=0`` picks a free port.
     ``long_polling_timeout`` is what ActivateJobs waits when a request leaves ``requestTimeout`` at 0;
-    ``job_stream_buffer`` is how many jobs a StreamActivatedJobs call buffers before ``push`` says no.
+    ``job_stream_buffer`` is how many jobs a StreamActivatedJobs call buffers before ``push`` says no;
+    ``max_message_size`` bounds each request message in bytes, on the wire and once decompressed
+    (larger ones are answered RESOURCE_EXHAUSTED).
     """
     endpoints = Endpoints(
         port, long_polling_timeout=long_polling_timeout, job_stream_buffer=job_stream_buffer
@@ -417,7 +428,7 @@ async def serve_gateway(
     try:
         async with trio.open_nursery() as calls:
             bridge = TrioBridge(trio.lowlevel.current_trio_token(), calls)
-            asyncio_host = _AsyncioHost(bridge, endpoints, host, grpc_port)
+            asyncio_host = _AsyncioHost(bridge, endpoints, host, grpc_port, max_message_size)
             calls.start_soon(asyncio_host.run, name="gateway asyncio host")
             try:
                 await asyncio_host.listening.wait()
