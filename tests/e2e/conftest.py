@@ -25,9 +25,9 @@ _limiter = trio.CapacityLimiter(16)
 class Client:
     """A blocking grpcio Zeebe client whose calls are awaited from Trio."""
 
-    def __init__(self, address: str) -> None:
+    def __init__(self, address: str, compression: grpc.Compression | None = None) -> None:
         self.address = address
-        self.channel = grpc.insecure_channel(address)
+        self.channel = grpc.insecure_channel(address, compression=compression)
         self.stub = gateway_pb2_grpc.GatewayStub(self.channel)
 
     async def call(self, rpc: str, request: Any, timeout: float = 20.0) -> Any:
