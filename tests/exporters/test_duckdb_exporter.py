@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import duckdb
@@ -353,3 +354,115 @@ def test_sql_command_reports_errors_with_exit_codes(tmp_path):
     assert run_sql_command("SELECT nope FROM records", path=tmp_path / "e.duckdb", out=io.StringIO(), err=err) == 1
     assert "nope" in err.getvalue()
     assert os.path.exists(tmp_path / "e.duckdb")
+
+
+CATALOG_QUERIES = [
+    ("SHOW TABLES", "process_instances"),
+    ("SHOW ALL TABLES", "process_instances"),
+    ("SHOW process_instances", "start_time"),
+    ("DESCRIBE jobs", "job_type"),
+    ("SELECT column_name FROM information_schema.columns WHERE table_name = 'jobs'", "worker"),
+    ("SELECT table_name FROM information_schema.tables", "records"),
+    ("SELECT table_name FROM duckdb_tables()", "records"),
+    ("SELECT column_name FROM duckdb_columns() WHERE table_name = 'incidents'", "error_message"),
+    ("SELECT view_name FROM duckdb_views() WHERE NOT internal", "process_instances"),
+]
+# Anything that writes, reads beyond the export (files, settings, other databases) or is not a query.
+REFUSED_QUERIES = [
+    ("DELETE FROM records", "only one SELECT"),
+    ("CREATE TABLE t AS SELECT 1", "only one SELECT"),
+    ("COPY records TO '/tmp/leak.csv'", "only one SELECT"),
+    ("ATTACH '/tmp/other.db' AS other", "only one SELECT"),
+    ("PRAGMA show_tables", "only one SELECT"),
+    ("SET threads = 1", "only one SELECT"),
+    ("SELECT 1; SELECT 2", "only one SELECT"),
+    ("SELECT * FROM read_csv('/etc/hostname')", "read_csv"),
+    ("SELECT * FROM '/etc/hostname'", "/etc/hostname"),
+    ("SHOW '/etc/hostname'", "/etc/hostname"),
+    ("DESCRIBE '/etc/hostname'", "/etc/hostname"),
+    ("SUMMARIZE SELECT * FROM read_text('/etc/hostname')", "read_text"),
+    ("SHOW DATABASES", "SHOW DATABASES is not answered"),
+    ("SELECT * FROM duckdb_settings()", "duckdb_settings"),
+    ("SELECT * FROM information_schema.tables, read_text('/etc/hostname')", "read_text"),
+]
+
+
+async def test_catalog_queries_are_answered_by_the_live_store_and_from_the_file(tmp_path):
+    from zeebe_trio_duckdb import read_export
+
+    path = tmp_path / "export.duckdb"
+    await export(path, list(realistic_records(2)))
+    store = ExportStore(path, 1)
+    try:
+        for sql, expected in CATALOG_QUERIES:
+            _, live_rows, _ = store.read(sql, 1000)
+            assert expected in {str(value) for row in live_rows for value in row}, sql
+    finally:
+        store.close()
+    for sql, expected in CATALOG_QUERIES:
+        result = read_export(path, sql)
+        assert expected in {str(value) for row in result.rows for value in row}, sql
+
+
+async def test_writes_files_and_settings_stay_refused_live_and_from_the_file(tmp_path):
+    from zeebe_trio_duckdb import QueryRefused, read_export
+
+    path = tmp_path / "export.duckdb"
+    await export(path, list(realistic_records(2)))
+    store = ExportStore(path, 1)
+    try:
+        for sql, words in REFUSED_QUERIES:
+            with pytest.raises(QueryRefused, match=re.escape(words)):
+                store.read(sql, 10)
+    finally:
+        store.close()
+    for sql, words in REFUSED_QUERIES:
+        with pytest.raises(QueryRefused, match=re.escape(words)):
+            read_export(path, sql)
+    assert rows(path, "SELECT count(*) > 0 FROM records") == [(True,)]
+
+
+async def test_values_are_plain_data_the_same_live_and_from_the_file(tmp_path):
+    from zeebe_trio_duckdb import read_export
+
+    path = tmp_path / "export.duckdb"
+    await export(path, list(realistic_records(1)))
+    sql = ("SELECT TIMESTAMP '2025-01-01 08:00:00.5' AS ts, DATE '2025-01-02' AS d, 1.50 AS dec,"
+           " 12345678901234567890.123456789::DECIMAL(38,9) AS big, INTERVAL 90 SECOND AS i,"
+           " INTERVAL 2 DAY + INTERVAL 3 HOUR AS long_i, 170141183460469231731687303715884105727::HUGEINT AS huge,"
+           " [1, 2] AS list, {'a': 1} AS struct, NULL AS nothing")
+    expected = ("2025-01-01T08:00:00.500000", "2025-01-02", 1.5, "12345678901234567890.123456789", "PT1M30S",
+                "P2DT3H", "170141183460469231731687303715884105727", [1, 2], {"a": 1}, None)
+    result = read_export(path, sql)
+    assert result.rows == [expected] and not result.truncated and result.source == path
+    assert result.written_at is not None and abs(time.time() - result.written_at) < 60  # just written
+    store = ExportStore(path, 1)
+    try:
+        assert store.read(sql, 10) == (result.columns, [expected], False)
+    finally:
+        store.close()
+    assert read_export(path, "SELECT * FROM range(5)", max_rows=3).truncated
+
+
+async def test_a_shutdown_closes_the_exporter_without_warnings_and_publishes_the_last_snapshot(tmp_path, caplog):
+    import logging
+
+    caplog.set_level(logging.INFO)
+    records = list(realistic_records(3))
+    log, store = InMemoryCommittedLog(records), InMemoryPositionStore()
+    path = tmp_path / "export.duckdb"
+    director = create_exporter_director(
+        partition_id=1, reader=log, position_store=store,
+        exporters_config={"analytics": {"type": "duckdb", "args": {
+            "path": str(path), "flushDelay": 3600, "batchSize": 100_000, "snapshotInterval": 3600}}})
+    async with trio.open_nursery() as nursery:
+        await nursery.start(director.run)
+        with trio.fail_after(20):
+            await director.wait_delivered(records[-1].position)  # buffered, not yet written
+        nursery.cancel_scope.cancel()  # what SIGTERM does to the partition
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+    snapshot = duckdb.connect(str(snapshot_path(path)), read_only=True)
+    try:
+        assert snapshot.execute("SELECT count(*) FROM records").fetchall() == [(len(records),)]
+    finally:
+        snapshot.close()

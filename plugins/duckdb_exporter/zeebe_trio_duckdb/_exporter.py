@@ -75,6 +75,7 @@ class DuckDbExporter(Exporter):
         self._last_snapshot: float | None = None
         self._snapshot_due = False
         self._snapshot_task: ScheduledTask | None = None
+        self._closing = False
 
     def configure(self, context: ExporterContext) -> None:
         path = context.args.get("path")
@@ -94,6 +95,7 @@ class DuckDbExporter(Exporter):
     async def open(self, controller: ExporterController) -> None:
         assert self._path is not None, "configure() first"
         self._controller = controller
+        self._closing = False
         self._store = await trio.to_thread.run_sync(ExportStore, self._path, self._partition_id,
                                                     limiter=self._limiter)
         self._committed = await trio.to_thread.run_sync(self._store.committed_position, limiter=self._limiter)
@@ -142,7 +144,7 @@ class DuckDbExporter(Exporter):
             await self._publish_snapshot()
         elif self._snapshot_interval:
             self._snapshot_due = True
-            if self._snapshot_task is None:
+            if self._snapshot_task is None and not self._closing:  # close() publishes it itself
                 remaining = self._last_snapshot + self._snapshot_gap - now
                 self._snapshot_task = self._controller.schedule_delayed_task(remaining, self._scheduled_snapshot)
 
@@ -174,6 +176,8 @@ class DuckDbExporter(Exporter):
     async def close(self) -> None:
         if self._store is None:
             return
+        # The director no longer runs scheduled tasks: the last flush must not ask for one.
+        self._closing = True
         if self._snapshot_task is not None:
             self._snapshot_task.cancel()
             self._snapshot_task = None

@@ -9,6 +9,7 @@ snapshot is replaced by atomic rename, so a reader can neither corrupt the expor
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Sequence
@@ -18,7 +19,7 @@ from typing import Any, TextIO
 
 import duckdb
 
-from ._store import snapshot_path
+from ._store import QueryRefused, _check_export_query, plain_value, snapshot_path
 
 
 class ExportNotAvailable(Exception):
@@ -31,6 +32,14 @@ class QueryResult:
     rows: list[tuple[Any, ...]]
     source: Path
     """The file that answered: the live database or its snapshot."""
+    truncated: bool = False
+    """More rows than were asked for exist (``read_export``'s ``max_rows``)."""
+    written_at: float | None = None
+    """When ``source`` was last written (seconds since the epoch), for saying how old the answer is."""
+
+    @property
+    def from_snapshot(self) -> bool:
+        return self.source.name.endswith(".snapshot")
 
 
 def connect_read_only(
@@ -80,41 +89,69 @@ def query(path: str | os.PathLike[str], sql: str, parameters: Sequence[Any] | No
         connection.close()  # rolls back the in-process transaction, if any
 
 
+def _written_at(path: Path) -> float | None:
+    times = [candidate.stat().st_mtime for candidate in (path, Path(f"{path}.wal")) if candidate.exists()]
+    return max(times, default=None)
+
+
+def read_export(path: str | os.PathLike[str], sql: str, *, max_rows: int = 1000) -> QueryResult:
+    """What ``zeebe-trio sql`` runs when it reads the export itself: the checks of a query the broker
+    answers (one SELECT, SHOW or DESCRIBE over the export's own tables and catalog, else
+    ``QueryRefused``), on a read-only connection to the live file or, while a broker holds it, its
+    snapshot (``connect_read_only``). At most ``max_rows`` rows, values as ``plain_value``s.
+
+    Raises ``ExportNotAvailable``, ``QueryRefused`` or ``duckdb.Error``."""
+    connection, source = connect_read_only(path)
+    try:
+        _check_export_query(connection, sql)
+        cursor = connection.execute(sql)
+        columns = [item[0] for item in cursor.description or []]
+        rows = cursor.fetchmany(max_rows + 1) if cursor.description else []
+    finally:
+        connection.close()
+    return QueryResult(columns, [tuple(plain_value(value) for value in row) for row in rows[:max_rows]], source,
+                       truncated=len(rows) > max_rows, written_at=_written_at(source))
+
+
 def run_sql_command(sql: str, *, path: str | os.PathLike[str], out: TextIO | None = None,
                     err: TextIO | None = None, max_rows: int = 1000) -> int:
-    """What ``zeebe-trio sql "SELECT ..."`` runs: prints a table, returns the process exit code."""
+    """Read the export at ``path`` (``read_export``) and print a table; returns the process exit code
+    (2: no export there, 1: the query was refused or failed)."""
     out = out or sys.stdout
     err = err or sys.stderr
     try:
-        connection, source = connect_read_only(path)
+        result = read_export(path, sql, max_rows=max_rows)
     except ExportNotAvailable as error:
         print(f"zeebe-trio sql: {error}", file=err)
         return 2
-    try:
-        cursor = connection.execute(sql)
-        if cursor.description is None:
-            return 0
-        columns = [item[0] for item in cursor.description]
-        rows = cursor.fetchmany(max_rows + 1)
-        out.write(format_table(columns, rows[:max_rows]))
-        if len(rows) > max_rows:
-            print(f"(only the first {max_rows} rows shown)", file=err)
-        if source != Path(path):
-            print(f"(from snapshot {source})", file=err)
-        return 0
-    except duckdb.Error as error:
+    except (duckdb.Error, QueryRefused) as error:
         print(f"zeebe-trio sql: {error}", file=err)
         return 1
-    finally:
-        connection.close()
+    if result.columns:
+        out.write(format_table(result.columns, result.rows))
+    if result.truncated:
+        print(f"(only the first {max_rows} rows shown)", file=err)
+    if result.from_snapshot:
+        print(f"(from snapshot {result.source})", file=err)
+    return 0
 
 
 def format_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """A plain aligned text table with a header line and a row count."""
-    cells = [[("NULL" if value is None else str(value)) for value in row] for row in rows]
+    cells = [[_cell(value) for value in row] for row in rows]
     widths = [max([len(name), *(len(row[index]) for row in cells)]) for index, name in enumerate(columns)]
     lines = ["  ".join(name.ljust(width) for name, width in zip(columns, widths, strict=True)).rstrip(),
              "  ".join("-" * width for width in widths)]
     lines += ["  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)).rstrip() for row in cells]
     lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
     return "\n".join(lines) + "\n"
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | dict):
+        return json.dumps(value, default=str)
+    return str(value)

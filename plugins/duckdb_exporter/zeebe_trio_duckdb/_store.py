@@ -11,6 +11,8 @@ Readers in other processes cannot open a file a writer process holds, so after a
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import json
 import os
 import threading
@@ -94,12 +96,42 @@ def build_batch(records: Sequence[Record]) -> tuple[list[list[Any]], dict[str, l
     return raw, typed
 
 
-def _plain(value: Any) -> Any:
-    """A query result value as one that crosses the wire (MessagePack): others become their text."""
+def _iso_duration(delta: datetime.timedelta) -> str:
+    """An interval as an ISO 8601 duration: ``PT1M30.5S``, ``P2DT3H``, ``-PT5S``."""
+    sign, delta = ("-", -delta) if delta < datetime.timedelta(0) else ("", delta)
+    hours, rest = divmod(delta.seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    second_text = f"{seconds}.{delta.microseconds:06d}".rstrip("0") if delta.microseconds else str(seconds)
+    time = (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "") + (
+        f"{second_text}S" if seconds or delta.microseconds else "")
+    date = f"{delta.days}D" if delta.days else ""
+    return f"{sign}P{date}T{time}" if time else (f"{sign}P{date}" if date else "PT0S")
+
+
+def plain_value(value: Any) -> Any:
+    """A query result value as plain data (None, bool, int, float, str, list, dict), the same whether it
+    crosses the command API (MessagePack) or is read from the file: timestamps, dates and times as
+    ISO 8601 strings, intervals as ISO 8601 durations, decimals as numbers (as text when a float would
+    change them), integers beyond 64 bits and anything else as text."""
     if value is None or isinstance(value, (bool, float, str)):
         return value
-    if isinstance(value, int) and -(1 << 63) <= value < (1 << 64):
-        return value
+    if isinstance(value, int):
+        return value if -(1 << 63) <= value < (1 << 64) else str(value)
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, datetime.timedelta):
+        return _iso_duration(value)
+    if isinstance(value, decimal.Decimal):
+        if value == value.to_integral_value():
+            return plain_value(int(value))
+        as_float = float(value)
+        return as_float if decimal.Decimal(repr(as_float)) == value else str(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, list | tuple):
+        return [plain_value(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): plain_value(item) for key, item in value.items()}
     return str(value)
 
 
@@ -107,19 +139,27 @@ class QueryRefused(ValueError):
     """A query asked for more than reading the export (another statement kind, files, databases)."""
 
 
-# Table functions a query may use: they compute values and touch no file or setting.
+# Table functions a query may use: they compute values or describe the export's own catalog, and
+# touch no file or setting.
 _SAFE_TABLE_FUNCTIONS = frozenset({"range", "generate_series", "unnest"})
+_CATALOG_TABLE_FUNCTIONS = frozenset({"duckdb_tables", "duckdb_columns", "duckdb_views", "duckdb_schemas",
+                                      "duckdb_constraints", "duckdb_indexes"})
+# SHOW TABLES; SHOW ALL TABLES, SHOW and DESCRIBE without a table. (SHOW <table> and DESCRIBE <table>
+# name a table, checked like any other.)
+_SHOW_LISTS = frozenset({'"tables"', "__show_tables_expanded"})
+_CATALOG_SCHEMA = "information_schema"
 
 
 def _check_export_query(connection: Any, sql: str) -> None:
-    """Refuse anything but one SELECT that reads only the export's tables, views and CTEs."""
+    """Refuse anything but one SELECT (or SHOW / DESCRIBE / SUMMARIZE) that reads only the export's
+    tables, views and CTEs and its catalog (``information_schema``, ``duckdb_tables()`` and the like)."""
     try:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as error:
         raise QueryRefused(str(error)) from None
     if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
         kinds = ", ".join(str(s.type).rsplit(".", 1)[-1] for s in statements) or "nothing"
-        raise QueryRefused(f"only one SELECT statement is answered, not {kinds}")
+        raise QueryRefused(f"only one SELECT statement (or SHOW, DESCRIBE) is answered, not {kinds}")
     (tree_json,) = connection.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()
     tree = json.loads(tree_json)
     if tree.get("error"):
@@ -129,13 +169,22 @@ def _check_export_query(connection: Any, sql: str) -> None:
     ctes: set[str] = set()
     tables: list[str] = []
     functions: list[str] = []
+    shows: list[str] = []
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
-            if node.get("type") == "TABLE_FUNCTION":
+            kind = node.get("type")
+            if kind == "TABLE_FUNCTION":
                 functions.append(str(node.get("function", {}).get("function_name", "")).lower())
-            elif node.get("type") == "BASE_TABLE":
-                tables.append(str(node.get("table_name", "")).lower())
+            elif kind == "BASE_TABLE":
+                if str(node.get("schema_name", "")).lower() != _CATALOG_SCHEMA:
+                    tables.append(str(node.get("table_name", "")).lower())
+            elif kind == "SHOW_REF":
+                name = str(node.get("table_name", ""))
+                if node.get("show_type") == "SHOW_SPECIAL":
+                    shows.append(name)
+                elif name:
+                    tables.append(name.lower())
             for entry in (node.get("cte_map") or {}).get("map", []) or []:
                 if isinstance(entry, dict) and "key" in entry:
                     ctes.add(str(entry["key"]).lower())
@@ -146,9 +195,13 @@ def _check_export_query(connection: Any, sql: str) -> None:
                 walk(value)
 
     walk(tree)
-    refused = sorted({f for f in functions if f not in _SAFE_TABLE_FUNCTIONS})
+    refused = sorted({f for f in functions if f not in _SAFE_TABLE_FUNCTIONS | _CATALOG_TABLE_FUNCTIONS})
     if refused:
         raise QueryRefused(f"table function(s) {', '.join(refused)} may not be used in queries of the export")
+    refused = sorted({name.strip('"') for name in shows if name not in _SHOW_LISTS})
+    if refused:
+        raise QueryRefused(f"SHOW {', '.join(refused).upper()} is not answered; SHOW TABLES, SHOW <table> and"
+                           " DESCRIBE <table> are")
     unknown = sorted({t for t in tables if t not in known and t not in ctes})
     if unknown:
         raise QueryRefused(f"no table or view named {', '.join(unknown)} in the export")
@@ -219,7 +272,8 @@ class ExportStore:
     def read(self, sql: str, max_rows: int) -> tuple[list[str], list[tuple[Any, ...]], bool]:
         """Run ``sql`` on the live database inside a transaction that is always rolled back, so a
         query can read the freshest data and can change nothing. Only one SELECT over the export's
-        own tables and views is accepted: no files, no other databases (``QueryRefused`` says why).
+        own tables and views, or its catalog, is accepted: no files, no other databases
+        (``QueryRefused`` says why). Values are ``plain_value``s.
         Blocking: run it in the worker thread."""
         connection = self._connection
         with self._lock:
@@ -233,7 +287,7 @@ class ExportStore:
                 rows = cursor.fetchmany(max_rows + 1)
             finally:
                 connection.execute("ROLLBACK")
-        return columns, [tuple(_plain(v) for v in row) for row in rows[:max_rows]], len(rows) > max_rows
+        return columns, [tuple(plain_value(v) for v in row) for row in rows[:max_rows]], len(rows) > max_rows
 
     def publish_snapshot(self) -> Path:
         """Publish a transactionally consistent read-only copy for readers in other processes.
