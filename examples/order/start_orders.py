@@ -1,10 +1,13 @@
 """Deploy ``order.bpmn`` and start order instances, with pyzeebe's ``ZeebeClient``.
 
-    python examples/order/start_orders.py [--count 5] [--with-result] [--address localhost:26500]
+    python examples/order/start_orders.py [--count 5] [--with-result] [--address HOST:PORT]
 
 Every second order is over 1000 and so goes through manual review. With ``--with-result`` each
 instance is created with ``run_process_with_result``: the call returns when the instance has completed
 (so run ``worker.py`` first) and prints the instance's final variables.
+
+The gateway is ``--address``, else ``ZEEBE_ADDRESS``, else localhost:26500. While the broker is still
+(re)starting, the deployment is retried for up to ``--wait`` seconds.
 """
 
 from __future__ import annotations
@@ -12,11 +15,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 from pyzeebe import ZeebeClient, create_insecure_channel
+from pyzeebe.errors import ZeebeGatewayUnavailableError
 from pyzeebe.grpc_internals.types import DeployResourceResponse
 
 BPMN = Path(__file__).with_name("order.bpmn")
@@ -43,8 +49,18 @@ def sample_order(number: int) -> dict[str, Any]:
     }
 
 
-async def deploy(client: ZeebeClient, path: Path = BPMN) -> None:
-    response = await client.deploy_resource(str(path))
+async def deploy(client: ZeebeClient, path: Path = BPMN, wait: float = 0.0) -> None:
+    """Deploy ``path``, retrying for up to ``wait`` seconds while no gateway answers (deploying the
+    same file twice is harmless: the second time is a duplicate of version 1)."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            response = await client.deploy_resource(str(path))
+            break
+        except ZeebeGatewayUnavailableError:
+            if time.monotonic() >= deadline:
+                raise
+            await asyncio.sleep(0.5)
     for process in response.deployments:
         if not isinstance(process, DeployResourceResponse.ProcessMetadata):
             continue
@@ -66,11 +82,12 @@ async def start_order(client: ZeebeClient, number: int, with_result: bool = Fals
     return dict(completed.variables)
 
 
-async def run(address: str, count: int, with_result: bool, timeout_ms: int) -> None:
+async def run(address: str, count: int, with_result: bool, timeout_ms: int, wait: float = 0.0) -> None:
     channel = create_insecure_channel(grpc_address=address)
     try:
-        client = ZeebeClient(channel)
-        await deploy(client)
+        # -1: pyzeebe would otherwise close the channel for good after 10 failed requests.
+        client = ZeebeClient(channel, max_connection_retries=-1)
+        await deploy(client, wait=wait)
         # Concurrently: with results, each call waits for the worker to finish its instance.
         await asyncio.gather(*(start_order(client, number, with_result, timeout_ms)
                                for number in range(1, count + 1)))
@@ -80,16 +97,19 @@ async def run(address: str, count: int, with_result: bool, timeout_ms: int) -> N
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--address", default="localhost:26500", help="gateway address (default localhost:26500)")
+    parser.add_argument("--address", help="gateway address (default: $ZEEBE_ADDRESS, else localhost:26500)")
     parser.add_argument("--count", type=int, default=5, help="how many orders to start (default 5)")
     parser.add_argument("--with-result", action="store_true",
                         help="wait for each instance to complete and print its variables (needs worker.py)")
     parser.add_argument("--timeout", type=float, default=30.0,
                         help="with --with-result: seconds to wait for an instance (default 30)")
+    parser.add_argument("--wait", type=float, default=30.0,
+                        help="seconds to keep trying while no gateway answers yet (default 30)")
     args = parser.parse_args(argv)
     if args.count < 0:
         parser.error("--count must not be negative")
-    asyncio.run(run(args.address, args.count, args.with_result, int(args.timeout * 1000)))
+    address = args.address or os.environ.get("ZEEBE_ADDRESS") or "localhost:26500"
+    asyncio.run(run(address, args.count, args.with_result, int(args.timeout * 1000), args.wait))
     return 0
 
 

@@ -1,9 +1,11 @@
 """Job workers for the order process (``order.bpmn``), written with pyzeebe, the Python Zeebe client.
 
-    python examples/order/worker.py [--address localhost:26500]
+    python examples/order/worker.py [--address HOST:PORT]
 
 One handler per job type: validate-order, manual-review, charge-payment, reserve-stock, ship-order.
 Each prints what it does; Ctrl-C (or SIGTERM) stops the worker after the jobs it holds are done.
+The gateway is ``--address``, else ``ZEEBE_ADDRESS``, else localhost:26500. The worker rides out a
+broker restart: it keeps polling, and gets jobs again once the broker is back.
 
 Nothing here knows about zeebe-trio: the same script drives a Camunda/Zeebe 8 cluster.
 """
@@ -13,6 +15,7 @@ Nothing here knows about zeebe-trio: the same script drives a Camunda/Zeebe 8 cl
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 import threading
@@ -24,6 +27,9 @@ from pyzeebe import Job, ZeebeWorker, create_insecure_channel
 from pyzeebe.errors import BusinessError
 
 JOB_TYPES = ("validate-order", "manual-review", "charge-payment", "reserve-stock", "ship-order")
+# gRPC retries a lost connection with a back-off that grows to two minutes; cap it so that the worker
+# is back within seconds of the broker.
+CHANNEL_OPTIONS = (("grpc.max_reconnect_backoff_ms", 5_000),)
 
 
 class InvalidOrder(BusinessError):
@@ -50,7 +56,9 @@ def print_line(line: str) -> None:
 def build_worker(grpc_channel: Any, name: str = "order-worker",
                  say: Callable[[str], None] = print_line) -> ZeebeWorker:
     """A worker with a handler for every job type of ``order.bpmn``; ``say`` receives one line per job."""
-    worker = ZeebeWorker(grpc_channel, name=name)
+    # pyzeebe gives up for good after 10 failed requests (max_connection_retries=10, counted over the
+    # worker's lifetime, so a few seconds of broker downtime); -1 keeps it polling.
+    worker = ZeebeWorker(grpc_channel, name=name, max_connection_retries=-1)
 
     # Plain functions: pyzeebe runs them in a thread pool, so a real handler may call a blocking API
     # (a payment provider's SDK). Each returns the variables to complete its job with; an exception
@@ -99,7 +107,7 @@ def build_worker(grpc_channel: Any, name: str = "order-worker",
 
 
 async def run(address: str) -> None:
-    channel = create_insecure_channel(grpc_address=address)
+    channel = create_insecure_channel(grpc_address=address, channel_options=CHANNEL_OPTIONS)
     worker = build_worker(channel)
     loop = asyncio.get_running_loop()
     stopping: set[asyncio.Task[None]] = set()
@@ -115,11 +123,11 @@ async def run(address: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--address", default="localhost:26500", help="gateway address (default localhost:26500)")
+    parser.add_argument("--address", help="gateway address (default: $ZEEBE_ADDRESS, else localhost:26500)")
     args = parser.parse_args(argv)
     # Line-buffered so that the progress shows up at once when piped (and in tests).
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
-    asyncio.run(run(args.address))
+    asyncio.run(run(args.address or os.environ.get("ZEEBE_ADDRESS") or "localhost:26500"))
     return 0
 
 

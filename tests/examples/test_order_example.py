@@ -13,12 +13,13 @@ import os
 import queue
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -48,21 +49,25 @@ class _Lines:
 
     def wait_for(self, pattern: str, timeout: float) -> re.Match[str]:
         """The first line so far, or to come, that matches ``pattern``; fails at the deadline or at EOF."""
-        for line in self.seen:
-            if match := re.search(pattern, line):
-                return match
+        return self.wait_for_count(pattern, 1, timeout)[0]
+
+    def wait_for_count(self, pattern: str, count: int, timeout: float) -> list[re.Match[str]]:
+        """The first ``count`` lines so far, or to come, that match ``pattern``; fails at the deadline or at EOF."""
+        matches = [m for line in self.seen if (m := re.search(pattern, line))]
         deadline = time.monotonic() + timeout
-        while (remaining := deadline - time.monotonic()) > 0:
+        while len(matches) < count:
+            remaining = deadline - time.monotonic()
             try:
-                next_line = self._queue.get(timeout=remaining)
+                next_line = self._queue.get(timeout=remaining) if remaining > 0 else None
             except queue.Empty:
-                break
+                next_line = None
             if next_line is None:
-                raise AssertionError(f"output ended before a line matched {pattern!r}:\n" + "\n".join(self.seen))
+                ended = "output ended" if remaining > 0 else f"{timeout} s passed"
+                raise AssertionError(f"{ended} before {count} line(s) matched {pattern!r}:\n" + "\n".join(self.seen))
             self.seen.append(next_line)
             if match := re.search(pattern, next_line):
-                return match
-        raise AssertionError(f"no line matched {pattern!r} within {timeout} s:\n" + "\n".join(self.seen))
+                matches.append(match)
+        return matches[:count]
 
 
 @contextmanager
@@ -81,17 +86,29 @@ def _child(args: list[str], env: dict[str, str] | None = None) -> Iterator[tuple
                 process.wait(timeout=10)
 
 
-@pytest.fixture
-def broker_address(tmp_path: Path) -> Iterator[str]:
-    """A fresh ``zeebe-trio broker`` process on a port the OS picks (it says which when ready)."""
-    env = {**os.environ, "ZEEBE_TRIO_DATA_DIR": str(tmp_path / "data"), "ZEEBE_TRIO_GATEWAY_PORT": "0",
-           "ZEEBE_TRIO_HOST": "127.0.0.1", "ZEEBE_TRIO_COMMAND_API_PORT": "0"}
-    with _child([sys.executable, "-m", "zeebe_trio.cli", "broker"], env) as (process, output):
+def _broker_env(data_dir: Path, gateway_port: int = 0) -> dict[str, str]:
+    return {**os.environ, "ZEEBE_TRIO_DATA_DIR": str(data_dir), "ZEEBE_TRIO_GATEWAY_PORT": str(gateway_port),
+            "ZEEBE_TRIO_HOST": "127.0.0.1", "ZEEBE_TRIO_COMMAND_API_PORT": "0"}
+
+
+@contextmanager
+def _broker(data_dir: Path, gateway_port: int = 0) -> Iterator[str]:
+    """A ``zeebe-trio broker`` process (port 0: the OS picks one, and it says which when ready),
+    stopped with SIGTERM on the way out."""
+    with _child([sys.executable, "-m", "zeebe_trio.cli", "broker"], _broker_env(data_dir, gateway_port)) as (
+            process, output):
         ready = output.wait_for(r"broker ready: gateway (\S+:\d+)", STARTUP_SECONDS)
         yield ready.group(1)
         process.send_signal(signal.SIGTERM)
         output.wait_for("broker stopped", 10)
         assert process.wait(timeout=10) == 0
+
+
+@pytest.fixture
+def broker_address(tmp_path: Path) -> Iterator[str]:
+    """A fresh broker process on a port the OS picks."""
+    with _broker(tmp_path / "data") as address:
+        yield address
 
 
 def _load(name: str) -> ModuleType:
@@ -154,3 +171,40 @@ def test_the_order_example_completes_small_and_big_orders_with_the_expected_vari
     review_lines = [line for line in worker_output.seen if line.startswith("manual-review")]
     assert sorted(re.findall(r"ORD-\d+", " ".join(review_lines))) == ["ORD-0002", "ORD-0012"], \
         "\n".join(worker_output.seen)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_the_worker_survives_a_broker_restart_and_takes_its_address_from_zeebe_address(tmp_path: Path) -> None:
+    port = _free_port()  # fixed, so that the restarted broker is where the worker looks
+    address = f"127.0.0.1:{port}"
+    client_env = {**os.environ, "ZEEBE_ADDRESS": address}
+
+    def start_orders(count: int) -> str:
+        starter = subprocess.run([sys.executable, str(EXAMPLE / "start_orders.py"), "--count", str(count)],
+                                 env=client_env, capture_output=True, text=True, timeout=60)
+        assert starter.returncode == 0, starter.stderr
+        return starter.stdout
+
+    with ExitStack() as worker_stack:
+        with _broker(tmp_path / "data", port):
+            worker, worker_output = worker_stack.enter_context(
+                _child([sys.executable, str(EXAMPLE / "worker.py")], client_env))  # outlives this broker
+            worker_output.wait_for(f"order worker polling {re.escape(address)} ", STARTUP_SECONDS)
+            assert "started ORD-0001" in start_orders(1)
+            worker_output.wait_for(r"ship-order .* ORD-0001\b", RESULT_SECONDS)
+
+        # More failed polls (pyzeebe logs each) than pyzeebe's default max_connection_retries (10),
+        # after which a worker with the defaults stops polling for good.
+        worker_output.wait_for_count("Failed to activate jobs", 11, 60)
+
+        with _broker(tmp_path / "data", port):  # the same data: order 1 is done, order 2 is new
+            assert "started ORD-0002" in start_orders(2)
+            worker_output.wait_for(r"ship-order .* ORD-0002\b", 60)
+        worker.send_signal(signal.SIGTERM)
+        worker_output.wait_for("order worker stopped", 10)
+        assert worker.wait(timeout=10) == 0
