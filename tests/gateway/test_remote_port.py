@@ -27,7 +27,7 @@ from pyzeebe.proto import gateway_pb2_grpc
 from zeebe_trio.broker._command_api import CommandApiServer
 from zeebe_trio.gateway import BrokerCommand, BrokerError, JobStreamSpec, RemoteBrokerPort, serve_gateway
 from zeebe_trio.gateway._jobs import JobStreamBuffer
-from zeebe_trio.gateway._remote import query_broker
+from zeebe_trio.gateway._remote import hello_frame, query_broker
 from zeebe_trio.protocol import (
     HTTP2_PREFACE,
     WIRE_VERSION,
@@ -36,9 +36,11 @@ from zeebe_trio.protocol import (
     JobIntent,
     MessageType,
     ProcessInstanceCreationIntent,
+    ProcessInstanceIntent,
     RejectionType,
     ValueType,
     WireError,
+    auth_proof,
     encode_frame,
     encode_key,
     foreign_protocol,
@@ -65,8 +67,8 @@ def backend(broker: Any) -> Any:
 
 
 @asynccontextmanager
-async def command_api(backend: Any, port: int = 0) -> AsyncIterator[tuple[CommandApiServer, int]]:
-    server = CommandApiServer(backend, host="127.0.0.1", port=port)
+async def command_api(backend: Any, port: int = 0, **options: Any) -> AsyncIterator[tuple[CommandApiServer, int]]:
+    server = CommandApiServer(backend, host="127.0.0.1", port=port, **options)
     async with trio.open_nursery() as nursery:
         bound = await nursery.start(server.run)
         yield server, bound
@@ -510,3 +512,158 @@ def test_the_first_bytes_of_a_client_name_its_protocol(first_bytes: bytes, proto
 ])
 def test_the_first_bytes_of_a_server_name_its_protocol(first_bytes: bytes, protocol: str | None) -> None:
     assert foreign_server_protocol(first_bytes) == protocol
+
+
+# -- hostile or unauthorised peers on the command API -----------------------------------------------------
+
+SECRET = "a-shared-secret-for-the-tests"
+
+
+async def _raw_handshake(stream: trio.SocketStream, *, name: str = "raw", secret: str = "") -> list[Any]:
+    """HELLO (and AUTH) by hand; returns the broker's answer: WELCOME, or GOODBYE."""
+    decoder, received = FrameDecoder(), []
+
+    async def next_message() -> list[Any]:
+        while not received:
+            data = await stream.receive_some(65536)
+            if not data:
+                raise trio.BrokenResourceError("closed")
+            received.extend(decoder.feed(data))
+        return received.pop(0)
+
+    nonce = b"\x01" * 16
+    await stream.send_all(hello_frame(name, nonce))
+    answer = await next_message()
+    if answer[0] is MessageType.CHALLENGE:
+        await stream.send_all(encode_frame([MessageType.AUTH, auth_proof(secret, "gateway", answer[1], nonce, name)]))
+        answer = await next_message()
+    return answer
+
+
+async def _served_over_socketpair(server: CommandApiServer) -> trio.SocketStream:
+    """A peer with no IP address (a socket pair), which the broker treats as another host."""
+    ours, theirs = trio.socket.socketpair()
+    server_side = trio.SocketStream(theirs)
+    trio.lowlevel.spawn_system_task(server._serve_connection, server_side)
+    return trio.SocketStream(ours)
+
+
+async def test_a_peer_on_another_host_is_refused_without_a_shared_secret(backend: Any) -> None:
+    async with command_api(backend) as (server, _):
+        stream = await _served_over_socketpair(server)
+        with trio.fail_after(TIMEOUT):
+            answer = await _raw_handshake(stream)
+        await stream.aclose()
+    assert answer[0] is MessageType.GOODBYE and "command_api_secret" in answer[1]
+    assert server.statistics()["refused_unauthenticated"] == 1
+
+
+async def test_with_a_shared_secret_a_remote_gateway_that_proves_it_is_served(backend: Any) -> None:
+    backend.respond(ValueType.PROCESS_INSTANCE_CREATION, ProcessInstanceCreationIntent.CREATE,
+                    lambda _p, c: backend.event(c, ProcessInstanceCreationIntent.CREATED, {}))
+    async with command_api(backend, secret=SECRET) as (server, bound):
+        stream = await _served_over_socketpair(server)
+        with trio.fail_after(TIMEOUT):
+            assert (await _raw_handshake(stream, secret=SECRET))[0] is MessageType.WELCOME
+        await stream.aclose()
+        async with remote(bound, secret=SECRET) as port:
+            with trio.fail_after(TIMEOUT):
+                await port.wait_connected()
+                assert (await port.execute(1, create())).is_event
+
+
+@pytest.mark.parametrize(("broker_secret", "gateway_secret", "problem"), [
+    (SECRET, "not-the-right-secret-at-all", "authentication failed"),
+    (SECRET, "", "requires a shared secret"),
+    ("", SECRET, "did not ask for the shared secret"),
+])
+async def test_a_gateway_and_broker_whose_secrets_differ_never_connect(
+        backend: Any, broker_secret: str, gateway_secret: str, problem: str) -> None:
+    logged = trio.Event()
+    handler = _CallOnRecord(lambda record: problem in record.getMessage() and logged.set())
+    logging.getLogger("zeebe_trio").addHandler(handler)
+    try:
+        async with command_api(backend, secret=broker_secret) as (_, bound), remote(bound, secret=gateway_secret) as port:
+            with trio.fail_after(TIMEOUT):
+                await logged.wait()
+            assert port.connections_made == 0
+    finally:
+        logging.getLogger("zeebe_trio").removeHandler(handler)
+
+
+@pytest.mark.parametrize(("value_type", "intent", "value"), [
+    (ValueType.PROCESS_INSTANCE, ProcessInstanceIntent.COMPLETE_ELEMENT, {}),  # a waiting task "completes"
+    (ValueType.JOB, JobIntent.YIELD, {}),  # another worker's job handed on
+    (ValueType.PROCESS_INSTANCE, ProcessInstanceIntent.ACTIVATE_ELEMENT, {"bpmnProcessId": "p"}),  # a chosen key
+])
+async def test_a_gateway_may_send_only_client_commands(backend: Any, value_type: ValueType, intent: int,
+                                                       value: dict[str, Any]) -> None:
+    async with command_api(backend) as (_, bound), remote(bound) as port:
+        with pytest.raises(BrokerError) as refused:
+            await port.execute(1, BrokerCommand(value_type, intent, value, key=encode_key(1, 7)))
+    assert refused.value.code == BrokerError.MALFORMED_REQUEST
+    assert "written only by the engine itself" in refused.value.message
+    assert backend.commands == []  # never reached a partition
+
+
+async def test_a_command_for_another_tenant_is_refused(backend: Any) -> None:
+    async with command_api(backend) as (_, bound), remote(bound) as port:
+        with pytest.raises(BrokerError, match="tenant identifier 'acme', but multi-tenancy is disabled"):
+            await port.execute(1, BrokerCommand(ValueType.PROCESS_INSTANCE_CREATION, ProcessInstanceCreationIntent.CREATE,
+                                                {"bpmnProcessId": "p", "tenantId": "acme"}))
+    assert backend.commands == []
+
+
+async def test_connections_beyond_the_limit_are_refused_at_once(backend: Any) -> None:
+    async with command_api(backend, max_connections=2) as (server, bound):
+        async with remote(bound) as first, remote(bound) as second:
+            with trio.fail_after(TIMEOUT):
+                await first.wait_connected()
+                await second.wait_connected()
+            answer = await _exchange(bound, b"")
+            assert b"too many connections" in answer and b"command_api_max_connections" in answer
+            assert server.statistics()["refused_over_limit"] == 1
+
+
+async def test_before_the_handshake_a_peer_may_announce_only_a_small_frame(backend: Any) -> None:
+    async with command_api(backend, max_frame_size=8 * 1024 * 1024) as (server, bound):
+        answer = await _exchange(bound, (1024 * 1024).to_bytes(4, "big") + b"x" * 1000)
+        assert server.statistics()["buffered_bytes"] == 0
+    assert b"over the limit of 65536 bytes" in answer
+
+
+async def test_partial_frames_of_all_connections_share_one_budget(backend: Any) -> None:
+    async with command_api(backend, max_frame_size=1024 * 1024, max_buffered_bytes=200_000) as (server, bound):
+        streams = []
+        for name, size in (("one", 150_000), ("two", 60_000)):
+            stream = await trio.open_tcp_stream("127.0.0.1", bound)
+            streams.append(stream)
+            with trio.fail_after(TIMEOUT):
+                assert (await _raw_handshake(stream, name=name))[0] is MessageType.WELCOME
+            await stream.send_all((500_000).to_bytes(4, "big") + b"x" * size)  # a frame begun, not ended
+            if name == "one":
+                await _until(lambda: server.statistics()["buffered_bytes"] == 150_004)
+        received = b""
+        with trio.fail_after(TIMEOUT):
+            while chunk := await streams[1].receive_some(65536):
+                received += chunk
+        assert b"over its budget of 200000 (" in received and b"command_api_max_buffered_bytes" in received
+        await _until(lambda: server.statistics()["connections"] == 1)
+        assert server.statistics()["buffered_bytes"] <= 150_004
+        for stream in streams:
+            await stream.aclose()
+        await _until(lambda: server.statistics()["buffered_bytes"] == 0)
+
+
+async def test_a_half_written_frame_times_out(autojump_clock: Any, backend: Any) -> None:
+    async with command_api(backend, frame_timeout=30.0) as (server, bound):
+        stream = await trio.open_tcp_stream("127.0.0.1", bound)
+        assert (await _raw_handshake(stream))[0] is MessageType.WELCOME
+        await stream.send_all((100).to_bytes(4, "big") + b"x" * 10)
+        started = trio.current_time()
+        received = b""
+        while chunk := await stream.receive_some(65536):
+            received += chunk
+        assert trio.current_time() - started == pytest.approx(30.0, abs=0.01)
+        assert b"a frame was not completed within 30.0 s (14 bytes of it arrived)" in received
+        await stream.aclose()

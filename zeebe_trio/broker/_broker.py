@@ -180,7 +180,10 @@ class Broker:
                     self.command_api = CommandApiServer(
                         self, host=config.command_api_host, port=config.command_api_port,
                         max_frame_size=config.max_message_size + 64 * 1024,
-                        max_requests=config.max_inflight_requests * config.partitions + 64)
+                        max_requests=config.max_inflight_requests * config.partitions + 64,
+                        secret=config.command_api_secret, max_connections=config.command_api_max_connections,
+                        max_buffered_bytes=config.command_api_max_buffered_bytes,
+                        frame_timeout=config.command_api_frame_timeout)
                     with _listening("the command API", config.command_api_host, config.command_api_port,
                                     "command_api_port"):
                         self.command_api_port = await nursery.start(self.command_api.run)

@@ -29,8 +29,10 @@ import ipaddress
 import itertools
 import logging
 import math
+import os
 from collections import deque
 from collections.abc import Callable, Sequence
+from hmac import compare_digest
 from typing import Any, Protocol
 
 import trio
@@ -40,12 +42,16 @@ from zeebe_trio.gateway._port import BrokerCommand, BrokerError, ClusterTopology
 from zeebe_trio.gateway._remote import topology_to_wire
 from zeebe_trio.protocol import (
     DEFAULT_MAX_FRAME_SIZE,
+    DEFAULT_TENANT,
+    GATEWAY_COMMANDS,
+    NONCE_SIZE,
     WIRE_VERSION,
     FrameDecoder,
     MessageType,
     Record,
     ValueType,
     WireError,
+    auth_proof,
     encode_batch,
     encode_frame,
     foreign_protocol,
@@ -57,6 +63,10 @@ log = logging.getLogger(__name__)
 
 OUTBOX_CAPACITY = 256  # frames queued for one gateway
 MAX_WATCHED_JOB_TYPES = 10_000  # per gateway connection
+HANDSHAKE_MAX_FRAME = 64 * 1024  # bytes a frame may have before the peer has authenticated
+DEFAULT_MAX_CONNECTIONS = 256
+DEFAULT_MAX_BUFFERED_BYTES = 64 * 1024 * 1024  # partial frames held for all connections together
+DEFAULT_FRAME_TIMEOUT = 30.0  # seconds a frame may take from its first byte to its last
 FOREIGN_LOG_INTERVAL = 60.0  # seconds between log lines about refused gRPC/HTTP clients
 HELLO_TIMEOUT = 10.0  # seconds a new connection has to say HELLO
 GOODBYE_GRACE = 1.0  # seconds the writer gets to send GOODBYE before the connection is dropped
@@ -146,7 +156,9 @@ class _GatewayConnection:
         self.peer = peer
         self.loopback = loopback
         self.gateway_name = "?"
-        self._decoder = FrameDecoder(server.max_frame_size)
+        self._decoder = FrameDecoder(HANDSHAKE_MAX_FRAME)
+        self._buffered = 0  # bytes of a partial frame, as counted in the server's budget
+        self._frame_started: float | None = None
         self._received: deque[list[Any]] = deque()
         self._send, self._receive = trio.open_memory_channel[bytes | _Goodbye | None](OUTBOX_CAPACITY)
         self._request_slots = trio.Semaphore(server.max_requests)
@@ -191,8 +203,9 @@ class _GatewayConnection:
                             await self._writer_done.wait()
                 except (_ProtocolError, WireError, trio.TooSlowError) as error:
                     reason = str(error) or f"no HELLO within {HELLO_TIMEOUT} s"
-                    log.warning("command API: closing the connection from %s (%s): %s",
-                                self.peer, self.gateway_name, reason)
+                    self._server._log_limited(
+                        "protocol" if self.gateway_name == "?" else f"protocol:{self.peer}",
+                        "command API: closing the connection from %s (%s): %s", self.peer, self.gateway_name, reason)
                     if self.send_nowait(_Goodbye(f"protocol error: {reason}")):
                         with trio.move_on_after(GOODBYE_GRACE):
                             await self._writer_done.wait()
@@ -200,6 +213,8 @@ class _GatewayConnection:
                     log.info("command API: connection from %s (%s) lost: %s", self.peer, self.gateway_name, error)
                 nursery.cancel_scope.cancel()
         finally:
+            self._server.buffered_bytes -= self._buffered
+            self._buffered = 0
             self._server.unwatch_all(self)
             for pushed in self._streams.values():
                 pushed.open = False
@@ -207,6 +222,8 @@ class _GatewayConnection:
             self._streams.clear()
 
     async def _handshake(self) -> None:
+        """HELLO, then CHALLENGE/AUTH when the broker has a shared secret, then WELCOME. Until then
+        frames are small (``HANDSHAKE_MAX_FRAME``): an unauthenticated peer holds almost nothing."""
         first = await self._stream.receive_some(RECEIVE_SIZE)
         if not first:
             raise _ProtocolError("closed before HELLO")
@@ -214,26 +231,76 @@ class _GatewayConnection:
         if protocol is not None:
             raise _ForeignProtocol(protocol)
         self._received.extend(self._decoder.feed(first))
+        self._account()
         message = await self._next_message()
         if message is None:
             raise _ProtocolError("closed before HELLO")
-        if message[0] is not MessageType.HELLO or len(message) != 3:
+        if message[0] is not MessageType.HELLO or len(message) not in (3, 4):
             raise _ProtocolError(f"expected HELLO as the first frame, got {message[0].name}")
-        _, version, name = message
-        self.gateway_name = str(name)
-        if version != WIRE_VERSION:
-            raise _ProtocolError(f"wire version {version} is not supported (this broker speaks {WIRE_VERSION})")
+        version, name = message[1], message[2]
+        if version != WIRE_VERSION or len(message) != 4:
+            raise _ProtocolError(f"wire version {version if len(message) == 4 else 1} is not supported (this broker"
+                                 f" speaks {WIRE_VERSION}); run a gateway of the broker's version")
+        gateway_nonce = message[3]
+        if not isinstance(name, str) or not isinstance(gateway_nonce, bytes) or len(gateway_nonce) != NONCE_SIZE:
+            raise _ProtocolError("malformed HELLO: expected a name and a 16-byte nonce")
+        self.gateway_name = name[:100]
+        secret = self._server.secret
+        proof = None
+        if secret:
+            broker_nonce = os.urandom(NONCE_SIZE)
+            await self._send.send(encode_frame([MessageType.CHALLENGE, broker_nonce]))
+            answer = await self._next_message()
+            if answer is None:
+                raise _ProtocolError("closed before AUTH")
+            expected = auth_proof(secret, "gateway", broker_nonce, gateway_nonce, name)
+            if (answer[0] is not MessageType.AUTH or len(answer) != 2 or not isinstance(answer[1], bytes)
+                    or not compare_digest(answer[1], expected)):
+                self._server.refused_unauthenticated += 1
+                raise _ProtocolError("authentication failed: the gateway's shared secret does not match this"
+                                     " broker's command_api_secret")
+            proof = auth_proof(secret, "broker", gateway_nonce, broker_nonce)
+        elif not self.loopback:
+            self._server.refused_unauthenticated += 1
+            raise _ProtocolError("this broker takes command-API connections from other hosts only with a shared"
+                                 " secret: set command_api_secret on the broker and ZEEBE_TRIO_COMMAND_API_SECRET"
+                                 " for the gateway")
         await self._send.send(encode_frame([MessageType.WELCOME, WIRE_VERSION,
-                                            topology_to_wire(self._backend.topology())]))
+                                            topology_to_wire(self._backend.topology()), proof]))
+        self._decoder.max_frame_size = self._server.max_frame_size
         log.info("command API: gateway %r connected from %s", self.gateway_name, self.peer)
 
+    def _account(self) -> None:
+        """Keep the server's count of bytes held in partial frames, and refuse to go over budget."""
+        buffered = self._decoder.buffered
+        delta = buffered - self._buffered
+        self._buffered = buffered
+        self._server.buffered_bytes += delta
+        if buffered and self._frame_started is None:
+            self._frame_started = trio.current_time()
+        elif not buffered:
+            self._frame_started = None
+        if delta > 0 and self._server.buffered_bytes > self._server.max_buffered_bytes:
+            raise _ProtocolError(f"the command API holds {self._server.buffered_bytes} bytes of partial frames,"
+                                 f" over its budget of {self._server.max_buffered_bytes}"
+                                 " (command_api_max_buffered_bytes)")
+
     async def _next_message(self) -> list[Any] | None:
-        """One message, reading as needed; None at end of stream."""
+        """One message, reading as needed; None at end of stream. A frame that has begun must end
+        within the frame timeout: a peer cannot hold a half-written frame open forever."""
         while not self._received:
-            data = await self._stream.receive_some(RECEIVE_SIZE)
+            if self._frame_started is None:
+                data = await self._stream.receive_some(RECEIVE_SIZE)
+            else:
+                with trio.move_on_at(self._frame_started + self._server.frame_timeout) as scope:
+                    data = await self._stream.receive_some(RECEIVE_SIZE)
+                if scope.cancelled_caught:
+                    raise _ProtocolError(f"a frame was not completed within {self._server.frame_timeout} s"
+                                         f" ({self._buffered} bytes of it arrived)")
             if not data:
                 return None
             self._received.extend(self._decoder.feed(data))
+            self._account()
         return self._received.popleft()
 
     async def _read_loop(self) -> None:
@@ -356,10 +423,16 @@ class _GatewayConnection:
         try:
             try:
                 value_type_ = ValueType(value_type)
-                command = BrokerCommand(value_type_, intent_for(value_type_, intent), value, key=int(key))
+                intent_ = intent_for(value_type_, intent)
+                command = BrokerCommand(value_type_, intent_, value, key=int(key))
                 timeout = None if timeout is None else float(timeout)
             except (TypeError, ValueError) as error:
                 raise BrokerError(BrokerError.MALFORMED_REQUEST, f"Expected a valid command, but {error}") from None
+            if (value_type_, intent_) not in GATEWAY_COMMANDS:
+                raise BrokerError(BrokerError.MALFORMED_REQUEST,
+                                  f"Expected a command a client may send, but {value_type_.name} {intent_.name} is"
+                                  " written only by the engine itself")
+            _check_tenant(value)
             record = await self._backend.execute(int(partition_id), command, timeout=timeout)
             return encode_frame([MessageType.RESPONSE, request_id, encode_batch([record])])
         except BrokerError as error:
@@ -405,22 +478,42 @@ class _GatewayConnection:
                 "outbox_used": self._send.statistics().current_buffer_used}
 
 
+def _check_tenant(value: dict[str, Any]) -> None:
+    """Multi-tenancy is off: a command names the default tenant or none (as the gateway checks)."""
+    tenants = [value.get("tenantId")] + list(value.get("tenantIds") or [])
+    for tenant in tenants:
+        if tenant not in (None, "", DEFAULT_TENANT):
+            raise BrokerError(BrokerError.MALFORMED_REQUEST,
+                              f"Expected to handle a command with tenant identifier {str(tenant)[:100]!r}, but"
+                              " multi-tenancy is disabled")
+
+
 class CommandApiServer:
     """Serves the command API for ``backend`` on ``host:port`` (``port=0`` picks a free one)."""
 
-    def __init__(self, backend: CommandApiBackend, *, host: str = "0.0.0.0", port: int = 26501,
-                 max_frame_size: int = DEFAULT_MAX_FRAME_SIZE, max_requests: int = 4096) -> None:
+    def __init__(self, backend: CommandApiBackend, *, host: str = "127.0.0.1", port: int = 26501,
+                 max_frame_size: int = DEFAULT_MAX_FRAME_SIZE, max_requests: int = 4096, secret: str = "",
+                 max_connections: int = DEFAULT_MAX_CONNECTIONS,
+                 max_buffered_bytes: int = DEFAULT_MAX_BUFFERED_BYTES,
+                 frame_timeout: float = DEFAULT_FRAME_TIMEOUT) -> None:
         self.backend = backend
         self.host = host
         self.port = port
         self.max_frame_size = max_frame_size
         self.max_requests = max_requests
+        self.secret = secret
+        self.max_connections = max_connections
+        self.max_buffered_bytes = max_buffered_bytes
+        self.frame_timeout = frame_timeout
+        self.buffered_bytes = 0
+        self.refused_unauthenticated = 0
+        self.refused_over_limit = 0
         self._connections: dict[int, _GatewayConnection] = {}
         self._ids = itertools.count(1)
         self._watchers: dict[str, set[_GatewayConnection]] = {}  # job type -> connections watching it
         self._watched: dict[_GatewayConnection, set[str]] = {}
         self.foreign_clients_refused = 0
-        self._foreign_logged_at = -math.inf
+        self._logged_at: dict[str, float] = {}
 
     def watch(self, connection: _GatewayConnection, job_type: str, watching: bool) -> None:
         watched = self._watched.setdefault(connection, set())
@@ -454,17 +547,24 @@ class CommandApiServer:
                 connection.on_jobs_available(job_type)
 
     def note_foreign_client(self, protocol: str, peer: str) -> None:
-        """Log a refused gRPC/HTTP/TLS client, at most once per ``FOREIGN_LOG_INTERVAL``: gRPC clients
-        reconnect within milliseconds, and one misconfigured client must not flood the log."""
+        """Count a refused gRPC/HTTP/TLS client; gRPC clients reconnect within milliseconds, so one
+        misconfigured client is logged once a minute, not once per attempt."""
         self.foreign_clients_refused += 1
+        self._log_limited("foreign", "command API: refused a %s client from %s (%d refused so far): Zeebe clients"
+                          " belong on a gateway's gRPC port, not the command API", protocol, peer,
+                          self.foreign_clients_refused)
+
+    def _log_limited(self, kind: str, message: str, *args: Any) -> None:
+        """A warning at most once per ``FOREIGN_LOG_INTERVAL`` for each kind of refusal."""
         now = trio.current_time()
-        if now - self._foreign_logged_at >= FOREIGN_LOG_INTERVAL:
-            self._foreign_logged_at = now
-            log.warning("command API: refused a %s client from %s (%d refused so far): Zeebe clients belong on a"
-                        " gateway's gRPC port, not the command API", protocol, peer, self.foreign_clients_refused)
+        if now - self._logged_at.get(kind, -math.inf) >= FOREIGN_LOG_INTERVAL:
+            self._logged_at[kind] = now
+            log.warning(message, *args)
 
     def statistics(self) -> dict[str, Any]:
         return {"connections": len(self._connections), "foreign_clients_refused": self.foreign_clients_refused,
+                "refused_unauthenticated": self.refused_unauthenticated, "refused_over_limit": self.refused_over_limit,
+                "buffered_bytes": self.buffered_bytes,
                 "gateways": [c.gateway_name for c in self._connections.values()]}
 
     async def run(self, *, task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED) -> None:
@@ -486,6 +586,18 @@ class CommandApiServer:
             peer, loopback = f"{host}:{port}", ipaddress.ip_address(host).is_loopback
         except (OSError, ValueError):
             peer, loopback = "?", False
+        if len(self._connections) >= self.max_connections:
+            # Refused before anything is read or allocated for it; the counter and one log line a
+            # minute tell the operator.
+            self.refused_over_limit += 1
+            self._log_limited("over_limit", "command API: refused a connection from %s: %d connections open, the"
+                              " limit is %d (command_api_max_connections)", peer, len(self._connections),
+                              self.max_connections)
+            with trio.move_on_after(GOODBYE_GRACE):
+                await stream.send_all(_Goodbye(f"too many connections (the broker allows {self.max_connections};"
+                                               " command_api_max_connections)").frame)
+            await trio.aclose_forcefully(stream)
+            return
         connection = _GatewayConnection(self, stream, peer, loopback=loopback)
         connection_id = next(self._ids)
         self._connections[connection_id] = connection

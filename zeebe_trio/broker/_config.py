@@ -14,7 +14,7 @@ import difflib
 import os
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -51,8 +51,17 @@ class BrokerConfig:
     embedded_gateway: bool = True
     # The command API: where standalone gateways (zeebe-trio gateway) reach this broker. Port 0 picks one.
     command_api_enabled: bool = True
-    command_api_host: str = "0.0.0.0"
+    # Loopback by default: the command API takes engine-facing commands, so other hosts get in only
+    # with command_api_secret set (and this set to an interface they can reach).
+    command_api_host: str = "127.0.0.1"
     command_api_port: int = 26501
+    # Shared secret that gateways on other hosts prove they hold (HMAC challenge; never sent). Empty:
+    # only loopback peers are served. Set it on the broker and as ZEEBE_TRIO_COMMAND_API_SECRET for
+    # `zeebe-trio gateway`.
+    command_api_secret: str = field(default="", repr=False)
+    command_api_max_connections: int = 256
+    command_api_max_buffered_bytes: int = 64 * 1024 * 1024  # partial frames of all connections together
+    command_api_frame_timeout: float = 30.0  # seconds from a frame's first byte to its last
     advertised_host: str = "localhost"
     snapshot_period: float = 300.0  # seconds between periodic snapshots (Zeebe: 5 minutes)
     max_inflight_requests: int = 2000  # per partition; more is answered with RESOURCE_EXHAUSTED
@@ -180,6 +189,16 @@ class BrokerConfig:
             raise ConfigError(f"command_api_port: {self.command_api_port} is not a TCP port")
         if self.max_inflight_requests < 1:
             raise ConfigError("max_inflight_requests must be at least 1")
+        if self.command_api_secret and len(self.command_api_secret) < 16:
+            raise ConfigError("command_api_secret: use at least 16 characters (e.g. the output of"
+                              " `python -c 'import secrets; print(secrets.token_urlsafe())'`)")
+        if self.command_api_max_connections < 1:
+            raise ConfigError("command_api_max_connections must be at least 1")
+        if self.command_api_max_buffered_bytes < self.max_message_size:
+            raise ConfigError(f"command_api_max_buffered_bytes must be at least max_message_size"
+                              f" ({self.max_message_size}), or no gateway could send its largest command")
+        if self.command_api_frame_timeout <= 0:
+            raise ConfigError("command_api_frame_timeout must be a positive number of seconds")
 
 
 _KIND = {bool: "true or false", int: "an integer", float: "a number", str: "a string", Path: "a path"}

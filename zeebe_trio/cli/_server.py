@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 from collections.abc import Awaitable, Callable
 from functools import partial
@@ -58,10 +59,11 @@ def _gateway(args: argparse.Namespace) -> int:
         broker_address = parse_address(args.broker)
     except ValueError as error:
         raise UsageError(str(error)) from None
+    secret = _gateway_secret(args.secret_file)
 
     async def start(nursery: trio.Nursery) -> str:
         port = await nursery.start(partial(run_standalone_gateway, broker_address, host=args.host,
-                                           grpc_port=args.port))
+                                           grpc_port=args.port, secret=secret))
         return (f"zeebe-trio gateway ready: gRPC on {args.host}:{port}, broker command API at"
                 f" {broker_address[0]}:{broker_address[1]}")
 
@@ -74,6 +76,20 @@ def _gateway(args: argparse.Namespace) -> int:
                                " pass --port with a free port") from error
         raise
     return 0
+
+
+SECRET_ENV = "ZEEBE_TRIO_COMMAND_API_SECRET"
+
+
+def _gateway_secret(secret_file: Path | None) -> str:
+    """The broker's command_api_secret for a standalone gateway: from ``--secret-file``, else from
+    ``ZEEBE_TRIO_COMMAND_API_SECRET``, else none (then only a broker on this host will talk to it)."""
+    if secret_file is not None:
+        try:
+            return secret_file.read_text().strip()
+        except OSError as error:
+            raise UsageError(f"cannot read --secret-file '{secret_file}': {error.strerror}") from None
+    return os.environ.get(SECRET_ENV, "")
 
 
 def _exporters(args: argparse.Namespace) -> int:
@@ -96,6 +112,8 @@ def register(commands: Any) -> None:
                          help="the broker's command API, HOST:PORT (default localhost:26501)")
     gateway.add_argument("--host", default="0.0.0.0", help="interface to serve gRPC on (default 0.0.0.0)")
     gateway.add_argument("--port", type=int, default=26500, help="gRPC port (default 26500; 0 picks one)")
+    gateway.add_argument("--secret-file", type=Path,
+                         help=f"file holding the broker's command_api_secret (default: ${SECRET_ENV})")
     gateway.set_defaults(handler=_gateway)
 
     exporters = commands.add_parser("exporters", help="list the installed exporters")

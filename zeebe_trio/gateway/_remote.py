@@ -28,9 +28,10 @@ import logging
 import os
 import socket
 from collections import OrderedDict, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
+from hmac import compare_digest
 from typing import Any
 
 import trio
@@ -38,6 +39,7 @@ import trio
 import zeebe_trio
 from zeebe_trio.protocol import (
     DEFAULT_MAX_FRAME_SIZE,
+    NONCE_SIZE,
     WIRE_VERSION,
     FrameDecoder,
     MessageType,
@@ -46,6 +48,7 @@ from zeebe_trio.protocol import (
     Record,
     RecordDecodeError,
     WireError,
+    auth_proof,
     decode_batch,
     encode_frame,
     foreign_server_protocol,
@@ -204,17 +207,22 @@ class _Connection:
     # -- running -------------------------------------------------------------------------------------
 
     async def handshake(self) -> ClusterTopology:
-        await self._stream.send_all(encode_frame([MessageType.HELLO, WIRE_VERSION, self._port.name]))
+        self._hello_nonce = os.urandom(NONCE_SIZE)
+        await self._stream.send_all(hello_frame(self._port.name, self._hello_nonce))
         first = await self._stream.receive_some(RECEIVE_SIZE)
         if not first:
             raise _ConnectionLost("the broker closed the connection")
         check_speaks_command_api(first, self._port.address_text)
         self._received.extend(self._decoder.feed(first))
-        message = await self._next_message()
-        if message[0] is MessageType.GOODBYE:
-            raise _ConnectionLost(f"the broker refused the connection: {message[1:]}")
-        if message[0] is not MessageType.WELCOME or len(message) != 3:
-            raise WireError(f"expected WELCOME from the broker, got {message[0].name}")
+
+        async def next_message() -> list[Any]:
+            return await self._next_message()
+
+        async def send(frame: bytes) -> None:
+            await self._stream.send_all(frame)
+
+        message = await complete_handshake(next_message, send, name=self._port.name, nonce=self._hello_nonce,
+                                           secret=self._port.secret, address=self._port.address_text)
         return topology_from_wire(message[2])
 
     async def _next_message(self) -> list[Any]:
@@ -339,8 +347,10 @@ class RemoteBrokerPort:
         connect_timeout: float = 5.0,
         min_backoff: float = 0.05,
         max_backoff: float = 2.0,
+        secret: str = "",
     ) -> None:
         self.host, self.port = parse_address(address) if isinstance(address, str) else address
+        self.secret = secret  # the broker's command_api_secret, when it has one
         self.address_text = f"{self.host}:{self.port}"
         self.name = name or f"zeebe-trio gateway {socket.gethostname()} pid {os.getpid()}"
         self.job_stream_window = job_stream_window
@@ -551,6 +561,41 @@ async def run_standalone_gateway(
         task_status.started(bound)
 
 
+def hello_frame(name: str, nonce: bytes) -> bytes:
+    return encode_frame([MessageType.HELLO, WIRE_VERSION, name, nonce])
+
+
+async def complete_handshake(next_message: Callable[[], Awaitable[list[Any]]], send: Callable[[bytes], Awaitable[None]],
+                             *, name: str, nonce: bytes, secret: str, address: str) -> list[Any]:
+    """The rest of the handshake after HELLO: answer a CHALLENGE with the shared secret's proof, then
+    take WELCOME (checking the broker's proof when there is a secret). Returns the WELCOME message."""
+    message = await next_message()
+    challenged = False
+    broker_nonce = b""
+    if message[0] is MessageType.CHALLENGE:
+        if not secret:
+            raise _ConnectionLost(f"the broker at {address} requires a shared secret: set"
+                                  " ZEEBE_TRIO_COMMAND_API_SECRET to its command_api_secret")
+        (broker_nonce,) = message[1:]
+        if not isinstance(broker_nonce, bytes):
+            raise WireError("malformed CHALLENGE from the broker")
+        challenged = True
+        await send(encode_frame([MessageType.AUTH, auth_proof(secret, "gateway", broker_nonce, nonce, name)]))
+        message = await next_message()
+    if message[0] is MessageType.GOODBYE:
+        raise _ConnectionLost(f"the broker refused the connection: {message[1] if len(message) > 1 else ''}")
+    if message[0] is not MessageType.WELCOME or len(message) != 4:
+        raise WireError(f"expected WELCOME from the broker, got {message[0].name}")
+    if secret:
+        if not challenged:
+            raise _ConnectionLost(f"the broker at {address} did not ask for the shared secret: it has no"
+                                  " command_api_secret, or it is not the broker this gateway was given")
+        if not isinstance(message[3], bytes) or not compare_digest(
+                message[3], auth_proof(secret, "broker", nonce, broker_nonce)):
+            raise _ConnectionLost(f"the broker at {address} could not prove it holds the shared secret")
+    return message
+
+
 def check_speaks_command_api(first_bytes: bytes, address: str) -> None:
     """``WireError`` naming the mistake when the server at ``address`` answered in another protocol
     (most likely a gateway's gRPC port given where the broker's command API was meant)."""
@@ -562,32 +607,43 @@ def check_speaks_command_api(first_bytes: bytes, address: str) -> None:
 
 
 async def query_broker(address: str, sql: str, *, exporter_id: str | None = None, max_rows: int = 1000,
-                       timeout: float = 30.0) -> tuple[list[str], list[list[Any]], bool]:
+                       timeout: float = 30.0, secret: str = "") -> tuple[list[str], list[list[Any]], bool]:
     """Ask a running broker (its command API, ``host:port``) to answer read-only SQL with a queryable
     exporter: ``(columns, rows, truncated)``. Raises ``BrokerError`` when it refuses, ``OSError``
-    when nothing listens there."""
+    when nothing listens there. ``secret`` is the broker's ``command_api_secret``, if it has one."""
     host, _, port = address.rpartition(":")
     with trio.fail_after(timeout):
         stream = await trio.open_tcp_stream(host or "localhost", int(port))
         async with stream:
             decoder = FrameDecoder()
-            await stream.send_all(encode_frame([MessageType.HELLO, WIRE_VERSION, "zeebe-trio sql"]))
-            await stream.send_all(encode_frame([MessageType.QUERY, 1, exporter_id, sql, max_rows]))
+            received: deque[list[Any]] = deque()
             first = True
-            while True:
-                data = await stream.receive_some(65536)
-                if not data:
-                    raise BrokerError(BrokerError.PARTITION_UNAVAILABLE, "the broker closed the connection")
-                if first:
-                    first = False
-                    try:
+
+            async def next_message() -> list[Any]:
+                nonlocal first
+                while not received:
+                    data = await stream.receive_some(65536)
+                    if not data:
+                        raise BrokerError(BrokerError.PARTITION_UNAVAILABLE, "the broker closed the connection")
+                    if first:
+                        first = False
                         check_speaks_command_api(data, address)
-                    except WireError as error:
-                        raise BrokerError(BrokerError.PARTITION_UNAVAILABLE, str(error)) from None
-                for message in decoder.feed(data):
-                    if message[0] is MessageType.QUERY_RESULT and message[1] == 1:
-                        return message[2], message[3], bool(message[4])
-                    if message[0] is MessageType.ERROR and message[1] == 1:
-                        raise BrokerError(message[2], message[3])
-                    if message[0] is MessageType.GOODBYE:
-                        raise BrokerError(BrokerError.PARTITION_UNAVAILABLE, f"the broker said goodbye: {message[1]}")
+                    received.extend(decoder.feed(data))
+                return received.popleft()
+
+            nonce = os.urandom(NONCE_SIZE)
+            try:
+                await stream.send_all(hello_frame("zeebe-trio sql", nonce))
+                await complete_handshake(next_message, stream.send_all, name="zeebe-trio sql", nonce=nonce,
+                                         secret=secret, address=address)
+            except (WireError, _ConnectionLost) as error:
+                raise BrokerError(BrokerError.PARTITION_UNAVAILABLE, str(error)) from None
+            await stream.send_all(encode_frame([MessageType.QUERY, 1, exporter_id, sql, max_rows]))
+            while True:
+                message = await next_message()
+                if message[0] is MessageType.QUERY_RESULT and message[1] == 1:
+                    return message[2], message[3], bool(message[4])
+                if message[0] is MessageType.ERROR and message[1] == 1:
+                    raise BrokerError(message[2], message[3])
+                if message[0] is MessageType.GOODBYE:
+                    raise BrokerError(BrokerError.PARTITION_UNAVAILABLE, f"the broker said goodbye: {message[1]}")

@@ -30,14 +30,17 @@ from ._intents import (
     intent_for,
 )
 from ._keys import KEY_BITS, MAX_PARTITION_ID, PARTITION_BITS, encode_key, first_key, local_part, partition_of
-from ._record import NO_KEY, Record
+from ._record import DEFAULT_TENANT, NO_KEY, Record
 from ._wire import (
     DEFAULT_MAX_FRAME_SIZE,
+    GATEWAY_COMMANDS,
     HTTP2_PREFACE,
+    NONCE_SIZE,
     WIRE_VERSION,
     FrameDecoder,
     MessageType,
     WireError,
+    auth_proof,
     encode_frame,
     foreign_protocol,
     foreign_server_protocol,
@@ -45,12 +48,13 @@ from ._wire import (
 )
 
 __all__ = [
+    "DEFAULT_TENANT",
     "BpmnElementType", "DEFAULT_MAX_FRAME_SIZE", "DeploymentIntent", "ErrorIntent", "ErrorType",
-    "FrameDecoder", "HTTP2_PREFACE", "INTENTS_BY_VALUE_TYPE", "IncidentIntent", "Intent", "JobBatchIntent", "JobIntent",
+    "FrameDecoder", "GATEWAY_COMMANDS", "HTTP2_PREFACE", "NONCE_SIZE", "INTENTS_BY_VALUE_TYPE", "IncidentIntent", "Intent", "JobBatchIntent", "JobIntent",
     "KEY_BITS", "MAX_PARTITION_ID", "MessageIntent", "MessageType", "NO_KEY", "PARTITION_BITS",
     "PartitionHealth", "PartitionRole", "ProcessInstanceCreationIntent", "ProcessInstanceIntent",
     "ProcessInstanceResultIntent", "ProcessIntent", "Record", "RecordDecodeError", "RecordType",
     "RejectionType", "SignalIntent", "TimerIntent", "ValueType", "VariableDocumentIntent", "VariableIntent",
-    "WIRE_VERSION", "WireError", "decode_batch", "encode_batch", "encode_frame", "encode_key", "foreign_protocol", "foreign_server_protocol", "first_key", "refusal_for",
+    "WIRE_VERSION", "WireError", "auth_proof", "decode_batch", "encode_batch", "encode_frame", "encode_key", "foreign_protocol", "foreign_server_protocol", "first_key", "refusal_for",
     "intent_for", "local_part", "partition_of",
 ]

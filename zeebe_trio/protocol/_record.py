@@ -12,6 +12,7 @@ from ._enums import RecordType, RejectionType, ValueType
 from ._intents import Intent
 
 NO_KEY = -1
+DEFAULT_TENANT = "<default>"  # the one tenant while multi-tenancy is off (Zeebe's TenantOwned.DEFAULT_TENANT_IDENTIFIER)
 
 
 class Record:

@@ -6,7 +6,8 @@ rest its fields, in the order listed below. Record batches travel as ``encode_ba
 
 Gateway -> broker::
 
-    HELLO            [1, wire_version, gateway_name]          first frame on a connection
+    HELLO            [1, wire_version, gateway_name, nonce]   first frame on a connection
+    AUTH             [20, proof]                              answer to CHALLENGE
     EXECUTE          [3, request_id, partition_id, value_type, intent, key, value, timeout_s | nil]
     CANCEL           [6, request_id]                          the caller gave up: stop waiting
     TOPOLOGY_REQUEST [7]
@@ -19,7 +20,8 @@ Gateway -> broker::
 
 Broker -> gateway::
 
-    WELCOME          [2, wire_version, topology]              answer to HELLO
+    CHALLENGE        [19, nonce]                              the broker has a shared secret: prove it
+    WELCOME          [2, wire_version, topology, proof | nil] answer to HELLO (or AUTH)
     RESPONSE         [4, request_id, record_batch]            the response record (a batch of one)
     ERROR            [5, request_id, code, message]           a ``BrokerError`` code and message
     TOPOLOGY         [8, topology]                            answer to TOPOLOGY_REQUEST
@@ -30,6 +32,13 @@ Broker -> gateway::
 Either way::
 
     GOODBYE          [15, reason]                             the sender is about to close the connection
+
+Authentication: a broker with a shared secret (``command_api_secret``) answers HELLO with CHALLENGE;
+the gateway answers with ``auth_proof(secret, "gateway", broker_nonce, gateway_nonce, name)``, and the
+broker's WELCOME carries ``auth_proof(secret, "broker", gateway_nonce, broker_nonce)``, so each side
+knows the other holds the secret and the secret never crosses the wire. A broker without a secret
+welcomes loopback peers only. Gateways may send only ``GATEWAY_COMMANDS``: the commands Zeebe's
+gateway sends on behalf of clients, never the engine's internal ones.
 
 Requests are multiplexed: the gateway picks request ids, the broker answers each EXECUTE exactly once
 (unless it was cancelled), in any order. Job streams use credit-based flow control: OPEN_STREAM grants
@@ -47,6 +56,8 @@ This module only frames and unframes; it never touches a socket.
 from __future__ import annotations
 
 import enum
+import hashlib
+import hmac
 import re
 import struct
 from collections.abc import Sequence
@@ -54,10 +65,45 @@ from typing import Any
 
 import msgpack
 
-WIRE_VERSION = 2  # 2: JOBS_AVAILABLE only for job types the gateway watches (WATCH_JOB_TYPE)
+from ._enums import ValueType
+from ._intents import (
+    DeploymentIntent,
+    IncidentIntent,
+    Intent,
+    JobBatchIntent,
+    JobIntent,
+    MessageIntent,
+    ProcessInstanceCreationIntent,
+    ProcessInstanceIntent,
+    SignalIntent,
+    VariableDocumentIntent,
+)
+
+# 2: JOBS_AVAILABLE only for job types the gateway watches (WATCH_JOB_TYPE); HELLO carries a nonce,
+# CHALLENGE/AUTH for brokers with a shared secret
+WIRE_VERSION = 2
+NONCE_SIZE = 16
 DEFAULT_MAX_FRAME_SIZE = 8 * 1024 * 1024  # bytes of payload; above the broker's 4 MiB message limit
 
 _HEADER = struct.Struct(">I")
+
+GATEWAY_COMMANDS: frozenset[tuple[ValueType, Intent]] = frozenset({
+    (ValueType.DEPLOYMENT, DeploymentIntent.CREATE),
+    (ValueType.PROCESS_INSTANCE_CREATION, ProcessInstanceCreationIntent.CREATE),
+    (ValueType.PROCESS_INSTANCE_CREATION, ProcessInstanceCreationIntent.CREATE_WITH_AWAITING_RESULT),
+    (ValueType.PROCESS_INSTANCE, ProcessInstanceIntent.CANCEL),
+    (ValueType.VARIABLE_DOCUMENT, VariableDocumentIntent.UPDATE),
+    (ValueType.INCIDENT, IncidentIntent.RESOLVE),
+    (ValueType.JOB_BATCH, JobBatchIntent.ACTIVATE),
+    (ValueType.JOB, JobIntent.COMPLETE),
+    (ValueType.JOB, JobIntent.FAIL),
+    (ValueType.JOB, JobIntent.THROW_ERROR),
+    (ValueType.JOB, JobIntent.UPDATE_RETRIES),
+    (ValueType.JOB, JobIntent.UPDATE_TIMEOUT),
+    (ValueType.MESSAGE, MessageIntent.PUBLISH),
+    (ValueType.SIGNAL, SignalIntent.BROADCAST),
+})
+"""The commands a gateway sends on behalf of clients; everything else is the engine's own."""
 
 
 class MessageType(enum.IntEnum):
@@ -79,6 +125,8 @@ class MessageType(enum.IntEnum):
     QUERY = 16
     QUERY_RESULT = 17
     WATCH_JOB_TYPE = 18
+    CHALLENGE = 19
+    AUTH = 20
 
 
 _MESSAGE_TYPES = {int(t): t for t in MessageType}
@@ -195,3 +243,14 @@ def refusal_for(protocol: str, reason: str) -> bytes:
 def _http2_frame(frame_type: int, payload: bytes) -> bytes:
     # 24-bit length, type, flags, 31-bit stream id (0: the connection)
     return struct.pack(">I", len(payload))[1:] + bytes((frame_type, 0)) + struct.pack(">I", 0) + payload
+
+
+def auth_proof(secret: str, role: str, *nonces_and_name: bytes | str) -> bytes:
+    """HMAC-SHA256 over the role and the handshake's nonces (and the gateway's name): what each end
+    sends to show it holds the shared secret without sending the secret."""
+    mac = hmac.new(secret.encode("utf-8"), role.encode("ascii"), hashlib.sha256)
+    for part in nonces_and_name:
+        data = part.encode("utf-8", "surrogatepass") if isinstance(part, str) else part
+        mac.update(len(data).to_bytes(4, "big"))
+        mac.update(data)
+    return mac.digest()
