@@ -14,6 +14,8 @@ import trio
 
 from zeebe_trio import cli
 from zeebe_trio.broker import Broker
+from zeebe_trio.cli._client import parse_duration
+from zeebe_trio.gateway import run_standalone_gateway
 from zeebe_trio.protocol import (
     IncidentIntent,
     Intent,
@@ -229,16 +231,32 @@ async def test_unreachable_and_wrong_ports_are_one_line_naming_the_address_and_t
         nursery.cancel_scope.cancel()
 
 
+@pytest.mark.parametrize("gateway", ["embedded", "standalone"])
 async def test_with_result_past_the_request_timeout_names_the_instance_it_created(
-        broker: Broker, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    address = f"127.0.0.1:{broker.gateway_port}"
-    (tmp_path / "p.bpmn").write_bytes(one_task_bpmn("p"))
-    await _run(capsys, "deploy", str(tmp_path / "p.bpmn"), "--address", address)
-    code, _, err = await _run(capsys, "create", "instance", "p", "--with-result", "--request-timeout", "1s",
-                              "--address", address)
+        broker: Broker, gateway: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    async with trio.open_nursery() as nursery:
+        if gateway == "embedded":
+            address = f"127.0.0.1:{broker.gateway_port}"
+        else:  # the broker's timeout answer crosses the command API too
+            port = await nursery.start(partial(run_standalone_gateway, ("127.0.0.1", broker.command_api_port),
+                                               host="127.0.0.1", grpc_port=0))
+            address = f"127.0.0.1:{port}"
+        (tmp_path / "p.bpmn").write_bytes(one_task_bpmn("p"))
+        await _run(capsys, "deploy", str(tmp_path / "p.bpmn"), "--address", address)
+        code, _, err = await _run(capsys, "create", "instance", "p", "--with-result", "--request-timeout", "1s",
+                                  "--address", address)
+        nursery.cancel_scope.cancel()
     [instance] = _keys(broker, ValueType.PROCESS_INSTANCE_CREATION, ProcessInstanceCreationIntent.CREATED)
     assert code == 1
     assert _one_line(err) == (
         "zeebe-trio create instance: CreateProcessInstanceWithResult failed: DEADLINE_EXCEEDED: Time out between"
         f" gateway and broker: Expected process instance {instance} of 'p' (version 1), created by this request,"
         " to complete within 1 s, but it has not; the instance keeps running (wait longer with --request-timeout)")
+
+
+@pytest.mark.parametrize(("text", "seconds"), [
+    ("300ms", 0.3), ("10s", 10), ("5m", 300), ("1h30m", 5400), ("1.5h", 5400), ("2", 2), ("0.25", 0.25),
+    ("1m30s500ms", 90.5), ("0", 0),
+])
+def test_durations_are_go_durations_or_seconds(text: str, seconds: float) -> None:
+    assert parse_duration(text) == pytest.approx(seconds)
