@@ -18,7 +18,7 @@ import trio
 
 import zeebe_trio
 from zeebe_trio.engine import JobStream, JobStreams
-from zeebe_trio.exporters import ExporterQueryError
+from zeebe_trio.exporters import ExporterQueryAnswer, ExporterQueryError
 from zeebe_trio.gateway._port import (
     BrokerCommand,
     BrokerError,
@@ -153,7 +153,7 @@ class Broker:
             partition.yield_jobs([job_key])
 
     async def query_exporter(self, sql: str, *, exporter_id: str | None = None,
-                             max_rows: int = 1000) -> tuple[list[str], list[tuple[Any, ...]], bool]:
+                             max_rows: int = 1000) -> ExporterQueryAnswer:
         """Read-only SQL answered by a queryable exporter (the DuckDB export) on partition 1, which
         holds every partition's records when they share one export file."""
         partition = self.partitions.get(1)

@@ -37,9 +37,9 @@ from typing import Any, Protocol
 
 import trio
 
-from zeebe_trio.exporters import ExporterQueryError
+from zeebe_trio.exporters import ExporterQueryAnswer, ExporterQueryError
 from zeebe_trio.gateway._port import BrokerCommand, BrokerError, ClusterTopology, JobStreamSink, JobStreamSpec
-from zeebe_trio.gateway._remote import topology_to_wire
+from zeebe_trio.gateway._remote import QUERY_CLIENT_NAME, topology_to_wire
 from zeebe_trio.protocol import (
     DEFAULT_MAX_FRAME_SIZE,
     DEFAULT_TENANT,
@@ -90,7 +90,7 @@ class CommandApiBackend(Protocol):
     def open_job_stream(self, spec: JobStreamSpec, sink: JobStreamSink) -> Callable[..., None]: ...
 
     async def query_exporter(self, sql: str, *, exporter_id: str | None = None,
-                             max_rows: int = 1000) -> tuple[list[str], list[tuple[Any, ...]], bool]: ...
+                             max_rows: int = 1000) -> ExporterQueryAnswer: ...
 
     def yield_job(self, job_key: int) -> None:
         """Make a job that was pushed but not delivered activatable again (JOB.YIELD)."""
@@ -268,7 +268,12 @@ class _GatewayConnection:
         await self._send.send(encode_frame([MessageType.WELCOME, WIRE_VERSION,
                                             topology_to_wire(self._backend.topology()), proof]))
         self._decoder.max_frame_size = self._server.max_frame_size
-        log.info("command API: gateway %r connected from %s", self.gateway_name, self.peer)
+        log.log(self._lifecycle_level, "command API: gateway %r connected from %s", self.gateway_name, self.peer)
+
+    @property
+    def _lifecycle_level(self) -> int:
+        # `zeebe-trio sql` connects once per query: its comings and goings are routine, not news.
+        return logging.DEBUG if self.gateway_name == QUERY_CLIENT_NAME else logging.INFO
 
     def _account(self) -> None:
         """Keep the server's count of bytes held in partial frames, and refuse to go over budget."""
@@ -307,7 +312,8 @@ class _GatewayConnection:
         while True:
             message = await self._next_message()
             if message is None:
-                log.info("command API: gateway %r (%s) disconnected", self.gateway_name, self.peer)
+                log.log(self._lifecycle_level, "command API: gateway %r (%s) disconnected", self.gateway_name,
+                        self.peer)
                 return
             try:
                 await self._dispatch(message)
@@ -403,9 +409,10 @@ class _GatewayConnection:
                                                     "queries are only answered for clients on the broker's host"]))
                 return
             try:
-                columns, rows, truncated = await self._backend.query_exporter(
+                answer = await self._backend.query_exporter(
                     sql, exporter_id=None if exporter_id is None else str(exporter_id), max_rows=max(1, max_rows))
-                frame = encode_frame([MessageType.QUERY_RESULT, request_id, columns, [list(r) for r in rows], truncated])
+                frame = encode_frame([MessageType.QUERY_RESULT, request_id, answer.columns,
+                                      [list(r) for r in answer.rows], answer.truncated, answer.exporter_id])
             except ExporterQueryError as error:
                 frame = encode_frame([MessageType.ERROR, request_id, BrokerError.MALFORMED_REQUEST, str(error)])
             except Exception as error:

@@ -13,6 +13,7 @@ from ._api import (
     ExporterController,
     ExporterFactory,
     ExporterPositionStore,
+    ExporterQueryAnswer,
     ExporterQueryError,
     RecordFilter,
     ScheduledTask,
@@ -42,7 +43,7 @@ from .hookspecs import hookimpl, hookspec
 __all__ = [
     "ACCEPT_ALL", "CommittedRecordReader", "DEFAULT_PLUGINS", "DISABLE_AUTOLOAD_ENV", "ENTRY_POINT_GROUP",
     "ENV_PREFIX", "Exporter", "ExporterArgument", "ExporterConfigurationError", "ExporterContext", "ExporterController",
-    "ExporterDirector", "ExporterFactory", "ExporterHealth", "ExporterPositionStore", "ExporterQueryError", "ExporterSettings",
+    "ExporterDirector", "ExporterFactory", "ExporterHealth", "ExporterPositionStore", "ExporterQueryAnswer", "ExporterQueryError", "ExporterSettings",
     "ExporterStatus", "InstalledExporter", "PluginError", "RecordFilter", "RetryPolicy", "ScheduledTask",
     "UNBOUNDED_POSITION", "check_exporter_settings", "create_exporter_director", "exporter_factories", "format_installed_exporters",
     "get_plugin_manager", "hookimpl", "hookspec", "list_installed_exporters", "load_exporter_settings",

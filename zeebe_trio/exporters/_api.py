@@ -19,13 +19,23 @@ import abc
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from zeebe_trio.protocol import Record, RecordType, ValueType
 
 
 class ExporterQueryError(Exception):
     """A query an exporter was asked to answer failed; the message says why."""
+
+
+class ExporterQueryAnswer(NamedTuple):
+    """An exporter's answer to a read-only query, and which exporter gave it."""
+
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+    truncated: bool
+    """More rows matched than were asked for."""
+    exporter_id: str
 
 
 class ExporterConfigurationError(Exception):

@@ -36,6 +36,7 @@ from ._api import (
     ExporterContext,
     ExporterFactory,
     ExporterPositionStore,
+    ExporterQueryAnswer,
     ExporterQueryError,
     RecordFilter,
 )
@@ -368,8 +369,7 @@ class ExporterDirector:
         while self.lowest_exported_position() < position:
             await self._moved.wait()
 
-    async def query(self, sql: str, *, exporter_id: str | None = None,
-                    max_rows: int = 1000) -> tuple[list[str], list[tuple[Any, ...]], bool]:
+    async def query(self, sql: str, *, exporter_id: str | None = None, max_rows: int = 1000) -> ExporterQueryAnswer:
         """Ask an exporter (the given one, else the first queryable one) to answer read-only SQL."""
         candidates = [r for r in self._runners if exporter_id is None or r.id == exporter_id]
         for runner in candidates:
@@ -377,7 +377,8 @@ class ExporterDirector:
             if exporter is None or type(exporter).query is Exporter.query:
                 continue
             async with runner._lock:  # never interleaved with export calls (a query may flush)
-                return await exporter.query(sql, max_rows)
+                columns, rows, truncated = await exporter.query(sql, max_rows)
+            return ExporterQueryAnswer(columns, rows, truncated, runner.id)
         if exporter_id is not None and not candidates:
             raise ExporterQueryError(f"no exporter '{exporter_id}' runs on partition {self.partition_id}")
         raise ExporterQueryError(f"no exporter on partition {self.partition_id} answers queries"

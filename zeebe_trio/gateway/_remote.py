@@ -606,11 +606,17 @@ def check_speaks_command_api(first_bytes: bytes, address: str) -> None:
                         " listens on the broker's command_api_port (26501 by default)")
 
 
+QUERY_CLIENT_NAME = "zeebe-trio sql"
+"""The name ``query_broker`` says HELLO with: one connection per query, so the broker logs it quietly."""
+
+
 async def query_broker(address: str, sql: str, *, exporter_id: str | None = None, max_rows: int = 1000,
-                       timeout: float = 30.0, secret: str = "") -> tuple[list[str], list[list[Any]], bool]:
+                       timeout: float = 30.0, secret: str = "",
+                       ) -> tuple[list[str], list[list[Any]], bool, str | None]:
     """Ask a running broker (its command API, ``host:port``) to answer read-only SQL with a queryable
-    exporter: ``(columns, rows, truncated)``. Raises ``BrokerError`` when it refuses, ``OSError``
-    when nothing listens there. ``secret`` is the broker's ``command_api_secret``, if it has one."""
+    exporter: ``(columns, rows, truncated, exporter_id)``, the id of the exporter that answered (``None``
+    from a broker that does not say). Raises ``BrokerError`` when it refuses, ``OSError`` when nothing
+    listens there. ``secret`` is the broker's ``command_api_secret``, if it has one."""
     host, _, port = address.rpartition(":")
     with trio.fail_after(timeout):
         stream = await trio.open_tcp_stream(host or "localhost", int(port))
@@ -633,8 +639,8 @@ async def query_broker(address: str, sql: str, *, exporter_id: str | None = None
 
             nonce = os.urandom(NONCE_SIZE)
             try:
-                await stream.send_all(hello_frame("zeebe-trio sql", nonce))
-                await complete_handshake(next_message, stream.send_all, name="zeebe-trio sql", nonce=nonce,
+                await stream.send_all(hello_frame(QUERY_CLIENT_NAME, nonce))
+                await complete_handshake(next_message, stream.send_all, name=QUERY_CLIENT_NAME, nonce=nonce,
                                          secret=secret, address=address)
             except (WireError, _ConnectionLost) as error:
                 raise BrokerError(BrokerError.PARTITION_UNAVAILABLE, str(error)) from None
@@ -642,7 +648,8 @@ async def query_broker(address: str, sql: str, *, exporter_id: str | None = None
             while True:
                 message = await next_message()
                 if message[0] is MessageType.QUERY_RESULT and message[1] == 1:
-                    return message[2], message[3], bool(message[4])
+                    answered_by = message[5] if len(message) > 5 and isinstance(message[5], str) else None
+                    return message[2], message[3], bool(message[4]), answered_by
                 if message[0] is MessageType.ERROR and message[1] == 1:
                     raise BrokerError(message[2], message[3])
                 if message[0] is MessageType.GOODBYE:

@@ -27,7 +27,7 @@ Broker -> gateway::
     TOPOLOGY         [8, topology]                            answer to TOPOLOGY_REQUEST
     JOBS_AVAILABLE   [9, [job_type...]]                       pushed for watched types; coalesced
     JOB              [12, stream_id, job_key, job]            an activated job pushed to a stream
-    QUERY_RESULT     [17, request_id, [column...], [[value...]...], truncated]   answer to QUERY
+    QUERY_RESULT     [17, request_id, [column...], [[value...]...], truncated, exporter_id]   answer to QUERY
 
 Either way::
 
