@@ -297,11 +297,22 @@ def test_reads_beyond_the_cache_come_from_disk(tmp_path: Path) -> None:
     log.close()
 
 
-def torn_tail_case(tmp_path: Path, cut: Callable[[int, int], int]) -> SegmentedLog:
-    """Write 5 entries to one segment, cut the file at `cut(start_of_last_entry, size)`, reopen."""
-    log = open_log(tmp_path, max_segment_bytes=1 << 20)
-    fill(log, 5)
+def crash(log: SegmentedLog) -> None:
+    """Stop `log` as a killed process would leave it: every appended byte stays (it was in the page cache),
+    but the durability mark stays where the last sync put it (a clean close would advance it)."""
+    mark = (log.directory / "durable.meta").read_bytes()
     log.close()
+    (log.directory / "durable.meta").write_bytes(mark)
+
+
+def torn_tail_case(tmp_path: Path, cut: Callable[[int, int], int]) -> SegmentedLog:
+    """Write 5 entries to one segment (the last one never synced), crash, cut the file at
+    `cut(start_of_last_entry, size)` as a torn write would, reopen."""
+    log = open_log(tmp_path, max_segment_bytes=1 << 20)
+    fill(log, 4)
+    log.sync()
+    fill(log, 1)
+    crash(log)
     (path,) = log.segment_paths
     start_of_last = SEGMENT_HEADER.size + 4 * entry_size(payload(1))
     os.truncate(path, cut(start_of_last, os.path.getsize(path)))
@@ -335,10 +346,14 @@ def flip_byte(path: Path, offset: int) -> None:
         f.write(bytes([byte[0] ^ 0x40]))
 
 
-def test_a_flipped_byte_in_the_last_entry_is_caught_by_its_checksum_and_cut(tmp_path: Path) -> None:
+def test_a_flipped_byte_in_a_last_entry_that_was_never_synced_is_caught_by_its_checksum_and_cut(
+    tmp_path: Path,
+) -> None:
     log = open_log(tmp_path)
-    fill(log, 20)
-    log.close()
+    fill(log, 19)
+    log.sync()
+    fill(log, 1)
+    crash(log)
     last = log.segment_paths[-1]
     flip_byte(last, os.path.getsize(last) - 5)
     log = open_log(tmp_path)
@@ -347,6 +362,147 @@ def test_a_flipped_byte_in_the_last_entry_is_caught_by_its_checksum_and_cut(tmp_
     assert log.recovery.bytes_dropped == entry_size(payload(20))
     assert "checksum mismatch" in log.recovery.reason
     assert log.append(1, b"x", 20, 20).index == 20
+    log.close()
+
+
+def test_a_flipped_byte_in_a_durable_last_entry_refuses_to_open_naming_file_and_offset(tmp_path: Path) -> None:
+    log = open_log(tmp_path)
+    fill(log, 20)
+    log.close()
+    last = log.segment_paths[-1]
+    offset = os.path.getsize(last) - entry_size(payload(20))
+    flip_byte(last, os.path.getsize(last) - 5)
+    with pytest.raises(LogCorruptedError, match=rf"{last.name}: offset {offset}: checksum mismatch .*had been made"
+                       " durable") as caught:
+        open_log(tmp_path)
+    assert (caught.value.path, caught.value.offset) == (last, offset)
+    damage = caught.value.damage
+    assert damage is not None and (damage.index, damage.entries_lost, damage.intact_lost) == (20, 1, 0)
+    assert damage.lost_high_position == 20  # the mark vouches for position 20
+
+
+def test_a_flipped_bit_mid_segment_refuses_to_open_and_keeps_the_intact_entries_after_it(tmp_path: Path) -> None:
+    log = open_log(tmp_path, max_segment_bytes=1 << 20)
+    fill(log, 504)
+    log.close()
+    (path,) = log.segment_paths
+    damaged_offset = SEGMENT_HEADER.size + 99 * entry_size(payload(1))  # entry 100
+    flip_byte(path, damaged_offset + ENTRY_HEADER.size + 50)
+    (tmp_path / "durable.meta").unlink()  # even without the mark: intact entries after it make it damage
+    size_before = os.path.getsize(path)
+    with pytest.raises(LogCorruptedError, match=rf"offset {damaged_offset}: checksum mismatch.*an intact entry"
+                       rf" follows at offset {damaged_offset + entry_size(payload(1))}") as caught:
+        open_log(tmp_path, max_segment_bytes=1 << 20)
+    assert os.path.getsize(path) == size_before  # nothing was cut
+    damage = caught.value.damage
+    assert damage is not None
+    assert (damage.index, damage.entries_lost, damage.intact_lost, damage.lost_high_position) == (100, 405, 404, 504)
+
+
+def test_damage_in_the_unsynced_tail_followed_by_intact_entries_is_refused_too(tmp_path: Path) -> None:
+    log = open_log(tmp_path, max_segment_bytes=1 << 20)
+    fill(log, 10)
+    log.sync()
+    fill(log, 10)
+    crash(log)
+    (path,) = log.segment_paths
+    flip_byte(path, SEGMENT_HEADER.size + 12 * entry_size(payload(1)) + ENTRY_HEADER.size + 3)  # entry 13
+    with pytest.raises(LogCorruptedError, match="an intact entry follows"):
+        open_log(tmp_path, max_segment_bytes=1 << 20)
+
+
+def test_a_damaged_entry_header_is_found_by_searching_every_offset(tmp_path: Path) -> None:
+    log = open_log(tmp_path, max_segment_bytes=1 << 20)
+    fill(log, 30)
+    crash(log)
+    (tmp_path / "durable.meta").unlink()
+    (path,) = log.segment_paths
+    entry_20 = SEGMENT_HEADER.size + 19 * entry_size(payload(1))
+    with open(path, "r+b") as f:  # a length field that leads nowhere: following lengths finds nothing
+        f.seek(entry_20)
+        f.write((7).to_bytes(4, "little"))
+    with pytest.raises(LogCorruptedError, match=f"an intact entry follows at offset {entry_20 + entry_size(payload(1))}"):
+        open_log(tmp_path, max_segment_bytes=1 << 20)
+
+
+def test_a_long_run_of_zeros_after_a_torn_write_is_cut_quickly(tmp_path: Path) -> None:
+    import time
+
+    log = open_log(tmp_path, max_segment_bytes=64 << 20)
+    fill(log, 10)
+    log.sync()
+    fill(log, 1)
+    crash(log)
+    (path,) = log.segment_paths
+    with open(path, "r+b") as f:  # what a file system may show after a crash: the size grew, the data did not
+        f.truncate(os.path.getsize(path) - 50)
+        f.seek(0, os.SEEK_END)
+        f.write(bytes(32 << 20))
+    started = time.monotonic()
+    log = open_log(tmp_path, max_segment_bytes=64 << 20)
+    assert time.monotonic() - started < 5
+    assert log.last_index == 10 and log.recovery.bytes_dropped == (32 << 20) + entry_size(payload(1)) - 50
+    log.close()
+
+
+def test_a_log_cut_at_an_entry_boundary_below_its_mark_refuses_to_open(tmp_path: Path) -> None:
+    log = open_log(tmp_path, max_segment_bytes=1 << 20)
+    fill(log, 30)
+    log.close()
+    (path,) = log.segment_paths
+    os.truncate(path, SEGMENT_HEADER.size + 25 * entry_size(payload(1)))
+    with pytest.raises(LogCorruptedError, match="the log ends at index 25 .position 25. but entries up to index 30"
+                       " .position 30. had been made durable: 5 entries are missing"):
+        open_log(tmp_path, max_segment_bytes=1 << 20)
+
+
+def test_a_deleted_newest_segment_refuses_to_open(tmp_path: Path) -> None:
+    log = open_log(tmp_path)
+    fill(log, 30)
+    log.close()
+    log.segment_paths[-1].unlink()
+    with pytest.raises(LogCorruptedError, match="entries are missing from its end"):
+        open_log(tmp_path)
+
+
+def test_inspect_changes_nothing_and_cut_repairs_at_the_damage(tmp_path: Path) -> None:
+    log = open_log(tmp_path)
+    fill(log, 60)
+    log.close()
+    damaged = log.segment_paths[2]
+    first_damaged = int(damaged.name.removesuffix(".log"))
+    flip_byte(damaged, SEGMENT_HEADER.size + entry_size(payload(1)) + ENTRY_HEADER.size + 7)  # its second entry
+    files_before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    inspection = SegmentedLog.inspect(tmp_path)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == files_before
+    damage = inspection.damage
+    assert damage is not None and damage.path == damaged and damage.index == first_damaged + 1
+    assert damage.offset == SEGMENT_HEADER.size + entry_size(payload(1))
+    assert damage.entries_lost == 60 - first_damaged and damage.intact_lost == damage.entries_lost - 1
+    assert damage.lost_high_position == 60 and len(damage.later_segments) == len(log.segment_paths) - 3
+    assert (inspection.last_index, inspection.end_position) == (first_damaged, first_damaged)
+    assert "not the last segment" in damage.problem
+    SegmentedLog.cut(tmp_path, damage)
+    assert SegmentedLog.inspect(tmp_path).damage is None
+    log = open_log(tmp_path)
+    assert (log.last_index, log.last_position, log.recovery.bytes_dropped) == (first_damaged, first_damaged, 0)
+    assert [e.index for e in log.read(1)] == list(range(1, first_damaged + 1))
+    log.close()
+
+
+def test_a_segment_header_that_is_wrong_is_damage_a_cut_can_repair(tmp_path: Path) -> None:
+    log = open_log(tmp_path)
+    fill(log, 30)
+    log.close()
+    damaged = log.segment_paths[1]
+    flip_byte(damaged, 2)  # the magic
+    with pytest.raises(LogCorruptedError, match=rf"{damaged.name}: offset 0: bad magic"):
+        open_log(tmp_path)
+    damage = SegmentedLog.inspect(tmp_path).damage
+    assert damage is not None and (damage.path, damage.offset) == (damaged, 0)
+    SegmentedLog.cut(tmp_path, damage)
+    log = open_log(tmp_path)
+    assert log.last_index == int(damaged.name.removesuffix(".log")) - 1
     log.close()
 
 
@@ -383,7 +539,11 @@ def test_damage_found_while_reading_raises(tmp_path: Path) -> None:
 def test_a_torn_header_of_the_last_segment_is_rewritten(tmp_path: Path) -> None:
     log = open_log(tmp_path)
     fill(log, 20)
-    log.close()
+    log.sync()
+    segments = len(log.segment_paths)
+    while len(log.segment_paths) == segments:  # a new segment, created after the last sync
+        fill(log, 1)
+    crash(log)
     last = log.segment_paths[-1]
     first_of_last = int(last.name.removesuffix(".log"))
     os.truncate(last, 10)
@@ -400,7 +560,7 @@ def test_truncate_after_deletes_later_segments_and_is_durable(tmp_path: Path) ->
     segments_before = len(log.segment_paths)
     log.truncate_after(5)
     assert len(log.segment_paths) < segments_before
-    assert sorted(p.name for p in tmp_path.iterdir()) == [p.name for p in log.segment_paths]
+    assert sorted(p.name for p in tmp_path.glob("*.log")) == [p.name for p in log.segment_paths]
     log.append(2, b"other", 6, 6)
     log.close()
     log = open_log(tmp_path)
@@ -414,7 +574,7 @@ def test_compact_removes_old_segment_files_but_never_the_one_holding_up_to_index
     holding = next(p for p in reversed(log.segment_paths) if int(p.name.removesuffix(".log")) <= 25)
     log.compact(25)
     assert log.segment_paths[0] == holding
-    assert sorted(p.name for p in tmp_path.iterdir()) == [p.name for p in log.segment_paths]
+    assert sorted(p.name for p in tmp_path.glob("*.log")) == [p.name for p in log.segment_paths]
     log.compact(int(holding.name.removesuffix(".log")))  # up_to_index is the segment's first entry
     assert log.segment_paths[0] == holding
     log.close()
@@ -431,7 +591,7 @@ def test_reset_survives_reopening(tmp_path: Path) -> None:
     log.close()
     log = open_log(tmp_path)
     assert (log.first_index, log.last_index) == (1000, 999)
-    assert [p.name for p in tmp_path.iterdir()] == ["00000000000000001000.log"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["00000000000000001000.log", "durable.meta"]
     log.close()
 
 

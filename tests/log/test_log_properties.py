@@ -1,5 +1,7 @@
 """Hypothesis state machine: the file log against a plain list model, with syncs, truncations,
-compactions, resets, clean reopens and crashes that tear off bytes written after the last sync."""
+compactions, resets, clean reopens, crashes that tear off bytes written after the last sync (cut at
+open), and damage followed by intact entries or to durable entries (refused at open, naming the file
+and the entry's offset, and nothing cut)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -18,7 +21,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from zeebe_trio.log import LogEntry, SegmentedLog
+from zeebe_trio.log import LogCorruptedError, LogEntry, SegmentedLog
 from zeebe_trio.log._segment import ENTRY_HEADER, SEGMENT_HEADER
 
 SEGMENT_BYTES = 1024
@@ -110,11 +113,63 @@ class FileLogMachine(RuleBasedStateMachine):
         assert self.log.recovery.bytes_dropped == 0
         assert self.log.last_index == self.last_index
 
+    def crash(self) -> None:
+        """Close the fds as a killed process would: the bytes stay, the durability mark stays where the
+        last sync left it (a clean close would advance it)."""
+        mark = (self.directory / "durable.meta").read_bytes()
+        self.log.close()
+        (self.directory / "durable.meta").write_bytes(mark)
+
+    def entry_span(self, index: int) -> tuple[Path, int, int]:
+        """(segment file, offset, length) of entry `index` (from the log's in-memory index)."""
+        segment = self.log._segment_of(index)
+        local = index - segment.first_index
+        return segment.path, segment.offsets[local], ENTRY_HEADER.size + len(self.expect(index).data)
+
+    def assert_refused_at(self, path: Path, offset: int) -> None:
+        with pytest.raises(LogCorruptedError) as caught:
+            self.reopen()
+        assert (caught.value.path, caught.value.offset) == (path, offset), str(caught.value)
+        assert f"{path}: offset {offset}: " in str(caught.value)
+
+    @precondition(lambda self: self.model)
+    @rule(which=st.integers(0, 10**6), byte=st.integers(0, 10**6), bit=st.integers(0, 7))
+    def damage_a_durable_entry(self, which: int, byte: int, bit: int) -> None:
+        self.log.close()  # everything is durable now
+        index = self.first_index + which % len(self.model)
+        path, offset, length = self.entry_span(index)
+        flipped = offset + byte % length
+        original = _flip(path, flipped, bit)
+        size = os.path.getsize(path)
+        self.assert_refused_at(path, offset)
+        assert os.path.getsize(path) == size, "a refused open cut nothing"
+        _write_byte(path, flipped, original)
+        self.reopen()
+        self.read_everything()
+
+    @rule(which=st.integers(0, 10**6), byte=st.integers(0, 10**6), bit=st.integers(0, 7))
+    def crash_damaging_an_unsynced_entry_followed_by_intact_ones(self, which: int, byte: int, bit: int) -> None:
+        durable = self.log.durable_index
+        last_segment = self.log._segments[-1]
+        damageable = [i for i in range(max(durable + 1, last_segment.first_index), self.last_index)]
+        if not damageable:
+            return
+        index = damageable[which % len(damageable)]
+        path, offset, length = self.entry_span(index)
+        self.crash()
+        flipped = offset + byte % length
+        original = _flip(path, flipped, bit)
+        self.assert_refused_at(path, offset)
+        _write_byte(path, flipped, original)
+        self.reopen()  # intact again: nothing is lost, although it was never synced
+        assert self.log.last_index == self.last_index
+        self.read_everything()
+
     @rule(choice=st.integers(0, 10**9))
     def crash_tearing_unsynced_bytes(self, choice: int) -> None:
         durable = self.log.durable_index
         last_segment = self.log.segment_paths[-1]
-        self.log.close()  # closes the fds; the file contents are what a crash could have left below
+        self.crash()  # the file contents are what a crash could have left below
         segment_first = int(last_segment.name.removesuffix(".log"))
         if durable < segment_first:
             keep_at_least = 0  # nothing in this segment was synced: even its header may be torn
@@ -158,6 +213,21 @@ class FileLogMachine(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         self.log.close()
+
+
+def _flip(path: Path, offset: int, bit: int) -> int:
+    with open(path, "r+b") as f:
+        f.seek(offset)
+        original = f.read(1)[0]
+        f.seek(offset)
+        f.write(bytes([original ^ (1 << bit)]))
+    return original
+
+
+def _write_byte(path: Path, offset: int, value: int) -> None:
+    with open(path, "r+b") as f:
+        f.seek(offset)
+        f.write(bytes([value]))
 
 
 def test_the_file_log_behaves_like_a_list_across_crashes(tmp_path: Path) -> None:

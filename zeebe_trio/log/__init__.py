@@ -11,19 +11,24 @@ from ._entry import (
     LogClosedError,
     LogCompactedError,
     LogCorruptedError,
+    LogDamage,
     LogEntry,
     LogRecovery,
 )
-from ._log import SegmentedLog
+from ._log import LogInspection, SegmentedLog
 from ._memory import InMemoryLog
+from ._meta import DurableMark
 
 __all__ = [
+    "DurableMark",
     "InMemoryLog",
     "Log",
     "LogClosedError",
     "LogCompactedError",
     "LogCorruptedError",
+    "LogDamage",
     "LogEntry",
+    "LogInspection",
     "LogRecovery",
     "SegmentedLog",
 ]

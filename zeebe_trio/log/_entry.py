@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 
@@ -41,7 +42,7 @@ class LogEntry:
 
 @dataclass(frozen=True, slots=True)
 class LogRecovery:
-    """What `SegmentedLog.open` cut off a torn or corrupt tail of the last segment (all zero if nothing)."""
+    """What `SegmentedLog.open` cut off: a write torn by a crash at the end of the log (all zero if nothing)."""
 
     entries_dropped: int = 0
     """Entries (complete or partial) that were cut off, counted by following their length fields."""
@@ -51,7 +52,56 @@ class LogRecovery:
 
 
 class LogCorruptedError(Exception):
-    """The log on disk is damaged somewhere recovery must not repair; the message names file and offset."""
+    """The log on disk is damaged somewhere recovery must not repair; the message names file and offset.
+
+    `damage` describes what a repair would cut (`SegmentedLog.inspect` finds the same without raising)."""
+
+    def __init__(self, message: str, *, path: Path | None = None, offset: int | None = None,
+                 damage: LogDamage | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.offset = offset
+        self.damage = damage
+
+
+@dataclass(frozen=True, slots=True)
+class LogDamage:
+    """Damage that open refuses to repair by itself, and what cutting the log there would lose."""
+
+    path: Path
+    """The segment file holding the damage (for a log that ends early: its last segment)."""
+    offset: int
+    """Byte offset in `path` where the verified content ends: a repair keeps the bytes before it."""
+    index: int
+    """The first index a repair drops (the entry that should have been at `offset`)."""
+    problem: str
+    """What is wrong, in words."""
+    entries_lost: int
+    """Entries a repair drops: from `offset` to the end of `path` (counted by following length fields) and
+    every entry of `later_segments`."""
+    intact_lost: int
+    """How many of `entries_lost` still verify: acknowledged work, if they were durable."""
+    lost_high_position: int
+    """The highest record position of a dropped entry that verifies, or that the durability mark vouches
+    for (0 if none): a repaired log never hands out a position at or below it again."""
+    bytes_lost: int
+    later_segments: tuple[Path, ...] = ()
+    """Segments after `path`, deleted by a repair (damage in a segment that is not the last one)."""
+    durable_index: int | None = None
+    """The durability mark: every entry up to this index had been fsync'd (None when the log has no mark)."""
+
+    @property
+    def last_kept_index(self) -> int:
+        return self.index - 1
+
+    def describe(self) -> str:
+        """One line: where, what, and what a repair would drop."""
+        text = f"{self.path}: offset {self.offset}: {self.problem}"
+        if self.entries_lost:
+            text += (f"; a repair would drop entry {self.index} and everything after it ({self.entries_lost}"
+                     f" entries, {self.intact_lost} of them intact, {self.bytes_lost} bytes")
+            text += f", and {len(self.later_segments)} later segment files)" if self.later_segments else ")"
+        return text
 
 
 class LogCompactedError(IndexError):

@@ -13,10 +13,15 @@ captures the last index under a lock, fsyncs outside it, and publishes that capt
 from one thread at a time. A failed fsync makes the log unusable (Linux may already have dropped the
 dirty pages, so a retry could "succeed" without the data): reopen it to recover.
 
-Recovery at open. Every segment is scanned and every checksum verified. A torn or corrupt tail of the
-LAST segment (incomplete header or payload, checksum mismatch, unexpected index) is what a crash before
-fsync leaves behind: it is cut off (ftruncate + fsync) and described in `log.recovery`. Damage anywhere
-else, or a gap between segments, raises `LogCorruptedError`: damaged data is never silently replayed.
+Recovery at open. Every segment is scanned and every checksum verified. Only a write torn by a crash is
+cut: a problem (incomplete header or payload, checksum mismatch, unexpected index) in the LAST segment,
+after the durability mark (`_meta.py`: the last index an fsync made durable), with no entry after it that
+still verifies. That tail is cut off (ftruncate + fsync) and described in `log.recovery`. Anything else
+raises `LogCorruptedError` naming the file and offset, with a `LogDamage` saying what cutting there would
+drop: damage in an earlier segment, damage to entries that were durable, damage followed by intact
+entries, a gap between segments, or a log that ends before its mark. Damaged or missing data is never
+silently replayed or cut. `SegmentedLog.inspect` reports the same without changing anything, and
+`SegmentedLog.cut` is the repair an operator asks for (`zeebe-trio repair-log`).
 
 Crash safety of the structural operations: `truncate_after` deletes newer segments newest-first (a crash
 leaves a prefix of the old log), `compact` deletes oldest-first (a crash leaves a suffix), and `reset`
@@ -37,19 +42,32 @@ import os
 import re
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from ._entry import (
     LogClosedError,
     LogCompactedError,
     LogCorruptedError,
+    LogDamage,
     LogEntry,
     LogRecovery,
     check_append_arguments,
 )
-from ._segment import ENTRY_HEADER, MAX_PAYLOAD, Segment, open_segment, segment_file_name
+from ._meta import DurableMark, MarkFile, read_mark
+from ._segment import (
+    ENTRY_HEADER,
+    MAX_PAYLOAD,
+    ScanProblem,
+    Segment,
+    TailSurvey,
+    cut_torn_tail,
+    open_segment,
+    segment_file_name,
+    survey_tail,
+)
 
-__all__ = ["SegmentedLog"]
+__all__ = ["LogInspection", "SegmentedLog"]
 
 logger = logging.getLogger(__name__)
 
@@ -75,9 +93,13 @@ class SegmentedLog:
         cache_max_entries: int,
         cache_max_bytes: int,
         recovery: LogRecovery,
+        mark_file: MarkFile,
+        mark: DurableMark,
     ) -> None:
         # Use `open()`; this only wires already-opened segments together.
         self.directory = directory
+        self._mark_file = mark_file
+        self._mark = mark
         self.max_segment_bytes = max_segment_bytes
         self.recovery = recovery
         self._segments = segments
@@ -120,11 +142,7 @@ class SegmentedLog:
         if max_segment_bytes < 1024:
             raise ValueError(f"max_segment_bytes must be at least 1024, got {max_segment_bytes}")
         directory.mkdir(parents=True, exist_ok=True)
-        names = sorted(
-            (int(m.group(1)), directory / m.group(0))
-            for m in map(_SEGMENT_NAME.match, os.listdir(directory))
-            if m is not None
-        )
+        names = _segment_names(directory)
         temporaries = sorted(
             directory / m.group(0)
             for m in map(_TMP_SEGMENT_NAME.match, os.listdir(directory))
@@ -146,31 +164,42 @@ class SegmentedLog:
                     other.unlink()
             _fsync_directory(directory)
 
-        segments: list[Segment] = []
+        mark = read_mark(directory)
+        segments, verdict = _examine(names, mark, writable=True)
         recovery = LogRecovery()
+        mark_file = None
         try:
+            if isinstance(verdict, LogDamage):
+                raise LogCorruptedError(_refusal(verdict, mark), path=verdict.path, offset=verdict.offset,
+                                        damage=verdict)
+            if verdict is not None:
+                segment, problem, survey = verdict
+                cut_torn_tail(segment, problem)
+                recovery = LogRecovery(
+                    entries_dropped=survey.entries,
+                    bytes_dropped=survey.bytes_after,
+                    reason=(f"{segment.path}: offset {problem.offset}: {problem.what}; cut {survey.bytes_after}"
+                            " bytes written after the last fsync"
+                            + ("; torn segment header rewritten" if problem.header else "")),
+                )
             if not names:
                 segments.append(Segment.create(directory / segment_file_name(1), 1))
                 os.fsync(segments[0].fd)
                 _fsync_directory(directory)
-            for position, (first_index, path) in enumerate(names):
-                segment, recovery = open_segment(path, first_index, is_last=position == len(names) - 1)
-                if segments and segment.first_index != segments[-1].last_index + 1:
-                    previous = segments[-1]
-                    segment.close()
-                    raise LogCorruptedError(
-                        f"{path}: offset 0: the segment starts at index {first_index} but the previous segment"
-                        f" {previous.path.name} ends at index {previous.last_index}; entries are missing"
-                        " between them. Restore this partition from a replica or a backup."
-                    )
-                segments.append(segment)
             # Whatever the OS held for us before a crash of the process (not the machine) is durable from
-            # here on, so durable_index can start at last_index.
+            # here on, so durable_index (and the mark) can start at last_index.
             for segment in segments:
                 os.fsync(segment.fd)
+            mark_file = MarkFile(directory)
+            opened_mark = DurableMark(segments[-1].last_index, _last_high(segments, mark))
+            mark_file.write(opened_mark)
+            if mark_file.created:
+                _fsync_directory(directory)
         except BaseException:
             for segment in segments:
                 segment.close()
+            if mark_file is not None:
+                mark_file.close()
             raise
         if recovery.reason:
             logger.warning("log %s: cut a torn tail at open: %s", directory, recovery.reason)
@@ -181,7 +210,73 @@ class SegmentedLog:
             cache_max_entries=cache_max_entries,
             cache_max_bytes=cache_max_bytes,
             recovery=recovery,
+            mark_file=mark_file,
+            mark=opened_mark,
         )
+
+    @staticmethod
+    def inspect(directory: Path) -> LogInspection:
+        """What `open` would find in `directory`, changing nothing (for `zeebe-trio repair-log`).
+
+        Raises `LogCorruptedError` only for damage no cut can repair (a segment header that is present but
+        wrong); a missing directory is an empty log."""
+        directory = Path(directory)
+        names = _segment_names(directory) if directory.is_dir() else []
+        mark = read_mark(directory) if directory.is_dir() else None
+        segments, verdict = _examine(names, mark, writable=False)
+        try:
+            damage = verdict if isinstance(verdict, LogDamage) else None
+            torn = None
+            kept = segments
+            if verdict is not None and not isinstance(verdict, LogDamage):
+                segment, problem, survey = verdict
+                torn = f"{segment.path}: offset {problem.offset}: {problem.what} ({survey.bytes_after} bytes)"
+            if damage is not None:
+                kept = [s for s in segments if s.path not in damage.later_segments]
+            first = kept[0].first_index if kept else 1
+            last = kept[-1].last_index if kept else 0
+            if damage is not None:
+                last = min(last, damage.index - 1)
+            return LogInspection(directory=directory, first_index=first, last_index=last,
+                                 end_position=_high_at(kept, last), durable_mark=mark, damage=damage, torn_tail=torn,
+                                 segments=len(names))
+        finally:
+            for segment in segments:
+                segment.close()
+
+    @staticmethod
+    def cut(directory: Path, damage: LogDamage) -> None:
+        """Repair: drop everything from `damage` on (found by `inspect` on this very log), durably.
+
+        Later segments are deleted newest first, the damaged segment is truncated at `damage.offset`, and
+        the durability mark is lowered to the last entry kept, so the log opens again. What was dropped is
+        gone: call this only when an operator has accepted that loss."""
+        directory = Path(directory)
+        found = SegmentedLog.inspect(directory).damage
+        if found is None or (found.path, found.offset, found.index) != (damage.path, damage.offset, damage.index):
+            raise ValueError(f"log {directory}: the damage to cut is not what the log holds now"
+                             f" (expected {damage.describe()}; found {found.describe() if found else 'no damage'})")
+        for later in reversed(damage.later_segments):
+            later.unlink()
+        if damage.later_segments:
+            _fsync_directory(directory)
+        fd = os.open(damage.path, os.O_RDWR | getattr(os, "O_CLOEXEC", 0))
+        try:
+            segment = Segment(damage.path, fd, int(damage.path.name.removesuffix(".log")))
+            if damage.offset < os.fstat(fd).st_size or damage.offset == 0:
+                cut_torn_tail(segment, ScanProblem(damage.offset, damage.index, damage.problem,
+                                                   header=damage.offset == 0))
+        finally:
+            os.close(fd)
+        mark = read_mark(directory)
+        kept_position = SegmentedLog.inspect(directory).end_position
+        mark_file = MarkFile(directory)
+        try:
+            index = damage.index - 1 if mark is None else min(mark.index, damage.index - 1)
+            mark_file.write_durably(DurableMark(index, kept_position))
+        finally:
+            mark_file.close()
+        _fsync_directory(directory)
 
     # -------------------------------------------------------------------------------------- properties
 
@@ -248,6 +343,7 @@ class SegmentedLog:
             with self._lock:
                 self._check_usable()
                 target = self._last_index
+                target_high = _last_high(self._segments, self._mark)
                 dirty, self._dirty = self._dirty, []
                 for segment in dirty:
                     segment.dirty = False
@@ -257,6 +353,9 @@ class SegmentedLog:
                     os.fsync(segment.fd)
                 if directory_dirty:
                     _fsync_directory(self.directory)
+                if target > self._mark.index:
+                    self._mark = DurableMark(target, target_high)
+                    self._mark_file.write(self._mark)
             except BaseException as exc:
                 self._broken = exc
                 raise
@@ -275,6 +374,8 @@ class SegmentedLog:
             if self._directory_dirty:
                 _fsync_directory(self.directory)
                 self._directory_dirty = False
+            self._mark = DurableMark(self._last_index, _last_high(self._segments, self._mark))
+            self._mark_file.write(self._mark)
         except BaseException as exc:
             self._broken = exc
             raise
@@ -290,6 +391,7 @@ class SegmentedLog:
                 )
             if index >= self._last_index:
                 return
+            self._lower_mark(index)
             removed_files = False
             # Newest first, and the directory fsync'd before the kept segment shrinks: a crash in between
             # leaves a prefix of the old log, never a gap.
@@ -341,6 +443,7 @@ class SegmentedLog:
             final = self.directory / segment_file_name(next_index)
             tmp = final.with_name(final.name + ".tmp")
             tmp.unlink(missing_ok=True)
+            self._lower_mark(next_index - 1)
             fresh = Segment.create(tmp, next_index)
             try:
                 os.fsync(fresh.fd)
@@ -374,6 +477,7 @@ class SegmentedLog:
         with self._sync_lock, self._lock:
             for segment in self._segments:
                 segment.close()
+            self._mark_file.close()
             self._closed = True
             self._cache.clear()
 
@@ -475,6 +579,22 @@ class SegmentedLog:
             self._cache_bytes -= len(evicted.data) + _CACHE_ENTRY_OVERHEAD
             self._cache_first += 1
 
+    def _lower_mark(self, index: int) -> None:
+        """Before the log gets shorter than its mark: lower the mark durably, so that a crash half-way
+        never leaves a log that ends before its mark (which open would refuse)."""
+        if index < self._mark.index:
+            try:
+                self._mark = DurableMark(index, _high_at(self._segments, index))
+                self._mark_file.write_durably(self._mark)
+            except BaseException as exc:
+                self._broken = exc
+                raise
+
+    @property
+    def durable_mark(self) -> DurableMark:
+        """The durability mark as last written (see `_meta.py`)."""
+        return self._mark
+
     def _delete_segment(self, segment: Segment) -> None:
         if segment.dirty:
             segment.dirty = False
@@ -516,6 +636,154 @@ class SegmentedLog:
                 f"log entry {index} was compacted away: the log now starts at index {self.first_index}"
                 " (read the state from a snapshot instead)"
             )
+
+
+@dataclass(frozen=True, slots=True)
+class LogInspection:
+    """What `SegmentedLog.inspect` found; indexes and positions describe what a repair would keep."""
+
+    directory: Path
+    first_index: int
+    last_index: int
+    """The last entry kept: before the damage, or before a torn tail that open would cut."""
+    end_position: int
+    """The high position of entry `last_index` (0 if there is none): the next record gets a higher one."""
+    durable_mark: DurableMark | None
+    damage: LogDamage | None
+    """What open refuses, and what cutting there drops; None when open would succeed."""
+    torn_tail: str | None
+    """A torn tail that open would cut by itself (not damage), described; None if there is none."""
+    segments: int
+
+
+def _segment_names(directory: Path) -> list[tuple[int, Path]]:
+    return sorted(
+        (int(m.group(1)), directory / m.group(0)) for m in map(_SEGMENT_NAME.match, os.listdir(directory)) if m is not None
+    )
+
+
+def _high_at(segments: list[Segment], index: int) -> int:
+    """The high position of entry `index` if a segment holds it, else 0."""
+    for segment in reversed(segments):
+        if segment.first_index <= index <= segment.last_index:
+            return int(segment.highs[index - segment.first_index])
+    return 0
+
+
+def _last_high(segments: list[Segment], mark: DurableMark | None) -> int:
+    """The high position of the last entry; for an empty log, what the mark says (or 0)."""
+    for segment in reversed(segments):
+        if segment.entry_count:
+            return int(segment.highs[-1])
+    return mark.position if mark is not None else 0
+
+
+@dataclass(frozen=True, slots=True)
+class TornTail:
+    entries: int
+    bytes_after: int
+
+
+def _examine(names: list[tuple[int, Path]], mark: DurableMark | None, *,
+             writable: bool) -> tuple[list[Segment], LogDamage | tuple[Segment, ScanProblem, TornTail] | None]:
+    """Open and scan every segment; say whether the log is whole, has a torn tail, or is damaged.
+
+    On return the segments are open (the caller closes them), each indexed up to its first problem."""
+    segments: list[Segment] = []
+    try:
+        for position, (first_index, path) in enumerate(names):
+            try:
+                segment, problem = open_segment(path, first_index, writable=writable)
+            except LogCorruptedError as error:  # a header that is there but wrong: the segment is lost
+                return segments, _damage(path, ScanProblem(0, first_index, str(error).split(": ", 2)[-1],
+                                                           header=True),
+                                         names[position + 1:], mark, survey=None)
+            if segments and segment.first_index != segments[-1].last_index + 1:
+                previous = segments[-1]
+                segment.close()
+                return segments, _damage(
+                    previous.path, ScanProblem(previous.end, previous.last_index + 1,
+                                               f"the next segment {path.name} starts at index {first_index} but this"
+                                               f" one ends at index {previous.last_index}; entries are missing between"
+                                               " them"),
+                    names[position:], mark, survey=None)
+            segments.append(segment)
+            if problem is None:
+                continue
+            is_last = position == len(names) - 1
+            survey = survey_tail(segment, problem)
+            size = os.fstat(segment.fd).st_size
+            durable = mark is not None and problem.index <= mark.index
+            if is_last and not durable and survey.first_intact_offset is None:
+                return segments, (segment, problem, TornTail(survey.entries, size - problem.offset))
+            return segments, _damage(segment.path, problem, names[position + 1:], mark, survey=survey)
+        if mark is not None and segments and segments[-1].last_index < mark.index:
+            last = segments[-1]
+            return segments, LogDamage(
+                path=last.path, offset=last.end, index=last.last_index + 1,
+                problem=(f"the log ends at index {last.last_index} (position {_last_high(segments, None)}) but entries"
+                         f" up to index {mark.index} (position {mark.position}) had been made durable:"
+                         f" {mark.index - last.last_index} entries are missing from its end (was a segment file"
+                         " truncated or deleted?)"),
+                entries_lost=0, intact_lost=0, lost_high_position=mark.position, bytes_lost=0,
+                durable_index=mark.index)
+    except BaseException:
+        for segment in segments:
+            segment.close()
+        raise
+    return segments, None
+
+
+def _damage(path: Path, problem: ScanProblem, later_names: list[tuple[int, Path]], mark: DurableMark | None, *,
+            survey: TailSurvey | None) -> LogDamage:
+    """Describe damage at `problem` in the segment `path`, counting what a cut there would drop (the rest
+    of `path` and every segment in `later_names`)."""
+    size = os.path.getsize(path)
+    later = tuple(p for _, p in later_names)
+    entries = intact = 0
+    high = 0
+    reasons = []
+    if survey is not None:
+        entries, intact, high = survey.entries, survey.intact, survey.high_position
+        if later:
+            reasons.append(f"it is not the last segment ({len(later)} more follow)")
+        if mark is not None and problem.index <= mark.index:
+            reasons.append(f"entries up to index {mark.index} had been made durable")
+        if survey.first_intact_offset is not None:
+            reasons.append(f"an intact entry follows at offset {survey.first_intact_offset}")
+    bytes_lost = size - problem.offset
+    for first_index, later_path in later_names:
+        bytes_lost += os.path.getsize(later_path)
+        try:
+            other, other_problem = open_segment(later_path, first_index, writable=False)
+        except (LogCorruptedError, OSError):
+            continue
+        try:
+            entries += other.entry_count
+            intact += other.entry_count
+            if other.entry_count:
+                high = max(high, int(other.highs[-1]))
+            if other_problem is not None:
+                tail = survey_tail(other, other_problem)
+                entries += tail.entries
+                intact += tail.intact
+                high = max(high, tail.high_position)
+        finally:
+            other.close()
+    if mark is not None and mark.index >= problem.index:
+        high = max(high, mark.position)
+    what = problem.what
+    if reasons:
+        what += f" ({'; '.join(reasons)}: damage, not a write torn by a crash)"
+    return LogDamage(path=path, offset=problem.offset, index=problem.index, problem=what,
+                     entries_lost=entries, intact_lost=intact, lost_high_position=high, bytes_lost=bytes_lost,
+                     later_segments=later, durable_index=None if mark is None else mark.index)
+
+
+def _refusal(damage: LogDamage, mark: DurableMark | None) -> str:
+    return (f"{damage.describe()}; refusing to open so that nothing durable is dropped or replayed damaged."
+            " Restore this partition from a replica or a backup, or cut the log at the damage (zeebe-trio"
+            " repair-log)")
 
 
 def _fsync_directory(directory: Path) -> None:

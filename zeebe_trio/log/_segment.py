@@ -21,13 +21,14 @@ in-memory index (offset, term and position range of every entry) is rebuilt by s
 from __future__ import annotations
 
 import os
+import re
 import struct
 import zlib
 from array import array
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._entry import LogCorruptedError, LogEntry, LogRecovery
+from ._entry import LogCorruptedError, LogEntry
 
 SEGMENT_MAGIC = b"ZTRIOLOG"
 FORMAT_VERSION = 1
@@ -185,43 +186,47 @@ class _Reader:
         return memoryview(self.buf)[start : start + length]
 
 
-def open_segment(path: Path, first_index: int, *, is_last: bool) -> tuple[Segment, LogRecovery]:
-    """Open and scan a segment, rebuilding its index.
+@dataclass(frozen=True, slots=True)
+class ScanProblem:
+    """Where a segment's valid content ends and why (found by `scan_segment`; nothing is changed)."""
 
-    A damaged tail of the last segment is cut off (the file is truncated and fsync'd) and described in the
-    returned `LogRecovery`; damage in any other segment raises `LogCorruptedError`.
+    offset: int
+    """Byte offset of the first byte that is not part of a verified entry."""
+    index: int
+    """The index the entry at `offset` should have had."""
+    what: str
+    header: bool = False
+    """The segment header itself is incomplete or blank (a crash while the segment was being created)."""
+
+
+def open_segment(path: Path, first_index: int, *, writable: bool = True) -> tuple[Segment, ScanProblem | None]:
+    """Open and scan a segment, rebuilding its index up to the first problem; never changes the file.
+
+    Raises `LogCorruptedError` for a header that is present but wrong (magic, checksum, version, index).
+    The caller decides whether a problem is a torn tail to cut (`cut_torn_tail`) or damage.
     """
-    fd = os.open(path, os.O_RDWR | getattr(os, "O_CLOEXEC", 0))
+    flags = (os.O_RDWR if writable else os.O_RDONLY) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags)
     try:
         segment = Segment(path, fd, first_index)
-        recovery = _scan(segment, is_last=is_last)
+        problem = _scan(segment)
     except BaseException:
         os.close(fd)
         raise
-    return segment, recovery
+    return segment, problem
 
 
-def _scan(segment: Segment, *, is_last: bool) -> LogRecovery:
+def _scan(segment: Segment) -> ScanProblem | None:
     path, fd = segment.path, segment.fd
     size = os.fstat(fd).st_size
     reader = _Reader(fd, size)
     header_size = SEGMENT_HEADER.size
     header = bytes(reader.get(0, min(size, header_size)))
-    if len(header) < header_size or (is_last and header == bytes(header_size)):
-        if not is_last:
-            raise LogCorruptedError(
-                f"{path}: the segment header is incomplete ({len(header)} of {header_size} bytes) in a segment"
-                " that is not the last one; restore this partition from a replica or a backup"
-            )
-        # A crash while creating the segment: nothing in it can be valid. Rewrite the header from the name.
-        os.ftruncate(fd, 0)
-        write_all(fd, [encode_segment_header(segment.first_index)], 0)
-        os.fsync(fd)
-        return LogRecovery(
-            entries_dropped=0,
-            bytes_dropped=max(0, size - header_size),
-            reason=f"{path}: torn segment header ({len(header)} bytes written before the crash); header rewritten",
-        )
+    if len(header) < header_size or header == bytes(header_size):
+        segment.end = 0
+        what = (f"the segment header is incomplete ({len(header)} of {header_size} bytes)" if len(header) < header_size
+                else "the segment header is blank (all zero bytes)")
+        return ScanProblem(0, segment.first_index, what, header=True)
     magic, version, first_index, crc = SEGMENT_HEADER.unpack(header)
     problem = None
     if magic != SEGMENT_MAGIC:
@@ -235,7 +240,7 @@ def _scan(segment: Segment, *, is_last: bool) -> LogRecovery:
             f"the header says the first index is {first_index} but the file name says {segment.first_index}"
         )
     if problem is not None:
-        raise LogCorruptedError(f"{path}: offset 0: {problem}")
+        raise LogCorruptedError(f"{path}: offset 0: {problem}", path=path, offset=0)
 
     pos = header_size
     expected = segment.first_index
@@ -263,33 +268,131 @@ def _scan(segment: Segment, *, is_last: bool) -> LogRecovery:
         expected += 1
     segment.end = pos
     if problem is None:
-        return LogRecovery()
-    if not is_last:
-        raise LogCorruptedError(
-            f"{path}: offset {pos}: {problem}. This segment is not the last one, so this is damage, not a write"
-            " torn by a crash; refusing to open. Restore this partition from a replica or a backup."
-        )
-    dropped, still_valid = _count_entries_after(reader, pos, size)
-    reason = f"{path}: offset {pos}: {problem}; cut {size - pos} bytes"
-    if still_valid:
-        reason += f" ({still_valid} of the {dropped} entries cut still passed their checksums)"
-    os.ftruncate(fd, pos)
+        return None
+    return ScanProblem(pos, expected, problem)
+
+
+def cut_torn_tail(segment: Segment, problem: ScanProblem) -> None:
+    """Cut a torn tail found by the scan (ftruncate + fsync); a torn header is rewritten from the file name."""
+    fd = segment.fd
+    if problem.header:
+        os.ftruncate(fd, 0)
+        write_all(fd, [encode_segment_header(segment.first_index)], 0)
+        segment.end = SEGMENT_HEADER.size
+    else:
+        os.ftruncate(fd, problem.offset)
     os.fsync(fd)
-    return LogRecovery(entries_dropped=dropped, bytes_dropped=size - pos, reason=reason)
 
 
-def _count_entries_after(reader: _Reader, pos: int, size: int) -> tuple[int, int]:
-    """Follow length fields from a damaged entry: (entries seen, complete or not; how many verify)."""
-    count = valid = 0
+@dataclass(frozen=True, slots=True)
+class TailSurvey:
+    """What lies after a problem in a segment, found by following length fields (nothing is changed)."""
+
+    entries: int
+    """Entries seen from the problem to the end of the file, complete or not (length fields followed)."""
+    intact: int
+    """How many of those still verify."""
+    high_position: int
+    """The highest record position of an entry after the problem that verifies (0 if none)."""
+    first_intact_offset: int | None
+    """Offset of the first verifying entry after the problem, found by searching every byte offset
+    (also when the damaged entry's length field is wrong); None when nothing after the problem verifies."""
+
+
+def survey_tail(segment: Segment, problem: ScanProblem) -> TailSurvey:
+    fd = segment.fd
+    size = os.fstat(fd).st_size
+    start = max(problem.offset, SEGMENT_HEADER.size)
+    reader = _Reader(fd, size)
+    count = intact = 0
+    high_position = 0
+    pos = start
     while pos < size:
         count += 1
         if size - pos < ENTRY_HEADER.size:
             break
         entry_header = reader.get(pos, ENTRY_HEADER.size)
-        length, crc = ENTRY_HEADER.unpack(entry_header)[:2]
+        length, crc, index, _term, low, high = ENTRY_HEADER.unpack(entry_header)
         if pos + ENTRY_HEADER.size + length > size:
             break
+        if count > 1 and index != problem.index + count - 1:
+            break  # the length fields lead into bytes that are not entries (zeros, garbage)
         if zlib.crc32(reader.get(pos + ENTRY_HEADER.size, length), zlib.crc32(entry_header[8:])) == crc:
-            valid += 1
+            intact += 1
+            high_position = max(high_position, high)
         pos += ENTRY_HEADER.size + length
-    return count, valid
+    found = find_intact_entry(fd, SEGMENT_HEADER.size if problem.header else problem.offset + 1, size, problem.index)
+    if found is not None and not intact:
+        intact = 1  # the length fields led astray, but an entry further on verifies
+        high_position = max(high_position, found[2])
+    return TailSurvey(count, intact, high_position, None if found is None else found[0])
+
+
+_NON_ZERO = re.compile(rb"[^\x00]")
+
+
+def find_intact_entry(fd: int, first_offset: int, size: int, min_index: int) -> tuple[int, int, int] | None:
+    """The first entry at `first_offset` or later that verifies and has an index of `min_index` or more,
+    as (offset, index, high position); None if there is none.
+
+    Every offset is a candidate. To stay fast on large regions, candidates come from `bytes.find` for the
+    high bytes that every plausible index shares (an index lies in [min_index, min_index + bytes left / 40]),
+    and runs of zero bytes (what a file system may leave after a crash) are skipped at once.
+    """
+    max_index = min_index + max(0, size - first_offset) // ENTRY_HEADER.size + 1
+    low, high = min_index.to_bytes(8, "little"), max_index.to_bytes(8, "little")
+    shared = 8
+    while shared > 0 and low[shared - 1] == high[shared - 1]:
+        shared -= 1
+    suffix = low[shared:]  # index-field bytes [shared:8], the same for every candidate index
+    zero_suffix = not suffix.strip(b"\x00")
+    index_field = 8  # the index follows the length and the crc in an entry header
+    chunk_start = first_offset
+    overlap = ENTRY_HEADER.size
+    while chunk_start + ENTRY_HEADER.size <= size:
+        buf = os.pread(fd, min(_SCAN_CHUNK + overlap, size - chunk_start), chunk_start)
+        last_chunk = chunk_start + len(buf) >= size
+        limit = len(buf) if last_chunk else len(buf) - overlap
+        pos = index_field + shared
+        while True:
+            hit = buf.find(suffix, pos) if suffix else pos
+            if hit < 0 or hit >= limit + index_field + shared or hit > len(buf):
+                break
+            entry = hit - shared - index_field  # offset of the candidate entry within buf
+            pos = hit + 1
+            if entry < 0:
+                continue
+            field = buf[entry + index_field : entry + index_field + 8]
+            if len(field) < 8:
+                break
+            index = int.from_bytes(field, "little")
+            if index == 0 and zero_suffix:
+                run = _NON_ZERO.search(buf, hit)
+                if run is None:
+                    break
+                pos = max(pos, run.start() + 1)
+                continue
+            if not min_index <= index <= max_index:
+                continue
+            offset = chunk_start + entry
+            verified = _verify_at(fd, offset, size, index)
+            if verified is not None:
+                return offset, index, verified
+        if last_chunk:
+            break
+        chunk_start += limit
+    return None
+
+
+def _verify_at(fd: int, offset: int, size: int, index: int) -> int | None:
+    """The high position of the entry at `offset` if it is complete and verifies, else None."""
+    if offset + ENTRY_HEADER.size > size:
+        return None
+    entry_header = os.pread(fd, ENTRY_HEADER.size, offset)
+    length, crc, found_index, _term, _low, high = ENTRY_HEADER.unpack(entry_header)
+    if found_index != index or offset + ENTRY_HEADER.size + length > size:
+        return None
+    payload = os.pread(fd, length, offset + ENTRY_HEADER.size)
+    if zlib.crc32(payload, zlib.crc32(entry_header[8:])) != crc:
+        return None
+    return int(high)
