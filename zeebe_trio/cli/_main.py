@@ -8,7 +8,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from . import _client, _server, _sql
+from . import _client, _server, _sql, _storage
 from . import _common as common
 from ._errors import CliError
 
@@ -27,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     _server.register(commands)
     _client.register(commands)
     _sql.register(commands)
+    _storage.register(commands)
     return parser
 
 

@@ -2,8 +2,9 @@
 
 from ._logstream import LogStream
 from ._processor import ProcessingResult, RecordProcessor, StreamProcessor
+from ._repair import RepairPlan, plan_repair
 from ._snapshots import Snapshot, SnapshotStore
 from ._waiters import PositionWatermark
 
-__all__ = ["LogStream", "PositionWatermark", "ProcessingResult", "RecordProcessor", "Snapshot", "SnapshotStore",
-           "StreamProcessor"]
+__all__ = ["LogStream", "PositionWatermark", "ProcessingResult", "RecordProcessor", "RepairPlan", "Snapshot",
+           "SnapshotStore", "StreamProcessor", "plan_repair"]
