@@ -31,6 +31,7 @@ import logging
 import math
 import os
 from collections import deque
+import contextlib
 from collections.abc import Callable, Sequence
 from hmac import compare_digest
 from typing import Any, Protocol
@@ -209,6 +210,7 @@ class _GatewayConnection:
                     if self.send_nowait(_Goodbye(f"protocol error: {reason}")):
                         with trio.move_on_after(GOODBYE_GRACE):
                             await self._writer_done.wait()
+                            await self._drain_before_close()
                 except (trio.BrokenResourceError, trio.ClosedResourceError) as error:
                     log.info("command API: connection from %s (%s) lost: %s", self.peer, self.gateway_name, error)
                 nursery.cancel_scope.cancel()
@@ -229,6 +231,15 @@ class _GatewayConnection:
             raise _ProtocolError("closed before HELLO")
         protocol = foreign_protocol(first)
         if protocol is not None:
+    async def _drain_before_close(self) -> None:
+        """Read (and drop) what the peer still sends, so that closing is a FIN and not a reset: a
+        reset can destroy the refusal before the client reads it. Bounded by the caller's grace
+        period and by ``HANDSHAKE_MAX_FRAME`` bytes."""
+        drained = 0
+        with contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError):
+            while drained < HANDSHAKE_MAX_FRAME and (data := await self._stream.receive_some(RECEIVE_SIZE)):
+                drained += len(data)
+
             raise _ForeignProtocol(protocol)
         self._received.extend(self._decoder.feed(first))
         self._account()
