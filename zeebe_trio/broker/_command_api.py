@@ -25,13 +25,13 @@ a log line; the broker carries on.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import itertools
 import logging
 import math
 import os
 from collections import deque
-import contextlib
 from collections.abc import Callable, Sequence
 from hmac import compare_digest
 from typing import Any, Protocol
@@ -202,6 +202,7 @@ class _GatewayConnection:
                     if refusal and self.send_nowait(_Goodbye("", frame=refusal)):
                         with trio.move_on_after(GOODBYE_GRACE):
                             await self._writer_done.wait()
+                            await self._drain_before_close()
                 except (_ProtocolError, WireError, trio.TooSlowError) as error:
                     reason = str(error) or f"no HELLO within {HELLO_TIMEOUT} s"
                     self._server._log_limited(
@@ -210,7 +211,6 @@ class _GatewayConnection:
                     if self.send_nowait(_Goodbye(f"protocol error: {reason}")):
                         with trio.move_on_after(GOODBYE_GRACE):
                             await self._writer_done.wait()
-                            await self._drain_before_close()
                 except (trio.BrokenResourceError, trio.ClosedResourceError) as error:
                     log.info("command API: connection from %s (%s) lost: %s", self.peer, self.gateway_name, error)
                 nursery.cancel_scope.cancel()
@@ -223,14 +223,6 @@ class _GatewayConnection:
                 pushed.close()
             self._streams.clear()
 
-    async def _handshake(self) -> None:
-        """HELLO, then CHALLENGE/AUTH when the broker has a shared secret, then WELCOME. Until then
-        frames are small (``HANDSHAKE_MAX_FRAME``): an unauthenticated peer holds almost nothing."""
-        first = await self._stream.receive_some(RECEIVE_SIZE)
-        if not first:
-            raise _ProtocolError("closed before HELLO")
-        protocol = foreign_protocol(first)
-        if protocol is not None:
     async def _drain_before_close(self) -> None:
         """Read (and drop) what the peer still sends, so that closing is a FIN and not a reset: a
         reset can destroy the refusal before the client reads it. Bounded by the caller's grace
@@ -240,6 +232,14 @@ class _GatewayConnection:
             while drained < HANDSHAKE_MAX_FRAME and (data := await self._stream.receive_some(RECEIVE_SIZE)):
                 drained += len(data)
 
+    async def _handshake(self) -> None:
+        """HELLO, then CHALLENGE/AUTH when the broker has a shared secret, then WELCOME. Until then
+        frames are small (``HANDSHAKE_MAX_FRAME``): an unauthenticated peer holds almost nothing."""
+        first = await self._stream.receive_some(RECEIVE_SIZE)
+        if not first:
+            raise _ProtocolError("closed before HELLO")
+        protocol = foreign_protocol(first)
+        if protocol is not None:
             raise _ForeignProtocol(protocol)
         self._received.extend(self._decoder.feed(first))
         self._account()
