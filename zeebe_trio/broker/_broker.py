@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import itertools
 import logging
+import ssl
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -19,6 +20,7 @@ import trio
 import zeebe_trio
 from zeebe_trio.engine import JobStream, JobStreams
 from zeebe_trio.exporters import ExporterQueryAnswer, ExporterQueryError
+from zeebe_trio.gateway._auth import TokenVerifier, check_auth_settings
 from zeebe_trio.gateway._port import (
     BrokerCommand,
     BrokerError,
@@ -29,6 +31,7 @@ from zeebe_trio.gateway._port import (
     JobStreamSpec,
     PartitionInfo,
 )
+from zeebe_trio.gateway._tls import GRPC_ALPN, TlsSettingsError, server_context, tls_pair
 from zeebe_trio.protocol import PartitionHealth, PartitionRole, Record, partition_of
 
 from ._clock import EngineClock
@@ -169,6 +172,7 @@ class Broker:
     async def run(self, *, task_status: trio.TaskStatus[Broker] = trio.TASK_STATUS_IGNORED) -> None:
         clock = self._clock or EngineClock()
         config = self.config
+        command_api_tls, gateway_tls, gateway_auth = _security(config)
         with DataDirectoryLock(config.data_dir):
             async with trio.open_nursery() as nursery:
                 for partition_id in range(1, config.partitions + 1):
@@ -183,7 +187,7 @@ class Broker:
                         max_requests=config.max_inflight_requests * config.partitions + 64,
                         secret=config.command_api_secret, max_connections=config.command_api_max_connections,
                         max_buffered_bytes=config.command_api_max_buffered_bytes,
-                        frame_timeout=config.command_api_frame_timeout)
+                        frame_timeout=config.command_api_frame_timeout, ssl_context=command_api_tls)
                     with _listening("the command API", config.command_api_host, config.command_api_port,
                                     "command_api_port"):
                         self.command_api_port = await nursery.start(self.command_api.run)
@@ -194,12 +198,38 @@ class Broker:
                         self.gateway_port = await nursery.start(
                             lambda task_status: serve_gateway(self, host=config.host, grpc_port=config.gateway_port,
                                                               max_message_size=config.max_message_size,
+                                                              tls=gateway_tls, auth=gateway_auth,
                                                               task_status=task_status))
                 task_status.started(self)
 
 
 def _no_op() -> None:
     pass
+
+
+def _security(config: BrokerConfig) -> tuple[ssl.SSLContext | None, ssl.SSLContext | None, TokenVerifier | None]:
+    """The command API's and the gateway's TLS contexts and the gateway's token verifier, from the
+    settings (each None when off); ``StartupError`` naming the setting when a file is wrong."""
+    contexts: list[ssl.SSLContext | None] = []
+    for prefix, alpn in (("command_api_tls", ()), ("gateway_tls", GRPC_ALPN)):
+        names = {"certificate_setting": f"{prefix}_certificate", "key_setting": f"{prefix}_private_key"}
+        try:
+            pair = tls_pair(getattr(config, f"{prefix}_certificate"), getattr(config, f"{prefix}_private_key"),
+                            **names)
+            contexts.append(None if pair is None else server_context(*pair, alpn=alpn, **names))
+        except TlsSettingsError as error:
+            raise StartupError(str(error)) from None
+    auth = None
+    if config.gateway_auth_enabled and config.embedded_gateway:
+        try:
+            check_auth_settings(issuer=config.gateway_auth_issuer, audience=config.gateway_auth_audience,
+                                jwks=config.gateway_auth_jwks,
+                                names={what: f"gateway_auth_{what}" for what in ("issuer", "audience", "jwks")})
+        except ValueError as error:
+            raise StartupError(f"{error} (gateway_auth_enabled is true)") from None
+        auth = TokenVerifier(issuer=config.gateway_auth_issuer, audience=config.gateway_auth_audience,
+                             jwks=config.gateway_auth_jwks)
+    return contexts[0], contexts[1], auth
 
 
 @contextmanager

@@ -21,6 +21,12 @@ The reader never waits for the writer (only for request slots, which finishing r
 gateway that reads slowly cannot deadlock the pair. A connection that sends garbage, an oversized or
 unknown frame, or a message with the wrong fields is told why (GOODBYE, best effort) and closed, with
 a log line; the broker carries on.
+
+With ``command_api_tls_certificate`` / ``command_api_tls_private_key`` the connections are TLS
+(``trio.SSLStream``); the handshake must finish within ``HELLO_TIMEOUT``, and one that fails is
+counted and logged once a minute. TLS keeps the traffic private and proves the broker to the gateway
+(``zeebe-trio gateway --broker-ca``); who may talk to the broker is still the shared secret's (and the
+peer address's) decision, on top.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ import itertools
 import logging
 import math
 import os
+import ssl
 from collections import deque
 from collections.abc import Callable, Sequence
 from hmac import compare_digest
@@ -41,6 +48,7 @@ import trio
 from zeebe_trio.exporters import ExporterQueryAnswer, ExporterQueryError
 from zeebe_trio.gateway._port import BrokerCommand, BrokerError, ClusterTopology, JobStreamSink, JobStreamSpec
 from zeebe_trio.gateway._remote import QUERY_CLIENT_NAME, topology_to_wire
+from zeebe_trio.gateway._tls import describe_tls_failure
 from zeebe_trio.protocol import (
     DEFAULT_MAX_FRAME_SIZE,
     DEFAULT_TENANT,
@@ -149,7 +157,7 @@ class _PushedStream:
 
 
 class _GatewayConnection:
-    def __init__(self, server: CommandApiServer, stream: trio.SocketStream, peer: str, *,
+    def __init__(self, server: CommandApiServer, stream: trio.abc.Stream, peer: str, *,
                  loopback: bool = False) -> None:
         self._server = server
         self._backend = server.backend
@@ -235,7 +243,7 @@ class _GatewayConnection:
     async def _handshake(self) -> None:
         """HELLO, then CHALLENGE/AUTH when the broker has a shared secret, then WELCOME. Until then
         frames are small (``HANDSHAKE_MAX_FRAME``): an unauthenticated peer holds almost nothing."""
-        first = await self._stream.receive_some(RECEIVE_SIZE)
+        first = await self._read_some()
         if not first:
             raise _ProtocolError("closed before HELLO")
         protocol = foreign_protocol(first)
@@ -286,6 +294,10 @@ class _GatewayConnection:
         # `zeebe-trio sql` connects once per query: its comings and goings are routine, not news.
         return logging.DEBUG if self.gateway_name == QUERY_CLIENT_NAME else logging.INFO
 
+    async def _read_some(self) -> bytes:
+        data = await self._stream.receive_some(RECEIVE_SIZE)
+        return data if isinstance(data, bytes) else bytes(data)  # an SSLStream may say bytearray
+
     def _account(self) -> None:
         """Keep the server's count of bytes held in partial frames, and refuse to go over budget."""
         buffered = self._decoder.buffered
@@ -306,10 +318,10 @@ class _GatewayConnection:
         within the frame timeout: a peer cannot hold a half-written frame open forever."""
         while not self._received:
             if self._frame_started is None:
-                data = await self._stream.receive_some(RECEIVE_SIZE)
+                data = await self._read_some()
             else:
                 with trio.move_on_at(self._frame_started + self._server.frame_timeout) as scope:
-                    data = await self._stream.receive_some(RECEIVE_SIZE)
+                    data = await self._read_some()
                 if scope.cancelled_caught:
                     raise _ProtocolError(f"a frame was not completed within {self._server.frame_timeout} s"
                                          f" ({self._buffered} bytes of it arrived)")
@@ -513,8 +525,9 @@ class CommandApiServer:
                  max_frame_size: int = DEFAULT_MAX_FRAME_SIZE, max_requests: int = 4096, secret: str = "",
                  max_connections: int = DEFAULT_MAX_CONNECTIONS,
                  max_buffered_bytes: int = DEFAULT_MAX_BUFFERED_BYTES,
-                 frame_timeout: float = DEFAULT_FRAME_TIMEOUT) -> None:
+                 frame_timeout: float = DEFAULT_FRAME_TIMEOUT, ssl_context: ssl.SSLContext | None = None) -> None:
         self.backend = backend
+        self.ssl_context = ssl_context  # TLS on every connection when set
         self.host = host
         self.port = port
         self.max_frame_size = max_frame_size
@@ -526,6 +539,7 @@ class CommandApiServer:
         self.buffered_bytes = 0
         self.refused_unauthenticated = 0
         self.refused_over_limit = 0
+        self.tls_handshakes_failed = 0
         self._connections: dict[int, _GatewayConnection] = {}
         self._ids = itertools.count(1)
         self._watchers: dict[str, set[_GatewayConnection]] = {}  # job type -> connections watching it
@@ -568,6 +582,12 @@ class CommandApiServer:
         """Count a refused gRPC/HTTP/TLS client; gRPC clients reconnect within milliseconds, so one
         misconfigured client is logged once a minute, not once per attempt."""
         self.foreign_clients_refused += 1
+        if protocol == "TLS":  # most likely a gateway given --broker-ca while this API serves plaintext
+            self._log_limited("foreign", "command API: refused a TLS client from %s (%d refused so far): this"
+                              " command API has no TLS (command_api_tls_certificate); a gateway started with"
+                              " --broker-ca expects it, or a Zeebe client is on the wrong port", peer,
+                              self.foreign_clients_refused)
+            return
         self._log_limited("foreign", "command API: refused a %s client from %s (%d refused so far): Zeebe clients"
                           " belong on a gateway's gRPC port, not the command API", protocol, peer,
                           self.foreign_clients_refused)
@@ -582,14 +602,22 @@ class CommandApiServer:
     def statistics(self) -> dict[str, Any]:
         return {"connections": len(self._connections), "foreign_clients_refused": self.foreign_clients_refused,
                 "refused_unauthenticated": self.refused_unauthenticated, "refused_over_limit": self.refused_over_limit,
+                "tls_handshakes_failed": self.tls_handshakes_failed,
                 "buffered_bytes": self.buffered_bytes,
                 "gateways": [c.gateway_name for c in self._connections.values()]}
 
     async def run(self, *, task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED) -> None:
         """Serve until cancelled; ``task_status.started(bound_port)`` once listening."""
-        listeners = await trio.open_tcp_listeners(self.port, host=self.host or None)
-        bound = listeners[0].socket.getsockname()[1]
-        log.info("command API listening on %s:%d", self.host, bound)
+        listeners: list[trio.SocketListener] | list[trio.SSLListener[trio.SocketStream]]
+        if self.ssl_context is None:
+            listeners = await trio.open_tcp_listeners(self.port, host=self.host or None)
+            bound = listeners[0].socket.getsockname()[1]
+        else:
+            listeners = await trio.open_ssl_over_tcp_listeners(self.port, self.ssl_context, host=self.host or None)
+            transport = listeners[0].transport_listener
+            assert isinstance(transport, trio.SocketListener)
+            bound = transport.socket.getsockname()[1]
+        log.info("command API listening on %s:%d%s", self.host, bound, " (TLS)" if self.ssl_context else "")
         remove_listener = self.backend.add_jobs_available_listener(self._jobs_available)
         try:
             async with trio.open_nursery() as nursery:
@@ -598,9 +626,10 @@ class CommandApiServer:
         finally:
             remove_listener()
 
-    async def _serve_connection(self, stream: trio.SocketStream) -> None:
+    async def _serve_connection(self, stream: trio.SocketStream | trio.SSLStream[trio.SocketStream]) -> None:
+        transport = stream.transport_stream if isinstance(stream, trio.SSLStream) else stream
         try:
-            host, port = stream.socket.getpeername()[:2]
+            host, port = transport.socket.getpeername()[:2]
             peer, loopback = f"{host}:{port}", ipaddress.ip_address(host).is_loopback
         except (OSError, ValueError):
             peer, loopback = "?", False
@@ -616,6 +645,8 @@ class CommandApiServer:
                                                " command_api_max_connections)").frame)
             await trio.aclose_forcefully(stream)
             return
+        if isinstance(stream, trio.SSLStream) and not await self._tls_handshake(stream, peer):
+            return
         connection = _GatewayConnection(self, stream, peer, loopback=loopback)
         connection_id = next(self._ids)
         self._connections[connection_id] = connection
@@ -627,3 +658,20 @@ class CommandApiServer:
             del self._connections[connection_id]
             with trio.CancelScope(shield=True):
                 await trio.aclose_forcefully(stream)
+
+    async def _tls_handshake(self, stream: trio.SSLStream[trio.SocketStream], peer: str) -> bool:
+        """Finish the TLS handshake within ``HELLO_TIMEOUT``; a peer that does not (a plaintext
+        gateway, one that does not trust our certificate) is counted, logged once a minute, dropped."""
+        try:
+            with trio.fail_after(HELLO_TIMEOUT):
+                await stream.do_handshake()
+            return True
+        except (trio.BrokenResourceError, trio.TooSlowError) as error:
+            self.tls_handshakes_failed += 1
+            why = f"no handshake within {HELLO_TIMEOUT} s" if isinstance(error, trio.TooSlowError) else \
+                describe_tls_failure(error)
+            self._log_limited("tls", "command API: TLS handshake with %s failed (%d so far): %s; a gateway must"
+                              " connect with TLS (zeebe-trio gateway --broker-ca) and trust this certificate",
+                              peer, self.tls_handshakes_failed, why)
+            await trio.aclose_forcefully(stream)
+            return False

@@ -62,6 +62,19 @@ class BrokerConfig:
     command_api_max_connections: int = 256
     command_api_max_buffered_bytes: int = 64 * 1024 * 1024  # partial frames of all connections together
     command_api_frame_timeout: float = 30.0  # seconds from a frame's first byte to its last
+    # TLS on the command API when both are set (PEM files); gateways then connect with --broker-ca.
+    # The shared secret still decides who may talk to the broker: TLS keeps the traffic private.
+    command_api_tls_certificate: str = ""
+    command_api_tls_private_key: str = ""
+    # TLS on the embedded gateway's gRPC port when both are set (Zeebe's gateway security
+    # certificateChainPath / privateKeyPath): the PEM certificate chain and its private key.
+    gateway_tls_certificate: str = ""
+    gateway_tls_private_key: str = ""
+    # Bearer tokens (JWTs from an identity provider) on every gRPC call but health checks.
+    gateway_auth_enabled: bool = False
+    gateway_auth_issuer: str = ""  # the tokens' 'iss'
+    gateway_auth_audience: str = ""  # what their 'aud' must hold
+    gateway_auth_jwks: str = ""  # the provider's signing keys: a JWKS file, or its http(s) URL
     advertised_host: str = "localhost"
     snapshot_period: float = 300.0  # seconds between periodic snapshots (Zeebe: 5 minutes)
     max_inflight_requests: int = 2000  # per partition; more is answered with RESOURCE_EXHAUSTED
@@ -199,6 +212,30 @@ class BrokerConfig:
                               f" ({self.max_message_size}), or no gateway could send its largest command")
         if self.command_api_frame_timeout <= 0:
             raise ConfigError("command_api_frame_timeout must be a positive number of seconds")
+        self._check_security()
+
+    def _check_security(self) -> None:
+        """TLS files exist and hold what they should; authentication has what it needs. Checked here
+        so that the broker exits with one line before it binds anything."""
+        from zeebe_trio.gateway._auth import check_auth_settings
+        from zeebe_trio.gateway._tls import TlsSettingsError, server_context, tls_pair
+
+        try:
+            for prefix in ("gateway_tls", "command_api_tls"):
+                pair = tls_pair(getattr(self, f"{prefix}_certificate"), getattr(self, f"{prefix}_private_key"),
+                                certificate_setting=f"{prefix}_certificate", key_setting=f"{prefix}_private_key")
+                if pair is not None:
+                    server_context(*pair, certificate_setting=f"{prefix}_certificate",
+                                   key_setting=f"{prefix}_private_key")
+        except TlsSettingsError as error:
+            raise ConfigError(str(error)) from None
+        if self.gateway_auth_enabled:
+            try:
+                check_auth_settings(issuer=self.gateway_auth_issuer, audience=self.gateway_auth_audience,
+                                    jwks=self.gateway_auth_jwks,
+                                    names={what: f"gateway_auth_{what}" for what in ("issuer", "audience", "jwks")})
+            except ValueError as error:
+                raise ConfigError(f"{error} (gateway_auth_enabled is true)") from None
 
 
 _KIND = {bool: "true or false", int: "an integer", float: "a number", str: "a string", Path: "a path"}

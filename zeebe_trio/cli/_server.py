@@ -60,12 +60,14 @@ def _gateway(args: argparse.Namespace) -> int:
     except ValueError as error:
         raise UsageError(str(error)) from None
     secret = _gateway_secret(args.secret_file)
+    broker_tls, tls, auth = _gateway_security(args)
 
     async def start(nursery: trio.Nursery) -> str:
         port = await nursery.start(partial(run_standalone_gateway, broker_address, host=args.host,
-                                           grpc_port=args.port, secret=secret))
-        return (f"zeebe-trio gateway ready: gRPC on {args.host}:{port}, broker command API at"
-                f" {broker_address[0]}:{broker_address[1]}")
+                                           grpc_port=args.port, secret=secret, ssl_context=broker_tls,
+                                           tls=tls, auth=auth))
+        return (f"zeebe-trio gateway ready: gRPC{' (TLS)' if tls else ''} on {args.host}:{port}, broker command"
+                f" API at {broker_address[0]}:{broker_address[1]}{' (TLS)' if broker_tls else ''}")
 
     try:
         trio.run(_serve_until_signal, "gateway", start)
@@ -92,6 +94,31 @@ def _gateway_secret(secret_file: Path | None) -> str:
     return os.environ.get(SECRET_ENV, "")
 
 
+def _gateway_security(args: argparse.Namespace) -> tuple[Any, Any, Any]:
+    """The standalone gateway's TLS to the broker (``--broker-ca``), its own TLS (``--tls-certificate``
+    / ``--tls-private-key``) and its token verifier (``--auth-*``); a usage error naming the flag."""
+    from zeebe_trio.gateway._auth import TokenVerifier, check_auth_settings
+    from zeebe_trio.gateway._tls import GRPC_ALPN, TlsSettingsError, client_context, server_context, tls_pair
+
+    try:
+        broker_tls = None if args.broker_ca is None else client_context(args.broker_ca, setting="--broker-ca")
+        names = {"certificate_setting": "--tls-certificate", "key_setting": "--tls-private-key"}
+        pair = tls_pair(args.tls_certificate, args.tls_private_key, **names)
+        tls = None if pair is None else server_context(*pair, alpn=GRPC_ALPN, **names)
+    except TlsSettingsError as error:
+        raise UsageError(str(error)) from None
+    auth = None
+    if args.auth_jwks or args.auth_issuer or args.auth_audience:
+        try:
+            check_auth_settings(issuer=args.auth_issuer or "", audience=args.auth_audience or "",
+                                jwks=args.auth_jwks or "",
+                                names={what: f"--auth-{what}" for what in ("issuer", "audience", "jwks")})
+        except ValueError as error:
+            raise UsageError(str(error)) from None
+        auth = TokenVerifier(issuer=args.auth_issuer, audience=args.auth_audience, jwks=args.auth_jwks)
+    return broker_tls, tls, auth
+
+
 def _exporters(args: argparse.Namespace) -> int:
     from zeebe_trio.exporters import PluginError, format_installed_exporters, list_installed_exporters
 
@@ -114,6 +141,19 @@ def register(commands: Any) -> None:
     gateway.add_argument("--port", type=int, default=26500, help="gRPC port (default 26500; 0 picks one)")
     gateway.add_argument("--secret-file", type=Path,
                          help=f"file holding the broker's command_api_secret (default: ${SECRET_ENV})")
+    security = gateway.add_argument_group("security")
+    security.add_argument("--broker-ca", type=Path, metavar="FILE",
+                          help="connect to the broker's command API with TLS, trusting the CA certificate(s) in"
+                               " this PEM file (for a broker with command_api_tls_certificate)")
+    security.add_argument("--tls-certificate", type=Path, metavar="FILE",
+                          help="serve gRPC over TLS with this PEM certificate chain (with --tls-private-key)")
+    security.add_argument("--tls-private-key", type=Path, metavar="FILE",
+                          help="the PEM private key of --tls-certificate")
+    security.add_argument("--auth-jwks", metavar="FILE_OR_URL",
+                          help="require bearer tokens (JWTs) signed by a key of this JWKS, a file or an http(s)"
+                               " URL (with --auth-issuer and --auth-audience); health checks stay open")
+    security.add_argument("--auth-issuer", metavar="ISS", help="the 'iss' the tokens must carry")
+    security.add_argument("--auth-audience", metavar="AUD", help="the 'aud' the tokens must hold (e.g. zeebe-api)")
     gateway.set_defaults(handler=_gateway)
 
     exporters = commands.add_parser("exporters", help="list the installed exporters")

@@ -28,6 +28,11 @@ measurements in mind:
 - **Compression and the message size limit** are ``_compression``'s (grpclib has neither): gzip and
   deflate requests are decoded, answers compressed in kind, and requests over ``max_message_size``
   refused, on the wire or once decompressed.
+- **TLS and tokens** (``_tls``, ``_auth``): asyncio's server does the TLS (an ``ssl.SSLContext`` with
+  ALPN ``h2``). Tokens are checked by a grpclib ``RecvRequest`` listener on the asyncio side, before
+  the request's message is read and before anything crosses to Trio; a check is a signature
+  verification (CPU only), and reading the JWKS (a file or a URL) runs in a worker thread, one read
+  at a time, which every call that needs it awaits. The health service stays open.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ import asyncio
 import collections
 import logging
 import socket
+import ssl
 import threading
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -43,9 +49,19 @@ from typing import Any, TypeVar
 
 import trio
 from grpclib import GRPCError
+from grpclib.const import Status
+from grpclib.events import RecvRequest, listen
 from grpclib.protocol import H2Protocol
 
 from . import _errors
+from ._auth import (
+    HEALTH_SERVICE_PREFIX,
+    JwksError,
+    KeyRefreshNeeded,
+    SigningKeysUnavailable,
+    TokenVerifier,
+    Unauthenticated,
+)
 from ._compression import DEFAULT_MAX_MESSAGE_SIZE, CompressionServer
 from ._endpoints import Endpoints
 from ._jobs import DEFAULT_LONG_POLLING_TIMEOUT, DEFAULT_STREAM_BUFFER
@@ -289,6 +305,50 @@ class _Server(CompressionServer):
         return protocol
 
 
+class _Authenticator:
+    """The token check, on the asyncio side: a grpclib ``RecvRequest`` listener, so it runs before
+    the call's handler (and before its request message is read). Key reads run in a worker thread;
+    concurrent calls that need keys share one read."""
+
+    def __init__(self, verifier: TokenVerifier) -> None:
+        self._verifier = verifier
+        self._reading: asyncio.Future[None] | None = None
+
+    async def on_request(self, event: RecvRequest) -> None:
+        if event.method_name.startswith(HEALTH_SERVICE_PREFIX):
+            return
+        verifier = self._verifier
+        try:
+            try:
+                verifier.authenticate(event.metadata)
+            except KeyRefreshNeeded:
+                await asyncio.shield(self.read_keys())
+                verifier.authenticate(event.metadata, may_refresh=False)
+        except Unauthenticated as error:
+            log.debug("refused %s from %s: %s", event.method_name, event.peer.addr(), error)
+            raise GRPCError(Status.UNAUTHENTICATED, str(error)) from None
+        except SigningKeysUnavailable as error:
+            raise GRPCError(Status.UNAVAILABLE, str(error)) from None
+        if verifier.refresh_due and self._reading is None:
+            self.read_keys()  # in the background: this call goes on with the keys at hand
+
+    def read_keys(self) -> asyncio.Future[None]:
+        if self._reading is None:
+            reading = asyncio.get_running_loop().run_in_executor(None, self._read_keys)
+            self._reading = reading
+            reading.add_done_callback(self._read_done)
+        return self._reading
+
+    def _read_keys(self) -> None:  # worker thread
+        try:
+            self._verifier.refresh()
+        except JwksError:
+            pass  # logged by refresh; calls get the error while there are no keys
+
+    def _read_done(self, _future: asyncio.Future[None]) -> None:
+        self._reading = None
+
+
 def _listening_socket(host: str, port: int) -> socket.socket:
     """Bound and listening, so the port is known before serving (``port=0`` picks one).
 
@@ -314,13 +374,16 @@ class _AsyncioHost:
     """Owns the asyncio thread: starts grpclib, reports the bound port, stops on request."""
 
     def __init__(
-        self, bridge: TrioBridge, endpoints: Endpoints, host: str, grpc_port: int, max_message_size: int
+        self, bridge: TrioBridge, endpoints: Endpoints, host: str, grpc_port: int, max_message_size: int,
+        tls: ssl.SSLContext | None = None, auth: TokenVerifier | None = None,
     ) -> None:
         self._bridge = bridge
         self._endpoints = endpoints
         self._host = host
         self._grpc_port = grpc_port
         self._max_message_size = max_message_size
+        self._tls = tls
+        self._auth = auth
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
@@ -371,9 +434,13 @@ class _AsyncioHost:
             [GatewayServicer(self._bridge, self._endpoints), HealthServicer(self._bridge, self._endpoints)],
             max_message_size=self._max_message_size,
         )
+        if self._auth is not None:
+            authenticator = _Authenticator(self._auth)
+            listen(server, RecvRequest, authenticator.on_request)
+            authenticator.read_keys()  # so that the first calls need not wait for them
         sock = _listening_socket(self._host, self._grpc_port)
         try:
-            await server.start(sock=sock)
+            await server.start(sock=sock, ssl=self._tls)
         except BaseException:
             sock.close()
             raise
@@ -411,6 +478,8 @@ async def serve_gateway(
     long_polling_timeout: float = DEFAULT_LONG_POLLING_TIMEOUT,
     job_stream_buffer: int = DEFAULT_STREAM_BUFFER,
     max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+    tls: ssl.SSLContext | None = None,
+    auth: TokenVerifier | None = None,
     task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Serve Zeebe's gateway protocol (and gRPC health) for ``port`` until cancelled.
@@ -419,7 +488,8 @@ async def serve_gateway(
     ``long_polling_timeout`` is what ActivateJobs waits when a request leaves ``requestTimeout`` at 0;
     ``job_stream_buffer`` is how many jobs a StreamActivatedJobs call buffers before ``push`` says no;
     ``max_message_size`` bounds each request message in bytes, on the wire and once decompressed
-    (larger ones are answered RESOURCE_EXHAUSTED).
+    (larger ones are answered RESOURCE_EXHAUSTED). ``tls`` (``_tls.server_context`` with ALPN ``h2``)
+    serves gRPC over TLS; ``auth`` answers calls without a valid bearer token UNAUTHENTICATED.
     """
     endpoints = Endpoints(
         port, long_polling_timeout=long_polling_timeout, job_stream_buffer=job_stream_buffer
@@ -428,12 +498,14 @@ async def serve_gateway(
     try:
         async with trio.open_nursery() as calls:
             bridge = TrioBridge(trio.lowlevel.current_trio_token(), calls)
-            asyncio_host = _AsyncioHost(bridge, endpoints, host, grpc_port, max_message_size)
+            asyncio_host = _AsyncioHost(bridge, endpoints, host, grpc_port, max_message_size, tls, auth)
             calls.start_soon(asyncio_host.run, name="gateway asyncio host")
             try:
                 await asyncio_host.listening.wait()
                 if asyncio_host.startup_error is None:
-                    log.info("gateway listening on %s:%d", host, asyncio_host.bound_port)
+                    security = ", ".join(what for what, on in (("TLS", tls), ("bearer tokens", auth)) if on)
+                    log.info("gateway listening on %s:%d%s", host, asyncio_host.bound_port,
+                             f" ({security})" if security else "")
                     task_status.started(asyncio_host.bound_port)
                     await trio.sleep_forever()
             finally:

@@ -19,6 +19,9 @@ difference; ``run_standalone_gateway`` puts the two together (``zeebe-trio gatew
 Frames the port sends from synchronous code (stream open/close, yields, credit, cancels) go through a
 small deque the writer drains first; their number is bounded by the streams and requests in flight.
 Everything else waits for room in a bounded channel.
+
+With ``ssl_context`` (``zeebe-trio gateway --broker-ca``) the connection is TLS, verifying the broker's
+certificate and host name; the shared-secret handshake runs inside it as before.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import itertools
 import logging
 import os
 import socket
+import ssl
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -54,6 +58,7 @@ from zeebe_trio.protocol import (
     foreign_server_protocol,
 )
 
+from ._auth import TokenVerifier
 from ._port import (
     BrokerCommand,
     BrokerError,
@@ -64,6 +69,7 @@ from ._port import (
     JobStreamSpec,
     PartitionInfo,
 )
+from ._tls import describe_tls_failure
 
 log = logging.getLogger("zeebe_trio.gateway.remote")
 
@@ -137,7 +143,7 @@ class _LocalStream:
 
 
 class _Connection:
-    def __init__(self, port: RemoteBrokerPort, stream: trio.SocketStream) -> None:
+    def __init__(self, port: RemoteBrokerPort, stream: trio.abc.Stream) -> None:
         self._port = port
         self._stream = stream
         self._decoder = FrameDecoder(port.max_frame_size)
@@ -209,9 +215,10 @@ class _Connection:
     async def handshake(self) -> ClusterTopology:
         self._hello_nonce = os.urandom(NONCE_SIZE)
         await self._stream.send_all(hello_frame(self._port.name, self._hello_nonce))
-        first = await self._stream.receive_some(RECEIVE_SIZE)
+        first = await self._read_some()
         if not first:
-            raise _ConnectionLost("the broker closed the connection")
+            hint = "" if self._port.ssl_context else " (if its command API serves TLS, give the gateway --broker-ca)"
+            raise _ConnectionLost(f"the broker closed the connection{hint}")
         check_speaks_command_api(first, self._port.address_text)
         self._received.extend(self._decoder.feed(first))
 
@@ -227,11 +234,15 @@ class _Connection:
 
     async def _next_message(self) -> list[Any]:
         while not self._received:
-            data = await self._stream.receive_some(RECEIVE_SIZE)
+            data = await self._read_some()
             if not data:
                 raise _ConnectionLost("the broker closed the connection")
             self._received.extend(self._decoder.feed(data))
         return self._received.popleft()
+
+    async def _read_some(self) -> bytes:
+        data = await self._stream.receive_some(RECEIVE_SIZE)
+        return data if isinstance(data, bytes) else bytes(data)  # an SSLStream may say bytearray
 
     async def run(self) -> None:
         """Serve the connection until it is lost (``lost_reason`` says why); never raises for that."""
@@ -348,9 +359,11 @@ class RemoteBrokerPort:
         min_backoff: float = 0.05,
         max_backoff: float = 2.0,
         secret: str = "",
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.host, self.port = parse_address(address) if isinstance(address, str) else address
         self.secret = secret  # the broker's command_api_secret, when it has one
+        self.ssl_context = ssl_context  # TLS to the broker's command API when set
         self.address_text = f"{self.host}:{self.port}"
         self.name = name or f"zeebe-trio gateway {socket.gethostname()} pid {os.getpid()}"
         self.job_stream_window = job_stream_window
@@ -486,11 +499,10 @@ class RemoteBrokerPort:
         started = False
         outage_logged = False
         while True:
-            stream: trio.SocketStream | None = None
+            stream: trio.abc.Stream | None = None
             try:
                 with trio.fail_after(self.connect_timeout):
-                    stream = await trio.open_tcp_stream(self.host, self.port)
-                    stream.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+                    stream = await open_command_api_stream(self.host, self.port, self.ssl_context, keepalive=True)
                     connection = _Connection(self, stream)
                     topology = await connection.handshake()
             except (OSError, trio.TooSlowError, WireError, _ConnectionLost, trio.BrokenResourceError) as error:
@@ -544,21 +556,47 @@ async def run_standalone_gateway(
     *,
     host: str = "0.0.0.0",
     grpc_port: int = 26500,
+    tls: ssl.SSLContext | None = None,
+    auth: TokenVerifier | None = None,
     task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED,
     **port_options: Any,
 ) -> None:
     """A gateway in front of a remote broker: ``RemoteBrokerPort`` + ``serve_gateway``, until cancelled.
 
     ``task_status.started(bound_grpc_port)`` once gRPC is served (after the first attempt to reach the
-    broker; requests answer UNAVAILABLE until it is reachable). ``port_options`` go to ``RemoteBrokerPort``.
+    broker; requests answer UNAVAILABLE until it is reachable). ``tls`` and ``auth`` are the gRPC side's
+    (``serve_gateway``); ``port_options`` go to ``RemoteBrokerPort`` (``ssl_context`` for TLS to the broker).
     """
     from ._host import serve_gateway
 
     port = RemoteBrokerPort(broker_address, **port_options)
     async with trio.open_nursery() as nursery:
         await nursery.start(port.run)
-        bound = await nursery.start(partial(serve_gateway, port, host=host, grpc_port=grpc_port))
+        bound = await nursery.start(partial(serve_gateway, port, host=host, grpc_port=grpc_port, tls=tls, auth=auth))
         task_status.started(bound)
+
+
+async def open_command_api_stream(host: str, port: int, ssl_context: ssl.SSLContext | None, *,
+                                  keepalive: bool = False) -> trio.abc.Stream:
+    """A connection to a broker's command API: TCP, or TLS over it (verifying the broker's
+    certificate for ``host``). A failed TLS handshake is a ``_ConnectionLost`` saying why."""
+    tcp = await trio.open_tcp_stream(host, port)
+    if keepalive:
+        tcp.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    if ssl_context is None:
+        return tcp
+    stream = trio.SSLStream(tcp, ssl_context, server_hostname=host)
+    try:
+        await stream.do_handshake()
+    except trio.BrokenResourceError as error:
+        await trio.aclose_forcefully(stream)
+        raise _ConnectionLost(f"the TLS handshake failed: {describe_tls_failure(error)} (does its command API"
+                              " serve TLS, with a certificate issued by the --broker-ca CA for this host name?)"
+                              ) from None
+    except BaseException:
+        await trio.aclose_forcefully(stream)
+        raise
+    return stream
 
 
 def hello_frame(name: str, nonce: bytes) -> bytes:
@@ -601,7 +639,9 @@ def check_speaks_command_api(first_bytes: bytes, address: str) -> None:
     (most likely a gateway's gRPC port given where the broker's command API was meant)."""
     protocol = foreign_server_protocol(first_bytes)
     if protocol is not None:
-        hint = "is it a gateway's gRPC port? " if protocol == "HTTP/2" else ""
+        hint = {"HTTP/2": "is it a gateway's gRPC port? ",
+                "TLS": "does it serve TLS (command_api_tls_certificate)? then give the gateway --broker-ca; "
+                }.get(protocol, "")
         raise WireError(f"{address} answered in {protocol}, not as a broker's command API: {hint}the command API"
                         " listens on the broker's command_api_port (26501 by default)")
 
