@@ -305,7 +305,19 @@ async def test_broker_errors_map_to_retryable_statuses(gateway, code, status):
             '"text"',
             "Property 'variables' is invalid: Expected document to be a root level object, but was 'STRING'",
         ),
-        ("{not json", "Property 'variables' is invalid: Invalid JSON value: {not json"),
+        (
+            "{not json",
+            "Property 'variables' is invalid: Invalid JSON value: '{not json': Expecting property name enclosed in"
+            " double quotes: line 1 column 2 (char 1)",
+        ),
+        (
+            '{"a": "\\ud800"}',
+            "Property 'variables' is invalid: the string at variables.a holds the lone surrogate '\\ud800' at index"
+            " 0, which is not Unicode text",
+        ),
+        ('{"a": ' + "[" * 101 + "]" * 101 + "}",
+         "Property 'variables' is invalid: the value at …"),
+        ('{"a": 1' + "0" * 400 + "}", "Property 'variables' is invalid: Invalid JSON value: '{\"a\": 1000"),
     ],
 )
 async def test_variables_that_are_not_a_json_object_are_an_invalid_argument(gateway, variables, message):

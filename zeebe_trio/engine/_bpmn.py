@@ -21,6 +21,7 @@ from zeebe_trio.protocol import (
     RecordType,
     RejectionType,
     ValueType,
+    excerpt,
 )
 
 from ._deployment import DEFAULT_TENANT
@@ -66,10 +67,10 @@ def create_instance(batch: Batch, command: Record) -> None:
         if version is None or version < 0:
             latest = state.latest_version(pid)
             definition_key = state.process_key_by_version(pid, latest) if latest else None
-            missing = f"Expected to find process definition with process ID '{pid}', but none found"
+            missing = f"Expected to find process definition with process ID {excerpt(pid)}, but none found"
         else:
             definition_key = state.process_key_by_version(pid, version)
-            missing = (f"Expected to find process definition with process ID '{pid}' and version '{version}',"
+            missing = (f"Expected to find process definition with process ID {excerpt(pid)} and version '{version}',"
                        " but none found")
         if definition_key is None:
             batch.reject(command, RejectionType.NOT_FOUND, missing)
@@ -212,7 +213,7 @@ def _choose_flow(batch: Batch, compiled: CompiledProcess, node: Any, value: dict
         if result is not False and result is not None:
             raise EvaluationError(
                 f"Expected the condition '{condition.source}' of sequence flow '{flow_id}' to evaluate to a"
-                f" boolean, but it returned {type(result).__name__} '{result}'")
+                f" boolean, but it returned {type(result).__name__} {excerpt(result)}")
     if node.default_flow:
         return str(node.default_flow)
     raise EvaluationError(
@@ -231,14 +232,14 @@ def _activate_job_worker(batch: Batch, compiled: CompiledProcess, node: Any, key
         if not isinstance(job_type, str) or not job_type:
             raise EvaluationError(
                 f"Expected the job type expression '{element.job_type.source}' to evaluate to a non-empty"
-                f" string, but it returned '{job_type}'")
+                f" string, but it returned {excerpt(job_type)}")
         retries = element.job_retries.evaluate(variables, batch.now_datetime)
         if isinstance(retries, float) and retries.is_integer():
             retries = int(retries)
         if not isinstance(retries, int) or isinstance(retries, bool):
             raise EvaluationError(
                 f"Expected the job retries expression '{element.job_retries.source}' to evaluate to a number,"
-                f" but it returned '{retries}'")
+                f" but it returned {excerpt(retries)}")
     except EvaluationError as error:
         raise_incident(batch, ErrorType.EXTRACT_VALUE_ERROR, str(error), key, value)
         return

@@ -5,12 +5,12 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from zeebe_trio.protocol import DeploymentIntent, ProcessIntent, Record, RejectionType, ValueType
+from zeebe_trio.protocol import DeploymentIntent, ProcessIntent, Record, RejectionType, ValueType, excerpt
 
 from ._engine import Batch
 from ._expressions import CompileProblems, compile_process
 from ._registry import processes
-from .bpmn import BpmnValidationError, parse_bpmn, rejection_lines
+from .bpmn import BpmnValidationError, parse_bpmn, rejection_lines, resource_label
 
 DEFAULT_TENANT = "<default>"
 _BPMN_SUFFIXES = (".bpmn", ".xml")
@@ -35,9 +35,9 @@ def create_deployment(batch: Batch, command: Record) -> None:
         name = resource.get("resourceName") or ""
         data = resource.get("resource") or b""
         if not name.lower().endswith(_BPMN_SUFFIXES):
-            kind = name.rsplit(".", 1)[-1] if "." in name else "(no extension)"
-            errors.append(f"'{name}': resources of type '{kind}' are not supported yet by zeebe-trio; deploy"
-                          " BPMN files ending in .bpmn or .xml")
+            kind = excerpt(name.rsplit(".", 1)[-1], 20) if "." in name else "(no extension)"
+            errors.append(f"{resource_label(name)}: resources of type {kind} are not supported yet by"
+                          " zeebe-trio; deploy BPMN files ending in .bpmn or .xml")
             continue
         try:
             models = parse_bpmn(name, data)
@@ -53,7 +53,8 @@ def create_deployment(batch: Batch, command: Record) -> None:
                 compile_problems.extend(problems.problems)
                 continue
             if model.bpmn_process_id in seen_ids:
-                errors.append(f"Duplicated process id in resources '{seen_ids[model.bpmn_process_id]}' and '{name}'")
+                errors.append(f"Duplicated process id in resources {resource_label(seen_ids[model.bpmn_process_id])}"
+                              f" and {resource_label(name)}")
                 continue
             seen_ids[model.bpmn_process_id] = name
             parsed.append((name, data, checksum, compiled))

@@ -9,6 +9,7 @@ from zeebe_trio.protocol import (
     SignalIntent,
     ValueType,
     VariableDocumentIntent,
+    excerpt,
 )
 
 from ._deployment import DEFAULT_TENANT
@@ -52,7 +53,7 @@ def publish_message(batch: Batch, command: Record) -> None:
     message_id = value.get("messageId") or ""
     if message_id and batch.state.message_id_exists(name, correlation_key, message_id):
         batch.reject(command, RejectionType.ALREADY_EXISTS,
-                     f"Expected to publish a new message with id '{message_id}', but a message with that id was"
+                     f"Expected to publish a new message with id {excerpt(message_id)}, but a message with that id was"
                      " already published")
         return
     value.setdefault("timeToLive", 0)

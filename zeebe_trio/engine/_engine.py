@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from zeebe_trio.protocol import Intent, Record, RecordType, RejectionType, ValueType
+from zeebe_trio.protocol import Intent, Record, RecordType, RejectionType, ValueType, excerpt
 
 from ._state import EngineState
 
@@ -215,7 +215,7 @@ class Engine:
         batch._source = command.position
         batch.reject(command, RejectionType.PROCESSING_ERROR,
                      f"Expected to process command {command.value_type.name}.{command.intent.name}, but an"
-                     f" unexpected error occurred: {type(error).__name__}: {error}")
+                     f" unexpected error occurred: {type(error).__name__}: {excerpt(str(error), 500)}")
         self._save_positions(command.position, batch)
         return batch
 
@@ -227,6 +227,14 @@ class Engine:
 
     def last_written_position(self) -> int:
         return self.state.last_written_position
+
+    def skip_keys(self, count: int) -> None:
+        """Never issue the next ``count`` keys (within the caller's transaction): a repaired log lost
+        records that may have issued them."""
+        self.state.load_key()
+        if count > 0:
+            self.state.observe_key(self.state.next_key() + count - 1)
+        self.state.save_key()
 
     def replay(self, events: list[Record], last_processed: int, last_written: int) -> None:
         """Apply logged events (within the caller's transaction) and record how far the log was

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from .bpmn import ExecutableProcess, element_label
+from .bpmn._errors import ID_EXCERPT_LIMIT, excerpt
 from .feel import FeelError, compile_expression, to_json_value
 
 
@@ -68,10 +69,13 @@ class Expression:
         try:
             return plain_json(self._feel.evaluate(variables, now=now))
         except FeelError as error:
-            raise EvaluationError(f"failed to evaluate expression '{self.source}': {error}") from None
+            raise EvaluationError(f"failed to evaluate expression '{self._shown()}': {error}") from None
         except OverflowError:
-            raise EvaluationError(f"the expression '{self.source}' produced a number too large for a"
+            raise EvaluationError(f"the expression '{self._shown()}' produced a number too large for a"
                                   " variable (beyond a double's range)") from None
+
+    def _shown(self) -> str:
+        return excerpt(self.source, ID_EXCERPT_LIMIT, quote="'")
 
     def __repr__(self) -> str:
         return f"Expression({self.source!r})"
@@ -123,14 +127,15 @@ def _compile(text: str, where: str, *, expression_required: bool, static: Callab
         except FeelError as error:
             raise CompileProblems([f"{where}: {error}"]) from None
     if expression_required:
+        shown = excerpt(text, quote="'")
         raise CompileProblems([
-            f"{where}: expected an expression but found the static value '{text}'; an expression must start"
-            f" with '=' (e.g. '={text}')"
+            f"{where}: expected an expression but found the static value '{shown}'; an expression must start"
+            f" with '=' (e.g. '={shown}')"
         ])
     try:
         return Expression(text, static=static(text))
     except ValueError:
-        raise CompileProblems([f"{where}: '{text}' is not a valid value"]) from None
+        raise CompileProblems([f"{where}: '{excerpt(text, quote=chr(39))}' is not a valid value"]) from None
 
 
 def _mappings(rules: Any, where: str, problems: list[str]) -> tuple[MappingRule, ...]:
@@ -138,10 +143,10 @@ def _mappings(rules: Any, where: str, problems: list[str]) -> tuple[MappingRule,
     for rule in rules:
         target = (rule.target or "").strip()
         if not target:
-            problems.append(f"{where}: a mapping with source '{rule.source}' has no target")
+            problems.append(f"{where}: a mapping with source '{excerpt(rule.source or '', quote=chr(39))}' has no target")
             continue
         try:
-            source = _compile(rule.source or "", f"{where}: mapping to '{target}'", expression_required=True)
+            source = _compile(rule.source or "", f"{where}: mapping to '{excerpt(target, quote=chr(39))}'", expression_required=True)
         except CompileProblems as error:
             problems.extend(error.problems)
             continue

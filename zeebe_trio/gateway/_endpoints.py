@@ -22,6 +22,7 @@ from zeebe_trio.protocol import (
     SignalIntent,
     ValueType,
     VariableDocumentIntent,
+    excerpt,
 )
 
 from . import _errors, _jobs, _mappers
@@ -64,7 +65,7 @@ class Endpoints:
     async def health_check(self, request: health.HealthCheckRequest) -> health.HealthCheckResponse:
         if request.service not in SERVED_HEALTH_SERVICES:
             raise _errors.not_found(
-                f"Unknown service '{request.service}': this server serves 'gateway_protocol.Gateway'"
+                f"Unknown service {excerpt(request.service)}: this server serves 'gateway_protocol.Gateway'"
             )
         return health.HealthCheckResponse(status=_SERVING)
 

@@ -36,7 +36,7 @@ import trio
 from grpclib import GRPCError
 from grpclib.const import Status
 
-from zeebe_trio.protocol import JobBatchIntent, ValueType
+from zeebe_trio.protocol import JobBatchIntent, ValueType, excerpt
 
 from . import _errors, _mappers
 from ._generated import gateway_protocol as pb
@@ -208,9 +208,9 @@ class JobActivator:
                     break
         if activated == 0:
             if exhausted:
-                raise GRPCError(
+                raise _errors.status_error(
                     Status.RESOURCE_EXHAUSTED,
-                    f"Expected to activate jobs of type '{value['type']}', but no jobs available and at least "
+                    f"Expected to activate jobs of type {excerpt(value['type'])}, but no jobs available and at least "
                     "one broker returned 'RESOURCE_EXHAUSTED'. Please try again later.",
                 )
             if failures and len(failures) == len(partitions):

@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from zeebe_trio.protocol import Record
+from zeebe_trio.protocol import EXCERPT_LIMIT, MAX_VALUE_DEPTH, Record, excerpt, value_problem
 
 from . import _errors
 from ._generated import gateway_protocol as pb
@@ -37,14 +37,17 @@ _INT64 = 1 << 63
 def _parse_int(text: str) -> int | float:
     # Records are MessagePack, whose integers are 64 bits: larger JSON integers become doubles,
     # as Zeebe's JSON-to-MessagePack conversion does.
-    value = int(text)
-    return value if -_INT64 <= value < _INT64 else float(value)
+    try:
+        value = int(text)
+        return value if -_INT64 <= value < _INT64 else float(value)
+    except (ValueError, OverflowError):  # beyond any double (or the 4300 digits Python converts)
+        raise ValueError(f"the number {excerpt(text, 40)} is out of range") from None
 
 
 def _parse_float(text: str) -> float:
     value = float(text)
     if value != value or value in (float("inf"), float("-inf")):
-        raise ValueError(f"the number {text} is out of range")
+        raise ValueError(f"the number {excerpt(text, 40)} is out of range")
     return value
 
 
@@ -52,16 +55,30 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value")
 
 
+def _json_error(text: str, error: Exception) -> str:
+    """What is wrong with ``text``, quoting only excerpts: its start, and where the parser stopped."""
+    problem = f"Invalid JSON value: {excerpt(text)}: {str(error)[:200]}"  # our parser's words: short
+    if isinstance(error, json.JSONDecodeError) and error.pos > EXCERPT_LIMIT // 2:
+        problem += f", near {excerpt(text[max(0, error.pos - 30):error.pos + 30])}"
+    return problem
+
+
 def parse_document(text: str, property_name: str = "variables") -> dict[str, Any]:
-    """A request's JSON object field as a dict; ``""`` (or blank) is ``{}``."""
+    """A request's JSON object field as a dict; ``""`` (or blank) is ``{}``.
+
+    Zeebe's gateway quotes the whole document when it does not parse; this one quotes its start and
+    the text around the error, so a megabyte of bad JSON never becomes a megabyte of ``grpc-message``.
+    """
     if not text or not text.strip():
         return {}
     try:
         document = json.loads(text, parse_int=_parse_int, parse_float=_parse_float,
                               parse_constant=_reject_constant)
     except (ValueError, RecursionError) as error:
+        if isinstance(error, RecursionError):
+            error = ValueError(f"it nests too deeply (documents nest at most {MAX_VALUE_DEPTH} levels)")
         raise _errors.invalid_argument(
-            f"Property '{property_name}' is invalid: Invalid JSON value: {text} ({error})"
+            f"Property '{property_name}' is invalid: {_json_error(text, error)}"
         ) from None
     if not isinstance(document, dict):
         type_name = _DOCUMENT_TYPE_NAMES.get(type(document), type(document).__name__.upper())
@@ -69,6 +86,10 @@ def parse_document(text: str, property_name: str = "variables") -> dict[str, Any
             f"Property '{property_name}' is invalid: Expected document to be a root level object, "
             f"but was '{type_name}'"
         )
+    # JSON text can still say what a record cannot hold: lone surrogates ("\ud800"), deep nesting.
+    problem = value_problem(document, root=property_name)
+    if problem is not None:
+        raise _errors.invalid_argument(f"Property '{property_name}' is invalid: {problem}")
     return document
 
 
@@ -84,7 +105,7 @@ def ensure_tenant(rpc: str, tenant_id: str) -> str:
     if not tenant_id or tenant_id == DEFAULT_TENANT:
         return DEFAULT_TENANT
     raise _errors.invalid_argument(
-        f"Expected to handle gRPC request {rpc} with tenant identifier '{tenant_id}', "
+        f"Expected to handle gRPC request {rpc} with tenant identifier {excerpt(tenant_id)}, "
         "but multi-tenancy is disabled"
     )
 

@@ -31,6 +31,14 @@ from ._intents import (
 )
 from ._keys import KEY_BITS, MAX_PARTITION_ID, PARTITION_BITS, encode_key, first_key, local_part, partition_of
 from ._record import DEFAULT_TENANT, NO_KEY, Record
+from ._values import (
+    BINARY_FIELDS,
+    EXCERPT_LIMIT,
+    MAX_VALUE_DEPTH,
+    command_value_problem,
+    excerpt,
+    value_problem,
+)
 from ._wire import (
     DEFAULT_MAX_FRAME_SIZE,
     GATEWAY_COMMANDS,
@@ -48,7 +56,8 @@ from ._wire import (
 )
 
 __all__ = [
-    "DEFAULT_TENANT",
+    "DEFAULT_TENANT", "BINARY_FIELDS", "EXCERPT_LIMIT", "MAX_VALUE_DEPTH", "command_value_problem", "excerpt",
+    "value_problem",
     "BpmnElementType", "DEFAULT_MAX_FRAME_SIZE", "DeploymentIntent", "ErrorIntent", "ErrorType",
     "FrameDecoder", "GATEWAY_COMMANDS", "HTTP2_PREFACE", "NONCE_SIZE", "INTENTS_BY_VALUE_TYPE", "IncidentIntent", "Intent", "JobBatchIntent", "JobIntent",
     "KEY_BITS", "MAX_PARTITION_ID", "MessageIntent", "MessageType", "NO_KEY", "PARTITION_BITS",

@@ -4,7 +4,14 @@
 ``BpmnValidationError`` listing every problem. Expressions stay raw strings; the engine compiles them.
 """
 
-from ._errors import MAX_LISTED_PROBLEMS, BpmnValidationError, Problem, element_label, rejection_lines
+from ._errors import (
+    MAX_LISTED_PROBLEMS,
+    BpmnValidationError,
+    Problem,
+    element_label,
+    rejection_lines,
+    resource_label,
+)
 from ._model import (
     DEFAULT_JOB_RETRIES,
     EXECUTABLE_ELEMENT_TYPES,
@@ -37,4 +44,5 @@ __all__ = [
     "element_label",
     "parse_bpmn",
     "rejection_lines",
+    "resource_label",
 ]

@@ -20,6 +20,7 @@ __all__ = [
     "excerpt",
     "reference",
     "references",
+    "resource_label",
     "rejection_lines",
     "tag_in_words",
 ]
@@ -30,6 +31,8 @@ MAX_LISTED_PROBLEMS = 20
 NAME_EXCERPT_LIMIT = 60
 #: Ids are kept longer than names (real ones reach ~75 characters) so they can still be searched for.
 ID_EXCERPT_LIMIT = 100
+#: Resource names are paths and may be longer still.
+RESOURCE_NAME_EXCERPT_LIMIT = 200
 
 _ELLIPSIS = "…"
 
@@ -57,6 +60,12 @@ def excerpt(text: str, limit: int = NAME_EXCERPT_LIMIT, quote: str = '"') -> str
         pieces.append(piece)
         length += len(piece)
     return "".join(pieces)
+
+
+def resource_label(resource_name: str) -> str:
+    """``'order.bpmn'``: a resource's name as every line of a rejection starts with it (names come from
+    clients, so a very long one is cut)."""
+    return "'" + excerpt(resource_name, RESOURCE_NAME_EXCERPT_LIMIT, quote="'") + "'"
 
 
 def reference(element_id: str, name: str | None = None) -> str:
@@ -126,7 +135,7 @@ class Problem:
     hint: str | None = None
 
     def describe(self, resource_name: str) -> str:
-        return f"'{resource_name}': {self.text()}"
+        return f"{resource_label(resource_name)}: {self.text()}"
 
     def text(self) -> str:
         """The problem without the resource: where it is (process, element), then what is wrong."""
@@ -148,7 +157,7 @@ def rejection_lines(resource_name: str, problems: Sequence[str], hints: Iterable
     At most ``MAX_LISTED_PROBLEMS`` of ``problems`` are listed, then one line counts the rest;
     each distinct hint follows once.
     """
-    prefix = f"'{resource_name}': "
+    prefix = f"{resource_label(resource_name)}: "
     lines = [prefix + problem for problem in problems[:MAX_LISTED_PROBLEMS]]
     hidden = len(problems) - len(lines)
     if hidden:
