@@ -4,13 +4,16 @@ and never with INTERNAL."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import grpc
 import pytest
 import trio
 from pyzeebe.proto import gateway_pb2 as pb
 
-from zeebe_trio.testing import one_task_bpmn
+from zeebe_trio.gateway import BrokerCommand, BrokerError, RemoteBrokerPort
+from zeebe_trio.protocol import ValueType, VariableDocumentIntent
+from zeebe_trio.testing import one_task_bpmn, open_broker
 
 from .conftest import Client
 
@@ -71,3 +74,31 @@ async def test_a_long_rejection_is_cut_to_a_bounded_grpc_message(client: Client)
                               " resources, but encountered the following errors:\n'00-nnn")
     assert "…' (508 characters)" not in details  # resource names are cut BPMN-style, inside the quotes
     assert details.endswith(" bytes)") and "… (message cut: " in details
+
+
+async def test_a_command_api_frame_with_values_json_cannot_hold_is_refused_before_the_log(tmp_path: Path) -> None:
+    # MessagePack carries more than JSON: bytes keys, integers up to 2**64, NaN. Such a value once
+    # became a rejection record that the DuckDB exporter could never encode, holding its partition
+    # UNHEALTHY across restarts. The broker refuses it where commands enter, naming where it is.
+    async with open_broker(tmp_path, command_api_enabled=True, command_api_port=0,
+                           command_api_host="127.0.0.1") as harness:
+        port = RemoteBrokerPort(("127.0.0.1", harness.broker.command_api_port), min_backoff=0.01, max_backoff=0.05)
+        async with trio.open_nursery() as nursery:
+            await nursery.start(port.run)
+            cases = {
+                "the object at variables has the key b'k', which is bytes, not a string": {b"k": 1},
+                "the integer at variables.n does not fit in 64 bits: 18446744073709551615": {"n": 2**64 - 1},
+                "the number at variables.x is nan, which JSON cannot hold": {"x": float("nan")},
+            }
+            for expected, variables in cases.items():
+                command = BrokerCommand(ValueType.VARIABLE_DOCUMENT, VariableDocumentIntent.UPDATE,
+                                        {"scopeKey": 2251799813685249, "updateSemantics": "LOCAL",
+                                         "variables": variables})
+                with pytest.raises(BrokerError) as refused:
+                    await port.execute(1, command)
+                assert refused.value.code == BrokerError.MALFORMED_REQUEST
+                assert refused.value.message == (
+                    f"Expected the value of command VARIABLE_DOCUMENT.UPDATE to be JSON data, but {expected}")
+            nursery.cancel_scope.cancel()
+        assert not [r for r in harness.records() if r.value_type is ValueType.VARIABLE_DOCUMENT]
+        assert harness.broker.partitions[1].health

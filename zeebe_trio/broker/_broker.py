@@ -32,7 +32,7 @@ from zeebe_trio.gateway._port import (
     PartitionInfo,
 )
 from zeebe_trio.gateway._tls import GRPC_ALPN, TlsSettingsError, server_context, tls_pair
-from zeebe_trio.protocol import PartitionHealth, PartitionRole, Record, partition_of
+from zeebe_trio.protocol import PartitionHealth, PartitionRole, Record, command_value_problem, partition_of
 
 from ._clock import EngineClock
 from ._command_api import CommandApiServer
@@ -116,6 +116,13 @@ class Broker:
             raise BrokerError(BrokerError.PARTITION_UNAVAILABLE,
                               f"Expected to execute the command on partition {partition_id}, but this cluster has"
                               f" partitions {self.partition_ids}")
+        # Where commands enter, from the embedded gateway and the command API alike: a value the log,
+        # the state and the exporters cannot all hold (bytes keys, NaN, ...) never becomes a record.
+        problem = command_value_problem(command.value_type, command.value)
+        if problem is not None:
+            raise BrokerError(BrokerError.MALFORMED_REQUEST,
+                              f"Expected the value of command {command.value_type.name}.{command.intent.name} to"
+                              f" be JSON data, but {problem}")
         return await partition.execute(command, timeout)
 
     def topology(self) -> ClusterTopology:
