@@ -472,14 +472,16 @@ class SegmentedLog:
         """fsync what was appended and close every file. Idempotent."""
         if self._closed:
             return
-        if self._broken is None:
-            self.sync()
-        with self._sync_lock, self._lock:
-            for segment in self._segments:
-                segment.close()
-            self._mark_file.close()
-            self._closed = True
-            self._cache.clear()
+        try:
+            if self._broken is None:
+                self.sync()
+        finally:  # a failed sync still closes every file
+            with self._sync_lock, self._lock:
+                for segment in self._segments:
+                    segment.close()
+                self._mark_file.close()
+                self._closed = True
+                self._cache.clear()
 
     def __enter__(self) -> SegmentedLog:
         return self

@@ -1,10 +1,21 @@
-"""The stream platform: the log stream, the processing and replay loops, snapshots."""
+"""The stream platform: the log stream, the processing and replay loops, snapshots, the crash guard,
+and the repair an operator asks for (``plan_repair``)."""
 
-from ._logstream import LogStream
-from ._processor import ProcessingResult, RecordProcessor, StreamProcessor
+from ._guard import CrashGuard
+from ._logstream import LogStream, Reservation
+from ._processor import (
+    ProcessingCrashed,
+    ProcessingResult,
+    RecordProcessor,
+    StateCommitError,
+    StreamProcessor,
+    is_disk_full,
+)
 from ._repair import RepairPlan, plan_repair
-from ._snapshots import Snapshot, SnapshotStore
+from ._snapshots import Snapshot, SnapshotStore, list_snapshots
+from ._snapshots import verify as verify_snapshot
 from ._waiters import PositionWatermark
 
-__all__ = ["LogStream", "PositionWatermark", "ProcessingResult", "RecordProcessor", "RepairPlan", "Snapshot",
-           "SnapshotStore", "StreamProcessor", "plan_repair"]
+__all__ = ["CrashGuard", "LogStream", "PositionWatermark", "ProcessingCrashed", "ProcessingResult", "RecordProcessor",
+           "RepairPlan", "Reservation", "Snapshot", "SnapshotStore", "StateCommitError", "StreamProcessor",
+           "is_disk_full", "list_snapshots", "plan_repair", "verify_snapshot"]

@@ -4,13 +4,21 @@ Positions number records (several per log entry, one entry per batch). Appends a
 writes to the OS; ``run_flusher`` makes them durable in groups (one fsync for everything appended
 meanwhile) and advances ``durable``. On a single node, durable is committed; a Raft replica will
 advance ``committed`` on a quorum instead.
+
+Positions are never handed out twice. A log entry may carry no records but take positions anyway: a
+*reservation* (``reserve``), written by a repair that cut records from the log, takes every position up to
+the highest one the lost records may have had, and tells the engine how many keys to skip, so that
+neither a position nor a key of the lost records is issued again. ``last_position`` is therefore the
+high position of the last entry, reservations included.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 from collections import deque
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import trio
 
@@ -20,6 +28,34 @@ from zeebe_trio.protocol import Record, decode_batch, encode_batch
 from ._waiters import PositionWatermark
 
 TAIL_CACHE_ENTRIES = 8192
+_RESERVATION_MAGIC = b"ZTRIO-RESERVATION\n"
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    """Positions up to ``position`` are taken, and the next ``key_gap`` keys are never issued."""
+
+    position: int
+    key_gap: int
+    reason: str
+
+
+def encode_reservation(key_gap: int, reason: str) -> bytes:
+    return _RESERVATION_MAGIC + json.dumps({"keyGap": key_gap, "reason": reason}).encode()
+
+
+def decode_reservation(data: bytes, position: int) -> Reservation | None:
+    if not data.startswith(_RESERVATION_MAGIC):
+        return None
+    body = json.loads(data[len(_RESERVATION_MAGIC):])
+    return Reservation(position, int(body["keyGap"]), str(body.get("reason", "")))
+
+
+def end_position(log: SegmentedLog) -> int:
+    """The highest position the log has taken: the last entry's high position (reservations included)."""
+    if log.last_index >= log.first_index:
+        return log.entry(log.last_index).high_position
+    return log.last_position
 
 
 class LogStream:
@@ -27,7 +63,7 @@ class LogStream:
         self.log = log
         self.partition_id = partition_id
         self.term = max(term, log.last_term)
-        self.last_position = log.last_position
+        self.last_position = end_position(log)
         self.appended = PositionWatermark(self.last_position)
         self.committed = PositionWatermark(self.last_position)  # everything on disk at open is durable
         self._tail: deque[tuple[int, int, list[Record]]] = deque(maxlen=TAIL_CACHE_ENTRIES)  # (low, high, records)
@@ -61,8 +97,25 @@ class LogStream:
         self._dirty.set()
         return position
 
-    def read_after(self, position: int, max_records: int = 1000) -> list[Record]:
-        """Records with positions above ``position`` (up to the last appended), in log order."""
+    def reserve(self, up_to_position: int, key_gap: int, reason: str) -> int:
+        """Take every position up to ``up_to_position`` without records, and have the engine skip
+        ``key_gap`` keys when it replays this point (see the module docstring). Returns the entry index."""
+        if up_to_position <= self.last_position:
+            raise ValueError(f"positions up to {self.last_position} are taken already; cannot reserve up to"
+                             f" {up_to_position}")
+        entry = self.log.append(self.term, encode_reservation(key_gap, reason), up_to_position + 1, up_to_position)
+        self.last_position = up_to_position
+        self._index_high.append((entry.index, up_to_position))
+        self.appended.advance(up_to_position)
+        self._dirty.set()
+        return entry.index
+
+    def read_after(self, position: int, max_records: int = 1000,
+                   reservations: list[Reservation] | None = None) -> list[Record]:
+        """Records with positions above ``position`` (up to the last appended), in log order.
+
+        Reservations met on the way are appended to ``reservations`` when it is given (replay needs them;
+        they are only ever on disk: the broker itself never reserves)."""
         if position >= self.last_position:
             return []
         result: list[Record] = []
@@ -82,7 +135,11 @@ class LogStream:
         # Older records may have been compacted into a snapshot: start at the first retained one.
         first_retained = self.log.entry(self.log.first_index).low_position
         for entry in self.log.read_from_position(max(position + 1, first_retained)):
-            if not entry.data:
+            if not entry.carries_records:
+                if reservations is not None and entry.high_position > position:
+                    reservation = decode_reservation(entry.data, entry.high_position)
+                    if reservation is not None:
+                        reservations.append(reservation)
                 continue
             for record in decode_batch(entry.data, self.partition_id):
                 if record.position > position:

@@ -10,25 +10,54 @@ Two positions describe how far the log was processed, both kept in state with ev
 wrote. Client commands interleave with batches on the log, so both are needed: commands above ``L``
 (except follow-ups flagged ``processed`` in the batch that wrote them) still need processing, and
 events above ``W`` still need applying.
+
+Failures. A command whose processing raises is rejected (``reject_after_failure``) and the partition goes
+on. A command whose processing kills the process is rejected once the crash guard (``_guard.py``) has seen
+it crash ``max_attempts`` times. The records a command produced are appended inside its state
+transaction, so a full disk (ENOSPC when appending) rolls the command back and the processor waits and
+tries it again, reporting itself ``stalled`` meanwhile; a state commit that fails after the append raises
+``StateCommitError``: the log then holds what the state lacks, and only a restart (restore, replay) makes
+them agree again. ``pause``/``resume`` stop and restart processing (the partition pauses it while disk
+space is below its watermark, as Zeebe does).
 """
 
 from __future__ import annotations
 
+import bisect
+import errno
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 import trio
 
+from zeebe_trio.log import LogClosedError
 from zeebe_trio.protocol import Record, RecordType, encode_batch
 from zeebe_trio.state import StateStore, Transaction
 
-from ._logstream import LogStream
+from ._guard import CrashGuard
+from ._logstream import LogStream, Reservation
 
 log = logging.getLogger(__name__)
 
 REPLAY_RECORDS_PER_TRANSACTION = 5000
 COMMANDS_BETWEEN_CHECKPOINTS = 16
+DISK_FULL_RETRY_SECONDS = 1.0
+"""How long processing waits before it tries a command again that a full disk stopped."""
+DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+def is_disk_full(error: BaseException) -> bool:
+    return isinstance(error, OSError) and error.errno in DISK_FULL
+
+
+class StateCommitError(RuntimeError):
+    """The state transaction of a command failed to commit after its records were appended to the log:
+    the log holds what the state lacks. The partition must restart (restore and replay)."""
+
+
+class ProcessingCrashed(Exception):
+    """The reason a command is rejected after it crashed the broker ``max_attempts`` times."""
 
 
 class ProcessingResult(Protocol):
@@ -46,22 +75,32 @@ class RecordProcessor(Protocol):
     def reject_after_failure(self, command: Record, now: int, first_position: int,
                              error: BaseException) -> ProcessingResult: ...
     def replay(self, events: list[Record], last_processed: int, last_written: int) -> None: ...
+    def skip_keys(self, count: int) -> None: ...
     def discard_caches(self) -> None: ...
 
 
 class StreamProcessor:
     def __init__(self, log_stream: LogStream, store: StateStore, processor: RecordProcessor,
                  clock: Callable[[], int],
-                 run_side_effects: Callable[[Any], Awaitable[None] | None]) -> None:
+                 run_side_effects: Callable[[Any], Awaitable[None] | None],
+                 crash_guard: CrashGuard | None = None) -> None:
         self.log_stream = log_stream
         self.store = store
         self.processor = processor
         self.clock = clock
         self._run_side_effects = run_side_effects
+        self.crash_guard = crash_guard
         self.last_processed_position = -1
         self._read_position = -1
         self.processed_commands = 0
         self.replayed_events = 0
+        self.rejected_after_crashes = 0
+        self.stalled: str | None = None
+        """Why processing cannot go on right now (a full disk), or None."""
+        self.progressed_at = 0.0
+        """``trio.current_time()`` when the processor last finished a command (or started)."""
+        self._resumed = trio.Event()
+        self._resumed.set()
         self._effects_send, self._effects_receive = trio.open_memory_channel[tuple[int, Any]](256)
 
     # -- replay ------------------------------------------------------------------------------------
@@ -74,7 +113,8 @@ class StreamProcessor:
             last_written = snapshot_written = self.processor.last_written_position()
         inline: set[int] = set()  # follow-up commands processed in the batch that wrote them
         position = last_processed
-        while records := self.log_stream.read_after(position, REPLAY_RECORDS_PER_TRANSACTION):
+        reservations: list[Reservation] = []
+        while records := self.log_stream.read_after(position, REPLAY_RECORDS_PER_TRANSACTION, reservations):
             fresh = []
             for record in records:
                 if record.processed:
@@ -85,25 +125,68 @@ class StreamProcessor:
                 last_written = max(last_written, record.position)
                 if record.source_position not in inline:
                     last_processed = max(last_processed, record.source_position)
-            if fresh:
+            marks = [r for r in reservations if r.position > snapshot_written]
+            reservations.clear()
+            if fresh or marks:
                 with self.store.transaction() as txn:
                     self.processor.bind(txn)
-                    self.processor.replay(fresh, last_processed, last_written)
+                    last_written = self._replay_in_order(fresh, marks, last_processed, last_written)
                 self.replayed_events += sum(1 for r in fresh if r.record_type is RecordType.EVENT)
             position = records[-1].position
+        # Reservations after the last record (a repaired log ends with one).
+        self.log_stream.read_after(position, 1, reservations)
+        marks = [r for r in reservations if r.position > max(snapshot_written, position)]
+        if marks:
+            with self.store.transaction() as txn:
+                self.processor.bind(txn)
+                last_written = self._replay_in_order([], marks, last_processed, last_written)
         self.last_processed_position = last_processed
         self._read_position = last_processed
         log.info("replayed %d events; last processed command %d, last written position %d",
                  self.replayed_events, last_processed, last_written)
 
+    def _replay_in_order(self, events: list[Record], marks: list[Reservation], last_processed: int,
+                         last_written: int) -> int:
+        """Apply ``events`` and skip the keys of each reservation at its place in the log; a reservation
+        counts as written, so a later snapshot's state shows it was applied."""
+        start = 0
+        for mark in sorted(marks, key=lambda m: m.position):
+            split = bisect.bisect_right(events, mark.position, lo=start, key=lambda r: r.position)
+            self.processor.replay(events[start:split], last_processed, last_written)
+            self.processor.skip_keys(mark.key_gap)
+            last_written = max(last_written, mark.position)
+            log.warning("the log was repaired here (positions up to %d are reserved; %d keys skipped): %s",
+                        mark.position, mark.key_gap, mark.reason)
+            start = split
+        self.processor.replay(events[start:], last_processed, last_written)
+        return last_written
+
     # -- processing --------------------------------------------------------------------------------
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         self.replay()
+        self.progressed_at = trio.current_time()
         async with trio.open_nursery() as nursery:
             nursery.start_soon(self._side_effect_loop)
             task_status.started()
             await self._processing_loop()
+
+    def pause(self) -> None:
+        """Stop processing before the next command (commands already on the log wait)."""
+        if self._resumed.is_set():
+            self._resumed = trio.Event()
+
+    def resume(self) -> None:
+        self._resumed.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._resumed.is_set()
+
+    @property
+    def read_position(self) -> int:
+        """How far the processing loop has read the log (every command up to here is processed)."""
+        return self._read_position
 
     async def _processing_loop(self) -> None:
         stream = self.log_stream
@@ -112,38 +195,90 @@ class StreamProcessor:
             await stream.appended.wait_until(self._read_position + 1)
             records = stream.read_after(self._read_position, 256)
             for record in records:
-                self._read_position = record.position
                 if record.record_type is not RecordType.COMMAND or record.processed \
                         or record.position <= self.last_processed_position:
+                    self._read_position = record.position
                     continue
+                if not self._resumed.is_set():
+                    await self._resumed.wait()
                 await self._process(record)
+                self._read_position = record.position
                 since_checkpoint += 1
                 if since_checkpoint >= COMMANDS_BETWEEN_CHECKPOINTS:
                     since_checkpoint = 0
                     await trio.lowlevel.checkpoint()
 
     async def _process(self, command: Record) -> None:
+        # Once per command and run: a retry after a full disk is not a crash.
+        attempts = self.crash_guard.begin(command.position) if self.crash_guard is not None else 1
+        while True:
+            try:
+                high, effects = self._process_now(command, attempts)
+                break
+            except OSError as error:
+                if not is_disk_full(error):
+                    raise
+                if self.stalled is None:
+                    log.error("processing the command at position %d stopped: %s; it is tried again every %g s"
+                              " (free disk space)", command.position, error, DISK_FULL_RETRY_SECONDS)
+                self.stalled = f"processing stopped at position {command.position}: {error.strerror or error}"
+                await trio.sleep(DISK_FULL_RETRY_SECONDS)
+        if self.stalled is not None:
+            log.warning("processing goes on (position %d)", command.position)
+            self.stalled = None
+        self.last_processed_position = command.position
+        self.processed_commands += 1
+        self.progressed_at = trio.current_time()
+        if effects:
+            await self._effects_send.send((high, effects))
+
+    def _process_now(self, command: Record, attempts: int) -> tuple[int, Any]:
+        """Process (or reject) one command and append its records, in one state transaction; returns the
+        highest position written and the side effects. Raises OSError (ENOSPC) with nothing changed."""
         now = self.clock()
         first_position = self.log_stream.last_position + 1
+        guard = self.crash_guard
+        if guard is not None and guard.exhausted(attempts):
+            reason = ProcessingCrashed(
+                f"processing this command crashed the broker {attempts - 1} times; it is rejected so the"
+                " partition can go on")
+            log.error("the command at position %d (%s.%s, key %d) crashed the broker %d times while it was"
+                      " processed; rejecting it so that the partition can go on (crash_guard_attempts)",
+                      command.position, command.value_type.name, command.intent.name, command.key, attempts - 1)
+            self.rejected_after_crashes += 1
+            return self._transact(command, lambda: self.processor.reject_after_failure(
+                command, now, first_position, reason))
         try:
-            with self.store.transaction() as txn:
-                self.processor.bind(txn)
-                result = self.processor.process(command, now, first_position)
-                encoded = encode_batch(result.records) if result.records else b""
+            return self._transact(command, lambda: self.processor.process(command, now, first_position))
+        except (OSError, StateCommitError, LogClosedError):
+            raise  # storage failures: the command itself is fine
         except Exception as error:  # a bug or bad data: reject the command, keep the partition alive
             log.exception("processing %r failed; rejecting it", command)
             self.processor.discard_caches()
+            failure = error
+            return self._transact(command, lambda: self.processor.reject_after_failure(
+                command, now, first_position, failure))
+
+    def _transact(self, command: Record, produce: Callable[[], ProcessingResult]) -> tuple[int, Any]:
+        high = command.position
+        appended = False
+        try:
             with self.store.transaction() as txn:
                 self.processor.bind(txn)
-                result = self.processor.reject_after_failure(command, now, first_position, error)
-                encoded = encode_batch(result.records)
-        high = command.position
-        if result.records:
-            high = self.log_stream.append(result.records, encoded)
-        self.last_processed_position = command.position
-        self.processed_commands += 1
-        if result.effects:
-            await self._effects_send.send((high, result.effects))
+                result = produce()
+                if result.records:
+                    encoded = encode_batch(result.records)
+                    high = self.log_stream.append(result.records, encoded)
+                    appended = True
+        except BaseException as error:
+            if appended:  # only the commit can fail after the append
+                raise StateCommitError(
+                    f"the state of command {command.position} failed to commit after its records were appended"
+                    f" ({type(error).__name__}: {error})") from error
+            if isinstance(error, OSError):
+                self.processor.discard_caches()
+            raise
+        return high, result.effects
 
     async def _side_effect_loop(self) -> None:
         committed = self.log_stream.committed
@@ -158,6 +293,7 @@ class StreamProcessor:
             "last_processed_position": self.last_processed_position,
             "processed_commands": self.processed_commands,
             "replayed_events": self.replayed_events,
+            "rejected_after_crashes": self.rejected_after_crashes,
             "pending_side_effects": self._effects_receive.statistics().current_buffer_used,
         }
 
