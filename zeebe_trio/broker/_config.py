@@ -82,6 +82,14 @@ class BrokerConfig:
     due_date_check_interval: float = 1.0  # seconds between scans for timed-out jobs / expired messages
     stats_log_interval: float = 0.0  # seconds between "partition statistics" log lines; 0 = off
     log_segment_size: int = 128 * 1024 * 1024
+    # Disk watermark (Zeebe: zeebe.broker.data.disk.*): below disk_free_space_processing free bytes on
+    # the data directory's file system, client commands are refused with RESOURCE_EXHAUSTED and
+    # processing pauses until the space is back, checked every disk_monitoring_interval seconds.
+    disk_monitoring_enabled: bool = True
+    disk_monitoring_interval: float = 1.0
+    disk_free_space_processing: int = 2 * 1024 * 1024 * 1024
+    # A command whose processing killed the broker this many times is rejected on the next start.
+    crash_guard_attempts: int = 3
     # fsync in a worker thread (production). Tests under trio's MockClock turn it off so that virtual
     # time never jumps while the run loop waits for a thread.
     fsync_in_thread: bool = True
@@ -202,6 +210,12 @@ class BrokerConfig:
             raise ConfigError(f"command_api_port: {self.command_api_port} is not a TCP port")
         if self.max_inflight_requests < 1:
             raise ConfigError("max_inflight_requests must be at least 1")
+        if self.disk_monitoring_interval <= 0:
+            raise ConfigError("disk_monitoring_interval must be a positive number of seconds")
+        if self.disk_free_space_processing < 0:
+            raise ConfigError("disk_free_space_processing must be a number of bytes, 0 or more")
+        if self.crash_guard_attempts < 1:
+            raise ConfigError("crash_guard_attempts must be at least 1")
         if self.command_api_secret and len(self.command_api_secret) < 16:
             raise ConfigError("command_api_secret: use at least 16 characters (e.g. the output of"
                               " `python -c 'import secrets; print(secrets.token_urlsafe())'`)")

@@ -1,13 +1,27 @@
 """One partition: its log, state, engine, stream processor, scheduled work and snapshots,
-supervised by one nursery. Also the partition's command API (client commands in, responses out)."""
+supervised by one nursery. Also the partition's command API (client commands in, responses out).
+
+Storage it cannot trust stops the start with one ``StartupError`` line that names the partition, what
+is wrong and the way out (``zeebe-trio repair-log``, or a backup): a damaged log, a log that ends below
+the snapshot (positions and keys would be issued twice), or a compacted log that no usable snapshot
+covers. A damaged snapshot is skipped for an older one when the log still reaches back to it.
+
+While running, a full disk is an answer, never a crash: below ``disk_free_space_processing`` free bytes
+client commands are refused with RESOURCE_EXHAUSTED and processing pauses, until the space is back; a
+write that fails with ENOSPC fails its command; a storage failure that leaves the log or the state
+unusable (a failed fsync) closes the partition and opens it again once the disk has room. ``health``
+says UNHEALTHY meanwhile, and when processing or flushing stalls.
+"""
 
 from __future__ import annotations
 
+import errno
 import itertools
 import json
 import logging
 import math
 import os
+import shutil
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -26,15 +40,53 @@ from zeebe_trio.engine import (
 )
 from zeebe_trio.exporters import create_exporter_director
 from zeebe_trio.gateway._port import BrokerCommand, BrokerError
-from zeebe_trio.log import SegmentedLog
+from zeebe_trio.log import LogClosedError, LogCorruptedError, SegmentedLog
 from zeebe_trio.protocol import JobIntent, Record, RecordType, ValueType, encode_batch
-from zeebe_trio.state import StateStore
-from zeebe_trio.stream import LogStream, SnapshotStore, StreamProcessor
+from zeebe_trio.state import StateRestoreError, StateStore
+from zeebe_trio.stream import (
+    CrashGuard,
+    LogStream,
+    Snapshot,
+    SnapshotStore,
+    StateCommitError,
+    StreamProcessor,
+    is_disk_full,
+    verify_snapshot,
+)
 
 from ._clock import EngineClock
 from ._config import BrokerConfig
+from ._errors import StartupError
 
 log = logging.getLogger(__name__)
+
+STALL_SECONDS = 30.0
+"""A partition with commands to process (or records to flush) that made no progress for this long is
+reported UNHEALTHY."""
+RESTART_DELAY_SECONDS = 1.0
+"""After a storage failure, how long the partition waits before it opens its storage again."""
+
+
+def free_disk_space(path: Path) -> int:
+    """Free bytes on the file system holding `path` (what an unprivileged process may use)."""
+    return shutil.disk_usage(path).free
+
+
+def _leaves(error: BaseException) -> list[BaseException]:
+    if isinstance(error, BaseExceptionGroup):
+        return [leaf for inner in error.exceptions for leaf in _leaves(inner)]
+    return [error]
+
+
+def _storage_failure(error: BaseException) -> BaseException | None:
+    """The storage failure in `error` that reopening the partition can cure (a full disk, a log made
+    unusable by a failed write or fsync, a state commit that failed after its append), or None."""
+    for leaf in _leaves(error):
+        if is_disk_full(leaf) or isinstance(leaf, StateCommitError | LogClosedError):
+            return leaf
+        if isinstance(leaf, OSError) and leaf.errno == errno.EIO:
+            return leaf
+    return None
 
 
 class _Pending:
@@ -107,6 +159,16 @@ class Partition:
         self._io_limiter = trio.CapacityLimiter(1)
         self._due_pending: dict[tuple[int, int, int], int] = {}
         self.healthy = False
+        self.failure: str | None = None
+        """Why the partition is not running (a storage failure it restarts from), or None."""
+        self.disk_space_low: str | None = None
+        """Set while free disk space is below ``disk_free_space_processing``: the reason commands are refused."""
+        self.restarts = 0
+        self._started = False
+        self._stalled_since: float | None = None
+        self._stalled: str | None = None
+        self._progress_marker: tuple[int, int] = (-1, -1)
+        self._health_problem: str | None = None
         self.log: SegmentedLog
         self.log_stream: LogStream
         self.store: StateStore
@@ -118,25 +180,58 @@ class Partition:
     # -- life cycle --------------------------------------------------------------------------------
 
     async def run(self, *, task_status: trio.TaskStatus[Partition] = trio.TASK_STATUS_IGNORED) -> None:
+        """Run the partition until cancelled. Failing to start raises (``StartupError`` for storage it
+        cannot trust or a full disk); a storage failure after it started closes it and opens it again."""
+        delay = RESTART_DELAY_SECONDS
+        while True:
+            try:
+                await self._run_once(task_status)
+            except Exception as error:
+                failure = _storage_failure(error)
+                if failure is None:
+                    raise
+                if not self._started:
+                    if is_disk_full(failure):
+                        raise StartupError(f"partition {self.partition_id} cannot start: {failure}; free disk space"
+                                           f" on the file system of {self.directory}") from error
+                    raise
+                self.failure = f"storage failure: {failure}"
+                self.restarts += 1
+                log.error("partition %d stopped after a storage failure (%s); it opens its storage again in %g s",
+                          self.partition_id, failure, delay)
+                await trio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+            else:
+                return
+
+    async def _run_once(self, task_status: trio.TaskStatus[Partition]) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        self.log = SegmentedLog.open(self.directory / "log", max_segment_bytes=self.config.log_segment_size)
+        self.processor = None  # type: ignore[assignment]  # what this run opened, for _close
+        self.store = None  # type: ignore[assignment]
+        self._stalled_since = None
+        try:
+            self.log = SegmentedLog.open(self.directory / "log", max_segment_bytes=self.config.log_segment_size)
+        except LogCorruptedError as error:
+            raise self._damaged_log(error) from None
+        guard = None
+        running = False
         try:
             if self.log.recovery is not None and self.log.recovery.entries_dropped:
                 log.warning("partition %d: cut a torn log tail: %s", self.partition_id, self.log.recovery)
             self.snapshots = SnapshotStore(self.directory / "snapshots")
-            latest = self.snapshots.latest()
-            self.store = StateStore.restore(latest.path if latest else None, self.directory / "runtime",
-                                            COLUMN_FAMILIES)
+            self.store, latest = self._restore_state()
             self._last_snapshot_position = latest.processed_position if latest else -1
             state = EngineState(self.store, self.partition_id)
             self.engine = Engine(state, job_streams=self._job_streams)
             self.log_stream = LogStream(self.log, self.partition_id)
-            self.processor = StreamProcessor(self.log_stream, self.store, self.engine, self.clock.now_ms,
-                                             self._run_side_effects)
+            self._check_log_reaches_snapshot(latest)
+            guard = CrashGuard(self.directory / CrashGuard.FILE, self.config.crash_guard_attempts)
             self.exporters = create_exporter_director(
                 partition_id=self.partition_id, exporters_config=self.config.exporter_settings(),
                 reader=_CommittedReader(self.log_stream), position_store=_PositionStore(self.store, state),
                 environ=os.environ)
+            self.processor = StreamProcessor(self.log_stream, self.store, self.engine, self.clock.now_ms,
+                                             self._run_side_effects, crash_guard=guard)
             async with trio.open_nursery() as nursery:
                 await nursery.start(partial(self.log_stream.run_flusher, self._io_limiter,
                                             in_thread=self.config.fsync_in_thread))
@@ -144,36 +239,137 @@ class Partition:
                 await nursery.start(self.exporters.run)
                 nursery.start_soon(self._check_due_dates)
                 nursery.start_soon(self._snapshot_periodically)
+                nursery.start_soon(self._watch_health)
                 if self.config.stats_log_interval > 0:
                     nursery.start_soon(self._log_statistics)
-                self.healthy = True
+                self.healthy = running = True
+                self.failure = None
                 log.info("partition %d is ready (last position %d)", self.partition_id, self.log_stream.last_position)
-                task_status.started(self)
+                if not self._started:
+                    self._started = True
+                    task_status.started(self)
+        except Exception as error:
+            if running and _storage_failure(error) is not None:
+                running = False  # do not snapshot a state that may not match the log
+            raise
         finally:
             self.healthy = False
             with trio.CancelScope(shield=True):
-                await self._close()
+                await self._close(snapshot=running)
+            if guard is not None:
+                guard.close()
 
-    async def _close(self) -> None:
-        """Flush, snapshot and close whatever ``run`` got to open (it may have failed half-way)."""
+    def _repair_hint(self) -> str:
+        return (f"to see what a repair would cut, run: zeebe-trio repair-log --data-dir {self.config.data_dir}"
+                f" --partition {self.partition_id}")
+
+    def _snapshot_summary(self) -> str:
+        snapshots = SnapshotStore(self.directory / "snapshots").list()
+        if not snapshots:
+            return "there is no snapshot"
+        newest = snapshots[-1]
+        return (f"the newest snapshot ({newest.path.name}) holds the state up to position {newest.processed_position},"
+                f" taken with the log durable to position {newest.log_position}")
+
+    def _damaged_log(self, error: LogCorruptedError) -> StartupError:
+        """One line: the partition, where the log is damaged, its last intact position, the snapshot, the fix."""
+        damage = error.damage
+        if damage is None:
+            return StartupError(f"partition {self.partition_id}: the log cannot be opened: {error}; restore this"
+                                " partition from a backup")
+        end = SegmentedLog.inspect(self.directory / "log").end_position
+        return StartupError(
+            f"partition {self.partition_id}: the log is damaged at {damage.path}: offset {damage.offset}: {damage.problem};"
+            f" its last intact position is {end} and {self._snapshot_summary()}; refusing to start so that nothing"
+            f" durable is lost or issued twice; restore the partition from a backup, or {self._repair_hint()}")
+
+    def _log_start_position(self) -> int:
+        """The first position the log still holds (compaction removes older ones): the first entry's low
+        position, or the next position when the log holds no entry."""
+        if self.log.last_index >= self.log.first_index:
+            return self.log.entry(self.log.first_index).low_position
+        return self.log.last_position + 1
+
+    def _restore_state(self) -> tuple[StateStore, Snapshot | None]:
+        """The newest snapshot that verifies and that the log reaches back to (replay needs every record
+        after its position); older ones when newer ones are damaged, logging what happened."""
+        runtime = self.directory / "runtime"
+        start = self._log_start_position()
+        skipped: list[str] = []
+        for snapshot in reversed(self.snapshots.list()):
+            if start > snapshot.processed_position + 1:
+                skipped.append(f"{snapshot.path.name} is older than the log, which starts at position {start}")
+                break  # older snapshots are further behind still
+            problem = verify_snapshot(snapshot)
+            if problem is None:
+                try:
+                    store = StateStore.restore(snapshot.path, runtime, COLUMN_FAMILIES)
+                except StateRestoreError as error:
+                    problem = str(error)
+                else:
+                    if skipped:
+                        log.warning("partition %d: restored the older snapshot %s because %s; replaying the log"
+                                    " from position %d", self.partition_id, snapshot.path.name, "; ".join(skipped),
+                                    snapshot.processed_position + 1)
+                    return store, snapshot
+            log.warning("partition %d: snapshot %s is damaged: %s", self.partition_id, snapshot.path.name, problem)
+            skipped.append(f"snapshot {snapshot.path.name} is damaged ({problem})")
+        if start > 1:
+            found = "; ".join(skipped) if skipped else f"{self.snapshots.directory} holds no snapshot"
+            raise StartupError(
+                f"partition {self.partition_id}: the log starts at position {start} (older records were compacted"
+                f" into snapshots) but no usable snapshot covers them: {found}; refusing to start with a state that"
+                f" would miss them. Restore {self.snapshots.directory} from a backup")
+        if skipped:
+            log.warning("partition %d: no usable snapshot (%s); rebuilding the state from the whole log",
+                        self.partition_id, "; ".join(skipped))
+        return StateStore.restore(None, runtime, COLUMN_FAMILIES), None
+
+    def _check_log_reaches_snapshot(self, snapshot: Snapshot | None) -> None:
+        """The snapshot is the floor: a log that ends below the position it was taken at lost durable
+        records, and continuing would hand out their positions (and keys) again."""
+        end = self.log_stream.last_position
+        if snapshot is None or end >= snapshot.log_position:
+            return
+        raise StartupError(
+            f"partition {self.partition_id}: the log ends at position {end} but snapshot {snapshot.path.name} holds"
+            f" the state up to position {snapshot.processed_position} and was taken with the log durable to position"
+            f" {snapshot.log_position}: {snapshot.log_position - end} positions of durable records are missing from"
+            " the log's end; refusing to start so that positions and keys are not issued twice; restore the"
+            f" partition from a backup, or {self._repair_hint()}")
+
+    async def _close(self, *, snapshot: bool) -> None:
+        """Flush, snapshot (when ``snapshot``: the partition ran and stops cleanly) and close whatever
+        ``_run_once`` got to open (it may have failed half-way)."""
         for pending in self._pending.values():
             pending.event.set()  # wakes waiters; they see no record and report the partition unavailable
         try:
-            if getattr(self, "processor", None) is not None:
+            if snapshot and self.processor is not None:
                 await self.log_stream.flush(self._io_limiter, in_thread=self.config.fsync_in_thread)
                 await self.take_snapshot()
+        except Exception as error:
+            if _storage_failure(error) is None:
+                raise
+            log.error("partition %d: could not flush and snapshot while closing: %s", self.partition_id, error)
         finally:
-            if getattr(self, "store", None) is not None:
+            if self.store is not None:
                 self.store.close()
-            self.log.close()
+            try:
+                self.log.close()
+            except OSError as error:
+                log.error("partition %d: closing the log failed: %s", self.partition_id, error)
 
     # -- command API -------------------------------------------------------------------------------
 
     async def execute(self, command: BrokerCommand, timeout: float | None) -> Record:
         if not self.healthy:
+            why = (f"{self.failure}; it opens its storage again by itself" if self.failure
+                   else "starting or shutting down")
             raise BrokerError(BrokerError.PARTITION_UNAVAILABLE,
                               f"Expected to execute the command on partition {self.partition_id}, but it is not"
-                              " available (starting or shutting down)")
+                              f" available ({why})")
+        if self.disk_space_low is not None:
+            raise BrokerError(BrokerError.RESOURCE_EXHAUSTED, self._out_of_disk_space(self.disk_space_low))
         if len(self._pending) >= self.config.max_inflight_requests:
             raise BrokerError(BrokerError.RESOURCE_EXHAUSTED,
                               f"Expected to handle the request, but partition {self.partition_id} is over its"
@@ -189,7 +385,17 @@ class Partition:
                               f" is {size} bytes")
         pending = self._pending[request_id] = _Pending()
         try:
-            self.log_stream.append([record])
+            try:
+                self.log_stream.append([record])
+            except OSError as error:
+                if not is_disk_full(error):
+                    raise
+                raise BrokerError(BrokerError.RESOURCE_EXHAUSTED, self._out_of_disk_space(
+                    f"writing the command failed: {error.strerror or error}")) from None
+            except LogClosedError:
+                raise BrokerError(BrokerError.PARTITION_UNAVAILABLE,
+                                  f"Expected to execute the command on partition {self.partition_id}, but its log"
+                                  " failed a write; the partition opens its storage again by itself") from None
             with trio.move_on_after(math.inf if timeout is None else timeout) as scope:
                 await pending.event.wait()
         finally:
@@ -200,6 +406,10 @@ class Partition:
             raise BrokerError(BrokerError.PARTITION_UNAVAILABLE,
                               f"Partition {self.partition_id} shut down before the command was answered")
         return pending.record
+
+    def _out_of_disk_space(self, detail: str) -> str:
+        # Zeebe's words, then ours: how much is free, how much is needed, and the setting.
+        return f"Cannot accept requests for partition {self.partition_id}. Broker is out of disk space: {detail}"
 
     def _run_side_effects(self, effects: SideEffects) -> None:
         for stream_id, request_id, record in effects.responses:
@@ -225,9 +435,13 @@ class Partition:
         if not self.healthy:
             return  # they come back when their timeout passes
         now = self.clock.now_ms()
-        self.log_stream.append([Record(record_type=RecordType.COMMAND, value_type=ValueType.JOB,
-                                       intent=JobIntent.YIELD, value={}, key=key, timestamp=now)
-                                for key in job_keys])
+        try:
+            self.log_stream.append([Record(record_type=RecordType.COMMAND, value_type=ValueType.JOB,
+                                           intent=JobIntent.YIELD, value={}, key=key, timestamp=now)
+                                    for key in job_keys])
+        except (OSError, LogClosedError) as error:
+            log.warning("partition %d: could not yield %d jobs (%s); they come back when their timeout passes",
+                        self.partition_id, len(job_keys), error)
 
     # -- scheduled work ----------------------------------------------------------------------------
 
@@ -248,10 +462,17 @@ class Partition:
                     continue
                 commands.append(Record(record_type=RecordType.COMMAND, value_type=value_type, intent=intent,
                                        value=value, key=key, timestamp=now))
-            if commands:
-                high = self.log_stream.append(commands)
-                for command in commands:
-                    self._due_pending[(int(command.value_type), int(command.intent), command.key)] = high
+            if commands and self.disk_space_low is None:
+                try:
+                    high = self.log_stream.append(commands)
+                except OSError as error:
+                    if not is_disk_full(error):
+                        raise
+                    log.warning("partition %d: could not write %d due commands (%s); trying again in %g s",
+                                self.partition_id, len(commands), error, interval)
+                else:
+                    for command in commands:
+                        self._due_pending[(int(command.value_type), int(command.intent), command.key)] = high
             wake_at = trio.current_time() + interval
             if next_time is not None and next_time > now:
                 wake_at = min(wake_at, self.clock.trio_time_at(next_time))
@@ -270,11 +491,18 @@ class Partition:
     async def _snapshot_periodically(self) -> None:
         while True:
             await trio.sleep(self.config.snapshot_period)
-            await self.take_snapshot()
+            try:
+                await self.take_snapshot()
+            except OSError as error:  # a full disk: the next period tries again
+                if not is_disk_full(error):
+                    raise
+                log.error("partition %d: could not take a snapshot: %s; trying again in %g s", self.partition_id,
+                          error, self.config.snapshot_period)
 
     async def take_snapshot(self) -> None:
         """Snapshot the state if it moved since the last one, then compact the log behind it."""
-        txn = self.store.snapshot_transaction()
+        txn: Any = self.store.snapshot_transaction()
+        tmp = None
         try:
             self.engine.bind(txn)
             processed = self.engine.last_processed_position()
@@ -283,18 +511,91 @@ class Partition:
             log_position = self.log_stream.last_position
             tmp = self.snapshots.temporary()
             await trio.to_thread.run_sync(self.store.write_snapshot, tmp, txn, limiter=self._io_limiter)
-        finally:
             self.store.release(txn)
-        await self.log_stream.committed.wait_until(log_position)
-        await trio.to_thread.run_sync(self.snapshots.publish, tmp, processed, log_position, limiter=self._io_limiter)
+            txn = None
+            await self.log_stream.committed.wait_until(log_position)
+            await trio.to_thread.run_sync(self.snapshots.publish, tmp, processed, log_position,
+                                          limiter=self._io_limiter)
+            tmp = None
+        finally:
+            if txn is not None:
+                self.store.release(txn)
+            if tmp is not None:
+                with trio.CancelScope(shield=True):
+                    await trio.to_thread.run_sync(self.snapshots.discard, tmp, limiter=self._io_limiter)
         self._last_snapshot_position = processed
-        self.compact_log(processed)
+        snapshots = self.snapshots.list()
+        # Behind the oldest snapshot kept, so that the log still reaches back to it if the newest one
+        # turns out damaged.
+        self.compact_log(snapshots[0].processed_position if snapshots else processed)
         log.info("partition %d: snapshot at position %d", self.partition_id, processed)
+
+    async def _watch_health(self) -> None:
+        """Every ``disk_monitoring_interval`` seconds: the disk watermark (pause processing and refuse
+        commands below it, resume above it) and stalls; log every change of health."""
+        while True:
+            if self.config.disk_monitoring_enabled:
+                self._check_disk_space()
+            self._check_progress(trio.current_time())
+            problem = self.health_problem()
+            if problem != self._health_problem:
+                if problem is None:
+                    log.info("partition %d is healthy again", self.partition_id)
+                else:
+                    log.warning("partition %d is unhealthy: %s", self.partition_id, problem)
+                self._health_problem = problem
+            await trio.sleep(self.config.disk_monitoring_interval)
+
+    def _check_disk_space(self) -> None:
+        try:
+            free = free_disk_space(self.directory)
+        except OSError as error:
+            log.warning("partition %d: cannot tell the free disk space of %s: %s", self.partition_id,
+                        self.directory, error)
+            return
+        needed = self.config.disk_free_space_processing
+        if free < needed:
+            self.disk_space_low = (f"{free} bytes free on the file system of {self.directory}, {needed} needed"
+                                   " (disk_free_space_processing)")
+            self.processor.pause()
+        elif self.disk_space_low is not None:
+            self.disk_space_low = None
+            self.processor.resume()
+
+    def _check_progress(self, now: float) -> None:
+        """Note since when records have waited to be processed or flushed without any progress."""
+        marker = (self.processor.read_position, self.log_stream.committed.value)
+        pending = self.log_stream.last_position > min(marker)
+        if not pending:
+            self._stalled_since = None
+        elif marker != self._progress_marker or self._stalled_since is None:
+            self._stalled_since = now
+        self._progress_marker = marker
+        self._stalled = None
+        if self._stalled_since is not None and now - self._stalled_since >= STALL_SECONDS:
+            self._stalled = (f"no progress for {now - self._stalled_since:.0f} s: processed up to position"
+                             f" {marker[0]}, durable up to {marker[1]}, the log ends at {self.log_stream.last_position}")
+
+    def health_problem(self) -> str | None:
+        """Why the partition is not healthy, or None: not running (a storage failure it recovers from),
+        out of disk space, processing stopped or stalled, or an exporter failing."""
+        if not self.healthy:
+            return self.failure or "not running (starting or shutting down)"
+        if self.disk_space_low is not None:
+            return f"out of disk space: {self.disk_space_low}; client commands are refused and processing pauses"
+        if self.processor.stalled is not None:
+            return self.processor.stalled
+        if self._stalled is not None:
+            return self._stalled
+        if not self.exporters.healthy:
+            return "an exporter is failing or misconfigured"
+        return None
 
     @property
     def health(self) -> bool:
-        """Healthy when processing runs and no exporter is failing or misconfigured."""
-        return self.healthy and self.exporters.healthy
+        """Healthy when processing runs and makes progress, disk space is above the watermark and no
+        exporter is failing or misconfigured (``health_problem`` says what is wrong)."""
+        return self.health_problem() is None
 
     def compact_log(self, snapshot_position: int) -> None:
         """Drop log segments wholly behind the snapshot and every exporter's position: replay needs
@@ -308,4 +609,4 @@ class Partition:
 
     def statistics(self) -> dict[str, Any]:
         return {"inflight_requests": len(self._pending), **self.log_stream.statistics(),
-                **self.processor.statistics()}
+                **self.processor.statistics(), "restarts": self.restarts}
