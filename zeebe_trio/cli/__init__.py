@@ -4,6 +4,7 @@
     zeebe-trio gateway --broker HOST:PORT      run a standalone gateway in front of a broker's command API
     zeebe-trio exporters                       list the installed exporters
     zeebe-trio sql "SELECT ..."                query the DuckDB analytics export (while the broker runs)
+    zeebe-trio repair-log --data-dir DIR       what repairing a damaged partition log would cut; --yes does it
 
 Client commands, zbctl's verbs and nouns (``--address``, else ZEEBE_ADDRESS; ``--output text|json``):
 
