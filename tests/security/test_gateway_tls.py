@@ -58,12 +58,13 @@ async def test_clients_that_do_not_trust_the_certificate_or_speak_plaintext_get_
         tmp_path: Path, pki: Pki, clients) -> None:
     async with running_broker(broker_config(tmp_path, **_tls(pki))) as broker:
         address = f"127.0.0.1:{broker.gateway_port}"
-        untrusting = await clients(address, ca=pki.other_ca).error(timeout=3)
-        assert untrusting.code() is grpc.StatusCode.UNAVAILABLE
-        plaintext = await clients(address).error(timeout=3)
-        assert plaintext.code() is grpc.StatusCode.UNAVAILABLE
-        wrong_name = await clients(address, ca=pki.ca, server_name="gateway.example.org").error(timeout=3)
-        assert wrong_name.code() is grpc.StatusCode.UNAVAILABLE
+        refused = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)  # the latter on a loaded machine
+        untrusting = await clients(address, ca=pki.other_ca).error(timeout=5)
+        assert untrusting.code() in refused
+        plaintext = await clients(address).error(timeout=5)
+        assert plaintext.code() in refused
+        wrong_name = await clients(address, ca=pki.ca, server_name="gateway.example.org").error(timeout=5)
+        assert wrong_name.code() in refused
         # and the gateway still serves those who do trust it
         assert (await clients(address, ca=pki.ca).topology()).clusterSize == 1
 
@@ -129,3 +130,13 @@ async def test_a_broker_built_without_load_checks_the_files_at_startup(tmp_path:
     with pytest.raises(StartupError, match="^gateway_tls_certificate is set but gateway_tls_private_key is not"):
         await Broker(config).run()
     assert not (tmp_path / "data" / "broker.lock").exists()  # refused before it opened anything
+
+
+async def test_the_gateway_stops_cleanly_with_a_tls_handshake_still_open(tmp_path: Path, pki: Pki) -> None:
+    """A connection whose TLS handshake never finished has no HTTP/2 processor yet: shutting down
+    must pass it by (it once raised AttributeError there)."""
+    async with running_broker(broker_config(tmp_path, **_tls(pki))) as broker:
+        stream = await trio.open_tcp_stream("127.0.0.1", broker.gateway_port)  # and then not a byte
+        await stream.send_all(b"\x16\x03\x01")  # the start of a ClientHello, never finished
+        await trio.sleep(0.2)  # for the asyncio side to accept it (nothing to wait on from here)
+    await stream.aclose()

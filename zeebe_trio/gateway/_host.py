@@ -370,6 +370,12 @@ def _listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _accepting(task: asyncio.Task[Any]) -> bool:
+    """asyncio's own task for a connection still in its TLS handshake: no request to wait for (it
+    would hold shutdown for the whole grace period); ``asyncio.run`` cancels it as the loop ends."""
+    return getattr(task.get_coro(), "__qualname__", "").endswith("._accept_connection2")
+
+
 class _AsyncioHost:
     """Owns the asyncio thread: starts grpclib, reports the bound port, stops on request."""
 
@@ -454,7 +460,7 @@ class _AsyncioHost:
         # Calls still open get their UNAVAILABLE from the Trio side (which is being cancelled as we
         # stop); give their handlers a bounded moment to write it before tearing connections down.
         current = asyncio.current_task()
-        pending = {task for task in asyncio.all_tasks() if task is not current}
+        pending = {task for task in asyncio.all_tasks() if task is not current and not _accepting(task)}
         if pending:
             _done, still_pending = await asyncio.wait(pending, timeout=SHUTDOWN_GRACE)
             if still_pending:
@@ -466,7 +472,9 @@ class _AsyncioHost:
         server.close()
         await server.wait_closed()
         for connection in list(server.connections):
-            connection.processor.close("The gateway is shutting down")
+            processor = getattr(connection, "processor", None)  # None: a TLS handshake never finished
+            if processor is not None:
+                processor.close("The gateway is shutting down")
         await asyncio.sleep(0)  # let the transports run their connection_lost callbacks
 
 
