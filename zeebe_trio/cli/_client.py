@@ -9,7 +9,10 @@ Each command is one RPC. The flags are zbctl's in kebab-case (``--correlation-ke
   deadline is a margin later, so the gateway's own answer (naming what it knows) arrives first;
 - ``--output text|json``: a short line, or the response in the proto3 JSON mapping zbctl prints
   (camelCase names, 64-bit keys as strings, every field);
-- ``--insecure``, accepted for zbctl's sake: connections are plaintext anyway.
+- ``--certPath FILE`` (zbctl's; also ``--cert-path``), else ``ZEEBE_CA_CERTIFICATE_PATH``: call over TLS,
+  trusting the CA certificate(s) in FILE; an ``https://`` address calls over TLS too (the system's CAs
+  unless a certificate is given). Otherwise plaintext, and ``--insecure`` forces plaintext (it ignores
+  ``ZEEBE_CA_CERTIFICATE_PATH``, as zbctl does).
 
 Durations are Go's (``300ms``, ``10s``, ``5m``, ``1h30m``) or plain seconds. Variables are a JSON object,
 or ``@file.json``.
@@ -30,6 +33,7 @@ from typing import Any
 from ._errors import CliError, UsageError
 
 DEFAULT_ADDRESS = "localhost:26500"
+CA_CERTIFICATE_ENV = "ZEEBE_CA_CERTIFICATE_PATH"  # zbctl's and the Java and Go clients' variable
 DEFAULT_REQUEST_TIMEOUT = 10.0  # seconds, zbctl's default
 # How much later than the request timeout the gRPC deadline falls for RPCs that carry the timeout to
 # the gateway: its answer at the request timeout then beats our own deadline.
@@ -131,17 +135,22 @@ def _output(text: str) -> str:
 
 def resolve_address(flag: str | None) -> str:
     """The gateway address: ``--address``, else ``ZEEBE_ADDRESS``, else ``localhost:26500``. A missing
-    port is 26500 and an ``http://`` or ``grpc://`` prefix is dropped, as zbctl does."""
+    port is 26500 and an ``http://``, ``https://`` or ``grpc://`` prefix is dropped, as zbctl does."""
+    return _resolve_target(flag)[0]
+
+
+def _resolve_target(flag: str | None) -> tuple[str, bool]:
+    """``(address, https)``: the gateway address, and whether it was given as ``https://``."""
     from zeebe_trio.gateway._client_host import split_address
 
     env = os.environ.get("ZEEBE_ADDRESS", "").strip()
     source, address = ("--address", flag.strip()) if flag else ("ZEEBE_ADDRESS", env) if env else ("", "")
     if not address:
-        return DEFAULT_ADDRESS
+        return DEFAULT_ADDRESS, False
     scheme, separator, rest = address.partition("://")
     if separator:
-        if scheme not in ("http", "grpc"):
-            raise UsageError(f"{source} '{address[:80]}': only plaintext gRPC is spoken; give HOST:PORT")
+        if scheme not in ("http", "https", "grpc"):
+            raise UsageError(f"{source} '{address[:80]}': give HOST:PORT (or http://, https:// HOST:PORT)")
         address = rest.rstrip("/")
     if address.endswith("]") or ":" not in address:
         address += ":26500"
@@ -149,7 +158,28 @@ def resolve_address(flag: str | None) -> str:
         split_address(address)
     except ValueError:
         raise UsageError(f"{source} '{address[:80]}' is not HOST:PORT (e.g. localhost:26500)") from None
-    return address
+    return address, scheme == "https"
+
+
+def _tls_context(args: argparse.Namespace, https: bool) -> Any:
+    """The TLS context for the call (``--certPath``, ``ZEEBE_CA_CERTIFICATE_PATH``, ``https://``), or None
+    for plaintext; a usage error naming the flag or variable when the file is not a certificate."""
+    from zeebe_trio.gateway._tls import GRPC_ALPN, TlsSettingsError, client_context
+
+    if args.insecure:
+        if args.cert_path is not None:
+            raise UsageError("--insecure and --certPath contradict each other: drop one")
+        if https:
+            raise UsageError("--insecure with an https:// address: drop one")
+        return None
+    setting, path = ("--certPath", args.cert_path) if args.cert_path is not None else \
+        (CA_CERTIFICATE_ENV, os.environ.get(CA_CERTIFICATE_ENV, "").strip() or None)
+    if path is None and not https:
+        return None
+    try:
+        return client_context(path, setting=setting, alpn=GRPC_ALPN)
+    except TlsSettingsError as error:
+        raise UsageError(str(error)) from None
 
 
 # -- calling the gateway and printing the answer ---------------------------------------------------
@@ -157,10 +187,11 @@ def resolve_address(flag: str | None) -> str:
 def _call(args: argparse.Namespace, rpc: str, request: Any, *, carries_timeout: bool = False) -> Any:
     from zeebe_trio.gateway import GatewayCallError, call_gateway
 
-    address = resolve_address(args.address)
+    address, https = _resolve_target(args.address)
+    tls = _tls_context(args, https)
     deadline = args.request_timeout + (DEADLINE_MARGIN if carries_timeout else 0.0)
     try:
-        return call_gateway(address, rpc, request, timeout=deadline)
+        return call_gateway(address, rpc, request, timeout=deadline, tls=tls)
     except GatewayCallError as error:
         if error.status is None:  # no gRPC answer: the message names the address and the fix
             raise CliError(error.message) from None
@@ -394,8 +425,11 @@ def _connection_options(*, timeout_alias: bool) -> argparse.ArgumentParser:
         group.add_argument("--timeout", type=_positive_duration, dest="request_timeout", help=argparse.SUPPRESS)
     group.add_argument("-o", "--output", type=_output, default="text", metavar="{text,json}",
                        help="a short line (default), or the response as JSON, as zbctl prints it")
+    group.add_argument("--certPath", "--cert-path", dest="cert_path", metavar="FILE",
+                       help=f"call over TLS, trusting the CA certificate(s) in this PEM file (default:"
+                            f" ${CA_CERTIFICATE_ENV}; without either, plaintext)")
     group.add_argument("--insecure", action="store_true",
-                       help="accepted for zbctl compatibility: connections are plaintext anyway")
+                       help=f"plaintext, even when ${CA_CERTIFICATE_ENV} is set")
     return options
 
 

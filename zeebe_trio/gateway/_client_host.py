@@ -9,7 +9,9 @@ which of these it was, because the fix differs:
 - nothing listens there, or the name does not resolve (``cannot reach a gateway at ...``);
 - something listens but is not a gRPC server: it does not open with HTTP/2's SETTINGS frame, closes
   at once, stays silent, or refuses with a GOAWAY (the broker's command API does that, saying why);
-- a gateway answered the connection but not the call within the deadline.
+- a gateway answered the connection but not the call within the deadline;
+- TLS failed: the gateway's certificate does not verify against the CA given (``--certPath``), the
+  gateway does not speak TLS, or a TLS gateway was called in plaintext.
 
 The server's bytes are checked before h2 sees them: h2 raises on bytes that are not HTTP/2 inside an
 asyncio callback, where the exception would only be logged, traceback and all.
@@ -21,6 +23,7 @@ import asyncio
 import inspect
 import re
 import socket
+import ssl
 from typing import Any
 
 from grpclib import GRPCError
@@ -32,11 +35,15 @@ from h2.errors import ErrorCodes
 from h2.events import ConnectionTerminated
 from h2.exceptions import ProtocolError
 
+from ._tls import describe_tls_failure
+
 _FRAME_HEADER = 9  # bytes: length (3), type (1), flags (1), stream id (4)
 _SETTINGS = 0x4
 _GOAWAY = 0x7
 _EXCERPT = 200  # characters of what a server said that an error message quotes at most
 _GATEWAY_PORT_HINT = "is that the broker's command API port? the gateway's default port is 26500"
+_TLS_HINT = "does the gateway serve TLS? then pass --certPath with the CA that issued its certificate"
+_TLS_ALERT = 0x15  # the first byte of a TLS alert record: what a TLS server answers plaintext with
 
 
 class GatewayCallError(Exception):
@@ -78,6 +85,7 @@ class _WatchfulProtocol(H2Protocol):
         self.protocol_error: str | None = None
         self.first_frame = asyncio.Event()  # set once the first frame header is in, or the connection is gone
         self.lost = False
+        self.tls = False
 
     @property
     def usable(self) -> bool:
@@ -142,6 +150,12 @@ def split_address(address: str) -> tuple[str, int]:
 
 
 def _unreachable(address: str, error: OSError) -> GatewayCallError:
+    if isinstance(error, ssl.SSLError):
+        if isinstance(error, ssl.SSLCertVerificationError):
+            fix = "pass --certPath (or ZEEBE_CA_CERTIFICATE_PATH) with the CA that issued the gateway's certificate"
+        else:
+            fix = "is it a plaintext gateway? then drop --certPath / ZEEBE_CA_CERTIFICATE_PATH, or pass --insecure"
+        return GatewayCallError(f"TLS with the gateway at {address} failed: {describe_tls_failure(error)} ({fix})")
     if isinstance(error, ConnectionRefusedError):
         problem = "connection refused (is the broker running? set --address or ZEEBE_ADDRESS)"
     elif isinstance(error, socket.gaierror):
@@ -163,13 +177,20 @@ def _no_answer(address: str, rpc: str, timeout: float, protocol: _WatchfulProtoc
         why = f": '{_excerpt(text)}' (set --address or ZEEBE_ADDRESS)" if text else f" — {_GATEWAY_PORT_HINT}"
         return GatewayCallError(f"{address} is not a Zeebe gateway: it refused the gRPC call with an HTTP/2"
                                 f" GOAWAY ({_error_code_name(code)}){why}")
+    plaintext = not protocol.tls
     if protocol.speaks_http2 is False:
+        if plaintext and protocol.head[:1] == bytes([_TLS_ALERT]) and protocol.head[1:2] == b"\x03":
+            return GatewayCallError(f"the gateway at {address} speaks TLS: pass --certPath with the CA that issued"
+                                    " its certificate (or set ZEEBE_CA_CERTIFICATE_PATH)")
         return GatewayCallError(f"{address} does not speak gRPC (HTTP/2): it answered"
                                 f" '{_excerpt(protocol.head)}' — {_GATEWAY_PORT_HINT}")
     if protocol.speaks_http2 is None:
         what = f"sent nothing within {timeout:g} s" if timed_out else "closed it without a word"
+        # A TLS server closes on a plaintext client without a word (the command API says why it refuses).
+        closed = plaintext and not timed_out
+        hint = f"{_TLS_HINT}; or {_GATEWAY_PORT_HINT}" if closed else _GATEWAY_PORT_HINT
         return GatewayCallError(f"{address} does not speak gRPC (HTTP/2): it accepted the connection, then {what}"
-                                f" — {_GATEWAY_PORT_HINT}")
+                                f" — {hint}")
     if protocol.protocol_error is not None:
         return GatewayCallError(f"the gateway at {address} broke the HTTP/2 protocol: {protocol.protocol_error}")
     if timed_out:
@@ -179,12 +200,14 @@ def _no_answer(address: str, rpc: str, timeout: float, protocol: _WatchfulProtoc
                             " (is it shutting down? retry when it is back)")
 
 
-def call_gateway(address: str, rpc: str, request: Any, *, timeout: float = 10.0) -> Any:
+def call_gateway(address: str, rpc: str, request: Any, *, timeout: float = 10.0,
+                 tls: ssl.SSLContext | None = None) -> Any:
     """Call one RPC (e.g. ``"DeployResource"``) on a Zeebe gateway and return the response; for a
     server-streaming RPC (``"ActivateJobs"``), the list of its messages.
 
     Blocking; for the ``zeebe-trio`` client commands. ``timeout`` is the call's gRPC deadline in seconds,
-    connecting included. Every failure is a ``GatewayCallError``.
+    connecting included. ``tls`` (``_tls.client_context`` with ALPN ``h2``) makes the call over TLS.
+    Every failure is a ``GatewayCallError``.
     """
     from ._generated import gateway_protocol as gw
 
@@ -197,7 +220,7 @@ def call_gateway(address: str, rpc: str, request: Any, *, timeout: float = 10.0)
     async def call() -> Any:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        channel = _WatchfulChannel(host, port)
+        channel = _WatchfulChannel(host, port, ssl=tls)
         try:
             try:
                 async with asyncio.timeout_at(deadline):
@@ -211,6 +234,7 @@ def call_gateway(address: str, rpc: str, request: Any, *, timeout: float = 10.0)
             # discard its GOAWAY and the reason in it.
             protocol = channel.watched
             assert protocol is not None
+            protocol.tls = tls is not None
             try:
                 async with asyncio.timeout_at(deadline):
                     await protocol.first_frame.wait()
