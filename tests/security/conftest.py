@@ -32,8 +32,8 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
 
 
 def broker_config(data_dir: Path, **settings: Any) -> BrokerConfig:
-    return BrokerConfig(data_dir=data_dir, gateway_port=0, host="127.0.0.1", exporters={}, command_api_port=0,
-                        **settings)
+    return BrokerConfig(**{"data_dir": data_dir, "gateway_port": 0, "host": "127.0.0.1", "exporters": {},
+                           "command_api_port": 0, **settings})
 
 
 @asynccontextmanager

@@ -15,9 +15,9 @@ import trio
 from pyzeebe.proto import gateway_pb2 as pb
 
 from zeebe_trio.broker import Broker
-from zeebe_trio.gateway import RemoteBrokerPort, serve_gateway
-from zeebe_trio.gateway._remote import _ConnectionLost, complete_handshake, hello_frame
-from zeebe_trio.gateway._tls import client_context, server_context
+from zeebe_trio.gateway import BrokerError, RemoteBrokerPort, serve_gateway
+from zeebe_trio.gateway._remote import _ConnectionLost, complete_handshake, hello_frame, query_broker
+from zeebe_trio.gateway._tls import client_context, pinned_context, server_context
 from zeebe_trio.protocol import NONCE_SIZE, FrameDecoder, MessageType
 from zeebe_trio.testing import one_task_bpmn
 
@@ -154,3 +154,30 @@ def test_broker_ca_that_is_not_a_certificate_is_a_usage_error(tmp_path: Path, ca
                           " CERTIFICATE-----); set it to the CA certificate(s) the server's certificate was"
                           " issued by")
     assert len(error.splitlines()) == 1
+
+
+async def test_sql_queries_reach_a_tls_command_api_trusting_the_brokers_own_certificate(
+        tmp_path: Path, pki: Pki) -> None:
+    """``query_broker`` (what ``zeebe-trio sql`` calls) pins the broker's certificate file, so it needs
+    no CA and no host name: on the broker's host it reads the same settings the broker does."""
+    pytest.importorskip("zeebe_trio_duckdb")
+    async with tls_broker(tmp_path, pki, exporters=None) as broker:
+        address = f"localhost:{broker.command_api_port}"
+        pinned = pinned_context(pki.certificate, setting="command_api_tls_certificate")
+        with trio.fail_after(TIMEOUT):
+            while True:
+                try:
+                    columns, rows, _truncated, _by = await query_broker(address, "SELECT 41 + 1 AS answer",
+                                                                        ssl_context=pinned)
+                    break
+                except BrokerError as error:
+                    if "not open yet" not in error.message:  # the export opens just after the broker starts
+                        raise
+                    await trio.sleep(0.02)
+        assert (columns, rows) == (["answer"], [[42]])
+        with pytest.raises(BrokerError, match="the broker closed the connection \\(if its command API serves TLS"):
+            await query_broker(address, "SELECT 1", timeout=TIMEOUT)
+        other = tmp_path / "other.pem"
+        other.write_bytes(pki.other_ca.read_bytes())  # any other certificate: refused
+        with pytest.raises(BrokerError, match="the TLS handshake failed: the certificate did not verify"):
+            await query_broker(address, "SELECT 1", ssl_context=pinned_context(other, setting="x"))

@@ -651,15 +651,19 @@ QUERY_CLIENT_NAME = "zeebe-trio sql"
 
 
 async def query_broker(address: str, sql: str, *, exporter_id: str | None = None, max_rows: int = 1000,
-                       timeout: float = 30.0, secret: str = "",
+                       timeout: float = 30.0, secret: str = "", ssl_context: ssl.SSLContext | None = None,
                        ) -> tuple[list[str], list[list[Any]], bool, str | None]:
     """Ask a running broker (its command API, ``host:port``) to answer read-only SQL with a queryable
     exporter: ``(columns, rows, truncated, exporter_id)``, the id of the exporter that answered (``None``
     from a broker that does not say). Raises ``BrokerError`` when it refuses, ``OSError`` when nothing
-    listens there. ``secret`` is the broker's ``command_api_secret``, if it has one."""
+    listens there. ``secret`` is the broker's ``command_api_secret``, if it has one; ``ssl_context``
+    makes the connection TLS (for a broker with ``command_api_tls_certificate``: ``_tls.pinned_context``)."""
     host, _, port = address.rpartition(":")
     with trio.fail_after(timeout):
-        stream = await trio.open_tcp_stream(host or "localhost", int(port))
+        try:
+            stream = await open_command_api_stream(host or "localhost", int(port), ssl_context)
+        except _ConnectionLost as error:
+            raise BrokerError(BrokerError.PARTITION_UNAVAILABLE, f"{address}: {error}") from None
         async with stream:
             decoder = FrameDecoder()
             received: deque[list[Any]] = deque()
@@ -668,9 +672,10 @@ async def query_broker(address: str, sql: str, *, exporter_id: str | None = None
             async def next_message() -> list[Any]:
                 nonlocal first
                 while not received:
-                    data = await stream.receive_some(65536)
+                    data = bytes(await stream.receive_some(65536))
                     if not data:
-                        raise BrokerError(BrokerError.PARTITION_UNAVAILABLE, "the broker closed the connection")
+                        hint = "" if ssl_context else " (if its command API serves TLS, connect with TLS)"
+                        raise BrokerError(BrokerError.PARTITION_UNAVAILABLE, f"the broker closed the connection{hint}")
                     if first:
                         first = False
                         check_speaks_command_api(data, address)

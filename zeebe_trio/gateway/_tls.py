@@ -118,6 +118,21 @@ def client_context(ca_certificates: str | Path | None, *, setting: str, alpn: Se
     return context
 
 
+def pinned_context(certificate: str | Path, *, setting: str) -> ssl.SSLContext:
+    """A client-side context that trusts exactly one server certificate: the first one in the PEM
+    file ``certificate`` (a server's own ``command_api_tls_certificate``), whatever its issuer and
+    host names. For tools on the broker's own host (``zeebe-trio sql``), which read the broker's
+    settings and reach it as ``localhost``: only the holder of that certificate's key can answer."""
+    _check_certificates(certificate, setting, "server's certificate chain")
+    leaf = x509.load_pem_x509_certificates(Path(certificate).read_bytes())[0]
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cadata=leaf.public_bytes(serialization.Encoding.PEM)
+                                         .decode("ascii"))
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.check_hostname = False  # the certificate itself is pinned; its names are for remote gateways
+    context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN  # a leaf as its own trust anchor
+    return context
+
+
 _REASONS = {
     "WRONG_VERSION_NUMBER": "the peer does not speak TLS",
     "HTTP_REQUEST": "the peer does not speak TLS (it sent HTTP)",
