@@ -113,6 +113,9 @@ async def test_a_log_that_ends_below_the_snapshot_refuses_to_start_and_a_repair_
     plan.apply()
     async with open_broker(tmp_path) as broker:
         assert health(broker) is PartitionHealth.HEALTHY
+        await trio.sleep(0.05)
+        processor = broker.partition.processor
+        assert processor.read_position == broker.partition.log_stream.last_position == log_position  # idle, not spinning
         after = await broker.create_instance("p")
         assert after.position > log_position  # no position handed out twice
         assert after.key > max(keys)  # nor a key (the snapshot's key generator)

@@ -116,9 +116,14 @@ class _CommittedReader:
 
     async def read_after(self, position: int, max_records: int) -> list[Record]:
         committed = self._log_stream.committed
-        await committed.wait_until(position + 1)
-        records = self._log_stream.read_after(position, max_records)
-        return [record for record in records if record.position <= committed.value]
+        while True:
+            await committed.wait_until(position + 1)
+            records = self._log_stream.read_after(position, max_records)
+            records = [record for record in records if record.position <= committed.value]
+            if records:
+                return records
+            # Only positions a repair reserved (no records) up to the committed one: wait beyond them.
+            position = max(position, committed.value)
 
 
 class _PositionStore:

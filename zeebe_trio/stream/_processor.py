@@ -114,7 +114,14 @@ class StreamProcessor:
         inline: set[int] = set()  # follow-up commands processed in the batch that wrote them
         position = last_processed
         reservations: list[Reservation] = []
-        while records := self.log_stream.read_after(position, REPLAY_RECORDS_PER_TRANSACTION, reservations):
+        applied: set[int] = set()
+        while True:
+            records = self.log_stream.read_after(position, REPLAY_RECORDS_PER_TRANSACTION, reservations)
+            # A reservation the restored state reflects already (a later snapshot) is not applied again.
+            marks = [r for r in reservations if r.position > snapshot_written and r.position not in applied]
+            reservations.clear()
+            if not records and not marks:
+                break
             fresh = []
             for record in records:
                 if record.processed:
@@ -125,21 +132,15 @@ class StreamProcessor:
                 last_written = max(last_written, record.position)
                 if record.source_position not in inline:
                     last_processed = max(last_processed, record.source_position)
-            marks = [r for r in reservations if r.position > snapshot_written]
-            reservations.clear()
             if fresh or marks:
                 with self.store.transaction() as txn:
                     self.processor.bind(txn)
                     last_written = self._replay_in_order(fresh, marks, last_processed, last_written)
+                applied.update(mark.position for mark in marks)
                 self.replayed_events += sum(1 for r in fresh if r.record_type is RecordType.EVENT)
+            if not records:
+                break
             position = records[-1].position
-        # Reservations after the last record (a repaired log ends with one).
-        self.log_stream.read_after(position, 1, reservations)
-        marks = [r for r in reservations if r.position > max(snapshot_written, position)]
-        if marks:
-            with self.store.transaction() as txn:
-                self.processor.bind(txn)
-                last_written = self._replay_in_order([], marks, last_processed, last_written)
         self.last_processed_position = last_processed
         self._read_position = last_processed
         log.info("replayed %d events; last processed command %d, last written position %d",
@@ -194,6 +195,9 @@ class StreamProcessor:
         while True:
             await stream.appended.wait_until(self._read_position + 1)
             records = stream.read_after(self._read_position, 256)
+            if not records:  # only positions a repair reserved: nothing to read up to the end
+                self._read_position = max(self._read_position, stream.last_position)
+                continue
             for record in records:
                 if record.record_type is not RecordType.COMMAND or record.processed \
                         or record.position <= self.last_processed_position:
