@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
+import shutil
+import sys
 from pathlib import Path
 
 import grpc
@@ -140,3 +143,27 @@ async def test_the_gateway_stops_cleanly_with_a_tls_handshake_still_open(tmp_pat
         await stream.send_all(b"\x16\x03\x01")  # the start of a ClientHello, never finished
         await trio.sleep(0.2)  # for the asyncio side to accept it (nothing to wait on from here)
     await stream.aclose()
+
+
+_ZBCTL = (shutil.which("zbctl-cli.linux", path=str(Path(__file__).resolve().parents[2] / ".ci" / "tools"
+                                                    / "node_modules" / ".bin")) if sys.platform == "linux" else None)
+
+
+@pytest.mark.skipif(_ZBCTL is None, reason="zbctl is not installed (.ci/run installs it: npm install --prefix .ci/tools)")
+async def test_zbctl_with_cert_path_or_its_environment_variable(tmp_path: Path, pki: Pki) -> None:
+    assert _ZBCTL is not None
+    async with running_broker(broker_config(tmp_path, **_tls(pki))) as broker:
+        address = f"localhost:{broker.gateway_port}"
+        flag = await trio.run_process([_ZBCTL, "--address", address, "--certPath", str(pki.ca), "status"],
+                                      capture_stdout=True, capture_stderr=True, check=False)
+        assert flag.returncode == 0, flag.stderr
+        assert b"Partition 1 : Leader, Healthy" in flag.stdout
+        env = {**os.environ, "ZEEBE_CA_CERTIFICATE_PATH": str(pki.ca)}
+        variable = await trio.run_process([_ZBCTL, "--address", address, "status"], env=env,
+                                          capture_stdout=True, capture_stderr=True, check=False)
+        assert variable.returncode == 0, variable.stderr
+        untrusting = await trio.run_process([_ZBCTL, "--address", address, "--certPath", str(pki.other_ca),
+                                             "status", "--requestTimeout", "3s"],
+                                            capture_stdout=True, capture_stderr=True, check=False)
+        assert untrusting.returncode != 0
+        assert b"certificate" in untrusting.stderr, untrusting.stderr
