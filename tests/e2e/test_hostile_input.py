@@ -3,6 +3,7 @@ and never with INTERNAL."""
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import trio
 from pyzeebe.proto import gateway_pb2 as pb
 
 from zeebe_trio.gateway import BrokerCommand, BrokerError, RemoteBrokerPort
-from zeebe_trio.protocol import ValueType, VariableDocumentIntent
+from zeebe_trio.protocol import Record, RecordType, ValueType, VariableDocumentIntent
 from zeebe_trio.testing import one_task_bpmn, open_broker
 
 from .conftest import Client
@@ -102,3 +103,46 @@ async def test_a_command_api_frame_with_values_json_cannot_hold_is_refused_befor
             nursery.cancel_scope.cancel()
         assert not [r for r in harness.records() if r.value_type is ValueType.VARIABLE_DOCUMENT]
         assert harness.broker.partitions[1].health
+
+
+async def test_a_record_the_duckdb_exporter_cannot_encode_is_skipped_and_the_partition_recovers(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # A value with a bytes key on the log (written before the broker checked values where they enter,
+    # or by a bug): the command, and the rejection that carries its value, cannot be encoded as JSON.
+    # Once, the DuckDB exporter failed on them at every retry, for ever and across restarts.
+    exporters = {"analytics": {"type": "duckdb", "skipRecordAfterFailures": 1,
+                               "args": {"path": str(tmp_path / "export.duckdb"), "flushDelay": 0.05,
+                                        "snapshotInterval": 0.0}}}
+    with caplog.at_level(logging.ERROR, logger="zeebe_trio.exporters"):
+        async with open_broker(tmp_path / "data", exporters=exporters) as harness:
+            partition = harness.partition
+            await harness.deploy("p.bpmn", one_task_bpmn("p"))
+            partition.log_stream.append([Record(
+                record_type=RecordType.COMMAND, value_type=ValueType.VARIABLE_DOCUMENT,
+                intent=VariableDocumentIntent.UPDATE, key=-1, timestamp=0,
+                value={"scopeKey": 2251799813685249, "updateSemantics": "LOCAL", "variables": {b"k": 1}})])
+            rejection = await harness.wait_for_record(lambda r: r.is_rejection)
+            after = await harness.create_instance("p")
+            with trio.fail_after(20):
+                await partition.exporters.wait_exported(after.position)
+            [health] = partition.exporters.health()
+            assert health.skipped_records == 2 and health.last_skipped_position == rejection.position
+            assert partition.health  # HEALTHY again: the exporter moved on
+            answer = await harness.broker.query_exporter(
+                f"SELECT count(*) FILTER (WHERE position >= {rejection.position - 1} AND position <="
+                f" {rejection.position}), count(*) FILTER (WHERE position > {rejection.position}) FROM records")
+            assert answer.rows[0][0] == 0 and answer.rows[0][1] > 0
+    skipped = [r.getMessage() for r in caplog.records if "skipped the record" in r.getMessage()]
+    assert len(skipped) == 2
+    assert f"skipped the record at position {rejection.position} (COMMAND_REJECTION VARIABLE_DOCUMENT.UPDATE)" \
+        in skipped[1]
+    assert "TypeError" in skipped[1] and "bytes" in skipped[1]
+    # After a restart nothing holds it back: the position is past the record, compaction may pass it.
+    async with open_broker(tmp_path / "data", exporters=exporters) as harness:
+        partition = harness.partition
+        more = await harness.create_instance("p")
+        with trio.fail_after(20):
+            await partition.exporters.wait_exported(more.position)
+        assert partition.exporters.health()[0].skipped_records == 0
+        assert partition.exporters.lowest_exported_position() >= more.position
+        assert partition.health

@@ -161,3 +161,17 @@ def test_the_broker_check_refuses_unknown_types_and_warns_about_unchecked_argume
     check_exporter_settings([ExporterSettings("out", "undeclared", {"anything": 1})], factories)
     assert "exporter 'out' (type 'undeclared') declares no arguments; its args anything are passed through" \
         in caplog.text
+
+
+def test_skip_record_after_failures_is_a_whole_number_from_the_file_or_the_environment():
+    settings = by_id(load_exporter_settings(
+        {"analytics": {"type": "duckdb", "skipRecordAfterFailures": 3}, "audit": {"type": "jsonl"},
+         "strict": {"type": "jsonl"}},
+        {"ZEEBE_TRIO_EXPORTERS_STRICT_SKIPRECORDAFTERFAILURES": "0"},
+    ))
+    assert settings["analytics"].skip_record_after_failures == 3
+    assert settings["audit"].skip_record_after_failures == 10  # the default
+    assert settings["strict"].skip_record_after_failures == 0  # never skip
+    for bad in (-1, "ten", 2.5, True):
+        with pytest.raises(ExporterConfigurationError, match="skipRecordAfterFailures must be a whole number"):
+            load_exporter_settings({"a": {"type": "jsonl", "skipRecordAfterFailures": bad}})

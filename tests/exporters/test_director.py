@@ -126,6 +126,80 @@ async def test_a_raising_exporter_is_retried_with_backoff_and_never_skips_the_re
     assert after.consecutive_failures == 0
 
 
+async def test_a_record_that_fails_every_attempt_is_skipped_after_the_limit_logged_and_counted(
+        autojump_clock, caplog):
+    log, store = InMemoryCommittedLog(records(5)), InMemoryPositionStore()
+    exporter = Recording(fail_times={3: 1000})
+    settings = [ExporterSettings(id="a", type="a", skip_record_after_failures=4)]
+    with caplog.at_level(logging.WARNING, logger="zeebe_trio.exporters"):
+        async with trio.open_nursery() as nursery:
+            running = await nursery.start(
+                director({"a": exporter}, log, store, settings, retry=RetryPolicy(1.0, 2.0, 60.0)).run)
+            await wait_exported(exporter, 4)
+            health = running.health()[0]
+            assert health.status is ExporterStatus.HEALTHY  # it moved on: the partition is not held UNHEALTHY
+            assert health.skipped_records == 1 and health.last_skipped_position == 3
+            assert "skipped the record at position 3 after 4 failed attempts" in health.last_error
+            assert "sink refused 3" in health.last_error
+            assert running.lowest_exported_position() == 5  # compaction is not held behind it
+            nursery.cancel_scope.cancel()
+    # four attempts, 1 s, 2 s and 4 s apart, then the next record at once
+    assert [t for t, position in exporter.attempts if position == 3] == [0, 1, 3, 7]
+    assert [position for _, position in exporter.exported] == [1, 2, 4, 5]
+    [error] = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert error.getMessage().startswith(
+        "exporter 'a' (type 'a') on partition 1 skipped the record at position 3 (EVENT"
+        " PROCESS_INSTANCE_CREATION.CREATED) after 4 failed attempts; it is not exported"
+        " (exporters.a.skipRecordAfterFailures = 4): exporting record at position 3 failed: RuntimeError('sink"
+        " refused 3')")
+
+
+async def test_with_skipping_off_a_failing_record_is_retried_for_ever(autojump_clock):
+    log, store = InMemoryCommittedLog(records(5)), InMemoryPositionStore()
+    exporter = Recording(fail_times={3: 25})
+    settings = [ExporterSettings(id="a", type="a", skip_record_after_failures=0)]
+    async with trio.open_nursery() as nursery:
+        running = await nursery.start(
+            director({"a": exporter}, log, store, settings, retry=RetryPolicy(0.01, 2.0, 0.05)).run)
+        await wait_exported(exporter, 5)
+        nursery.cancel_scope.cancel()
+    assert [position for _, position in exporter.exported] == [1, 2, 3, 4, 5]
+    assert running.health()[0].skipped_records == 0 and running.health()[0].total_failures == 25
+
+
+class BatchRecording(Recording):
+    """Takes read batches in one call; a batch with a failing position fails as a whole."""
+
+    def __init__(self, **options) -> None:
+        super().__init__(**options)
+        self.calls: list[list[int]] = []
+
+    async def export_batch(self, records) -> None:
+        self.calls.append([record.position for record in records])
+        for record in records:
+            if self.fail_times.get(record.position, 0) > 0:
+                self.fail_times[record.position] -= 1
+                raise RuntimeError(f"cannot encode {record.position}")
+        for record in records:
+            self.exported.append((trio.current_time(), record.position))
+        assert self.controller is not None
+        self.controller.update_last_exported_position(records[-1].position)
+
+
+async def test_a_failing_batch_is_delivered_one_record_at_a_time_and_only_the_bad_record_skipped(autojump_clock):
+    log, store = InMemoryCommittedLog(records(6)), InMemoryPositionStore()
+    exporter = BatchRecording(fail_times={4: 1000})
+    settings = [ExporterSettings(id="a", type="a", skip_record_after_failures=2)]
+    async with trio.open_nursery() as nursery:
+        running = await nursery.start(director({"a": exporter}, log, store, settings).run)
+        await wait_exported(exporter, 5)
+        nursery.cancel_scope.cancel()
+    assert exporter.calls == [[1, 2, 3, 4, 5, 6], [1, 2, 3, 4, 5, 6], [1], [2], [3], [4], [4], [5], [6]]
+    assert [position for _, position in exporter.exported] == [1, 2, 3, 5, 6]
+    assert running.health()[0].skipped_records == 1
+    assert store.get("a") == 6
+
+
 async def test_backoff_is_capped():
     policy = RetryPolicy(initial_delay=1.0, multiplier=2.0, max_delay=60.0)
     assert [policy.delay(n) for n in (1, 2, 3, 6, 7, 20)] == [1, 2, 4, 32, 60, 60]

@@ -31,6 +31,7 @@ from zeebe_trio.protocol import (
     RecordType,
     RejectionType,
     ValueType,
+    VariableDocumentIntent,
 )
 
 README = Path(__file__).parents[2] / "plugins" / "duckdb_exporter" / "README.md"
@@ -258,11 +259,11 @@ async def test_a_failing_write_is_retried_and_acknowledged_only_after_commit(tmp
     failures = []
     original = ExportStore.write_batch
 
-    def flaky(self, batch):
+    def flaky(self, batch, encoded=None):
         if len(failures) < 2:
             failures.append(len(batch))
             raise duckdb.IOException("disk full")
-        return original(self, batch)
+        return original(self, batch, encoded)
 
     monkeypatch.setattr(ExportStore, "write_batch", flaky)
     director = create_exporter_director(
@@ -466,3 +467,34 @@ async def test_a_shutdown_closes_the_exporter_without_warnings_and_publishes_the
         assert snapshot.execute("SELECT count(*) FROM records").fetchall() == [(len(records),)]
     finally:
         snapshot.close()
+
+
+async def test_typed_columns_hold_only_what_their_type_can_and_the_json_keeps_the_rest(tmp_path):
+    path = tmp_path / "export.duckdb"
+    builder = RecordBuilder()
+    definition = builder.deploy_process("order")
+    builder.process_instance("order", definition)
+    odd = [record for record in builder.records if record.value_type is ValueType.PROCESS_INSTANCE][0]
+    odd.value = {**odd.value, "version": 2**40, "elementId": "lone \ud800"}  # INTEGER overflow, not UTF-8
+    await export(path, builder.records)
+    assert rows(path, f"SELECT version, element_id FROM process_instance_events WHERE position = {odd.position}") \
+        == [(None, "lone \\ud800")]
+    [(value,)] = rows(path, f"SELECT value FROM records WHERE position = {odd.position}")
+    assert '"version":1099511627776' in value
+
+
+async def test_a_record_it_cannot_encode_fails_its_export_call_and_is_not_buffered(tmp_path):
+    records = list(realistic_records(3))
+    poison = Record(record_type=RecordType.COMMAND, value_type=ValueType.VARIABLE_DOCUMENT,
+                    intent=VariableDocumentIntent.UPDATE, key=-1, value={"variables": {b"k": 1}},
+                    position=records[-1].position + 1, timestamp=BASE_TIMESTAMP)
+    harness = ExporterHarness(DuckDbExporter(), {"path": str(tmp_path / "e.duckdb"), "batchSize": 1000,
+                                                 "snapshotInterval": 0.0})
+    harness.configure()
+    await harness.open()
+    await harness.export(records)
+    with pytest.raises(TypeError, match="keys must be str"):
+        await harness.export([poison])
+    await harness.close()  # the flush on close writes what was buffered, without the poison
+    assert rows(tmp_path / "e.duckdb", "SELECT count(*), max(position) FROM records") == [
+        (len(records), records[-1].position)]

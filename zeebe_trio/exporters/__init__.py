@@ -18,7 +18,14 @@ from ._api import (
     RecordFilter,
     ScheduledTask,
 )
-from ._config import ENV_PREFIX, ExporterSettings, check_exporter_settings, load_exporter_settings, merge_args
+from ._config import (
+    DEFAULT_SKIP_RECORD_AFTER_FAILURES,
+    ENV_PREFIX,
+    ExporterSettings,
+    check_exporter_settings,
+    load_exporter_settings,
+    merge_args,
+)
 from ._director import (
     UNBOUNDED_POSITION,
     ExporterDirector,
@@ -41,7 +48,7 @@ from ._plugins import (
 from .hookspecs import hookimpl, hookspec
 
 __all__ = [
-    "ACCEPT_ALL", "CommittedRecordReader", "DEFAULT_PLUGINS", "DISABLE_AUTOLOAD_ENV", "ENTRY_POINT_GROUP",
+    "ACCEPT_ALL", "DEFAULT_SKIP_RECORD_AFTER_FAILURES", "CommittedRecordReader", "DEFAULT_PLUGINS", "DISABLE_AUTOLOAD_ENV", "ENTRY_POINT_GROUP",
     "ENV_PREFIX", "Exporter", "ExporterArgument", "ExporterConfigurationError", "ExporterContext", "ExporterController",
     "ExporterDirector", "ExporterFactory", "ExporterHealth", "ExporterPositionStore", "ExporterQueryAnswer", "ExporterQueryError", "ExporterSettings",
     "ExporterStatus", "InstalledExporter", "PluginError", "RecordFilter", "RetryPolicy", "ScheduledTask",

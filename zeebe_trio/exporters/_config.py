@@ -7,6 +7,7 @@ File shape (the ``exporters`` tables of the broker's TOML configuration, one per
     enabled = true              # optional, default true; false removes the exporter entirely
     recordTypes = ["EVENT"]     # optional filter, narrows the exporter's own filter
     valueTypes = ["PROCESS_INSTANCE", "JOB"]
+    skipRecordAfterFailures = 10  # optional: give up on a record after 10 failed attempts; 0 = never
     args = { path = "/var/lib/zeebe-trio/export.duckdb", batchSize = 1000 }
 
 Environment variables override and extend the file (``<ID>`` is the exporter id in upper case)::
@@ -15,6 +16,7 @@ Environment variables override and extend the file (``<ID>`` is the exporter id 
     ZEEBE_TRIO_EXPORTERS_<ID>_ENABLED=false
     ZEEBE_TRIO_EXPORTERS_<ID>_RECORDTYPES=EVENT,COMMAND_REJECTION
     ZEEBE_TRIO_EXPORTERS_<ID>_VALUETYPES=JOB,INCIDENT
+    ZEEBE_TRIO_EXPORTERS_<ID>_SKIPRECORDAFTERFAILURES=0
     ZEEBE_TRIO_EXPORTERS_<ID>_ARGS_<NAME>=value       (BATCHSIZE or BATCH_SIZE -> batchSize)
 
 Any other ``ZEEBE_TRIO_EXPORTERS_*`` variable is an error. Argument names match the exporter's
@@ -49,8 +51,11 @@ logger = logging.getLogger("zeebe_trio.exporters")
 
 ENV_PREFIX = "ZEEBE_TRIO_EXPORTERS_"
 _ENV_FIELDS = {"_CLASSNAME": "className", "_TYPE": "type", "_ENABLED": "enabled", "_RECORDTYPES": "recordTypes",
-               "_VALUETYPES": "valueTypes"}
-_SECTION_KEYS = ("type", "className", "enabled", "args", "recordTypes", "valueTypes")
+               "_VALUETYPES": "valueTypes", "_SKIPRECORDAFTERFAILURES": "skipRecordAfterFailures"}
+_SECTION_KEYS = ("type", "className", "enabled", "args", "recordTypes", "valueTypes", "skipRecordAfterFailures")
+
+DEFAULT_SKIP_RECORD_AFTER_FAILURES = 10
+"""Failed attempts in a row after which the director gives up on a record (see ``_director``)."""
 _TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false", list: "a list",
                dict: "a table"}
 
@@ -64,6 +69,8 @@ class ExporterSettings:
     args: Mapping[str, Any] = field(default_factory=dict)
     enabled: bool = True
     record_filter: RecordFilter = ACCEPT_ALL
+    skip_record_after_failures: int = DEFAULT_SKIP_RECORD_AFTER_FAILURES
+    """Failed attempts in a row after which a record is skipped (logged and counted); 0 = never."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +119,17 @@ def _as_bool(exporter_id: str, value: Any) -> bool:
     )
 
 
+def _attempts(exporter_id: str, value: Any) -> int:
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    if type(value) is int and value >= 0:
+        return value
+    raise ExporterConfigurationError(
+        f"exporter '{exporter_id}': skipRecordAfterFailures must be a whole number of attempts (0 = never"
+        f" skip a record), got {_excerpt(value)}"
+    )
+
+
 def _enum_set(exporter_id: str, setting: str, enum: type[Any], value: Any) -> frozenset[Any]:
     names = [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
     if not isinstance(names, list | tuple):
@@ -148,7 +166,7 @@ def _environment_sections(environ: Mapping[str, str]) -> dict[str, dict[str, Any
         else:
             raise ExporterConfigurationError(
                 f"environment variable {name}: not an exporter setting; exporter variables are"
-                f" {ENV_PREFIX}<ID>_TYPE, _ENABLED, _RECORDTYPES, _VALUETYPES or _ARGS_<NAME>"
+                f" {ENV_PREFIX}<ID>_TYPE, _ENABLED, _RECORDTYPES, _VALUETYPES, _SKIPRECORDAFTERFAILURES or _ARGS_<NAME>"
             )
     return sections
 
@@ -272,7 +290,7 @@ def load_exporter_settings(
             raise ExporterConfigurationError(
                 f"exporter '{exporter_id}': unknown settings {unknown}"
                 + (f" (did you mean '{closest}'?)" if closest else "")
-                + "; expected type, enabled, args, recordTypes, valueTypes"
+                + "; expected type, enabled, args, recordTypes, valueTypes, skipRecordAfterFailures"
             )
         exporter_type = section.get("type", section.get("className"))
         if not exporter_type or not isinstance(exporter_type, str):
@@ -296,6 +314,8 @@ def load_exporter_settings(
                 type=exporter_type,
                 args=args,
                 enabled=_as_bool(exporter_id, section.get("enabled", True)),
+                skip_record_after_failures=_attempts(
+                    exporter_id, section.get("skipRecordAfterFailures", DEFAULT_SKIP_RECORD_AFTER_FAILURES)),
                 record_filter=RecordFilter(
                     _enum_set(exporter_id, "recordTypes", RecordType, record_types) if record_types is not None else None,
                     _enum_set(exporter_id, "valueTypes", ValueType, value_types) if value_types is not None else None,

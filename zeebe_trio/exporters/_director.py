@@ -6,8 +6,19 @@ its filter accepts to ``export`` in log order and stores acknowledged positions 
 
 Delivery is at-least-once: when ``open``, ``export`` or a scheduled task raises, the exporter is marked
 FAILING, the error is logged and the same call is retried after a backoff (1 s, 2 s, 4 s ... capped at
-60 s by default); a record is never skipped. Exporters run in their own tasks, so a failing exporter
-never blocks the stream processor or the other exporters. A misconfigured exporter (unknown type,
+60 s by default). Exporters run in their own tasks, so a failing exporter never blocks the stream
+processor or the other exporters.
+
+A record an exporter cannot take must not hold its partition forever (UNHEALTHY, the log never
+compacted behind it, across restarts): after ``skipRecordAfterFailures`` failed attempts in a row (an
+exporter setting, default ``DEFAULT_SKIP_RECORD_AFTER_FAILURES``; 0 retries for ever) the director
+gives up on it. A batch (``export_batch``) that fails that often is delivered again one record at a
+time, so only the records that fail on their own are skipped. A skipped record is logged as an ERROR
+naming the exporter, its position, record type, value type, intent and the error, counted in the
+exporter's health (``skipped_records``), and passed like a filtered one, so the position moves on.
+With the default backoff, ten attempts take about four minutes per record: an exporter whose sink is
+down that long loses the records it was given meanwhile (each one logged); set 0 for an exporter that
+must never lose one. A misconfigured exporter (unknown type,
 ``configure`` raised) is reported as MISCONFIGURED and keeps holding its position, so fixing the
 configuration resumes it without gaps.
 
@@ -73,6 +84,9 @@ class ExporterHealth:
     """The most recent error, kept after recovery (``status`` says whether it still applies)."""
     consecutive_failures: int
     total_failures: int
+    skipped_records: int = 0
+    """Records given up on after ``skipRecordAfterFailures`` failed attempts (never exported)."""
+    last_skipped_position: int = -1
 
     @property
     def healthy(self) -> bool:
@@ -135,6 +149,8 @@ class _ExporterRunner:
         self.last_error: str | None = None
         self.consecutive_failures = 0
         self.total_failures = 0
+        self.skipped_records = 0
+        self.last_skipped_position = -1
         self._exporter: Exporter | None = None
         self._filter: RecordFilter = ACCEPT_ALL
         self._lock = trio.Lock()  # serializes export() and scheduled tasks
@@ -217,15 +233,23 @@ class _ExporterRunner:
 
     # -- running -------------------------------------------------------------------------------
 
-    async def _retrying(self, what: str, call: Callable[[], Awaitable[Any]]) -> None:
+    async def _retrying(self, what: str, call: Callable[[], Awaitable[Any]], *, give_up_after: int = 0) -> bool:
+        """Call until it succeeds (True), backing off between attempts; with ``give_up_after``, return
+        False after that many failed attempts in a row (the error is then ``last_error``)."""
+        attempts = 0
         while True:
             try:
                 await call()
             except Exception as error:
+                attempts += 1
                 self.consecutive_failures += 1
                 self.total_failures += 1
                 self.status = ExporterStatus.FAILING
                 self.last_error = f"{what} failed: {error!r}"
+                if give_up_after and attempts >= give_up_after:
+                    self._log.warning("%s: %s failed (attempt %d of %d)", self._describe(), what, attempts,
+                                      give_up_after, exc_info=error)
+                    return False
                 delay = self._director._retry.delay(self.consecutive_failures)
                 self._log.warning(
                     "%s: %s failed (attempt %d), retrying in %.1f s",
@@ -237,7 +261,41 @@ class _ExporterRunner:
                     self._log.info("%s recovered after %d failures", self._describe(), self.consecutive_failures)
                 self.consecutive_failures = 0
                 self.status = ExporterStatus.HEALTHY
-                return
+                return True
+
+    async def _deliver(self, call: Callable[[], Awaitable[Any]], record: Record) -> None:
+        """Export one record, giving up on it after ``skipRecordAfterFailures`` failed attempts."""
+        limit = self.settings.skip_record_after_failures
+        if await self._retrying(f"exporting record at position {record.position}", call, give_up_after=limit):
+            self._delivered = record.position
+            return
+        self.skipped_records += 1
+        self.last_skipped_position = record.position
+        self._log.error(
+            "%s skipped the record at position %d (%s %s.%s) after %d failed attempts; it is not exported"
+            " (exporters.%s.skipRecordAfterFailures = %d): %s", self._describe(), record.position,
+            record.record_type.name, record.value_type.name, record.intent.name, limit, self.id, limit,
+            self.last_error)
+        self.last_error = (f"skipped the record at position {record.position} after {limit} failed attempts:"
+                           f" {self.last_error}")
+        # Given up on, the record is passed like a filtered one: the exporter takes the next ones.
+        self.consecutive_failures = 0
+        self.status = ExporterStatus.HEALTHY
+
+    async def _deliver_batch(self, exporter: Exporter, records: list[Record]) -> None:
+        if len(records) == 1:
+            await self._deliver(functools.partial(exporter.export_batch, records), records[0])
+            return
+        limit = self.settings.skip_record_after_failures
+        what = f"exporting records at positions {records[0].position}..{records[-1].position}"
+        if await self._retrying(what, functools.partial(exporter.export_batch, records), give_up_after=limit):
+            self._delivered = records[-1].position
+            return
+        self._log.warning("%s: delivering the %d records at positions %d..%d one at a time, to skip only those"
+                          " that fail on their own", self._describe(), len(records), records[0].position,
+                          records[-1].position)
+        for record in records:
+            await self._deliver(functools.partial(exporter.export_batch, [record]), record)
 
     async def run(self) -> None:
         exporter = self._exporter
@@ -284,10 +342,7 @@ class _ExporterRunner:
                 accepted = [record for record in fresh if self._filter.accepts(record)]
                 if accepted:
                     async with self._lock:
-                        await self._retrying(
-                            f"exporting records at positions {accepted[0].position}..{accepted[-1].position}",
-                            functools.partial(exporter.export_batch, accepted))
-                        self._delivered = accepted[-1].position
+                        await self._deliver_batch(exporter, accepted)
                 if fresh:
                     self._handled = fresh[-1].position
                     self._director._position_moved()
@@ -295,9 +350,7 @@ class _ExporterRunner:
                 for record in fresh:
                     if self._filter.accepts(record):
                         async with self._lock:
-                            await self._retrying(f"exporting record at position {record.position}",
-                                                 functools.partial(exporter.export, record))
-                            self._delivered = record.position
+                            await self._deliver(functools.partial(exporter.export, record), record)
                     self._handled = record.position
                     self._director._position_moved()
             self._advance_if_idle()
@@ -312,6 +365,8 @@ class _ExporterRunner:
             last_error=self.last_error,
             consecutive_failures=self.consecutive_failures,
             total_failures=self.total_failures,
+            skipped_records=self.skipped_records,
+            last_skipped_position=self.last_skipped_position,
         )
 
 

@@ -21,7 +21,7 @@ from zeebe_trio.exporters import (
 )
 from zeebe_trio.protocol import Record
 
-from ._store import ExportStore, QueryRefused
+from ._store import EncodedBatch, ExportStore, QueryRefused, build_batch
 
 SNAPSHOT_COST_FACTOR = 20  # wait at least 20x as long as the last snapshot copy took
 
@@ -69,6 +69,7 @@ class DuckDbExporter(Exporter):
         self._store: ExportStore | None = None
         self._controller: ExporterController | None = None
         self._batch: list[Record] = []
+        self._encoded: list[EncodedBatch] = []  # ``_batch`` through build_batch, one part per export call
         self._last_buffered = -1
         self._committed = -1
         self._flush_task: ScheduledTask | None = None
@@ -113,7 +114,12 @@ class DuckDbExporter(Exporter):
         last = self._last_buffered
         fresh = [record for record in records if record.position > last]  # a retry must not buffer twice
         if fresh:
+            # Encoded now, in the worker thread: a record that cannot be encoded fails this call and is
+            # not buffered, so the director can retry it and, in the end, skip it; buffered, it would
+            # fail every flush after it.
+            encoded = await trio.to_thread.run_sync(build_batch, fresh, limiter=self._limiter)
             self._batch.extend(fresh)
+            self._encoded.append(encoded)
             self._last_buffered = fresh[-1].position
         if len(self._batch) >= self._batch_size:
             await self.flush()
@@ -132,9 +138,9 @@ class DuckDbExporter(Exporter):
         if not self._batch:
             return
         assert self._store is not None and self._controller is not None
-        batch = self._batch
-        await trio.to_thread.run_sync(self._store.write_batch, batch, limiter=self._limiter)
-        self._batch = []
+        batch, encoded = self._batch, self._encoded
+        await trio.to_thread.run_sync(self._store.write_batch, batch, encoded, limiter=self._limiter)
+        self._batch, self._encoded = [], []
         self._committed = batch[-1].position
         self._controller.update_last_exported_position(self._committed)
         now = trio.current_time()

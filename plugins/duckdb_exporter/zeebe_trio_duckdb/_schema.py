@@ -17,29 +17,72 @@ from zeebe_trio.protocol import ValueType
 SCHEMA_VERSION = 1
 
 
+_BIGINT = (-(1 << 63), (1 << 63) - 1)
+_INTEGER = (-(1 << 31), (1 << 31) - 1)
+
+
 def _int(value: Any) -> int | None:
-    return value if type(value) is int else None
+    """A BIGINT column's value; anything else (a number beyond 64 bits included) is NULL, the value's JSON
+    in ``records`` keeps it."""
+    return value if type(value) is int and _BIGINT[0] <= value <= _BIGINT[1] else None
+
+
+def _int32(value: Any) -> int | None:
+    return value if type(value) is int and _INTEGER[0] <= value <= _INTEGER[1] else None
+
+
+def text(value: str) -> str:
+    """``value`` as a VARCHAR can hold it: DuckDB strings are UTF-8, so a lone surrogate (which JSON can
+    carry) becomes its escape, ``\\ud800``."""
+    return value if value.isascii() else value.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _str(value: Any) -> str | None:
-    return value if type(value) is str else None
+    return text(value) if type(value) is str else None
+
+
+def _without_lone_surrogates(value: Any) -> Any:
+    if type(value) is str:
+        return text(value)
+    if isinstance(value, dict):
+        return {text(k) if type(k) is str else k: _without_lone_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_lone_surrogates(item) for item in value]
+    return value
+
+
+def json_text(value: Any) -> str:
+    """``value`` as JSON text DuckDB's JSON type accepts. Raises for a value that is not JSON data (a
+    bytes key). DuckDB refuses ``\\ud800`` escapes without their pair, so a lone surrogate is written
+    as the six characters of its escape instead."""
+    dumped = json.dumps(value, separators=(",", ":"), default=str)
+    if "\\ud" in dumped:  # surrogates, paired or not (rare: check the value, and only then)
+        dumped = json.dumps(_without_lone_surrogates(value), separators=(",", ":"), default=str)
+    return dumped
 
 
 def _json(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, separators=(",", ":"), default=str)
+    return None if value is None else json_text(value)
 
 
 def _json_text(value: Any) -> str | None:
     """Variable values are JSON documents already (Zeebe's VariableRecord.value)."""
-    return value if type(value) is str else _json(value)
+    if type(value) is not str:
+        return _json(value)
+    if value.isascii() and "\\ud" not in value:
+        return value
+    try:
+        return json_text(json.loads(value))
+    except ValueError:
+        return text(value)
 
 
 def _int_list(value: Any) -> list[int] | None:
-    return [item for item in value if type(item) is int] if isinstance(value, list) else None
+    return [item for item in value if _int(item) is not None] if isinstance(value, list) else None
 
 
 _CONVERT: dict[str, Callable[[Any], Any]] = {
-    "BIGINT": _int, "INTEGER": _int, "VARCHAR": _str, "JSON": _json_text, "BIGINT[]": _int_list,
+    "BIGINT": _int, "INTEGER": _int32, "VARCHAR": _str, "JSON": _json_text, "BIGINT[]": _int_list,
 }
 
 

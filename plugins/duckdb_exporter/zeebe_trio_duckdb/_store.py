@@ -32,6 +32,8 @@ from ._schema import (
     TABLES_DDL,
     VIEWS_DDL,
     event_table_insert,
+    json_text,
+    text,
 )
 
 _FILE_LOCKS: dict[str, threading.Lock] = {}
@@ -55,12 +57,14 @@ def snapshot_path(path: str | os.PathLike[str]) -> Path:
 _EVENT_INSERTS = {table.name: event_table_insert(table) for table in EVENT_TABLES}
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), default=str)
+EncodedBatch = tuple[list[list[Any]], dict[str, list[list[Any]]]]
 
 
-def build_batch(records: Sequence[Record]) -> tuple[list[list[Any]], dict[str, list[list[Any]]]]:
-    """Column lists for the raw table and for each typed event table touched by ``records``."""
+def build_batch(records: Sequence[Record]) -> EncodedBatch:
+    """Column lists for the raw table and for each typed event table touched by ``records``.
+
+    Raises for a record whose value is not JSON data (a bytes key, say): the exporter encodes records
+    when they are handed to it, so the call that brought that record fails, not every later write."""
     raw: list[list[Any]] = [[] for _ in range(11)]
     typed: dict[str, list[list[Any]]] = {}
     (partition, position, source, key, timestamp, record_type, value_type, intent,
@@ -75,8 +79,8 @@ def build_batch(records: Sequence[Record]) -> tuple[list[list[Any]], dict[str, l
         value_type.append(record.value_type.name)
         intent.append(record.intent.name)
         rejection_type.append(record.rejection_type.name if record.rejection_type is not None else None)
-        rejection_reason.append(record.rejection_reason or None)
-        value_json.append(_dumps(record.value))
+        rejection_reason.append(text(record.rejection_reason) if record.rejection_reason else None)
+        value_json.append(json_text(record.value))
         if record.record_type is not RecordType.EVENT:
             continue
         table = EVENT_TABLES_BY_VALUE_TYPE.get(record.value_type)
@@ -93,6 +97,22 @@ def build_batch(records: Sequence[Record]) -> tuple[list[list[Any]], dict[str, l
         columns[4].append(record.key)
         for index, column in enumerate(table.columns, start=5):
             columns[index].append(column.convert(value.get(column.field)))
+    return raw, typed
+
+
+def merge_batches(parts: Sequence[EncodedBatch]) -> EncodedBatch:
+    """One ``build_batch`` result from several, in order."""
+    if len(parts) == 1:
+        return parts[0]
+    raw: list[list[Any]] = [[] for _ in range(11)]
+    typed: dict[str, list[list[Any]]] = {}
+    for part_raw, part_typed in parts:
+        for column, values in zip(raw, part_raw, strict=True):
+            column.extend(values)
+        for table, columns in part_typed.items():
+            merged = typed.setdefault(table, [[] for _ in columns])
+            for column, values in zip(merged, columns, strict=True):
+                column.extend(values)
     return raw, typed
 
 
@@ -248,9 +268,10 @@ class ExportStore:
         ).fetchone()
         return row[0] if row else -1
 
-    def write_batch(self, records: Sequence[Record]) -> None:
-        """Insert ``records`` (idempotently) and advance this partition's position, in one transaction."""
-        raw, typed = build_batch(records)
+    def write_batch(self, records: Sequence[Record], encoded: Sequence[EncodedBatch] | None = None) -> None:
+        """Insert ``records`` (idempotently) and advance this partition's position, in one transaction.
+        ``encoded`` is ``records`` already through ``build_batch`` (in parts, in order)."""
+        raw, typed = merge_batches(encoded) if encoded is not None else build_batch(records)
         connection = self._connection
         with self._lock:
             connection.execute("BEGIN")
