@@ -181,3 +181,26 @@ async def test_sql_queries_reach_a_tls_command_api_trusting_the_brokers_own_cert
         other.write_bytes(pki.other_ca.read_bytes())  # any other certificate: refused
         with pytest.raises(BrokerError, match="the TLS handshake failed: the certificate did not verify"):
             await query_broker(address, "SELECT 1", ssl_context=pinned_context(other, setting="x"))
+
+
+async def test_zeebe_trio_sql_reads_the_brokers_settings_and_queries_over_tls(
+        tmp_path: Path, pki: Pki, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("zeebe_trio_duckdb")
+    from zeebe_trio import cli
+
+    async with tls_broker(tmp_path, pki, exporters=None) as broker:
+        config = tmp_path / "broker.toml"
+        config.write_text(f'[broker]\ndata_dir = "{tmp_path / "data"}"\ncommand_api_port = {broker.command_api_port}\n'
+                          f'command_api_tls_certificate = "{pki.certificate}"\n'
+                          f'command_api_tls_private_key = "{pki.private_key}"\n')
+        with trio.fail_after(TIMEOUT):
+            while True:  # the export opens just after the broker starts
+                code = await trio.to_thread.run_sync(
+                    functools.partial(cli.main, ["sql", "--config", str(config), "--broker",
+                                                 f"localhost:{broker.command_api_port}", "SELECT 41 + 1 AS answer"]))
+                out, err = capsys.readouterr()
+                if code == 0 or "not open yet" not in err:
+                    break
+                await trio.sleep(0.05)
+    assert code == 0, err
+    assert "42" in out and "answered by the running broker" in out

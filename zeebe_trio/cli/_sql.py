@@ -47,7 +47,8 @@ def _sql(args: argparse.Namespace) -> int:
         config = load_config(args.config)
         address = args.broker or f"localhost:{config.command_api_port}"
         try:
-            answer = _from_broker(address, args, secret=config.command_api_secret)
+            answer = _from_broker(address, args, secret=config.command_api_secret,
+                                  tls_certificate=config.command_api_tls_certificate)
         except _NoAnswer as no_answer:
             if args.broker is not None:  # the user asked for the live broker: no quiet fallback
                 raise CliError(f"the broker at {address} did not answer ({no_answer}); start it or check"
@@ -63,12 +64,19 @@ class _NoAnswer(Exception):
     """Nothing answered at the broker's address (connection refused, timed out)."""
 
 
-def _from_broker(address: str, args: argparse.Namespace, *, secret: str) -> _Answer:
+def _from_broker(address: str, args: argparse.Namespace, *, secret: str, tls_certificate: Any) -> _Answer:
     from zeebe_trio.gateway._remote import query_broker
+
+    ssl_context = None
+    if tls_certificate:
+        # On the broker's host: trust exactly the broker's own command-API certificate.
+        from zeebe_trio.gateway._tls import pinned_context
+
+        ssl_context = pinned_context(tls_certificate, setting="command_api_tls_certificate")
 
     async def ask() -> Any:
         return await query_broker(address, args.query, exporter_id=args.exporter, max_rows=args.max_rows,
-                                  timeout=args.timeout, secret=secret)
+                                  timeout=args.timeout, secret=secret, ssl_context=ssl_context)
 
     try:
         answer = trio.run(ask)
