@@ -146,3 +146,23 @@ async def test_a_record_the_duckdb_exporter_cannot_encode_is_skipped_and_the_par
         assert partition.exporters.health()[0].skipped_records == 0
         assert partition.exporters.lowest_exported_position() >= more.position
         assert partition.health
+
+
+INT64_MAX = 2**63 - 1
+LATEST_DUE_TIME = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
+
+
+async def test_durations_of_int64_max_mean_never_instead_of_an_internal_error(client: Client) -> None:
+    # now + duration passed 2**63, which no state key holds: PROCESSING_ERROR, INTERNAL to the client.
+    published = await client.call("PublishMessage", pb.PublishMessageRequest(
+        name="m", correlationKey="k", timeToLive=INT64_MAX, messageId="once"))
+    assert published.key > 0
+    await client.deploy("p.bpmn", one_task_bpmn("p", "forever"))
+    await client.call("CreateProcessInstance", pb.CreateProcessInstanceRequest(bpmnProcessId="p", version=-1))
+    [job] = await client.activate("forever", timeout_ms=INT64_MAX)
+    assert job.deadline == LATEST_DUE_TIME
+    await client.call("UpdateJobTimeout", pb.UpdateJobTimeoutRequest(jobKey=job.key, timeout=INT64_MAX))
+    await client.call("FailJob", pb.FailJobRequest(jobKey=job.key, retries=2, retryBackOff=INT64_MAX))
+    assert await client.activate("forever") == []  # backing off until the year 9999
+    topology = await client.call("Topology", pb.TopologyRequest())
+    assert topology.brokers[0].partitions[0].health == pb.Partition.PartitionBrokerHealth.HEALTHY

@@ -24,6 +24,7 @@ from zeebe_trio.protocol import (
     VariableIntent,
 )
 
+from ._due import due_time
 from ._state import ACTIVATABLE, ACTIVATED, ERROR_THROWN, FAILED, EngineState
 
 Applier = Callable[[EngineState, Record], None]
@@ -217,7 +218,7 @@ def _job_failed(state: EngineState, record: Record) -> None:
     retries = value["retries"]
     backoff = value.get("retryBackoff", 0)
     if retries > 0 and backoff > 0:
-        new_state, recurring = FAILED, record.timestamp + backoff
+        new_state, recurring = FAILED, due_time(record.timestamp, backoff)
     elif retries > 0:
         new_state, recurring = ACTIVATABLE, -1
     else:
@@ -272,7 +273,7 @@ def _incident_resolved(state: EngineState, record: Record) -> None:
 def _message_published(state: EngineState, record: Record) -> None:
     if record.value["timeToLive"] > 0:
         value = {k: v for k, v in record.value.items() if k != "variables"}
-        value["deadline"] = record.timestamp + record.value["timeToLive"]
+        value["deadline"] = due_time(record.timestamp, record.value["timeToLive"])
         state.put_message(record.key, value)
 
 

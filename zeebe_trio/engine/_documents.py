@@ -13,6 +13,7 @@ from zeebe_trio.protocol import (
 )
 
 from ._deployment import DEFAULT_TENANT
+from ._due import due_time
 from ._engine import Batch
 from ._registry import processes
 from ._variables import merge_local, merge_propagating
@@ -59,7 +60,7 @@ def publish_message(batch: Batch, command: Record) -> None:
     value.setdefault("timeToLive", 0)
     value.setdefault("variables", {})
     value.setdefault("tenantId", DEFAULT_TENANT)
-    value["deadline"] = batch.now + value["timeToLive"] if value["timeToLive"] > 0 else -1
+    value["deadline"] = due_time(batch.now, value["timeToLive"]) if value["timeToLive"] > 0 else -1
     # No message catch events are supported yet: the message is only buffered for its time to live.
     batch.respond(command, batch.event(ValueType.MESSAGE, MessageIntent.PUBLISHED, batch.next_key(), value))
 

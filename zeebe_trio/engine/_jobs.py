@@ -21,6 +21,7 @@ from zeebe_trio.protocol import (
 )
 
 from ._deployment import DEFAULT_TENANT
+from ._due import due_time
 from ._engine import Batch
 from ._incidents import raise_incident
 from ._registry import processes
@@ -89,7 +90,7 @@ def _job_variables(batch: Batch, job: dict[str, Any], fetch: tuple[str, ...] | l
 
 def _activate(batch: Batch, jobs: list[tuple[int, dict[str, Any]]], worker: str, timeout: int,
               fetch: tuple[str, ...] | list[str]) -> list[dict[str, Any]]:
-    deadline = batch.now + timeout
+    deadline = due_time(batch.now, timeout)
     activated = []
     for _key, job in jobs:
         value = dict(job)
@@ -279,7 +280,7 @@ def update_timeout(batch: Batch, command: Record) -> None:
                      f"Expected a job timeout of at least 1 ms, but it was '{timeout}'")
         return
     job = dict(stored["record"])
-    job["deadline"] = batch.now + timeout
+    job["deadline"] = due_time(batch.now, timeout)
     job["timeout"] = timeout
     batch.respond(command, batch.event(JOB, JobIntent.TIMEOUT_UPDATED, command.key, job))
 
