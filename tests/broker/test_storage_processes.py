@@ -61,6 +61,11 @@ def test_a_log_tail_cut_after_a_graceful_stop_refuses_to_start_and_repair_log_co
         keys = [create_instance(stub, "p") for _ in range(150)]
         completed = complete_jobs(stub, "work", 50)
         assert len(completed) == 50
+        busy = zeebe_trio("repair-log", "--data-dir", str(tmp_path))  # never under a running broker
+        assert busy.returncode == 1 and busy.stdout == ""
+        assert busy.stderr.strip() == (f"zeebe-trio repair-log: data directory '{tmp_path.resolve()}' is in use by the"
+                                       f" broker with PID {broker.process.pid}; stop that broker first, a log is"
+                                       " never repaired under a running broker")
         assert broker.stop() == 0  # flushed, and snapshotted at the stop
     before = read_log(tmp_path)
     [snapshot] = (tmp_path / "partition-1" / "snapshots").iterdir()

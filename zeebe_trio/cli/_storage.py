@@ -39,8 +39,9 @@ def _repair_log(args: argparse.Namespace) -> int:
     try:
         lock = DataDirectoryLock(data_dir)
         lock.acquire()  # a running broker owns its log: never repair under it
-    except StartupError as error:
-        raise CliError(str(error)) from None
+    except StartupError as error:  # in use (or not usable): say so without the broker's data_dir advice
+        raise CliError(f"{str(error).split(';')[0]}; stop that broker first, a log is never repaired under a"
+                       " running broker") from None
     try:
         needed = 0
         for partition_id, directory in partitions:
