@@ -10,6 +10,7 @@ Values are plain Python: numbers are int/Decimal, contexts dicts, lists lists, t
 """
 
 from ._api import Expression, UnaryTests, compile_expression, compile_unary_tests
+from ._budget import Monotonic
 from ._errors import FeelError, FeelEvaluationError, FeelSyntaxError
 from ._temporal import YearMonthDuration
 from ._values import FeelFunction, FeelRange, from_json_value, to_json_value
@@ -21,6 +22,7 @@ __all__ = [
     "FeelFunction",
     "FeelRange",
     "FeelSyntaxError",
+    "Monotonic",
     "UnaryTests",
     "YearMonthDuration",
     "compile_expression",

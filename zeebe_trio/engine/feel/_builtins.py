@@ -2,7 +2,9 @@
 
 Every function takes FEEL values and returns a FEEL value; an argument of the wrong type makes it
 return None (null), either explicitly or because the Python error it raises is caught by
-:func:`call_builtin`. Limits on the size of results are checked there too.
+:func:`call_builtin`. That is also where a result is charged to the evaluation's budget (``_budget``);
+functions that can build much more than they are given check the size limits before they build, and
+those that need the budget (for steps, time or an early charge) take the root scope first.
 """
 
 from __future__ import annotations
@@ -23,11 +25,24 @@ from decimal import (
     ROUND_UP,
     Decimal,
 )
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import regex
 
+from ._budget import (
+    CHECKPOINT_STEPS,
+    CONTEXT_ENTRY_SIZE,
+    CONTEXT_SIZE,
+    LIST_ITEM_SIZE,
+    LIST_SIZE,
+    MAX_LIST_SIZE,
+    REGEX_TIMEOUT,
+    STRING_SIZE,
+    check_list_size,
+    check_string_length,
+    time_exceeded,
+)
 from ._errors import FeelEvaluationError
 from ._temporal import (
     YearMonthDuration,
@@ -40,13 +55,10 @@ from ._temporal import (
 )
 from ._values import (
     DECIMAL_CONTEXT,
-    MAX_ITERATIONS,
-    MAX_LIST_SIZE,
     NUMBER_TYPES,
     FeelFunction,
     FeelRange,
-    check_list_size,
-    check_string_length,
+    excerpt,
     feel_compare,
     feel_equal,
     feel_string,
@@ -55,17 +67,19 @@ from ._values import (
     to_number,
 )
 
-__all__ = ["BUILTINS", "Builtin", "call_builtin", "check_result"]
+__all__ = ["BUILTINS", "CAUGHT", "Builtin", "call_builtin"]
 
-_CAUGHT = (TypeError, ValueError, ArithmeticError, KeyError, IndexError, AttributeError, re.error, regex.error, OverflowError)
+T = TypeVar("T")
+
+CAUGHT = (TypeError, ValueError, ArithmeticError, KeyError, IndexError, AttributeError, re.error, regex.error, OverflowError)
 
 
 class Builtin:
-    __slots__ = ("name", "params", "fn", "variadic", "required", "needs_root")
+    __slots__ = ("name", "params", "fn", "variadic", "required", "needs_root", "charge_result")
 
     def __init__(
         self, name: str, params: tuple[str, ...], fn: Callable[..., Any], variadic: bool,
-        required: int, needs_root: bool,
+        required: int, needs_root: bool, charge_result: bool,
     ) -> None:
         self.name = name
         self.params = params
@@ -73,32 +87,29 @@ class Builtin:
         self.variadic = variadic
         self.required = required
         self.needs_root = needs_root
+        self.charge_result = charge_result
 
 
 BUILTINS: dict[str, list[Builtin]] = {}
 
 
 def builtin(
-    name: str, *params: str, variadic: bool = False, optional: int = 0, needs_root: bool = False
+    name: str, *params: str, variadic: bool = False, optional: int = 0, needs_root: bool = False,
+    charge_result: bool = True,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Registers fn under name; ``optional`` trailing params may be omitted (they arrive as None)."""
+    """Registers fn under name; ``optional`` trailing params may be omitted (they arrive as None).
+
+    ``needs_root``: fn takes the evaluation's root scope (its budget) first. ``charge_result=False``:
+    the result is not charged to the budget, because fn returns a part of an argument (built and
+    charged before) or charges what it builds itself."""
 
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
         BUILTINS.setdefault(name, []).append(
-            Builtin(name, tuple(params), fn, variadic, len(params) - optional, needs_root)
+            Builtin(name, tuple(params), fn, variadic, len(params) - optional, needs_root, charge_result)
         )
         return fn
 
     return register
-
-
-def check_result(result: Any) -> Any:
-    t = type(result)
-    if t is list:
-        check_list_size(len(result))
-    elif t is str:
-        check_string_length(len(result))
-    return result
 
 
 def call_builtin(chosen: Builtin, scope: Any, args: list[Any]) -> Any:
@@ -109,9 +120,15 @@ def call_builtin(chosen: Builtin, scope: Any, args: list[Any]) -> Any:
             result = chosen.fn(scope.root, *args)
         else:
             result = chosen.fn(*args)
-    except _CAUGHT:
+    except CAUGHT:
         return None
-    return check_result(result)
+    t = type(result)
+    if (t is str or t is list or t is dict) and chosen.charge_result:
+        for arg in args:
+            if arg is result:  # handed back unchanged (string(s), substring(s, 1), trim(s) ...)
+                return result
+        scope.root.charge_value(result)
+    return result
 
 
 def _items(args: tuple[Any, ...]) -> list[Any] | None:
@@ -146,9 +163,9 @@ def _numbers(items: list[Any] | None) -> list[int | Decimal] | None:
 # --- conversion -------------------------------------------------------------------------------------
 
 
-@builtin("string", "from")
-def _string(value: Any) -> str | None:
-    return None if value is None else feel_string(value)
+@builtin("string", "from", needs_root=True)
+def _string(root: Any, value: Any) -> str | None:
+    return None if value is None else feel_string(value, budget=root)
 
 
 _NUMBER_RE = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\Z")
@@ -312,16 +329,26 @@ def _context(entries: Any) -> Any:
     return result
 
 
-@builtin("from json", "json")
-def _from_json(text: Any) -> Any:
+@builtin("from json", "json", needs_root=True, charge_result=False)
+def _from_json(root: Any, text: Any) -> Any:
     if type(text) is not str:
         return None
+    root.charge(_json_size(text))  # before parsing: the text says at most how much it makes
     return from_json_value(json.loads(text, parse_float=Decimal))
 
 
-@builtin("to json", "value")
-def _to_json(value: Any) -> Any:
-    return json.dumps(to_json_value(value), default=_json_default, ensure_ascii=False, separators=(",", ":"))
+def _json_size(text: str) -> int:
+    """About what parsing ``text`` builds, by the size table, counted from its punctuation (brackets,
+    quotes and separators inside strings make it an overestimate)."""
+    containers = text.count("[") + text.count("{")
+    return (len(text) + CONTEXT_SIZE * containers + STRING_SIZE * (text.count('"') // 2)
+            + CONTEXT_ENTRY_SIZE * text.count(":") + LIST_ITEM_SIZE * (text.count(",") + containers))
+
+
+@builtin("to json", "value", needs_root=True)
+def _to_json(root: Any, value: Any) -> Any:
+    return json.dumps(to_json_value(value, root), default=_json_default, ensure_ascii=False,
+                      separators=(",", ":"))
 
 
 def _json_default(value: Any) -> Any:
@@ -351,7 +378,7 @@ def _get_or_else(value: Any, default: Any) -> Any:
 @builtin("assert", "value", "condition", "cause", optional=1)
 def _assert(value: Any, condition: Any, cause: Any = None) -> Any:
     if condition is not True:
-        message = cause if type(cause) is str else f"the condition is not fulfilled for value {feel_string(value)}"
+        message = cause if type(cause) is str else f"the condition is not fulfilled for value {excerpt(value)}"
         raise FeelEvaluationError(f"assertion failed: {message}")
     return value
 
@@ -441,16 +468,21 @@ def _is_blank(string: Any) -> Any:
 # `\p{..}` classes, possessive quantifiers and atomic groups, as feel-scala (Java regex) does.
 _FLAGS = {"s": regex.DOTALL, "m": regex.MULTILINE, "i": regex.IGNORECASE, "x": regex.VERBOSE}
 _MAX_PATTERN_LENGTH = 1000
-REGEX_TIMEOUT = 0.25  # seconds of matching per call
 
 
-def _guarded(call: Callable[..., Any], pattern: str, *args: Any) -> Any:
+def _guarded(root: Any, pattern: str, run: Callable[[float], T]) -> T:
+    """``run(timeout)`` with the time this evaluation has left (at most ``REGEX_TIMEOUT``).
+
+    The timeout covers everything ``run`` does with the matches it iterates, not just the matching."""
+    timeout = root.regex_timeout()
     try:
-        result = call(*args, timeout=REGEX_TIMEOUT)
-        return list(result) if call.__name__ == "finditer" else result  # iterate inside the guard
+        return run(timeout)
     except TimeoutError:
+        if timeout < REGEX_TIMEOUT:
+            raise time_exceeded() from None
         raise FeelEvaluationError(
-            f"the regular expression '{pattern}' took longer than {REGEX_TIMEOUT} s to match") from None
+            f"the regular expression '{excerpt(pattern, 100)}' took longer than {REGEX_TIMEOUT} s to match"
+        ) from None
 
 
 @functools.lru_cache(maxsize=256)
@@ -479,11 +511,12 @@ def _flags(flags: Any) -> str:
     return flags
 
 
-@builtin("matches", "input", "pattern", "flags", optional=1)
-def _matches(string: Any, pattern: Any, flags: Any = None) -> Any:
+@builtin("matches", "input", "pattern", "flags", optional=1, needs_root=True)
+def _matches(root: Any, string: Any, pattern: Any, flags: Any = None) -> Any:
     if type(string) is not str or type(pattern) is not str:
         return None
-    return _guarded(_regex(pattern, _flags(flags)).search, pattern, string) is not None
+    compiled = _regex(pattern, _flags(flags))
+    return _guarded(root, pattern, lambda timeout: compiled.search(string, timeout=timeout)) is not None
 
 
 def _replacement(template: str) -> Callable[[regex.Match[str]], str]:
@@ -521,41 +554,70 @@ def _replacement(template: str) -> Callable[[regex.Match[str]], str]:
     return expand
 
 
-@builtin("replace", "input", "pattern", "replacement", "flags", optional=1)
-def _replace(string: Any, pattern: Any, replacement: Any, flags: Any = None) -> Any:
+@builtin("replace", "input", "pattern", "replacement", "flags", optional=1, needs_root=True)
+def _replace(root: Any, string: Any, pattern: Any, replacement: Any, flags: Any = None) -> Any:
     if type(string) is not str or type(pattern) is not str or type(replacement) is not str:
         return None
     compiled = _regex(pattern, _flags(flags))
     expand = _replacement(replacement)
-    pieces: list[str] = []
+
+    def run(timeout: float) -> str:
+        chunks: list[str] = []  # joined every few thousand pieces: an empty pattern matches everywhere
+        pieces: list[str] = []
+        size = 0
+        last = 0
+        for match in compiled.finditer(string, timeout=timeout):
+            piece = expand(match)
+            size += match.start() - last + len(piece)
+            check_string_length(size)  # before joining: the result may be far longer than the input
+            pieces.append(string[last:match.start()])
+            pieces.append(piece)
+            last = match.end()
+            if len(pieces) >= 2 * CHECKPOINT_STEPS:
+                chunks.append("".join(pieces))
+                pieces.clear()
+        pieces.append(string[last:])
+        chunks.append("".join(pieces))
+        return "".join(chunks)
+
+    return _guarded(root, pattern, run)
+
+
+def _charged_strings(root: Any, strings: Any) -> list[str]:
+    """The strings a regular expression yields, each charged as it comes (there may be millions; the
+    list that holds them is charged as any result)."""
+    out: list[str] = []
     size = 0
-    last = 0
-    for match in _guarded(compiled.finditer, pattern, string):
-        piece = expand(match)
-        size += match.start() - last + len(piece)
-        check_string_length(size)  # an empty pattern on a long text could otherwise explode
-        pieces.append(string[last:match.start()])
-        pieces.append(piece)
-        last = match.end()
-    pieces.append(string[last:])
-    return "".join(pieces)
+    for text in strings:
+        out.append(text)
+        size += STRING_SIZE + len(text)
+        if len(out) % CHECKPOINT_STEPS == 0:  # charged in bulk, and before the list grows far
+            root.charge(size)
+            size = 0
+            check_list_size(len(out))
+    root.charge(size)
+    check_list_size(len(out))
+    return out
 
 
-@builtin("split", "string", "delimiter")
-def _split(string: Any, delimiter: Any) -> Any:
+@builtin("split", "string", "delimiter", needs_root=True)
+def _split(root: Any, string: Any, delimiter: Any) -> Any:
     if type(string) is not str or type(delimiter) is not str:
         return None
-    parts = _guarded(_regex(delimiter, "").split, delimiter, string)
+    compiled = _regex(delimiter, "")
+    parts = _guarded(root, delimiter, lambda timeout: _charged_strings(root, compiled.splititer(string, timeout=timeout)))
     while parts and parts[-1] == "":  # like java.lang.String.split
         parts.pop()
     return parts or [""]
 
 
-@builtin("extract", "string", "pattern")
-def _extract(string: Any, pattern: Any) -> Any:
+@builtin("extract", "string", "pattern", needs_root=True)
+def _extract(root: Any, string: Any, pattern: Any) -> Any:
     if type(string) is not str or type(pattern) is not str:
         return None
-    return [m.group(0) for m in _guarded(_regex(pattern, "").finditer, pattern, string)]
+    compiled = _regex(pattern, "")
+    return _guarded(root, pattern, lambda timeout: _charged_strings(
+        root, (m.group(0) for m in compiled.finditer(string, timeout=timeout))))
 
 
 @builtin("string join", "list", "delimiter", "prefix", "suffix", optional=3)
@@ -582,11 +644,11 @@ def _string_join(items: Any, delimiter: Any = None, prefix: Any = None, suffix: 
 # --- lists ------------------------------------------------------------------------------------------
 
 
-@builtin("list contains", "list", "element")
-def _list_contains(items: Any, element: Any) -> Any:
+@builtin("list contains", "list", "element", needs_root=True)
+def _list_contains(root: Any, items: Any, element: Any) -> Any:
     if type(items) is not list:
         return None
-    return any(feel_equal(x, element) is True for x in items)
+    return any(feel_equal(x, element, root) is True for x in items)
 
 
 @builtin("count", "list")
@@ -610,12 +672,12 @@ def _extreme(args: tuple[Any, ...], sign: int) -> Any:
     return to_number(best) if type(best) is float else best
 
 
-@builtin("min", "list", variadic=True)
+@builtin("min", "list", variadic=True, charge_result=False)
 def _min(*args: Any) -> Any:
     return _extreme(args, -1)
 
 
-@builtin("max", "list", variadic=True)
+@builtin("max", "list", variadic=True, charge_result=False)
 def _max(*args: Any) -> Any:
     return _extreme(args, 1)
 
@@ -797,11 +859,11 @@ def _reverse(items: Any) -> Any:
     return items[::-1] if type(items) is list else None
 
 
-@builtin("index of", "list", "match")
-def _index_of(items: Any, match: Any) -> Any:
+@builtin("index of", "list", "match", needs_root=True)
+def _index_of(root: Any, items: Any, match: Any) -> Any:
     if type(items) is not list:
         return None
-    return [i for i, x in enumerate(items, 1) if feel_equal(x, match) is True]
+    return [i for i, x in enumerate(items, 1) if feel_equal(x, match, root) is True]
 
 
 def _hash_key(value: Any) -> Any:
@@ -817,24 +879,8 @@ def _hash_key(value: Any) -> Any:
     return None
 
 
-class _Budget:
-    """Counts comparisons in functions that are quadratic on values that cannot be hashed."""
-
-    __slots__ = ("left",)
-
-    def __init__(self) -> None:
-        self.left = MAX_ITERATIONS
-
-    def spend(self, count: int) -> None:
-        self.left -= count
-        if self.left < 0:
-            raise FeelEvaluationError(
-                f"comparing list items took more than {MAX_ITERATIONS} steps; the list is too large"
-            )
-
-
-def _distinct(items: list[Any]) -> list[Any]:
-    budget = _Budget()
+def _distinct(root: Any, items: list[Any]) -> list[Any]:
+    """Items that cannot be hashed are compared with all kept so far: a step per comparison."""
     seen: set[Any] = set()
     others: list[Any] = []
     out = []
@@ -845,24 +891,23 @@ def _distinct(items: list[Any]) -> list[Any]:
                 continue
             seen.add(key)
         else:
-            budget.spend(len(others))
-            if any(feel_equal(item, o) is True for o in others):
+            root.spend(len(others))
+            if any(feel_equal(item, o, root) is True for o in others):
                 continue
             others.append(item)
         out.append(item)
     return out
 
 
-@builtin("distinct values", "list")
-def _distinct_values(items: Any) -> Any:
-    return _distinct(items) if type(items) is list else None
+@builtin("distinct values", "list", needs_root=True)
+def _distinct_values(root: Any, items: Any) -> Any:
+    return _distinct(root, items) if type(items) is list else None
 
 
-@builtin("duplicate values", "list")
-def _duplicate_values(items: Any) -> Any:
+@builtin("duplicate values", "list", needs_root=True)
+def _duplicate_values(root: Any, items: Any) -> Any:
     if type(items) is not list:
         return None
-    budget = _Budget()
     seen: list[Any] = []
     duplicates: list[Any] = []
     seen_keys: set[Any] = set()
@@ -877,23 +922,23 @@ def _duplicate_values(items: Any) -> Any:
             else:
                 seen_keys.add(key)
             continue
-        budget.spend(len(seen) + len(duplicates))
-        if any(feel_equal(item, o) is True for o in seen):
-            if not any(feel_equal(item, d) is True for d in duplicates):
+        root.spend(len(seen) + len(duplicates))
+        if any(feel_equal(item, o, root) is True for o in seen):
+            if not any(feel_equal(item, d, root) is True for d in duplicates):
                 duplicates.append(item)
         else:
             seen.append(item)
     return duplicates
 
 
-@builtin("union", "lists", variadic=True)
-def _union(*lists: Any) -> Any:
+@builtin("union", "lists", variadic=True, needs_root=True)
+def _union(root: Any, *lists: Any) -> Any:
     combined = _concatenate(*lists)
-    return None if combined is None else _distinct(combined)
+    return None if combined is None else _distinct(root, combined)
 
 
-@builtin("flatten", "list")
-def _flatten(items: Any) -> Any:
+@builtin("flatten", "list", needs_root=True)
+def _flatten(root: Any, items: Any) -> Any:
     if type(items) is not list:
         return None
     out: list[Any] = []
@@ -903,6 +948,7 @@ def _flatten(items: Any) -> Any:
             if type(item) is list:
                 if len(stack) > 1000:
                     raise FeelEvaluationError("flatten: lists nested more than 1000 deep")
+                root.spend(len(item))  # a list can hold one nested list many times: count what it walks
                 stack.append(iter(item))
                 break
             out.append(item)
@@ -914,16 +960,21 @@ def _flatten(items: Any) -> Any:
     return out
 
 
-@builtin("sort", "list", "precedes", optional=1)
-def _sort(items: Any, precedes: Any = None) -> Any:
+@builtin("sort", "list", "precedes", optional=1, needs_root=True)
+def _sort(root: Any, items: Any, precedes: Any = None) -> Any:
     if type(items) is not list:
         return None
     if precedes is None:
         for item in items[1:]:
             if feel_compare(item, items[0]) is None:
                 return None
+        compared = 0
 
         def natural(a: Any, b: Any) -> int:
+            nonlocal compared
+            compared += 1
+            if compared % CHECKPOINT_STEPS == 0:  # a long sort is a time checkpoint now and then
+                root.check_time()
             return feel_compare(a, b) or 0
 
         return sorted(items, key=functools.cmp_to_key(natural))
@@ -945,11 +996,12 @@ def _is_empty(items: Any) -> Any:
     return len(items) == 0 if type(items) is list else None
 
 
-@builtin("partition", "list", "size")
-def _partition(items: Any, size: Any) -> Any:
+@builtin("partition", "list", "size", needs_root=True)
+def _partition(root: Any, items: Any, size: Any) -> Any:
     n = _int(size)
     if type(items) is not list or n is None or n <= 0:
         return None
+    root.charge(-(-len(items) // n) * LIST_SIZE + len(items) * LIST_ITEM_SIZE)  # the parts, before building
     return [items[i:i + n] for i in range(0, len(items), n)]
 
 
@@ -1043,7 +1095,7 @@ def _even(n: Any) -> Any:
 # --- contexts ---------------------------------------------------------------------------------------
 
 
-@builtin("get value", "context", "key")
+@builtin("get value", "context", "key", charge_result=False)
 def _get_value(context: Any, key: Any) -> Any:
     if type(context) is not dict:
         return None
@@ -1059,10 +1111,11 @@ def _get_value(context: Any, key: Any) -> Any:
     return None
 
 
-@builtin("get entries", "context")
-def _get_entries(context: Any) -> Any:
+@builtin("get entries", "context", needs_root=True)
+def _get_entries(root: Any, context: Any) -> Any:
     if type(context) is not dict:
         return None
+    root.charge(len(context) * (CONTEXT_SIZE + 2 * CONTEXT_ENTRY_SIZE))  # the entries, before building
     return [{"key": k, "value": v} for k, v in context.items()]
 
 

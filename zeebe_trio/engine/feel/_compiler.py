@@ -8,14 +8,31 @@ a name read at the top level compiles to one dict lookup on the caller's variabl
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from . import _ast as ast
-from ._builtins import BUILTINS, Builtin, call_builtin, check_result
+from ._budget import (
+    CHECKPOINT_STEPS,
+    CONTEXT_ENTRY_SIZE,
+    CONTEXT_SIZE,
+    LIST_ITEM_SIZE,
+    LIST_SIZE,
+    MAX_ALLOCATION,
+    MAX_ITERATIONS,
+    MAX_STRING_LENGTH,
+    STRING_SIZE,
+    EvaluationBudget,
+    Monotonic,
+    allocation_exceeded,
+    check_list_size,
+    check_string_length,
+)
+from ._builtins import BUILTINS, CAUGHT, Builtin, call_builtin
 from ._errors import FeelEvaluationError
+from ._scope import Scope
 from ._temporal import (
     YearMonthDuration,
     duration_ratio,
@@ -29,12 +46,9 @@ from ._values import (
     DECIMAL_CONTEXT,
     INT_LIMIT,
     MAX_CALL_DEPTH,
-    MAX_ITERATIONS,
     NUMBER_TYPES,
     FeelFunction,
     FeelRange,
-    check_list_size,
-    check_string_length,
     decimal_from_float,
     feel_compare,
     feel_equal,
@@ -47,50 +61,37 @@ Compiled = Callable[["Scope"], Any]
 _EMPTY: Mapping[str, Any] = {}
 
 
-class Scope:
-    """One level of runtime names; ``item`` is the current element inside a filter."""
+class Root(EvaluationBudget):
+    """The outermost scope of one evaluation: the caller's variables, the clock of ``now()``, and
+    (inherited) the evaluation's budget."""
 
-    __slots__ = ("vars", "parent", "root", "item")
+    __slots__ = ("now", "depth")
 
-    def __init__(self, variables: Any, parent: Scope | None, root: Root | None) -> None:
-        self.vars = variables
-        self.parent = parent
-        self.root = root
-        self.item: Any = None
-
-
-class Root(Scope):
-    """The outermost scope of one evaluation: the caller's variables plus per-evaluation state."""
-
-    __slots__ = ("now", "steps", "depth")
-
-    def __init__(self, variables: Mapping[str, Any], now: Callable[[], datetime] | None) -> None:
+    def __init__(self, variables: Mapping[str, Any], now: Callable[[], datetime] | None,
+                 monotonic: Monotonic | None = None) -> None:
         self.vars = variables
         self.parent = None
         self.root = self
         self.item = None
         self.now = now
-        self.steps = 0
         self.depth = 0
-
-    def spend(self, count: int) -> None:
-        self.steps += count
-        if self.steps > MAX_ITERATIONS:
-            raise FeelEvaluationError(
-                f"evaluation exceeded {MAX_ITERATIONS} iteration steps; "
-                "reduce the size of the lists or ranges it iterates"
-            )
+        self.steps = 0
+        self.allocated = 0
+        self.monotonic = monotonic
+        self.deadline = None
 
 
 class _Static:
     """What the compiler knows about one scope level."""
 
-    __slots__ = ("names", "dynamic", "is_filter")
+    __slots__ = ("names", "dynamic", "is_filter", "repeats")
 
-    def __init__(self, names: frozenset[str], dynamic: bool = False, is_filter: bool = False) -> None:
+    def __init__(self, names: frozenset[str], dynamic: bool = False, is_filter: bool = False,
+                 repeats: bool = False) -> None:
         self.names = names  # names certainly bound here (fixed) or possibly bound (dynamic)
         self.dynamic = dynamic
         self.is_filter = is_filter
+        self.repeats = repeats  # code here may run many times per evaluation (loops, functions, filters)
 
 
 def _norm(value: Any) -> Any:
@@ -114,15 +115,23 @@ def add(a: Any, b: Any) -> Any:
             return DECIMAL_CONTEXT.add(_num(a), _num(b))
         except (ArithmeticError, TypeError):
             return None
-    if ta is str and tb is str:
-        check_string_length(len(a) + len(b))
-        return a + b
     if a is None or b is None:
         return None
     try:
         return temporal_add(a, b)
     except (OverflowError, ValueError):
         return None
+
+
+def concatenate(root: Root, a: str, b: str) -> str:
+    """``a + b`` for two strings (``add`` has no budget to charge, so callers check for strings first)."""
+    size = len(a) + len(b)
+    if size > MAX_STRING_LENGTH:
+        check_string_length(size)
+    allocated = root.allocated = root.allocated + STRING_SIZE + size  # root.charge, inlined: hot
+    if allocated > MAX_ALLOCATION:
+        raise allocation_exceeded()
+    return a + b
 
 
 def subtract(a: Any, b: Any) -> Any:
@@ -248,13 +257,26 @@ COMPARATORS: dict[str, Callable[[Any, Any], bool | None]] = {
 }
 
 
-def _member(value: Any, name: str) -> Any:
+def _equality(op: str) -> Callable[[Root, Any, Any], bool | None]:
+    """``=`` or ``!=`` with the evaluation's budget, for the lists and contexts they may compare."""
+    if op == "=":
+        return lambda root, a, b: feel_equal(a, b, root)
+
+    def unequal(root: Root, a: Any, b: Any) -> bool | None:
+        result = feel_equal(a, b, root)
+        return None if result is None else not result
+
+    return unequal
+
+
+def _member(value: Any, name: str, root: Root) -> Any:
     """``value.name`` for any value: context entry, list projection, temporal or range property."""
     t = type(value)
     if t is dict:
         return _norm(value.get(name))
     if t is list:
-        return [_member(v, name) for v in value]
+        root.charge(LIST_SIZE + LIST_ITEM_SIZE * len(value))
+        return [_member(v, name, root) for v in value]
     if t is FeelRange:
         return {
             "start": value.start, "end": value.end,
@@ -280,8 +302,10 @@ def _index(value: Any, index: Any) -> Any:
     return None
 
 
-def integer_range(start: Any, end: Any) -> list[int] | None:
-    """The items of ``start..end`` (either direction, both ends included); None if not integers."""
+def integer_range(start: Any, end: Any) -> range | None:
+    """The items of ``start..end`` (either direction, both ends included); None if not integers.
+
+    A range, not a list: loops take its numbers one at a time, so it costs no memory of its own."""
     start, end = to_number(start), to_number(end)
     if start is None or end is None or start != int(start) or end != int(end):
         return None
@@ -291,7 +315,7 @@ def integer_range(start: Any, end: Any) -> list[int] | None:
         raise FeelEvaluationError(
             f"the range {start}..{end} has {size} items, more than the limit of {MAX_ITERATIONS}"
         )
-    return list(range(start, end + 1)) if start <= end else list(range(start, end - 1, -1))
+    return range(start, end + 1) if start <= end else range(start, end - 1, -1)
 
 
 # --- analysis --------------------------------------------------------------------------------------
@@ -378,6 +402,11 @@ class Compiler:
 
     def pop(self) -> None:
         self.chain.pop()
+
+    def repeated(self) -> bool:
+        """Whether the node being compiled may run many times in one evaluation. Literal lists and
+        contexts outside loops, functions and filters are not charged: the source bounds them."""
+        return any(s.repeats for s in self.chain)
 
     def is_bound(self, name: str) -> bool:
         return any(name in s.names for s in self.chain)
@@ -483,7 +512,15 @@ class Compiler:
 
     def c_ListLiteral(self, node: ast.ListLiteral) -> Compiled:
         items = [self.compile(item) for item in node.items]
-        return lambda scope: [item(scope) for item in items]
+        if not self.repeated():
+            return lambda scope: [item(scope) for item in items]
+        size = LIST_SIZE + LIST_ITEM_SIZE * len(items)
+
+        def list_literal(scope: Scope) -> list[Any]:
+            scope.root.charge(size)
+            return [item(scope) for item in items]
+
+        return list_literal
 
     def c_ContextLiteral(self, node: ast.ContextLiteral) -> Compiled:
         keys = [key for key, _ in node.entries]
@@ -492,10 +529,14 @@ class Compiler:
             free_names(value) & key_set or ast.contains(value, ast.FunctionDefinition)
             for _, value in node.entries
         )
+        size = CONTEXT_SIZE + CONTEXT_ENTRY_SIZE * len(keys) if self.repeated() else 0
         if not uses_keys:
             entries = [(key, self.compile(value)) for key, value in node.entries]
+            if not size:
+                return lambda scope: {key: value(scope) for key, value in entries}
 
             def plain_context(scope: Scope) -> dict[str, Any]:
+                scope.root.charge(size)
                 return {key: value(scope) for key, value in entries}
 
             return plain_context
@@ -506,6 +547,8 @@ class Compiler:
             self.pop()
 
         def context(scope: Scope) -> dict[str, Any]:
+            if size:
+                scope.root.charge(size)
             result: dict[str, Any] = {}
             inner = Scope(result, scope, scope.root)
             for key, value in compiled:
@@ -551,6 +594,8 @@ class Compiler:
                     r = a + b
                     if -INT_LIMIT < r < INT_LIMIT:
                         return r
+                elif type(a) is str and type(b) is str:
+                    return concatenate(scope.root, a, b)
                 return add(a, b)
             return plus
         return lambda scope: fn(left(scope), right(scope))
@@ -568,7 +613,11 @@ class Compiler:
         def chain(scope: Scope) -> Any:
             v = first(scope)
             for fn, operand in steps:
-                v = fn(v, operand(scope))
+                b = operand(scope)
+                if type(v) is str and type(b) is str and fn is add:
+                    v = concatenate(scope.root, v, b)
+                else:
+                    v = fn(v, b)
             return v
 
         return chain
@@ -626,6 +675,9 @@ class Compiler:
 
             return value_equals_literal
         right = self.compile(node.right)
+        if op in ("=", "!="):
+            equality = _equality(op)
+            return lambda scope: equality(scope.root, left(scope), right(scope))
         return lambda scope: generic(left(scope), right(scope))
 
     def c_And(self, node: ast.And) -> Compiled:
@@ -740,8 +792,11 @@ class Compiler:
 
             return negated
         if isinstance(node, ast.TestCompare):
-            compare = COMPARATORS[node.op]
             operand = self.compile(node.operand)
+            if node.op in ("=", "!="):
+                equality = _equality(node.op)
+                return lambda scope, v: equality(scope.root, v, operand(scope))
+            compare = COMPARATORS[node.op]
             return lambda scope, v: compare(v, operand(scope))
         assert isinstance(node, ast.TestExpression)
         expression = node.expression
@@ -761,13 +816,14 @@ class Compiler:
             t = type(r)
             if t is bool and uses_input:
                 return r
+            root = scope.root
             if t is list:
-                if type(v) is list and feel_equal(v, r) is True:
+                if type(v) is list and feel_equal(v, r, root) is True:
                     return True
-                return any(feel_equal(v, x) is True for x in r)
+                return any(feel_equal(v, x, root) is True for x in r)
             if t is FeelRange:
                 return r.contains(v)
-            return feel_equal(v, r)
+            return feel_equal(v, r, root)
 
         return matches
 
@@ -790,7 +846,7 @@ class Compiler:
     def iteration_sources(self, iterations: list[ast.Iteration]) -> list[tuple[str, Compiled, Compiled | None]]:
         """Compiles each iteration source in a scope where the earlier iteration names are bound."""
         names = frozenset(it.name for it in iterations) | {"partial"}
-        self.push(_Static(names))
+        self.push(_Static(names, repeats=True))
         try:
             return [
                 (
@@ -806,7 +862,7 @@ class Compiler:
     def c_For(self, node: ast.For) -> Compiled:
         sources = self.iteration_sources(node.iterations)
         names = frozenset(it.name for it in node.iterations) | {"partial"}
-        self.push(_Static(names))
+        self.push(_Static(names, repeats=True))
         try:
             body = self.compile(node.body)
         finally:
@@ -817,7 +873,6 @@ class Compiler:
 
         def for_expression(scope: Scope) -> Any:
             root = scope.root
-            assert root is not None
             results: list[Any] = []
             variables: dict[str, Any] = {"partial": results}
             inner = Scope(variables, scope, root)
@@ -831,7 +886,8 @@ class Compiler:
                     failed = True
                     return
                 root.spend(len(items))
-                for x in items:
+                each: Iterable[Any] = root.paced(items) if len(items) > CHECKPOINT_STEPS else items
+                for x in each:
                     variables[name] = x
                     if level < last:
                         loop(level + 1)
@@ -840,6 +896,7 @@ class Compiler:
                         continue
                     if uses_partial:
                         root.spend(len(results))
+                        root.charge(LIST_SIZE + LIST_ITEM_SIZE * len(results))
                         variables["partial"] = list(results)
                     if fresh_scopes:
                         results.append(body(Scope(dict(variables), scope, root)))
@@ -848,14 +905,17 @@ class Compiler:
                 check_list_size(len(results))
 
             loop(0)
-            return None if failed else results
+            if failed:
+                return None
+            root.charge(LIST_SIZE + LIST_ITEM_SIZE * len(results))
+            return results
 
         return for_expression
 
     def c_Quantified(self, node: ast.Quantified) -> Compiled:
         sources = self.iteration_sources(node.iterations)
         names = frozenset(it.name for it in node.iterations)
-        self.push(_Static(names | {"partial"}))
+        self.push(_Static(names | {"partial"}, repeats=True))
         try:
             condition = self.compile(node.condition)
         finally:
@@ -865,7 +925,6 @@ class Compiler:
 
         def quantified(scope: Scope) -> bool | None:
             root = scope.root
-            assert root is not None
             variables: dict[str, Any] = {"partial": None}
             inner = Scope(variables, scope, root)
 
@@ -876,7 +935,8 @@ class Compiler:
                 if items is None:
                     return None
                 root.spend(len(items))
-                for x in items:
+                each: Iterable[Any] = root.paced(items) if len(items) > CHECKPOINT_STEPS else items
+                for x in each:
                     variables[name] = x
                     if level < last:
                         decided = loop(level + 1)
@@ -895,7 +955,7 @@ class Compiler:
 
     def c_FunctionDefinition(self, node: ast.FunctionDefinition) -> Compiled:
         params = tuple(node.params)
-        self.push(_Static(frozenset(params)))
+        self.push(_Static(frozenset(params), repeats=True))
         try:
             body = self.compile(node.body)
         finally:
@@ -903,7 +963,6 @@ class Compiler:
 
         def define(scope: Scope) -> FeelFunction:
             root = scope.root
-            assert root is not None
 
             def invoke(args: list[Any]) -> Any:
                 root.spend(1)  # bounds the total number of calls (recursion, sort comparisons)
@@ -936,7 +995,7 @@ class Compiler:
                 f = function(scope)
                 if type(f) is not FeelFunction:
                     return None
-                return check_result(f.call_named({k: v(scope) for k, v in named.items()}))
+                return f.call_named({k: v(scope) for k, v in named.items()})
 
             return call_named
 
@@ -944,7 +1003,7 @@ class Compiler:
             f = function(scope)
             if type(f) is not FeelFunction:
                 return None
-            return check_result(f.call([a(scope) for a in args]))
+            return f.call([a(scope) for a in args])
 
         return call
 
@@ -974,16 +1033,22 @@ class Compiler:
         if positional is None:
             return lambda scope: None
         chosen = positional
-        if len(args) == 1 and not chosen.needs_root:
+        if len(args) == 1:
             (arg,) = args
             fn = chosen.fn
+            charged = chosen.charge_result
+            needs_root = chosen.needs_root
 
-            def call_builtin_1(scope: Scope) -> Any:
+            def call_builtin_1(scope: Scope) -> Any:  # call_builtin for one argument, without a list
+                value = arg(scope)
                 try:
-                    result = fn(arg(scope))
-                except (TypeError, ValueError, ArithmeticError, KeyError, IndexError, AttributeError):
+                    result = fn(scope.root, value) if needs_root else fn(value)
+                except CAUGHT:
                     return None
-                return check_result(result)
+                t = type(result)
+                if (t is str or t is list or t is dict) and charged and result is not value:
+                    scope.root.charge_value(result)
+                return result
 
             return call_builtin_1
         return lambda scope: call_builtin(chosen, scope, [a(scope) for a in args])
@@ -999,7 +1064,7 @@ class Compiler:
                 b = base(scope)
                 if type(b) is dict:
                     return member in b
-                return _member(b, member) is not None
+                return _member(b, member, scope.root) is not None
 
             return member_present
         value = self.compile(arg)
@@ -1023,7 +1088,7 @@ class Compiler:
                 if type(v) is dict:
                     v = v.get(member)
                     return decimal_from_float(v) if type(v) is float else v
-                return _member(v, member)
+                return _member(v, member, scope.root)
 
             return path1
 
@@ -1033,7 +1098,7 @@ class Compiler:
                 if type(v) is dict:
                     v = v.get(member)
                 else:
-                    v = _member(v, member)
+                    v = _member(v, member, scope.root)
             return decimal_from_float(v) if type(v) is float else v
 
         return path
@@ -1043,7 +1108,7 @@ class Compiler:
         index = _number_literal(node.predicate)
         if index is not None:
             return lambda scope: _index(base(scope), index)
-        self.push(_Static(frozenset(), is_filter=True))
+        self.push(_Static(frozenset(), is_filter=True, repeats=True))
         try:
             predicate = self.compile(node.predicate)
         finally:
@@ -1056,10 +1121,11 @@ class Compiler:
                     return None
                 items = [items]
             root = scope.root
-            assert root is not None
             root.spend(len(items))
             out: list[Any] = []
             inner = Scope(_EMPTY, scope, root)
+            if len(items) > CHECKPOINT_STEPS:
+                items = root.paced(items)
             for x in items:
                 if fresh_scopes:
                     inner = Scope(_EMPTY, scope, root)
@@ -1071,6 +1137,7 @@ class Compiler:
                     inner.item = decimal_from_float(x) if type(x) is float else x
                 if predicate(inner) is True:
                     out.append(inner.item)
+            # Not charged: it keeps at most the items it spent a step on (8 MB at the step limit).
             return out
 
         if _is_boolean(node.predicate):
@@ -1104,7 +1171,7 @@ def _disjunction(tests: list[Callable[[Scope, Any], bool | None]]) -> Callable[[
     return any_test
 
 
-def _iteration_items(value: Any, end: Any, has_end: Any) -> list[Any] | None:
+def _iteration_items(value: Any, end: Any, has_end: Any) -> Sequence[Any] | None:
     if has_end is not None:
         return integer_range(value, end)
     if type(value) is list:

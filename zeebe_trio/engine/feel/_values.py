@@ -21,6 +21,18 @@ from decimal import (
 )
 from typing import Any
 
+from ._budget import (
+    CHECKPOINT_STEPS,
+    CONTEXT_ENTRY_SIZE,
+    CONTEXT_SIZE,
+    LIST_ITEM_SIZE,
+    LIST_SIZE,
+    MAX_ALLOCATION,
+    MAX_ITERATIONS,
+    MAX_STRING_LENGTH,
+    STRING_SIZE,
+    StepBudget,
+)
 from ._errors import FeelEvaluationError
 from ._temporal import YearMonthDuration, format_temporal, format_temporal_json
 
@@ -32,9 +44,6 @@ DECIMAL_CONTEXT = Context(
 # ints beyond this are rounded to 34 significant digits like every other number.
 INT_LIMIT = 10**34
 
-MAX_LIST_SIZE = 1_000_000
-MAX_STRING_LENGTH = 10_000_000
-MAX_ITERATIONS = 1_000_000
 MAX_CALL_DEPTH = 64
 
 NUMBER_TYPES = frozenset((int, Decimal, float))
@@ -61,20 +70,6 @@ def normalize_int(value: int) -> int | Decimal:
     if -INT_LIMIT < value < INT_LIMIT:
         return value
     return DECIMAL_CONTEXT.plus(Decimal(value))
-
-
-def check_list_size(size: int) -> None:
-    if size > MAX_LIST_SIZE:
-        raise FeelEvaluationError(
-            f"a list of {size} items exceeds the limit of {MAX_LIST_SIZE}; reduce the input or the range"
-        )
-
-
-def check_string_length(size: int) -> None:
-    if size > MAX_STRING_LENGTH:
-        raise FeelEvaluationError(
-            f"a string of {size} characters exceeds the limit of {MAX_STRING_LENGTH}"
-        )
 
 
 class FeelRange:
@@ -168,8 +163,30 @@ def _comparable_kind(value: Any) -> Any:
     return t
 
 
-def feel_equal(a: Any, b: Any) -> bool | None:
-    """FEEL ``=``: null equals only null; values of different types are not comparable (None)."""
+class _CallSteps:
+    """Steps for one comparison made outside an evaluation's budget (the caller passed none)."""
+
+    __slots__ = ("steps",)
+
+    def __init__(self) -> None:
+        self.steps = 0
+
+    def spend(self, count: int) -> None:
+        self.steps += count
+        if self.steps > MAX_ITERATIONS:
+            raise FeelEvaluationError(
+                f"comparing two values took more than {MAX_ITERATIONS} steps; they are too large"
+            )
+
+    def check_time(self) -> None:
+        pass
+
+
+def feel_equal(a: Any, b: Any, budget: StepBudget | None = None) -> bool | None:
+    """FEEL ``=``: null equals only null; values of different types are not comparable (None).
+
+    Comparing lists and contexts spends a step per item on ``budget`` (the evaluation's): a value
+    can share its parts, so that comparing it item by item takes far longer than its size says."""
     if a is None:
         return b is None
     if b is None:
@@ -184,9 +201,12 @@ def feel_equal(a: Any, b: Any) -> bool | None:
     if ta is list:
         if len(a) != len(b):
             return False
+        if budget is None:
+            budget = _CallSteps()
+        budget.spend(len(a))
         result: bool | None = True
         for x, y in zip(a, b, strict=True):
-            e = feel_equal(x, y)
+            e = feel_equal(x, y, budget)
             if e is False:
                 return False
             if e is None:
@@ -195,9 +215,12 @@ def feel_equal(a: Any, b: Any) -> bool | None:
     if ta is dict:
         if a.keys() != b.keys():
             return False
+        if budget is None:
+            budget = _CallSteps()
+        budget.spend(len(a))
         result = True
         for key, x in a.items():
-            e = feel_equal(x, b[key])
+            e = feel_equal(x, b[key], budget)
             if e is False:
                 return False
             if e is None:
@@ -252,8 +275,86 @@ def format_number(value: int | Decimal | float) -> str:
     return str(value)
 
 
-def feel_string(value: Any, *, nested: bool = False) -> str:
-    """FEEL's text for a value, as ``string(value)`` returns it (strings are quoted when nested)."""
+def feel_string(value: Any, *, nested: bool = False, budget: StepBudget | None = None) -> str:
+    """FEEL's text for a value, as ``string(value)`` returns it (strings are quoted when nested).
+
+    Raises FeelEvaluationError when the text would be longer than ``MAX_STRING_LENGTH``: a list or
+    context can hold the same part many times, and its text repeats it each time. Writing a long text
+    is a time checkpoint for ``budget``."""
+    t = type(value)
+    if t is list or t is dict:
+        writer = _TextWriter(MAX_STRING_LENGTH, budget)
+        if not writer.write(value):
+            raise FeelEvaluationError(
+                f"the text of this {type_name(value)} would be longer than the limit of {MAX_STRING_LENGTH}"
+                " characters per string"
+            )
+        return writer.text()
+    return _scalar_text(value, nested)
+
+
+def excerpt(value: Any, length: int = 200) -> str:
+    """FEEL's text for a value, cut to about ``length`` characters: for messages."""
+    if type(value) is list or type(value) is dict:
+        writer = _TextWriter(length, None)
+        cut = not writer.write(value)
+        text = writer.text()
+    else:
+        text = _scalar_text(value, False)
+        cut = len(text) > length
+    return text[:length] + "..." if cut else text
+
+
+class _TextWriter:
+    """The nested text of lists and contexts, up to ``left`` characters (``text()`` when done)."""
+
+    __slots__ = ("chunks", "parts", "left", "budget")
+
+    def __init__(self, limit: int, budget: StepBudget | None) -> None:
+        self.chunks: list[str] = []
+        self.parts: list[str] = []
+        self.left = limit
+        self.budget = budget
+
+    def put(self, text: str) -> bool:
+        parts = self.parts
+        parts.append(text)
+        self.left -= len(text)
+        if len(parts) == CHECKPOINT_STEPS:  # joined as it goes: a part is often a single character
+            self.chunks.append("".join(parts))
+            parts.clear()
+            if self.budget is not None:
+                self.budget.check_time()
+        return self.left >= 0
+
+    def text(self) -> str:
+        return "".join(self.chunks) + "".join(self.parts)
+
+    def write(self, value: Any) -> bool:
+        """Whether all of value's text fit."""
+        t = type(value)
+        if t is list:
+            if not self.put("["):
+                return False
+            for i, item in enumerate(value):
+                if i and not self.put(", "):
+                    return False
+                if not self.write(item):
+                    return False
+            return self.put("]")
+        if t is dict:
+            if not self.put("{"):
+                return False
+            for i, (key, item) in enumerate(value.items()):
+                if i and not self.put(", "):
+                    return False
+                if not self.put(key + ":") or not self.write(item):
+                    return False
+            return self.put("}")
+        return self.put(_scalar_text(value, True))
+
+
+def _scalar_text(value: Any, nested: bool) -> str:
     t = type(value)
     if t is str:
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"' if nested else value
@@ -263,15 +364,11 @@ def feel_string(value: Any, *, nested: bool = False) -> str:
         return "true" if value else "false"
     if t in NUMBER_TYPES:
         return format_number(value)
-    if t is list:
-        return "[" + ", ".join(feel_string(v, nested=True) for v in value) + "]"
-    if t is dict:
-        return "{" + ", ".join(f"{k}:{feel_string(v, nested=True)}" for k, v in value.items()) + "}"
     if t is FeelRange:
         start = "(" if value.start is None or not value.start_included else "["
         end = ")" if value.end is None or not value.end_included else "]"
-        lo = "" if value.start is None else feel_string(value.start, nested=True)
-        hi = "" if value.end is None else feel_string(value.end, nested=True)
+        lo = "" if value.start is None else _scalar_text(value.start, True)
+        hi = "" if value.end is None else _scalar_text(value.end, True)
         return f"{start}{lo}..{hi}{end}"
     if t is FeelFunction:
         return repr(value)
@@ -282,24 +379,66 @@ def feel_string(value: Any, *, nested: bool = False) -> str:
 # --- JSON ----------------------------------------------------------------------------------------
 
 
-def to_json_value(value: Any) -> Any:
+def to_json_value(value: Any, budget: StepBudget | None = None) -> Any:
     """A FEEL value as a JSON-compatible Python value, the way Zeebe stores a result.
 
     Whole numbers become ints, other numbers stay Decimals; temporals become strings; ranges and
-    functions have no JSON form and become None (Zeebe writes nil for them).
+    functions have no JSON form and become None (Zeebe writes nil for them). Raises
+    FeelEvaluationError when the JSON value would be larger than ``MAX_ALLOCATION`` (by the size table
+    of ``_budget``): a value can hold the same part many times, and JSON writes it out each time.
+    Converting a large value is a time checkpoint for ``budget``.
     """
     t = type(value)
     if value is None or t is str or t is bool or t is int or t is float:
         return value
     if t is Decimal:
-        if value.is_finite() and value == value.to_integral_value() and value.adjusted() < 34:
-            return int(value)
-        return value
-    if t is list:
-        return [to_json_value(v) for v in value]
-    if t is dict:
-        return {k: to_json_value(v) for k, v in value.items()}
+        return _json_number(value)
+    if t is list or t is dict:
+        return _JsonConverter(budget).convert(value)
     return format_temporal_json(value)
+
+
+def _json_number(value: Decimal) -> int | Decimal:
+    if value.is_finite() and value == value.to_integral_value() and value.adjusted() < 34:
+        return int(value)
+    return value
+
+
+class _JsonConverter:
+    __slots__ = ("left", "budget", "nodes")
+
+    def __init__(self, budget: StepBudget | None) -> None:
+        self.left = MAX_ALLOCATION
+        self.budget = budget
+        self.nodes = 0
+
+    def convert(self, value: Any) -> Any:
+        t = type(value)
+        if t is list:
+            self.take(LIST_SIZE + LIST_ITEM_SIZE * len(value))
+            return [self.convert(v) for v in value]
+        if t is dict:
+            self.take(CONTEXT_SIZE + CONTEXT_ENTRY_SIZE * len(value))
+            return {k: self.convert(v) for k, v in value.items()}
+        if t is str:
+            self.take(STRING_SIZE + len(value))
+            return value
+        if value is None or t is bool or t is int or t is float:
+            return value
+        if t is Decimal:
+            return _json_number(value)
+        return format_temporal_json(value)
+
+    def take(self, size: int) -> None:
+        self.left -= size
+        self.nodes += 1
+        if self.budget is not None and self.nodes % CHECKPOINT_STEPS == 0:
+            self.budget.check_time()
+        if self.left < 0:
+            raise FeelEvaluationError(
+                f"the value would take more than {MAX_ALLOCATION // (1024 * 1024)} MiB as JSON (a part it"
+                " holds several times is written out each time); return a smaller value"
+            )
 
 
 def from_json_value(value: Any) -> Any:
