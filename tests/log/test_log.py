@@ -465,6 +465,24 @@ def test_a_deleted_newest_segment_refuses_to_open(tmp_path: Path) -> None:
         open_log(tmp_path)
 
 
+def test_a_log_whose_segment_files_were_all_deleted_refuses_to_open_and_a_cut_accepts_the_loss(
+    tmp_path: Path,
+) -> None:
+    log = open_log(tmp_path)
+    fill(log, 30)
+    log.close()
+    for path in log.segment_paths:
+        path.unlink()
+    with pytest.raises(LogCorruptedError, match="no segment file but entries up to index 30 .position 30."):
+        open_log(tmp_path)
+    damage = SegmentedLog.inspect(tmp_path).damage
+    assert damage is not None and damage.lost_high_position == 30
+    SegmentedLog.cut(tmp_path, damage)
+    log = open_log(tmp_path)
+    assert (log.first_index, log.last_index) == (1, 0)
+    log.close()
+
+
 def test_inspect_changes_nothing_and_cut_repairs_at_the_damage(tmp_path: Path) -> None:
     log = open_log(tmp_path)
     fill(log, 60)

@@ -165,7 +165,7 @@ class SegmentedLog:
             _fsync_directory(directory)
 
         mark = read_mark(directory)
-        segments, verdict = _examine(names, mark, writable=True)
+        segments, verdict = _examine(directory, names, mark, writable=True)
         recovery = LogRecovery()
         mark_file = None
         try:
@@ -223,7 +223,7 @@ class SegmentedLog:
         directory = Path(directory)
         names = _segment_names(directory) if directory.is_dir() else []
         mark = read_mark(directory) if directory.is_dir() else None
-        segments, verdict = _examine(names, mark, writable=False)
+        segments, verdict = _examine(directory, names, mark, writable=False)
         try:
             damage = verdict if isinstance(verdict, LogDamage) else None
             torn = None
@@ -260,14 +260,15 @@ class SegmentedLog:
             later.unlink()
         if damage.later_segments:
             _fsync_directory(directory)
-        fd = os.open(damage.path, os.O_RDWR | getattr(os, "O_CLOEXEC", 0))
-        try:
-            segment = Segment(damage.path, fd, int(damage.path.name.removesuffix(".log")))
-            if damage.offset < os.fstat(fd).st_size or damage.offset == 0:
-                cut_torn_tail(segment, ScanProblem(damage.offset, damage.index, damage.problem,
-                                                   header=damage.offset == 0))
-        finally:
-            os.close(fd)
+        if damage.path.exists():  # (not when every segment file is gone)
+            fd = os.open(damage.path, os.O_RDWR | getattr(os, "O_CLOEXEC", 0))
+            try:
+                segment = Segment(damage.path, fd, int(damage.path.name.removesuffix(".log")))
+                if damage.offset < os.fstat(fd).st_size or damage.offset == 0:
+                    cut_torn_tail(segment, ScanProblem(damage.offset, damage.index, damage.problem,
+                                                       header=damage.offset == 0))
+            finally:
+                os.close(fd)
         mark = read_mark(directory)
         kept_position = SegmentedLog.inspect(directory).end_position
         mark_file = MarkFile(directory)
@@ -686,7 +687,7 @@ class TornTail:
     bytes_after: int
 
 
-def _examine(names: list[tuple[int, Path]], mark: DurableMark | None, *,
+def _examine(directory: Path, names: list[tuple[int, Path]], mark: DurableMark | None, *,
              writable: bool) -> tuple[list[Segment], LogDamage | tuple[Segment, ScanProblem, TornTail] | None]:
     """Open and scan every segment; say whether the log is whole, has a torn tail, or is damaged.
 
@@ -719,6 +720,13 @@ def _examine(names: list[tuple[int, Path]], mark: DurableMark | None, *,
             if is_last and not durable and survey.first_intact_offset is None:
                 return segments, (segment, problem, TornTail(survey.entries, size - problem.offset))
             return segments, _damage(segment.path, problem, names[position + 1:], mark, survey=survey)
+        if mark is not None and mark.index > 0 and not segments:
+            return segments, LogDamage(
+                path=directory / segment_file_name(1), offset=0, index=1,
+                problem=(f"the log holds no segment file but entries up to index {mark.index} (position"
+                         f" {mark.position}) had been made durable (were the segment files deleted?)"),
+                entries_lost=0, intact_lost=0, lost_high_position=mark.position, bytes_lost=0,
+                durable_index=mark.index)
         if mark is not None and segments and segments[-1].last_index < mark.index:
             last = segments[-1]
             return segments, LogDamage(
