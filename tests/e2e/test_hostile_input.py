@@ -3,6 +3,7 @@ and never with INTERNAL."""
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from pathlib import Path
@@ -13,8 +14,8 @@ import trio
 from pyzeebe.proto import gateway_pb2 as pb
 
 from zeebe_trio.gateway import BrokerCommand, BrokerError, RemoteBrokerPort
-from zeebe_trio.protocol import Record, RecordType, ValueType, VariableDocumentIntent
-from zeebe_trio.testing import one_task_bpmn, open_broker
+from zeebe_trio.protocol import IncidentIntent, Record, RecordType, ValueType, VariableDocumentIntent
+from zeebe_trio.testing import BrokerHarness, one_task_bpmn, open_broker
 
 from .conftest import Client
 
@@ -166,3 +167,80 @@ async def test_durations_of_int64_max_mean_never_instead_of_an_internal_error(cl
     assert await client.activate("forever") == []  # backing off until the year 9999
     topology = await client.call("Topology", pb.TopologyRequest())
     assert topology.brokers[0].partitions[0].health == pb.Partition.PartitionBrokerHealth.HEALTHY
+
+
+async def test_ids_and_job_types_too_long_for_a_state_key_are_refused_at_deployment(client: Client) -> None:
+    # A 500 KB process id was INTERNAL: MDB_BAD_VALSIZE, LMDB keys hold at most 511 bytes.
+    error = await _refused(client, "DeployResource", pb.DeployResourceRequest(
+        resources=[pb.Resource(name="long.bpmn", content=one_task_bpmn("p" * 500_000))]))
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "IDs must not be longer than the max-id-length of 200 characters, but this one has 500000" \
+        in error.details()
+    assert "process 'ppppp" in error.details() and len(error.details()) < 1000
+    # 200 characters fit, as long as their bytes fit the keys built from them.
+    assert (await client.deploy("ok.bpmn", one_task_bpmn("p" * 200))).deployments
+    error = await _refused(client, "DeployResource", pb.DeployResourceRequest(
+        resources=[pb.Resource(name="wide.bpmn", content=one_task_bpmn("\U0001d49c" * 150))]))
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "Expected the process id to be at most 500 bytes long (in UTF-8), but" in error.details()
+    assert "is 600 bytes" in error.details()
+    error = await _refused(client, "DeployResource", pb.DeployResourceRequest(
+        resources=[pb.Resource(name="type.bpmn", content=one_task_bpmn("p", "t" * 600))]))
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "service task 'task1': Expected the job type to be at most 500 bytes long" in error.details()
+
+
+async def test_client_strings_too_long_for_a_state_key_are_refused_and_never_internal(client: Client) -> None:
+    await client.deploy("p.bpmn", one_task_bpmn("p", "work"))
+    long_name = "n" * 600
+    cases = [
+        ("PublishMessage", pb.PublishMessageRequest(name="m", correlationKey="k", messageId="i" * 600,
+                                                    timeToLive=1000),
+         grpc.StatusCode.INVALID_ARGUMENT, "Expected the message name, correlation key and message id to take at"
+                                           " most 505 bytes together (in UTF-8), but they take 602"),
+        ("CreateProcessInstance", pb.CreateProcessInstanceRequest(bpmnProcessId="p" * 600, version=-1),
+         grpc.StatusCode.NOT_FOUND, "Expected to find process definition with process ID 'ppp"),
+        ("CreateProcessInstance", pb.CreateProcessInstanceRequest(
+            bpmnProcessId="p", version=-1, variables=json.dumps({long_name: 1})),
+         grpc.StatusCode.INVALID_ARGUMENT, "Expected a variable name to be at most 500 bytes long (in UTF-8), but"
+                                           " 'nnn"),
+    ]
+    for rpc, request, code, message in cases:
+        error = await _refused(client, rpc, request)
+        assert error.code() == code and message in error.details(), (rpc, error.details())
+    with pytest.raises(grpc.RpcError) as caught:
+        await client.stream("ActivateJobs", pb.ActivateJobsRequest(
+            type="t" * 600, worker="w", timeout=1000, maxJobsToActivate=1, requestTimeout=-1))
+    error = caught.value
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "Expected the job type to be at most 500 bytes long (in UTF-8), but 'ttt" in error.details()
+    created = await client.call("CreateProcessInstance", pb.CreateProcessInstanceRequest(bpmnProcessId="p",
+                                                                                        version=-1))
+    error = await _refused(client, "SetVariables", pb.SetVariablesRequest(
+        elementInstanceKey=created.processInstanceKey, variables=json.dumps({long_name: 1})))
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT and "a variable name" in error.details()
+    [job] = await client.activate("work")
+    error = await _refused(client, "CompleteJob", pb.CompleteJobRequest(
+        jobKey=job.key, variables=json.dumps({long_name: 1})))
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT and "a variable name" in error.details()
+    await client.call("CompleteJob", pb.CompleteJobRequest(jobKey=job.key))  # the job is still there
+
+
+async def test_a_job_type_from_feel_too_long_for_a_state_key_raises_an_incident(client: Client) -> None:
+    await client.deploy("p.bpmn", one_task_bpmn("p", "=jobType"))
+    created = await client.call("CreateProcessInstance", pb.CreateProcessInstanceRequest(
+        bpmnProcessId="p", version=-1, variables=json.dumps({"jobType": "t" * 600})))
+    harness = BrokerHarness(client.broker)  # type: ignore[attr-defined]
+    with trio.fail_after(10):
+        incident = await harness.wait_for_record(
+            lambda r: r.value_type is ValueType.INCIDENT and r.intent is IncidentIntent.CREATED)
+    assert incident.value["errorType"] == "EXTRACT_VALUE_ERROR"
+    assert incident.value["errorMessage"].startswith(
+        "Expected the job type to be at most 500 bytes long (in UTF-8), but 'ttt")
+    assert incident.value["errorMessage"].endswith("(the value of the job type expression '=jobType')")
+    # Fixed and resolved, the task creates its job.
+    await client.call("SetVariables", pb.SetVariablesRequest(
+        elementInstanceKey=created.processInstanceKey, variables='{"jobType": "short"}'))
+    await client.call("ResolveIncident", pb.ResolveIncidentRequest(incidentKey=incident.key))
+    [job] = await client.activate("short", request_timeout_ms=5_000)
+    assert job.processInstanceKey == created.processInstanceKey

@@ -28,6 +28,7 @@ from ._deployment import DEFAULT_TENANT
 from ._engine import Batch
 from ._expressions import CompiledProcess, EvaluationError
 from ._incidents import raise_incident, resolve_incidents_of
+from ._limits import job_type_problem
 from ._registry import processes
 from ._variables import evaluate_mappings, merge_local, merge_propagating, variables_at
 
@@ -233,6 +234,9 @@ def _activate_job_worker(batch: Batch, compiled: CompiledProcess, node: Any, key
             raise EvaluationError(
                 f"Expected the job type expression '{element.job_type.source}' to evaluate to a non-empty"
                 f" string, but it returned {excerpt(job_type)}")
+        too_long = job_type_problem(job_type)
+        if too_long is not None:
+            raise EvaluationError(f"{too_long} (the value of the job type expression '{element.job_type.source}')")
         retries = element.job_retries.evaluate(variables, batch.now_datetime)
         if isinstance(retries, float) and retries.is_integer():
             retries = int(retries)

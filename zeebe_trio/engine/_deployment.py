@@ -9,8 +9,9 @@ from zeebe_trio.protocol import DeploymentIntent, ProcessIntent, Record, Rejecti
 
 from ._engine import Batch
 from ._expressions import CompileProblems, compile_process
+from ._limits import deployment_problems
 from ._registry import processes
-from .bpmn import BpmnValidationError, parse_bpmn, rejection_lines, resource_label
+from .bpmn import BpmnValidationError, element_label, parse_bpmn, rejection_lines, resource_label
 
 DEFAULT_TENANT = "<default>"
 _BPMN_SUFFIXES = (".bpmn", ".xml")
@@ -51,6 +52,11 @@ def create_deployment(batch: Batch, command: Record) -> None:
                 compiled = compile_process(model)
             except CompileProblems as problems:
                 compile_problems.extend(problems.problems)
+                continue
+            too_long = deployment_problems(model, element_label("process", model.bpmn_process_id, model.name),
+                                           _node_label)
+            if too_long:
+                compile_problems.extend(too_long)
                 continue
             if model.bpmn_process_id in seen_ids:
                 errors.append(f"Duplicated process id in resources {resource_label(seen_ids[model.bpmn_process_id])}"
@@ -94,6 +100,10 @@ def create_deployment(batch: Batch, command: Record) -> None:
         "deploymentKey": deployment_key,
     })
     batch.respond(command, created)
+
+
+def _node_label(node: Any) -> str:
+    return element_label(node.element_type.name.lower().replace("_", " "), node.id, node.name)
 
 
 def _metadata(pid: str, version: int, key: int | None, name: str, checksum: str, tenant: str,

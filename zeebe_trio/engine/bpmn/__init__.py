@@ -23,7 +23,7 @@ from ._model import (
     Mapping,
     SequenceFlow,
 )
-from ._parser import parse_bpmn
+from ._parser import MAX_ID_LENGTH, parse_bpmn
 from ._xml import BPMN_NS, ZEEBE_NS
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "DEFAULT_JOB_RETRIES",
     "EXECUTABLE_ELEMENT_TYPES",
     "JOB_WORKER_ELEMENT_TYPES",
+    "MAX_ID_LENGTH",
     "MAX_LISTED_PROBLEMS",
     "ZEEBE_NS",
     "BpmnValidationError",

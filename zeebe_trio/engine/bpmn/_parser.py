@@ -31,7 +31,7 @@ from ._model import (
     Mapping,
     SequenceFlow,
 )
-from ._xml import ZEEBE_NS, bpmn, load_definitions, zeebe
+from ._xml import BPMN_NS, ZEEBE_NS, bpmn, load_definitions, zeebe
 
 __all__ = ["parse_bpmn"]
 
@@ -135,6 +135,11 @@ _UNSUPPORTED_EXTENSIONS = {
 _RESERVED_HEADER_PREFIX = "io.camunda.zeebe:"
 
 _OMG_NAMESPACE_PREFIX = "{http://www.omg.org/spec/"
+_BPMN_PREFIX = f"{{{BPMN_NS}}}"
+
+MAX_ID_LENGTH = 200
+"""Characters of a BPMN model element's id. Ids become parts of state keys (a parallel join keys its
+scope, gateway id and flow id together), which hold at most 511 bytes: 200 keeps ASCII ids within it."""
 
 # xsd:ID, which Zeebe's schema validation enforces on every id: an XML NCName.
 _NCNAME = re.compile(r"[^\W\d][\w.\-\u00b7\u0300-\u036f\u203f-\u2040]*\Z")
@@ -158,6 +163,7 @@ def parse_bpmn(resource_name: str, data: bytes) -> list[ExecutableProcess]:
     root = load_definitions(resource_name, data)
     problems: list[Problem] = []
     _check_ids_unique(root, problems)
+    _check_id_lengths(root, problems)
 
     executable = [child for child in root if child.tag == bpmn("process") and _is_executable(child)]
     if not executable:
@@ -210,6 +216,25 @@ def _check_ids_unique(root: etree._Element, problems: list[Problem]) -> None:
                 )
         else:
             seen[element_id] = tag
+
+
+def _check_id_lengths(root: etree._Element, problems: list[Problem]) -> None:
+    """Ids become part of records and state keys: at most ``MAX_ID_LENGTH`` characters (Zeebe's
+    max-id-length check, with a limit its state keys can hold)."""
+    for element in root.iter(tag=etree.Element):
+        element_id = element.get("id")
+        if element_id is None or len(element_id) <= MAX_ID_LENGTH or not element.tag.startswith(_BPMN_PREFIX):
+            continue
+        problems.append(
+            Problem(
+                f"IDs must not be longer than the max-id-length of {MAX_ID_LENGTH} characters, but this one"
+                f" has {len(element_id)}",
+                element_id=element_id,
+                element_type=etree.QName(element).localname,
+                element_name=element.get("name"),
+                element_kind=_element_kind(element),
+            )
+        )
 
 
 def _text(element: etree._Element) -> str:
