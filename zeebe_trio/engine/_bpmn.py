@@ -208,7 +208,7 @@ def _choose_flow(batch: Batch, compiled: CompiledProcess, node: Any, value: dict
         condition = compiled.conditions.get(flow_id)
         if condition is None:
             continue
-        result = condition.evaluate(variables, batch.now_datetime)
+        result = condition.evaluate(variables, batch.now_datetime, batch.engine.monotonic)
         if result is True:
             return str(flow_id)
         if result is not False and result is not None:
@@ -229,7 +229,7 @@ def _activate_job_worker(batch: Batch, compiled: CompiledProcess, node: Any, key
     try:
         variables = variables_at(batch, key)
         assert element.job_type is not None and element.job_retries is not None
-        job_type = element.job_type.evaluate(variables, batch.now_datetime)
+        job_type = element.job_type.evaluate(variables, batch.now_datetime, batch.engine.monotonic)
         if not isinstance(job_type, str) or not job_type:
             raise EvaluationError(
                 f"Expected the job type expression '{element.job_type.source}' to evaluate to a non-empty"
@@ -237,7 +237,7 @@ def _activate_job_worker(batch: Batch, compiled: CompiledProcess, node: Any, key
         too_long = job_type_problem(job_type)
         if too_long is not None:
             raise EvaluationError(f"{too_long} (the value of the job type expression '{element.job_type.source}')")
-        retries = element.job_retries.evaluate(variables, batch.now_datetime)
+        retries = element.job_retries.evaluate(variables, batch.now_datetime, batch.engine.monotonic)
         if isinstance(retries, float) and retries.is_integer():
             retries = int(retries)
         if not isinstance(retries, int) or isinstance(retries, bool):

@@ -164,14 +164,22 @@ class Batch:
 
 
 class Engine:
-    """Processors and appliers of one partition, over its state."""
+    """Processors and appliers of one partition, over its state.
 
-    def __init__(self, state: EngineState, *, job_streams: JobStreams | None = None) -> None:
+    ``monotonic`` is a clock in seconds (the broker passes ``time.monotonic``) for the time budget of
+    each FEEL evaluation; without it only the step and size budgets apply. It never decides a value,
+    only whether an evaluation gives up; giving up is an incident on the log, and replay applies that
+    event without evaluating again (``engine.feel._budget``).
+    """
+
+    def __init__(self, state: EngineState, *, job_streams: JobStreams | None = None,
+                 monotonic: Callable[[], float] | None = None) -> None:
         from . import _appliers, _processors  # registration tables
 
         self.state = state
         self.partition_id = state.partition_id
         self.job_streams = job_streams or JobStreams()
+        self.monotonic = monotonic
         self.processors: dict[tuple[ValueType, int], Processor] = {
             (vt, int(intent)): fn for (vt, intent), fn in _processors.PROCESSORS.items()
         }

@@ -17,17 +17,11 @@ from typing import Any
 
 from .bpmn import ExecutableProcess, element_label
 from .bpmn._errors import ID_EXCERPT_LIMIT, excerpt
-from .feel import FeelError, compile_expression, to_json_value
+from .feel import FeelError, Monotonic, compile_expression
 
 
 class EvaluationError(Exception):
     """An expression could not produce a usable value; the engine raises an incident with this text."""
-
-
-def plain_json(value: Any) -> Any:
-    """A FEEL result as a value our records and JSON can hold (decimals become int or float)."""
-    value = to_json_value(value)
-    return _plain(value)
 
 
 _INT64 = 1 << 63
@@ -41,7 +35,8 @@ def _double(value: int | Decimal) -> float:
 
 
 def _plain(value: Any) -> Any:
-    """Numbers as records can hold them: 64-bit integers, else finite doubles (MessagePack's range)."""
+    """A FEEL result's JSON value as records hold it: numbers become 64-bit integers, else finite
+    doubles (MessagePack's range)."""
     if type(value) is int:
         return value if -_INT64 <= value < _INT64 else _double(value)
     if isinstance(value, Decimal):
@@ -63,11 +58,15 @@ class Expression:
         self._feel = feel
         self._static = static
 
-    def evaluate(self, variables: Mapping[str, Any], now: Callable[[], datetime]) -> Any:
+    def evaluate(self, variables: Mapping[str, Any], now: Callable[[], datetime],
+                 monotonic: Monotonic | None = None) -> Any:
+        """The value, as a record holds it. ``monotonic`` turns on FEEL's time budget (``Engine``)."""
         if self._feel is None:
             return self._static
         try:
-            return plain_json(self._feel.evaluate(variables, now=now))
+            # Converted to JSON inside the evaluation's budget: a result that holds one part many
+            # times grows when written out, and that must fail as the evaluation, not hang after it.
+            return _plain(self._feel.evaluate(variables, now=now, monotonic=monotonic, as_json=True))
         except FeelError as error:
             raise EvaluationError(f"failed to evaluate expression '{self._shown()}': {error}") from None
         except OverflowError:

@@ -90,7 +90,7 @@ def evaluate_mappings(batch: Batch, rules: Iterable[MappingRule], scope_key: int
     for rule in rules:
         # Later rules see earlier targets, like the entries of a FEEL context.
         context = variables_at(batch, scope_key, {**(overlay or {}), **result}) if result else visible
-        value = rule.source.evaluate(context, now)
+        value = rule.source.evaluate(context, now, batch.engine.monotonic)
         base = context.get(rule.target_path[0]) if len(rule.target_path) > 1 else None
         _assign(result, rule.target_path, value, base)
     return result
