@@ -22,6 +22,7 @@ import logging
 import math
 import os
 import shutil
+import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -227,7 +228,8 @@ class Partition:
             self.store, latest = self._restore_state()
             self._last_snapshot_position = latest.processed_position if latest else -1
             state = EngineState(self.store, self.partition_id)
-            self.engine = Engine(state, job_streams=self._job_streams)
+            # The FEEL time budget's clock: it only makes an evaluation give up, as an incident on the log.
+            self.engine = Engine(state, job_streams=self._job_streams, monotonic=time.monotonic)
             self.log_stream = LogStream(self.log, self.partition_id)
             self._check_log_reaches_snapshot(latest)
             guard = CrashGuard(self.directory / CrashGuard.FILE, self.config.crash_guard_attempts)
