@@ -244,3 +244,34 @@ async def test_a_job_type_from_feel_too_long_for_a_state_key_raises_an_incident(
     await client.call("ResolveIncident", pb.ResolveIncidentRequest(incidentKey=incident.key))
     [job] = await client.activate("short", request_timeout_ms=5_000)
     assert job.processInstanceKey == created.processInstanceKey
+
+
+async def test_a_job_too_large_for_a_message_gets_an_incident_and_the_others_still_activate(client: Client) -> None:
+    # Its variables (set in two requests, each under the 4 MB message limit) make the job larger than
+    # any response can carry: it was sent anyway and failed every poll. Now, as in Zeebe, it gets a
+    # MESSAGE_SIZE_EXCEEDED incident and the other jobs of its type are activated.
+    await client.deploy("p.bpmn", one_task_bpmn("p", "big"))
+    large = await client.call("CreateProcessInstance", pb.CreateProcessInstanceRequest(
+        bpmnProcessId="p", version=-1, variables=json.dumps({"a": "x" * 3_000_000})))
+    await client.call("SetVariables", pb.SetVariablesRequest(
+        elementInstanceKey=large.processInstanceKey, variables=json.dumps({"b": "y" * 2_500_000})))
+    small = [await client.call("CreateProcessInstance", pb.CreateProcessInstanceRequest(
+        bpmnProcessId="p", version=-1, variables=json.dumps({"n": n}))) for n in range(2)]
+    jobs = await client.activate("big", max_jobs=10)
+    assert sorted(job.processInstanceKey for job in jobs) == sorted(s.processInstanceKey for s in small)
+    harness = BrokerHarness(client.broker)  # type: ignore[attr-defined]
+    incident = await harness.wait_for_record(
+        lambda r: r.value_type is ValueType.INCIDENT and r.intent is IncidentIntent.CREATED)
+    assert incident.value["errorType"] == "MESSAGE_SIZE_EXCEEDED"
+    assert incident.value["processInstanceKey"] == large.processInstanceKey
+    assert incident.value["errorMessage"].startswith(
+        f"The job with key '{incident.value['jobKey']}' can not be activated, because with 5.2 MB it is larger"
+        " than the configured message size (per default is 4 MB).")
+    assert await client.activate("big") == []  # disabled until the incident is resolved
+    # Smaller variables, the incident resolved: the job is activated, once.
+    await client.call("SetVariables", pb.SetVariablesRequest(
+        elementInstanceKey=large.processInstanceKey, variables='{"a": "x", "b": "y"}'))
+    await client.call("ResolveIncident", pb.ResolveIncidentRequest(incidentKey=incident.key))
+    [job] = await client.activate("big", request_timeout_ms=5_000)
+    assert job.key == incident.value["jobKey"] and json.loads(job.variables) == {"a": "x", "b": "y"}
+    await client.call("CompleteJob", pb.CompleteJobRequest(jobKey=job.key))

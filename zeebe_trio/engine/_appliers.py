@@ -253,6 +253,13 @@ def _job_error_thrown(state: EngineState, record: Record) -> None:
 @applies(ValueType.INCIDENT, IncidentIntent.CREATED)
 def _incident_created(state: EngineState, record: Record) -> None:
     state.put_incident(record.key, record.value)
+    # A job incident disables its job until it is resolved (Zeebe's IncidentCreatedApplier). Jobs that
+    # failed without retries or threw an error are not activatable anyway; one that is too large to
+    # activate (MESSAGE_SIZE_EXCEEDED) is, and must stop being.
+    job_key = record.value.get("jobKey", -1)
+    stored = state.job(job_key) if job_key > 0 else None
+    if stored is not None and stored["state"] in (ACTIVATABLE, ACTIVATED):
+        state.put_job(job_key, FAILED, {**stored["record"], "deadline": -1, "recurringTime": -1})
 
 
 @applies(ValueType.INCIDENT, IncidentIntent.RESOLVED)

@@ -3,6 +3,11 @@
 A job that becomes activatable is pushed to an open job stream of its type when there is one
 (written as a JOB_BATCH ACTIVATED event, delivered after commit); otherwise long-polling workers are
 told that jobs of the type are available.
+
+A job too large to hand out (its variables alone fill a gRPC message) is not sent, to fail every poll:
+as in Zeebe's JobBatchActivateProcessor it gets a MESSAGE_SIZE_EXCEEDED incident, which disables it,
+and the other jobs are activated. Once its variables are smaller, resolving the incident makes it
+activatable again.
 """
 
 from __future__ import annotations
@@ -30,6 +35,33 @@ from ._variables import merge_local
 
 JOB = ValueType.JOB
 MAX_BATCH_BYTES = 4 * 1024 * 1024 - 64 * 1024  # stay under the 4 MiB gRPC message limit
+MAX_TOO_LARGE_PER_BATCH = 10
+"""Jobs too large to activate that one activation raises incidents for (each costs reading all its
+variables); any further ones wait for the next activation."""
+
+_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str).encode
+
+
+def _job_size(job: dict[str, Any]) -> int:
+    """About the bytes ``job`` takes in a response (its JSON, as the variables travel) and on the log."""
+    return len(_dumps(job).encode("utf-8", "surrogatepass")) + 64
+
+
+def _pretty_size(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB" if size >= 1024 * 1024 else f"{size / 1024:.1f} KB"
+
+
+def _too_large(batch: Batch, job_key: int, job: dict[str, Any], size: int) -> None:
+    """Zeebe's MESSAGE_SIZE_EXCEEDED incident for a job no batch can carry (its applier disables the job)."""
+    element = batch.state.element_instance(job["elementInstanceKey"])
+    if element is None:
+        return
+    raise_incident(
+        batch, ErrorType.MESSAGE_SIZE_EXCEEDED,
+        f"The job with key '{job_key}' can not be activated, because with {_pretty_size(size)} it is larger than"
+        f" the configured message size (per default is 4 MB). Try to reduce the size by reducing the number of"
+        f" fetched variables or modifying the variable values.",
+        job["elementInstanceKey"], element["record"], job_key=job_key)
 
 
 def create_job(batch: Batch, element_key: int, element: dict[str, Any], job_type: str, retries: int,
@@ -67,6 +99,10 @@ def job_became_activatable(batch: Batch, job_key: int, job: dict[str, Any]) -> N
         batch.notify_jobs_available(job["type"])
         return
     activated = _activate(batch, [(job_key, job)], stream.worker, stream.timeout_ms, stream.fetch_variables)
+    size = _job_size(activated[0])
+    if size > MAX_BATCH_BYTES:
+        _too_large(batch, job_key, job, size)
+        return
     batch.event(ValueType.JOB_BATCH, JobBatchIntent.ACTIVATED, batch.next_key(), {
         "type": job["type"], "worker": stream.worker, "timeout": stream.timeout_ms, "maxJobsToActivate": 1,
         "jobKeys": [job_key], "jobs": activated, "variables": list(stream.fetch_variables),
@@ -126,26 +162,36 @@ def activate_jobs(batch: Batch, command: Record) -> None:
     fetch = value.get("variables") or []
     keys: list[int] = []
     jobs: list[dict[str, Any]] = []
-    size = 0
-    truncated = False
+    too_large: list[tuple[int, dict[str, Any], int]] = []
+    result = {
+        "type": job_type, "worker": value.get("worker", ""), "timeout": timeout, "maxJobsToActivate": max_jobs,
+        "jobKeys": keys, "jobs": jobs, "variables": list(fetch), "truncated": False,
+        "tenantIds": list(value.get("tenantIds") or [DEFAULT_TENANT]),
+    }
+    size = _job_size(result)
+    # What a batch holds besides its jobs, when the request adds nothing to it (no worker name, no list of
+    # variables): a job too large for a batch even then is too large, whoever asks; one that only this
+    # request's own parts crowd out is left for the next batch.
+    bare_size = _job_size({**result, "worker": "", "variables": []})
     for job_key in state.activatable_jobs(job_type):
-        if len(keys) >= max_jobs:
+        if len(keys) >= max_jobs or len(too_large) >= MAX_TOO_LARGE_PER_BATCH:
             break
         stored = state.job(job_key)
         assert stored is not None
         [job] = _activate(batch, [(job_key, stored["record"])], value.get("worker", ""), timeout, fetch)
-        job_size = len(json.dumps(job["variables"])) + len(json.dumps(job["customHeaders"])) + 512
-        if keys and size + job_size > MAX_BATCH_BYTES:
-            truncated = True
+        job_size = _job_size(job) + 12  # and its key
+        if size + job_size > MAX_BATCH_BYTES:
+            bare_job_size = job_size - len(job["worker"].encode("utf-8", "surrogatepass"))
+            if bare_size + bare_job_size > MAX_BATCH_BYTES:
+                too_large.append((job_key, stored["record"], bare_job_size))
+                continue
+            result["truncated"] = True
             break
         size += job_size
         keys.append(job_key)
         jobs.append(job)
-    result = {
-        "type": job_type, "worker": value.get("worker", ""), "timeout": timeout, "maxJobsToActivate": max_jobs,
-        "jobKeys": keys, "jobs": jobs, "variables": list(fetch), "truncated": truncated,
-        "tenantIds": list(value.get("tenantIds") or [DEFAULT_TENANT]),
-    }
+    for job_key, job, job_size in too_large:  # after the scan: the incidents change the index it reads
+        _too_large(batch, job_key, job, job_size)
     # Written even when empty, as Zeebe does: every activation is on the log.
     batch.respond(command, batch.event(ValueType.JOB_BATCH, JobBatchIntent.ACTIVATED, batch.next_key(), result))
 
