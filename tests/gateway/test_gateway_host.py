@@ -109,3 +109,17 @@ def test_the_listening_socket_says_tcp_so_grpclib_disables_nagle():
     with _listening_socket("127.0.0.1", 0) as sock:
         assert sock.proto == socket.IPPROTO_TCP
         assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+
+
+async def test_a_status_raised_anywhere_leaves_with_its_message_capped(gateway):
+    from grpclib import GRPCError
+    from grpclib.const import Status
+
+    def topology():
+        raise GRPCError(Status.UNAVAILABLE, "x" * 1_000_000)  # not built by _errors: the host still caps it
+
+    gateway.broker.topology = topology
+    with pytest.raises(grpc.RpcError) as refused:
+        await gateway.call("Topology", gateway_pb2.TopologyRequest())
+    assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert len(refused.value.details().encode()) <= 4096 and "message cut: 1000000 bytes" in refused.value.details()

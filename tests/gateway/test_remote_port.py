@@ -33,6 +33,7 @@ from zeebe_trio.protocol import (
     WIRE_VERSION,
     DeploymentIntent,
     FrameDecoder,
+    JobBatchIntent,
     JobIntent,
     MessageType,
     ProcessInstanceCreationIntent,
@@ -667,3 +668,11 @@ async def test_a_half_written_frame_times_out(autojump_clock: Any, backend: Any)
         assert trio.current_time() - started == pytest.approx(30.0, abs=0.01)
         assert b"a frame was not completed within 30.0 s (14 bytes of it arrived)" in received
         await stream.aclose()
+
+
+async def test_tenant_ids_that_are_not_a_list_are_a_malformed_request(backend: Any) -> None:
+    async with command_api(backend) as (_, bound), remote(bound) as port:
+        with pytest.raises(BrokerError) as refused:
+            await port.execute(1, BrokerCommand(ValueType.JOB_BATCH, JobBatchIntent.ACTIVATE,
+                                                {"type": "work", "tenantIds": 7}))
+    assert refused.value.code == BrokerError.MALFORMED_REQUEST and "'tenantIds' to be a list" in refused.value.message

@@ -510,8 +510,10 @@ class _GatewayConnection:
 
 def _check_tenant(value: dict[str, Any]) -> None:
     """Multi-tenancy is off: a command names the default tenant or none (as the gateway checks)."""
-    tenants = [value.get("tenantId")] + list(value.get("tenantIds") or [])
-    for tenant in tenants:
+    tenant_ids = value.get("tenantIds") or []
+    if not isinstance(tenant_ids, list):
+        raise BrokerError(BrokerError.MALFORMED_REQUEST, "Expected 'tenantIds' to be a list of tenant identifiers")
+    for tenant in [value.get("tenantId"), *tenant_ids]:
         if tenant not in (None, "", DEFAULT_TENANT):
             raise BrokerError(BrokerError.MALFORMED_REQUEST,
                               f"Expected to handle a command with tenant identifier {str(tenant)[:100]!r}, but"

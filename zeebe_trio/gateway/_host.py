@@ -281,7 +281,10 @@ class TrioBridge:
                 try:
                     await run()
                 except GRPCError as error:
-                    call.settle((_ERROR, error))
+                    # Every status leaves through the size cap, wherever it was raised.
+                    capped = _errors.status_error(error.status, error.message or "")
+                    capped.details = error.details
+                    call.settle((_ERROR, capped))
                 except Exception as error:
                     call.settle((_ERROR, _errors.unexpected(call.rpc, error)))
         finally:
