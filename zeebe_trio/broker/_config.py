@@ -78,6 +78,9 @@ class BrokerConfig:
     advertised_host: str = "localhost"
     snapshot_period: float = 300.0  # seconds between periodic snapshots (Zeebe: 5 minutes)
     max_inflight_requests: int = 2000  # per partition; more is answered with RESOURCE_EXHAUSTED
+    # Element instances and in-flight sequence flows one flow scope may hold; a token that would pass it
+    # raises an incident (a process that multiplies its tokens without end stops there).
+    max_element_instances_per_scope: int = 10_000
     max_message_size: int = 4 * 1024 * 1024  # bytes, as Zeebe's default gateway/broker limit
     due_date_check_interval: float = 1.0  # seconds between scans for timed-out jobs / expired messages
     stats_log_interval: float = 0.0  # seconds between "partition statistics" log lines; 0 = off
@@ -210,6 +213,8 @@ class BrokerConfig:
             raise ConfigError(f"command_api_port: {self.command_api_port} is not a TCP port")
         if self.max_inflight_requests < 1:
             raise ConfigError("max_inflight_requests must be at least 1")
+        if self.max_element_instances_per_scope < 2:
+            raise ConfigError("max_element_instances_per_scope must be at least 2")
         if self.disk_monitoring_interval <= 0:
             raise ConfigError("disk_monitoring_interval must be a positive number of seconds")
         if self.disk_free_space_processing < 0:

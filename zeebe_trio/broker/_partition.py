@@ -229,7 +229,8 @@ class Partition:
             self._last_snapshot_position = latest.processed_position if latest else -1
             state = EngineState(self.store, self.partition_id)
             # The FEEL time budget's clock: it only makes an evaluation give up, as an incident on the log.
-            self.engine = Engine(state, job_streams=self._job_streams, monotonic=time.monotonic)
+            self.engine = Engine(state, job_streams=self._job_streams, monotonic=time.monotonic,
+                                 max_element_instances_per_scope=self.config.max_element_instances_per_scope)
             self.log_stream = LogStream(self.log, self.partition_id)
             self._check_log_reaches_snapshot(latest)
             guard = CrashGuard(self.directory / CrashGuard.FILE, self.config.crash_guard_attempts)

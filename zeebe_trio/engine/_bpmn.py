@@ -284,6 +284,10 @@ def complete_element(batch: Batch, compiled: CompiledProcess, key: int, value: d
         _complete_process(batch, key, value)
         return
     element = compiled.element(value["elementId"])
+    process = compiled.process
+    flows = flow_ids if flow_ids is not None else process.flow_node(value["elementId"]).outgoing
+    if _over_scope_limit(batch, key, value, len(flows)):
+        return
     pending = state.pending_variables(key)
     try:
         if element.outputs:
@@ -297,14 +301,32 @@ def complete_element(batch: Batch, compiled: CompiledProcess, key: int, value: d
         raise_incident(batch, ErrorType.IO_MAPPING_ERROR, str(error), key, value)
         return
     batch.event(PI, ProcessInstanceIntent.ELEMENT_COMPLETED, key, value)
-    process = compiled.process
-    flows = flow_ids if flow_ids is not None else process.flow_node(value["elementId"]).outgoing
     scope_key = value["flowScopeKey"]
     if not flows:
         _maybe_complete_flow_scope(batch, scope_key)
         return
     for flow_id in flows:
         _take_flow(batch, compiled, flow_id, scope_key, value)
+
+
+def _over_scope_limit(batch: Batch, key: int, value: dict[str, Any], new_flows: int) -> bool:
+    """Whether taking ``new_flows`` sequence flows out of the completing element ``key`` would put
+    more element instances and flows in its flow scope than the engine allows; if so, the element
+    stays completing with an incident, and resolving it tries again."""
+    scope = batch.state.element_instance(value["flowScopeKey"])
+    if scope is None or new_flows <= 1:
+        return False  # one flow out of one element leaves the scope as full as it was
+    limit = batch.engine.max_element_instances_per_scope
+    held = scope["children"] - 1 + scope["activeFlows"]  # without the element that completes
+    if held + new_flows <= limit:
+        return False
+    raise_incident(batch, ErrorType.UNKNOWN,
+                   f"Expected to take {new_flows} sequence flows from element {excerpt(value['elementId'])}, but its"
+                   f" flow scope already holds {held} element instances and sequence flows, and the limit of"
+                   f" {limit} per scope (max_element_instances_per_scope) would be passed; the process may"
+                   " multiply its tokens without end. Cancel the instance, or resolve this incident once"
+                   " fewer are active", key, value)
+    return True
 
 
 def _take_flow(batch: Batch, compiled: CompiledProcess, flow_id: str, scope_key: int, value: dict[str, Any]) -> None:

@@ -25,6 +25,10 @@ from ._state import EngineState
 log = logging.getLogger(__name__)
 
 MAX_COMMANDS_IN_BATCH = 100
+# Element instances (and sequence flows on their way) one flow scope may hold at once. A process that
+# multiplies its tokens without end (a parallel fork looping back through an exclusive merge) would
+# otherwise fill the log without bound and bury every other command behind its own.
+DEFAULT_MAX_ELEMENT_INSTANCES_PER_SCOPE = 10_000
 
 Processor = Callable[["Batch", Record], None]
 Applier = Callable[[EngineState, Record], None]
@@ -173,13 +177,17 @@ class Engine:
     """
 
     def __init__(self, state: EngineState, *, job_streams: JobStreams | None = None,
-                 monotonic: Callable[[], float] | None = None) -> None:
+                 monotonic: Callable[[], float] | None = None,
+                 max_element_instances_per_scope: int = DEFAULT_MAX_ELEMENT_INSTANCES_PER_SCOPE) -> None:
         from . import _appliers, _processors  # registration tables
 
         self.state = state
         self.partition_id = state.partition_id
         self.job_streams = job_streams or JobStreams()
         self.monotonic = monotonic
+        # Configuration, like the processors: the decisions it leads to are records on the log, so
+        # replay never consults it.
+        self.max_element_instances_per_scope = max_element_instances_per_scope
         self.processors: dict[tuple[ValueType, int], Processor] = {
             (vt, int(intent)): fn for (vt, intent), fn in _processors.PROCESSORS.items()
         }
