@@ -198,3 +198,19 @@ def test_several_gateways_can_front_one_broker(tmp_path: Path) -> None:
                 timeout=TIMEOUT) for j in r.jobs]
             assert job.processInstanceKey == created.processInstanceKey
             two.CompleteJob(pb.CompleteJobRequest(jobKey=job.key), timeout=TIMEOUT)
+
+
+def test_a_standalone_gateway_refuses_requests_over_its_max_message_size(tmp_path: Path) -> None:
+    command_port, grpc_port = _free_port(), _free_port()
+    with running(["broker"], broker_env(tmp_path / "data", command_port), "broker ready"), \
+            running(["gateway", "--broker", f"127.0.0.1:{command_port}", "--host", "127.0.0.1", "--port",
+                     str(grpc_port), "--max-message-size", "100000"], {**os.environ, "PYTHONUNBUFFERED": "1"},
+                    "gateway ready"):
+        with grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
+            stub = gateway_pb2_grpc.GatewayStub(channel)
+            small = pb.Resource(name="p.bpmn", content=one_task_bpmn("p"))
+            assert stub.DeployResource(pb.DeployResourceRequest(resources=[small]), timeout=TIMEOUT).deployments
+            with pytest.raises(grpc.RpcError) as refused:
+                stub.CreateProcessInstance(pb.CreateProcessInstanceRequest(
+                    bpmnProcessId="p", version=-1, variables='{"a": "' + "x" * 200_000 + '"}'), timeout=TIMEOUT)
+    assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED

@@ -65,7 +65,7 @@ def _gateway(args: argparse.Namespace) -> int:
     async def start(nursery: trio.Nursery) -> str:
         port = await nursery.start(partial(run_standalone_gateway, broker_address, host=args.host,
                                            grpc_port=args.port, secret=secret, ssl_context=broker_tls,
-                                           tls=tls, auth=auth))
+                                           tls=tls, auth=auth, max_message_size=args.max_message_size))
         return (f"zeebe-trio gateway ready: gRPC{' (TLS)' if tls else ''} on {args.host}:{port}, broker command"
                 f" API at {broker_address[0]}:{broker_address[1]}{' (TLS)' if broker_tls else ''}")
 
@@ -139,6 +139,9 @@ def register(commands: Any) -> None:
                          help="the broker's command API, HOST:PORT (default localhost:26501)")
     gateway.add_argument("--host", default="0.0.0.0", help="interface to serve gRPC on (default 0.0.0.0)")
     gateway.add_argument("--port", type=int, default=26500, help="gRPC port (default 26500; 0 picks one)")
+    gateway.add_argument("--max-message-size", type=int, default=4 * 1024 * 1024, metavar="BYTES",
+                         help="largest gRPC request message, also once decompressed (default 4194304, as the"
+                              " broker's max_message_size; larger requests answer RESOURCE_EXHAUSTED)")
     gateway.add_argument("--secret-file", type=Path,
                          help=f"file holding the broker's command_api_secret (default: ${SECRET_ENV})")
     security = gateway.add_argument_group("security")

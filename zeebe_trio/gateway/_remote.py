@@ -59,6 +59,7 @@ from zeebe_trio.protocol import (
 )
 
 from ._auth import TokenVerifier
+from ._compression import DEFAULT_MAX_MESSAGE_SIZE
 from ._port import (
     BrokerCommand,
     BrokerError,
@@ -558,6 +559,7 @@ async def run_standalone_gateway(
     grpc_port: int = 26500,
     tls: ssl.SSLContext | None = None,
     auth: TokenVerifier | None = None,
+    max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
     task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED,
     **port_options: Any,
 ) -> None:
@@ -569,10 +571,13 @@ async def run_standalone_gateway(
     """
     from ._host import serve_gateway
 
+    # Frames to the broker carry a command of up to max_message_size plus its envelope.
+    port_options.setdefault("max_frame_size", max(DEFAULT_MAX_FRAME_SIZE, max_message_size + 64 * 1024))
     port = RemoteBrokerPort(broker_address, **port_options)
     async with trio.open_nursery() as nursery:
         await nursery.start(port.run)
-        bound = await nursery.start(partial(serve_gateway, port, host=host, grpc_port=grpc_port, tls=tls, auth=auth))
+        bound = await nursery.start(partial(serve_gateway, port, host=host, grpc_port=grpc_port, tls=tls, auth=auth,
+                                            max_message_size=max_message_size))
         task_status.started(bound)
 
 
