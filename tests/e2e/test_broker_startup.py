@@ -47,25 +47,18 @@ def test_a_second_broker_on_the_same_data_directory_exits_naming_the_directory_a
         assert third.poll() is None
 
 
-def test_a_taken_gateway_port_is_one_line_naming_the_address_and_the_setting(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("setting", "variable"), [("gateway_port", "ZEEBE_TRIO_GATEWAY_PORT"),
+                                                   ("command_api_port", "ZEEBE_TRIO_COMMAND_API_PORT")])
+def test_a_taken_port_is_one_line_naming_the_address_and_its_setting(tmp_path: Path, setting: str,
+                                                                       variable: str) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen(1)
         port = taken.getsockname()[1]
-        result = _start_broker(tmp_path, gateway_port=str(port))
+        result = _start_broker(tmp_path, **{setting: str(port)})
     assert result.returncode == 1
     line = _error_line(result)
-    assert f"127.0.0.1:{port}" in line and "already in use" in line and "ZEEBE_TRIO_GATEWAY_PORT" in line
-
-
-def test_a_taken_command_api_port_names_its_own_setting(tmp_path: Path) -> None:
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen(1)
-        port = taken.getsockname()[1]
-        result = _start_broker(tmp_path, command_api_port=str(port))
-    assert result.returncode == 1
-    assert "ZEEBE_TRIO_COMMAND_API_PORT" in _error_line(result)
+    assert f"127.0.0.1:{port}" in line and "already in use" in line and variable in line
 
 
 async def test_two_brokers_in_one_process_cannot_share_a_data_directory(tmp_path: Path) -> None:

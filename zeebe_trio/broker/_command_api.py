@@ -558,19 +558,18 @@ class CommandApiServer:
             self._watchers.setdefault(job_type, set()).add(connection)
         else:
             watched.discard(job_type)
-            watchers = self._watchers.get(job_type)
-            if watchers is not None:
-                watchers.discard(connection)
-                if not watchers:
-                    del self._watchers[job_type]
+            self._drop_watcher(job_type, connection)
 
     def unwatch_all(self, connection: _GatewayConnection) -> None:
-        for job_type in list(self._watched.pop(connection, ())):
-            watchers = self._watchers.get(job_type)
-            if watchers is not None:
-                watchers.discard(connection)
-                if not watchers:
-                    del self._watchers[job_type]
+        for job_type in self._watched.pop(connection, ()):
+            self._drop_watcher(job_type, connection)
+
+    def _drop_watcher(self, job_type: str, connection: _GatewayConnection) -> None:
+        watchers = self._watchers.get(job_type)
+        if watchers is not None:
+            watchers.discard(connection)
+            if not watchers:
+                del self._watchers[job_type]
 
     def _jobs_available(self, job_type: str) -> None:
         """The broker's one jobs-available listener: only gateways watching ``job_type`` hear of it,
