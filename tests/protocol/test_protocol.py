@@ -19,12 +19,14 @@ from zeebe_trio.protocol import (
     RejectionType,
     ValueType,
     VariableIntent,
+    correlation_key_hash,
     decode_batch,
     encode_batch,
     encode_key,
     first_key,
     intent_for,
     local_part,
+    partition_for_correlation_key,
     partition_of,
 )
 
@@ -87,3 +89,25 @@ def test_garbage_is_refused_with_the_codecs_own_error(data: bytes) -> None:
         decode_batch(data)
     except RecordDecodeError:
         pass
+
+
+# -- the correlation-key hash: which partition a message belongs to ------------------------------------
+
+def test_the_correlation_key_hash_is_zeebes() -> None:
+    # The values Zeebe's own SubscriptionUtil test pins.
+    assert [correlation_key_hash(k) for k in ("a", "b", "c", "foobar", "")] == [97, 98, 99, -1268878963, 0]
+    assert partition_for_correlation_key("a", 10) == 8
+    assert partition_for_correlation_key("b", 3) == 3
+    assert partition_for_correlation_key("c", 11) == 1
+    assert partition_for_correlation_key("foobar", 100) == 64
+
+
+@given(st.text(max_size=50), st.integers(1, 64))
+def test_a_correlation_key_always_maps_to_an_existing_partition(key: str, partitions: int) -> None:
+    assert -(2**31) <= correlation_key_hash(key) < 2**31
+    assert 1 <= partition_for_correlation_key(key, partitions) <= partitions
+
+
+def test_bytes_above_127_count_as_negative_java_bytes() -> None:
+    # "é" is 0xC3 0xA9 in UTF-8: -61 and -87 as Java bytes.
+    assert correlation_key_hash("é") == 31 * -61 + -87

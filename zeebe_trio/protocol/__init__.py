@@ -1,6 +1,7 @@
 """Records, value types, intents, keys and their encoding. Depends on nothing else in zeebe_trio."""
 
 from ._codec import RecordDecodeError, decode_batch, encode_batch
+from ._correlation import correlation_key_hash, partition_for_correlation_key
 from ._enums import (
     BpmnElementType,
     ErrorType,
@@ -56,6 +57,8 @@ from ._wire import (
 )
 
 __all__ = [
+    "correlation_key_hash",
+    "partition_for_correlation_key",
     "DEFAULT_TENANT", "BINARY_FIELDS", "EXCERPT_LIMIT", "MAX_VALUE_DEPTH", "command_value_problem", "excerpt",
     "value_problem",
     "BpmnElementType", "DEFAULT_MAX_FRAME_SIZE", "DeploymentIntent", "ErrorIntent", "ErrorType",
