@@ -394,7 +394,11 @@ def to_json_value(value: Any, budget: StepBudget | None = None) -> Any:
     if t is Decimal:
         return _json_number(value)
     if t is list or t is dict:
-        return _JsonConverter(budget).convert(value)
+        state: list[Any] = [MAX_ALLOCATION, budget]
+        result = _json_node(value, state)
+        if state[0] < 0:  # strings after the last list or context
+            _json_checkpoint(state)
+        return result
     return format_temporal_json(value)
 
 
@@ -404,41 +408,43 @@ def _json_number(value: Decimal) -> int | Decimal:
     return value
 
 
-class _JsonConverter:
-    __slots__ = ("left", "budget", "nodes")
+def _json_node(value: Any, state: list[Any]) -> Any:
+    """to_json_value below the top; ``state`` is [size left, budget or None]."""
+    t = type(value)
+    if t is str:
+        state[0] -= STRING_SIZE + len(value)  # checked when the next list or context begins, or at the end
+        return value
+    if t is int or t is bool or value is None or t is float:
+        return value
+    if t is dict:
+        before = state[0]
+        left = state[0] = before - CONTEXT_SIZE - CONTEXT_ENTRY_SIZE * len(value)
+        if left < 0 or before ^ left >= _MIB:
+            _json_checkpoint(state)
+        return {k: _json_node(v, state) for k, v in value.items()}
+    if t is list:
+        before = state[0]
+        left = state[0] = before - LIST_SIZE - LIST_ITEM_SIZE * len(value)
+        if left < 0 or before ^ left >= _MIB:
+            _json_checkpoint(state)
+        return [_json_node(v, state) for v in value]
+    if t is Decimal:
+        return _json_number(value)
+    return format_temporal_json(value)
 
-    def __init__(self, budget: StepBudget | None) -> None:
-        self.left = MAX_ALLOCATION
-        self.budget = budget
-        self.nodes = 0
 
-    def convert(self, value: Any) -> Any:
-        t = type(value)
-        if t is list:
-            self.take(LIST_SIZE + LIST_ITEM_SIZE * len(value))
-            return [self.convert(v) for v in value]
-        if t is dict:
-            self.take(CONTEXT_SIZE + CONTEXT_ENTRY_SIZE * len(value))
-            return {k: self.convert(v) for k, v in value.items()}
-        if t is str:
-            self.take(STRING_SIZE + len(value))
-            return value
-        if value is None or t is bool or t is int or t is float:
-            return value
-        if t is Decimal:
-            return _json_number(value)
-        return format_temporal_json(value)
+_MIB = 1 << 20
 
-    def take(self, size: int) -> None:
-        self.left -= size
-        self.nodes += 1
-        if self.budget is not None and self.nodes % CHECKPOINT_STEPS == 0:
-            self.budget.check_time()
-        if self.left < 0:
-            raise FeelEvaluationError(
-                f"the value would take more than {MAX_ALLOCATION // (1024 * 1024)} MiB as JSON (a part it"
-                " holds several times is written out each time); return a smaller value"
-            )
+
+def _json_checkpoint(state: list[Any]) -> None:
+    """Over the limit, or another MiB written (a time checkpoint)."""
+    if state[0] < 0:
+        raise FeelEvaluationError(
+            f"the value would take more than {MAX_ALLOCATION // _MIB} MiB as JSON (a part it holds several"
+            " times is written out each time); return a smaller value"
+        )
+    if state[1] is not None:
+        state[1].check_time()
 
 
 def from_json_value(value: Any) -> Any:
