@@ -98,7 +98,8 @@ def check_list_size(size: int) -> None:
 def check_string_length(size: int) -> None:
     if size > MAX_STRING_LENGTH:
         raise FeelEvaluationError(
-            f"a string of {size} characters exceeds the limit of {MAX_STRING_LENGTH} characters per string"
+            f"a string of {size} characters exceeds the limit of {MAX_STRING_LENGTH} characters per string;"
+            " build shorter strings"
         )
 
 
