@@ -332,15 +332,20 @@ class EngineHarness:
         return self.records().process_instance_records(process_instance_key).element_tuples()
 
     def jobs(self, process_instance_key: int | None = None, intent: Intent | None = None) -> RecordStream:
-        stream = self.records().jobs()
-        if process_instance_key is not None:
-            stream = stream.with_process_instance_key(process_instance_key)
-        return stream if intent is None else stream.with_intent(intent)
+        """Job records; of one instance, they include the commands sent for its jobs (by job key), as
+        Zeebe's ``JobFailIncidentTest`` selects them."""
+        return self._of_instance(self.records().jobs(), process_instance_key, intent)
 
     def incidents(self, process_instance_key: int | None = None, intent: Intent | None = None) -> RecordStream:
-        stream = self.records().incidents()
+        """Incident records; of one instance, they include RESOLVE commands for its incidents."""
+        return self._of_instance(self.records().incidents(), process_instance_key, intent)
+
+    @staticmethod
+    def _of_instance(stream: RecordStream, process_instance_key: int | None, intent: Intent | None) -> RecordStream:
         if process_instance_key is not None:
-            stream = stream.with_process_instance_key(process_instance_key)
+            keys = {r.key for r in stream if r.value.get("processInstanceKey") == process_instance_key}
+            stream = stream.filter(lambda r: r.value.get("processInstanceKey") == process_instance_key
+                                   or (r.key in keys and r.record_type is not RecordType.EVENT))
         return stream if intent is None else stream.with_intent(intent)
 
 
