@@ -297,18 +297,115 @@ def test_resolving_a_condition_incident_continues_the_gateway_from_the_resolve_c
 
 # -- parallel gateway -----------------------------------------------------------------------------
 
+FORK_JOIN = process("fork_join", START, flow("to_fork", "start", "fork"), '<bpmn:parallelGateway id="fork"/>',
+                    flow("flow1", "fork", "join"), flow("flow2", "fork", "join"), '<bpmn:parallelGateway id="join"/>',
+                    flow("to_end", "join", "end"), END)
+
+
 def test_a_parallel_fork_and_join_activate_the_join_once_after_both_flows(harness: EngineHarness) -> None:
-    harness.deploy("fork_join.bpmn", process(
-        "fork_join", START, flow("to_fork", "start", "fork"), '<bpmn:parallelGateway id="fork"/>',
-        flow("flow1", "fork", "join"), flow("flow2", "fork", "join"), '<bpmn:parallelGateway id="join"/>',
-        flow("to_end", "join", "end"), END))
+    # ParallelGatewayTest.shouldMergeParallelBranches / shouldPassThroughParallelGateway, events only
+    harness.deploy("fork_join.bpmn", FORK_JOIN)
     pik = harness.create_instance("fork_join")
 
+    events = harness.records().only_events().process_instance_records(pik).skip_until(
+        lambda r: r.value.get("elementId") == "fork")
+    assert events.element_tuples() == [
+        *pass_through("PARALLEL_GATEWAY", "fork")[1:], (TAKEN, "SEQUENCE_FLOW", "flow1"),
+        (TAKEN, "SEQUENCE_FLOW", "flow2"), *pass_through("PARALLEL_GATEWAY", "join")[1:],
+        (TAKEN, "SEQUENCE_FLOW", "to_end"), *pass_through("END_EVENT", "end")[1:],
+        *process_completes("fork_join")[1:]]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "zeebe-trio writes the join's ACTIVATE_ELEMENT only once all its flows are taken; Zeebe's"
+    " BpmnStateTransitionBehavior.takeSequenceFlow writes ACTIVATE_ELEMENT (with a new key) for every flow"
+    " taken, and the activation guard rejects the ones that find not all flows taken (INVALID_STATE)"))
+def test_every_flow_into_a_parallel_join_writes_an_activate_command_and_the_early_ones_are_rejected(
+        harness: EngineHarness) -> None:
+    harness.deploy("fork_join.bpmn", FORK_JOIN)
+    pik = harness.create_instance("fork_join")
+
+    join = harness.records().process_instance_records(pik).filter(
+        lambda r: r.value.get("elementId") in ("flow1", "flow2", "join"))
+    assert [(r.record_type, r.intent, r.value["elementId"]) for r in join][:6] == [
+        (RecordType.EVENT, TAKEN, "flow1"), (RecordType.COMMAND, ACTIVATE, "join"),
+        (RecordType.EVENT, TAKEN, "flow2"), (RecordType.COMMAND, ACTIVATE, "join"),
+        (RecordType.EVENT, ACTIVATING, "join"), (RecordType.EVENT, ACTIVATED, "join")]
+    [rejection] = harness.records().only_rejections()
+    assert (rejection.intent, rejection.rejection_type, rejection.rejection_reason) == (
+        ACTIVATE, RejectionType.INVALID_STATE,
+        "Expected to be able to activate parallel gateway 'join', but not all sequence flows have been taken.")
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "zeebe-trio activates a parallel join twice (and its end event twice) when one incoming flow is taken"
+    " twice; Zeebe activates it once and rejects the other two ACTIVATE_ELEMENT commands"
+    " (ParallelGatewayTest.shouldRejectActivateCommandWhenSequenceFlowIsTakenTwice, camunda#6778)"))
+def test_a_parallel_join_whose_flow_is_taken_twice_is_activated_once(harness: EngineHarness) -> None:
+    harness.deploy("twice.bpmn", process(
+        "twice", START, flow("to_split", "start", "splitting"), '<bpmn:parallelGateway id="splitting"/>',
+        flow("to_joining", "splitting", "joining"), flow("to_exclusive1", "splitting", "exclusive"),
+        flow("to_exclusive2", "splitting", "exclusive"), '<bpmn:exclusiveGateway id="exclusive"/>',
+        flow("exclusive_to_joining", "exclusive", "joining"), '<bpmn:parallelGateway id="joining"/>',
+        flow("to_end", "joining", "endEvent"), '<bpmn:endEvent id="endEvent"/>'))
+    pik = harness.create_instance("twice")
+
+    records = harness.records().process_instance_records(pik).limit(
+        lambda r: r.value.get("elementId") == "endEvent" and r.intent is COMPLETED)
+    rejected = records.only_rejections().filter(lambda r: r.value.get("bpmnElementType") == "PARALLEL_GATEWAY")
+    assert [(r.intent, r.rejection_type, r.rejection_reason) for r in rejected] == [
+        (ACTIVATE, RejectionType.INVALID_STATE,
+         "Expected to be able to activate parallel gateway 'joining', but not all sequence flows have been taken.")] * 2
+    assert len(records.with_element_id("joining").with_intent(ACTIVATED)) == 1
+
+
+def test_a_parallel_fork_into_an_exclusive_merge_passes_it_twice(harness: EngineHarness) -> None:
+    # ParallelGatewayTest.shouldCompleteScopeWithMultipleTokensOnSamePath
+    harness.deploy("tokens.bpmn", process(
+        "tokens", START, flow("to_fork", "start", "fork"), '<bpmn:parallelGateway id="fork"/>',
+        flow("a", "fork", "join"), flow("b", "fork", "join"), '<bpmn:exclusiveGateway id="join"/>',
+        flow("to_end", "join", "end"), END))
+    pik = harness.create_instance("tokens")
+
+    records = harness.process_instance_records(pik)
+    assert records[:14] == [*start_to("tokens", "to_fork"), *pass_through("PARALLEL_GATEWAY", "fork")]
+    assert records[14:] == [
+        (TAKEN, "SEQUENCE_FLOW", "a"), (ACTIVATE, "EXCLUSIVE_GATEWAY", "join"),
+        (TAKEN, "SEQUENCE_FLOW", "b"), (ACTIVATE, "EXCLUSIVE_GATEWAY", "join"),
+        *pass_through("EXCLUSIVE_GATEWAY", "join")[1:], (TAKEN, "SEQUENCE_FLOW", "to_end"),
+        (ACTIVATE, "END_EVENT", "end"),
+        *pass_through("EXCLUSIVE_GATEWAY", "join")[1:], (TAKEN, "SEQUENCE_FLOW", "to_end"),
+        (ACTIVATE, "END_EVENT", "end"),
+        *pass_through("END_EVENT", "end")[1:], *pass_through("END_EVENT", "end")[1:],
+        *process_completes("tokens")]
+
+
+@pytest.mark.parametrize("gateway", [
+    pytest.param("exclusiveGateway", marks=pytest.mark.xfail(strict=True, reason=(
+        "zeebe-trio raises a CONDITION_ERROR incident at an exclusive gateway without outgoing flows; Zeebe"
+        " completes the gateway and then its flow scope"))),
+    "parallelGateway"])
+def test_a_gateway_without_outgoing_flows_completes_the_process(harness: EngineHarness, gateway: str) -> None:
+    # ExclusiveGatewayTest.shouldEndScopeIfGatewayHasNoOutgoingFlows, ParallelGatewayTest.shouldCompleteScopeOnParallelGateway
+    harness.deploy("dead_end.bpmn", process("dead_end", START, flow("to_gateway", "start", "gateway"),
+                                            f'<bpmn:{gateway} id="gateway"/>'))
+    pik = harness.create_instance("dead_end")
+
+    element_type = "EXCLUSIVE_GATEWAY" if gateway == "exclusiveGateway" else "PARALLEL_GATEWAY"
+    assert harness.process_instance_records(pik)[9:] == [
+        *pass_through(element_type, "gateway"), *process_completes("dead_end")]
+
+
+def test_undefined_and_manual_tasks_pass_through(harness: EngineHarness) -> None:
+    harness.deploy("pass.bpmn", process(
+        "pass", START, flow("to_t", "start", "t"), '<bpmn:task id="t"/>', flow("to_m", "t", "m"),
+        '<bpmn:manualTask id="m"/>', flow("to_end", "m", "end"), END))
+    pik = harness.create_instance("pass")
+
     assert harness.process_instance_records(pik) == [
-        *start_to("fork_join", "to_fork"), *pass_through("PARALLEL_GATEWAY", "fork"),
-        (TAKEN, "SEQUENCE_FLOW", "flow1"), (TAKEN, "SEQUENCE_FLOW", "flow2"),
-        *pass_through("PARALLEL_GATEWAY", "join"), (TAKEN, "SEQUENCE_FLOW", "to_end"),
-        *pass_through("END_EVENT", "end"), *process_completes("fork_join")]
+        *start_to("pass", "to_t"), *pass_through("TASK", "t"), (TAKEN, "SEQUENCE_FLOW", "to_m"),
+        *pass_through("MANUAL_TASK", "m"), (TAKEN, "SEQUENCE_FLOW", "to_end"), *pass_through("END_EVENT", "end"),
+        *process_completes("pass")]
 
 
 def test_parallel_branches_with_tasks_complete_the_process_after_the_last_end_event(harness: EngineHarness) -> None:
@@ -340,9 +437,11 @@ def test_canceling_an_instance_waiting_at_a_task_terminates_the_task_then_the_pr
     harness.cancel(pik)
 
     # CancelProcessInstanceTest.shouldCancelProcessInstance(WithEmbeddedSubProcess): 8 records without
-    # the sub-process; the CANCEL command carries no element id.
+    # the sub-process; the CANCEL command carries no element id. JobWorkerTaskProcessor.onTerminate cancels
+    # the job before the task is terminated.
     cancel = harness.records().with_key(pik).with_intent(PI.CANCEL)[0]
-    after = harness.records().skip_until(lambda r: r is cancel)
+    after = harness.records().skip_until(lambda r: r is cancel).filter(
+        lambda r: r.value_type in (ValueType.PROCESS_INSTANCE, ValueType.JOB))
     assert [(r.value_type, r.intent, r.value.get("elementId", "")) for r in after] == [
         (ValueType.PROCESS_INSTANCE, PI.CANCEL, ""),
         (ValueType.PROCESS_INSTANCE, PI.CANCELING, "one_task"),
@@ -356,6 +455,21 @@ def test_canceling_an_instance_waiting_at_a_task_terminates_the_task_then_the_pr
     [created] = harness.jobs(pik, JobIntent.CREATED)
     assert harness.jobs(pik, JobIntent.CANCELED)[0].key == created.key
     assert harness.activate_jobs("work") == []
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "zeebe-trio writes TERMINATE_ELEMENT for each child of a terminating process directly; Zeebe's"
+    " BpmnStateTransitionBehavior.terminateChildInstances writes a PROCESS_INSTANCE_BATCH TERMINATE command,"
+    " whose processor writes the children's TERMINATE_ELEMENT commands"))
+def test_a_terminating_process_terminates_its_children_through_a_batch_command(harness: EngineHarness) -> None:
+    harness.deploy("one_task.bpmn", ONE_TASK)
+    pik = harness.create_instance("one_task")
+    harness.cancel(pik)
+
+    after = harness.records().skip_until(lambda r: r.intent is TERMINATING and r.key == pik)
+    assert [(r.value_type.name, r.intent.name) for r in after[:3]] == [
+        ("PROCESS_INSTANCE", "ELEMENT_TERMINATING"), ("PROCESS_INSTANCE_BATCH", "TERMINATE"),
+        ("PROCESS_INSTANCE", "TERMINATE_ELEMENT")]
 
 
 def test_canceling_an_instance_with_a_job_incident_resolves_the_incident_after_canceling_the_job(
