@@ -17,7 +17,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, SupportsIndex, overload
 
 from zeebe_trio.engine import COLUMN_FAMILIES, Engine, EngineState, due_commands, next_due_time
 from zeebe_trio.protocol import (
@@ -49,6 +49,16 @@ class ReplayDiverged(AssertionError):
 
 class RecordStream(list[Record]):
     """Records in log order, with the filters of Zeebe's ``RecordingExporter`` streams."""
+
+    @overload  # type: ignore[override]
+    def __getitem__(self, index: SupportsIndex) -> Record: ...
+    @overload
+    def __getitem__(self, index: slice) -> RecordStream: ...
+
+    def __getitem__(self, index: SupportsIndex | slice) -> Record | RecordStream:
+        if isinstance(index, slice):
+            return RecordStream(super().__getitem__(index))
+        return super().__getitem__(index)
 
     def filter(self, predicate: Callable[[Record], bool]) -> RecordStream:
         return RecordStream(r for r in self if predicate(r))
@@ -90,14 +100,14 @@ class RecordStream(list[Record]):
     def skip_until(self, predicate: Callable[[Record], bool]) -> RecordStream:
         for index, record in enumerate(self):
             if predicate(record):
-                return RecordStream(self[index:])
+                return RecordStream(list.__getitem__(self, slice(index, None)))
         return RecordStream()
 
     def limit(self, predicate: Callable[[Record], bool]) -> RecordStream:
         """Records up to and including the first that matches ``predicate`` (all if none does)."""
         for index, record in enumerate(self):
             if predicate(record):
-                return RecordStream(self[:index + 1])
+                return RecordStream(list.__getitem__(self, slice(index + 1)))
         return RecordStream(self)
 
     def limit_to_process_instance_completed(self, process_instance_key: int) -> RecordStream:
