@@ -147,7 +147,7 @@ def _add_months(value: datetime, months: int) -> datetime:
 
 # --- ISO 8601 durations (Zeebe's Interval) -----------------------------------------------------
 
-_NUMBER = r"([-+]?\d{1,18})"
+_NUMBER = r"([-+]?\d{1,19})"
 _PERIOD_RE = re.compile(rf"(?i)([-+]?)P(?:{_NUMBER}Y)?(?:{_NUMBER}M)?(?:{_NUMBER}W)?(?:{_NUMBER}D)?\Z")
 _DURATION_RE = re.compile(
     rf"(?i)([-+]?)P(?:{_NUMBER}D)?(?-i:T)(?:{_NUMBER}H)?(?:{_NUMBER}M)?(?:{_NUMBER}(?:[.,](\d{{0,9}}))?S)?\Z"
@@ -171,22 +171,24 @@ class IsoInterval:
 
     @property
     def is_positive(self) -> bool:
-        """Every part at least zero and one above: each addition moves strictly forward."""
-        parts = (self.months, self.days, self.nanos)
-        return min(parts) >= 0 and max(parts) > 0
+        """No part below zero and at least a millisecond in all: each addition moves strictly forward
+        on the engine's millisecond clock."""
+        if min(self.months, self.days, self.nanos) < 0:
+            return False
+        return self.months > 0 or self.days > 0 or self.nanos >= _NANOS_PER_MS
 
     def add_to(self, epoch_ms: int) -> int:
         """``epoch_ms`` plus this duration (calendar part first, in ``zone``), clamped to dates."""
         ms = epoch_ms
         if self.months or self.days:
-            local = _local(epoch_ms, self.zone)
-            offset = local.replace(tzinfo=self.zone).utcoffset()
             try:
+                local = _local(epoch_ms, self.zone)
+                offset = local.replace(tzinfo=self.zone).utcoffset()
                 shifted = _add_months(local, self.months) if self.months else local
                 shifted += timedelta(days=self.days)
-            except (OverflowError, ValueError):
+                ms = _epoch_ms(shifted, self.zone, offset)
+            except (OverflowError, ValueError):  # beyond the years 1-9999 a date holds
                 return LATEST_DUE_TIME if (self.months, self.days) > (0, 0) else EARLIEST_DUE_TIME
-            ms = _epoch_ms(shifted, self.zone, offset)
         return _clamp((ms * _NANOS_PER_MS + self.nanos) // _NANOS_PER_MS)
 
     def __str__(self) -> str:
@@ -217,8 +219,8 @@ def _parse_period(text: str) -> tuple[int, int] | None:
         return None
     sign = -1 if match.group(1) == "-" else 1
     years, months, weeks, days = (_int(match.group(i)) for i in range(2, 6))
-    if max(abs(years), abs(months), abs(weeks), abs(days)) > _INT32_MAX:
-        return None
+    if not all(-_INT32_MAX - 1 <= part <= _INT32_MAX for part in (years, months, weeks, days)):
+        return None  # java.time.Period holds ints
     return sign * (years * 12 + months), sign * (weeks * 7 + days)
 
 
@@ -637,7 +639,14 @@ def _parse_cron_fields(expression: str) -> _CronFields:
 def _cron_next(fields: _CronFields, after_ms: int, zone: tzinfo) -> int | None:
     """The first instant strictly after ``after_ms`` (on a whole second) whose local date-time in
     ``zone`` matches every field; ``None`` when none does within 400 years or before the year 10000."""
-    candidate_ms = (after_ms // 1000 + 1) * 1000
+    try:
+        return _cron_search(fields, after_ms, zone)
+    except OverflowError:  # a local time at the edge of the years 1-9999
+        return None
+
+
+def _cron_search(fields: _CronFields, after_ms: int, zone: tzinfo) -> int | None:
+    candidate_ms = (max(after_ms, EARLIEST_DUE_TIME + 86_400_000) // 1000 + 1) * 1000
     if candidate_ms > LATEST_DUE_TIME:
         return None
     start = _local(candidate_ms, zone)
@@ -722,7 +731,7 @@ def _parse_cycle(text: str, zone: tzinfo) -> RepeatingIntervalTimer | CronTimer:
     if not interval.is_positive:
         raise TimerParseError(
             "cycle",
-            f"the interval '{interval}' of a repeating timer must be longer than zero, with no negative part",
+            f"the interval '{interval}' of a repeating timer must be at least 1 ms long, with no negative part",
         )
     return RepeatingIntervalTimer(interval, repetitions)
 
