@@ -298,6 +298,7 @@ def test_malformed_cycles_are_refused(text: str, reason: str) -> None:
         ("0 0 0 * * SUN-SAT", "2025-01-01T00:00:00Z", ["2025-01-02T00:00:00Z"]),
         ("0 0 0 * * 0", "2025-01-01T00:00:00Z", ["2025-01-05T00:00:00Z"]),  # 0 and 7 are Sunday
         ("0 0 0 * * 7", "2025-01-01T00:00:00Z", ["2025-01-05T00:00:00Z"]),
+        ("0 0 0 * * 7-7", "2025-01-01T00:00:00Z", ["2025-01-02T00:00:00Z"]),  # Spring's quirk: 0-7
         ("0 0 0 1 jan-mar/2 *", "2025-01-01T00:00:00Z", ["2025-03-01T00:00:00Z", "2026-01-01T00:00:00Z"]),
         # both day fields must match (Spring), not either (Vixie cron)
         ("0 0 0 13 * FRI", "2025-01-01T00:00:00Z", ["2025-06-13T00:00:00Z", "2026-02-13T00:00:00Z"]),
@@ -534,6 +535,8 @@ def _field(low: int, high: int, star_high: int | None = None) -> st.SearchStrate
         .map(sorted)
         .map(lambda ab: (f"{ab[0]}-{ab[1]}", set(range(ab[0], ab[1] + 1))))
     )
+    if (low, high) == (1, 7):  # Spring: Sunday (7) starting a range is 0, so 7-7 is the whole week
+        span = span.map(lambda item: (item[0], set(range(1, 8))) if item[0] == "7-7" else item)
     step = st.tuples(values, st.integers(1, high)).map(
         lambda a_n: (f"{a_n[0]}/{a_n[1]}", set(range(a_n[0], (star_high or high) + 1, a_n[1])))
     )
