@@ -19,6 +19,7 @@ from zeebe_trio.engine.bpmn._timers import (
     DurationTimer,
     IsoInterval,
     RepeatingIntervalTimer,
+    TimerDefinition,
     TimerParseError,
     parse_iso_interval,
     parse_timer,
@@ -127,6 +128,22 @@ def test_calendar_days_follow_the_zone_and_hours_stay_exact_across_a_dst_change(
     assert parse_timer("duration", "P1D", zone=BERLIN).first_due(start) == start + 23 * HOUR
     assert parse_timer("duration", "PT24H", zone=BERLIN).first_due(start) == start + 24 * HOUR
     assert parse_timer("duration", "P1D").first_due(start) == start + 24 * HOUR  # UTC by default
+
+
+def test_a_duration_with_a_start_is_due_at_the_start_as_zeebes_interval_is() -> None:
+    timer = parse_timer("duration", "2025-01-01T08:00:00Z/PT1H")
+    assert iso(timer.first_due(ms("2024-01-01T00:00:00+00:00"))) == "2025-01-01T08:00:00Z"
+    assert timer.first_due(ms("2026-01-01T00:00:00+00:00")) == ms("2026-01-01T00:00:00+00:00")
+
+
+def test_every_timer_is_a_timer_definition() -> None:
+    timers: list[TimerDefinition] = [
+        parse_timer("duration", "PT1S"),
+        parse_timer("date", "2025-01-01T00:00:00Z"),
+        parse_timer("cycle", "R/PT1S"),
+        parse_timer("cycle", "@daily"),
+    ]
+    assert [timer.repetitions for timer in timers] == [1, 1, None, None]
 
 
 def test_a_duration_past_the_year_9999_is_due_never() -> None:

@@ -17,8 +17,8 @@ A FEEL expression (``=...``) is evaluated by the engine; :func:`timer_from_value
 Zeebe's type-check wording.
 
 Everything is in epoch milliseconds and deterministic: no wall clock, and the zone used for calendar
-arithmetic, naive date-times and cron fields is a parameter (UTC by default; Zeebe uses the broker's
-system default zone, which is UTC in its container images). Due times are clamped to
+arithmetic, naive date-times and cron fields is a parameter (UTC by default; Zeebe uses the JVM's
+system default zone, ``ZoneId.systemDefault()``). Due times are clamped to
 ``LATEST_DUE_TIME`` (the year 9999: never). Computations are bounded: a cron search looks at most one
 400-year Gregorian cycle ahead, and a cron expression that can never fire is refused when parsed.
 """
@@ -673,7 +673,12 @@ def _cron_search(fields: _CronFields, after_ms: int, zone: tzinfo) -> int | None
 
 @dataclass(frozen=True, slots=True)
 class CronTimer:
-    """A ``timeCycle`` cron expression: fires for ever, at each matching second in ``zone``."""
+    """A ``timeCycle`` cron expression: fires for ever, at each matching second in ``zone``.
+
+    Across a DST change a wall-clock time in the skipped hour fires at the shifted instant (02:30
+    becomes 03:30, as ``java.time`` resolves it) and one in the repeated hour fires once, at its first
+    occurrence.
+    """
 
     expression: str
     fields: _CronFields = field(repr=False)
