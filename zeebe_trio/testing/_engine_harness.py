@@ -15,7 +15,7 @@ processing engine's (Zeebe's ``ContinuouslyReplayTest``), or the harness raises 
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, SupportsIndex, overload
 
@@ -363,7 +363,3 @@ def _rejected(response: Record | None) -> str:
     if response is None:
         return "no response"
     return f"{response.record_type.name} {response.rejection_type}: {response.rejection_reason}"
-
-
-def element_tuples(records: Iterable[Record]) -> list[ElementTuple]:
-    return RecordStream(records).element_tuples()
