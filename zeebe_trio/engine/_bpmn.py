@@ -146,6 +146,16 @@ def activate_element(batch: Batch, command: Record) -> None:
                              f"Expected flow scope instance with key '{scope_key}' to be active, but it is"
                              f" {'gone' if scope is None else scope['state']}")
                 return
+        compiled = batch.engine.processes.get(value["processDefinitionKey"])
+        assert compiled is not None
+        if not _join_can_activate(batch, compiled, value):
+            # Zeebe's activation guard (camunda#6778): each activation of a join consumes one taken
+            # flow per incoming flow, so a second ACTIVATE_ELEMENT written for the same set of flows
+            # (an incoming flow taken twice) finds one missing; the extra token stays waiting.
+            batch.reject(command, RejectionType.INVALID_STATE,
+                         f"Expected to be able to activate parallel gateway '{value['elementId']}', but not all"
+                         " sequence flows have been taken.")
+            return
         batch.event(PI, ProcessInstanceIntent.ELEMENT_ACTIVATING, key, value)
     elif instance["state"] != "ELEMENT_ACTIVATING":
         batch.reject(command, RejectionType.INVALID_STATE,
@@ -154,6 +164,23 @@ def activate_element(batch: Batch, command: Record) -> None:
     compiled = batch.engine.processes.get(value["processDefinitionKey"])
     assert compiled is not None
     _on_activating(batch, compiled, key, value)
+
+
+def _is_join(node: Any) -> bool:
+    return node.element_type is T.PARALLEL_GATEWAY and len(node.incoming) > 1
+
+
+def _all_flows_taken(batch: Batch, scope_key: int, node: Any) -> bool:
+    """Whether every incoming flow of the join ``node`` has a taken flow in ``scope_key`` that no
+    activation of the join has consumed yet."""
+    return all(batch.state.taken_flow_count(scope_key, node.id, flow_id) > 0 for flow_id in node.incoming)
+
+
+def _join_can_activate(batch: Batch, compiled: CompiledProcess, value: dict[str, Any]) -> bool:
+    if T(value["bpmnElementType"]) is not T.PARALLEL_GATEWAY:
+        return True
+    node = compiled.process.flow_node(value["elementId"])
+    return not _is_join(node) or _all_flows_taken(batch, value["flowScopeKey"], node)
 
 
 def _on_activating(batch: Batch, compiled: CompiledProcess, key: int, value: dict[str, Any]) -> None:
@@ -190,15 +217,18 @@ def _on_activating(batch: Batch, compiled: CompiledProcess, key: int, value: dic
             raise_incident(batch, ErrorType.CONDITION_ERROR, str(error), key, value)
             return
         batch.event(PI, ProcessInstanceIntent.ELEMENT_ACTIVATED, key, value)
-        complete_element(batch, compiled, key, value, flow_ids=(flow_id,))
+        complete_element(batch, compiled, key, value, flow_ids=() if flow_id is None else (flow_id,))
     else:
         batch.event(PI, ProcessInstanceIntent.ELEMENT_ACTIVATED, key, value)
         complete_element(batch, compiled, key, value)
 
 
-def _choose_flow(batch: Batch, compiled: CompiledProcess, node: Any, value: dict[str, Any]) -> str:
-    """The first outgoing flow whose condition is true, else the default flow (Zeebe's rules)."""
+def _choose_flow(batch: Batch, compiled: CompiledProcess, node: Any, value: dict[str, Any]) -> str | None:
+    """The first outgoing flow whose condition is true, else the default flow (Zeebe's rules); None
+    for a gateway without outgoing flows, which (as in Zeebe) ends its path in the flow scope."""
     outgoing = node.outgoing
+    if not outgoing:
+        return None
     if len(outgoing) == 1 and outgoing[0] not in compiled.conditions:
         return str(outgoing[0])
     variables = variables_at(batch, value["flowScopeKey"])
@@ -334,10 +364,8 @@ def _take_flow(batch: Batch, compiled: CompiledProcess, flow_id: str, scope_key:
     batch.event(PI, ProcessInstanceIntent.SEQUENCE_FLOW_TAKEN, batch.next_key(),
                 child_value(value, flow_id, T.SEQUENCE_FLOW, scope_key))
     target = process.flow_node(process.sequence_flow(flow_id).target_ref)
-    if target.element_type is T.PARALLEL_GATEWAY and len(target.incoming) > 1:
-        state = batch.state
-        if not all(state.taken_flow_count(scope_key, target.id, f) > 0 for f in target.incoming):
-            return  # the join waits for its other incoming flows
+    if _is_join(target) and not _all_flows_taken(batch, scope_key, target):
+        return  # the join waits for its other incoming flows
     batch.command(PI, ProcessInstanceIntent.ACTIVATE_ELEMENT, batch.next_key(),
                   child_value(value, target.id, target.element_type, scope_key))
 
