@@ -541,17 +541,17 @@ async def _raw_handshake(stream: trio.SocketStream, *, name: str = "raw", secret
     return answer
 
 
-async def _served_over_socketpair(server: CommandApiServer) -> trio.SocketStream:
-    """A peer with no IP address (a socket pair), which the broker treats as another host."""
+def _served_over_socketpair(nursery: trio.Nursery, server: CommandApiServer) -> trio.SocketStream:
+    """A peer with no IP address (a socket pair), which the broker treats as another host; the
+    broker's side of it is served in ``nursery``."""
     ours, theirs = trio.socket.socketpair()
-    server_side = trio.SocketStream(theirs)
-    trio.lowlevel.spawn_system_task(server._serve_connection, server_side)
+    nursery.start_soon(server._serve_connection, trio.SocketStream(theirs))
     return trio.SocketStream(ours)
 
 
 async def test_a_peer_on_another_host_is_refused_without_a_shared_secret(backend: Any) -> None:
-    async with command_api(backend) as (server, _):
-        stream = await _served_over_socketpair(server)
+    async with command_api(backend) as (server, _), trio.open_nursery() as nursery:
+        stream = _served_over_socketpair(nursery, server)
         with trio.fail_after(TIMEOUT):
             answer = await _raw_handshake(stream)
         await stream.aclose()
@@ -563,10 +563,11 @@ async def test_with_a_shared_secret_a_remote_gateway_that_proves_it_is_served(ba
     backend.respond(ValueType.PROCESS_INSTANCE_CREATION, ProcessInstanceCreationIntent.CREATE,
                     lambda _p, c: backend.event(c, ProcessInstanceCreationIntent.CREATED, {}))
     async with command_api(backend, secret=SECRET) as (server, bound):
-        stream = await _served_over_socketpair(server)
-        with trio.fail_after(TIMEOUT):
-            assert (await _raw_handshake(stream, secret=SECRET))[0] is MessageType.WELCOME
-        await stream.aclose()
+        async with trio.open_nursery() as nursery:
+            stream = _served_over_socketpair(nursery, server)
+            with trio.fail_after(TIMEOUT):
+                assert (await _raw_handshake(stream, secret=SECRET))[0] is MessageType.WELCOME
+            await stream.aclose()
         async with remote(bound, secret=SECRET) as port:
             with trio.fail_after(TIMEOUT):
                 await port.wait_connected()

@@ -107,10 +107,14 @@ async def test_the_shared_secret_still_decides_for_peers_on_other_hosts(tmp_path
         server_tls = server_context(pki.certificate, pki.private_key, certificate_setting="c", key_setting="k")
 
         async def handshake(secret: str) -> list[Any] | str:
+            async with trio.open_nursery() as nursery:  # serves the broker's side of the pair
+                return await handshake_served(nursery, secret)
+
+        async def handshake_served(nursery: trio.Nursery, secret: str) -> list[Any] | str:
             ours, theirs = trio.socket.socketpair()
             assert broker.command_api is not None
-            trio.lowlevel.spawn_system_task(broker.command_api._serve_connection,
-                                            trio.SSLStream(trio.SocketStream(theirs), server_tls, server_side=True))
+            nursery.start_soon(broker.command_api._serve_connection,
+                               trio.SSLStream(trio.SocketStream(theirs), server_tls, server_side=True))
             stream = trio.SSLStream(trio.SocketStream(ours), client_context(pki.ca, setting="--broker-ca"),
                                     server_hostname="localhost")
             decoder = FrameDecoder()
