@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -57,30 +57,34 @@ async def test_valid_rs256_and_es256_tokens_are_accepted(tmp_path: Path, clients
             assert (await client.topology(token=token)).clusterSize == 1
 
 
-@pytest.mark.parametrize(("token", "message"), [
-    (None, "Expected bearer token at header with key [authorization], but found nothing"),
-    (RSA.token(lifetime=-120), "Expected a valid token, but it has expired (exp); get a new one"),
-    (RSA.token(not_before=time.time() + 600), "Expected a valid token, but it is not valid yet (nbf or iat is in"
+# Tokens are signed when the test runs, not at import: a suite that runs for minutes must not see
+# its "valid" tokens expire.
+@pytest.mark.parametrize(("make_token", "message"), [
+    (lambda: None, "Expected bearer token at header with key [authorization], but found nothing"),
+    (lambda: RSA.token(lifetime=-120), "Expected a valid token, but it has expired (exp); get a new one"),
+    (lambda: RSA.token(not_before=time.time() + 600), "Expected a valid token, but it is not valid yet (nbf or iat is in"
                                               " the future)"),
-    (RSA.token(issuer="https://evil.example"), f"Expected a token issued by '{ISSUER}', but it was issued by"
+    (lambda: RSA.token(issuer="https://evil.example"), f"Expected a token issued by '{ISSUER}', but it was issued by"
                                                " 'https://evil.example'"),
-    (RSA.token(audience="operate-api"), f"Expected a token for audience '{AUDIENCE}', but its audience is"
+    (lambda: RSA.token(audience="operate-api"), f"Expected a token for audience '{AUDIENCE}', but its audience is"
                                         " 'operate-api'"),
-    (UNKNOWN.token(), "Expected a token signed by the identity provider, but its signature does not verify"),
-    (unsigned_token(), "Expected a token signed with one of RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384,"
+    (lambda: UNKNOWN.token(), "Expected a token signed by the identity provider, but its signature does not verify"),
+    (lambda: unsigned_token(), "Expected a token signed with one of RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384,"
                        " ES512, but it names algorithm 'none'"),
-    (hmac_token_with_public_key(RSA), "Expected a token signed with one of RS256, RS384, RS512, PS256, PS384,"
+    (lambda: hmac_token_with_public_key(RSA), "Expected a token signed with one of RS256, RS384, RS512, PS256, PS384,"
                                       " PS512, ES256, ES384, ES512, but it names algorithm 'HS256'"),
-    (SigningKey("ec-1", "ES384").token(), "Expected a token whose algorithm fits its key, but key 'ec-1' cannot"
+    (lambda: SigningKey("ec-1", "ES384").token(), "Expected a token whose algorithm fits its key, but key 'ec-1' cannot"
                                           " verify ES384"),
-    (SigningKey("rsa-9").token(), "Expected a token signed with a key of the identity provider's key set, but its"
+    (lambda: SigningKey("rsa-9").token(), "Expected a token signed with a key of the identity provider's key set, but its"
                                   " key id 'rsa-9' is not in it"),
-    ("not-a-jwt", "Expected the bearer token to be a JWT (header.payload.signature, base64url), but it cannot be"
+    (lambda: "not-a-jwt", "Expected the bearer token to be a JWT (header.payload.signature, base64url), but it cannot be"
                   " decoded"),
 ], ids=["missing", "expired", "not-yet-valid", "wrong-issuer", "wrong-audience", "bad-signature", "alg-none",
         "hs256-with-public-key", "alg-does-not-fit-key", "unknown-kid", "not-a-jwt"])
-async def test_calls_without_a_valid_token_are_unauthenticated(tmp_path: Path, clients, token: str | None,
+async def test_calls_without_a_valid_token_are_unauthenticated(tmp_path: Path, clients,
+                                                               make_token: Callable[[], str | None],
                                                                message: str) -> None:
+    token = make_token()
     async with authenticating_broker(tmp_path) as broker:
         client = clients(f"127.0.0.1:{broker.gateway_port}")
         error = await client.error(metadata=[] if token is None else [("authorization", f"Bearer {token}")])
