@@ -93,8 +93,8 @@ class BrokerConfig:
     disk_free_space_processing: int = 2 * 1024 * 1024 * 1024
     # A command whose processing killed the broker this many times is rejected on the next start.
     crash_guard_attempts: int = 3
-    # fsync in a worker thread (production). Tests under trio's MockClock turn it off so that virtual
-    # time never jumps while the run loop waits for a thread.
+    # fsync and snapshot copies in a worker thread (production). Tests under trio's MockClock turn it
+    # off so that virtual time never jumps while the run loop waits for a thread.
     fsync_in_thread: bool = True
     # Exporter settings by exporter id (see zeebe_trio.exporters); None means the embedded default:
     # the DuckDB analytics exporter into <data_dir>/analytics.duckdb when that plugin is installed.

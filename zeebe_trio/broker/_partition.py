@@ -507,6 +507,15 @@ class Partition:
                 log.error("partition %d: could not take a snapshot: %s; trying again in %g s", self.partition_id,
                           error, self.config.snapshot_period)
 
+    async def _blocking_io(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run blocking file work (snapshot copies and their fsyncs) in a worker thread, or inline
+        when ``fsync_in_thread`` is off: under a mock clock a waited-for thread lets virtual time run
+        away, and the run loop spins until the thread is done."""
+        if self.config.fsync_in_thread:
+            return await trio.to_thread.run_sync(fn, *args, limiter=self._io_limiter)
+        await trio.lowlevel.checkpoint()
+        return fn(*args)
+
     async def take_snapshot(self) -> None:
         """Snapshot the state if it moved since the last one, then compact the log behind it."""
         txn: Any = self.store.snapshot_transaction()
@@ -518,19 +527,18 @@ class Partition:
                 return
             log_position = self.log_stream.last_position
             tmp = self.snapshots.temporary()
-            await trio.to_thread.run_sync(self.store.write_snapshot, tmp, txn, limiter=self._io_limiter)
+            await self._blocking_io(self.store.write_snapshot, tmp, txn)
             self.store.release(txn)
             txn = None
             await self.log_stream.committed.wait_until(log_position)
-            await trio.to_thread.run_sync(self.snapshots.publish, tmp, processed, log_position,
-                                          limiter=self._io_limiter)
+            await self._blocking_io(self.snapshots.publish, tmp, processed, log_position)
             tmp = None
         finally:
             if txn is not None:
                 self.store.release(txn)
             if tmp is not None:
                 with trio.CancelScope(shield=True):
-                    await trio.to_thread.run_sync(self.snapshots.discard, tmp, limiter=self._io_limiter)
+                    await self._blocking_io(self.snapshots.discard, tmp)
         self._last_snapshot_position = processed
         snapshots = self.snapshots.list()
         # Behind the oldest snapshot kept, so that the log still reaches back to it if the newest one
