@@ -12,7 +12,6 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from zeebe_trio.engine import COLUMN_FAMILIES, Engine, EngineState
 from zeebe_trio.protocol import (
     DeploymentIntent,
     IncidentIntent,
@@ -26,23 +25,9 @@ from zeebe_trio.protocol import (
     ValueType,
     VariableDocumentIntent,
 )
-from zeebe_trio.state import StateStore
+from zeebe_trio.testing._engine_harness import _Side  # one engine over its own state store
 
 GATEWAYS = (Path(__file__).parent.parent / "broker" / "gateways.bpmn").read_bytes()
-
-
-class _Side:
-    """One engine over its own state store."""
-
-    def __init__(self, directory: Path) -> None:
-        self.store = StateStore.open(directory, COLUMN_FAMILIES)
-        self.state = EngineState(self.store, 1)
-        self.engine = Engine(self.state)
-
-    def dump(self) -> dict[str, Any]:
-        with self.store.read() as txn:
-            self.state.bind(txn)
-            return self.state.dump()
 
 
 class ContinuousReplay(RuleBasedStateMachine):
