@@ -75,12 +75,22 @@ def test_a_batch_round_trips_through_the_codec() -> None:
                rejection_reason="no such job"),
         Record(record_type=RecordType.COMMAND, value_type=ValueType.PROCESS_INSTANCE,
                intent=ProcessInstanceIntent.ACTIVATE_ELEMENT, key=9, value={"elementId": "t"}, position=12,
-               source_position=10, processed=True),
+               source_position=10, processed=True, record_version=2),
     ]
     decoded = decode_batch(encode_batch(records), partition_id=1)
     for record in records:
         record.partition_id = 1
     assert decoded == records
+
+
+def test_a_batch_written_before_records_had_versions_decodes_as_version_1() -> None:
+    import msgpack
+
+    row = [4, -1, 5, 1, int(RecordType.EVENT), int(ValueType.JOB), int(JobIntent.CREATED), -1, "", -1, -1,
+           {"type": "t"}, False]
+    [record] = decode_batch(msgpack.packb([2, [row]], use_bin_type=True), partition_id=1)
+    assert (record.position, record.intent, record.value, record.record_version) == (4, JobIntent.CREATED,
+                                                                                    {"type": "t"}, 1)
 
 
 @given(st.binary(max_size=200))

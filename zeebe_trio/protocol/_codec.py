@@ -14,7 +14,9 @@ from ._enums import RecordType, RejectionType, ValueType
 from ._intents import INTENTS_BY_VALUE_TYPE
 from ._record import Record
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+# Batches written before records carried a version (every record of them is version 1).
+_UNVERSIONED_FORMAT = 2
 
 _RECORD_TYPES = {int(t): t for t in RecordType}
 _REJECTION_TYPES = {int(t): t for t in RejectionType}
@@ -49,6 +51,7 @@ def encode_batch(records: Sequence[Record]) -> bytes:
                     r.request_id,
                     r.value,
                     r.processed,
+                    r.record_version,
                 )
                 for r in records
             ],
@@ -62,12 +65,14 @@ def decode_batch(data: bytes, partition_id: int = 0) -> list[Record]:
         version, rows = msgpack.unpackb(data, raw=False, use_list=True, strict_map_key=False)
     except Exception as error:
         raise RecordDecodeError(f"log entry is not a record batch: {error}") from None
-    if version != FORMAT_VERSION:
+    if version == _UNVERSIONED_FORMAT:
+        rows = [(*row, 1) if isinstance(row, list) else row for row in rows]
+    elif version != FORMAT_VERSION:
         raise RecordDecodeError(f"record batch format {version} is not supported (expected {FORMAT_VERSION})")
     records = []
     try:
         for (position, source_position, key, timestamp, record_type, value_type, intent, rejection_type,
-             rejection_reason, request_stream_id, request_id, value, processed) in rows:
+             rejection_reason, request_stream_id, request_id, value, processed, record_version) in rows:
             records.append(
                 Record(
                     position=position,
@@ -84,6 +89,7 @@ def decode_batch(data: bytes, partition_id: int = 0) -> list[Record]:
                     value=value,
                     partition_id=partition_id,
                     processed=processed,
+                    record_version=record_version,
                 )
             )
     except (KeyError, TypeError, ValueError) as error:

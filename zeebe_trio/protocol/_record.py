@@ -33,6 +33,7 @@ class Record:
         "value",
         "partition_id",
         "processed",
+        "record_version",
     )
 
     def __init__(
@@ -52,6 +53,7 @@ class Record:
         request_id: int = -1,
         partition_id: int = 0,
         processed: bool = False,
+        record_version: int = 1,
     ) -> None:
         self.position = position
         self.source_position = source_position
@@ -69,6 +71,10 @@ class Record:
         # A follow-up command already processed in the batch that wrote it (Zeebe's batch processing):
         # the stream processor must not process it again when it reads it from the log.
         self.processed = processed
+        # The version of the record's shape, as Zeebe's ``recordVersion``: an event is applied by the
+        # applier registered for its (value type, intent, version), so an older log replays with the
+        # appliers of its time.
+        self.record_version = record_version
 
     @property
     def is_command(self) -> bool:
@@ -93,6 +99,7 @@ class Record:
             "recordType": self.record_type.name,
             "valueType": self.value_type.name,
             "intent": self.intent.name,
+            "recordVersion": self.record_version,
             "rejectionType": self.rejection_type.name if self.rejection_type is not None else "NULL_VAL",
             "rejectionReason": self.rejection_reason,
             "value": self.value,
