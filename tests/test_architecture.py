@@ -30,6 +30,97 @@ def _modules(directory: Path) -> list[Path]:
     return sorted(p for p in directory.rglob("*.py") if "_generated" not in p.parts)
 
 
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _resolved_imports(path: Path) -> set[str]:
+    """The zeebe_trio modules ``path`` imports, relative imports resolved (``from . import x`` names the
+    module ``x`` when there is one, else the package)."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    package = _module_name(path).split(".")
+    if path.name != "__init__.py":
+        package = package[:-1]
+    found: set[str] = set()
+    for node in _runtime_nodes(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names if alias.name.startswith("zeebe_trio"))
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[: len(package) - node.level + 1]
+                module = ".".join(base + ([node.module] if node.module else []))
+            else:
+                module = node.module or ""
+            if not module.startswith("zeebe_trio"):
+                continue
+            for alias in node.names:
+                candidate = f"{module}.{alias.name}"
+                found.add(candidate if _is_module(candidate) else module)
+    return found
+
+
+def _runtime_nodes(tree: ast.AST) -> list[ast.AST]:
+    """Every node except those under ``if TYPE_CHECKING:`` (imports for annotations only)."""
+    nodes: list[ast.AST] = []
+    pending = [tree]
+    while pending:
+        node = pending.pop()
+        nodes.append(node)
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and isinstance(child.test, ast.Name) and child.test.id == "TYPE_CHECKING":
+                pending.extend(child.orelse)
+                continue
+            pending.append(child)
+    return nodes
+
+
+def _is_module(name: str) -> bool:
+    path = ROOT.joinpath(*name.split("."))
+    return path.with_suffix(".py").exists() or (path / "__init__.py").exists()
+
+
+def test_no_module_imports_itself_through_others() -> None:
+    """No import circles between modules, counting imports inside functions and a package's
+    ``__init__`` (importing ``a.b`` runs ``a``): a circle means two modules are one concern, or one of
+    them reaches back for a service it should have been handed."""
+    graph: dict[str, set[str]] = {}
+    for path in _modules(PACKAGE):
+        name = _module_name(path)
+        edges = set()
+        for target in _resolved_imports(path):
+            parts = target.split(".")
+            # importing a.b.c runs a/__init__ and a/b/__init__ first
+            edges.update(".".join(parts[:i]) for i in range(2, len(parts) + 1))
+        edges.discard(name)
+        # a package's __init__ importing its own submodules is how packages export; a submodule
+        # importing a sibling through the package is what would close a circle
+        graph[name] = {e for e in edges if not (e.startswith(name + ".") and path.name == "__init__.py")}
+    cycles: list[list[str]] = []
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> None:
+        state[node] = 1
+        stack.append(node)
+        for target in sorted(graph.get(node, ())):
+            if target not in graph:
+                continue
+            if state.get(target) == 1:
+                cycles.append(stack[stack.index(target):] + [target])
+            elif target not in state:
+                visit(target)
+        stack.pop()
+        state[node] = 2
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module)
+    assert not cycles, "import circles:\n" + "\n".join(" -> ".join(c) for c in cycles[:10])
+
+
 def _imports(path: Path) -> set[str]:
     tree = ast.parse(path.read_text(), filename=str(path))
     names: set[str] = set()

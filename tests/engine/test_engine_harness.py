@@ -86,7 +86,7 @@ def test_a_replayed_state_that_differs_from_the_processed_state_is_reported() ->
         harness.deploy("one_task.bpmn", one_task_bpmn("p", "work"))
         replaying = harness._replaying  # the twin, broken on purpose: it forgets job creations
         assert replaying is not None
-        replaying.engine.appliers[(ValueType.JOB, int(JobIntent.CREATED))] = lambda state, record: None
+        replaying.engine.appliers.override(ValueType.JOB, JobIntent.CREATED, lambda state, record: None)
 
         with pytest.raises(ReplayDiverged, match=r"position 4 \(PROCESS_INSTANCE_CREATION\.CREATE\).*'jobs'"):
             harness.create_instance("p")

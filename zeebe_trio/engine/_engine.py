@@ -1,170 +1,49 @@
 """The engine: commands in, events or rejections out.
 
-``Engine.process`` handles one command from the log in the caller's state transaction. Follow-up
-commands it writes are processed in the same batch (up to ``MAX_COMMANDS_IN_BATCH``, like Zeebe's
-batch processing); the rest wait on the log. Writing an event and applying it to state is one call
-(``Batch.event``), and ``Engine.replay`` applies logged events with the very same appliers.
-
-Side effects (client responses, jobs-available notifications, job pushes) are collected on the batch
-and run by the stream processor only after the batch is durable.
+``Engine`` wires one partition's engine: the event appliers (one per event and record version), the
+behaviours, the element processors and the command processors, each handed what it needs. ``process``
+handles one command from the log in the caller's state transaction, as a ``Batch``; ``replay`` applies
+logged events with the very same appliers.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
-from zeebe_trio.protocol import Intent, Record, RecordType, RejectionType, ValueType, excerpt
+from zeebe_trio.protocol import Record, RecordType, RejectionType, ValueType, excerpt
 
-from ._state import EngineState
+from ._batch import Batch, Processor
+from ._command_processors import CommandProcessors
+from ._job_streams import JobStreams
+from ._processes import ProcessCache
+from .appliers import event_appliers
+from .bpmn._stream_processor import BpmnStreamProcessor
+from .bpmn.behaviors import (
+    ExpressionBehavior,
+    IncidentBehavior,
+    JobBehavior,
+    StateTransitionBehavior,
+    VariableBehavior,
+)
+from .bpmn.elements import element_processors
+from .processing import (
+    DeploymentProcessors,
+    IncidentProcessors,
+    JobProcessors,
+    ProcessInstanceProcessors,
+    VariableDocumentProcessors,
+    register_messages_and_signals,
+)
+from .state import EngineState
 
 log = logging.getLogger(__name__)
 
-MAX_COMMANDS_IN_BATCH = 100
 # Element instances (and sequence flows on their way) one flow scope may hold at once. A process that
 # multiplies its tokens without end (a parallel fork looping back through an exclusive merge) would
 # otherwise fill the log without bound and bury every other command behind its own.
 DEFAULT_MAX_ELEMENT_INSTANCES_PER_SCOPE = 10_000
-
-Processor = Callable[["Batch", Record], None]
-Applier = Callable[[EngineState, Record], None]
-
-
-@dataclass(frozen=True, slots=True)
-class JobStream:
-    """A worker's open job stream, as the engine sees it when it may push a job."""
-
-    stream_id: int
-    worker: str
-    timeout_ms: int
-    fetch_variables: tuple[str, ...]
-
-
-class JobStreams:
-    """Which job streams are open (filled in by the broker; the engine only reads it).
-
-    Whether a stream exists influences processing, but the outcome (a JOB_BATCH ACTIVATED event) is
-    on the log, so replay stays deterministic.
-    """
-
-    def stream_for(self, job_type: str) -> JobStream | None:
-        return None
-
-
-@dataclass
-class SideEffects:
-    responses: list[tuple[int, int, Record]] = field(default_factory=list)
-    # (request stream id, request id, record): what a command created whose client waits for a later
-    # response (create-with-result), so that a request timeout can still name it.
-    accepted: list[tuple[int, int, Record]] = field(default_factory=list)
-    jobs_available: set[str] = field(default_factory=set)
-    job_pushes: list[tuple[int, int, dict[str, Any]]] = field(default_factory=list)  # (stream id, job key, job)
-
-    def __bool__(self) -> bool:
-        return bool(self.responses or self.accepted or self.jobs_available or self.job_pushes)
-
-
-class Batch:
-    """The records one command (and its inline follow-ups) produce, with their side effects."""
-
-    def __init__(self, engine: Engine, now: int, first_position: int) -> None:
-        self.engine = engine
-        self.state = engine.state
-        self.now = now
-        self.records: list[Record] = []
-        self.effects = SideEffects()
-        self._next_position = first_position
-        self._source = -1
-        self.pending: deque[Record] = deque()
-
-    def now_datetime(self) -> datetime:
-        return datetime.fromtimestamp(self.now / 1000, tz=UTC)
-
-    def _append(self, record_type: RecordType, value_type: ValueType, intent: Intent, key: int,
-                value: dict[str, Any]) -> Record:
-        record = Record(
-            record_type=record_type,
-            value_type=value_type,
-            intent=intent,
-            key=key,
-            value=value,
-            position=self._next_position,
-            source_position=self._source,
-            timestamp=self.now,
-            partition_id=self.engine.partition_id,
-        )
-        self._next_position += 1
-        self.records.append(record)
-        return record
-
-    def event(self, value_type: ValueType, intent: Intent, key: int, value: dict[str, Any], *,
-              request_of: Record | None = None) -> Record:
-        """Write an event and apply it to state: the one way state changes.
-
-        ``request_of`` copies a command's request ids onto the event, for appliers that must remember
-        a waiting client (create-with-result)."""
-        record = self._append(RecordType.EVENT, value_type, intent, key, value)
-        if request_of is not None:
-            record.request_id = request_of.request_id
-            record.request_stream_id = request_of.request_stream_id
-        self.engine.apply(record)
-        return record
-
-    def command(self, value_type: ValueType, intent: Intent, key: int, value: dict[str, Any]) -> Record:
-        """Write a follow-up command; it is processed later in this batch or from the log."""
-        record = self._append(RecordType.COMMAND, value_type, intent, key, value)
-        self.pending.append(record)
-        return record
-
-    def reject(self, command: Record, rejection_type: RejectionType, reason: str) -> Record:
-        record = self._append(RecordType.COMMAND_REJECTION, command.value_type, command.intent, command.key,
-                              command.value)
-        record.rejection_type = rejection_type
-        record.rejection_reason = reason
-        self.respond(command, record)
-        return record
-
-    def respond(self, command: Record, record: Record) -> None:
-        if command.request_id >= 0:
-            self.effects.responses.append((command.request_stream_id, command.request_id, record))
-
-    def respond_to(self, request_stream_id: int, request_id: int, record: Record) -> None:
-        self.effects.responses.append((request_stream_id, request_id, record))
-
-    def accept(self, command: Record, record: Record) -> None:
-        """Tell the client of ``command`` what it created, ahead of the response it waits for."""
-        if command.request_id >= 0:
-            self.effects.accepted.append((command.request_stream_id, command.request_id, record))
-
-    def notify_jobs_available(self, job_type: str) -> None:
-        self.effects.jobs_available.add(job_type)
-
-    def next_key(self) -> int:
-        return self.state.next_key()
-
-    def run(self, command: Record) -> None:
-        """Process ``command`` and the follow-up commands it causes, up to the batch limit."""
-        self._process_one(command)
-        processed = 1
-        while self.pending and processed < MAX_COMMANDS_IN_BATCH:
-            follow_up = self.pending.popleft()
-            follow_up.processed = True  # written in this batch and processed here: never again
-            self._process_one(follow_up)
-            processed += 1
-
-    def _process_one(self, command: Record) -> None:
-        self._source = command.position
-        processor = self.engine.processors.get((command.value_type, int(command.intent)))
-        if processor is None:
-            self.reject(command, RejectionType.INVALID_ARGUMENT,
-                        f"Expected a command this engine can process, but {command.value_type.name}."
-                        f"{command.intent.name} has no processor")
-            return
-        processor(self, command)
 
 
 class Engine:
@@ -179,25 +58,28 @@ class Engine:
     def __init__(self, state: EngineState, *, job_streams: JobStreams | None = None,
                  monotonic: Callable[[], float] | None = None,
                  max_element_instances_per_scope: int = DEFAULT_MAX_ELEMENT_INSTANCES_PER_SCOPE) -> None:
-        from . import _appliers, _processors  # registration tables
-
         self.state = state
         self.partition_id = state.partition_id
         self.job_streams = job_streams or JobStreams()
-        self.monotonic = monotonic
-        # Configuration, like the processors: the decisions it leads to are records on the log, so
-        # replay never consults it.
-        self.max_element_instances_per_scope = max_element_instances_per_scope
-        self.processors: dict[tuple[ValueType, int], Processor] = {
-            (vt, int(intent)): fn for (vt, intent), fn in _processors.PROCESSORS.items()
-        }
-        self.appliers: dict[tuple[ValueType, int], Applier] = {
-            (vt, int(intent)): fn for (vt, intent), fn in _appliers.APPLIERS.items()
-        }
-        from ._processes import ProcessCache
-
         self.processes = ProcessCache(state)
         state.processes = self.processes
+        self.appliers = event_appliers()
+        # Configuration (the FEEL clock, the scope limit) only decides what the processors write, and
+        # that is on the log: replay never consults it.
+        expressions = ExpressionBehavior(monotonic)
+        variables = VariableBehavior(expressions)
+        incidents = IncidentBehavior()
+        jobs = JobBehavior(self.job_streams, incidents, expressions)
+        transitions = StateTransitionBehavior(lambda element_type: bpmn.container(element_type),
+                                              max_element_instances_per_scope)
+        bpmn = BpmnStreamProcessor(element_processors(transitions, variables, incidents, jobs, expressions),
+                                   transitions, incidents)
+        self.processors = CommandProcessors()
+        for group in (bpmn, ProcessInstanceProcessors(variables), DeploymentProcessors(self.processes),
+                      JobProcessors(jobs, incidents, variables), IncidentProcessors(jobs),
+                      VariableDocumentProcessors(variables)):
+            group.register(self.processors)
+        register_messages_and_signals(self.processors)
 
     # -- the stream platform's RecordProcessor interface -------------------------------------------
 
@@ -212,14 +94,19 @@ class Engine:
         self.processes.clear()
 
     def apply(self, record: Record) -> None:
-        applier = self.appliers.get((record.value_type, int(record.intent)))
-        if applier is not None:
-            applier(self.state, record)
+        self.appliers.apply(self.state, record)
+
+    def _batch(self, now: int, first_position: int) -> Batch:
+        return Batch(self.state, self.apply, self.partition_id, now, first_position, self.state.next_key,
+                     self._processor)
+
+    def _processor(self, value_type: ValueType, intent: int) -> Processor | None:
+        return self.processors.get(value_type, intent)
 
     def process(self, command: Record, now: int, first_position: int) -> Batch:
         """Process one command from the log (within the caller's transaction)."""
         self.state.load_key()
-        batch = Batch(self, now, first_position)
+        batch = self._batch(now, first_position)
         batch.run(command)
         self._save_positions(command.position, batch)
         return batch
@@ -227,7 +114,7 @@ class Engine:
     def reject_after_failure(self, command: Record, now: int, first_position: int, error: BaseException) -> Batch:
         """The batch for a command whose processing raised: a PROCESSING_ERROR rejection only."""
         self.state.load_key()
-        batch = Batch(self, now, first_position)
+        batch = self._batch(now, first_position)
         batch._source = command.position
         batch.reject(command, RejectionType.PROCESSING_ERROR,
                      f"Expected to process command {command.value_type.name}.{command.intent.name}, but an"

@@ -11,7 +11,7 @@ from typing import Any
 
 from zeebe_trio.protocol import Intent, JobIntent, MessageIntent, ValueType
 
-from ._state import EngineState
+from .state import EngineState
 
 DueCommand = tuple[ValueType, Intent, int, dict[str, Any]]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from zeebe_trio.protocol import (
+    DEFAULT_TENANT,
     MessageIntent,
     Record,
     RejectionType,
@@ -12,38 +13,42 @@ from zeebe_trio.protocol import (
     excerpt,
 )
 
-from ._deployment import DEFAULT_TENANT
-from ._due import due_time
-from ._engine import Batch
-from ._registry import processes
-from ._variables import merge_local, merge_propagating
+from .._batch import Batch
+from .._command_processors import CommandProcessors
+from .._due import due_time
+from ..bpmn.behaviors import VariableBehavior
 
 
-@processes(ValueType.VARIABLE_DOCUMENT, VariableDocumentIntent.UPDATE)
-def update_variables(batch: Batch, command: Record) -> None:
-    value = command.value
-    scope_key = value.get("scopeKey", -1)
-    instance = batch.state.element_instance(scope_key)
-    if instance is None:
-        batch.reject(command, RejectionType.NOT_FOUND,
-                     f"Expected to update variables for element with key '{scope_key}', but no such element was found")
-        return
-    variables = value.get("variables") or {}
-    if not isinstance(variables, dict):
-        batch.reject(command, RejectionType.INVALID_ARGUMENT,
-                     "Expected document to be a root level object, but it was not")
-        return
-    key = batch.next_key()
-    batch.event(ValueType.VARIABLE_DOCUMENT, VariableDocumentIntent.UPDATING, key, value)
-    context = instance["record"]
-    if value.get("updateSemantics", "PROPAGATE") == "LOCAL":
-        merge_local(batch, context, scope_key, variables)
-    else:
-        merge_propagating(batch, context, scope_key, variables)
-    batch.respond(command, batch.event(ValueType.VARIABLE_DOCUMENT, VariableDocumentIntent.UPDATED, key, value))
+class VariableDocumentProcessors:
+    def __init__(self, variables: VariableBehavior) -> None:
+        self.variables = variables
+
+    def register(self, processors: CommandProcessors) -> None:
+        processors.add(ValueType.VARIABLE_DOCUMENT, VariableDocumentIntent.UPDATE, self.update_variables)
+
+    def update_variables(self, batch: Batch, command: Record) -> None:
+        value = command.value
+        scope_key = value.get("scopeKey", -1)
+        instance = batch.state.element_instance(scope_key)
+        if instance is None:
+            batch.reject(command, RejectionType.NOT_FOUND,
+                         f"Expected to update variables for element with key '{scope_key}', but no such element was found")
+            return
+        variables = value.get("variables") or {}
+        if not isinstance(variables, dict):
+            batch.reject(command, RejectionType.INVALID_ARGUMENT,
+                         "Expected document to be a root level object, but it was not")
+            return
+        key = batch.next_key()
+        batch.event(ValueType.VARIABLE_DOCUMENT, VariableDocumentIntent.UPDATING, key, value)
+        context = instance.value
+        if value.get("updateSemantics", "PROPAGATE") == "LOCAL":
+            self.variables.merge_local(batch, context, scope_key, variables)
+        else:
+            self.variables.merge_propagating(batch, context, scope_key, variables)
+        batch.respond(command, batch.event(ValueType.VARIABLE_DOCUMENT, VariableDocumentIntent.UPDATED, key, value))
 
 
-@processes(ValueType.MESSAGE, MessageIntent.PUBLISH)
 def publish_message(batch: Batch, command: Record) -> None:
     value = dict(command.value)
     name = value.get("name") or ""
@@ -65,7 +70,6 @@ def publish_message(batch: Batch, command: Record) -> None:
     batch.respond(command, batch.event(ValueType.MESSAGE, MessageIntent.PUBLISHED, batch.next_key(), value))
 
 
-@processes(ValueType.MESSAGE, MessageIntent.EXPIRE)
 def expire_message(batch: Batch, command: Record) -> None:
     stored = batch.state.message(command.key)
     if stored is None:
@@ -75,7 +79,6 @@ def expire_message(batch: Batch, command: Record) -> None:
     batch.event(ValueType.MESSAGE, MessageIntent.EXPIRED, command.key, stored)
 
 
-@processes(ValueType.SIGNAL, SignalIntent.BROADCAST)
 def broadcast_signal(batch: Batch, command: Record) -> None:
     value = dict(command.value)
     if not value.get("signalName"):
@@ -85,3 +88,9 @@ def broadcast_signal(batch: Batch, command: Record) -> None:
     value.setdefault("tenantId", DEFAULT_TENANT)
     # No signal catch events are supported yet: the broadcast is recorded and reaches no subscription.
     batch.respond(command, batch.event(ValueType.SIGNAL, SignalIntent.BROADCASTED, batch.next_key(), value))
+
+
+def register_messages_and_signals(processors: CommandProcessors) -> None:
+    processors.add(ValueType.MESSAGE, MessageIntent.PUBLISH, publish_message)
+    processors.add(ValueType.MESSAGE, MessageIntent.EXPIRE, expire_message)
+    processors.add(ValueType.SIGNAL, SignalIntent.BROADCAST, broadcast_signal)

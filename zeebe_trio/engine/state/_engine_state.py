@@ -1,7 +1,8 @@
-"""The engine's state: typed views over the partition's column families.
+"""The engine's state: typed access to the partition's column families.
 
-Processors read through these views; only event appliers (``_appliers.py``) call the mutating methods,
-so there is exactly one way state changes, and replay uses the very same appliers.
+Processors see it through ``EngineStateView`` (reads only); event appliers (``engine.appliers``) get
+the ``EngineState`` itself and are the only callers of its mutating methods, so there is exactly one
+way state changes, and replay uses the very same appliers.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from typing import Any
 
 from zeebe_trio.protocol import encode_key
 from zeebe_trio.state import StateStore, Transaction
+
+from ._element_instance import ElementInstance
+from ._view import ProcessLookup
 
 COLUMN_FAMILIES = [
     "meta",  # ("lastProcessedPosition",) / ("key",) / ("lastWrittenPosition",)
@@ -76,7 +80,7 @@ class EngineState:
         self._message_deadlines = f("message_deadlines")
         self._exporter_positions = f("exporter_positions")
         self._last_local_key = 0
-        self.processes: Any = None  # the engine's ProcessCache: derived, read-only model lookups
+        self.processes: ProcessLookup = None  # type: ignore[assignment]  # set by the Engine
 
     def bind(self, txn: Transaction) -> None:
         self.txn = txn
@@ -141,11 +145,12 @@ class EngineState:
 
     # -- element instances -------------------------------------------------------------------------
 
-    def element_instance(self, key: int) -> dict[str, Any] | None:
-        return self.txn.get(self._elements, key)  # type: ignore[no-any-return]
+    def element_instance(self, key: int) -> ElementInstance | None:
+        stored = self.txn.get(self._elements, key)
+        return None if stored is None else ElementInstance.from_stored(key, stored)
 
-    def put_element_instance(self, key: int, instance: dict[str, Any]) -> None:
-        self.txn.put(self._elements, (key,), instance)
+    def put_element_instance(self, instance: ElementInstance) -> None:
+        self.txn.put(self._elements, (instance.key,), instance.to_stored())
 
     def remove_element_instance(self, key: int, parent_key: int) -> None:
         self.txn.delete(self._elements, key)

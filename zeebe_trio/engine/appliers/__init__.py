@@ -1,0 +1,23 @@
+"""Event appliers: one per (value type, intent, record version), the only code that changes engine state.
+
+Used both while processing (``Batch.event`` applies each event as it is written) and while replaying
+the log, so state built either way is identical. ``event_appliers()`` builds the complete registry.
+"""
+
+from zeebe_trio.protocol import DeploymentIntent, SignalIntent, ValueType
+
+from . import _incidents, _jobs, _messages, _process_instance, _variables
+from ._registry import Applier, EventAppliers, NoApplierError, no_state_change
+
+__all__ = ["Applier", "EventAppliers", "NoApplierError", "event_appliers"]
+
+
+def event_appliers() -> EventAppliers:
+    appliers = EventAppliers()
+    for module in (_process_instance, _variables, _jobs, _incidents, _messages):
+        module.register(appliers)
+    # Events that record what happened and change no state of their own (the deployment's processes
+    # arrive as PROCESS CREATED events; a broadcast reaches subscriptions through their own events).
+    appliers.register(ValueType.DEPLOYMENT, DeploymentIntent.CREATED, no_state_change)
+    appliers.register(ValueType.SIGNAL, SignalIntent.BROADCASTED, no_state_change)
+    return appliers

@@ -1,0 +1,116 @@
+"""The BPMN lifecycle dispatcher: PROCESS_INSTANCE element commands to element processors.
+
+ACTIVATE_ELEMENT, COMPLETE_ELEMENT and TERMINATE_ELEMENT find the element in its process's executable
+model and its processor in the table by element type, check that the command fits the element
+instance's state (else a rejection), write ELEMENT_ACTIVATING / ELEMENT_COMPLETING, and run the
+processor's lifecycle steps. This is the only place where a failed step (``ElementFailure``) becomes
+an incident on the element instance; resolving the incident sends the same command again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from zeebe_trio.protocol import BpmnElementType, ProcessInstanceIntent, Record, RejectionType, ValueType
+
+from .._batch import Batch
+from .._command_processors import CommandProcessors
+from .behaviors import (
+    ContainerCallbacks,
+    ElementContext,
+    ElementFailure,
+    IncidentBehavior,
+    StateTransitionBehavior,
+)
+from .elements import BpmnElementProcessor
+from .model import ExecutableFlowNode
+
+__all__ = ["BpmnStreamProcessor"]
+
+PI = ValueType.PROCESS_INSTANCE
+_I = ProcessInstanceIntent
+
+
+class BpmnStreamProcessor:
+    def __init__(self, processors: dict[BpmnElementType, BpmnElementProcessor[Any]],
+                 transitions: StateTransitionBehavior, incidents: IncidentBehavior) -> None:
+        self.processors = processors
+        self.transitions = transitions
+        self.incidents = incidents
+
+    def register(self, table: CommandProcessors) -> None:
+        table.add(PI, _I.ACTIVATE_ELEMENT, self.activate_element)
+        table.add(PI, _I.COMPLETE_ELEMENT, self.complete_element)
+        table.add(PI, _I.TERMINATE_ELEMENT, self.terminate_element)
+
+    def container(self, element_type: BpmnElementType) -> ContainerCallbacks:
+        """The processor of a container element type, for the children's callbacks."""
+        processor = self.processors[element_type]
+        assert isinstance(processor, ContainerCallbacks), f"{element_type.name} elements are not containers"
+        return processor
+
+    def _element(self, batch: Batch, context: ElementContext) -> tuple[ExecutableFlowNode, BpmnElementProcessor[Any]]:
+        process = batch.state.processes.get(context.process_definition_key)
+        assert process is not None, f"process definition {context.process_definition_key} is not deployed"
+        element_type = context.element_type
+        element = process if element_type is BpmnElementType.PROCESS else process.flow_node(context.element_id)
+        return element, self.processors[element_type]
+
+    def _run(self, batch: Batch, context: ElementContext, *steps: Callable[[], None]) -> None:
+        try:
+            for step in steps:
+                step()
+        except ElementFailure as failure:
+            self.incidents.raise_incident(batch, failure.error_type, failure.message, context.key, context.value)
+
+    def activate_element(self, batch: Batch, command: Record) -> None:
+        state = batch.state
+        context = ElementContext(command.key, command.value)
+        instance = state.element_instance(command.key)
+        element, processor = self._element(batch, context)
+        if instance is None:
+            scope_key = context.flow_scope_key
+            if scope_key > 0:
+                scope = state.element_instance(scope_key)
+                if scope is None or not scope.is_active:
+                    batch.reject(command, RejectionType.INVALID_STATE,
+                                 f"Expected flow scope instance with key '{scope_key}' to be active, but it is"
+                                 f" {'gone' if scope is None else scope.state.name}")
+                    return
+            refused = processor.activation_refused(batch, element, context)
+            if refused is not None:
+                batch.reject(command, RejectionType.INVALID_STATE, refused)
+                return
+            self.transitions.to_activating(batch, context)
+        elif instance.state is not _I.ELEMENT_ACTIVATING:
+            batch.reject(command, RejectionType.INVALID_STATE,
+                         f"Expected element instance with key '{command.key}' to be activating, but it is"
+                         f" {instance.state.name}")
+            return
+        self._run(batch, context, lambda: processor.on_activate(batch, element, context),
+                  lambda: processor.finalize_activation(batch, element, context))
+
+    def complete_element(self, batch: Batch, command: Record) -> None:
+        instance = batch.state.element_instance(command.key)
+        if instance is None or instance.state not in (_I.ELEMENT_ACTIVATED, _I.ELEMENT_COMPLETING):
+            batch.reject(command, RejectionType.INVALID_STATE,
+                         f"Expected element instance with key '{command.key}' to be activated, but it is"
+                         f" {'gone' if instance is None else instance.state.name}")
+            return
+        context = ElementContext(instance.key, instance.value)
+        element, processor = self._element(batch, context)
+        self._run(batch, context, lambda: self.transitions.to_completing(batch, context),
+                  lambda: processor.on_complete(batch, element, context),
+                  lambda: processor.finalize_completion(batch, element, context))
+
+    def terminate_element(self, batch: Batch, command: Record) -> None:
+        instance = batch.state.element_instance(command.key)
+        if instance is None or instance.state is _I.ELEMENT_TERMINATING:
+            batch.reject(command, RejectionType.INVALID_STATE,
+                         f"Expected element instance with key '{command.key}' to be terminable, but it is"
+                         f" {'gone' if instance is None else 'already terminating'}")
+            return
+        context = ElementContext(instance.key, instance.value)
+        element, processor = self._element(batch, context)
+        processor.on_terminate(batch, element, context)

@@ -1,0 +1,32 @@
+"""Behaviours shared by the element processors, each handed in explicitly where it is needed.
+
+- ``StateTransitionBehavior``: lifecycle events, sequence flows, telling containers of their children;
+- ``VariableBehavior``: variable merges, input and output mappings;
+- ``ExpressionBehavior``: evaluating compiled expressions in a scope;
+- ``JobBehavior``: jobs of job worker elements and their activation;
+- ``IncidentBehavior``: writing and resolving incidents.
+
+A step that fails on the process's data raises ``ElementFailure``; only the lifecycle dispatcher
+(``BpmnStreamProcessor``) turns it into an incident.
+"""
+
+from ._context import ElementContext
+from ._expressions import ExpressionBehavior, ScopeVariables
+from ._failure import ElementFailure
+from ._incidents import IncidentBehavior
+from ._jobs import JobBehavior
+from ._transitions import ContainerCallbacks, StateTransitionBehavior
+from ._variables import VariableBehavior, to_json_text
+
+__all__ = [
+    "ContainerCallbacks",
+    "ElementContext",
+    "ElementFailure",
+    "ExpressionBehavior",
+    "IncidentBehavior",
+    "JobBehavior",
+    "ScopeVariables",
+    "StateTransitionBehavior",
+    "VariableBehavior",
+    "to_json_text",
+]

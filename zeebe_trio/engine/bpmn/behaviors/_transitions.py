@@ -1,0 +1,154 @@
+"""State transition behaviour: lifecycle events, taking sequence flows, and telling containers.
+
+Every PROCESS_INSTANCE lifecycle event is written here (Zeebe's ``BpmnStateTransitionBehavior``), so
+processors say *what* happens (activate this element, complete that one) and this module says how it
+is recorded. A container learns of its children through ``ContainerCallbacks``: when a path in it has
+ended (an element completed without outgoing flows) and when a child was terminated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Protocol, runtime_checkable
+
+from zeebe_trio.protocol import BpmnElementType, ErrorType, ProcessInstanceIntent, ValueType, excerpt
+
+from ..._batch import Batch
+from ..model import (
+    ExecutableFlowElementContainer,
+    ExecutableFlowNode,
+    ExecutableParallelGateway,
+    ExecutableSequenceFlow,
+)
+from ._context import ElementContext
+from ._failure import ElementFailure
+
+__all__ = ["ContainerCallbacks", "StateTransitionBehavior"]
+
+PI = ValueType.PROCESS_INSTANCE
+_I = ProcessInstanceIntent
+
+
+@runtime_checkable
+class ContainerCallbacks(Protocol):
+    """What the processor of a container does when something happens to its children."""
+
+    def after_execution_path_completed(self, batch: Batch, container: ExecutableFlowElementContainer,
+                                       container_context: ElementContext) -> None: ...
+
+    def on_child_terminated(self, batch: Batch, container: ExecutableFlowElementContainer,
+                            container_context: ElementContext) -> None: ...
+
+
+class StateTransitionBehavior:
+    """``container_callbacks`` looks up the processor of a container's element type (the processor
+    table, handed in once it exists). ``max_element_instances_per_scope`` bounds how many element
+    instances and sequence flows one flow scope may hold."""
+
+    def __init__(self, container_callbacks: Callable[[BpmnElementType], ContainerCallbacks],
+                 max_element_instances_per_scope: int) -> None:
+        self._container_callbacks = container_callbacks
+        self.max_element_instances_per_scope = max_element_instances_per_scope
+
+    # -- lifecycle events ----------------------------------------------------------------------------
+
+    def to_activating(self, batch: Batch, context: ElementContext) -> None:
+        batch.event(PI, _I.ELEMENT_ACTIVATING, context.key, context.value)
+
+    def to_activated(self, batch: Batch, context: ElementContext) -> None:
+        batch.event(PI, _I.ELEMENT_ACTIVATED, context.key, context.value)
+
+    def to_completing(self, batch: Batch, context: ElementContext) -> None:
+        """Written once: a completion that runs again after an incident is already completing."""
+        instance = batch.state.element_instance(context.key)
+        if instance is not None and instance.state is not _I.ELEMENT_COMPLETING:
+            batch.event(PI, _I.ELEMENT_COMPLETING, context.key, context.value)
+
+    def to_completed(self, batch: Batch, context: ElementContext) -> None:
+        batch.event(PI, _I.ELEMENT_COMPLETED, context.key, context.value)
+
+    def to_terminating(self, batch: Batch, context: ElementContext) -> None:
+        batch.event(PI, _I.ELEMENT_TERMINATING, context.key, context.value)
+
+    def to_terminated(self, batch: Batch, element: ExecutableFlowNode, context: ElementContext) -> None:
+        """The element is terminated; its container hears of it (it may have been waiting for it)."""
+        batch.event(PI, _I.ELEMENT_TERMINATED, context.key, context.value)
+        self._notify_terminated(batch, element, context)
+
+    # -- activating children and taking flows --------------------------------------------------------
+
+    def activate_child(self, batch: Batch, container_context: ElementContext, child: ExecutableFlowNode) -> None:
+        batch.command(PI, _I.ACTIVATE_ELEMENT, batch.next_key(),
+                      container_context.record_for(child, container_context.key))
+
+    def check_scope_capacity(self, batch: Batch, context: ElementContext, new_flows: int) -> None:
+        """Fail (UNKNOWN) if taking ``new_flows`` sequence flows out of the completing element would put
+        more element instances and flows in its flow scope than the engine allows; the element stays
+        completing with an incident, and resolving it tries again."""
+        scope = batch.state.element_instance(context.flow_scope_key)
+        if scope is None or new_flows <= 1:
+            return  # one flow out of one element leaves the scope as full as it was
+        limit = self.max_element_instances_per_scope
+        held = scope.child_count - 1 + scope.active_flows  # without the element that completes
+        if held + new_flows <= limit:
+            return
+        raise ElementFailure(
+            ErrorType.UNKNOWN,
+            f"Expected to take {new_flows} sequence flows from element {excerpt(context.element_id)}, but its"
+            f" flow scope already holds {held} element instances and sequence flows, and the limit of"
+            f" {limit} per scope (max_element_instances_per_scope) would be passed; the process may"
+            " multiply its tokens without end. Cancel the instance, or resolve this incident once"
+            " fewer are active")
+
+    def take_flows(self, batch: Batch, element: ExecutableFlowNode, context: ElementContext,
+                   flows: Sequence[ExecutableSequenceFlow]) -> None:
+        """After ``element`` completed: take ``flows`` (activating their targets), or, with none, end this
+        path of its flow scope."""
+        if not flows:
+            self._notify_path_completed(batch, element, context)
+            return
+        for flow in flows:
+            self.take_sequence_flow(batch, context, flow)
+
+    def take_sequence_flow(self, batch: Batch, context: ElementContext, flow: ExecutableSequenceFlow) -> None:
+        scope_key = context.flow_scope_key
+        batch.event(PI, _I.SEQUENCE_FLOW_TAKEN, batch.next_key(), context.record_for(flow, scope_key))
+        target = flow.target
+        if isinstance(target, ExecutableParallelGateway) and target.is_join \
+                and not self.all_flows_taken(batch, scope_key, target):
+            return  # the join waits for its other incoming flows
+        batch.command(PI, _I.ACTIVATE_ELEMENT, batch.next_key(), context.record_for(target, scope_key))
+
+    def all_flows_taken(self, batch: Batch, scope_key: int, join: ExecutableFlowNode) -> bool:
+        """Whether every incoming flow of ``join`` has a taken flow in ``scope_key`` that no activation of
+        the join has consumed yet."""
+        return all(batch.state.taken_flow_count(scope_key, join.id, flow.id) > 0 for flow in join.incoming)
+
+    # -- termination ---------------------------------------------------------------------------------
+
+    def terminate_children(self, batch: Batch, context: ElementContext) -> bool:
+        """Write TERMINATE_ELEMENT for every child of the container; whether it has any."""
+        children = batch.state.children(context.key)
+        for child_key in children:
+            child = batch.state.element_instance(child_key)
+            if child is not None:
+                batch.command(PI, _I.TERMINATE_ELEMENT, child_key, child.value)
+        return bool(children)
+
+    # -- telling containers --------------------------------------------------------------------------
+
+    def _notify_path_completed(self, batch: Batch, element: ExecutableFlowNode, context: ElementContext) -> None:
+        container = element.flow_scope
+        scope = batch.state.element_instance(context.flow_scope_key)
+        if container is None or scope is None:
+            return
+        self._container_callbacks(container.element_type).after_execution_path_completed(
+            batch, container, ElementContext(scope.key, scope.value))
+
+    def _notify_terminated(self, batch: Batch, element: ExecutableFlowNode, context: ElementContext) -> None:
+        container = element.flow_scope
+        scope = batch.state.element_instance(context.flow_scope_key) if context.flow_scope_key > 0 else None
+        if container is None or scope is None:
+            return
+        self._container_callbacks(container.element_type).on_child_terminated(
+            batch, container, ElementContext(scope.key, scope.value))

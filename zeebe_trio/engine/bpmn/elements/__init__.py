@@ -1,0 +1,47 @@
+"""The element processors, one per kind of element, in one table by element type.
+
+Adding an element kind is a model class, a transformer and a processor here (one table line).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from zeebe_trio.protocol import BpmnElementType as T
+
+from .._model import JOB_WORKER_ELEMENT_TYPES
+from ..behaviors import (
+    ExpressionBehavior,
+    IncidentBehavior,
+    JobBehavior,
+    StateTransitionBehavior,
+    VariableBehavior,
+)
+from ._processor import BpmnElementProcessor, FlowNodeProcessor
+from .containers import ProcessProcessor
+from .events import EndEventProcessor, IntermediateThrowEventProcessor, StartEventProcessor
+from .gateways import ExclusiveGatewayProcessor, ParallelGatewayProcessor
+from .tasks import JobWorkerTaskProcessor, UndefinedTaskProcessor
+
+__all__ = ["BpmnElementProcessor", "FlowNodeProcessor", "element_processors"]
+
+
+def element_processors(transitions: StateTransitionBehavior, variables: VariableBehavior,
+                       incidents: IncidentBehavior, jobs: JobBehavior,
+                       expressions: ExpressionBehavior) -> dict[T, BpmnElementProcessor[Any]]:
+    common = (transitions, variables, incidents)
+    undefined_task = UndefinedTaskProcessor(*common)
+    job_worker = JobWorkerTaskProcessor(*common, jobs)
+    table: dict[T, BpmnElementProcessor[Any]] = {
+        T.PROCESS: ProcessProcessor(*common),
+        T.START_EVENT: StartEventProcessor(*common),
+        T.END_EVENT: EndEventProcessor(*common),
+        T.INTERMEDIATE_THROW_EVENT: IntermediateThrowEventProcessor(*common),
+        T.TASK: undefined_task,
+        T.MANUAL_TASK: undefined_task,
+        T.EXCLUSIVE_GATEWAY: ExclusiveGatewayProcessor(*common, expressions),
+        T.PARALLEL_GATEWAY: ParallelGatewayProcessor(*common),
+    }
+    for element_type in JOB_WORKER_ELEMENT_TYPES:
+        table[element_type] = job_worker
+    return table

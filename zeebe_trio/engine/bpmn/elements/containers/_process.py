@@ -1,0 +1,98 @@
+"""The process: the root container of an instance.
+
+Activating it applies the process's input mappings and activates its none start event; it completes
+once its last path has ended (no child left, no sequence flow on its way), answering a client that
+awaits the result; terminating it terminates its children first.
+"""
+
+from __future__ import annotations
+
+from zeebe_trio.protocol import (
+    DEFAULT_TENANT,
+    ErrorType,
+    ProcessInstanceIntent,
+    ProcessInstanceResultIntent,
+    ValueType,
+)
+
+from ...._batch import Batch
+from ...behaviors import (
+    ElementContext,
+    ElementFailure,
+    IncidentBehavior,
+    StateTransitionBehavior,
+    VariableBehavior,
+)
+from ...model import EvaluationError, ExecutableFlowElementContainer, ExecutableProcess
+from .._processor import BpmnElementProcessor
+
+__all__ = ["ProcessProcessor"]
+
+_I = ProcessInstanceIntent
+
+
+class ProcessProcessor(BpmnElementProcessor[ExecutableProcess]):
+    def __init__(self, transitions: StateTransitionBehavior, variables: VariableBehavior,
+                 incidents: IncidentBehavior) -> None:
+        super().__init__(transitions)
+        self.variables = variables
+        self.incidents = incidents
+
+    def on_activate(self, batch: Batch, element: ExecutableProcess, context: ElementContext) -> None:
+        # Process input mappings read the creation variables and set process-level variables.
+        if element.inputs:
+            try:
+                local = self.variables.evaluate_mappings(batch, element.inputs, context.key)
+            except EvaluationError as error:
+                raise ElementFailure(ErrorType.IO_MAPPING_ERROR, str(error)) from None
+            self.variables.merge_local(batch, context.value, context.key, local)
+
+    def finalize_activation(self, batch: Batch, element: ExecutableProcess, context: ElementContext) -> None:
+        self.transitions.to_activated(batch, context)
+        start = element.none_start_event
+        assert start is not None, f"process {element.bpmn_process_id!r} has no none start event"
+        self.transitions.activate_child(batch, context, start)
+
+    def on_complete(self, batch: Batch, element: ExecutableProcess, context: ElementContext) -> None:
+        self.variables.apply_root_output_mappings(batch, element, context)
+
+    def finalize_completion(self, batch: Batch, element: ExecutableProcess, context: ElementContext) -> None:
+        state = batch.state
+        awaiting = state.awaiting_result(context.key)
+        result_variables = None
+        if awaiting is not None:
+            visible = state.visible_variables(context.key)
+            fetch = awaiting.get("fetchVariables") or []
+            result_variables = {name: visible[name] for name in fetch if name in visible} if fetch else visible
+        self.transitions.to_completed(batch, context)
+        if awaiting is not None:
+            value = context.value
+            result = batch.event(ValueType.PROCESS_INSTANCE_RESULT, ProcessInstanceResultIntent.COMPLETED, context.key, {
+                "bpmnProcessId": value["bpmnProcessId"],
+                "version": value["version"],
+                "processDefinitionKey": value["processDefinitionKey"],
+                "processInstanceKey": context.key,
+                "variables": result_variables,
+                "tenantId": value.get("tenantId", DEFAULT_TENANT),
+            })
+            batch.respond_to(awaiting["requestStreamId"], awaiting["requestId"], result)
+
+    def on_terminate(self, batch: Batch, element: ExecutableProcess, context: ElementContext) -> None:
+        self.transitions.to_terminating(batch, context)
+        self.incidents.resolve_incidents_of(batch, context.key)
+        if not self.transitions.terminate_children(batch, context):
+            self.transitions.to_terminated(batch, element, context)
+
+    # -- the container's callbacks -------------------------------------------------------------------
+
+    def after_execution_path_completed(self, batch: Batch, container: ExecutableFlowElementContainer,
+                                       container_context: ElementContext) -> None:
+        scope = batch.state.element_instance(container_context.key)
+        if scope is not None and scope.is_active and scope.child_count == 0 and scope.active_flows == 0:
+            batch.command(ValueType.PROCESS_INSTANCE, _I.COMPLETE_ELEMENT, scope.key, scope.value)
+
+    def on_child_terminated(self, batch: Batch, container: ExecutableFlowElementContainer,
+                            container_context: ElementContext) -> None:
+        scope = batch.state.element_instance(container_context.key)
+        if scope is not None and scope.state is _I.ELEMENT_TERMINATING and scope.child_count == 0:
+            self.transitions.to_terminated(batch, container, ElementContext(scope.key, scope.value))

@@ -1,0 +1,51 @@
+"""The executable process model: element classes, event definitions and compiled expressions.
+
+``transform_process`` turns a parsed process into an ``ExecutableProcess``, the linked graph of
+``Executable*`` elements that the element processors run.
+"""
+
+from ._definitions import EventDefinition
+from ._elements import (
+    ExecutableActivity,
+    ExecutableBoundaryEvent,
+    ExecutableCatchEvent,
+    ExecutableElement,
+    ExecutableEndEvent,
+    ExecutableExclusiveGateway,
+    ExecutableFlowElementContainer,
+    ExecutableFlowNode,
+    ExecutableIntermediateThrowEvent,
+    ExecutableJobWorkerTask,
+    ExecutableParallelGateway,
+    ExecutableProcess,
+    ExecutableSequenceFlow,
+    ExecutableStartEvent,
+    JobWorkerProperties,
+)
+from ._expression import CompileProblems, EvaluationError, Expression, MappingRule
+from ._transform import TRANSFORMERS, transform_process
+
+__all__ = [
+    "TRANSFORMERS",
+    "CompileProblems",
+    "EvaluationError",
+    "EventDefinition",
+    "ExecutableActivity",
+    "ExecutableBoundaryEvent",
+    "ExecutableCatchEvent",
+    "ExecutableElement",
+    "ExecutableEndEvent",
+    "ExecutableExclusiveGateway",
+    "ExecutableFlowElementContainer",
+    "ExecutableFlowNode",
+    "ExecutableIntermediateThrowEvent",
+    "ExecutableJobWorkerTask",
+    "ExecutableParallelGateway",
+    "ExecutableProcess",
+    "ExecutableSequenceFlow",
+    "ExecutableStartEvent",
+    "Expression",
+    "JobWorkerProperties",
+    "MappingRule",
+    "transform_process",
+]

@@ -1,0 +1,130 @@
+"""Parsed syntax -> executable model: one transformer per kind of element, expressions compiled once.
+
+``transform_process`` builds the linked model of one parsed process (``engine.bpmn.ExecutableProcess``,
+the syntax) in two passes, as Zeebe's ``BpmnTransformer`` does: first every element is created by the
+transformer registered for its element type, then sequence flows and flow scopes are linked. Every
+expression that fails to compile is listed in one ``CompileProblems``, naming its element.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from zeebe_trio.protocol import BpmnElementType as T
+
+from .. import _model as syntax
+from .._errors import element_label
+from ._elements import (
+    ExecutableEndEvent,
+    ExecutableExclusiveGateway,
+    ExecutableFlowNode,
+    ExecutableIntermediateThrowEvent,
+    ExecutableJobWorkerTask,
+    ExecutableParallelGateway,
+    ExecutableProcess,
+    ExecutableSequenceFlow,
+    ExecutableStartEvent,
+    JobWorkerProperties,
+)
+from ._expression import CompileProblems, compile_mappings, compile_value, parse_retries
+
+__all__ = ["transform_process"]
+
+_EVENT_TYPES = {T.START_EVENT, T.END_EVENT, T.INTERMEDIATE_CATCH_EVENT, T.INTERMEDIATE_THROW_EVENT, T.BOUNDARY_EVENT}
+
+Transformer = Callable[[syntax.FlowNode, str, list[str]], ExecutableFlowNode]
+
+
+def _label(node: syntax.FlowNode) -> str:
+    return element_label(node.element_type.name.lower().replace("_", " "), node.id, node.name)
+
+
+def _plain_node(cls: type[ExecutableFlowNode]) -> Transformer:
+    def transform(node: syntax.FlowNode, where: str, problems: list[str]) -> ExecutableFlowNode:
+        return cls(node.id, node.element_type, node.name)
+
+    return transform
+
+
+def _job_worker(node: syntax.FlowNode, where: str, problems: list[str]) -> ExecutableFlowNode:
+    assert node.job_type is not None
+    task = ExecutableJobWorkerTask(node.id, node.element_type, node.name)
+    try:
+        job_type = compile_value(node.job_type, f"{where}: job type", expression_required=False)
+        retries = compile_value(node.job_retries or syntax.DEFAULT_JOB_RETRIES, f"{where}: job retries",
+                                expression_required=False, static=parse_retries)
+    except CompileProblems as error:
+        problems.extend(error.problems)
+        return task
+    task.job = JobWorkerProperties(job_type, retries, node.task_headers)
+    return task
+
+
+#: element type -> its transformer; an element type missing here is not executable.
+TRANSFORMERS: dict[T, Transformer] = {
+    T.START_EVENT: _plain_node(ExecutableStartEvent),
+    T.END_EVENT: _plain_node(ExecutableEndEvent),
+    T.INTERMEDIATE_THROW_EVENT: _plain_node(ExecutableIntermediateThrowEvent),
+    T.TASK: _plain_node(ExecutableFlowNode),
+    T.MANUAL_TASK: _plain_node(ExecutableFlowNode),
+    T.EXCLUSIVE_GATEWAY: _plain_node(ExecutableExclusiveGateway),
+    T.PARALLEL_GATEWAY: _plain_node(ExecutableParallelGateway),
+}
+for _job_type in syntax.JOB_WORKER_ELEMENT_TYPES:
+    TRANSFORMERS[_job_type] = _job_worker
+
+
+def transform_process(parsed: syntax.ExecutableProcess) -> ExecutableProcess:
+    """The executable model of ``parsed``; raises CompileProblems listing every expression that fails."""
+    problems: list[str] = []
+    prefix = element_label("process", parsed.bpmn_process_id, parsed.name)
+    process = ExecutableProcess(
+        parsed.bpmn_process_id, T.PROCESS, parsed.name,
+        inputs=compile_mappings(parsed.input_mappings, prefix, problems),
+        outputs=compile_mappings(parsed.output_mappings, prefix, problems),
+        bpmn_process_id=parsed.bpmn_process_id, resource_name=parsed.resource_name,
+        version_tag=parsed.version_tag,
+    )
+    nodes: dict[str, ExecutableFlowNode] = {}
+    for node in parsed.flow_nodes():
+        where = f"{prefix}: {_label(node)}"
+        transformer = TRANSFORMERS.get(node.element_type)
+        if transformer is None:
+            problems.append(f"{where}: {node.element_type.name} elements are not executable")
+            continue
+        element = transformer(node, where, problems)
+        element.inputs = compile_mappings(node.input_mappings, where, problems)
+        element.outputs = compile_mappings(node.output_mappings, where, problems)
+        element.event_type = "NONE" if node.element_type in _EVENT_TYPES else "UNSPECIFIED"
+        element.flow_scope = process
+        nodes[node.id] = element
+        process.children.append(element)
+        if isinstance(element, ExecutableStartEvent):
+            process.start_events.append(element)
+    flows: dict[str, ExecutableSequenceFlow] = {}
+    for flow in parsed.sequence_flows():
+        if flow.source_ref not in nodes or flow.target_ref not in nodes:
+            continue  # its end was refused above
+        condition = None
+        if flow.condition is not None and flow.condition.strip():
+            where = f"{prefix}: {element_label('sequence flow', flow.id, flow.name)} condition"
+            try:
+                condition = compile_value(flow.condition, where, expression_required=True)
+            except CompileProblems as error:
+                problems.extend(error.problems)
+        flows[flow.id] = ExecutableSequenceFlow(flow.id, T.SEQUENCE_FLOW, flow.name, nodes[flow.source_ref],
+                                                nodes[flow.target_ref], condition)
+    for node in parsed.flow_nodes():
+        linked = nodes.get(node.id)
+        if linked is None:
+            continue
+        element = linked
+        # Document order of the flows, as the syntax lists them (Zeebe's order of outgoing flows).
+        element.incoming = [flows[f] for f in node.incoming if f in flows]
+        element.outgoing = [flows[f] for f in node.outgoing if f in flows]
+        if isinstance(element, ExecutableExclusiveGateway) and node.default_flow:
+            element.default_flow = flows.get(node.default_flow)
+    if problems:
+        raise CompileProblems(problems)
+    process.elements = {**nodes, **flows}
+    return process

@@ -1,0 +1,21 @@
+"""Command processors, one per (value type, intent), grouped by the entity they act on.
+
+Each group is a class built with the behaviours it needs and registers its processors in the
+engine's ``CommandProcessors`` table. PROCESS_INSTANCE element commands belong to the BPMN
+dispatcher (``engine.bpmn.BpmnStreamProcessor``).
+"""
+
+from ._deployment import DeploymentProcessors
+from ._documents import VariableDocumentProcessors, register_messages_and_signals
+from ._incidents import IncidentProcessors
+from ._jobs import JobProcessors
+from ._process_instances import ProcessInstanceProcessors
+
+__all__ = [
+    "DeploymentProcessors",
+    "IncidentProcessors",
+    "JobProcessors",
+    "ProcessInstanceProcessors",
+    "VariableDocumentProcessors",
+    "register_messages_and_signals",
+]

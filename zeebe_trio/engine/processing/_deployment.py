@@ -1,0 +1,133 @@
+"""DEPLOYMENT.CREATE: parse, validate and store BPMN resources; new versions only for changed models."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from zeebe_trio.protocol import (
+    DEFAULT_TENANT,
+    DeploymentIntent,
+    ProcessIntent,
+    Record,
+    RejectionType,
+    ValueType,
+    excerpt,
+)
+
+from .._batch import Batch
+from .._command_processors import CommandProcessors
+from .._limits import deployment_problems
+from .._processes import ProcessCache
+from ..bpmn import BpmnValidationError, element_label, parse_bpmn, rejection_lines, resource_label
+from ..bpmn.model import CompileProblems, transform_process
+
+_BPMN_SUFFIXES = (".bpmn", ".xml")
+
+
+def _reject(batch: Batch, command: Record, errors: list[str]) -> None:
+    batch.reject(command, RejectionType.INVALID_ARGUMENT,
+                 "Expected to deploy new resources, but encountered the following errors:\n" + "\n".join(errors))
+
+
+class DeploymentProcessors:
+    def __init__(self, processes: ProcessCache) -> None:
+        self.processes = processes
+
+    def register(self, processors: CommandProcessors) -> None:
+        processors.add(ValueType.DEPLOYMENT, DeploymentIntent.CREATE, self.create_deployment)
+
+    def create_deployment(self, batch: Batch, command: Record) -> None:
+        resources = command.value.get("resources") or []
+        if not resources:
+            batch.reject(command, RejectionType.INVALID_ARGUMENT, "Expected to deploy at least one resource, but none given")
+            return
+        tenant = command.value.get("tenantId") or DEFAULT_TENANT
+        errors: list[str] = []
+        parsed: list[tuple[str, bytes, str, Any]] = []  # (resource name, bytes, checksum, compiled)
+        seen_ids: dict[str, str] = {}
+        for resource in resources:
+            name = resource.get("resourceName") or ""
+            data = resource.get("resource") or b""
+            if not name.lower().endswith(_BPMN_SUFFIXES):
+                kind = excerpt(name.rsplit(".", 1)[-1], 20) if "." in name else "(no extension)"
+                errors.append(f"{resource_label(name)}: resources of type {kind} are not supported yet by"
+                              " zeebe-trio; deploy BPMN files ending in .bpmn or .xml")
+                continue
+            try:
+                models = parse_bpmn(name, data)
+            except BpmnValidationError as error:
+                errors.append(str(error))
+                continue
+            checksum = hashlib.md5(data, usedforsecurity=False).hexdigest()
+            compile_problems: list[str] = []  # of every process in this resource, listed within one bound
+            for model in models:
+                try:
+                    compiled = transform_process(model)
+                except CompileProblems as problems:
+                    compile_problems.extend(problems.problems)
+                    continue
+                too_long = deployment_problems(model, element_label("process", model.bpmn_process_id, model.name),
+                                               _node_label)
+                if too_long:
+                    compile_problems.extend(too_long)
+                    continue
+                if model.bpmn_process_id in seen_ids:
+                    errors.append(f"Duplicated process id in resources {resource_label(seen_ids[model.bpmn_process_id])}"
+                                  f" and {resource_label(name)}")
+                    continue
+                seen_ids[model.bpmn_process_id] = name
+                parsed.append((name, data, checksum, compiled))
+            if compile_problems:
+                errors.extend(rejection_lines(name, compile_problems))
+        if errors:
+            _reject(batch, command, errors)
+            return
+
+        state = batch.state
+        deployment_key = batch.next_key()
+        metadata = []
+        for name, data, checksum, compiled in parsed:
+            pid = compiled.bpmn_process_id
+            latest = state.latest_version(pid)
+            if latest and state.latest_digest(pid) == checksum:
+                key = state.process_key_by_version(pid, latest)
+                metadata.append(_metadata(pid, latest, key, name, checksum, tenant, duplicate=True))
+                continue
+            key = batch.next_key()
+            version = latest + 1
+            batch.event(ValueType.PROCESS, ProcessIntent.CREATED, key, {
+                **_metadata(pid, version, key, name, checksum, tenant, duplicate=False),
+                "resource": data,
+                "versionTag": compiled.version_tag or "",
+                "deploymentKey": deployment_key,
+            })
+            self.processes.put(key, compiled)
+            metadata.append(_metadata(pid, version, key, name, checksum, tenant, duplicate=False))
+        created = batch.event(ValueType.DEPLOYMENT, DeploymentIntent.CREATED, deployment_key, {
+            "resources": [{"resourceName": r.get("resourceName"), "resource": r.get("resource")} for r in resources],
+            "processesMetadata": metadata,
+            "decisionsMetadata": [],
+            "decisionRequirementsMetadata": [],
+            "formMetadata": [],
+            "tenantId": tenant,
+            "deploymentKey": deployment_key,
+        })
+        batch.respond(command, created)
+
+
+def _node_label(node: Any) -> str:
+    return element_label(node.element_type.name.lower().replace("_", " "), node.id, node.name)
+
+
+def _metadata(pid: str, version: int, key: int | None, name: str, checksum: str, tenant: str,
+              *, duplicate: bool) -> dict[str, Any]:
+    return {
+        "bpmnProcessId": pid,
+        "version": version,
+        "processDefinitionKey": key,
+        "resourceName": name,
+        "checksum": checksum,
+        "isDuplicate": duplicate,
+        "tenantId": tenant,
+    }

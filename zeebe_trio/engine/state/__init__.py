@@ -1,0 +1,18 @@
+"""Engine state: typed element instances, read views for processors, mutation only in appliers."""
+
+from ._element_instance import LIFECYCLE_STATES, ElementInstance
+from ._engine_state import ACTIVATABLE, ACTIVATED, COLUMN_FAMILIES, ERROR_THROWN, FAILED, EngineState
+from ._view import EngineStateView, ProcessLookup
+
+__all__ = [
+    "ACTIVATABLE",
+    "ACTIVATED",
+    "COLUMN_FAMILIES",
+    "ERROR_THROWN",
+    "FAILED",
+    "LIFECYCLE_STATES",
+    "ElementInstance",
+    "EngineState",
+    "EngineStateView",
+    "ProcessLookup",
+]
