@@ -733,7 +733,9 @@ class _ProcessBuilder:
         if isinstance(definition, TimerEventDefinition):
             self._check_timer_placement(node, definition, scope, interrupting)
         elif kind == "message":
-            catching = tag in ("intermediateCatchEvent", "boundaryEvent") or in_event_sub_process
+            catching = tag in ("intermediateCatchEvent", "boundaryEvent") or (
+                tag == "startEvent" and in_event_sub_process
+            )
             if tag == "startEvent" or catching:
                 definition = self._message(node, definition_element.get("messageRef"), needs_subscription=catching)
             else:
@@ -800,7 +802,9 @@ class _ProcessBuilder:
                 "write a timeDate or a timeCycle instead of the timeDuration",
                 element,
             )
-        interrupting_here = tag == "boundaryEvent" or (tag == "startEvent" and scope is not None)
+        interrupting_here = tag == "boundaryEvent" or (
+            tag == "startEvent" and scope is not None and scope.element_type is ElementType.EVENT_SUB_PROCESS
+        )
         if interrupting_here and interrupting and timer.time_cycle is not None:
             self._problem(
                 "an interrupting timer event with a time cycle is not allowed; make it non-interrupting or use "
