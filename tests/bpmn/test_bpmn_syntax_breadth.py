@@ -11,6 +11,7 @@ import pytest
 
 from zeebe_trio.engine.bpmn import (
     ALL_FEATURES,
+    EXECUTABLE_ELEMENT_TYPES,
     EXECUTION_LISTENERS,
     MULTI_INSTANCE,
     SUPPORTED,
@@ -550,3 +551,19 @@ def test_with_all_features_the_corpus_parses_more_and_never_crashes():
     # 91 files deploy today (corpus_verdict.json); the syntax layer reads 168 of the 392.
     assert parsed_by_default == 91
     assert parsed_with_all == 168
+
+
+def test_two_event_sub_processes_of_one_scope_cannot_wait_for_the_same_message():
+    def esp(esp_id: str) -> str:
+        return (f'<bpmn:subProcess id="{esp_id}" triggeredByEvent="true"><bpmn:startEvent id="{esp_id}-s">'
+                f'<bpmn:messageEventDefinition messageRef="m"/></bpmn:startEvent><bpmn:endEvent id="{esp_id}-e"/>'
+                + flow(f"{esp_id}-f", f"{esp_id}-s", f"{esp_id}-e") + "</bpmn:subProcess>")
+
+    [problem] = problems(START + END + chain("start", "end") + esp("x") + esp("y"))
+    assert problem == "process 'p': multiple message event definitions with the same name 'order-paid' are not allowed"
+
+
+def test_the_default_gating_refuses_what_the_executable_element_types_leave_out():
+    element_types = {feature[0] for feature in SUPPORTED if isinstance(feature, tuple)}
+    assert element_types == EXECUTABLE_ELEMENT_TYPES - {ElementType.PROCESS, ElementType.SEQUENCE_FLOW}
+    assert all(feature[1] is None for feature in SUPPORTED if isinstance(feature, tuple))

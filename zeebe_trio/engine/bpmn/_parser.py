@@ -4,12 +4,16 @@ The rules follow Zeebe's design-time validators (``io.camunda.zeebe.model.bpmn.v
 DefinitionsValidator, ProcessValidator, FlowElementValidator, FlowNodeValidator,
 SequenceFlowValidator, ExclusiveGatewayValidator, EndEventValidator, the taskDefinition and
 extension element validators, ...) and its runtime ones (ZeebeTaskHeadersValidator, the static
-parts of ZeebeExpressionValidator), restricted to the elements zeebe-trio executes. Every element
-outside that subset is reported once as "not supported yet"; its content is not inspected. Problems
-name elements by kind, id and name (see ``_errors``); the list of supported elements is a hint that
-a rejection states once per resource, however many elements it names.
+parts of ZeebeExpressionValidator; the event, gateway, sub process, multi-instance, call activity,
+user task and listener validators for the elements beyond). The syntax layer reads every element
+Zeebe 8.8 executes into the model; which of them a deployment may use is decided by the
+``supported`` feature set (``_support``). Every element outside it is reported once as "not
+supported yet"; its content (a sub process's elements included) is not inspected. Problems name
+elements by kind, id and name (see ``_errors``); the list of supported elements is a hint that a
+rejection states once per resource, however many elements it names.
 
-Each process is read in one pass over its direct children, so parsing is linear in the file size.
+A process is read in one pass over its elements (each sub process's children once, as a scope of
+their own), then checked across elements scope by scope, so parsing stays linear in the file size.
 """
 
 from __future__ import annotations
@@ -1119,18 +1123,35 @@ class _ProcessBuilder:
     # -- rules across elements ----------------------------------------------------------------
 
     def _check_graph(self, nodes: dict[str, _RawNode], flows: dict[str, SequenceFlow]) -> None:
-        supported = [n for n in nodes.values() if n.supported]
-        for node in supported:
-            if node.tag == "boundaryEvent":
-                self._check_attachment(node, nodes)
-            elif node.tag in _SCOPE_TAGS:
-                self._check_sub_process(node)
-            elif node.element_type is ElementType.EVENT_BASED_GATEWAY:
-                self._check_event_based_gateway(node, nodes, flows)
-        self._check_boundary_duplicates(supported)
-        scopes = {None} | {n.id for n in supported if n.tag in _SCOPE_TAGS}
-        for scope_id in scopes:
-            self._check_links(scope_id, [n for n in supported if n.scope_id == scope_id])
+        by_scope: dict[str | None, list[_RawNode]] = {}
+        for node in nodes.values():
+            if node.supported:
+                by_scope.setdefault(node.scope_id, []).append(node)
+        for scope_id, children in by_scope.items():
+            owner = nodes.get(scope_id) if scope_id is not None else None
+            boundaries: dict[str, list[_RawNode]] = {}
+            event_sub_process_starts: list[_RawNode] = []
+            for node in children:
+                if node.tag == "boundaryEvent":
+                    self._check_attachment(node, nodes)
+                    boundaries.setdefault((node.element.get("attachedToRef") or "").strip(), []).append(node)
+                elif node.tag in _SCOPE_TAGS:
+                    self._check_sub_process(node)
+                    if node.element_type is ElementType.EVENT_SUB_PROCESS:
+                        event_sub_process_starts.extend(
+                            n for n in by_scope.get(node.id, ()) if n.tag == "startEvent"
+                        )
+                elif node.element_type is ElementType.EVENT_BASED_GATEWAY:
+                    self._check_event_based_gateway(node, nodes, flows)
+            for activity_id, events in boundaries.items():
+                activity = nodes.get(activity_id)
+                if activity is not None and activity.supported:
+                    self._check_catch_duplicates(activity, events)
+            # An event sub process start event is caught in the scope around it, as boundary events are.
+            self._check_catch_duplicates(owner, event_sub_process_starts)
+            if scope_id is None:
+                self._check_unique_names(None, [n for n in children if n.tag == "startEvent"])
+            self._check_links(children)
 
     def _check_attachment(self, node: _RawNode, nodes: dict[str, _RawNode]) -> None:
         attached_to = (node.element.get("attachedToRef") or "").strip()
@@ -1211,54 +1232,62 @@ class _ProcessBuilder:
             )
         self._check_unique_names(node, [t for t in targets if t.built is not None])
 
-    def _check_unique_names(self, owner: _RawNode, events: list[_RawNode]) -> None:
+    def _owner_problem(self, owner: _RawNode | None, message: str) -> None:
+        if owner is None:
+            self._problem(message)
+        else:
+            self._problem(message, owner.element)
+
+    def _check_unique_names(self, owner: _RawNode | None, events: list[_RawNode]) -> None:
         """Messages and signals caught side by side (an event-based gateway's targets, an activity's
-        boundary events) must differ in name, or a message could not tell which to trigger."""
+        boundary events, the event sub processes of a scope, the start events of a process) must
+        differ in name, or a message could not tell which to trigger."""
         for kind, attribute in (("message", "message_name"), ("signal", "signal_name")):
             names = [
                 getattr(e.built.event_definition, attribute, None)
                 for e in events
                 if e.built is not None and e.kind == kind
             ]
-            duplicates = sorted({n for n in names if n and names.count(n) > 1})
+            seen: set[str] = set()
+            duplicates: list[str] = []
+            for name in names:
+                if name and name in seen and name not in duplicates:
+                    duplicates.append(name)
+                seen.add(name or "")
             for name in duplicates:
-                self._problem(
-                    f"multiple {kind} event definitions with the same name {_quoted(name)} are not allowed",
-                    owner.element,
+                self._owner_problem(
+                    owner, f"multiple {kind} event definitions with the same name {_quoted(name)} are not allowed"
                 )
 
-    def _check_boundary_duplicates(self, supported: list[_RawNode]) -> None:
-        by_activity: dict[str, list[_RawNode]] = {}
-        for node in supported:
-            if node.tag == "boundaryEvent" and node.element.get("attachedToRef"):
-                by_activity.setdefault((node.element.get("attachedToRef") or "").strip(), []).append(node)
-        owners = {n.id: n for n in supported}
-        for activity_id, events in by_activity.items():
-            owner = owners.get(activity_id)
-            if owner is None:
-                continue
-            self._check_unique_names(owner, events)
-            for kind, attribute in (("error", "error_code"), ("escalation", "escalation_code")):
-                codes = [
-                    getattr(e.built.event_definition, attribute, None)
-                    for e in events
-                    if e.built is not None and e.kind == kind
-                ]
-                if codes.count(None) > 1:
-                    self._problem(
-                        f"the same scope can not contain more than one {kind} catch event without {kind} code; "
-                        f"an {kind} catch event without {kind} code catches all {kind}s",
-                        owner.element,
-                    )
-                for code in sorted({c for c in codes if c is not None and codes.count(c) > 1}):
-                    self._problem(
-                        f"multiple {kind} catch events with the same {kind} code {_quoted(code)} are not supported "
-                        "on the same scope",
-                        owner.element,
+    def _check_catch_duplicates(self, owner: _RawNode | None, events: list[_RawNode]) -> None:
+        self._check_unique_names(owner, events)
+        for kind, attribute in (("error", "error_code"), ("escalation", "escalation_code")):
+            codes = [
+                getattr(e.built.event_definition, attribute, None)
+                for e in events
+                if e.built is not None and e.kind == kind
+            ]
+            if codes.count(None) > 1:
+                self._owner_problem(
+                    owner,
+                    f"the same scope can not contain more than one {kind} catch event without {kind} code; "
+                    f"an {kind} catch event without {kind} code catches all {kind}s",
+                )
+            counts: dict[str, int] = {}
+            for code in codes:
+                if code is not None:
+                    counts[code] = counts.get(code, 0) + 1
+            for code, count in counts.items():
+                if count > 1:
+                    self._owner_problem(
+                        owner,
+                        f"multiple {kind} catch events with the same {kind} code {_quoted(code)} are not "
+                        "supported on the same scope",
                     )
 
-    def _check_links(self, scope_id: str | None, nodes: list[_RawNode]) -> None:
-        catch_names: list[str] = []
+    def _check_links(self, nodes: list[_RawNode]) -> None:
+        """Link catch names are unique in a scope, and every link throw has its catch there."""
+        catch_names: set[str] = set()
         for node in nodes:
             if node.tag == "intermediateCatchEvent" and node.kind == "link" and node.built is not None:
                 name = getattr(node.built.event_definition, "name", "")
@@ -1269,7 +1298,7 @@ class _ProcessBuilder:
                         node.element,
                     )
                 elif name:
-                    catch_names.append(name)
+                    catch_names.add(name)
         for node in nodes:
             if node.tag == "intermediateThrowEvent" and node.kind == "link" and node.built is not None:
                 name = getattr(node.built.event_definition, "name", "")
