@@ -28,8 +28,6 @@ from lxml import etree
 from ._errors import ID_EXCERPT_LIMIT, BpmnValidationError, Problem, excerpt, references, tag_in_words
 from ._model import (
     DEFAULT_JOB_RETRIES,
-    CalledDecision,
-    CalledElement,
     ElementType,
     EventDefinition,
     ExecutableProcess,
@@ -38,11 +36,8 @@ from ._model import (
     FlowNode,
     Mapping,
     MessageEventDefinition,
-    MultiInstanceLoop,
-    ScriptDefinition,
     SequenceFlow,
     TimerEventDefinition,
-    UserTaskDefinition,
 )
 from ._support import (
     AD_HOC_SUB_PROCESS,
@@ -55,8 +50,17 @@ from ._support import (
     Feature,
     supported_summary,
 )
+from ._syntax_activities import (
+    read_called_decision,
+    read_called_element,
+    read_execution_listeners,
+    read_multi_instance,
+    read_script,
+    read_user_task,
+    zeebe_extensions,
+)
 from ._syntax_events import RootElements, read_event_definition, read_message
-from ._xml import BPMN_NS, ZEEBE_NS, bpmn, load_definitions, zeebe
+from ._xml import BPMN_NS, bpmn, load_definitions, zeebe
 
 __all__ = ["parse_bpmn"]
 
@@ -170,8 +174,6 @@ _ACTIVITY_TAGS = frozenset(
         "businessRuleTask", "callActivity", "subProcess", "adHocSubProcess",
     }
 )
-
-_BINDING_TYPES = ("latest", "deployment", "versionTag")
 
 # Zeebe's rules for where each event kind may start or interrupt.
 _PROCESS_START_KINDS = frozenset({"message", "timer", "signal", "conditional"})
@@ -399,6 +401,7 @@ class _ProcessBuilder:
         self.problems: list[Problem] = []
         self.supported = supported
         self.hint = supported_summary(supported)
+        self._association_sources: set[str] | None = None
         if roots is None:
             parent = element.getparent()
             roots = RootElements(element if parent is None else parent)
@@ -898,16 +901,19 @@ class _ProcessBuilder:
             details["triggered_by_event"] = True
         if tag in _ACTIVITY_TAGS and _is_true(element.get("isForCompensation")):
             details["is_for_compensation"] = True
+        def report(message: str) -> None:
+            self._problem(message, element)
+
         if node.loop_element is not None and node.loop_element.tag == _MULTI_INSTANCE_TAG:
-            details["multi_instance"] = self._multi_instance(node, node.loop_element)
+            details["multi_instance"] = read_multi_instance(node.loop_element, report)
         if tag == "callActivity":
-            details["called_element"] = self._called_element(node)
+            details["called_element"] = read_called_element(node.extensions, report)
         elif tag == "businessRuleTask" and not _is_job_worker(node):
-            details["called_decision"] = self._called_decision(node)
+            details["called_decision"] = read_called_decision(node.extensions, report)
         elif tag == "scriptTask" and not _is_job_worker(node):
-            details["script"] = self._script(node)
+            details["script"] = read_script(node.extensions, report)
         elif tag == "userTask":
-            details["user_task"] = self._user_task(node)
+            details["user_task"] = read_user_task(node.extensions, report)
         elif tag == "adHocSubProcess":
             details["ad_hoc"] = True
             ad_hoc = node.extensions.get(zeebe("adHoc"), [])
@@ -919,206 +925,16 @@ class _ProcessBuilder:
             details["cancel_remaining_instances"] = not _is_false(element.get("cancelRemainingInstances"))
         return details
 
-    def _single_extension(self, node: _RawNode, local_name: str) -> etree._Element | None:
-        found = node.extensions.get(zeebe(local_name), [])
-        if len(found) != 1:
-            self._problem(
-                f"must have exactly one zeebe:{local_name} extension element, found {len(found)}", node.element
-            )
-        return found[0] if found else None
-
-    def _non_empty(self, node: _RawNode, extension: etree._Element, attribute: str, example: str) -> str:
-        value = extension.get(attribute) or ""
-        if not value.strip():
-            tag = etree.QName(extension).localname
-            self._problem(
-                f"the zeebe:{tag} attribute '{attribute}' must be present and not empty (e.g. {_quoted(example)})",
-                node.element,
-            )
-        return value
-
-    def _binding(self, node: _RawNode, extension: etree._Element) -> tuple[str, str | None]:
-        tag = etree.QName(extension).localname
-        binding_type = (extension.get("bindingType") or "latest").strip()
-        version_tag = extension.get("versionTag") or None
-        if binding_type not in _BINDING_TYPES:
-            self._problem(
-                f"the zeebe:{tag} bindingType must be one of 'latest', 'deployment' or 'versionTag', found "
-                f"{_quoted(binding_type)}",
-                node.element,
-            )
-            binding_type = "latest"
-        elif binding_type == "versionTag" and not (version_tag or "").strip():
-            self._problem(
-                f"the zeebe:{tag} has bindingType 'versionTag' but no versionTag; add the version tag to bind to",
-                node.element,
-            )
-        return binding_type, version_tag
-
-    def _multi_instance(self, node: _RawNode, loop: etree._Element) -> MultiInstanceLoop:
-        extensions = self._extensions(loop)
-        found = extensions.get(zeebe("loopCharacteristics"), [])
-        condition_element = loop.find(bpmn("completionCondition"))
-        condition = _text(condition_element) if condition_element is not None else None
-        is_sequential = _is_true(loop.get("isSequential"))
-        if len(found) != 1:
-            self._problem(
-                "the multi-instance loop must have exactly one zeebe:loopCharacteristics extension element, found "
-                f"{len(found)}; add one with an inputCollection",
-                node.element,
-            )
-            return MultiInstanceLoop(is_sequential=is_sequential, completion_condition=condition or None)
-        characteristics = found[0]
-        values = {
-            name: (characteristics.get(name) or None)
-            for name in ("inputCollection", "inputElement", "outputCollection", "outputElement")
-        }
-        if not (values["inputCollection"] or "").strip():
-            self._problem(
-                "the zeebe:loopCharacteristics attribute 'inputCollection' must be present and not empty "
-                "(e.g. '=items')",
-                node.element,
-            )
-        if values["outputCollection"] and not values["outputElement"]:
-            self._problem(
-                "the zeebe:loopCharacteristics attribute 'outputElement' must be present if the attribute "
-                "'outputCollection' is set",
-                node.element,
-            )
-        elif values["outputElement"] and not values["outputCollection"]:
-            self._problem(
-                "the zeebe:loopCharacteristics attribute 'outputCollection' must be present if the attribute "
-                "'outputElement' is set",
-                node.element,
-            )
-        if condition_element is not None and (not condition or condition == "="):
-            self._problem("the multi-instance completionCondition is empty; write a FEEL expression or remove it",
-                          node.element)
-        return MultiInstanceLoop(
-            is_sequential=is_sequential,
-            input_collection=values["inputCollection"],
-            input_element=values["inputElement"],
-            output_collection=values["outputCollection"],
-            output_element=values["outputElement"],
-            completion_condition=condition or None,
-        )
-
-    def _called_element(self, node: _RawNode) -> CalledElement | None:
-        called = self._single_extension(node, "calledElement")
-        if called is None:
-            return None
-        process_id = self._non_empty(node, called, "processId", "order-process")
-        binding_type, version_tag = self._binding(node, called)
-        return CalledElement(
-            process_id=process_id,
-            binding_type=binding_type,
-            version_tag=version_tag,
-            propagate_all_child_variables=not _is_false(called.get("propagateAllChildVariables")),
-            propagate_all_parent_variables=not _is_false(called.get("propagateAllParentVariables")),
-        )
-
-    def _called_decision(self, node: _RawNode) -> CalledDecision | None:
-        called = self._single_extension(node, "calledDecision")
-        if called is None:
-            return None
-        decision_id = self._non_empty(node, called, "decisionId", "approve-order")
-        result_variable = self._non_empty(node, called, "resultVariable", "decision")
-        binding_type, version_tag = self._binding(node, called)
-        return CalledDecision(decision_id, result_variable, binding_type, version_tag)
-
-    def _script(self, node: _RawNode) -> ScriptDefinition | None:
-        script = self._single_extension(node, "script")
-        if script is None:
-            return None
-        expression = self._non_empty(node, script, "expression", "=a + b")
-        result_variable = self._non_empty(node, script, "resultVariable", "sum")
-        return ScriptDefinition(expression=expression, result_variable=result_variable)
-
-    def _user_task(self, node: _RawNode) -> UserTaskDefinition:
-        def first(local_name: str) -> etree._Element | None:
-            found = node.extensions.get(zeebe(local_name), [])
-            return found[0] if found else None
-
-        values: dict[str, Any] = {"zeebe_user_task": zeebe("userTask") in node.extensions}
-        assignment = first("assignmentDefinition")
-        if assignment is not None:
-            values["assignee"] = assignment.get("assignee") or None
-            values["candidate_groups"] = assignment.get("candidateGroups") or None
-            values["candidate_users"] = assignment.get("candidateUsers") or None
-        schedule = first("taskSchedule")
-        if schedule is not None:
-            values["due_date"] = schedule.get("dueDate") or None
-            values["follow_up_date"] = schedule.get("followUpDate") or None
-        priority = first("priorityDefinition")
-        if priority is not None:
-            values["priority"] = self._non_empty(node, priority, "priority", "50") or None
-        form = first("formDefinition")
-        if form is not None:
-            form_values = {
-                "form_key": form.get("formKey") or None,
-                "form_id": form.get("formId") or None,
-                "external_reference": form.get("externalReference") or None,
-            }
-            given = [key for key, value in form_values.items() if value and value.strip()]
-            if len(given) != 1:
-                self._problem(
-                    "the zeebe:formDefinition must have exactly one of formKey, formId or externalReference, found "
-                    + (", ".join(given) if given else "none")
-                    + "; keep one",
-                    node.element,
-                )
-            if form_values["form_key"] and values["zeebe_user_task"]:
-                self._problem(
-                    "a Camunda user task (zeebe:userTask) links its form with formId or externalReference, not "
-                    "formKey (embedded forms belong to job worker user tasks)",
-                    node.element,
-                )
-            values.update(form_values)
-            values["binding_type"], values["version_tag"] = self._binding(node, form)
-        return UserTaskDefinition(**values)
-
     def _execution_listeners(
         self, element: etree._Element, extensions: dict[str, list[etree._Element]], node: _RawNode | None = None
     ) -> tuple[ExecutionListener, ...]:
-        containers = extensions.get(zeebe("executionListeners"), [])
-        if len(containers) > 1:
-            self._problem_for(element, "must not have more than one zeebe:executionListeners definition; merge them")
-        listeners: list[ExecutionListener] = []
-        seen: set[tuple[str, str]] = set()
-        for container in containers:
-            for listener in container:
-                if listener.tag != zeebe("executionListener"):
-                    continue
-                event_type = (listener.get("eventType") or "").strip()
-                job_type = (listener.get("type") or "").strip()
-                retries = (listener.get("retries") or DEFAULT_JOB_RETRIES).strip()
-                if event_type not in ("start", "end"):
-                    self._problem_for(
-                        element,
-                        "every zeebe:executionListener must have eventType 'start' or 'end', found "
-                        + (_quoted(event_type) if event_type else "none"),
-                    )
-                    continue
-                if not job_type:
-                    self._problem_for(element, f"the '{event_type}' zeebe:executionListener must have a non-empty type")
-                    continue
-                if not retries:
-                    self._problem_for(element, f"the zeebe:executionListener {_quoted(job_type)} has empty retries")
-                    continue
-                if (event_type, job_type) in seen:
-                    self._problem_for(
-                        element,
-                        f"found more than one '{event_type}' execution listener with the job type {_quoted(job_type)}; "
-                        "listeners of one event type must have distinct job types",
-                    )
-                seen.add((event_type, job_type))
-                listeners.append(ExecutionListener(event_type=event_type, job_type=job_type, retries=retries))
+        listeners = read_execution_listeners(extensions, lambda message: self._problem_for(element, message))
         if node is not None and any(listener.event_type == "start" for listener in listeners):
             if node.tag == "startEvent":
                 self._problem("execution listeners of type 'start' are not supported by start events", element)
             elif node.tag == "boundaryEvent":
                 self._problem("execution listeners of type 'start' are not supported by boundary events", element)
-        return tuple(listeners)
+        return listeners
 
     # -- rules across elements ----------------------------------------------------------------
 
@@ -1177,10 +993,11 @@ class _ProcessBuilder:
             )
 
     def _has_association_from(self, element_id: str) -> bool:
-        for association in self.element.iter(bpmn("association")):
-            if (association.get("sourceRef") or "").strip() == element_id:
-                return True
-        return False
+        if self._association_sources is None:
+            self._association_sources = {
+                (association.get("sourceRef") or "").strip() for association in self.element.iter(bpmn("association"))
+            }
+        return element_id in self._association_sources
 
     def _check_sub_process(self, node: _RawNode) -> None:
         all_children = [c for c in node.element if isinstance(c.tag, str) and c.tag in _FLOW_NODE_TAGS]
@@ -1314,15 +1131,7 @@ class _ProcessBuilder:
     def _extensions(
         self, owner: etree._Element, extension_elements: etree._Element | None = None
     ) -> dict[str, list[etree._Element]]:
-        if extension_elements is None:
-            extension_elements = owner.find(bpmn("extensionElements"))
-            if extension_elements is None:
-                return {}
-        found: dict[str, list[etree._Element]] = {}
-        for child in extension_elements:
-            if isinstance(child.tag, str) and child.tag.startswith(f"{{{ZEEBE_NS}}}"):
-                found.setdefault(child.tag, []).append(child)
-        return found
+        return zeebe_extensions(owner, extension_elements)
 
     def _task_definition(self, node: _RawNode) -> tuple[str | None, str | None]:
         element, tag = node.element, node.tag
