@@ -440,7 +440,12 @@ def test_an_ad_hoc_sub_process_reads_its_collection_and_completion():
     assert (node.ad_hoc, node.active_elements_collection, node.completion_condition,
             node.cancel_remaining_instances) == (True, "=tools", "=done", False)
     [problem] = problems(around("adhoc", nodes='<bpmn:adHocSubProcess id="adhoc"/>'))
-    assert problem.endswith("an ad-hoc sub process must contain at least one activity")
+    assert problem.endswith("an ad-hoc sub process must have at least one activity")
+    job_worker = ('<bpmn:adHocSubProcess id="adhoc"><bpmn:extensionElements><zeebe:taskDefinition type="agent"/>'
+                  "</bpmn:extensionElements>" + service("tool") + "</bpmn:adHocSubProcess>")
+    [problem] = problems(around("adhoc", nodes=job_worker))
+    assert problem.endswith("ad-hoc sub processes with a zeebe:taskDefinition (the job worker form) are not "
+                            "supported yet by zeebe-trio")
 
 
 # -- activities -------------------------------------------------------------------------------------
@@ -567,3 +572,26 @@ def test_the_default_gating_refuses_what_the_executable_element_types_leave_out(
     element_types = {feature[0] for feature in SUPPORTED if isinstance(feature, tuple)}
     assert element_types == EXECUTABLE_ELEMENT_TYPES - {ElementType.PROCESS, ElementType.SEQUENCE_FLOW}
     assert all(feature[1] is None for feature in SUPPORTED if isinstance(feature, tuple))
+
+
+def test_compensation_handlers_and_compensation_throws_follow_zeebes_rules():
+    handler = ('<bpmn:serviceTask id="refund" isForCompensation="true"><bpmn:extensionElements>'
+               '<zeebe:taskDefinition type="refund"/></bpmn:extensionElements></bpmn:serviceTask>')
+    boundary = ('<bpmn:boundaryEvent id="cb" attachedToRef="charge"><bpmn:compensateEventDefinition/>'
+                "</bpmn:boundaryEvent>")
+    association = '<bpmn:association id="as" associationDirection="One" sourceRef="cb" targetRef="refund"/>'
+    throw = ('<bpmn:intermediateThrowEvent id="undo"><bpmn:compensateEventDefinition activityRef="charge"/>'
+             "</bpmn:intermediateThrowEvent>")
+    process = parse_all(START + service("charge") + boundary + handler + association + throw + END
+                        + chain("start", "charge", "undo", "end"))
+    assert process.flow_node("refund").is_for_compensation
+    assert process.flow_node("undo").event_definition == CompensateEventDefinition("charge", True)
+    found = problems(START + service("charge") + boundary + handler + association + throw + END
+                     + chain("start", "charge", "undo", "end") + flow("bad", "refund", "end"))
+    assert found == ["process 'p': service task 'refund': a compensation handler should have no outgoing sequence "
+                     "flows; remove them"]
+    unguarded = ('<bpmn:intermediateThrowEvent id="undo"><bpmn:compensateEventDefinition activityRef="charge"/>'
+                 "</bpmn:intermediateThrowEvent>")
+    [problem] = problems(START + service("charge") + unguarded + END + chain("start", "charge", "undo", "end"))
+    assert problem.endswith("the referenced compensation activity 'charge' must have either a compensation "
+                            "boundary event or be a subprocess")

@@ -175,6 +175,8 @@ _ACTIVITY_TAGS = frozenset(
     }
 )
 
+_COMPENSATION_HANDLER_TAGS = frozenset({"serviceTask", "userTask", "sendTask", "scriptTask", "manualTask", "task"})
+
 # Zeebe's rules for where each event kind may start or interrupt.
 _PROCESS_START_KINDS = frozenset({"message", "timer", "signal", "conditional"})
 _EVENT_SUB_PROCESS_START_KINDS = frozenset({"message", "timer", "error", "signal", "escalation", "compensation"})
@@ -576,7 +578,12 @@ class _ProcessBuilder:
             self._problem(_NOT_SUPPORTED, element, hint=self.hint)
             return False
         reason: str | None = None
-        if node.loop is not None and (node.loop_element is None or node.loop_element.tag != _MULTI_INSTANCE_TAG
+        if tag == "adHocSubProcess" and zeebe("taskDefinition") in node.extensions:
+            reason = (
+                "ad-hoc sub processes with a zeebe:taskDefinition (the job worker form) are not supported yet by "
+                "zeebe-trio"
+            )
+        elif node.loop is not None and (node.loop_element is None or node.loop_element.tag != _MULTI_INSTANCE_TAG
                                       or MULTI_INSTANCE not in self.supported):
             reason = f"{node.loop} is not supported yet by zeebe-trio"
         elif _is_true(element.get("isForCompensation")) and COMPENSATION_HANDLERS not in self.supported:
@@ -630,6 +637,8 @@ class _ProcessBuilder:
             default_flow = self._check_exclusive_gateway(node, flows)
 
         event_definition = self._event_definition(node, nodes)
+        if tag in _ACTIVITY_TAGS and _is_true(element.get("isForCompensation")):
+            self._check_compensation_handler(node)
 
         job_type = job_retries = None
         headers: tuple[tuple[str, str], ...] = ()
@@ -755,17 +764,52 @@ class _ProcessBuilder:
                 )
         elif kind in ("error", "escalation"):
             self._check_code(node, definition_element, kind)
-        elif kind == "compensation":
+        elif kind == "compensation" and tag in ("endEvent", "intermediateThrowEvent"):
             activity_ref = getattr(definition, "activity_ref", None)
             if activity_ref is not None:
-                target = nodes.get(activity_ref)
-                if target is None or target.tag not in _ACTIVITY_TAGS:
-                    self._problem(
-                        f"the compensation activityRef {_quoted_id(activity_ref)} must reference an activity; "
-                        "reference the activity to compensate or remove activityRef to compensate the whole scope",
-                        element,
-                    )
+                self._check_compensation_target(node, activity_ref, nodes)
         return definition
+
+    def _check_compensation_target(self, node: _RawNode, activity_ref: str, nodes: dict[str, _RawNode]) -> None:
+        target = nodes.get(activity_ref)
+        label = _quoted_id(activity_ref)
+        if target is None or target.tag not in _ACTIVITY_TAGS:
+            self._problem(
+                f"the referenced compensation activity {label} doesn't exist; reference an activity of this scope "
+                "or remove activityRef to compensate the whole scope",
+                node.element,
+            )
+            return
+        if target.scope_id != node.scope_id:
+            self._problem(
+                f"the referenced compensation activity {label} must be in the same scope as the compensation throw "
+                "event",
+                node.element,
+            )
+        has_compensation_boundary = any(
+            n.tag == "boundaryEvent" and n.kind == "compensation"
+            and (n.element.get("attachedToRef") or "").strip() == activity_ref
+            for n in nodes.values() if n.scope_id == target.scope_id
+        )
+        if not has_compensation_boundary and target.element_type is not ElementType.SUB_PROCESS:
+            self._problem(
+                f"the referenced compensation activity {label} must have either a compensation boundary event or be "
+                "a subprocess",
+                node.element,
+            )
+
+    def _check_compensation_handler(self, node: _RawNode) -> None:
+        element = node.element
+        if node.tag not in _COMPENSATION_HANDLER_TAGS:
+            self._problem(
+                "a compensation task must be one of: service task, user task, send task, script task, manual task, "
+                "or undefined task",
+                element,
+            )
+        if node.incoming:
+            self._problem("a compensation handler should have no incoming sequence flows; remove them", element)
+        if node.outgoing:
+            self._problem("a compensation handler should have no outgoing sequence flows; remove them", element)
 
     def _check_start_event_kind(self, node: _RawNode, scope: _RawNode | None) -> None:
         kind, element = node.kind, node.element
@@ -963,6 +1007,10 @@ class _ProcessBuilder:
                 activity = nodes.get(activity_id)
                 if activity is not None and activity.supported:
                     self._check_catch_duplicates(activity, events)
+                    if _is_true(activity.element.get("isForCompensation")):
+                        self._problem(
+                            "a compensation handler should have no boundary events; remove them", activity.element
+                        )
             # An event sub process start event is caught in the scope around it, as boundary events are.
             self._check_catch_duplicates(owner, event_sub_process_starts)
             if scope_id is None:
@@ -1007,8 +1055,8 @@ class _ProcessBuilder:
                 self._problem("an ad-hoc sub process must not contain start events; remove them", node.element)
             if any(c.tag == bpmn("endEvent") for c in all_children):
                 self._problem("an ad-hoc sub process must not contain end events; remove them", node.element)
-            if not any(etree.QName(c).localname in _ACTIVITY_TAGS for c in all_children):
-                self._problem("an ad-hoc sub process must contain at least one activity", node.element)
+            if not all_children:
+                self._problem("an ad-hoc sub process must have at least one activity", node.element)
             return
         if len(start_events) != 1:
             self._problem(
