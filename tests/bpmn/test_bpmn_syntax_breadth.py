@@ -66,8 +66,12 @@ def chain(*ids: str) -> str:
 
 
 def resource(body: str, roots: str = ROOTS) -> bytes:
-    return (HEADER + roots + f'<bpmn:process id="p" isExecutable="true">{body}</bpmn:process>'
-            + "\n</bpmn:definitions>").encode()
+    return (
+        HEADER
+        + roots
+        + f'<bpmn:process id="p" isExecutable="true">{body}</bpmn:process>'
+        + "\n</bpmn:definitions>"
+    ).encode()
 
 
 def parse_all(body: str) -> ExecutableProcess:
@@ -109,7 +113,9 @@ def around(*middle_ids: str, nodes: str) -> str:
 
 def test_by_default_a_timer_catch_event_is_still_not_supported():
     body = around("t", nodes=catch("t", timer("timeDuration", "PT5M")))
-    lines = str(pytest.raises(BpmnValidationError, parse_bpmn, "order.bpmn", resource(body)).value).splitlines()
+    lines = str(
+        pytest.raises(BpmnValidationError, parse_bpmn, "order.bpmn", resource(body)).value
+    ).splitlines()
     assert lines == [
         "'order.bpmn': process 'p': timer intermediate catch event 't': is not supported yet by zeebe-trio",
         "'order.bpmn': " + supported_summary(SUPPORTED),
@@ -142,14 +148,21 @@ def test_by_default_the_content_of_an_unsupported_sub_process_is_not_inspected()
 
 
 def test_multi_instance_and_listeners_are_flags_of_their_own():
-    mi = '<bpmn:multiInstanceLoopCharacteristics><bpmn:extensionElements><zeebe:loopCharacteristics ' \
-         'inputCollection="=items"/></bpmn:extensionElements></bpmn:multiInstanceLoopCharacteristics>'
+    mi = (
+        "<bpmn:multiInstanceLoopCharacteristics><bpmn:extensionElements><zeebe:loopCharacteristics "
+        'inputCollection="=items"/></bpmn:extensionElements></bpmn:multiInstanceLoopCharacteristics>'
+    )
     body = around("a", nodes=service("a", mi))
-    assert "multi-instance (multiInstanceLoopCharacteristics) is not supported yet" in problems(body, SUPPORTED)[0]
+    assert (
+        "multi-instance (multiInstanceLoopCharacteristics) is not supported yet"
+        in problems(body, SUPPORTED)[0]
+    )
     [process] = parse_bpmn("order.bpmn", resource(body), supported=SUPPORTED | {MULTI_INSTANCE})
     assert process.flow_node("a").multi_instance == MultiInstanceLoop(input_collection="=items")
-    listeners = '<zeebe:executionListeners><zeebe:executionListener eventType="end" type="audit"/>' \
-                "</zeebe:executionListeners>"
+    listeners = (
+        '<zeebe:executionListeners><zeebe:executionListener eventType="end" type="audit"/>'
+        "</zeebe:executionListeners>"
+    )
     body = around("a", nodes=service("a", extensions=listeners))
     [process] = parse_bpmn("order.bpmn", resource(body), supported=SUPPORTED | {EXECUTION_LISTENERS})
     assert process.flow_node("a").execution_listeners == (ExecutionListener("end", "audit", "3"),)
@@ -168,8 +181,12 @@ def test_a_timer_catch_event_keeps_its_duration():
 
 
 def test_a_message_catch_event_reads_the_message_name_and_correlation_key():
-    node = parse_all(around("m1", nodes=catch("m1", '<bpmn:messageEventDefinition messageRef="m"/>'))).flow_node("m1")
-    assert node.event_definition == MessageEventDefinition(message_name="order-paid", correlation_key="=orderId")
+    node = parse_all(
+        around("m1", nodes=catch("m1", '<bpmn:messageEventDefinition messageRef="m"/>'))
+    ).flow_node("m1")
+    assert node.event_definition == MessageEventDefinition(
+        message_name="order-paid", correlation_key="=orderId"
+    )
 
 
 def test_a_message_catch_event_needs_a_message_with_a_name_and_a_correlation_key():
@@ -185,8 +202,11 @@ def test_a_message_catch_event_needs_a_message_with_a_name_and_a_correlation_key
 
 
 def test_a_message_start_event_needs_a_name_but_no_subscription():
-    body = '<bpmn:startEvent id="ms"><bpmn:messageEventDefinition messageRef="unsubscribed"/></bpmn:startEvent>' \
-           + END + chain("ms", "end")
+    body = (
+        '<bpmn:startEvent id="ms"><bpmn:messageEventDefinition messageRef="unsubscribed"/></bpmn:startEvent>'
+        + END
+        + chain("ms", "end")
+    )
     process = parse_all(body)
     assert process.start_event_id is None
     assert [n.id for n in process.start_events()] == ["ms"]
@@ -194,8 +214,10 @@ def test_a_message_start_event_needs_a_name_but_no_subscription():
 
 
 def test_timer_definitions_need_exactly_one_kind_of_time():
-    both = "<bpmn:timerEventDefinition><bpmn:timeDuration>PT1M</bpmn:timeDuration>" \
-           "<bpmn:timeDate>2030-01-01T00:00:00Z</bpmn:timeDate></bpmn:timerEventDefinition>"
+    both = (
+        "<bpmn:timerEventDefinition><bpmn:timeDuration>PT1M</bpmn:timeDuration>"
+        "<bpmn:timeDate>2030-01-01T00:00:00Z</bpmn:timeDate></bpmn:timerEventDefinition>"
+    )
     [problem] = problems(around("t", nodes=catch("t", both)))
     assert problem.endswith(
         "must be exactly one type of timer: timeDuration, timeDate or timeCycle (found timeDuration, timeDate); "
@@ -215,17 +237,31 @@ def test_timers_are_restricted_by_where_they_sit():
     start = '<bpmn:startEvent id="ts">' + timer("timeDuration", "PT1M") + "</bpmn:startEvent>"
     [problem] = problems(start + END + chain("ts", "end"))
     assert "a timer start event must have either a time date or a time cycle" in problem
-    assert parse_all('<bpmn:startEvent id="ts">' + timer("timeCycle", "R/PT1M") + "</bpmn:startEvent>"
-                     + END + chain("ts", "end")).start_event_id is None
-    boundary = ('<bpmn:boundaryEvent id="b" attachedToRef="a">' + timer("timeCycle", "R/PT1M")
-                + "</bpmn:boundaryEvent>")
+    assert (
+        parse_all(
+            '<bpmn:startEvent id="ts">'
+            + timer("timeCycle", "R/PT1M")
+            + "</bpmn:startEvent>"
+            + END
+            + chain("ts", "end")
+        ).start_event_id
+        is None
+    )
+    boundary = (
+        '<bpmn:boundaryEvent id="b" attachedToRef="a">'
+        + timer("timeCycle", "R/PT1M")
+        + "</bpmn:boundaryEvent>"
+    )
     [problem] = problems(around("a", nodes=service("a") + boundary))
     assert "an interrupting timer event with a time cycle is not allowed" in problem
 
 
 def test_a_boundary_event_reads_its_activity_and_interruption():
-    boundary = ('<bpmn:boundaryEvent id="b" attachedToRef="a" cancelActivity="false">'
-                + timer("timeCycle", "R3/PT1M") + '</bpmn:boundaryEvent><bpmn:endEvent id="late"/>')
+    boundary = (
+        '<bpmn:boundaryEvent id="b" attachedToRef="a" cancelActivity="false">'
+        + timer("timeCycle", "R3/PT1M")
+        + '</bpmn:boundaryEvent><bpmn:endEvent id="late"/>'
+    )
     process = parse_all(around("a", nodes=service("a") + boundary) + flow("fb", "b", "late"))
     node = process.flow_node("b")
     assert (node.attached_to, node.cancel_activity, node.outgoing) == ("a", False, ("fb",))
@@ -236,45 +272,67 @@ def test_a_boundary_event_must_be_attached_to_an_activity_and_have_no_incoming_f
     unattached = '<bpmn:boundaryEvent id="b"><bpmn:signalEventDefinition signalRef="s"/></bpmn:boundaryEvent>'
     [problem] = problems(around("a", nodes=service("a") + unattached))
     assert problem.endswith("'b': must be attached to an activity; set its attachedToRef")
-    wrong = ('<bpmn:boundaryEvent id="b" attachedToRef="end"><bpmn:signalEventDefinition signalRef="s"/>'
-             "</bpmn:boundaryEvent>")
+    wrong = (
+        '<bpmn:boundaryEvent id="b" attachedToRef="end"><bpmn:signalEventDefinition signalRef="s"/>'
+        "</bpmn:boundaryEvent>"
+    )
     [problem] = problems(around("a", nodes=service("a") + wrong))
     assert "must be attached to an activity of the same scope; its attachedToRef 'end' names none" in problem
-    incoming = ('<bpmn:boundaryEvent id="b" attachedToRef="a"><bpmn:signalEventDefinition signalRef="s"/>'
-                "</bpmn:boundaryEvent>")
+    incoming = (
+        '<bpmn:boundaryEvent id="b" attachedToRef="a"><bpmn:signalEventDefinition signalRef="s"/>'
+        "</bpmn:boundaryEvent>"
+    )
     found = problems(START + service("a") + incoming + END + chain("start", "b", "a", "end"))
     assert any("boundary events cannot have incoming sequence flows" in p for p in found)
 
 
 def test_a_boundary_event_needs_exactly_one_event_definition():
-    two = ('<bpmn:boundaryEvent id="b" attachedToRef="a"><bpmn:signalEventDefinition signalRef="s"/>'
-           + timer("timeDuration", "PT1M") + "</bpmn:boundaryEvent>")
-    assert any("must have exactly one event definition, found 2" in p
-               for p in problems(around("a", nodes=service("a") + two)))
+    two = (
+        '<bpmn:boundaryEvent id="b" attachedToRef="a"><bpmn:signalEventDefinition signalRef="s"/>'
+        + timer("timeDuration", "PT1M")
+        + "</bpmn:boundaryEvent>"
+    )
+    assert any(
+        "must have exactly one event definition, found 2" in p
+        for p in problems(around("a", nodes=service("a") + two))
+    )
 
 
 def test_error_events_read_their_code_and_error_end_events_need_one():
     end = '<bpmn:endEvent id="fail"><bpmn:errorEventDefinition errorRef="e"/></bpmn:endEvent>'
-    catch_all = ('<bpmn:boundaryEvent id="b" attachedToRef="a"><bpmn:errorEventDefinition '
-                 'zeebe:errorCodeVariable="code"/></bpmn:boundaryEvent>')
-    process = parse_all(START + service("a") + end + catch_all + END + chain("start", "a", "fail")
-                        + flow("fb", "b", "end"))
+    catch_all = (
+        '<bpmn:boundaryEvent id="b" attachedToRef="a"><bpmn:errorEventDefinition '
+        'zeebe:errorCodeVariable="code"/></bpmn:boundaryEvent>'
+    )
+    process = parse_all(
+        START + service("a") + end + catch_all + END + chain("start", "a", "fail") + flow("fb", "b", "end")
+    )
     assert process.flow_node("fail").event_definition == ErrorEventDefinition(error_code="PAYMENT_FAILED")
     assert process.flow_node("b").event_definition == ErrorEventDefinition(error_code_variable="code")
-    [problem] = problems(START + '<bpmn:endEvent id="fail"><bpmn:errorEventDefinition/></bpmn:endEvent>'
-                         + chain("start", "fail"))
-    assert problem.endswith("error end event 'fail': must reference a bpmn:error (errorRef); add one with a "
-                            "non-empty errorCode")
-    [problem] = problems(START + '<bpmn:endEvent id="fail"><bpmn:errorEventDefinition errorRef="e-empty"/>'
-                         "</bpmn:endEvent>" + chain("start", "fail"))
+    [problem] = problems(
+        START
+        + '<bpmn:endEvent id="fail"><bpmn:errorEventDefinition/></bpmn:endEvent>'
+        + chain("start", "fail")
+    )
+    assert problem.endswith(
+        "error end event 'fail': must reference a bpmn:error (errorRef); add one with a non-empty errorCode"
+    )
+    [problem] = problems(
+        START + '<bpmn:endEvent id="fail"><bpmn:errorEventDefinition errorRef="e-empty"/>'
+        "</bpmn:endEvent>" + chain("start", "fail")
+    )
     assert "the referenced bpmn:error must have a non-empty errorCode" in problem
 
 
 def test_an_error_catch_event_code_cannot_be_an_expression():
-    boundary = ('<bpmn:boundaryEvent id="b" attachedToRef="a"><bpmn:errorEventDefinition errorRef="e-expr"/>'
-                "</bpmn:boundaryEvent>")
+    boundary = (
+        '<bpmn:boundaryEvent id="b" attachedToRef="a"><bpmn:errorEventDefinition errorRef="e-expr"/>'
+        "</bpmn:boundaryEvent>"
+    )
     [problem] = problems(around("a", nodes=service("a") + boundary))
-    assert "the errorCode of the error catch event is not allowed to be an expression, found '=code'" in problem
+    assert (
+        "the errorCode of the error catch event is not allowed to be an expression, found '=code'" in problem
+    )
 
 
 def test_two_catch_all_error_boundary_events_on_one_activity_are_refused():
@@ -283,8 +341,10 @@ def test_two_catch_all_error_boundary_events_on_one_activity_are_refused():
         for i in (1, 2)
     )
     [problem] = problems(around("a", nodes=service("a") + boundaries))
-    assert "service task 'a': the same scope can not contain more than one error catch event without error code" \
+    assert (
+        "service task 'a': the same scope can not contain more than one error catch event without error code"
         in problem
+    )
 
 
 def test_signal_escalation_terminate_compensation_and_link_events_are_read():
@@ -299,48 +359,75 @@ def test_signal_escalation_terminate_compensation_and_link_events_are_read():
         "</bpmn:intermediateThrowEvent>"
         + '<bpmn:endEvent id="stop"><bpmn:terminateEventDefinition/></bpmn:endEvent>'
         + chain("start", "sig", "comp", "jump")
-        + flow("g1", "land", "esc1") + flow("g2", "esc1", "stop")
+        + flow("g1", "land", "esc1")
+        + flow("g2", "esc1", "stop")
     )
     process = parse_all(body)
     assert process.flow_node("sig").event_definition == SignalEventDefinition("alarm")
-    assert process.flow_node("comp").event_definition == CompensateEventDefinition(None, wait_for_completion=False)
+    assert process.flow_node("comp").event_definition == CompensateEventDefinition(
+        None, wait_for_completion=False
+    )
     assert process.flow_node("jump").event_definition == LinkEventDefinition("L")
     assert process.flow_node("esc1").event_definition == EscalationEventDefinition("LATE")
     assert process.flow_node("stop").event_definition == TerminateEventDefinition()
 
 
 def test_every_link_throw_needs_a_catch_of_that_name_in_its_scope_and_catch_names_are_unique():
-    body = (START + '<bpmn:intermediateThrowEvent id="jump"><bpmn:linkEventDefinition name="L"/>'
-            "</bpmn:intermediateThrowEvent>" + chain("start", "jump"))
+    body = (
+        START + '<bpmn:intermediateThrowEvent id="jump"><bpmn:linkEventDefinition name="L"/>'
+        "</bpmn:intermediateThrowEvent>" + chain("start", "jump")
+    )
     [problem] = problems(body)
-    assert "can't find a catch link event for the throw link event with the name 'L' in the same scope" in problem
-    twice = (START + END + catch("c1", '<bpmn:linkEventDefinition name="L"/>')
-             + catch("c2", '<bpmn:linkEventDefinition name="L"/>') + chain("start", "end")
-             + flow("x1", "c1", "end") + flow("x2", "c2", "end"))
+    assert (
+        "can't find a catch link event for the throw link event with the name 'L' in the same scope"
+        in problem
+    )
+    twice = (
+        START
+        + END
+        + catch("c1", '<bpmn:linkEventDefinition name="L"/>')
+        + catch("c2", '<bpmn:linkEventDefinition name="L"/>')
+        + chain("start", "end")
+        + flow("x1", "c1", "end")
+        + flow("x2", "c2", "end")
+    )
     [problem] = problems(twice)
     assert "multiple intermediate catch link event definitions with the same name 'L'" in problem
-    [problem] = problems(around("c", nodes=catch("c", '<bpmn:linkEventDefinition/>')))
+    [problem] = problems(around("c", nodes=catch("c", "<bpmn:linkEventDefinition/>")))
     assert "the link event definition must have a non-empty name" in problem
 
 
 def test_a_message_end_event_runs_as_a_job_worker():
-    end = ('<bpmn:endEvent id="notify"><bpmn:extensionElements><zeebe:taskDefinition type="notify"/>'
-           '</bpmn:extensionElements><bpmn:messageEventDefinition/></bpmn:endEvent>')
+    end = (
+        '<bpmn:endEvent id="notify"><bpmn:extensionElements><zeebe:taskDefinition type="notify"/>'
+        "</bpmn:extensionElements><bpmn:messageEventDefinition/></bpmn:endEvent>"
+    )
     node = parse_all(START + end + chain("start", "notify")).flow_node("notify")
     assert (node.job_type, node.job_retries, node.event_kind) == ("notify", "3", "message")
-    [problem] = problems(START + '<bpmn:endEvent id="notify"><bpmn:messageEventDefinition/></bpmn:endEvent>'
-                         + chain("start", "notify"))
-    assert "must have either one zeebe:publishMessage or one zeebe:taskDefinition extension element" in problem
+    [problem] = problems(
+        START
+        + '<bpmn:endEvent id="notify"><bpmn:messageEventDefinition/></bpmn:endEvent>'
+        + chain("start", "notify")
+    )
+    assert (
+        "must have either one zeebe:publishMessage or one zeebe:taskDefinition extension element" in problem
+    )
 
 
 # -- gateways ---------------------------------------------------------------------------------------
 
 
 def test_an_inclusive_gateway_has_a_default_flow():
-    body = (START + '<bpmn:inclusiveGateway id="g" default="d"/>' + END + '<bpmn:endEvent id="end2"/>'
-            + flow("f1", "start", "g") + flow("d", "g", "end")
-            + '<bpmn:sequenceFlow id="c" sourceRef="g" targetRef="end2"><bpmn:conditionExpression>= x'
-            "</bpmn:conditionExpression></bpmn:sequenceFlow>")
+    body = (
+        START
+        + '<bpmn:inclusiveGateway id="g" default="d"/>'
+        + END
+        + '<bpmn:endEvent id="end2"/>'
+        + flow("f1", "start", "g")
+        + flow("d", "g", "end")
+        + '<bpmn:sequenceFlow id="c" sourceRef="g" targetRef="end2"><bpmn:conditionExpression>= x'
+        "</bpmn:conditionExpression></bpmn:sequenceFlow>"
+    )
     node = parse_all(body).flow_node("g")
     assert (node.element_type, node.default_flow) == (ElementType.INCLUSIVE_GATEWAY, "d")
 
@@ -351,35 +438,72 @@ def event_gateway(targets: str, flows: str) -> str:
 
 def test_an_event_based_gateway_leads_to_catch_events():
     targets = catch("paid", '<bpmn:messageEventDefinition messageRef="m"/>') + catch(
-        "late", timer("timeDuration", "PT1H"))
-    process = parse_all(event_gateway(targets, flow("a", "g", "paid") + flow("b", "g", "late")
-                                      + flow("c", "paid", "end") + flow("d", "late", "end")))
+        "late", timer("timeDuration", "PT1H")
+    )
+    process = parse_all(
+        event_gateway(
+            targets,
+            flow("a", "g", "paid")
+            + flow("b", "g", "late")
+            + flow("c", "paid", "end")
+            + flow("d", "late", "end"),
+        )
+    )
     assert process.flow_node("g").outgoing == ("a", "b")
 
 
 def test_an_event_based_gateway_needs_two_catch_event_targets_with_no_other_incoming_flows():
-    [problem] = problems(event_gateway(catch("late", timer("timeDuration", "PT1H")),
-                                       flow("a", "g", "late") + flow("d", "late", "end")))
+    [problem] = problems(
+        event_gateway(
+            catch("late", timer("timeDuration", "PT1H")), flow("a", "g", "late") + flow("d", "late", "end")
+        )
+    )
     assert problem.endswith("an event-based gateway must have at least 2 outgoing sequence flows")
     targets = catch("late", timer("timeDuration", "PT1H")) + service("work")
-    found = problems(event_gateway(targets, flow("a", "g", "late") + flow("b", "g", "work")
-                                   + flow("c", "late", "end") + flow("d", "work", "end")))
-    assert any("other elements than message/timer/signal/conditional intermediate catch events; it leads to 'work'"
-               in p for p in found)
+    found = problems(
+        event_gateway(
+            targets,
+            flow("a", "g", "late")
+            + flow("b", "g", "work")
+            + flow("c", "late", "end")
+            + flow("d", "work", "end"),
+        )
+    )
+    assert any(
+        "other elements than message/timer/signal/conditional intermediate catch events; it leads to 'work'"
+        in p
+        for p in found
+    )
     targets = catch("late", timer("timeDuration", "PT1H")) + catch("later", timer("timeDuration", "PT2H"))
-    found = problems(event_gateway(targets, flow("a", "g", "late") + flow("b", "g", "later")
-                                   + flow("x", "start", "late") + flow("c", "late", "end")
-                                   + flow("d", "later", "end")))
-    assert any("must not have any additional incoming sequence flows other than that from the event gateway: 'late'"
-               in p for p in found)
+    found = problems(
+        event_gateway(
+            targets,
+            flow("a", "g", "late")
+            + flow("b", "g", "later")
+            + flow("x", "start", "late")
+            + flow("c", "late", "end")
+            + flow("d", "later", "end"),
+        )
+    )
+    assert any(
+        "must not have any additional incoming sequence flows other than that from the event gateway: 'late'"
+        in p
+        for p in found
+    )
 
 
 # -- containers -------------------------------------------------------------------------------------
 
 
 def test_elements_of_an_embedded_sub_process_are_in_the_flat_map_with_their_scope():
-    sub = ('<bpmn:subProcess id="sub"><bpmn:startEvent id="s2"/>' + service("inner")
-           + '<bpmn:endEvent id="e2"/>' + flow("i1", "s2", "inner") + flow("i2", "inner", "e2") + "</bpmn:subProcess>")
+    sub = (
+        '<bpmn:subProcess id="sub"><bpmn:startEvent id="s2"/>'
+        + service("inner")
+        + '<bpmn:endEvent id="e2"/>'
+        + flow("i1", "s2", "inner")
+        + flow("i2", "inner", "e2")
+        + "</bpmn:subProcess>"
+    )
     process = parse_all(around("sub", nodes=sub))
     assert process.flow_node("inner").flow_scope_id == "sub"
     assert process.sequence_flow("i1").source_ref == "s2"
@@ -388,29 +512,46 @@ def test_elements_of_an_embedded_sub_process_are_in_the_flat_map_with_their_scop
 
 
 def test_an_embedded_sub_process_needs_exactly_one_none_start_event():
-    [problem] = problems(around("sub", nodes='<bpmn:subProcess id="sub"><bpmn:task id="t"/></bpmn:subProcess>'))
-    assert problem == "process 'p': sub process 'sub': must have exactly one start event, found 0; add a none start event"
-    timer_start = ('<bpmn:subProcess id="sub"><bpmn:startEvent id="s2">' + timer("timeDate", "2030-01-01T00:00:00Z")
-                   + "</bpmn:startEvent></bpmn:subProcess>")
+    [problem] = problems(
+        around("sub", nodes='<bpmn:subProcess id="sub"><bpmn:task id="t"/></bpmn:subProcess>')
+    )
+    assert (
+        problem
+        == "process 'p': sub process 'sub': must have exactly one start event, found 0; add a none start event"
+    )
+    timer_start = (
+        '<bpmn:subProcess id="sub"><bpmn:startEvent id="s2">'
+        + timer("timeDate", "2030-01-01T00:00:00Z")
+        + "</bpmn:startEvent></bpmn:subProcess>"
+    )
     [problem] = problems(around("sub", nodes=timer_start))
-    assert problem.endswith("'s2': start events in subprocesses must be of type none; remove the event definition")
+    assert problem.endswith(
+        "'s2': start events in subprocesses must be of type none; remove the event definition"
+    )
 
 
 def test_a_flow_cannot_cross_a_sub_process_border():
     sub = '<bpmn:subProcess id="sub"><bpmn:startEvent id="s2"/></bpmn:subProcess>'
     found = problems(START + sub + END + chain("start", "sub", "end") + flow("x", "s2", "end"))
-    assert any("sequence flow 'x': its sourceRef 's2' does not reference a flow node of this process" in p
-               for p in found)
+    assert any(
+        "sequence flow 'x': its sourceRef 's2' does not reference a flow node of this process" in p
+        for p in found
+    )
 
 
 def event_sub_process(start: str, attrs: str = "") -> str:
-    return (f'<bpmn:subProcess id="esp" triggeredByEvent="true" {attrs}>{start}<bpmn:endEvent id="e2"/>'
-            + flow("i1", "s2", "e2") + "</bpmn:subProcess>")
+    return (
+        f'<bpmn:subProcess id="esp" triggeredByEvent="true" {attrs}>{start}<bpmn:endEvent id="e2"/>'
+        + flow("i1", "s2", "e2")
+        + "</bpmn:subProcess>"
+    )
 
 
 def test_an_event_sub_process_and_its_start_event_are_read():
-    start = ('<bpmn:startEvent id="s2" isInterrupting="false"><bpmn:messageEventDefinition messageRef="m"/>'
-             "</bpmn:startEvent>")
+    start = (
+        '<bpmn:startEvent id="s2" isInterrupting="false"><bpmn:messageEventDefinition messageRef="m"/>'
+        "</bpmn:startEvent>"
+    )
     process = parse_all(START + END + chain("start", "end") + event_sub_process(start))
     esp = process.flow_node("esp")
     assert (esp.element_type, esp.triggered_by_event) == (ElementType.EVENT_SUB_PROCESS, True)
@@ -420,46 +561,67 @@ def test_an_event_sub_process_and_its_start_event_are_read():
 
 
 def test_an_event_sub_process_needs_a_start_event_with_a_trigger_and_no_flows():
-    [problem] = problems(START + END + chain("start", "end") + event_sub_process('<bpmn:startEvent id="s2"/>'))
-    assert "'s2': start events in event subprocesses must be one of: message, timer, error, signal or escalation" \
+    [problem] = problems(
+        START + END + chain("start", "end") + event_sub_process('<bpmn:startEvent id="s2"/>')
+    )
+    assert (
+        "'s2': start events in event subprocesses must be one of: message, timer, error, signal or escalation"
         in problem
+    )
     start = '<bpmn:startEvent id="s2"><bpmn:signalEventDefinition signalRef="s"/></bpmn:startEvent>'
     found = problems(START + END + chain("start", "esp") + flow("o", "esp", "end") + event_sub_process(start))
     assert any("event sub processes cannot have incoming or outgoing sequence flows" in p for p in found)
-    terminate = ('<bpmn:startEvent id="s2" isInterrupting="false"><bpmn:errorEventDefinition errorRef="e"/>'
-                 "</bpmn:startEvent>")
+    terminate = (
+        '<bpmn:startEvent id="s2" isInterrupting="false"><bpmn:errorEventDefinition errorRef="e"/>'
+        "</bpmn:startEvent>"
+    )
     [problem] = problems(START + END + chain("start", "end") + event_sub_process(terminate))
     assert "a non-interrupting error event is not allowed" in problem
 
 
 def test_an_ad_hoc_sub_process_reads_its_collection_and_completion():
-    ad_hoc = ('<bpmn:adHocSubProcess id="adhoc" cancelRemainingInstances="false"><bpmn:extensionElements>'
-              '<zeebe:adHoc activeElementsCollection="=tools"/></bpmn:extensionElements>'
-              + service("tool") + "<bpmn:completionCondition>=done</bpmn:completionCondition></bpmn:adHocSubProcess>")
+    ad_hoc = (
+        '<bpmn:adHocSubProcess id="adhoc" cancelRemainingInstances="false"><bpmn:extensionElements>'
+        '<zeebe:adHoc activeElementsCollection="=tools"/></bpmn:extensionElements>'
+        + service("tool")
+        + "<bpmn:completionCondition>=done</bpmn:completionCondition></bpmn:adHocSubProcess>"
+    )
     node = parse_all(around("adhoc", nodes=ad_hoc)).flow_node("adhoc")
-    assert (node.ad_hoc, node.active_elements_collection, node.completion_condition,
-            node.cancel_remaining_instances) == (True, "=tools", "=done", False)
+    assert (
+        node.ad_hoc,
+        node.active_elements_collection,
+        node.completion_condition,
+        node.cancel_remaining_instances,
+    ) == (True, "=tools", "=done", False)
     [problem] = problems(around("adhoc", nodes='<bpmn:adHocSubProcess id="adhoc"/>'))
     assert problem.endswith("an ad-hoc sub process must have at least one activity")
-    job_worker = ('<bpmn:adHocSubProcess id="adhoc"><bpmn:extensionElements><zeebe:taskDefinition type="agent"/>'
-                  "</bpmn:extensionElements>" + service("tool") + "</bpmn:adHocSubProcess>")
+    job_worker = (
+        '<bpmn:adHocSubProcess id="adhoc"><bpmn:extensionElements><zeebe:taskDefinition type="agent"/>'
+        "</bpmn:extensionElements>" + service("tool") + "</bpmn:adHocSubProcess>"
+    )
     [problem] = problems(around("adhoc", nodes=job_worker))
-    assert problem.endswith("ad-hoc sub processes with a zeebe:taskDefinition (the job worker form) are not "
-                            "supported yet by zeebe-trio")
+    assert problem.endswith(
+        "ad-hoc sub processes with a zeebe:taskDefinition (the job worker form) are not "
+        "supported yet by zeebe-trio"
+    )
 
 
 # -- activities -------------------------------------------------------------------------------------
 
 
 def test_multi_instance_reads_zeebe_loop_characteristics_and_needs_an_input_collection():
-    mi = ('<bpmn:multiInstanceLoopCharacteristics isSequential="true"><bpmn:extensionElements>'
-          '<zeebe:loopCharacteristics inputCollection="=items" inputElement="item" outputCollection="results" '
-          'outputElement="=r"/></bpmn:extensionElements><bpmn:completionCondition>=n &gt; 2'
-          "</bpmn:completionCondition></bpmn:multiInstanceLoopCharacteristics>")
+    mi = (
+        '<bpmn:multiInstanceLoopCharacteristics isSequential="true"><bpmn:extensionElements>'
+        '<zeebe:loopCharacteristics inputCollection="=items" inputElement="item" outputCollection="results" '
+        'outputElement="=r"/></bpmn:extensionElements><bpmn:completionCondition>=n &gt; 2'
+        "</bpmn:completionCondition></bpmn:multiInstanceLoopCharacteristics>"
+    )
     node = parse_all(around("a", nodes=service("a", mi))).flow_node("a")
     assert node.multi_instance == MultiInstanceLoop(True, "=items", "item", "results", "=r", "=n > 2")
-    bad = ('<bpmn:multiInstanceLoopCharacteristics><bpmn:extensionElements><zeebe:loopCharacteristics '
-           'outputCollection="results"/></bpmn:extensionElements></bpmn:multiInstanceLoopCharacteristics>')
+    bad = (
+        "<bpmn:multiInstanceLoopCharacteristics><bpmn:extensionElements><zeebe:loopCharacteristics "
+        'outputCollection="results"/></bpmn:extensionElements></bpmn:multiInstanceLoopCharacteristics>'
+    )
     assert [p.split(": ", 2)[2] for p in problems(around("a", nodes=service("a", bad)))] == [
         "the zeebe:loopCharacteristics attribute 'inputCollection' must be present and not empty (e.g. '=items')",
         "the zeebe:loopCharacteristics attribute 'outputElement' must be present if the attribute "
@@ -468,57 +630,86 @@ def test_multi_instance_reads_zeebe_loop_characteristics_and_needs_an_input_coll
 
 
 def test_a_call_activity_reads_its_called_element_and_needs_a_process_id():
-    call = ('<bpmn:callActivity id="c"><bpmn:extensionElements><zeebe:calledElement processId="child" '
-            'propagateAllChildVariables="false" bindingType="versionTag" versionTag="v1"/>'
-            "</bpmn:extensionElements></bpmn:callActivity>")
+    call = (
+        '<bpmn:callActivity id="c"><bpmn:extensionElements><zeebe:calledElement processId="child" '
+        'propagateAllChildVariables="false" bindingType="versionTag" versionTag="v1"/>'
+        "</bpmn:extensionElements></bpmn:callActivity>"
+    )
     node = parse_all(around("c", nodes=call)).flow_node("c")
     assert node.called_element == CalledElement("child", "versionTag", "v1", False, True)
     [problem] = problems(around("c", nodes='<bpmn:callActivity id="c"/>'))
-    assert problem.endswith("call activity 'c': must have exactly one zeebe:calledElement extension element, found 0")
-    empty = ('<bpmn:callActivity id="c"><bpmn:extensionElements><zeebe:calledElement processId=""/>'
-             "</bpmn:extensionElements></bpmn:callActivity>")
+    assert problem.endswith(
+        "call activity 'c': must have exactly one zeebe:calledElement extension element, found 0"
+    )
+    empty = (
+        '<bpmn:callActivity id="c"><bpmn:extensionElements><zeebe:calledElement processId=""/>'
+        "</bpmn:extensionElements></bpmn:callActivity>"
+    )
     [problem] = problems(around("c", nodes=empty))
     assert "the zeebe:calledElement attribute 'processId' must be present and not empty" in problem
 
 
 def test_a_user_task_reads_its_zeebe_extensions():
-    user = ('<bpmn:userTask id="u"><bpmn:extensionElements><zeebe:userTask/>'
-            '<zeebe:assignmentDefinition assignee="=owner" candidateGroups="clerks"/>'
-            '<zeebe:taskSchedule dueDate="=due"/><zeebe:formDefinition formId="invoice"/>'
-            '<zeebe:priorityDefinition priority="80"/></bpmn:extensionElements></bpmn:userTask>')
+    user = (
+        '<bpmn:userTask id="u"><bpmn:extensionElements><zeebe:userTask/>'
+        '<zeebe:assignmentDefinition assignee="=owner" candidateGroups="clerks"/>'
+        '<zeebe:taskSchedule dueDate="=due"/><zeebe:formDefinition formId="invoice"/>'
+        '<zeebe:priorityDefinition priority="80"/></bpmn:extensionElements></bpmn:userTask>'
+    )
     task = parse_all(around("u", nodes=user)).flow_node("u").user_task
     assert task is not None
-    assert (task.zeebe_user_task, task.assignee, task.candidate_groups, task.due_date, task.form_id,
-            task.priority) == (True, "=owner", "clerks", "=due", "invoice", "80")
-    both = ('<bpmn:userTask id="u"><bpmn:extensionElements><zeebe:userTask/>'
-            '<zeebe:formDefinition formId="a" externalReference="b"/></bpmn:extensionElements></bpmn:userTask>')
+    assert (
+        task.zeebe_user_task,
+        task.assignee,
+        task.candidate_groups,
+        task.due_date,
+        task.form_id,
+        task.priority,
+    ) == (True, "=owner", "clerks", "=due", "invoice", "80")
+    both = (
+        '<bpmn:userTask id="u"><bpmn:extensionElements><zeebe:userTask/>'
+        '<zeebe:formDefinition formId="a" externalReference="b"/></bpmn:extensionElements></bpmn:userTask>'
+    )
     [problem] = problems(around("u", nodes=both))
-    assert "must have exactly one of formKey, formId or externalReference, found form_id, external_reference" \
+    assert (
+        "must have exactly one of formKey, formId or externalReference, found form_id, external_reference"
         in problem
+    )
 
 
 def test_a_script_task_with_a_feel_script_and_a_receive_task_are_read():
-    script = ('<bpmn:scriptTask id="sc"><bpmn:extensionElements><zeebe:script expression="=a + b" '
-              'resultVariable="sum"/></bpmn:extensionElements></bpmn:scriptTask>')
+    script = (
+        '<bpmn:scriptTask id="sc"><bpmn:extensionElements><zeebe:script expression="=a + b" '
+        'resultVariable="sum"/></bpmn:extensionElements></bpmn:scriptTask>'
+    )
     receive = '<bpmn:receiveTask id="r" messageRef="m2"/>'
     process = parse_all(around("sc", "r", nodes=script + receive))
     assert process.flow_node("sc").script == ScriptDefinition("=a + b", "sum")
     assert process.flow_node("sc").job_type is None
     assert process.flow_node("r").event_definition == MessageEventDefinition("order-cancelled", "=orderId")
-    empty = ('<bpmn:scriptTask id="sc"><bpmn:extensionElements><zeebe:script expression="=1"/>'
-             "</bpmn:extensionElements></bpmn:scriptTask>")
+    empty = (
+        '<bpmn:scriptTask id="sc"><bpmn:extensionElements><zeebe:script expression="=1"/>'
+        "</bpmn:extensionElements></bpmn:scriptTask>"
+    )
     [problem] = problems(around("sc", nodes=empty))
     assert "the zeebe:script attribute 'resultVariable' must be present and not empty" in problem
 
 
 def test_execution_listeners_are_read_and_checked():
-    listeners = ('<zeebe:executionListeners><zeebe:executionListener eventType="start" type="a" retries="5"/>'
-                 '<zeebe:executionListener eventType="end" type="=b"/></zeebe:executionListeners>')
+    listeners = (
+        '<zeebe:executionListeners><zeebe:executionListener eventType="start" type="a" retries="5"/>'
+        '<zeebe:executionListener eventType="end" type="=b"/></zeebe:executionListeners>'
+    )
     node = parse_all(around("w", nodes=service("w", extensions=listeners))).flow_node("w")
-    assert node.execution_listeners == (ExecutionListener("start", "a", "5"), ExecutionListener("end", "=b", "3"))
-    start = ('<bpmn:startEvent id="start"><bpmn:extensionElements><zeebe:executionListeners>'
-             '<zeebe:executionListener eventType="start" type="a"/></zeebe:executionListeners>'
-             "</bpmn:extensionElements></bpmn:startEvent>")
+    assert node.execution_listeners == (
+        ExecutionListener("start", "a", "5"),
+        ExecutionListener("end", "=b", "3"),
+    )
+    start = (
+        '<bpmn:startEvent id="start"><bpmn:extensionElements><zeebe:executionListeners>'
+        '<zeebe:executionListener eventType="start" type="a"/></zeebe:executionListeners>'
+        "</bpmn:extensionElements></bpmn:startEvent>"
+    )
     [problem] = problems(start + END + chain("start", "end"))
     assert problem.endswith("execution listeners of type 'start' are not supported by start events")
     bad = '<zeebe:executionListeners><zeebe:executionListener type="a"/></zeebe:executionListeners>'
@@ -560,12 +751,18 @@ def test_with_all_features_the_corpus_parses_more_and_never_crashes():
 
 def test_two_event_sub_processes_of_one_scope_cannot_wait_for_the_same_message():
     def esp(esp_id: str) -> str:
-        return (f'<bpmn:subProcess id="{esp_id}" triggeredByEvent="true"><bpmn:startEvent id="{esp_id}-s">'
-                f'<bpmn:messageEventDefinition messageRef="m"/></bpmn:startEvent><bpmn:endEvent id="{esp_id}-e"/>'
-                + flow(f"{esp_id}-f", f"{esp_id}-s", f"{esp_id}-e") + "</bpmn:subProcess>")
+        return (
+            f'<bpmn:subProcess id="{esp_id}" triggeredByEvent="true"><bpmn:startEvent id="{esp_id}-s">'
+            f'<bpmn:messageEventDefinition messageRef="m"/></bpmn:startEvent><bpmn:endEvent id="{esp_id}-e"/>'
+            + flow(f"{esp_id}-f", f"{esp_id}-s", f"{esp_id}-e")
+            + "</bpmn:subProcess>"
+        )
 
     [problem] = problems(START + END + chain("start", "end") + esp("x") + esp("y"))
-    assert problem == "process 'p': multiple message event definitions with the same name 'order-paid' are not allowed"
+    assert (
+        problem
+        == "process 'p': multiple message event definitions with the same name 'order-paid' are not allowed"
+    )
 
 
 def test_the_default_gating_refuses_what_the_executable_element_types_leave_out():
@@ -575,23 +772,54 @@ def test_the_default_gating_refuses_what_the_executable_element_types_leave_out(
 
 
 def test_compensation_handlers_and_compensation_throws_follow_zeebes_rules():
-    handler = ('<bpmn:serviceTask id="refund" isForCompensation="true"><bpmn:extensionElements>'
-               '<zeebe:taskDefinition type="refund"/></bpmn:extensionElements></bpmn:serviceTask>')
-    boundary = ('<bpmn:boundaryEvent id="cb" attachedToRef="charge"><bpmn:compensateEventDefinition/>'
-                "</bpmn:boundaryEvent>")
+    handler = (
+        '<bpmn:serviceTask id="refund" isForCompensation="true"><bpmn:extensionElements>'
+        '<zeebe:taskDefinition type="refund"/></bpmn:extensionElements></bpmn:serviceTask>'
+    )
+    boundary = (
+        '<bpmn:boundaryEvent id="cb" attachedToRef="charge"><bpmn:compensateEventDefinition/>'
+        "</bpmn:boundaryEvent>"
+    )
     association = '<bpmn:association id="as" associationDirection="One" sourceRef="cb" targetRef="refund"/>'
-    throw = ('<bpmn:intermediateThrowEvent id="undo"><bpmn:compensateEventDefinition activityRef="charge"/>'
-             "</bpmn:intermediateThrowEvent>")
-    process = parse_all(START + service("charge") + boundary + handler + association + throw + END
-                        + chain("start", "charge", "undo", "end"))
+    throw = (
+        '<bpmn:intermediateThrowEvent id="undo"><bpmn:compensateEventDefinition activityRef="charge"/>'
+        "</bpmn:intermediateThrowEvent>"
+    )
+    process = parse_all(
+        START
+        + service("charge")
+        + boundary
+        + handler
+        + association
+        + throw
+        + END
+        + chain("start", "charge", "undo", "end")
+    )
     assert process.flow_node("refund").is_for_compensation
     assert process.flow_node("undo").event_definition == CompensateEventDefinition("charge", True)
-    found = problems(START + service("charge") + boundary + handler + association + throw + END
-                     + chain("start", "charge", "undo", "end") + flow("bad", "refund", "end"))
-    assert found == ["process 'p': service task 'refund': a compensation handler should have no outgoing sequence "
-                     "flows; remove them"]
-    unguarded = ('<bpmn:intermediateThrowEvent id="undo"><bpmn:compensateEventDefinition activityRef="charge"/>'
-                 "</bpmn:intermediateThrowEvent>")
-    [problem] = problems(START + service("charge") + unguarded + END + chain("start", "charge", "undo", "end"))
-    assert problem.endswith("the referenced compensation activity 'charge' must have either a compensation "
-                            "boundary event or be a subprocess")
+    found = problems(
+        START
+        + service("charge")
+        + boundary
+        + handler
+        + association
+        + throw
+        + END
+        + chain("start", "charge", "undo", "end")
+        + flow("bad", "refund", "end")
+    )
+    assert found == [
+        "process 'p': service task 'refund': a compensation handler should have no outgoing sequence "
+        "flows; remove them"
+    ]
+    unguarded = (
+        '<bpmn:intermediateThrowEvent id="undo"><bpmn:compensateEventDefinition activityRef="charge"/>'
+        "</bpmn:intermediateThrowEvent>"
+    )
+    [problem] = problems(
+        START + service("charge") + unguarded + END + chain("start", "charge", "undo", "end")
+    )
+    assert problem.endswith(
+        "the referenced compensation activity 'charge' must have either a compensation "
+        "boundary event or be a subprocess"
+    )

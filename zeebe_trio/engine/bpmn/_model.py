@@ -404,7 +404,9 @@ class ExecutableProcess:
     def start_events(self) -> tuple[FlowNode, ...]:
         """The process-level start events (none, message, timer, signal) in document order."""
         return tuple(
-            n for n in self.flow_nodes() if n.element_type is ElementType.START_EVENT and n.flow_scope_id is None
+            n
+            for n in self.flow_nodes()
+            if n.element_type is ElementType.START_EVENT and n.flow_scope_id is None
         )
 
     def children(self, scope_id: str | None) -> tuple[FlowNode, ...]:

@@ -170,16 +170,29 @@ _SCOPE_TAGS = frozenset({"subProcess", "adHocSubProcess"})
 
 _ACTIVITY_TAGS = frozenset(
     {
-        "task", "serviceTask", "sendTask", "receiveTask", "userTask", "manualTask", "scriptTask",
-        "businessRuleTask", "callActivity", "subProcess", "adHocSubProcess",
+        "task",
+        "serviceTask",
+        "sendTask",
+        "receiveTask",
+        "userTask",
+        "manualTask",
+        "scriptTask",
+        "businessRuleTask",
+        "callActivity",
+        "subProcess",
+        "adHocSubProcess",
     }
 )
 
-_COMPENSATION_HANDLER_TAGS = frozenset({"serviceTask", "userTask", "sendTask", "scriptTask", "manualTask", "task"})
+_COMPENSATION_HANDLER_TAGS = frozenset(
+    {"serviceTask", "userTask", "sendTask", "scriptTask", "manualTask", "task"}
+)
 
 # Zeebe's rules for where each event kind may start or interrupt.
 _PROCESS_START_KINDS = frozenset({"message", "timer", "signal", "conditional"})
-_EVENT_SUB_PROCESS_START_KINDS = frozenset({"message", "timer", "error", "signal", "escalation", "compensation"})
+_EVENT_SUB_PROCESS_START_KINDS = frozenset(
+    {"message", "timer", "error", "signal", "escalation", "compensation"}
+)
 _NON_INTERRUPTING_KINDS = frozenset({"message", "timer", "signal", "escalation", "conditional"})
 
 # Zeebe's Protocol.RESERVED_HEADER_NAME_PREFIX.
@@ -466,7 +479,9 @@ class _ProcessBuilder:
         self._read_scope(self.element, None, nodes, flow_elements)
 
         flows = [
-            flow for flow in (self._read_flow(e, scope, nodes) for e, scope in flow_elements) if flow is not None
+            flow
+            for flow in (self._read_flow(e, scope, nodes) for e, scope in flow_elements)
+            if flow is not None
         ]
         for flow in flows:
             if flow.source_ref in nodes:
@@ -583,8 +598,11 @@ class _ProcessBuilder:
                 "ad-hoc sub processes with a zeebe:taskDefinition (the job worker form) are not supported yet by "
                 "zeebe-trio"
             )
-        elif node.loop is not None and (node.loop_element is None or node.loop_element.tag != _MULTI_INSTANCE_TAG
-                                      or MULTI_INSTANCE not in self.supported):
+        elif node.loop is not None and (
+            node.loop_element is None
+            or node.loop_element.tag != _MULTI_INSTANCE_TAG
+            or MULTI_INSTANCE not in self.supported
+        ):
             reason = f"{node.loop} is not supported yet by zeebe-trio"
         elif _is_true(element.get("isForCompensation")) and COMPENSATION_HANDLERS not in self.supported:
             reason = "compensation handlers (isForCompensation) are not supported yet by zeebe-trio"
@@ -745,7 +763,9 @@ class _ProcessBuilder:
         if not node.definition_elements:
             return None
         definition_element = node.definition_elements[0]
-        definition = read_event_definition(definition_element, self.roots, lambda m: self._problem(m, element))
+        definition = read_event_definition(
+            definition_element, self.roots, lambda m: self._problem(m, element)
+        )
         if isinstance(definition, TimerEventDefinition):
             self._check_timer_placement(node, definition, scope, interrupting)
         elif kind == "message":
@@ -753,7 +773,9 @@ class _ProcessBuilder:
                 tag == "startEvent" and in_event_sub_process
             )
             if tag == "startEvent" or catching:
-                definition = self._message(node, definition_element.get("messageRef"), needs_subscription=catching)
+                definition = self._message(
+                    node, definition_element.get("messageRef"), needs_subscription=catching
+                )
             else:
                 definition = self._message(node, definition_element.get("messageRef"), needs_reference=False)
         elif kind == "signal":
@@ -770,7 +792,9 @@ class _ProcessBuilder:
                 self._check_compensation_target(node, activity_ref, nodes)
         return definition
 
-    def _check_compensation_target(self, node: _RawNode, activity_ref: str, nodes: dict[str, _RawNode]) -> None:
+    def _check_compensation_target(
+        self, node: _RawNode, activity_ref: str, nodes: dict[str, _RawNode]
+    ) -> None:
         target = nodes.get(activity_ref)
         label = _quoted_id(activity_ref)
         if target is None or target.tag not in _ACTIVITY_TAGS:
@@ -787,9 +811,11 @@ class _ProcessBuilder:
                 node.element,
             )
         has_compensation_boundary = any(
-            n.tag == "boundaryEvent" and n.kind == "compensation"
+            n.tag == "boundaryEvent"
+            and n.kind == "compensation"
             and (n.element.get("attachedToRef") or "").strip() == activity_ref
-            for n in nodes.values() if n.scope_id == target.scope_id
+            for n in nodes.values()
+            if n.scope_id == target.scope_id
         )
         if not has_compensation_boundary and target.element_type is not ElementType.SUB_PROCESS:
             self._problem(
@@ -807,9 +833,13 @@ class _ProcessBuilder:
                 element,
             )
         if node.incoming:
-            self._problem("a compensation handler should have no incoming sequence flows; remove them", element)
+            self._problem(
+                "a compensation handler should have no incoming sequence flows; remove them", element
+            )
         if node.outgoing:
-            self._problem("a compensation handler should have no outgoing sequence flows; remove them", element)
+            self._problem(
+                "a compensation handler should have no outgoing sequence flows; remove them", element
+            )
 
     def _check_start_event_kind(self, node: _RawNode, scope: _RawNode | None) -> None:
         kind, element = node.kind, node.element
@@ -864,7 +894,12 @@ class _ProcessBuilder:
             )
 
     def _message(
-        self, node: _RawNode, message_ref: str | None, *, needs_subscription: bool = False, needs_reference: bool = True
+        self,
+        node: _RawNode,
+        message_ref: str | None,
+        *,
+        needs_subscription: bool = False,
+        needs_reference: bool = True,
     ) -> MessageEventDefinition:
         element = node.element
         definition, resolved, subscriptions = read_message(self.roots, message_ref)
@@ -899,7 +934,9 @@ class _ProcessBuilder:
 
     def _check_code(self, node: _RawNode, definition_element: etree._Element, kind: str) -> None:
         element, tag = node.element, node.tag
-        root_tag, code_attribute = ("error", "errorCode") if kind == "error" else ("escalation", "escalationCode")
+        root_tag, code_attribute = (
+            ("error", "errorCode") if kind == "error" else ("escalation", "escalationCode")
+        )
         ref_attribute = f"{root_tag}Ref"
         referenced = self.roots.find(root_tag, definition_element.get(ref_attribute))
         code = None if referenced is None else referenced.get(code_attribute)
@@ -936,15 +973,14 @@ class _ProcessBuilder:
             if attached_to is None:
                 self._problem("must be attached to an activity; set its attachedToRef", element)
             if node.incoming:
-                self._problem(
-                    "boundary events cannot have incoming sequence flows; remove them", element
-                )
+                self._problem("boundary events cannot have incoming sequence flows; remove them", element)
         elif tag == "startEvent":
             details["interrupting"] = not _is_false(element.get("isInterrupting"))
         if node.element_type is ElementType.EVENT_SUB_PROCESS:
             details["triggered_by_event"] = True
         if tag in _ACTIVITY_TAGS and _is_true(element.get("isForCompensation")):
             details["is_for_compensation"] = True
+
         def report(message: str) -> None:
             self._problem(message, element)
 
@@ -970,14 +1006,21 @@ class _ProcessBuilder:
         return details
 
     def _execution_listeners(
-        self, element: etree._Element, extensions: dict[str, list[etree._Element]], node: _RawNode | None = None
+        self,
+        element: etree._Element,
+        extensions: dict[str, list[etree._Element]],
+        node: _RawNode | None = None,
     ) -> tuple[ExecutionListener, ...]:
         listeners = read_execution_listeners(extensions, lambda message: self._problem_for(element, message))
         if node is not None and any(listener.event_type == "start" for listener in listeners):
             if node.tag == "startEvent":
-                self._problem("execution listeners of type 'start' are not supported by start events", element)
+                self._problem(
+                    "execution listeners of type 'start' are not supported by start events", element
+                )
             elif node.tag == "boundaryEvent":
-                self._problem("execution listeners of type 'start' are not supported by boundary events", element)
+                self._problem(
+                    "execution listeners of type 'start' are not supported by boundary events", element
+                )
         return listeners
 
     # -- rules across elements ----------------------------------------------------------------
@@ -1009,7 +1052,8 @@ class _ProcessBuilder:
                     self._check_catch_duplicates(activity, events)
                     if _is_true(activity.element.get("isForCompensation")):
                         self._problem(
-                            "a compensation handler should have no boundary events; remove them", activity.element
+                            "a compensation handler should have no boundary events; remove them",
+                            activity.element,
                         )
             # An event sub process start event is caught in the scope around it, as boundary events are.
             self._check_catch_duplicates(owner, event_sub_process_starts)
@@ -1031,7 +1075,8 @@ class _ProcessBuilder:
             return
         if node.kind == "escalation" and target.tag not in ("subProcess", "callActivity"):
             self._problem(
-                "an escalation boundary event should only be attached to a subprocess, or a call activity", node.element
+                "an escalation boundary event should only be attached to a subprocess, or a call activity",
+                node.element,
             )
         if node.kind == "compensation" and (node.outgoing or not self._has_association_from(node.id)):
             self._problem(
@@ -1043,7 +1088,8 @@ class _ProcessBuilder:
     def _has_association_from(self, element_id: str) -> bool:
         if self._association_sources is None:
             self._association_sources = {
-                (association.get("sourceRef") or "").strip() for association in self.element.iter(bpmn("association"))
+                (association.get("sourceRef") or "").strip()
+                for association in self.element.iter(bpmn("association"))
             }
         return element_id in self._association_sources
 
@@ -1052,7 +1098,9 @@ class _ProcessBuilder:
         start_events = [c for c in all_children if c.tag == bpmn("startEvent")]
         if node.tag == "adHocSubProcess":
             if start_events:
-                self._problem("an ad-hoc sub process must not contain start events; remove them", node.element)
+                self._problem(
+                    "an ad-hoc sub process must not contain start events; remove them", node.element
+                )
             if any(c.tag == bpmn("endEvent") for c in all_children):
                 self._problem("an ad-hoc sub process must not contain end events; remove them", node.element)
             if not all_children:
@@ -1066,7 +1114,8 @@ class _ProcessBuilder:
             )
         if node.element_type is ElementType.EVENT_SUB_PROCESS and (node.incoming or node.outgoing):
             self._problem(
-                "event sub processes cannot have incoming or outgoing sequence flows; remove them", node.element
+                "event sub processes cannot have incoming or outgoing sequence flows; remove them",
+                node.element,
             )
 
     def _check_event_based_gateway(
@@ -1075,10 +1124,14 @@ class _ProcessBuilder:
         element = node.element
         if len(node.outgoing) < 2:
             self._problem("an event-based gateway must have at least 2 outgoing sequence flows", element)
-        targets = [nodes[flows[f].target_ref] for f in node.outgoing if f in flows and flows[f].target_ref in nodes]
+        targets = [
+            nodes[flows[f].target_ref] for f in node.outgoing if f in flows and flows[f].target_ref in nodes
+        ]
         invalid = [
-            t for t in targets
-            if t.tag != "intermediateCatchEvent" or len(t.event_definitions) != 1
+            t
+            for t in targets
+            if t.tag != "intermediateCatchEvent"
+            or len(t.event_definitions) != 1
             or t.kind not in ("message", "timer", "signal", "conditional")
         ]
         if invalid:
@@ -1121,7 +1174,8 @@ class _ProcessBuilder:
                 seen.add(name or "")
             for name in duplicates:
                 self._owner_problem(
-                    owner, f"multiple {kind} event definitions with the same name {_quoted(name)} are not allowed"
+                    owner,
+                    f"multiple {kind} event definitions with the same name {_quoted(name)} are not allowed",
                 )
 
     def _check_catch_duplicates(self, owner: _RawNode | None, events: list[_RawNode]) -> None:

@@ -126,8 +126,18 @@ _EVENT_WORDS = {
     _T.BOUNDARY_EVENT: "boundary",
     _T.END_EVENT: "end",
 }
-_EVENT_KINDS = (None, "message", "timer", "signal", "error", "escalation", "compensation", "link", "terminate",
-                "conditional")
+_EVENT_KINDS = (
+    None,
+    "message",
+    "timer",
+    "signal",
+    "error",
+    "escalation",
+    "compensation",
+    "link",
+    "terminate",
+    "conditional",
+)
 _JOB_WORKER_WORDS = {
     _T.SERVICE_TASK: "service",
     _T.SEND_TASK: "send",

@@ -74,7 +74,9 @@ def _non_empty(extension: etree._Element, attribute: str, example: str, report: 
     value = extension.get(attribute) or ""
     if not value.strip():
         tag = etree.QName(extension).localname
-        report(f"the zeebe:{tag} attribute '{attribute}' must be present and not empty (e.g. {_quoted(example)})")
+        report(
+            f"the zeebe:{tag} attribute '{attribute}' must be present and not empty (e.g. {_quoted(example)})"
+        )
     return value
 
 
@@ -89,7 +91,9 @@ def _binding(extension: etree._Element, report: Report) -> tuple[str, str | None
         )
         binding_type = "latest"
     elif binding_type == "versionTag" and not (version_tag or "").strip():
-        report(f"the zeebe:{tag} has bindingType 'versionTag' but no versionTag; add the version tag to bind to")
+        report(
+            f"the zeebe:{tag} has bindingType 'versionTag' but no versionTag; add the version tag to bind to"
+        )
     return binding_type, version_tag
 
 

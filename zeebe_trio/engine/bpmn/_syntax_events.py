@@ -75,7 +75,11 @@ def read_message(roots: RootElements, message_ref: str | None) -> tuple[MessageE
     if extensions is not None:
         subscriptions = [e for e in extensions if e.tag == zeebe("subscription")]
     correlation_key = subscriptions[0].get("correlationKey") if subscriptions else None
-    return MessageEventDefinition(message_name=name, correlation_key=correlation_key), True, len(subscriptions)
+    return (
+        MessageEventDefinition(message_name=name, correlation_key=correlation_key),
+        True,
+        len(subscriptions),
+    )
 
 
 def read_event_definition(
@@ -106,11 +110,15 @@ def read_event_definition(
         )
     if tag == "compensateEventDefinition":
         wait = (element.get("waitForCompletion") or "true").strip().lower() != "false"
-        return CompensateEventDefinition(activity_ref=_ref(element.get("activityRef")) or None, wait_for_completion=wait)
+        return CompensateEventDefinition(
+            activity_ref=_ref(element.get("activityRef")) or None, wait_for_completion=wait
+        )
     if tag == "linkEventDefinition":
         name = element.get("name") or ""
         if not name.strip():
-            report("the link event definition must have a non-empty name; name the link (a throw and its catch share it)")
+            report(
+                "the link event definition must have a non-empty name; name the link (a throw and its catch share it)"
+            )
         return LinkEventDefinition(name=name)
     if tag == "terminateEventDefinition":
         return TerminateEventDefinition()
@@ -118,13 +126,19 @@ def read_event_definition(
         condition_element = element.find(bpmn("condition"))
         condition = text_of(condition_element) if condition_element is not None else ""
         if not condition or (condition.startswith("=") and not condition[1:].strip()):
-            report("the conditional event definition must have a non-empty condition; write a FEEL expression like '=x > 5'")
+            report(
+                "the conditional event definition must have a non-empty condition; write a FEEL expression like '=x > 5'"
+            )
             return ConditionalEventDefinition()
         return ConditionalEventDefinition(condition=condition)
     return None
 
 
-_TIMER_KINDS: tuple[tuple[str, TimerKind], ...] = (("timeDuration", "duration"), ("timeDate", "date"), ("timeCycle", "cycle"))
+_TIMER_KINDS: tuple[tuple[str, TimerKind], ...] = (
+    ("timeDuration", "duration"),
+    ("timeDate", "date"),
+    ("timeCycle", "cycle"),
+)
 
 
 def _timer(element: etree._Element, report: Report) -> TimerEventDefinition:
@@ -141,7 +155,9 @@ def _timer(element: etree._Element, report: Report) -> TimerEventDefinition:
         )
     for kind, text in texts.items():
         if not text or (text.startswith("=") and not text[1:].strip()):
-            report(f"the timer's time{kind.capitalize()} is empty; write an ISO 8601 value or an expression after '='")
+            report(
+                f"the timer's time{kind.capitalize()} is empty; write an ISO 8601 value or an expression after '='"
+            )
         elif not text.startswith("="):
             try:
                 parse_timer(kind, text)
