@@ -191,8 +191,8 @@ def test_a_message_catch_event_reads_the_message_name_and_correlation_key():
 
 def test_a_message_catch_event_needs_a_message_with_a_name_and_a_correlation_key():
     cases = {
-        "": "must reference a message; it has no messageRef, add one to the definitions",
-        ' messageRef="nope"': "must reference a message; its messageRef 'nope' does not name a bpmn:message",
+        "": "must reference a message; set its messageRef to a bpmn:message of the definitions",
+        ' messageRef="nope"': "must reference a message; its messageRef 'nope' names no bpmn:message of the definitions",
         ' messageRef="nameless"': "the message 'nameless' must have a non-empty name; messages are correlated by name",
         ' messageRef="unsubscribed"': "the message 'unsubscribed' must have exactly one zeebe:subscription",
     }
@@ -223,6 +223,14 @@ def test_timer_definitions_need_exactly_one_kind_of_time():
         "must be exactly one type of timer: timeDuration, timeDate or timeCycle (found timeDuration, timeDate); "
         "keep one of them"
     )
+
+
+def test_a_timer_without_any_time_is_reported_once():
+    start = '<bpmn:startEvent id="ts"><bpmn:timerEventDefinition/></bpmn:startEvent>'
+    assert problems(start + END + chain("ts", "end")) == [
+        "process 'p': timer start event 'ts': must be exactly one type of timer: timeDuration, timeDate or "
+        "timeCycle (found none); keep one of them"
+    ]
 
 
 def test_static_timer_text_is_checked_and_expressions_are_left_to_the_engine():

@@ -871,6 +871,8 @@ class _ProcessBuilder:
         self, node: _RawNode, timer: TimerEventDefinition, scope: _RawNode | None, interrupting: bool
     ) -> None:
         element, tag = node.element, node.tag
+        if [timer.time_duration, timer.time_date, timer.time_cycle].count(None) != 2:
+            return  # not exactly one kind of time: reported with the definition
         if tag == "intermediateCatchEvent" and timer.time_duration is None and timer.time_date is None:
             self._problem(
                 "an intermediate timer catch event must have either a time duration or a time date; "
@@ -905,12 +907,11 @@ class _ProcessBuilder:
         definition, resolved, subscriptions = read_message(self.roots, message_ref)
         if not resolved:
             if needs_reference:
-                what = (
-                    f"its messageRef {_quoted_id(message_ref.strip())} does not name a bpmn:message"
-                    if message_ref and message_ref.strip()
-                    else "it has no messageRef"
-                )
-                self._problem(f"must reference a message; {what}, add one to the definitions", element)
+                if message_ref and message_ref.strip():
+                    what = f"its messageRef {_quoted_id(message_ref.strip())} names no bpmn:message of the definitions"
+                else:
+                    what = "set its messageRef to a bpmn:message of the definitions"
+                self._problem(f"must reference a message; {what}", element)
             return definition
         label = _quoted_id((message_ref or "").strip())
         if not (definition.message_name or "").strip():
