@@ -8,6 +8,9 @@ from itertools import pairwise
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lxml import etree
 
 from zeebe_trio.engine.bpmn import (
     ALL_FEATURES,
@@ -831,3 +834,77 @@ def test_compensation_handlers_and_compensation_throws_follow_zeebes_rules():
         "the referenced compensation activity 'charge' must have either a compensation "
         "boundary event or be a subprocess"
     )
+
+
+# -- robustness -------------------------------------------------------------------------------------
+
+RICH = resource(
+    START
+    + service(
+        "charge",
+        "<bpmn:multiInstanceLoopCharacteristics><bpmn:extensionElements><zeebe:loopCharacteristics "
+        'inputCollection="=items" inputElement="item"/></bpmn:extensionElements></bpmn:multiInstanceLoopCharacteristics>',
+    )
+    + '<bpmn:boundaryEvent id="late" attachedToRef="charge" cancelActivity="false">'
+    + timer("timeDuration", "PT1H")
+    + "</bpmn:boundaryEvent>"
+    + '<bpmn:eventBasedGateway id="g"/>'
+    + catch("paid", '<bpmn:messageEventDefinition messageRef="m"/>')
+    + catch("alarm", '<bpmn:signalEventDefinition signalRef="s"/>')
+    + '<bpmn:subProcess id="sub"><bpmn:startEvent id="s2"/><bpmn:callActivity id="call"><bpmn:extensionElements>'
+    '<zeebe:calledElement processId="child"/></bpmn:extensionElements></bpmn:callActivity>'
+    '<bpmn:endEvent id="e2"><bpmn:errorEventDefinition errorRef="e"/></bpmn:endEvent>'
+    + flow("i1", "s2", "call")
+    + flow("i2", "call", "e2")
+    + '<bpmn:subProcess id="esp" triggeredByEvent="true"><bpmn:startEvent id="s3">'
+    '<bpmn:escalationEventDefinition escalationRef="esc"/></bpmn:startEvent><bpmn:endEvent id="e3"/>'
+    + flow("i3", "s3", "e3")
+    + "</bpmn:subProcess></bpmn:subProcess>"
+    + '<bpmn:boundaryEvent id="caught" attachedToRef="sub"><bpmn:errorEventDefinition errorRef="e"/></bpmn:boundaryEvent>'
+    + '<bpmn:userTask id="u"><bpmn:extensionElements><zeebe:userTask/><zeebe:formDefinition formId="f"/>'
+    "</bpmn:extensionElements></bpmn:userTask>"
+    + '<bpmn:endEvent id="stop"><bpmn:terminateEventDefinition/></bpmn:endEvent>'
+    + END
+    + chain("start", "charge", "g")
+    + flow("a", "g", "paid")
+    + flow("b", "g", "alarm")
+    + flow("c", "paid", "sub")
+    + flow("d", "alarm", "u")
+    + flow("h", "sub", "end")
+    + flow("j", "u", "stop")
+    + flow("k", "late", "stop")
+    + flow("l", "caught", "stop")
+)
+
+
+def test_the_rich_fuzz_seed_parses_with_all_features():
+    [process] = parse_bpmn("rich.bpmn", RICH, supported=ALL_FEATURES)
+    assert process.flow_node("s3").flow_scope_id == "esp"
+    assert process.flow_node("esp").flow_scope_id == "sub"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_removing_any_attributes_and_elements_only_ever_yields_validation_errors(data):
+    root = etree.fromstring(RICH)
+    elements = list(root.iter(tag=etree.Element))
+    for element in data.draw(st.lists(st.sampled_from(elements), max_size=6)):
+        attributes = list(element.attrib)
+        if attributes and data.draw(st.booleans()):
+            del element.attrib[data.draw(st.sampled_from(attributes))]
+        elif element.getparent() is not None:
+            element.getparent().remove(element)
+    try:
+        parse_bpmn("fuzz.bpmn", etree.tostring(root), supported=ALL_FEATURES)
+    except BpmnValidationError as error:
+        assert all(line.startswith("'fuzz.bpmn'") for line in str(error).splitlines())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(min_value=0, max_value=len(RICH)), st.binary(max_size=8))
+def test_cutting_or_splicing_the_rich_seed_only_ever_yields_validation_errors(cut, junk):
+    for data in (RICH[:cut], RICH[:cut] + junk + RICH[cut:]):
+        try:
+            parse_bpmn("fuzz.bpmn", data, supported=ALL_FEATURES)
+        except BpmnValidationError:
+            pass

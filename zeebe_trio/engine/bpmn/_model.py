@@ -42,7 +42,8 @@ __all__ = [
 
 DEFAULT_JOB_RETRIES = "3"
 
-#: Element types that zeebe-trio can execute; any other element makes the deployment fail.
+#: Element types that zeebe-trio can execute. The parser's gating itself is ``_support.SUPPORTED`` (its
+#: element keys are these types; a test keeps the two in step).
 EXECUTABLE_ELEMENT_TYPES: frozenset[ElementType] = frozenset(
     {
         ElementType.PROCESS,

@@ -163,6 +163,8 @@ def _timer(element: etree._Element, report: Report) -> TimerEventDefinition:
                 parse_timer(kind, text)
             except TimerParseError as error:
                 report(f"{error}; fix the time{kind.capitalize()} {_quoted(text)}")
+            except (ValueError, OverflowError):  # out-of-range fields the timer parser does not word
+                report(f"the time{kind.capitalize()} {_quoted(text)} is not a valid timer value")
     return TimerEventDefinition(
         time_duration=texts.get("duration"), time_date=texts.get("date"), time_cycle=texts.get("cycle")
     )
