@@ -20,13 +20,30 @@ __all__ = [
     "Mapping",
     "FlowNode",
     "SequenceFlow",
+    "TimerEventDefinition",
+    "MessageEventDefinition",
+    "SignalEventDefinition",
+    "ErrorEventDefinition",
+    "EscalationEventDefinition",
+    "CompensateEventDefinition",
+    "LinkEventDefinition",
+    "TerminateEventDefinition",
+    "ConditionalEventDefinition",
+    "EventDefinition",
+    "MultiInstanceLoop",
+    "CalledElement",
+    "CalledDecision",
+    "UserTaskDefinition",
+    "ScriptDefinition",
+    "ExecutionListener",
     "FlowElement",
     "ExecutableProcess",
 ]
 
 DEFAULT_JOB_RETRIES = "3"
 
-#: Element types that zeebe-trio can execute; any other element makes the deployment fail.
+#: Element types that zeebe-trio can execute. The parser's gating itself is ``_support.SUPPORTED`` (its
+#: element keys are these types; a test keeps the two in step).
 EXECUTABLE_ELEMENT_TYPES: frozenset[ElementType] = frozenset(
     {
         ElementType.PROCESS,
@@ -64,6 +81,198 @@ class Mapping:
     target: str
 
 
+# -- event definitions ---------------------------------------------------------------------------
+# One frozen class per kind. Referenced root elements (bpmn:message, bpmn:signal, bpmn:error,
+# bpmn:escalation) are resolved into their names and codes; None means the attribute (or the
+# reference) is missing, which the validator reports wherever Zeebe requires it.
+
+
+@dataclass(frozen=True, slots=True)
+class TimerEventDefinition:
+    """A bpmn:timerEventDefinition: the text of its timeDuration, timeDate or timeCycle (static or '=...')."""
+
+    time_duration: str | None = None
+    time_date: str | None = None
+    time_cycle: str | None = None
+
+    @property
+    def kind(self) -> str:
+        return "timer"
+
+
+@dataclass(frozen=True, slots=True)
+class MessageEventDefinition:
+    """The referenced bpmn:message's name and its zeebe:subscription correlationKey.
+
+    Also the message of a receive task (its messageRef)."""
+
+    message_name: str | None = None
+    correlation_key: str | None = None
+
+    @property
+    def kind(self) -> str:
+        return "message"
+
+
+@dataclass(frozen=True, slots=True)
+class SignalEventDefinition:
+    signal_name: str | None = None
+
+    @property
+    def kind(self) -> str:
+        return "signal"
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorEventDefinition:
+    """``error_code`` None on a catch event catches every error; the variables are
+    zeebe:errorCodeVariable / zeebe:errorMessageVariable of the definition (catch events only)."""
+
+    error_code: str | None = None
+    error_code_variable: str | None = None
+    error_message_variable: str | None = None
+
+    @property
+    def kind(self) -> str:
+        return "error"
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationEventDefinition:
+    """``escalation_code`` None on a catch event catches every escalation."""
+
+    escalation_code: str | None = None
+
+    @property
+    def kind(self) -> str:
+        return "escalation"
+
+
+@dataclass(frozen=True, slots=True)
+class CompensateEventDefinition:
+    """``activity_ref`` None compensates the whole scope; BPMN's waitForCompletion defaults to true."""
+
+    activity_ref: str | None = None
+    wait_for_completion: bool = True
+
+    @property
+    def kind(self) -> str:
+        return "compensation"
+
+
+@dataclass(frozen=True, slots=True)
+class LinkEventDefinition:
+    name: str = ""
+
+    @property
+    def kind(self) -> str:
+        return "link"
+
+
+@dataclass(frozen=True, slots=True)
+class TerminateEventDefinition:
+    @property
+    def kind(self) -> str:
+        return "terminate"
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionalEventDefinition:
+    """The bpmn:condition text; read, not necessarily executable."""
+
+    condition: str | None = None
+
+    @property
+    def kind(self) -> str:
+        return "conditional"
+
+
+EventDefinition = (
+    TimerEventDefinition
+    | MessageEventDefinition
+    | SignalEventDefinition
+    | ErrorEventDefinition
+    | EscalationEventDefinition
+    | CompensateEventDefinition
+    | LinkEventDefinition
+    | TerminateEventDefinition
+    | ConditionalEventDefinition
+)
+
+
+# -- activity characteristics ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MultiInstanceLoop:
+    """bpmn:multiInstanceLoopCharacteristics with its zeebe:loopCharacteristics (and the bpmn
+    completionCondition child)."""
+
+    is_sequential: bool = False
+    input_collection: str | None = None
+    input_element: str | None = None
+    output_collection: str | None = None
+    output_element: str | None = None
+    completion_condition: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CalledElement:
+    """A call activity's zeebe:calledElement. ``binding_type`` is 'latest', 'deployment' or 'versionTag'."""
+
+    process_id: str
+    binding_type: str = "latest"
+    version_tag: str | None = None
+    propagate_all_child_variables: bool = True
+    propagate_all_parent_variables: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class CalledDecision:
+    """A business rule task's zeebe:calledDecision (its non-job form)."""
+
+    decision_id: str
+    result_variable: str
+    binding_type: str = "latest"
+    version_tag: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UserTaskDefinition:
+    """A bpmn:userTask's Zeebe extensions. ``zeebe_user_task`` is True with zeebe:userTask (a
+    Camunda user task), False for the job worker form."""
+
+    zeebe_user_task: bool = False
+    assignee: str | None = None
+    candidate_groups: str | None = None
+    candidate_users: str | None = None
+    due_date: str | None = None
+    follow_up_date: str | None = None
+    form_key: str | None = None
+    form_id: str | None = None
+    external_reference: str | None = None
+    binding_type: str = "latest"
+    version_tag: str | None = None
+    priority: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptDefinition:
+    """A script task's zeebe:script (its non-job form): a FEEL expression and where its result goes."""
+
+    expression: str
+    result_variable: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionListener:
+    """One zeebe:executionListener: a job of ``job_type`` at the element's ``event_type`` ('start'/'end')."""
+
+    event_type: str
+    job_type: str
+    retries: str = DEFAULT_JOB_RETRIES
+
+
 @dataclass(frozen=True, slots=True)
 class FlowNode:
     """An event, task or gateway.
@@ -86,6 +295,36 @@ class FlowNode:
     # Exclusive gateways only: the flow taken when no condition holds. Its condition, if any,
     # is ignored (Zeebe accepts such files and never evaluates it).
     default_flow: str | None = None
+    # -- added with the breadth of the syntax layer; every one defaults to "absent" ---------------
+    # The containing subProcess / adHocSubProcess / event sub process; None at process level.
+    flow_scope_id: str | None = None
+    event_definition: EventDefinition | None = None
+    # Boundary events: the activity they are attached to, and whether they interrupt it.
+    attached_to: str | None = None
+    cancel_activity: bool = True
+    # Start events of event sub processes (isInterrupting).
+    interrupting: bool = True
+    # subProcess triggeredByEvent="true" (element_type EVENT_SUB_PROCESS).
+    triggered_by_event: bool = False
+    multi_instance: MultiInstanceLoop | None = None
+    called_element: CalledElement | None = None
+    called_decision: CalledDecision | None = None
+    user_task: UserTaskDefinition | None = None
+    script: ScriptDefinition | None = None
+    execution_listeners: tuple[ExecutionListener, ...] = ()
+    # bpmn:adHocSubProcess (the protocol has no AD_HOC_SUB_PROCESS element type yet: element_type
+    # is UNSPECIFIED and this flag says what it is).
+    ad_hoc: bool = False
+    active_elements_collection: str | None = None
+    completion_condition: str | None = None
+    cancel_remaining_instances: bool = True
+    # Activities only: isForCompensation="true" (a compensation handler).
+    is_for_compensation: bool = False
+
+    @property
+    def event_kind(self) -> str | None:
+        """'timer', 'message', ... or None for a none event (and every non-event)."""
+        return None if self.event_definition is None else self.event_definition.kind
 
     @property
     def is_job_worker(self) -> bool:
@@ -114,16 +353,20 @@ class ExecutableProcess:
     """One executable ``bpmn:process``: its flow nodes and sequence flows by id.
 
     The process element itself is not in ``elements``; its own data lives on this object.
+    ``elements`` is flat: it holds the elements nested in (event) sub processes too, each with its
+    ``flow_scope_id``. ``start_event_id`` is the process-level none start event; it is None only for
+    a process that starts by message, timer or signal alone (which the default gating refuses).
     """
 
     bpmn_process_id: str
     name: str | None
     resource_name: str
     elements: abc.Mapping[str, FlowElement]
-    start_event_id: str
+    start_event_id: str | None
     input_mappings: tuple[Mapping, ...] = ()
     output_mappings: tuple[Mapping, ...] = ()
     version_tag: str | None = None
+    execution_listeners: tuple[ExecutionListener, ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.elements, MappingProxyType):
@@ -159,6 +402,18 @@ class ExecutableProcess:
     def flow_nodes(self) -> tuple[FlowNode, ...]:
         return tuple(e for e in self.elements.values() if isinstance(e, FlowNode))
 
+    def start_events(self) -> tuple[FlowNode, ...]:
+        """The process-level start events (none, message, timer, signal) in document order."""
+        return tuple(
+            n
+            for n in self.flow_nodes()
+            if n.element_type is ElementType.START_EVENT and n.flow_scope_id is None
+        )
+
+    def children(self, scope_id: str | None) -> tuple[FlowNode, ...]:
+        """The flow nodes directly inside ``scope_id`` (None: the process level)."""
+        return tuple(n for n in self.flow_nodes() if n.flow_scope_id == scope_id)
+
     def sequence_flows(self) -> tuple[SequenceFlow, ...]:
         return tuple(e for e in self.elements.values() if isinstance(e, SequenceFlow))
 
@@ -174,6 +429,7 @@ class ExecutableProcess:
             and self.input_mappings == other.input_mappings
             and self.output_mappings == other.output_mappings
             and self.version_tag == other.version_tag
+            and self.execution_listeners == other.execution_listeners
         )
 
     __hash__ = object.__hash__

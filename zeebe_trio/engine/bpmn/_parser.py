@@ -4,12 +4,16 @@ The rules follow Zeebe's design-time validators (``io.camunda.zeebe.model.bpmn.v
 DefinitionsValidator, ProcessValidator, FlowElementValidator, FlowNodeValidator,
 SequenceFlowValidator, ExclusiveGatewayValidator, EndEventValidator, the taskDefinition and
 extension element validators, ...) and its runtime ones (ZeebeTaskHeadersValidator, the static
-parts of ZeebeExpressionValidator), restricted to the elements zeebe-trio executes. Every element
-outside that subset is reported once as "not supported yet"; its content is not inspected. Problems
-name elements by kind, id and name (see ``_errors``); the list of supported elements is a hint that
-a rejection states once per resource, however many elements it names.
+parts of ZeebeExpressionValidator; the event, gateway, sub process, multi-instance, call activity,
+user task and listener validators for the elements beyond). The syntax layer reads every element
+Zeebe 8.8 executes into the model; which of them a deployment may use is decided by the
+``supported`` feature set (``_support``). Every element outside it is reported once as "not
+supported yet"; its content (a sub process's elements included) is not inspected. Problems name
+elements by kind, id and name (see ``_errors``); the list of supported elements is a hint that a
+rejection states once per resource, however many elements it names.
 
-Each process is read in one pass over its direct children, so parsing is linear in the file size.
+A process is read in one pass over its elements (each sub process's children once, as a scope of
+their own), then checked across elements scope by scope, so parsing stays linear in the file size.
 """
 
 from __future__ import annotations
@@ -17,21 +21,46 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from lxml import etree
 
 from ._errors import ID_EXCERPT_LIMIT, BpmnValidationError, Problem, excerpt, references, tag_in_words
 from ._model import (
     DEFAULT_JOB_RETRIES,
-    EXECUTABLE_ELEMENT_TYPES,
     ElementType,
+    EventDefinition,
     ExecutableProcess,
+    ExecutionListener,
     FlowElement,
     FlowNode,
     Mapping,
+    MessageEventDefinition,
     SequenceFlow,
+    TimerEventDefinition,
 )
-from ._xml import BPMN_NS, ZEEBE_NS, bpmn, load_definitions, zeebe
+from ._support import (
+    AD_HOC_SUB_PROCESS,
+    CALLED_DECISION,
+    COMPENSATION_HANDLERS,
+    EXECUTION_LISTENERS,
+    MULTI_INSTANCE,
+    SCRIPT_EXPRESSION,
+    SUPPORTED,
+    Feature,
+    supported_summary,
+)
+from ._syntax_activities import (
+    read_called_decision,
+    read_called_element,
+    read_execution_listeners,
+    read_multi_instance,
+    read_script,
+    read_user_task,
+    zeebe_extensions,
+)
+from ._syntax_events import RootElements, read_event_definition, read_message
+from ._xml import BPMN_NS, bpmn, load_definitions, zeebe
 
 __all__ = ["parse_bpmn"]
 
@@ -112,6 +141,7 @@ _ELEMENT_KINDS = {
     "eventBasedGateway": "event-based gateway",
 }
 
+_MULTI_INSTANCE_TAG = bpmn("multiInstanceLoopCharacteristics")
 _LOOP_TAGS = {
     bpmn("multiInstanceLoopCharacteristics"): "multi-instance (multiInstanceLoopCharacteristics)",
     bpmn("standardLoopCharacteristics"): "loops (standardLoopCharacteristics)",
@@ -124,12 +154,46 @@ _JOB_WORKER_ALTERNATIVES = {
     "scriptTask": "script",
 }
 
+# The feature that allows the non-job form of a task (publishMessage has none: never allowed).
+_ALTERNATIVE_FEATURES = {"script": SCRIPT_EXPRESSION, "calledDecision": CALLED_DECISION}
+
 # Zeebe extension elements that would change how a supported element behaves; silently
-# ignoring them would run the process differently from Zeebe, so they are refused for now.
-_UNSUPPORTED_EXTENSIONS = {
-    zeebe("executionListeners"): "execution listeners (zeebe:executionListeners)",
-    zeebe("linkedResources"): "linked resources (zeebe:linkedResources)",
+# ignoring them would run the process differently from Zeebe, so they are refused unless their
+# feature is supported (None: never).
+_GATED_EXTENSIONS: dict[str, tuple[str, Feature | None]] = {
+    zeebe("executionListeners"): ("execution listeners (zeebe:executionListeners)", EXECUTION_LISTENERS),
+    zeebe("linkedResources"): ("linked resources (zeebe:linkedResources)", None),
 }
+
+# Flow nodes whose content is a scope of its own.
+_SCOPE_TAGS = frozenset({"subProcess", "adHocSubProcess"})
+
+_ACTIVITY_TAGS = frozenset(
+    {
+        "task",
+        "serviceTask",
+        "sendTask",
+        "receiveTask",
+        "userTask",
+        "manualTask",
+        "scriptTask",
+        "businessRuleTask",
+        "callActivity",
+        "subProcess",
+        "adHocSubProcess",
+    }
+)
+
+_COMPENSATION_HANDLER_TAGS = frozenset(
+    {"serviceTask", "userTask", "sendTask", "scriptTask", "manualTask", "task"}
+)
+
+# Zeebe's rules for where each event kind may start or interrupt.
+_PROCESS_START_KINDS = frozenset({"message", "timer", "signal", "conditional"})
+_EVENT_SUB_PROCESS_START_KINDS = frozenset(
+    {"message", "timer", "error", "signal", "escalation", "compensation"}
+)
+_NON_INTERRUPTING_KINDS = frozenset({"message", "timer", "signal", "escalation", "conditional"})
 
 # Zeebe's Protocol.RESERVED_HEADER_NAME_PREFIX.
 _RESERVED_HEADER_PREFIX = "io.camunda.zeebe:"
@@ -145,20 +209,17 @@ scope, gateway id and flow id together), which hold at most 511 bytes: 200 keeps
 _NCNAME = re.compile(r"[^\W\d][\w.\-\u00b7\u0300-\u036f\u203f-\u2040]*\Z")
 
 _NOT_SUPPORTED = "is not supported yet by zeebe-trio"
-# Stated once per rejected resource (a Problem hint), however many unsupported elements it has.
-_SUPPORTED_SUMMARY = (
-    "zeebe-trio supports only none start and end events, undefined tasks (bpmn:task), manual tasks, "
-    "job worker tasks (service, send, business rule and script tasks with a zeebe:taskDefinition), "
-    "exclusive and parallel gateways and sequence flows; remove or replace the elements that are not "
-    "supported yet"
-)
 
 
-def parse_bpmn(resource_name: str, data: bytes) -> list[ExecutableProcess]:
+def parse_bpmn(
+    resource_name: str, data: bytes, *, supported: frozenset[Feature] = SUPPORTED
+) -> list[ExecutableProcess]:
     """Parse a BPMN 2.0 resource into its executable processes.
 
     Raises BpmnValidationError, naming the resource and every problem, if the bytes are not safe,
-    well-formed BPMN 2.0 XML or if any executable process breaks a deployment rule.
+    well-formed BPMN 2.0 XML or if any executable process breaks a deployment rule. Elements whose
+    feature is not in ``supported`` (see ``_support``) are refused as "not supported yet", with a hint
+    (stated once per resource) listing what is.
     """
     root = load_definitions(resource_name, data)
     problems: list[Problem] = []
@@ -174,8 +235,9 @@ def parse_bpmn(resource_name: str, data: bytes) -> list[ExecutableProcess]:
             )
         )
     processes: list[ExecutableProcess] = []
+    roots = RootElements(root)
     for process_element in executable:
-        builder = _ProcessBuilder(resource_name, process_element)
+        builder = _ProcessBuilder(resource_name, process_element, supported, roots)
         process = builder.build()
         problems.extend(builder.problems)
         if process is not None:
@@ -235,6 +297,25 @@ def _check_id_lengths(root: etree._Element, problems: list[Problem]) -> None:
                 element_kind=_element_kind(element),
             )
         )
+
+
+def _is_true(value: str | None) -> bool:
+    return (value or "").strip().lower() == "true"
+
+
+def _is_false(value: str | None) -> bool:
+    return (value or "").strip().lower() == "false"
+
+
+def _is_job_worker(node: _RawNode) -> bool:
+    """Whether ``node`` runs as a job: service tasks; send, business rule and script tasks unless they
+    use their non-job form alone; message throw and end events (Zeebe runs those as jobs too)."""
+    if node.tag == "serviceTask":
+        return True
+    if node.tag in _JOB_WORKER_ALTERNATIVES:
+        alternative = zeebe(_JOB_WORKER_ALTERNATIVES[node.tag])
+        return not (alternative in node.extensions and zeebe("taskDefinition") not in node.extensions)
+    return node.tag in ("endEvent", "intermediateThrowEvent") and node.kind == "message"
 
 
 def _text(element: etree._Element) -> str:
@@ -299,21 +380,47 @@ class _RawNode:
     tag: str
     id: str
     element_type: ElementType
+    scope_id: str | None = None
     supported: bool = True
     incoming: list[str] = field(default_factory=list)
     outgoing: list[str] = field(default_factory=list)
     extensions: dict[str, list[etree._Element]] = field(default_factory=dict)
     event_definitions: list[str] = field(default_factory=list)
+    definition_elements: list[etree._Element] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)
     loop: str | None = None
+    loop_element: etree._Element | None = None
+    built: FlowNode | None = None
+
+    @property
+    def kind(self) -> str | None:
+        return self.kinds[0] if self.kinds else None
+
+    @property
+    def name(self) -> str | None:
+        return self.element.get("name")
 
 
 class _ProcessBuilder:
-    def __init__(self, resource_name: str, element: etree._Element) -> None:
+    def __init__(
+        self,
+        resource_name: str,
+        element: etree._Element,
+        supported: frozenset[Feature] = SUPPORTED,
+        roots: RootElements | None = None,
+    ) -> None:
         self.resource_name = resource_name
         self.element = element
         self.process_id = element.get("id") or None
         self.process_name = element.get("name")
         self.problems: list[Problem] = []
+        self.supported = supported
+        self.hint = supported_summary(supported)
+        self._association_sources: set[str] | None = None
+        if roots is None:
+            parent = element.getparent()
+            roots = RootElements(element if parent is None else parent)
+        self.roots = roots
 
     # -- problems ---------------------------------------------------------------------------
 
@@ -357,29 +464,25 @@ class _ProcessBuilder:
             )
 
         extensions = self._extensions(self.element)
-        for tag, what in _UNSUPPORTED_EXTENSIONS.items():
-            if tag in extensions:
+        for tag, (what, feature) in _GATED_EXTENSIONS.items():
+            if tag in extensions and (feature is None or feature not in self.supported):
                 self._problem(f"{what} on the process are not supported yet by zeebe-trio")
         input_mappings, output_mappings = self._io_mappings(self.element, extensions)
         version_tag_elements = extensions.get(zeebe("versionTag"), [])
         version_tag = (version_tag_elements[0].get("value") or None) if version_tag_elements else None
+        process_listeners: tuple[ExecutionListener, ...] = ()
+        if EXECUTION_LISTENERS in self.supported:
+            process_listeners = self._execution_listeners(self.element, extensions)
 
         nodes: dict[str, _RawNode] = {}
-        flow_elements: list[etree._Element] = []
-        for child in self.element:
-            if not isinstance(child.tag, str):
-                continue
-            local = _FLOW_NODE_TAGS.get(child.tag)
-            if local is not None:
-                node = self._read_node(child, local)
-                if node is not None:
-                    nodes[node.id] = node
-            elif child.tag == bpmn("sequenceFlow"):
-                flow_elements.append(child)
-            # Everything else (lanes, artifacts, data objects, documentation, extensions in
-            # other namespaces, ...) does not take part in execution and is ignored.
+        flow_elements: list[tuple[etree._Element, str | None]] = []
+        self._read_scope(self.element, None, nodes, flow_elements)
 
-        flows = [flow for flow in (self._read_flow(e, nodes) for e in flow_elements) if flow is not None]
+        flows = [
+            flow
+            for flow in (self._read_flow(e, scope, nodes) for e, scope in flow_elements)
+            if flow is not None
+        ]
         for flow in flows:
             if flow.source_ref in nodes:
                 nodes[flow.source_ref].outgoing.append(flow.id)
@@ -387,16 +490,18 @@ class _ProcessBuilder:
                 nodes[flow.target_ref].incoming.append(flow.id)
         flows_by_id = {flow.id: flow for flow in flows}
 
-        start_event_id = self._check_start_events(nodes)
+        has_start_event, start_event_id = self._check_start_events(nodes)
         built: dict[str, FlowElement] = {}
         for node in nodes.values():
-            flow_node = self._finish_node(node, flows_by_id)
+            flow_node = self._finish_node(node, nodes, flows_by_id)
             if flow_node is not None:
+                node.built = flow_node
                 built[flow_node.id] = flow_node
+        self._check_graph(nodes, flows_by_id)
         for flow in flows:
             built.setdefault(flow.id, flow)
 
-        if self.problems or process_id is None or start_event_id is None:
+        if self.problems or process_id is None or not has_start_event:
             return None
         return ExecutableProcess(
             bpmn_process_id=process_id,
@@ -407,11 +512,36 @@ class _ProcessBuilder:
             input_mappings=input_mappings,
             output_mappings=output_mappings,
             version_tag=version_tag,
+            execution_listeners=process_listeners,
         )
+
+    def _read_scope(
+        self,
+        container: etree._Element,
+        scope_id: str | None,
+        nodes: dict[str, _RawNode],
+        flow_elements: list[tuple[etree._Element, str | None]],
+    ) -> None:
+        """Read the flow nodes and sequence flows of one scope, and of the supported scopes inside it
+        (the content of an unsupported sub process is not inspected)."""
+        for child in container:
+            if not isinstance(child.tag, str):
+                continue
+            local = _FLOW_NODE_TAGS.get(child.tag)
+            if local is not None:
+                node = self._read_node(child, local, scope_id)
+                if node is not None:
+                    nodes.setdefault(node.id, node)
+                    if node.supported and local in _SCOPE_TAGS:
+                        self._read_scope(child, node.id, nodes, flow_elements)
+            elif child.tag == bpmn("sequenceFlow"):
+                flow_elements.append((child, scope_id))
+            # Everything else (lanes, artifacts, data objects, documentation, extensions in
+            # other namespaces, ...) does not take part in execution and is ignored.
 
     # -- flow nodes -------------------------------------------------------------------------
 
-    def _read_node(self, element: etree._Element, tag: str) -> _RawNode | None:
+    def _read_node(self, element: etree._Element, tag: str, scope_id: str | None = None) -> _RawNode | None:
         element_id = element.get("id") or ""
         if not element_id:
             self._problem("must have a non-empty id attribute", element)
@@ -423,20 +553,34 @@ class _ProcessBuilder:
                 element,
             )
         element_type = _FLOW_NODE_TYPES[tag]
-        if tag == "subProcess" and (element.get("triggeredByEvent") or "").strip().lower() == "true":
+        if tag == "subProcess" and _is_true(element.get("triggeredByEvent")):
             element_type = ElementType.EVENT_SUB_PROCESS
-        node = _RawNode(element=element, tag=tag, id=element_id, element_type=element_type)
+        node = _RawNode(element=element, tag=tag, id=element_id, element_type=element_type, scope_id=scope_id)
         for child in element:
             if not isinstance(child.tag, str):
                 continue
             if child.tag in _EVENT_DEFINITION_TAGS:
                 node.event_definitions.append(_EVENT_DEFINITION_TAGS[child.tag])
+                if child.tag in _EVENT_TRIGGERS:
+                    node.definition_elements.append(child)
+                    node.kinds.append(_EVENT_TRIGGERS[child.tag])
+                else:  # an eventDefinitionRef: the syntax layer does not follow those
+                    node.kinds.append("referenced")
             elif child.tag in _LOOP_TAGS:
                 node.loop = _LOOP_TAGS[child.tag]
+                node.loop_element = child
             elif child.tag == bpmn("extensionElements"):
                 node.extensions = self._extensions(element, child)
         node.supported = self._check_supported(node)
         return node
+
+    def _is_supported_element(self, node: _RawNode) -> bool:
+        if node.tag == "adHocSubProcess":
+            return AD_HOC_SUB_PROCESS in self.supported and not node.kinds
+        if node.element_type is ElementType.UNSPECIFIED:
+            return False
+        kinds: list[str | None] = list(node.kinds) or [None]
+        return all((node.element_type, kind) in self.supported for kind in kinds)
 
     def _check_supported(self, node: _RawNode) -> bool:
         """Report, once, why an element cannot run on zeebe-trio; True if it can.
@@ -445,26 +589,39 @@ class _ProcessBuilder:
         unsupported kind gets the short reason plus the supported-elements hint, stated once per file.
         """
         element, tag = node.element, node.tag
-        if node.element_type not in EXECUTABLE_ELEMENT_TYPES or node.event_definitions:
-            self._problem(_NOT_SUPPORTED, element, hint=_SUPPORTED_SUMMARY)
+        if not self._is_supported_element(node):
+            self._problem(_NOT_SUPPORTED, element, hint=self.hint)
             return False
         reason: str | None = None
-        if node.loop is not None:
+        if tag == "adHocSubProcess" and zeebe("taskDefinition") in node.extensions:
+            reason = (
+                "ad-hoc sub processes with a zeebe:taskDefinition (the job worker form) are not supported yet by "
+                "zeebe-trio"
+            )
+        elif node.loop is not None and (
+            node.loop_element is None
+            or node.loop_element.tag != _MULTI_INSTANCE_TAG
+            or MULTI_INSTANCE not in self.supported
+        ):
             reason = f"{node.loop} is not supported yet by zeebe-trio"
-        elif (element.get("isForCompensation") or "").strip().lower() == "true":
+        elif _is_true(element.get("isForCompensation")) and COMPENSATION_HANDLERS not in self.supported:
             reason = "compensation handlers (isForCompensation) are not supported yet by zeebe-trio"
         elif tag in _JOB_WORKER_ALTERNATIVES:
             alternative = _JOB_WORKER_ALTERNATIVES[tag]
             has_alternative = zeebe(alternative) in node.extensions
             has_task_definition = zeebe("taskDefinition") in node.extensions
-            if has_alternative and not has_task_definition:
+            if (
+                has_alternative
+                and not has_task_definition
+                and _ALTERNATIVE_FEATURES.get(alternative, "") not in self.supported
+            ):
                 reason = (
                     f"zeebe:{alternative} is not supported yet by zeebe-trio; "
                     "only its job worker form (zeebe:taskDefinition) is"
                 )
         if reason is None:
-            for ext_tag, what in _UNSUPPORTED_EXTENSIONS.items():
-                if ext_tag in node.extensions:
+            for ext_tag, (what, feature) in _GATED_EXTENSIONS.items():
+                if ext_tag in node.extensions and (feature is None or feature not in self.supported):
                     reason = f"{what} are not supported yet by zeebe-trio"
                     break
         if reason is None:
@@ -472,7 +629,9 @@ class _ProcessBuilder:
         self._problem(reason, element)
         return False
 
-    def _finish_node(self, node: _RawNode, flows: dict[str, SequenceFlow]) -> FlowNode | None:
+    def _finish_node(
+        self, node: _RawNode, nodes: dict[str, _RawNode], flows: dict[str, SequenceFlow]
+    ) -> FlowNode | None:
         if not node.supported:
             return None  # already reported, once
         element, tag = node.element, node.tag
@@ -492,16 +651,26 @@ class _ProcessBuilder:
                     element,
                 )
         default_flow = None
-        if node.element_type is ElementType.EXCLUSIVE_GATEWAY:
+        if node.element_type in (ElementType.EXCLUSIVE_GATEWAY, ElementType.INCLUSIVE_GATEWAY):
             default_flow = self._check_exclusive_gateway(node, flows)
+
+        event_definition = self._event_definition(node, nodes)
+        if tag in _ACTIVITY_TAGS and _is_true(element.get("isForCompensation")):
+            self._check_compensation_handler(node)
 
         job_type = job_retries = None
         headers: tuple[tuple[str, str], ...] = ()
-        if tag in ("serviceTask", *_JOB_WORKER_ALTERNATIVES):
+        if _is_job_worker(node):
             job_type, job_retries = self._task_definition(node)
+            headers = self._task_headers(node)
+        elif node.tag == "userTask" and zeebe("userTask") not in node.extensions:
             headers = self._task_headers(node)
 
         input_mappings, output_mappings = self._io_mappings(element, node.extensions)
+        extras = self._activity_details(node)
+        listeners: tuple[ExecutionListener, ...] = ()
+        if EXECUTION_LISTENERS in self.supported:
+            listeners = self._execution_listeners(element, node.extensions, node)
         return FlowNode(
             id=node.id,
             element_type=node.element_type,
@@ -514,26 +683,31 @@ class _ProcessBuilder:
             job_retries=job_retries,
             task_headers=headers,
             default_flow=default_flow,
+            flow_scope_id=node.scope_id,
+            event_definition=event_definition,
+            execution_listeners=listeners,
+            **extras,
         )
 
-    def _check_start_events(self, nodes: dict[str, _RawNode]) -> str | None:
-        start_events = [n for n in nodes.values() if n.tag == "startEvent"]
+    def _check_start_events(self, nodes: dict[str, _RawNode]) -> tuple[bool, str | None]:
+        """(whether the process has a start event at all, its none start event's id)."""
+        start_events = [n for n in nodes.values() if n.tag == "startEvent" and n.scope_id is None]
         none_start_events = [n for n in start_events if not n.event_definitions]
         if not start_events:
             self._problem(
                 "has no start event; add a none start event (a bpmn:startEvent without event definition)"
             )
-            return None
+            return False, None
         if len(none_start_events) > 1:
             self._problem(
                 f"must have exactly one none start event, found {len(none_start_events)}: "
                 f"{references((n.id, n.element.get('name')) for n in none_start_events)}; remove all but one"
             )
-            return None
+            return False, None
         if not none_start_events:
-            # Each of the other start events was already reported as not supported.
-            return None
-        return none_start_events[0].id
+            # Reported as not supported unless the other start events are supported.
+            return True, None
+        return True, none_start_events[0].id
 
     def _check_exclusive_gateway(self, node: _RawNode, flows: dict[str, SequenceFlow]) -> str | None:
         element = node.element
@@ -557,26 +731,522 @@ class _ProcessBuilder:
                 )
         return default_flow
 
+    # -- events -----------------------------------------------------------------------------
+
+    def _event_definition(self, node: _RawNode, nodes: dict[str, _RawNode]) -> EventDefinition | None:
+        element, tag = node.element, node.tag
+        if tag == "receiveTask":
+            return self._message(node, element.get("messageRef"), needs_subscription=True)
+        if tag not in _EVENT_TAGS:
+            return None
+        count = len(node.event_definitions)
+        if tag in ("intermediateCatchEvent", "boundaryEvent"):
+            if count != 1:
+                self._problem(f"must have exactly one event definition, found {count}", element)
+        elif count > 1:
+            self._problem(f"must have at most one event definition, found {count}; keep one", element)
+        kind = node.kind
+        scope = nodes.get(node.scope_id) if node.scope_id is not None else None
+        in_event_sub_process = scope is not None and scope.element_type is ElementType.EVENT_SUB_PROCESS
+        interrupting = True
+        if tag == "startEvent":
+            interrupting = not _is_false(element.get("isInterrupting"))
+            self._check_start_event_kind(node, scope)
+        elif tag == "boundaryEvent":
+            interrupting = not _is_false(element.get("cancelActivity"))
+        if not interrupting and kind is not None and kind not in _NON_INTERRUPTING_KINDS:
+            self._problem(
+                f"a non-interrupting {kind} event is not allowed; only message, timer, signal, escalation and "
+                "conditional events can be non-interrupting",
+                element,
+            )
+        if not node.definition_elements:
+            return None
+        definition_element = node.definition_elements[0]
+        definition = read_event_definition(
+            definition_element, self.roots, lambda m: self._problem(m, element)
+        )
+        if isinstance(definition, TimerEventDefinition):
+            self._check_timer_placement(node, definition, scope, interrupting)
+        elif kind == "message":
+            catching = tag in ("intermediateCatchEvent", "boundaryEvent") or (
+                tag == "startEvent" and in_event_sub_process
+            )
+            if tag == "startEvent" or catching:
+                definition = self._message(
+                    node, definition_element.get("messageRef"), needs_subscription=catching
+                )
+            else:
+                definition = self._message(node, definition_element.get("messageRef"), needs_reference=False)
+        elif kind == "signal":
+            if definition is not None and not (getattr(definition, "signal_name", None) or "").strip():
+                self._problem(
+                    "must reference a bpmn:signal with a non-empty name (signalRef); signals are matched by name",
+                    element,
+                )
+        elif kind in ("error", "escalation"):
+            self._check_code(node, definition_element, kind)
+        elif kind == "compensation" and tag in ("endEvent", "intermediateThrowEvent"):
+            activity_ref = getattr(definition, "activity_ref", None)
+            if activity_ref is not None:
+                self._check_compensation_target(node, activity_ref, nodes)
+        return definition
+
+    def _check_compensation_target(
+        self, node: _RawNode, activity_ref: str, nodes: dict[str, _RawNode]
+    ) -> None:
+        target = nodes.get(activity_ref)
+        label = _quoted_id(activity_ref)
+        if target is None or target.tag not in _ACTIVITY_TAGS:
+            self._problem(
+                f"the referenced compensation activity {label} doesn't exist; reference an activity of this scope "
+                "or remove activityRef to compensate the whole scope",
+                node.element,
+            )
+            return
+        if target.scope_id != node.scope_id:
+            self._problem(
+                f"the referenced compensation activity {label} must be in the same scope as the compensation throw "
+                "event",
+                node.element,
+            )
+        has_compensation_boundary = any(
+            n.tag == "boundaryEvent"
+            and n.kind == "compensation"
+            and (n.element.get("attachedToRef") or "").strip() == activity_ref
+            for n in nodes.values()
+            if n.scope_id == target.scope_id
+        )
+        if not has_compensation_boundary and target.element_type is not ElementType.SUB_PROCESS:
+            self._problem(
+                f"the referenced compensation activity {label} must have either a compensation boundary event or be "
+                "a subprocess",
+                node.element,
+            )
+
+    def _check_compensation_handler(self, node: _RawNode) -> None:
+        element = node.element
+        if node.tag not in _COMPENSATION_HANDLER_TAGS:
+            self._problem(
+                "a compensation task must be one of: service task, user task, send task, script task, manual task, "
+                "or undefined task",
+                element,
+            )
+        if node.incoming:
+            self._problem(
+                "a compensation handler should have no incoming sequence flows; remove them", element
+            )
+        if node.outgoing:
+            self._problem(
+                "a compensation handler should have no outgoing sequence flows; remove them", element
+            )
+
+    def _check_start_event_kind(self, node: _RawNode, scope: _RawNode | None) -> None:
+        kind, element = node.kind, node.element
+        if scope is None:
+            if kind is not None and kind not in _PROCESS_START_KINDS:
+                self._problem(
+                    f"a {kind} start event is not allowed at the process level; process start events are none, "
+                    "message, timer, signal or conditional start events (use an event sub process instead)",
+                    element,
+                )
+        elif scope.element_type is ElementType.EVENT_SUB_PROCESS:
+            if kind is None or kind not in _EVENT_SUB_PROCESS_START_KINDS:
+                self._problem(
+                    "start events in event subprocesses must be one of: message, timer, error, signal or escalation "
+                    "(or compensation, in a sub process); add one of these event definitions",
+                    element,
+                )
+            elif kind == "compensation" and scope.scope_id is None:
+                self._problem(
+                    "a compensation event subprocess is not allowed on the process level; move it into a sub process",
+                    element,
+                )
+        elif kind is not None:
+            self._problem(
+                "start events in subprocesses must be of type none; remove the event definition", element
+            )
+
+    def _check_timer_placement(
+        self, node: _RawNode, timer: TimerEventDefinition, scope: _RawNode | None, interrupting: bool
+    ) -> None:
+        element, tag = node.element, node.tag
+        if [timer.time_duration, timer.time_date, timer.time_cycle].count(None) != 2:
+            return  # not exactly one kind of time: reported with the definition
+        if tag == "intermediateCatchEvent" and timer.time_duration is None and timer.time_date is None:
+            self._problem(
+                "an intermediate timer catch event must have either a time duration or a time date; "
+                "a timeCycle only repeats at start and boundary events",
+                element,
+            )
+        if tag == "startEvent" and scope is None and timer.time_date is None and timer.time_cycle is None:
+            self._problem(
+                "a timer start event must have either a time date or a time cycle; "
+                "write a timeDate or a timeCycle instead of the timeDuration",
+                element,
+            )
+        interrupting_here = tag == "boundaryEvent" or (
+            tag == "startEvent" and scope is not None and scope.element_type is ElementType.EVENT_SUB_PROCESS
+        )
+        if interrupting_here and interrupting and timer.time_cycle is not None:
+            self._problem(
+                "an interrupting timer event with a time cycle is not allowed; make it non-interrupting or use "
+                "a timeDuration or timeDate",
+                element,
+            )
+
+    def _message(
+        self,
+        node: _RawNode,
+        message_ref: str | None,
+        *,
+        needs_subscription: bool = False,
+        needs_reference: bool = True,
+    ) -> MessageEventDefinition:
+        element = node.element
+        definition, resolved, subscriptions = read_message(self.roots, message_ref)
+        if not resolved:
+            if needs_reference:
+                if message_ref and message_ref.strip():
+                    what = f"its messageRef {_quoted_id(message_ref.strip())} names no bpmn:message of the definitions"
+                else:
+                    what = "set its messageRef to a bpmn:message of the definitions"
+                self._problem(f"must reference a message; {what}", element)
+            return definition
+        label = _quoted_id((message_ref or "").strip())
+        if not (definition.message_name or "").strip():
+            self._problem(
+                f"the message {label} must have a non-empty name; messages are correlated by name", element
+            )
+        if needs_subscription:
+            if subscriptions != 1:
+                self._problem(
+                    f"the message {label} must have exactly one zeebe:subscription extension element, found "
+                    f"{subscriptions}; add one with a correlationKey",
+                    element,
+                )
+            elif not (definition.correlation_key or "").strip():
+                self._problem(
+                    f"the zeebe:subscription of message {label} must have a non-empty correlationKey "
+                    "(e.g. '=orderId')",
+                    element,
+                )
+        return definition
+
+    def _check_code(self, node: _RawNode, definition_element: etree._Element, kind: str) -> None:
+        element, tag = node.element, node.tag
+        root_tag, code_attribute = (
+            ("error", "errorCode") if kind == "error" else ("escalation", "escalationCode")
+        )
+        ref_attribute = f"{root_tag}Ref"
+        referenced = self.roots.find(root_tag, definition_element.get(ref_attribute))
+        code = None if referenced is None else referenced.get(code_attribute)
+        throwing = tag in ("endEvent", "intermediateThrowEvent")
+        if throwing:
+            if referenced is None:
+                self._problem(
+                    f"must reference a bpmn:{root_tag} ({ref_attribute}); add one with a non-empty {code_attribute}",
+                    element,
+                )
+            elif not (code or "").strip():
+                self._problem(
+                    f"the referenced bpmn:{root_tag} must have a non-empty {code_attribute}; it is what catch "
+                    "events match",
+                    element,
+                )
+        elif code is not None and code.strip().startswith("="):
+            self._problem(
+                f"the {code_attribute} of the {kind} catch event is not allowed to be an expression, found "
+                f"{_quoted(code)}; write the code itself",
+                element,
+            )
+
+    # -- activities -------------------------------------------------------------------------
+
+    def _activity_details(self, node: _RawNode) -> dict[str, Any]:
+        """The FlowNode fields beyond the common ones, checked."""
+        element, tag = node.element, node.tag
+        details: dict[str, Any] = {}
+        if tag == "boundaryEvent":
+            attached_to = (element.get("attachedToRef") or "").strip() or None
+            details["attached_to"] = attached_to
+            details["cancel_activity"] = not _is_false(element.get("cancelActivity"))
+            if attached_to is None:
+                self._problem("must be attached to an activity; set its attachedToRef", element)
+            if node.incoming:
+                self._problem("boundary events cannot have incoming sequence flows; remove them", element)
+        elif tag == "startEvent":
+            details["interrupting"] = not _is_false(element.get("isInterrupting"))
+        if node.element_type is ElementType.EVENT_SUB_PROCESS:
+            details["triggered_by_event"] = True
+        if tag in _ACTIVITY_TAGS and _is_true(element.get("isForCompensation")):
+            details["is_for_compensation"] = True
+
+        def report(message: str) -> None:
+            self._problem(message, element)
+
+        if node.loop_element is not None and node.loop_element.tag == _MULTI_INSTANCE_TAG:
+            details["multi_instance"] = read_multi_instance(node.loop_element, report)
+        if tag == "callActivity":
+            details["called_element"] = read_called_element(node.extensions, report)
+        elif tag == "businessRuleTask" and not _is_job_worker(node):
+            details["called_decision"] = read_called_decision(node.extensions, report)
+        elif tag == "scriptTask" and not _is_job_worker(node):
+            details["script"] = read_script(node.extensions, report)
+        elif tag == "userTask":
+            details["user_task"] = read_user_task(node.extensions, report)
+        elif tag == "adHocSubProcess":
+            details["ad_hoc"] = True
+            ad_hoc = node.extensions.get(zeebe("adHoc"), [])
+            if ad_hoc:
+                details["active_elements_collection"] = ad_hoc[0].get("activeElementsCollection") or None
+            condition = element.find(bpmn("completionCondition"))
+            if condition is not None:
+                details["completion_condition"] = _text(condition) or None
+            details["cancel_remaining_instances"] = not _is_false(element.get("cancelRemainingInstances"))
+        return details
+
+    def _execution_listeners(
+        self,
+        element: etree._Element,
+        extensions: dict[str, list[etree._Element]],
+        node: _RawNode | None = None,
+    ) -> tuple[ExecutionListener, ...]:
+        listeners = read_execution_listeners(extensions, lambda message: self._problem_for(element, message))
+        if node is not None and any(listener.event_type == "start" for listener in listeners):
+            if node.tag == "startEvent":
+                self._problem(
+                    "execution listeners of type 'start' are not supported by start events", element
+                )
+            elif node.tag == "boundaryEvent":
+                self._problem(
+                    "execution listeners of type 'start' are not supported by boundary events", element
+                )
+        return listeners
+
+    # -- rules across elements ----------------------------------------------------------------
+
+    def _check_graph(self, nodes: dict[str, _RawNode], flows: dict[str, SequenceFlow]) -> None:
+        by_scope: dict[str | None, list[_RawNode]] = {}
+        for node in nodes.values():
+            if node.supported:
+                by_scope.setdefault(node.scope_id, []).append(node)
+        for scope_id, children in by_scope.items():
+            owner = nodes.get(scope_id) if scope_id is not None else None
+            boundaries: dict[str, list[_RawNode]] = {}
+            event_sub_process_starts: list[_RawNode] = []
+            for node in children:
+                if node.tag == "boundaryEvent":
+                    self._check_attachment(node, nodes)
+                    boundaries.setdefault((node.element.get("attachedToRef") or "").strip(), []).append(node)
+                elif node.tag in _SCOPE_TAGS:
+                    self._check_sub_process(node)
+                    if node.element_type is ElementType.EVENT_SUB_PROCESS:
+                        event_sub_process_starts.extend(
+                            n for n in by_scope.get(node.id, ()) if n.tag == "startEvent"
+                        )
+                elif node.element_type is ElementType.EVENT_BASED_GATEWAY:
+                    self._check_event_based_gateway(node, nodes, flows)
+            for activity_id, events in boundaries.items():
+                activity = nodes.get(activity_id)
+                if activity is not None and activity.supported:
+                    self._check_catch_duplicates(activity, events)
+                    if _is_true(activity.element.get("isForCompensation")):
+                        self._problem(
+                            "a compensation handler should have no boundary events; remove them",
+                            activity.element,
+                        )
+            # An event sub process start event is caught in the scope around it, as boundary events are.
+            self._check_catch_duplicates(owner, event_sub_process_starts)
+            if scope_id is None:
+                self._check_unique_names(None, [n for n in children if n.tag == "startEvent"])
+            self._check_links(children)
+
+    def _check_attachment(self, node: _RawNode, nodes: dict[str, _RawNode]) -> None:
+        attached_to = (node.element.get("attachedToRef") or "").strip()
+        if not attached_to:
+            return  # reported with the node
+        target = nodes.get(attached_to)
+        if target is None or target.tag not in _ACTIVITY_TAGS or target.scope_id != node.scope_id:
+            self._problem(
+                f"must be attached to an activity of the same scope; its attachedToRef {_quoted_id(attached_to)} "
+                "names none",
+                node.element,
+            )
+            return
+        if node.kind == "escalation" and target.tag not in ("subProcess", "callActivity"):
+            self._problem(
+                "an escalation boundary event should only be attached to a subprocess, or a call activity",
+                node.element,
+            )
+        if node.kind == "compensation" and (node.outgoing or not self._has_association_from(node.id)):
+            self._problem(
+                "compensation boundary events must have a compensation association and no outgoing sequence flows; "
+                "connect the compensation handler with an association",
+                node.element,
+            )
+
+    def _has_association_from(self, element_id: str) -> bool:
+        if self._association_sources is None:
+            self._association_sources = {
+                (association.get("sourceRef") or "").strip()
+                for association in self.element.iter(bpmn("association"))
+            }
+        return element_id in self._association_sources
+
+    def _check_sub_process(self, node: _RawNode) -> None:
+        all_children = [c for c in node.element if isinstance(c.tag, str) and c.tag in _FLOW_NODE_TAGS]
+        start_events = [c for c in all_children if c.tag == bpmn("startEvent")]
+        if node.tag == "adHocSubProcess":
+            if start_events:
+                self._problem(
+                    "an ad-hoc sub process must not contain start events; remove them", node.element
+                )
+            if any(c.tag == bpmn("endEvent") for c in all_children):
+                self._problem("an ad-hoc sub process must not contain end events; remove them", node.element)
+            if not all_children:
+                self._problem("an ad-hoc sub process must have at least one activity", node.element)
+            return
+        if len(start_events) != 1:
+            self._problem(
+                f"must have exactly one start event, found {len(start_events)}"
+                + ("; add a none start event" if not start_events else "; remove all but one"),
+                node.element,
+            )
+        if node.element_type is ElementType.EVENT_SUB_PROCESS and (node.incoming or node.outgoing):
+            self._problem(
+                "event sub processes cannot have incoming or outgoing sequence flows; remove them",
+                node.element,
+            )
+
+    def _check_event_based_gateway(
+        self, node: _RawNode, nodes: dict[str, _RawNode], flows: dict[str, SequenceFlow]
+    ) -> None:
+        element = node.element
+        if len(node.outgoing) < 2:
+            self._problem("an event-based gateway must have at least 2 outgoing sequence flows", element)
+        targets = [
+            nodes[flows[f].target_ref] for f in node.outgoing if f in flows and flows[f].target_ref in nodes
+        ]
+        invalid = [
+            t
+            for t in targets
+            if t.tag != "intermediateCatchEvent"
+            or len(t.event_definitions) != 1
+            or t.kind not in ("message", "timer", "signal", "conditional")
+        ]
+        if invalid:
+            self._problem(
+                "an event-based gateway must not have an outgoing sequence flow to other elements than "
+                "message/timer/signal/conditional intermediate catch events; it leads to "
+                f"{references((t.id, t.name) for t in invalid)}",
+                element,
+            )
+        shared = [t for t in targets if len(t.incoming) > 1]
+        if shared:
+            self._problem(
+                "target elements of an event gateway must not have any additional incoming sequence flows other "
+                f"than that from the event gateway: {references((t.id, t.name) for t in shared)}",
+                element,
+            )
+        self._check_unique_names(node, [t for t in targets if t.built is not None])
+
+    def _owner_problem(self, owner: _RawNode | None, message: str) -> None:
+        if owner is None:
+            self._problem(message)
+        else:
+            self._problem(message, owner.element)
+
+    def _check_unique_names(self, owner: _RawNode | None, events: list[_RawNode]) -> None:
+        """Messages and signals caught side by side (an event-based gateway's targets, an activity's
+        boundary events, the event sub processes of a scope, the start events of a process) must
+        differ in name, or a message could not tell which to trigger."""
+        for kind, attribute in (("message", "message_name"), ("signal", "signal_name")):
+            names = [
+                getattr(e.built.event_definition, attribute, None)
+                for e in events
+                if e.built is not None and e.kind == kind
+            ]
+            seen: set[str] = set()
+            duplicates: list[str] = []
+            for name in names:
+                if name and name in seen and name not in duplicates:
+                    duplicates.append(name)
+                seen.add(name or "")
+            for name in duplicates:
+                self._owner_problem(
+                    owner,
+                    f"multiple {kind} event definitions with the same name {_quoted(name)} are not allowed",
+                )
+
+    def _check_catch_duplicates(self, owner: _RawNode | None, events: list[_RawNode]) -> None:
+        self._check_unique_names(owner, events)
+        for kind, attribute in (("error", "error_code"), ("escalation", "escalation_code")):
+            codes = [
+                getattr(e.built.event_definition, attribute, None)
+                for e in events
+                if e.built is not None and e.kind == kind
+            ]
+            if codes.count(None) > 1:
+                self._owner_problem(
+                    owner,
+                    f"the same scope can not contain more than one {kind} catch event without {kind} code; "
+                    f"an {kind} catch event without {kind} code catches all {kind}s",
+                )
+            counts: dict[str, int] = {}
+            for code in codes:
+                if code is not None:
+                    counts[code] = counts.get(code, 0) + 1
+            for code, count in counts.items():
+                if count > 1:
+                    self._owner_problem(
+                        owner,
+                        f"multiple {kind} catch events with the same {kind} code {_quoted(code)} are not "
+                        "supported on the same scope",
+                    )
+
+    def _check_links(self, nodes: list[_RawNode]) -> None:
+        """Link catch names are unique in a scope, and every link throw has its catch there."""
+        catch_names: set[str] = set()
+        for node in nodes:
+            if node.tag == "intermediateCatchEvent" and node.kind == "link" and node.built is not None:
+                name = getattr(node.built.event_definition, "name", "")
+                if name in catch_names:
+                    self._problem(
+                        f"multiple intermediate catch link event definitions with the same name {_quoted(name)} are "
+                        "not allowed in one scope; rename one",
+                        node.element,
+                    )
+                elif name:
+                    catch_names.add(name)
+        for node in nodes:
+            if node.tag == "intermediateThrowEvent" and node.kind == "link" and node.built is not None:
+                name = getattr(node.built.event_definition, "name", "")
+                if name and name not in catch_names:
+                    self._problem(
+                        f"can't find a catch link event for the throw link event with the name {_quoted(name)} in the "
+                        "same scope; add one or rename the link",
+                        node.element,
+                    )
+
     # -- zeebe extensions -------------------------------------------------------------------
 
     def _extensions(
         self, owner: etree._Element, extension_elements: etree._Element | None = None
     ) -> dict[str, list[etree._Element]]:
-        if extension_elements is None:
-            extension_elements = owner.find(bpmn("extensionElements"))
-            if extension_elements is None:
-                return {}
-        found: dict[str, list[etree._Element]] = {}
-        for child in extension_elements:
-            if isinstance(child.tag, str) and child.tag.startswith(f"{{{ZEEBE_NS}}}"):
-                found.setdefault(child.tag, []).append(child)
-        return found
+        return zeebe_extensions(owner, extension_elements)
 
     def _task_definition(self, node: _RawNode) -> tuple[str | None, str | None]:
         element, tag = node.element, node.tag
         definitions = node.extensions.get(zeebe("taskDefinition"), [])
         if len(definitions) != 1:
-            if tag == "serviceTask":
+            if tag in ("endEvent", "intermediateThrowEvent"):
+                problem = (
+                    "must have either one zeebe:publishMessage or one zeebe:taskDefinition extension "
+                    "element; zeebe-trio runs message throw events as job workers, so add a "
+                    "zeebe:taskDefinition with a type"
+                )
+            elif tag == "serviceTask":
                 problem = (
                     "must have a zeebe:taskDefinition with a non-empty type"
                     if not definitions
@@ -702,7 +1372,9 @@ class _ProcessBuilder:
 
     # -- sequence flows ---------------------------------------------------------------------
 
-    def _read_flow(self, element: etree._Element, nodes: dict[str, _RawNode]) -> SequenceFlow | None:
+    def _read_flow(
+        self, element: etree._Element, scope_id: str | None, nodes: dict[str, _RawNode]
+    ) -> SequenceFlow | None:
         flow_id = element.get("id") or ""
         if not flow_id:
             self._problem("must have a non-empty id attribute", element)
@@ -715,7 +1387,7 @@ class _ProcessBuilder:
             if not ref:
                 self._problem(f"is missing the required attribute {attribute}", element)
                 ok = False
-            elif ref not in nodes:
+            elif ref not in nodes or nodes[ref].scope_id != scope_id:
                 self._problem(
                     f"its {attribute} {_quoted_id(ref)} does not reference a flow node of this process; "
                     "connect flow nodes of the same process (and the same sub process) only",
