@@ -177,7 +177,7 @@ async def test_user_tasks_follow_their_lifecycle_and_show_the_settled_assignee(t
     def task(element_id: str, **options) -> int:
         return builder.user_task(scope, element_instance_key=builder.new_key(), element_id=element_id, **options)
 
-    urgent = task("approve", due_date="2025-01-01T10:00:00+01:00", priority=80)
+    urgent = task("approve", due_date="2025-01-01T10:00:00+01:00[Europe/Paris]", priority=80)
     normal = task("approve", priority=50)
     done = task("approve")
     someone_else = task("approve")

@@ -104,9 +104,12 @@ _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 
 def _iso_date_ms(value: Any) -> int | None:
     """Epoch milliseconds of an ISO 8601 date-time string (a user task's ``dueDate``), in UTC; one
-    without an offset is read as UTC, ``""`` (not set) and anything unparsable are NULL."""
+    without an offset is read as UTC, ``""`` (not set) and anything unparsable are NULL. A Java
+    ``ZonedDateTime`` region after the offset (``+01:00[Europe/Berlin]``) is dropped: the offset says it."""
     if type(value) is not str or not value:
         return None
+    if value.endswith("]") and "[" in value:
+        value = value[: value.index("[")]
     try:
         moment = datetime.datetime.fromisoformat(value)
     except ValueError:
