@@ -9,9 +9,16 @@ import time
 from pathlib import Path
 
 import pytest
+import trio
 from zeebe_trio_duckdb import SCHEMA_VERSION, DuckDbExporter, ExportStore, query
 
-from zeebe_trio.exporters.testing import ExporterHarness, RecordBuilder
+from zeebe_trio.exporters import create_exporter_director
+from zeebe_trio.exporters.testing import (
+    ExporterHarness,
+    InMemoryCommittedLog,
+    InMemoryPositionStore,
+    RecordBuilder,
+)
 from zeebe_trio.protocol import (
     CompensationSubscriptionIntent,
     ErrorIntent,
@@ -20,6 +27,8 @@ from zeebe_trio.protocol import (
     Record,
     UserTaskIntent,
     ValueType,
+    decode_batch,
+    encode_batch,
 )
 
 README = Path(__file__).parents[2] / "plugins" / "duckdb_exporter" / "README.md"
@@ -313,3 +322,32 @@ async def test_a_file_from_a_newer_schema_is_refused_naming_both_versions(tmp_pa
     with pytest.raises(RuntimeError, match=rf"schema version {SCHEMA_VERSION + 1}, this zeebe-trio-duckdb"
                                            rf" writes version {SCHEMA_VERSION}; upgrade"):
         ExportStore(path, 1)
+
+
+async def test_bpmn_event_records_read_back_from_the_log_format_reach_the_exporter_through_the_director(tmp_path):
+    builder = RecordBuilder()
+    scope, definition = order_instance(builder)
+    timer = builder.timer(scope, element_instance_key=builder.new_key(), target_element_id="wait", due_in_ms=5)
+    builder.trigger_timer(timer)
+    subscription = builder.open_message_subscription(
+        scope, element_instance_key=builder.new_key(), element_id="wait-payment", message_name="payment",
+        correlation_key="order-1")
+    builder.close_message_subscription(subscription)
+    task = builder.user_task(scope, element_instance_key=builder.new_key(), element_id="approve")
+    builder.assign_user_task(task, "anna")
+    builder.broadcast_signal("closing")
+    records = decode_batch(encode_batch(builder.records), partition_id=1)  # what the log hands back
+    log, store = InMemoryCommittedLog(records), InMemoryPositionStore()
+    path = tmp_path / "export.duckdb"
+    director = create_exporter_director(
+        partition_id=1, reader=log, position_store=store,
+        exporters_config={"analytics": {"type": "duckdb", "args": {"path": str(path), "flushDelay": 0.01,
+                                                                    "snapshotInterval": 0}}})
+    async with trio.open_nursery() as nursery:
+        await nursery.start(director.run)
+        with trio.fail_after(20):
+            await store.wait_position("analytics", records[-1].position)
+        nursery.cancel_scope.cancel()
+    assert rows(path, "SELECT (SELECT state FROM timers), (SELECT state FROM message_subscriptions),"
+                      " (SELECT assignee FROM user_tasks), (SELECT count(*) FROM signals),"
+                      " (SELECT count(*) FROM records)") == [("TRIGGERED", "DELETED", "anna", 1, len(records))]
