@@ -21,11 +21,17 @@ from zeebe_trio.protocol import (
     JobBatchIntent,
     JobIntent,
     MessageIntent,
+    MessageSubscriptionIntent,
     ProcessInstanceCreationIntent,
     ProcessInstanceIntent,
     ProcessIntent,
+    ProcessMessageSubscriptionIntent,
     Record,
     RecordType,
+    SignalIntent,
+    SignalSubscriptionIntent,
+    TimerIntent,
+    UserTaskIntent,
     ValueType,
     VariableIntent,
     encode_key,
@@ -186,6 +192,7 @@ class RecordBuilder:
         self.tenant_id = tenant_id
         self.records: list[Record] = []
         self._variable_keys: dict[tuple[int, str], int] = {}
+        self._values: dict[int, dict[str, Any]] = {}  # the latest value of timers, subscriptions, user tasks
 
     def new_key(self) -> int:
         return encode_key(self.partition_id, next(self._keys))
@@ -347,6 +354,167 @@ class RecordBuilder:
             self.tick(ttl_ms)
             self.record(ValueType.MESSAGE, MessageIntent.EXPIRED, value, key=key)
         return key
+
+
+    # -- BPMN events: timers, message and signal subscriptions, user tasks -----------------------------
+    # ``scope`` is what the waiting element knows of its instance: processInstanceKey,
+    # processDefinitionKey and bpmnProcessId (``element_scope`` builds it).
+
+    def element_scope(self, process_instance_key: int, process_definition_key: int,
+                      bpmn_process_id: str) -> dict[str, Any]:
+        return {"processInstanceKey": process_instance_key, "processDefinitionKey": process_definition_key,
+                "bpmnProcessId": bpmn_process_id, "tenantId": self.tenant_id}
+
+    def timer(self, scope: Mapping[str, Any], *, element_instance_key: int, target_element_id: str,
+              due_in_ms: int, repetitions: int = 1) -> int:
+        """TIMER CREATED for a catch or boundary event (a timer start event has no instance: pass
+        processInstanceKey -1 and element_instance_key -1); returns the timer's key."""
+        key = self.new_key()
+        value = {"elementInstanceKey": element_instance_key, "processInstanceKey": scope["processInstanceKey"],
+                 "processDefinitionKey": scope["processDefinitionKey"], "dueDate": self.timestamp + due_in_ms,
+                 "repetitions": repetitions, "targetElementId": target_element_id, "tenantId": self.tenant_id}
+        self._values[key] = value
+        self.record(ValueType.TIMER, TimerIntent.CREATED, dict(value), key=key)
+        return key
+
+    def trigger_timer(self, key: int) -> None:
+        """The due timer fires: the TRIGGER command the due-date checker writes, then TRIGGERED."""
+        value = self._values[key]
+        self.timestamp = max(self.timestamp, value["dueDate"])
+        command = self.record(ValueType.TIMER, TimerIntent.TRIGGER, dict(value), key=key)
+        self.record(ValueType.TIMER, TimerIntent.TRIGGERED, dict(value), key=key, source_position=command.position)
+
+    def cancel_timer(self, key: int) -> None:
+        """The element left before the timer was due (TIMER CANCELED, an event of that element's processing)."""
+        self.record(ValueType.TIMER, TimerIntent.CANCELED, dict(self._values[key]), key=key)
+
+    def open_message_subscription(self, scope: Mapping[str, Any], *, element_instance_key: int, element_id: str,
+                                  message_name: str, correlation_key: str,
+                                  interrupting: bool = True) -> tuple[int, int]:
+        """Both sides of a message catch: PROCESS_MESSAGE_SUBSCRIPTION CREATING, MESSAGE_SUBSCRIPTION
+        CREATE/CREATED (the message side), PROCESS_MESSAGE_SUBSCRIPTION CREATE/CREATED. Returns the
+        message subscription's key and the process message subscription's key."""
+        common = {"processInstanceKey": scope["processInstanceKey"], "elementInstanceKey": element_instance_key,
+                  "processDefinitionKey": scope["processDefinitionKey"], "bpmnProcessId": scope["bpmnProcessId"],
+                  "messageName": message_name, "correlationKey": correlation_key, "messageKey": -1,
+                  "interrupting": interrupting, "variables": {}, "tenantId": self.tenant_id}
+        process_key = self.new_key()
+        process_value = {**common, "elementId": element_id}
+        self._values[process_key] = process_value
+        self.record(ValueType.PROCESS_MESSAGE_SUBSCRIPTION, ProcessMessageSubscriptionIntent.CREATING,
+                    dict(process_value), key=process_key)
+        create = self.record(ValueType.MESSAGE_SUBSCRIPTION, MessageSubscriptionIntent.CREATE, dict(common))
+        key = self.new_key()
+        self._values[key] = dict(common)
+        self.record(ValueType.MESSAGE_SUBSCRIPTION, MessageSubscriptionIntent.CREATED, dict(common), key=key,
+                    source_position=create.position)
+        confirm = self.record(ValueType.PROCESS_MESSAGE_SUBSCRIPTION, ProcessMessageSubscriptionIntent.CREATE,
+                              dict(process_value), key=process_key)
+        self.record(ValueType.PROCESS_MESSAGE_SUBSCRIPTION, ProcessMessageSubscriptionIntent.CREATED,
+                    dict(process_value), key=process_key, source_position=confirm.position)
+        return key, process_key
+
+    def correlate_message_subscription(self, keys: tuple[int, int], message_key: int,
+                                       variables: Mapping[str, Any] | None = None) -> None:
+        """A published message reaches the subscription: MESSAGE_SUBSCRIPTION CORRELATING, the process
+        side's CORRELATE/CORRELATED, then the message side's CORRELATE/CORRELATED."""
+        key, process_key = keys
+        value = {**self._values[key], "messageKey": message_key, "variables": dict(variables or {})}
+        process_value = {**self._values[process_key], "messageKey": message_key, "variables": dict(variables or {})}
+        self.record(ValueType.MESSAGE_SUBSCRIPTION, MessageSubscriptionIntent.CORRELATING, dict(value), key=key)
+        command = self.record(ValueType.PROCESS_MESSAGE_SUBSCRIPTION, ProcessMessageSubscriptionIntent.CORRELATE,
+                              dict(process_value), key=process_key)
+        self.record(ValueType.PROCESS_MESSAGE_SUBSCRIPTION, ProcessMessageSubscriptionIntent.CORRELATED,
+                    dict(process_value), key=process_key, source_position=command.position)
+        command = self.record(ValueType.MESSAGE_SUBSCRIPTION, MessageSubscriptionIntent.CORRELATE, dict(value), key=key)
+        self.record(ValueType.MESSAGE_SUBSCRIPTION, MessageSubscriptionIntent.CORRELATED, dict(value), key=key,
+                    source_position=command.position)
+
+    def close_message_subscription(self, keys: tuple[int, int]) -> None:
+        """The waiting element left without (or after a non-interrupting) correlation: the process side's
+        DELETING, the message side's DELETE/DELETED, the process side's DELETE/DELETED."""
+        key, process_key = keys
+        self.record(ValueType.PROCESS_MESSAGE_SUBSCRIPTION, ProcessMessageSubscriptionIntent.DELETING,
+                    dict(self._values[process_key]), key=process_key)
+        command = self.record(ValueType.MESSAGE_SUBSCRIPTION, MessageSubscriptionIntent.DELETE,
+                              dict(self._values[key]), key=key)
+        self.record(ValueType.MESSAGE_SUBSCRIPTION, MessageSubscriptionIntent.DELETED, dict(self._values[key]),
+                    key=key, source_position=command.position)
+        command = self.record(ValueType.PROCESS_MESSAGE_SUBSCRIPTION, ProcessMessageSubscriptionIntent.DELETE,
+                              dict(self._values[process_key]), key=process_key)
+        self.record(ValueType.PROCESS_MESSAGE_SUBSCRIPTION, ProcessMessageSubscriptionIntent.DELETED,
+                    dict(self._values[process_key]), key=process_key, source_position=command.position)
+
+    def signal_subscription(self, signal_name: str, *, process_definition_key: int, bpmn_process_id: str,
+                            catch_event_id: str, catch_event_instance_key: int = -1) -> int:
+        """SIGNAL_SUBSCRIPTION CREATED: a start event's (deployment, no instance key) or a waiting catch
+        event's; returns its key."""
+        key = self.new_key()
+        value = {"signalName": signal_name, "catchEventId": catch_event_id,
+                 "catchEventInstanceKey": catch_event_instance_key, "bpmnProcessId": bpmn_process_id,
+                 "processDefinitionKey": process_definition_key, "tenantId": self.tenant_id}
+        self._values[key] = value
+        self.record(ValueType.SIGNAL_SUBSCRIPTION, SignalSubscriptionIntent.CREATED, dict(value), key=key)
+        return key
+
+    def delete_signal_subscription(self, key: int) -> None:
+        self.record(ValueType.SIGNAL_SUBSCRIPTION, SignalSubscriptionIntent.DELETED, dict(self._values[key]), key=key)
+
+    def broadcast_signal(self, signal_name: str, variables: Mapping[str, Any] | None = None) -> Record:
+        """SIGNAL BROADCAST (the client's command) and BROADCASTED; returns the BROADCASTED event. The
+        caller writes what the broadcast triggers (catch events' subscriptions deleted, ...)."""
+        value = {"signalName": signal_name, "variables": dict(variables or {}), "tenantId": self.tenant_id}
+        command = self.record(ValueType.SIGNAL, SignalIntent.BROADCAST, dict(value))
+        return self.record(ValueType.SIGNAL, SignalIntent.BROADCASTED, dict(value), key=self.new_key(),
+                           source_position=command.position)
+
+    def user_task(self, scope: Mapping[str, Any], *, element_instance_key: int, element_id: str,
+                  candidate_groups: Iterable[str] = (), candidate_users: Iterable[str] = (), due_date: str = "",
+                  priority: int = 50) -> int:
+        """USER_TASK CREATING and CREATED for a zeebe:userTask; returns the user task's key."""
+        key = self.new_key()
+        value = {"userTaskKey": key, "assignee": "", "candidateGroupsList": list(candidate_groups),
+                 "candidateUsersList": list(candidate_users), "dueDate": due_date, "followUpDate": "",
+                 "formKey": -1, "externalFormReference": "", "customHeaders": {}, "changedAttributes": [],
+                 "action": "", "creationTimestamp": self.timestamp, "elementId": element_id,
+                 "elementInstanceKey": element_instance_key, "bpmnProcessId": scope["bpmnProcessId"],
+                 "processDefinitionVersion": 1, "processDefinitionKey": scope["processDefinitionKey"],
+                 "processInstanceKey": scope["processInstanceKey"], "priority": priority, "variables": {},
+                 "tenantId": self.tenant_id}
+        self._values[key] = value
+        self.record(ValueType.USER_TASK, UserTaskIntent.CREATING, dict(value), key=key)
+        self.record(ValueType.USER_TASK, UserTaskIntent.CREATED, dict(value), key=key)
+        return key
+
+    def _user_task_transition(self, key: int, command: UserTaskIntent, transitional: UserTaskIntent,
+                              final: UserTaskIntent, changes: Mapping[str, Any], action: str) -> None:
+        value = {**self._values[key], **changes, "changedAttributes": sorted(set(changes) - {"variables"}),
+                 "action": action}
+        request = self.record(ValueType.USER_TASK, command, {**value, "variables": {}}, key=key)
+        self.record(ValueType.USER_TASK, transitional, dict(value), key=key, source_position=request.position)
+        self.record(ValueType.USER_TASK, final, dict(value), key=key, source_position=request.position)
+        self._values[key] = {**value, "variables": {}}
+
+    def assign_user_task(self, key: int, assignee: str) -> None:
+        """USER_TASK ASSIGN (the client's command), ASSIGNING and ASSIGNED; ``""`` unassigns."""
+        self._user_task_transition(key, UserTaskIntent.ASSIGN, UserTaskIntent.ASSIGNING, UserTaskIntent.ASSIGNED,
+                                   {"assignee": assignee}, "assign")
+
+    def update_user_task(self, key: int, **changes: Any) -> None:
+        """USER_TASK UPDATE, UPDATING and UPDATED with some of Zeebe's attributes (dueDate, priority, ...)."""
+        self._user_task_transition(key, UserTaskIntent.UPDATE, UserTaskIntent.UPDATING, UserTaskIntent.UPDATED,
+                                   changes, "update")
+
+    def complete_user_task(self, key: int, variables: Mapping[str, Any] | None = None) -> None:
+        """USER_TASK COMPLETE (the client's command), COMPLETING and COMPLETED."""
+        self._user_task_transition(key, UserTaskIntent.COMPLETE, UserTaskIntent.COMPLETING,
+                                   UserTaskIntent.COMPLETED, {"variables": dict(variables or {})}, "complete")
+
+    def cancel_user_task(self, key: int) -> None:
+        """The element was terminated: USER_TASK CANCELING and CANCELED."""
+        value = dict(self._values[key])
+        self.record(ValueType.USER_TASK, UserTaskIntent.CANCELING, dict(value), key=key)
+        self.record(ValueType.USER_TASK, UserTaskIntent.CANCELED, dict(value), key=key)
 
 
 def realistic_records(instances: int, *, partition_id: int = 1) -> Iterator[Record]:

@@ -170,6 +170,127 @@ class ErrorIntent(Intent):
     CREATED = 0
 
 
+@_events("CREATED", "CORRELATING", "CORRELATED", "REJECTED", "DELETED", "MIGRATED")
+class MessageSubscriptionIntent(Intent):
+    """The subscription on the message's partition (the one the correlation key hashes to)."""
+
+    CREATE = 0
+    CREATED = 1
+    CORRELATE = 2
+    CORRELATED = 3
+    REJECT = 4
+    REJECTED = 5
+    DELETE = 6
+    DELETED = 7
+    CORRELATING = 8
+    MIGRATE = 9
+    MIGRATED = 10
+
+
+@_events("CREATING", "CREATED", "CORRELATED", "DELETING", "DELETED", "MIGRATING", "MIGRATED")
+class ProcessMessageSubscriptionIntent(Intent):
+    """The subscription on the process instance's partition (the waiting element's side)."""
+
+    CREATING = 0
+    CREATE = 1
+    CREATED = 2
+    CORRELATE = 3
+    CORRELATED = 4
+    DELETING = 5
+    DELETE = 6
+    DELETED = 7
+    MIGRATING = 8
+    MIGRATE = 9
+    MIGRATED = 10
+
+
+@_events("CREATED", "CORRELATED", "DELETED")
+class MessageStartEventSubscriptionIntent(Intent):
+    CREATED = 0
+    CORRELATED = 1
+    DELETED = 2
+
+
+@_events("CREATED", "DELETED", "MIGRATED")
+class SignalSubscriptionIntent(Intent):
+    CREATED = 0
+    DELETED = 1
+    MIGRATED = 2
+
+
+@_events("ESCALATED", "NOT_ESCALATED")
+class EscalationIntent(Intent):
+    ESCALATED = 0
+    NOT_ESCALATED = 1
+
+
+@_events("CREATING", "CREATED", "COMPLETING", "COMPLETED", "CANCELING", "CANCELED", "ASSIGNING", "ASSIGNED",
+         "UPDATING", "UPDATED", "MIGRATED", "COMPLETION_DENIED", "CORRECTED", "ASSIGNMENT_DENIED", "CLAIMING",
+         "UPDATE_DENIED")
+class UserTaskIntent(Intent):
+    CREATING = 0
+    CREATED = 1
+    COMPLETE = 2
+    COMPLETING = 3
+    COMPLETED = 4
+    CANCELING = 5
+    CANCELED = 6
+    ASSIGN = 7
+    ASSIGNING = 8
+    ASSIGNED = 9
+    CLAIM = 10
+    UPDATE = 11
+    UPDATING = 12
+    UPDATED = 13
+    MIGRATED = 14
+    COMPLETE_TASK_LISTENER = 15
+    DENY_TASK_LISTENER = 16
+    COMPLETION_DENIED = 17
+    CORRECTED = 18
+    ASSIGNMENT_DENIED = 19
+    CLAIMING = 20
+    UPDATE_DENIED = 21
+    CREATE = 22
+    CANCEL = 23
+
+
+@_events("CREATED", "TRIGGERED", "COMPLETED", "DELETED", "MIGRATED")
+class CompensationSubscriptionIntent(Intent):
+    CREATED = 0
+    TRIGGERED = 1
+    COMPLETED = 2
+    DELETED = 3
+    MIGRATED = 4
+
+
+@_events("CORRELATED", "NOT_CORRELATED")
+class MessageCorrelationIntent(Intent):
+    """Correlating a message to a waiting instance, answered synchronously (no code 0 in Zeebe)."""
+
+    CORRELATE = 1
+    CORRELATED = 2
+    NOT_CORRELATED = 3
+
+
+@_events("TRIGGERING", "TRIGGERED")
+class ProcessEventIntent(Intent):
+    TRIGGERING = 0
+    TRIGGERED = 1
+
+
+@_events("ACTIVATING", "ACTIVATED")
+class ProcessInstanceBatchIntent(Intent):
+    TERMINATE = 0
+    ACTIVATE = 1
+    ACTIVATING = 2
+    ACTIVATED = 3
+
+
+@_events()
+class MessageBatchIntent(Intent):
+    EXPIRE = 0
+
+
 INTENTS_BY_VALUE_TYPE: dict[ValueType, type[Intent]] = {
     ValueType.JOB: JobIntent,
     ValueType.JOB_BATCH: JobBatchIntent,
@@ -185,6 +306,17 @@ INTENTS_BY_VALUE_TYPE: dict[ValueType, type[Intent]] = {
     ValueType.TIMER: TimerIntent,
     ValueType.SIGNAL: SignalIntent,
     ValueType.ERROR: ErrorIntent,
+    ValueType.MESSAGE_SUBSCRIPTION: MessageSubscriptionIntent,
+    ValueType.PROCESS_MESSAGE_SUBSCRIPTION: ProcessMessageSubscriptionIntent,
+    ValueType.MESSAGE_START_EVENT_SUBSCRIPTION: MessageStartEventSubscriptionIntent,
+    ValueType.SIGNAL_SUBSCRIPTION: SignalSubscriptionIntent,
+    ValueType.ESCALATION: EscalationIntent,
+    ValueType.USER_TASK: UserTaskIntent,
+    ValueType.COMPENSATION_SUBSCRIPTION: CompensationSubscriptionIntent,
+    ValueType.MESSAGE_CORRELATION: MessageCorrelationIntent,
+    ValueType.PROCESS_EVENT: ProcessEventIntent,
+    ValueType.PROCESS_INSTANCE_BATCH: ProcessInstanceBatchIntent,
+    ValueType.MESSAGE_BATCH: MessageBatchIntent,
 }
 
 

@@ -7,6 +7,7 @@ while writing so that views and queries never parse JSON. Times are UTC ``TIMEST
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,7 +15,10 @@ from typing import Any
 
 from zeebe_trio.protocol import ValueType
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""1: the value types of the first engine (processes, instances, jobs, incidents, variables, messages).
+2: timers, message / process message / message start event / signal / compensation subscriptions, signals,
+escalations, user tasks and errors. Opening an older file adds the new tables and fills them from ``records``."""
 
 
 _BIGINT = (-(1 << 63), (1 << 63) - 1)
@@ -81,8 +85,43 @@ def _int_list(value: Any) -> list[int] | None:
     return [item for item in value if _int(item) is not None] if isinstance(value, list) else None
 
 
+def _str_list(value: Any) -> list[str] | None:
+    return [text(item) for item in value if type(item) is str] if isinstance(value, list) else None
+
+
+def _bool(value: Any) -> bool | None:
+    return value if type(value) is bool else None
+
+
+def _epoch_ms(value: Any) -> int | None:
+    """A TIMESTAMP column's value from epoch milliseconds; Zeebe's ``-1`` ("not set") and 0 are NULL."""
+    number = _int(value)
+    return number if number is not None and number > 0 else None
+
+
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+
+
+def _iso_date_ms(value: Any) -> int | None:
+    """Epoch milliseconds of an ISO 8601 date-time string (a user task's ``dueDate``), in UTC; one
+    without an offset is read as UTC, ``""`` (not set) and anything unparsable are NULL. A Java
+    ``ZonedDateTime`` region after the offset (``+01:00[Europe/Berlin]``) is dropped: the offset says it."""
+    if type(value) is not str or not value:
+        return None
+    if value.endswith("]") and "[" in value:
+        value = value[: value.index("[")]
+    try:
+        moment = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return (moment - _EPOCH) // datetime.timedelta(milliseconds=1)
+
+
 _CONVERT: dict[str, Callable[[Any], Any]] = {
     "BIGINT": _int, "INTEGER": _int32, "VARCHAR": _str, "JSON": _json_text, "BIGINT[]": _int_list,
+    "VARCHAR[]": _str_list, "BOOLEAN": _bool, "TIMESTAMP": _epoch_ms,
 }
 
 
@@ -105,6 +144,8 @@ class EventTable:
     value_type: ValueType
     key_column: str
     columns: tuple[Column, ...]
+    since: int = 1
+    """The schema version that added the table: opening an older file fills it from ``records``."""
 
 
 EVENT_TABLES: tuple[EventTable, ...] = (
@@ -177,6 +218,117 @@ EVENT_TABLES: tuple[EventTable, ...] = (
         column("variables", "JSON", "variables", _json),
         column("tenant_id", "VARCHAR", "tenantId"),
     )),
+    EventTable("timer_events", ValueType.TIMER, "timer_key", (
+        column("element_instance_key", "BIGINT", "elementInstanceKey"),
+        column("process_instance_key", "BIGINT", "processInstanceKey"),
+        column("process_definition_key", "BIGINT", "processDefinitionKey"),
+        column("due_date", "TIMESTAMP", "dueDate"),
+        column("repetitions", "INTEGER", "repetitions"),
+        column("target_element_id", "VARCHAR", "targetElementId"),
+        column("tenant_id", "VARCHAR", "tenantId"),
+    ), since=2),
+    EventTable("message_subscription_events", ValueType.MESSAGE_SUBSCRIPTION, "message_subscription_key", (
+        column("process_instance_key", "BIGINT", "processInstanceKey"),
+        column("element_instance_key", "BIGINT", "elementInstanceKey"),
+        column("process_definition_key", "BIGINT", "processDefinitionKey"),
+        column("bpmn_process_id", "VARCHAR", "bpmnProcessId"),
+        column("element_id", "VARCHAR", "elementId"),
+        column("message_name", "VARCHAR", "messageName"),
+        column("correlation_key", "VARCHAR", "correlationKey"),
+        column("message_key", "BIGINT", "messageKey"),
+        column("interrupting", "BOOLEAN", "interrupting"),
+        column("variables", "JSON", "variables", _json),
+        column("tenant_id", "VARCHAR", "tenantId"),
+    ), since=2),
+    EventTable("process_message_subscription_events", ValueType.PROCESS_MESSAGE_SUBSCRIPTION,
+               "process_message_subscription_key", (
+        column("process_instance_key", "BIGINT", "processInstanceKey"),
+        column("element_instance_key", "BIGINT", "elementInstanceKey"),
+        column("process_definition_key", "BIGINT", "processDefinitionKey"),
+        column("bpmn_process_id", "VARCHAR", "bpmnProcessId"),
+        column("element_id", "VARCHAR", "elementId"),
+        column("message_name", "VARCHAR", "messageName"),
+        column("correlation_key", "VARCHAR", "correlationKey"),
+        column("message_key", "BIGINT", "messageKey"),
+        column("interrupting", "BOOLEAN", "interrupting"),
+        column("variables", "JSON", "variables", _json),
+        column("tenant_id", "VARCHAR", "tenantId"),
+    ), since=2),
+    EventTable("message_start_event_subscription_events", ValueType.MESSAGE_START_EVENT_SUBSCRIPTION,
+               "message_start_event_subscription_key", (
+        column("process_definition_key", "BIGINT", "processDefinitionKey"),
+        column("bpmn_process_id", "VARCHAR", "bpmnProcessId"),
+        column("start_event_id", "VARCHAR", "startEventId"),
+        column("message_name", "VARCHAR", "messageName"),
+        column("process_instance_key", "BIGINT", "processInstanceKey"),
+        column("correlation_key", "VARCHAR", "correlationKey"),
+        column("message_key", "BIGINT", "messageKey"),
+        column("variables", "JSON", "variables", _json),
+        column("tenant_id", "VARCHAR", "tenantId"),
+    ), since=2),
+    EventTable("signal_subscription_events", ValueType.SIGNAL_SUBSCRIPTION, "signal_subscription_key", (
+        column("signal_name", "VARCHAR", "signalName"),
+        column("catch_event_id", "VARCHAR", "catchEventId"),
+        column("catch_event_instance_key", "BIGINT", "catchEventInstanceKey"),
+        column("bpmn_process_id", "VARCHAR", "bpmnProcessId"),
+        column("process_definition_key", "BIGINT", "processDefinitionKey"),
+        column("tenant_id", "VARCHAR", "tenantId"),
+    ), since=2),
+    EventTable("signal_events", ValueType.SIGNAL, "signal_key", (
+        column("signal_name", "VARCHAR", "signalName"),
+        column("variables", "JSON", "variables", _json),
+        column("tenant_id", "VARCHAR", "tenantId"),
+    ), since=2),
+    EventTable("escalation_events", ValueType.ESCALATION, "escalation_key", (
+        column("process_instance_key", "BIGINT", "processInstanceKey"),
+        column("escalation_code", "VARCHAR", "escalationCode"),
+        column("throw_element_id", "VARCHAR", "throwElementId"),
+        column("catch_element_id", "VARCHAR", "catchElementId"),
+        column("tenant_id", "VARCHAR", "tenantId"),
+    ), since=2),
+    EventTable("user_task_events", ValueType.USER_TASK, "user_task_key", (
+        column("assignee", "VARCHAR", "assignee"),
+        column("candidate_groups_list", "VARCHAR[]", "candidateGroupsList"),
+        column("candidate_users_list", "VARCHAR[]", "candidateUsersList"),
+        column("due_date", "TIMESTAMP", "dueDate", _iso_date_ms),
+        column("follow_up_date", "TIMESTAMP", "followUpDate", _iso_date_ms),
+        column("form_key", "BIGINT", "formKey"),
+        column("external_form_reference", "VARCHAR", "externalFormReference"),
+        column("element_id", "VARCHAR", "elementId"),
+        column("element_instance_key", "BIGINT", "elementInstanceKey"),
+        column("process_instance_key", "BIGINT", "processInstanceKey"),
+        column("bpmn_process_id", "VARCHAR", "bpmnProcessId"),
+        column("process_definition_key", "BIGINT", "processDefinitionKey"),
+        column("process_definition_version", "INTEGER", "processDefinitionVersion"),
+        column("variables", "JSON", "variables", _json),
+        column("custom_headers", "JSON", "customHeaders", _json),
+        column("changed_attributes", "VARCHAR[]", "changedAttributes"),
+        column("action", "VARCHAR", "action"),
+        column("priority", "INTEGER", "priority"),
+        column("creation_timestamp", "TIMESTAMP", "creationTimestamp"),
+        column("tenant_id", "VARCHAR", "tenantId"),
+    ), since=2),
+    EventTable("compensation_subscription_events", ValueType.COMPENSATION_SUBSCRIPTION,
+               "compensation_subscription_key", (
+        column("process_instance_key", "BIGINT", "processInstanceKey"),
+        column("process_definition_key", "BIGINT", "processDefinitionKey"),
+        column("compensable_activity_id", "VARCHAR", "compensableActivityId"),
+        column("compensable_activity_scope_id", "VARCHAR", "compensableActivityScopeId"),
+        column("compensable_activity_instance_key", "BIGINT", "compensableActivityInstanceKey"),
+        column("compensable_activity_scope_key", "BIGINT", "compensableActivityScopeKey"),
+        column("throw_event_id", "VARCHAR", "throwEventId"),
+        column("throw_event_instance_key", "BIGINT", "throwEventInstanceKey"),
+        column("compensation_handler_id", "VARCHAR", "compensationHandlerId"),
+        column("compensation_handler_instance_key", "BIGINT", "compensationHandlerInstanceKey"),
+        column("variables", "JSON", "variables", _json),
+        column("tenant_id", "VARCHAR", "tenantId"),
+    ), since=2),
+    EventTable("error_events", ValueType.ERROR, "error_key", (
+        column("exception_message", "VARCHAR", "exceptionMessage"),
+        column("stacktrace", "VARCHAR", "stacktrace"),
+        column("error_event_position", "BIGINT", "errorEventPosition"),
+        column("process_instance_key", "BIGINT", "processInstanceKey"),
+    ), since=2),
 )
 
 EVENT_TABLES_BY_VALUE_TYPE = {table.value_type: table for table in EVENT_TABLES}
@@ -343,15 +495,194 @@ SELECT
   max(timestamp) FILTER (WHERE intent = 'EXPIRED') AS expired_at,
   CASE WHEN bool_or(intent = 'EXPIRED') THEN 'EXPIRED' ELSE 'PUBLISHED' END AS state
 FROM message_events GROUP BY message_key""",
+
+    # -- schema version 2: the BPMN event value types ---------------------------------------------------
+    # State views take the entity's state from its last lifecycle event (by position); events that do
+    # not change the state (MIGRATED, a REJECTED correlation) are left out of that choice.
+    """CREATE OR REPLACE VIEW timers AS
+SELECT
+  t.timer_key,
+  any_value(t.partition_id) AS partition_id,
+  any_value(t.process_instance_key) AS process_instance_key,
+  any_value(t.process_definition_key) AS process_definition_key,
+  any_value(d.bpmn_process_id) AS bpmn_process_id,
+  any_value(t.element_instance_key) AS element_instance_key,
+  any_value(t.target_element_id) AS target_element_id,
+  arg_max(t.due_date, t.position) AS due_date,
+  arg_max(t.repetitions, t.position) AS repetitions,
+  any_value(t.tenant_id) AS tenant_id,
+  min(t.timestamp) FILTER (WHERE t.intent = 'CREATED') AS created_at,
+  max(t.timestamp) FILTER (WHERE t.intent = 'TRIGGERED') AS triggered_at,
+  max(t.timestamp) FILTER (WHERE t.intent = 'CANCELED') AS canceled_at,
+  coalesce(arg_max(t.intent, t.position) FILTER (WHERE t.intent IN ('CREATED', 'TRIGGERED', 'CANCELED')),
+           'CREATED') AS state
+FROM timer_events t LEFT JOIN process_definitions d USING (process_definition_key)
+GROUP BY t.timer_key""",
+    """CREATE OR REPLACE VIEW message_subscriptions AS
+WITH subscriptions AS (
+  SELECT
+    message_subscription_key,
+    any_value(partition_id) AS partition_id,
+    any_value(process_instance_key) AS process_instance_key,
+    any_value(element_instance_key) AS element_instance_key,
+    any_value(process_definition_key) AS process_definition_key,
+    any_value(bpmn_process_id) AS bpmn_process_id,
+    max(nullif(element_id, '')) AS element_id,
+    any_value(message_name) AS message_name,
+    any_value(correlation_key) AS correlation_key,
+    bool_or(interrupting) AS interrupting,
+    any_value(tenant_id) AS tenant_id,
+    min(timestamp) FILTER (WHERE intent = 'CREATED') AS created_at,
+    count(*) FILTER (WHERE intent = 'CORRELATED') AS correlations,
+    arg_max(message_key, position) FILTER (WHERE intent = 'CORRELATED') AS last_message_key,
+    max(timestamp) FILTER (WHERE intent = 'CORRELATED') AS last_correlated_at,
+    max(timestamp) FILTER (WHERE intent = 'DELETED') AS deleted_at,
+    arg_max(CASE intent WHEN 'REJECTED' THEN 'CREATED' ELSE intent END, position)
+      FILTER (WHERE intent IN ('CREATED', 'CORRELATING', 'CORRELATED', 'REJECTED', 'DELETED')) AS state
+  FROM message_subscription_events GROUP BY message_subscription_key
+)
+SELECT *, coalesce(state <> 'DELETED' AND NOT (state = 'CORRELATED' AND interrupting), true) AS is_open
+FROM subscriptions""",
+    """CREATE OR REPLACE VIEW process_message_subscriptions AS
+WITH subscriptions AS (
+  SELECT
+    process_message_subscription_key,
+    any_value(partition_id) AS partition_id,
+    any_value(process_instance_key) AS process_instance_key,
+    any_value(element_instance_key) AS element_instance_key,
+    any_value(process_definition_key) AS process_definition_key,
+    any_value(bpmn_process_id) AS bpmn_process_id,
+    any_value(element_id) AS element_id,
+    any_value(message_name) AS message_name,
+    any_value(correlation_key) AS correlation_key,
+    bool_or(interrupting) AS interrupting,
+    any_value(tenant_id) AS tenant_id,
+    min(timestamp) AS created_at,
+    count(*) FILTER (WHERE intent = 'CORRELATED') AS correlations,
+    max(timestamp) FILTER (WHERE intent = 'CORRELATED') AS last_correlated_at,
+    max(timestamp) FILTER (WHERE intent = 'DELETED') AS deleted_at,
+    arg_max(intent, position)
+      FILTER (WHERE intent IN ('CREATING', 'CREATED', 'CORRELATED', 'DELETING', 'DELETED')) AS state
+  FROM process_message_subscription_events GROUP BY process_message_subscription_key
+)
+SELECT *,
+  coalesce(state NOT IN ('DELETING', 'DELETED') AND NOT (state = 'CORRELATED' AND interrupting), true) AS is_open
+FROM subscriptions""",
+    """CREATE OR REPLACE VIEW message_start_event_subscriptions AS
+SELECT
+  message_start_event_subscription_key,
+  any_value(partition_id) AS partition_id,
+  any_value(process_definition_key) AS process_definition_key,
+  any_value(bpmn_process_id) AS bpmn_process_id,
+  any_value(start_event_id) AS start_event_id,
+  any_value(message_name) AS message_name,
+  any_value(tenant_id) AS tenant_id,
+  min(timestamp) FILTER (WHERE intent = 'CREATED') AS created_at,
+  count(*) FILTER (WHERE intent = 'CORRELATED') AS correlations,
+  max(timestamp) FILTER (WHERE intent = 'CORRELATED') AS last_correlated_at,
+  max(timestamp) FILTER (WHERE intent = 'DELETED') AS deleted_at,
+  CASE WHEN bool_or(intent = 'DELETED') THEN 'DELETED' ELSE 'CREATED' END AS state
+FROM message_start_event_subscription_events GROUP BY message_start_event_subscription_key""",
+    """CREATE OR REPLACE VIEW signal_subscriptions AS
+SELECT
+  signal_subscription_key,
+  any_value(partition_id) AS partition_id,
+  any_value(signal_name) AS signal_name,
+  any_value(catch_event_id) AS catch_event_id,
+  any_value(catch_event_instance_key) AS catch_event_instance_key,
+  any_value(bpmn_process_id) AS bpmn_process_id,
+  any_value(process_definition_key) AS process_definition_key,
+  any_value(tenant_id) AS tenant_id,
+  min(timestamp) FILTER (WHERE intent = 'CREATED') AS created_at,
+  max(timestamp) FILTER (WHERE intent = 'DELETED') AS deleted_at,
+  min(position) FILTER (WHERE intent = 'CREATED') AS created_position,
+  max(position) FILTER (WHERE intent = 'DELETED') AS deleted_position,
+  CASE WHEN bool_or(intent = 'DELETED') THEN 'DELETED' ELSE 'CREATED' END AS state
+FROM signal_subscription_events GROUP BY signal_subscription_key""",
+    # A broadcast triggers every subscription to its name that is open on the partition when the
+    # BROADCASTED event is written; positions (not timestamps, which one batch shares) say which.
+    """CREATE OR REPLACE VIEW signals AS
+SELECT
+  s.signal_key, s.partition_id, s.position, s.signal_name, s.variables, s.tenant_id, s.timestamp AS broadcast_at,
+  (SELECT count(*) FROM signal_subscriptions sub
+   WHERE sub.partition_id = s.partition_id AND sub.signal_name = s.signal_name
+     AND sub.tenant_id IS NOT DISTINCT FROM s.tenant_id
+     AND sub.created_position < s.position
+     AND (sub.deleted_position IS NULL OR sub.deleted_position > s.position)) AS subscriptions_reached
+FROM signal_events s WHERE s.intent = 'BROADCASTED'""",
+    """CREATE OR REPLACE VIEW user_tasks AS
+WITH settled AS (
+  -- events after which the task's attributes are what they say (not a proposal a listener may deny)
+  SELECT * FROM user_task_events
+  WHERE intent IN ('CREATED', 'ASSIGNED', 'UPDATED', 'MIGRATED', 'COMPLETED', 'CANCELED')
+), attributes AS (
+  SELECT
+    user_task_key,
+    arg_max(nullif(assignee, ''), position) AS assignee,
+    arg_max(candidate_groups_list, position) AS candidate_groups_list,
+    arg_max(candidate_users_list, position) AS candidate_users_list,
+    arg_max(due_date, position) AS due_date,
+    arg_max(follow_up_date, position) AS follow_up_date,
+    arg_max(priority, position) AS priority
+  FROM settled GROUP BY user_task_key
+), lifecycle AS (
+  SELECT
+    user_task_key,
+    any_value(partition_id) AS partition_id,
+    any_value(element_id) AS element_id,
+    any_value(element_instance_key) AS element_instance_key,
+    any_value(process_instance_key) AS process_instance_key,
+    any_value(bpmn_process_id) AS bpmn_process_id,
+    any_value(process_definition_key) AS process_definition_key,
+    any_value(process_definition_version) AS process_definition_version,
+    any_value(form_key) AS form_key,
+    any_value(nullif(external_form_reference, '')) AS external_form_reference,
+    any_value(tenant_id) AS tenant_id,
+    coalesce(min(timestamp) FILTER (WHERE intent = 'CREATED'), min(timestamp)) AS created_at,
+    max(timestamp) FILTER (WHERE intent = 'ASSIGNED') AS assigned_at,
+    max(timestamp) FILTER (WHERE intent = 'COMPLETED') AS completed_at,
+    max(timestamp) FILTER (WHERE intent = 'CANCELED') AS canceled_at,
+    arg_max(CASE WHEN intent IN ('ASSIGNED', 'UPDATED', 'MIGRATED', 'COMPLETION_DENIED', 'ASSIGNMENT_DENIED',
+                                 'UPDATE_DENIED') THEN 'CREATED' ELSE intent END, position)
+      FILTER (WHERE intent <> 'CORRECTED') AS state
+  FROM user_task_events GROUP BY user_task_key
+)
+SELECT
+  l.user_task_key, l.partition_id, l.element_id, l.element_instance_key, l.process_instance_key, l.bpmn_process_id,
+  l.process_definition_key, l.process_definition_version, l.state, a.assignee, a.candidate_groups_list,
+  a.candidate_users_list, a.due_date, a.follow_up_date, a.priority, l.form_key, l.external_form_reference,
+  l.tenant_id, l.created_at, l.assigned_at, l.completed_at, l.canceled_at,
+  coalesce(l.completed_at, l.canceled_at) AS end_time,
+  epoch_ms(coalesce(l.completed_at, l.canceled_at)) - epoch_ms(l.created_at) AS duration_ms
+FROM lifecycle l LEFT JOIN attributes a USING (user_task_key)""",
+    """CREATE OR REPLACE VIEW compensation_subscriptions AS
+SELECT
+  compensation_subscription_key,
+  any_value(partition_id) AS partition_id,
+  any_value(process_instance_key) AS process_instance_key,
+  any_value(process_definition_key) AS process_definition_key,
+  any_value(compensable_activity_id) AS compensable_activity_id,
+  any_value(compensable_activity_instance_key) AS compensable_activity_instance_key,
+  arg_max(nullif(compensation_handler_id, ''), position) AS compensation_handler_id,
+  arg_max(nullif(throw_event_id, ''), position) AS throw_event_id,
+  any_value(tenant_id) AS tenant_id,
+  min(timestamp) FILTER (WHERE intent = 'CREATED') AS created_at,
+  max(timestamp) FILTER (WHERE intent = 'TRIGGERED') AS triggered_at,
+  max(timestamp) FILTER (WHERE intent = 'COMPLETED') AS completed_at,
+  max(timestamp) FILTER (WHERE intent = 'DELETED') AS deleted_at,
+  arg_max(intent, position) FILTER (WHERE intent <> 'MIGRATED') AS state
+FROM compensation_subscription_events GROUP BY compensation_subscription_key""",
 )
 
 
 def _unnest_select(columns: list[tuple[str, str]], timestamp_column: str = "timestamp") -> str:
+    """One ``unnest($n)`` per column list; epoch milliseconds (the record timestamp, TIMESTAMP value
+    columns) arrive as BIGINTs and become TIMESTAMPs here."""
     parts = []
     for index, (name, sql_type) in enumerate(columns, start=1):
-        cast = "VARCHAR" if sql_type == "JSON" else sql_type
+        cast = {"JSON": "VARCHAR", "TIMESTAMP": "BIGINT"}.get(sql_type, sql_type)
         expression = f"unnest(${index}::{cast}[])"
-        if name == timestamp_column:
+        if name == timestamp_column or sql_type == "TIMESTAMP":
             expression = f"epoch_ms({expression})"
         parts.append(expression)
     return "SELECT " + ", ".join(parts)

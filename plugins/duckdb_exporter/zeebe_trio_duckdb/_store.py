@@ -257,9 +257,38 @@ class ExportStore:
                 f"{self.path} has export schema version {version[0]}, this zeebe-trio-duckdb writes"
                 f" version {SCHEMA_VERSION}; upgrade zeebe-trio-duckdb or export to a new file"
             )
+        elif version[0] < SCHEMA_VERSION:
+            self._upgrade_from(version[0])
         for statement in VIEWS_DDL:
             connection.execute(statement)
         connection.execute("COMMIT")
+
+    def _upgrade_from(self, version: int) -> None:
+        """Bring a file written by an older schema version up to date, inside the open transaction.
+
+        Tables are only ever added (``TABLES_DDL`` has just created the missing ones), and ``records``
+        always held every record, so a table added since ``version`` is filled from the events already
+        in ``records``, converted exactly as ``build_batch`` converts new ones."""
+        connection = self._connection
+        for table in EVENT_TABLES:
+            if table.since <= version:
+                continue
+            after = (-1, -1)  # keyset paging: the inserts below would end an open result set
+            while chunk := connection.execute(
+                    "SELECT partition_id, position, epoch_ms(timestamp), intent, key, value FROM records"
+                    " WHERE record_type = 'EVENT' AND value_type = ? AND key IS NOT NULL"
+                    " AND (partition_id, position) > (?, ?) ORDER BY partition_id, position LIMIT 10000",
+                    [table.value_type.name, *after]).fetchall():
+                after = (chunk[-1][0], chunk[-1][1])
+                columns: list[list[Any]] = [[] for _ in range(5 + len(table.columns))]
+                for partition_id, position, timestamp, intent, key, value_text in chunk:
+                    value = json.loads(value_text) if value_text is not None else {}
+                    for index, item in enumerate((partition_id, position, timestamp, intent, key)):
+                        columns[index].append(item)
+                    for index, column in enumerate(table.columns, start=5):
+                        columns[index].append(column.convert(value.get(column.field)))
+                connection.execute(_EVENT_INSERTS[table.name], columns)
+        connection.execute("UPDATE schema_info SET version = ?", [SCHEMA_VERSION])
 
     def committed_position(self) -> int:
         """The highest position of this partition committed to the database (-1 if none)."""
