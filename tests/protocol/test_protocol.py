@@ -17,6 +17,7 @@ from zeebe_trio.protocol import (
     RecordDecodeError,
     RecordType,
     RejectionType,
+    TimerIntent,
     ValueType,
     VariableIntent,
     correlation_key_hash,
@@ -47,7 +48,8 @@ def test_keys_carry_the_partition_in_the_top_13_bits_as_zeebe_does() -> None:
     (JobIntent.COMPLETE, 1), (JobIntent.COMPLETED, 2), (JobIntent.FAILED, 6), (JobIntent.YIELD, 15),
     (ProcessInstanceIntent.ELEMENT_ACTIVATING, 2), (ProcessInstanceIntent.ACTIVATE_ELEMENT, 8),
     (ProcessInstanceIntent.CANCELING, 16), (DeploymentIntent.CREATED, 1), (IncidentIntent.RESOLVE, 1),
-    (VariableIntent.CREATED, 0), (JobBatchIntent.ACTIVATED, 1),
+    (VariableIntent.CREATED, 0), (JobBatchIntent.ACTIVATED, 1), (TimerIntent.CANCEL, 3), (TimerIntent.CANCELED, 4),
+    (TimerIntent.MIGRATED, 5),
     (RecordType.COMMAND_REJECTION, 2), (RejectionType.INVALID_STATE, 3),
 ])
 def test_numeric_codes_are_zeebes(member: int, code: int) -> None:

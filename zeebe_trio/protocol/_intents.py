@@ -155,8 +155,9 @@ class TimerIntent(Intent):
     CREATED = 0
     TRIGGER = 1
     TRIGGERED = 2
-    CANCELED = 3
-    MIGRATED = 4
+    CANCEL = 3  # deprecated in Zeebe, kept for its number
+    CANCELED = 4
+    MIGRATED = 5
 
 
 @_events("BROADCASTED")
