@@ -63,6 +63,7 @@ SUPPORTED: frozenset[Feature] = frozenset(
         (_T.SCRIPT_TASK, None),
         (_T.EXCLUSIVE_GATEWAY, None),
         (_T.PARALLEL_GATEWAY, None),
+        (_T.SUB_PROCESS, None),
     }
 )
 

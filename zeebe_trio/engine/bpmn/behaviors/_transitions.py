@@ -31,13 +31,20 @@ _I = ProcessInstanceIntent
 
 @runtime_checkable
 class ContainerCallbacks(Protocol):
-    """What the processor of a container does when something happens to its children."""
+    """What the processor of a container does when something happens to its children (Zeebe's
+    ``BpmnElementContainerProcessor``): ``before_execution_path_completed`` runs when a child completes
+    without outgoing flows, before its ELEMENT_COMPLETED (it may fail, e.g. an output collection);
+    ``after_execution_path_completed`` after it; ``on_child_terminated`` after a child's
+    ELEMENT_TERMINATED."""
+
+    def before_execution_path_completed(self, batch: Batch, container: ExecutableFlowElementContainer,
+                                        container_context: ElementContext, child_context: ElementContext) -> None: ...
 
     def after_execution_path_completed(self, batch: Batch, container: ExecutableFlowElementContainer,
-                                       container_context: ElementContext) -> None: ...
+                                       container_context: ElementContext, child_context: ElementContext) -> None: ...
 
     def on_child_terminated(self, batch: Batch, container: ExecutableFlowElementContainer,
-                            container_context: ElementContext) -> None: ...
+                            container_context: ElementContext, child_context: ElementContext) -> None: ...
 
 
 class StateTransitionBehavior:
@@ -66,6 +73,19 @@ class StateTransitionBehavior:
 
     def to_completed(self, batch: Batch, context: ElementContext) -> None:
         batch.event(PI, _I.ELEMENT_COMPLETED, context.key, context.value)
+
+    def complete_and_take_flows(self, batch: Batch, element: ExecutableFlowNode, context: ElementContext,
+                                flows: Sequence[ExecutableSequenceFlow]) -> None:
+        """ELEMENT_COMPLETED, then take ``flows``; without flows this path of the flow scope ends, and its
+        container is asked first (``before_execution_path_completed``, which may fail) and told after."""
+        if not flows:
+            container = element.flow_scope
+            scope = batch.state.element_instance(context.flow_scope_key) if context.flow_scope_key > 0 else None
+            if container is not None and scope is not None:
+                self._container_callbacks(container.element_type).before_execution_path_completed(
+                    batch, container, ElementContext(scope.key, scope.value), context)
+        self.to_completed(batch, context)
+        self.take_flows(batch, element, context, flows)
 
     def to_terminating(self, batch: Batch, context: ElementContext) -> None:
         batch.event(PI, _I.ELEMENT_TERMINATING, context.key, context.value)
@@ -143,7 +163,7 @@ class StateTransitionBehavior:
         if container is None or scope is None:
             return
         self._container_callbacks(container.element_type).after_execution_path_completed(
-            batch, container, ElementContext(scope.key, scope.value))
+            batch, container, ElementContext(scope.key, scope.value), context)
 
     def _notify_terminated(self, batch: Batch, element: ExecutableFlowNode, context: ElementContext) -> None:
         container = element.flow_scope
@@ -151,4 +171,4 @@ class StateTransitionBehavior:
         if container is None or scope is None:
             return
         self._container_callbacks(container.element_type).on_child_terminated(
-            batch, container, ElementContext(scope.key, scope.value))
+            batch, container, ElementContext(scope.key, scope.value), context)

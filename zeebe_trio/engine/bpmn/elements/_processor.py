@@ -39,8 +39,7 @@ class BpmnElementProcessor(Generic[E]):
 
     def finalize_completion(self, batch: Batch, element: E, context: ElementContext) -> None:
         """The element is completed: it takes its outgoing flows."""
-        self.transitions.to_completed(batch, context)
-        self.transitions.take_flows(batch, element, context, element.outgoing)
+        self.transitions.complete_and_take_flows(batch, element, context, element.outgoing)
 
     def on_terminate(self, batch: Batch, element: E, context: ElementContext) -> None:
         self.transitions.to_terminating(batch, context)

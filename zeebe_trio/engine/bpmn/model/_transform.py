@@ -15,8 +15,11 @@ from zeebe_trio.protocol import BpmnElementType as T
 from .. import _model as syntax
 from .._errors import element_label
 from ._elements import (
+    ExecutableActivity,
+    ExecutableBoundaryEvent,
     ExecutableEndEvent,
     ExecutableExclusiveGateway,
+    ExecutableFlowElementContainer,
     ExecutableFlowNode,
     ExecutableIntermediateThrowEvent,
     ExecutableJobWorkerTask,
@@ -60,15 +63,22 @@ def _job_worker(node: syntax.FlowNode, where: str, problems: list[str]) -> Execu
     return task
 
 
+def _boundary_event(node: syntax.FlowNode, where: str, problems: list[str]) -> ExecutableFlowNode:
+    return ExecutableBoundaryEvent(node.id, node.element_type, node.name, cancel_activity=node.cancel_activity)
+
+
 #: element type -> its transformer; an element type missing here is not executable.
 TRANSFORMERS: dict[T, Transformer] = {
     T.START_EVENT: _plain_node(ExecutableStartEvent),
     T.END_EVENT: _plain_node(ExecutableEndEvent),
     T.INTERMEDIATE_THROW_EVENT: _plain_node(ExecutableIntermediateThrowEvent),
-    T.TASK: _plain_node(ExecutableFlowNode),
-    T.MANUAL_TASK: _plain_node(ExecutableFlowNode),
+    T.TASK: _plain_node(ExecutableActivity),
+    T.MANUAL_TASK: _plain_node(ExecutableActivity),
     T.EXCLUSIVE_GATEWAY: _plain_node(ExecutableExclusiveGateway),
     T.PARALLEL_GATEWAY: _plain_node(ExecutableParallelGateway),
+    T.SUB_PROCESS: _plain_node(ExecutableFlowElementContainer),
+    T.EVENT_SUB_PROCESS: _plain_node(ExecutableFlowElementContainer),
+    T.BOUNDARY_EVENT: _boundary_event,
 }
 for _job_type in syntax.JOB_WORKER_ELEMENT_TYPES:
     TRANSFORMERS[_job_type] = _job_worker
@@ -96,11 +106,38 @@ def transform_process(parsed: syntax.ExecutableProcess) -> ExecutableProcess:
         element.inputs = compile_mappings(node.input_mappings, where, problems)
         element.outputs = compile_mappings(node.output_mappings, where, problems)
         element.event_type = "NONE" if node.element_type in _EVENT_TYPES else "UNSPECIFIED"
-        element.flow_scope = process
-        nodes[node.id] = element
-        process.children.append(element)
         if isinstance(element, ExecutableStartEvent):
-            process.start_events.append(element)
+            element.interrupting = node.interrupting
+        nodes[node.id] = element
+    # Second pass: flow scopes, children, start events, event subprocesses, attached boundary events.
+    for node in parsed.flow_nodes():
+        found = nodes.get(node.id)
+        if found is None:
+            continue
+        element = found
+        if isinstance(element, ExecutableBoundaryEvent):
+            attached = nodes.get(node.attached_to or "")
+            if not isinstance(attached, ExecutableActivity):
+                problems.append(f"{prefix}: {_label(node)}: is not attached to an activity")
+                continue
+            element.attached_to = attached
+            attached.boundary_events.append(element)
+            element.flow_scope = attached.flow_scope  # set once the activity's scope is linked below
+            continue
+        scope = nodes.get(node.flow_scope_id) if node.flow_scope_id else process
+        assert isinstance(scope, ExecutableFlowElementContainer), f"{node.id}: flow scope {node.flow_scope_id}"
+        element.flow_scope = scope
+        if element.element_type is T.EVENT_SUB_PROCESS:
+            scope.event_sub_processes.append(element)  # type: ignore[arg-type]
+        else:
+            scope.children.append(element)
+        if isinstance(element, ExecutableStartEvent):
+            scope.start_events.append(element)
+    for element in nodes.values():
+        if isinstance(element, ExecutableBoundaryEvent) and element.attached_to is not None:
+            element.flow_scope = element.attached_to.flow_scope
+            if element.flow_scope is not None:
+                element.flow_scope.children.append(element)
     flows: dict[str, ExecutableSequenceFlow] = {}
     for flow in parsed.sequence_flows():
         if flow.source_ref not in nodes or flow.target_ref not in nodes:

@@ -1,5 +1,6 @@
-"""Processors of containers: the process."""
+"""Processors of containers: the process and embedded subprocesses."""
 
 from ._process import ProcessProcessor
+from ._sub_process import SubProcessProcessor
 
-__all__ = ["ProcessProcessor"]
+__all__ = ["ProcessProcessor", "SubProcessProcessor"]

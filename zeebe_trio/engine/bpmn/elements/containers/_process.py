@@ -10,7 +10,6 @@ from __future__ import annotations
 from zeebe_trio.protocol import (
     DEFAULT_TENANT,
     ErrorType,
-    ProcessInstanceIntent,
     ProcessInstanceResultIntent,
     ValueType,
 )
@@ -23,15 +22,14 @@ from ...behaviors import (
     StateTransitionBehavior,
     VariableBehavior,
 )
-from ...model import EvaluationError, ExecutableFlowElementContainer, ExecutableProcess
+from ...model import EvaluationError, ExecutableProcess
 from .._processor import BpmnElementProcessor
+from ._container import ContainerCallbacksMixin
 
 __all__ = ["ProcessProcessor"]
 
-_I = ProcessInstanceIntent
 
-
-class ProcessProcessor(BpmnElementProcessor[ExecutableProcess]):
+class ProcessProcessor(ContainerCallbacksMixin, BpmnElementProcessor[ExecutableProcess]):
     def __init__(self, transitions: StateTransitionBehavior, variables: VariableBehavior,
                  incidents: IncidentBehavior) -> None:
         super().__init__(transitions)
@@ -83,16 +81,3 @@ class ProcessProcessor(BpmnElementProcessor[ExecutableProcess]):
         if not self.transitions.terminate_children(batch, context):
             self.transitions.to_terminated(batch, element, context)
 
-    # -- the container's callbacks -------------------------------------------------------------------
-
-    def after_execution_path_completed(self, batch: Batch, container: ExecutableFlowElementContainer,
-                                       container_context: ElementContext) -> None:
-        scope = batch.state.element_instance(container_context.key)
-        if scope is not None and scope.is_active and scope.child_count == 0 and scope.active_flows == 0:
-            batch.command(ValueType.PROCESS_INSTANCE, _I.COMPLETE_ELEMENT, scope.key, scope.value)
-
-    def on_child_terminated(self, batch: Batch, container: ExecutableFlowElementContainer,
-                            container_context: ElementContext) -> None:
-        scope = batch.state.element_instance(container_context.key)
-        if scope is not None and scope.state is _I.ELEMENT_TERMINATING and scope.child_count == 0:
-            self.transitions.to_terminated(batch, container, ElementContext(scope.key, scope.value))

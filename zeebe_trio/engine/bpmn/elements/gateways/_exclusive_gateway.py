@@ -38,8 +38,7 @@ class ExclusiveGatewayProcessor(FlowNodeProcessor[ExecutableExclusiveGateway]):
         self.transitions.to_activated(batch, context)
         self.transitions.to_completing(batch, context)
         self.variables.apply_output_mappings(batch, element, context)
-        self.transitions.to_completed(batch, context)
-        self.transitions.take_flows(batch, element, context, () if flow is None else (flow,))
+        self.transitions.complete_and_take_flows(batch, element, context, () if flow is None else (flow,))
 
     def finalize_activation(self, batch: Batch, element: ExecutableExclusiveGateway, context: ElementContext) -> None:
         pass  # completed in on_activate, with the flow it chose

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from ...model import ExecutableFlowNode
+from ...model import ExecutableActivity
 from .._processor import FlowNodeProcessor
 
 __all__ = ["UndefinedTaskProcessor"]
 
 
-class UndefinedTaskProcessor(FlowNodeProcessor[ExecutableFlowNode]):
+class UndefinedTaskProcessor(FlowNodeProcessor[ExecutableActivity]):
     waits = False
