@@ -4,10 +4,10 @@ Never imports trio and never reads the wall clock: time arrives as ``now`` from 
 """
 
 from ._engine import MAX_COMMANDS_IN_BATCH, Batch, Engine, JobStream, JobStreams, SideEffects
-from ._scheduled import DueCommand, due_commands, next_due_time
+from ._scheduled import CHECKERS, Checker, DueCommand, ScheduledChecks, due_commands, next_due_time
 from ._state import COLUMN_FAMILIES, EngineState
 
 __all__ = [
-    "COLUMN_FAMILIES", "DueCommand", "due_commands", "next_due_time", "MAX_COMMANDS_IN_BATCH", "Batch", "Engine", "EngineState", "JobStream", "JobStreams",
-    "SideEffects",
+    "CHECKERS", "COLUMN_FAMILIES", "Checker", "DueCommand", "due_commands", "next_due_time", "MAX_COMMANDS_IN_BATCH",
+    "Batch", "Engine", "EngineState", "JobStream", "JobStreams", "ScheduledChecks", "SideEffects",
 ]
