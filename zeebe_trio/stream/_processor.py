@@ -65,7 +65,7 @@ def is_disk_full(error: BaseException) -> bool:
 
 class StreamProcessorPhase(enum.Enum):
     INITIAL = "initial"
-    """Not started yet."""
+    """Not running: not started yet, or stopped."""
     REPLAY = "replay"
     """Applying the logged events the restored state has not seen; nothing is written."""
     PROCESSING = "processing"
