@@ -62,6 +62,7 @@ class FakeEngine:
         self.due_dates = due_dates
         self.keep_due = False
         self.processed: list[tuple[float, Record]] = []
+        self.replayed: list[Record] = []
 
     def bind(self, txn: Transaction) -> None:
         pass
@@ -90,7 +91,7 @@ class FakeEngine:
         raise AssertionError(f"processing failed: {error!r}")
 
     def replay(self, events: list[Record], last_processed: int, last_written: int) -> None:
-        pass
+        self.replayed.extend(events)
 
     def skip_keys(self, count: int) -> None:
         pass

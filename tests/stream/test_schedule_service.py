@@ -12,9 +12,9 @@ import trio.testing
 from zeebe_trio.broker._clock import EngineClock
 from zeebe_trio.protocol import JobIntent
 from zeebe_trio.state import StateStore
-from zeebe_trio.stream import ScheduleService, StreamProcessorPhase
+from zeebe_trio.stream import ScheduleService, StreamProcessor, StreamProcessorMode, StreamProcessorPhase
 
-from ._fakes import EPOCH_MS, DueDates, open_log, running_platform
+from ._fakes import EPOCH_MS, DueDates, FakeEngine, open_log, running_platform
 
 
 async def test_a_due_command_is_written_and_processed_at_the_exact_virtual_time(
@@ -99,3 +99,33 @@ async def test_the_service_is_not_started_before_the_processor_has_replayed(
         await trio.sleep(5)
         assert not platform.schedule.running and platform.schedule.checks == 0
         assert platform.log_stream.last_position == 0
+
+
+async def test_a_follower_replays_what_the_leader_writes_and_never_runs_scheduled_work(
+        tmp_path: Path, autojump_clock: trio.testing.MockClock) -> None:
+    async with running_platform(tmp_path / "leader", check_interval=1.0) as leader:
+        # The follower: its own state and due dates (the same ones, say), over the same log, replaying.
+        follower_dates = DueDates()
+        follower_engine = FakeEngine(follower_dates)
+        store = StateStore.restore(None, tmp_path / "follower", ["x"])
+        follower_schedule = ScheduleService(leader.log_stream, store, follower_dates, leader.clock)
+        follower = StreamProcessor(leader.log_stream, store, follower_engine, leader.clock.now_ms,
+                                   lambda effects: None, schedule=follower_schedule,
+                                   mode=StreamProcessorMode.REPLAY)
+        try:
+            async with trio.open_nursery() as nursery:
+                await nursery.start(follower.run)
+                start = trio.current_time()
+                leader.due_dates.due[7] = follower_dates.due[7] = leader.clock.now_ms() + 3_000
+                await trio.sleep(10)
+                assert follower.phase is StreamProcessorPhase.REPLAY
+                nursery.cancel_scope.cancel()
+        finally:
+            store.close()
+        written = [(r.intent, r.key) for r in leader.log_stream.read_after(-1)]
+        timed_out_at = [at - start for at, _c in leader.engine.processed]
+    assert written == [(JobIntent.TIME_OUT, 7), (JobIntent.TIME_OUT, 7)]  # the leader's command and its event
+    assert timed_out_at == [pytest.approx(3.0, abs=1e-9)]
+    assert [(r.record_type.name, r.key) for r in follower_engine.replayed] == [("EVENT", 7)]
+    assert follower_engine.processed == [] and follower_schedule.checks == 0 and not follower_schedule.running
+    assert follower.phase is StreamProcessorPhase.INITIAL  # stopped

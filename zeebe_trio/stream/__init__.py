@@ -10,6 +10,7 @@ from ._processor import (
     RecordProcessor,
     StateCommitError,
     StreamProcessor,
+    StreamProcessorMode,
     StreamProcessorPhase,
     is_disk_full,
 )
@@ -23,5 +24,5 @@ from ._waiters import PositionWatermark
 __all__ = ["CrashGuard", "InterPartitionSender", "LocalPartitionSender", "LogStream", "PositionWatermark",
            "ProcessingCrashed", "ProcessingResult", "RecordProcessor", "RepairPlan", "Reservation", "ScheduleClock",
            "ScheduleService", "ScheduledWork", "Snapshot", "SnapshotStore", "StateCommitError", "StreamProcessor",
-           "StreamProcessorPhase", "UnknownPartitionError", "is_disk_full", "list_snapshots", "plan_repair",
+           "StreamProcessorMode", "StreamProcessorPhase", "UnknownPartitionError", "is_disk_full", "list_snapshots", "plan_repair",
            "verify_snapshot"]

@@ -20,6 +20,10 @@ tries it again, reporting itself ``stalled`` meanwhile; a state commit that fail
 them agree again. ``pause``/``resume`` stop and restart processing (the partition pauses it while disk
 space is below its watermark, as Zeebe does).
 
+Modes. A leader's processor (``StreamProcessorMode.PROCESSING``) replays, then processes; a follower's
+(``REPLAY``) replays continuously, as records become durable, and never writes: no processing, no
+scheduled work, no side effects.
+
 Leader-only work. The schedule service (``_schedule.py``: job timeouts, back-offs, message TTL) runs in a
 cancel scope of its own that is open exactly while the phase is PROCESSING: it starts after replay, stops
 on ``pause`` and starts again on ``resume``; each processed command that wrote records wakes it, as it may
@@ -74,6 +78,13 @@ class StreamProcessorPhase(enum.Enum):
     """Processing and scheduled work stopped (``pause``) until ``resume``."""
 
 
+class StreamProcessorMode(enum.Enum):
+    PROCESSING = "processing"
+    """The leader's: replay, then process commands and run the scheduled work."""
+    REPLAY = "replay"
+    """A follower's: replay continuously, as records become durable; never write, never schedule."""
+
+
 class StateCommitError(RuntimeError):
     """The state transaction of a command failed to commit after its records were appended to the log:
     the log holds what the state lacks. The partition must restart (restore and replay)."""
@@ -107,7 +118,8 @@ class StreamProcessor:
                  clock: Callable[[], int],
                  run_side_effects: Callable[[Any], Awaitable[None] | None],
                  crash_guard: CrashGuard | None = None, *, schedule: ScheduleService | None = None,
-                 sender: InterPartitionSender | None = None) -> None:
+                 sender: InterPartitionSender | None = None,
+                 mode: StreamProcessorMode = StreamProcessorMode.PROCESSING) -> None:
         self.log_stream = log_stream
         self.store = store
         self.processor = processor
@@ -118,7 +130,9 @@ class StreamProcessor:
         """The leader-only scheduled work, run while the phase is PROCESSING."""
         self.sender = sender
         """Where the commands a batch addresses to partitions go once it is durable."""
+        self.mode = mode
         self._replaying = False
+        self._replayed_to = -1  # the log position replay has read up to
         self._running = False
         self._schedule_scope: trio.CancelScope | None = None
         self.partition_commands_failed = 0
@@ -143,7 +157,8 @@ class StreamProcessor:
         try:
             self._replay()
         finally:
-            self._replaying = False
+            self._replaying = self.mode is StreamProcessorMode.REPLAY
+        log.info("replayed %d events; last processed command %d", self.replayed_events, self.last_processed_position)
 
     def _replay(self) -> None:
         with self.store.read() as txn:
@@ -182,8 +197,7 @@ class StreamProcessor:
             position = records[-1].position
         self.last_processed_position = last_processed
         self._read_position = last_processed
-        log.info("replayed %d events; last processed command %d, last written position %d",
-                 self.replayed_events, last_processed, last_written)
+        self._replayed_to = max(self._replayed_to, self.log_stream.last_position)
 
     def _replay_in_order(self, events: list[Record], marks: list[Reservation], last_processed: int,
                          last_written: int) -> int:
@@ -206,6 +220,13 @@ class StreamProcessor:
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         self.replay()
         self.progressed_at = trio.current_time()
+        if self.mode is StreamProcessorMode.REPLAY:
+            task_status.started()
+            try:
+                await self._replay_continuously()
+            finally:
+                self._replaying = False
+            return
         try:
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(self._side_effect_loop)
@@ -216,6 +237,14 @@ class StreamProcessor:
                 await self._processing_loop()
         finally:
             self._running = False
+
+    async def _replay_continuously(self) -> None:
+        """A follower's loop: apply what becomes durable, as it does."""
+        while True:
+            await self.log_stream.committed.wait_until(self._replayed_to + 1)
+            self._replay()
+            self.progressed_at = trio.current_time()
+            await trio.lowlevel.checkpoint()
 
     @property
     def phase(self) -> StreamProcessorPhase:
