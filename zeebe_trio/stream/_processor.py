@@ -239,7 +239,9 @@ class StreamProcessor:
             self._running = False
 
     async def _replay_continuously(self) -> None:
-        """A follower's loop: apply what becomes durable, as it does."""
+        """A follower's loop: replay again whenever the durable position passes what replay has read.
+        Replay reads up to the end of the log; on one node that is what is durable. A Raft follower's log
+        may hold entries beyond the commit position, and the cluster work must bound replay by it."""
         while True:
             await self.log_stream.committed.wait_until(self._replayed_to + 1)
             self._replay()
@@ -394,8 +396,8 @@ class StreamProcessor:
                 await outcome
 
     async def _send_to_partition(self, receiver: int, command: Record) -> None:
-        """Hand one command to the sender; fire-and-forget, as in Zeebe (the engine re-sends what stays
-        pending), so a failure is logged and counted, never fatal to this partition."""
+        """Hand one command to the sender. Delivery is fire-and-forget, as in Zeebe, whose engine sends again
+        what stays pending: a failure is logged and counted, never fatal to this partition."""
         if self.sender is None:
             self.partition_commands_failed += 1
             log.error("a batch sent %s.%s to partition %d, but this stream processor has no inter-partition"
@@ -410,7 +412,7 @@ class StreamProcessor:
             if not is_disk_full(error):
                 raise
             self.partition_commands_failed += 1
-            log.warning("could not send %s.%s to partition %d (%s); dropped, the engine sends it again",
+            log.warning("could not send %s.%s to partition %d (%s); dropped",
                         command.value_type.name, command.intent.name, receiver, error)
 
     def statistics(self) -> dict[str, int]:
