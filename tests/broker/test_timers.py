@@ -107,3 +107,35 @@ async def test_a_create_with_result_that_times_out_names_the_instance_it_created
         f"Expected process instance {created.key} of 'p' (version 1), created by this request, to complete"
         " within 20 s, but it has not; the instance keeps running")
     assert gave_up_at - start == pytest.approx(20.0, abs=EPSILON)
+
+
+async def test_a_job_timeout_shorter_than_the_check_interval_fires_at_its_deadline(
+        tmp_path: Path, autojump_clock: trio.testing.MockClock) -> None:
+    # Activating the job brings the next due date nearer than the next check: processing wakes the
+    # schedule service, which sleeps until the deadline instead of the interval.
+    async with open_broker(tmp_path, **{**SETTINGS, "due_date_check_interval": 60.0}) as broker:
+        await broker.deploy("p.bpmn", one_task_bpmn("p"))
+        await broker.create_instance("p")
+        await trio.sleep(7)
+        start = trio.current_time()
+        [(job_key, _)] = await broker.activate("work", timeout_ms=300)
+        timed_out_at = await _wait_for(broker, ValueType.JOB, JobIntent.TIMED_OUT, job_key)
+    assert timed_out_at - start == pytest.approx(0.3, abs=EPSILON)
+
+
+async def test_a_paused_partition_writes_no_due_commands_until_it_resumes(
+        tmp_path: Path, autojump_clock: trio.testing.MockClock) -> None:
+    # Scheduled work runs only while the stream processor processes (the partition pauses it while disk
+    # space is low; a follower will never start it).
+    async with open_broker(tmp_path, **SETTINGS) as broker:
+        await broker.deploy("p.bpmn", one_task_bpmn("p"))
+        await broker.create_instance("p")
+        start = trio.current_time()
+        [(job_key, _)] = await broker.activate("work", timeout_ms=10_000)
+        broker.partition.processor.pause()
+        await trio.sleep(60)
+        time_outs = [r for r in broker.records() if r.value_type is ValueType.JOB and r.intent is JobIntent.TIME_OUT]
+        broker.partition.processor.resume()
+        timed_out_at = await _wait_for(broker, ValueType.JOB, JobIntent.TIMED_OUT, job_key)
+    assert time_outs == []
+    assert timed_out_at - start == pytest.approx(60.0, abs=EPSILON)

@@ -128,7 +128,7 @@ class ContinuousReplay(RuleBasedStateMachine):
 
     @rule(seconds=st.integers(1, 120))
     def time_passes(self, seconds: int) -> None:
-        """Time moves on and the due-date scan's commands (timeouts, back-offs) are processed."""
+        """Time moves on and the commands the engine's checkers find due (timeouts, back-offs) are processed."""
         self.now += seconds * 1000
         with self.processing.store.read() as txn:
             self.processing.state.bind(txn)

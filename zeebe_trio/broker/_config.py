@@ -215,6 +215,8 @@ class BrokerConfig:
             raise ConfigError("max_inflight_requests must be at least 1")
         if self.max_element_instances_per_scope < 2:
             raise ConfigError("max_element_instances_per_scope must be at least 2")
+        if self.due_date_check_interval <= 0:
+            raise ConfigError("due_date_check_interval must be a positive number of seconds")
         if self.disk_monitoring_interval <= 0:
             raise ConfigError("disk_monitoring_interval must be a positive number of seconds")
         if self.disk_free_space_processing < 0:

@@ -1,5 +1,5 @@
-"""One partition: its log, state, engine, stream processor, scheduled work and snapshots,
-supervised by one nursery. Also the partition's command API (client commands in, responses out).
+"""One partition: its log, state, engine, stream processor (which runs the scheduled work and the
+inter-partition sender it is given) and snapshots, supervised by one nursery. Also the partition's command API (client commands in, responses out).
 
 Storage it cannot trust stops the start with one ``StartupError`` line that names the partition, what
 is wrong and the way out (``zeebe-trio repair-log``, or a backup): a damaged log, a log that ends below
@@ -35,9 +35,8 @@ from zeebe_trio.engine import (
     Engine,
     EngineState,
     JobStreams,
+    ScheduledChecks,
     SideEffects,
-    due_commands,
-    next_due_time,
 )
 from zeebe_trio.exporters import create_exporter_director
 from zeebe_trio.gateway._port import BrokerCommand, BrokerError
@@ -46,7 +45,9 @@ from zeebe_trio.protocol import JobIntent, Record, RecordType, ValueType, encode
 from zeebe_trio.state import StateRestoreError, StateStore
 from zeebe_trio.stream import (
     CrashGuard,
+    LocalPartitionSender,
     LogStream,
+    ScheduleService,
     Snapshot,
     SnapshotStore,
     StateCommitError,
@@ -163,7 +164,6 @@ class Partition:
         # responses addressed to it, so an old instance's result never reaches a new request.
         self._request_stream = clock.now_ms() & 0x7FFFFFFF
         self._io_limiter = trio.CapacityLimiter(1)
-        self._due_pending: dict[tuple[int, int, int], int] = {}
         self.healthy = False
         self.failure: str | None = None
         """Why the partition is not running (a storage failure it restarts from), or None."""
@@ -238,14 +238,20 @@ class Partition:
                 partition_id=self.partition_id, exporters_config=self.config.exporter_settings(),
                 reader=_CommittedReader(self.log_stream), position_store=_PositionStore(self.store, state),
                 environ=os.environ)
+            # Scheduled work runs while the processor processes (here: always, but paused with it while disk
+            # space is low); commands for partitions go to this broker's own partitions.
+            schedule = ScheduleService(self.log_stream, self.store, ScheduledChecks(state), self.clock,
+                                       check_interval=self.config.due_date_check_interval)
+            sender = LocalPartitionSender({self.partition_id: self.log_stream},
+                                          max_command_bytes=self.config.max_message_size)
             self.processor = StreamProcessor(self.log_stream, self.store, self.engine, self.clock.now_ms,
-                                             self._run_side_effects, crash_guard=guard)
+                                             self._run_side_effects, crash_guard=guard, schedule=schedule,
+                                             sender=sender)
             async with trio.open_nursery() as nursery:
                 await nursery.start(partial(self.log_stream.run_flusher, self._io_limiter,
                                             in_thread=self.config.fsync_in_thread))
                 await nursery.start(self.processor.run)
                 await nursery.start(self.exporters.run)
-                nursery.start_soon(self._check_due_dates)
                 nursery.start_soon(self._snapshot_periodically)
                 nursery.start_soon(self._watch_health)
                 if self.config.stats_log_interval > 0:
@@ -450,41 +456,6 @@ class Partition:
         except (OSError, LogClosedError) as error:
             log.warning("partition %d: could not yield %d jobs (%s); they come back when their timeout passes",
                         self.partition_id, len(job_keys), error)
-
-    # -- scheduled work ----------------------------------------------------------------------------
-
-    async def _check_due_dates(self) -> None:
-        state = self.engine.state
-        interval = self.config.due_date_check_interval
-        while True:
-            now = self.clock.now_ms()
-            processed = self.processor.last_processed_position
-            self._due_pending = {k: p for k, p in self._due_pending.items() if p > processed}
-            with self.store.read() as txn:
-                state.bind(txn)
-                due = due_commands(state, now)
-                next_time = next_due_time(state)
-            commands = []
-            for value_type, intent, key, value in due:
-                if (int(value_type), int(intent), key) in self._due_pending:
-                    continue
-                commands.append(Record(record_type=RecordType.COMMAND, value_type=value_type, intent=intent,
-                                       value=value, key=key, timestamp=now))
-            if commands and self.disk_space_low is None:
-                try:
-                    high = self.log_stream.append(commands)
-                except OSError as error:
-                    if not is_disk_full(error):
-                        raise
-                    log.warning("partition %d: could not write %d due commands (%s); trying again in %g s",
-                                self.partition_id, len(commands), error, interval)
-                else:
-                    for command in commands:
-                        self._due_pending[(int(command.value_type), int(command.intent), command.key)] = high
-            wake_at = trio.current_time() + interval
-            if next_time is not None and next_time > now:
-                wake_at = min(wake_at, self.clock.trio_time_at(next_time))
-            await trio.sleep_until(wake_at)
 
     async def _log_statistics(self) -> None:
         """One machine-readable line per interval: positions, and how far each exporter lags."""

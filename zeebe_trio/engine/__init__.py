@@ -6,10 +6,10 @@ Never imports trio and never reads the wall clock: time arrives as ``now`` from 
 from ._batch import MAX_COMMANDS_IN_BATCH, Batch, SideEffects
 from ._engine import Engine
 from ._job_streams import JobStream, JobStreams
-from ._scheduled import DueCommand, due_commands, next_due_time
+from ._scheduled import CHECKERS, Checker, DueCommand, ScheduledChecks, due_commands, next_due_time
 from .state import COLUMN_FAMILIES, EngineState
 
 __all__ = [
-    "COLUMN_FAMILIES", "DueCommand", "due_commands", "next_due_time", "MAX_COMMANDS_IN_BATCH", "Batch", "Engine", "EngineState", "JobStream", "JobStreams",
-    "SideEffects",
+    "CHECKERS", "COLUMN_FAMILIES", "Checker", "DueCommand", "due_commands", "next_due_time", "MAX_COMMANDS_IN_BATCH",
+    "Batch", "Engine", "EngineState", "JobStream", "JobStreams", "ScheduledChecks", "SideEffects",
 ]

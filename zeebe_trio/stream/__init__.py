@@ -1,5 +1,6 @@
-"""The stream platform: the log stream, the processing and replay loops, snapshots, the crash guard,
-and the repair an operator asks for (``plan_repair``)."""
+"""The stream platform: the log stream, the processing and replay loops, the leader-only schedule service,
+the inter-partition sender port, snapshots, the crash guard, and the repair an operator asks for
+(``plan_repair``)."""
 
 from ._guard import CrashGuard
 from ._logstream import LogStream, Reservation
@@ -9,13 +10,19 @@ from ._processor import (
     RecordProcessor,
     StateCommitError,
     StreamProcessor,
+    StreamProcessorMode,
+    StreamProcessorPhase,
     is_disk_full,
 )
 from ._repair import RepairPlan, plan_repair
+from ._schedule import ScheduleClock, ScheduledWork, ScheduleService
+from ._sender import InterPartitionSender, LocalPartitionSender, UnknownPartitionError
 from ._snapshots import Snapshot, SnapshotStore, list_snapshots
 from ._snapshots import verify as verify_snapshot
 from ._waiters import PositionWatermark
 
-__all__ = ["CrashGuard", "LogStream", "PositionWatermark", "ProcessingCrashed", "ProcessingResult", "RecordProcessor",
-           "RepairPlan", "Reservation", "Snapshot", "SnapshotStore", "StateCommitError", "StreamProcessor",
-           "is_disk_full", "list_snapshots", "plan_repair", "verify_snapshot"]
+__all__ = ["CrashGuard", "InterPartitionSender", "LocalPartitionSender", "LogStream", "PositionWatermark",
+           "ProcessingCrashed", "ProcessingResult", "RecordProcessor", "RepairPlan", "Reservation", "ScheduleClock",
+           "ScheduleService", "ScheduledWork", "Snapshot", "SnapshotStore", "StateCommitError", "StreamProcessor",
+           "StreamProcessorMode", "StreamProcessorPhase", "UnknownPartitionError", "is_disk_full", "list_snapshots", "plan_repair",
+           "verify_snapshot"]

@@ -19,15 +19,27 @@ tries it again, reporting itself ``stalled`` meanwhile; a state commit that fail
 ``StateCommitError``: the log then holds what the state lacks, and only a restart (restore, replay) makes
 them agree again. ``pause``/``resume`` stop and restart processing (the partition pauses it while disk
 space is below its watermark, as Zeebe does).
+
+Modes. A leader's processor (``StreamProcessorMode.PROCESSING``) replays, then processes; a follower's
+(``REPLAY``) replays continuously, as records become durable, and never writes: no processing, no
+scheduled work, no side effects.
+
+Leader-only work. The schedule service (``_schedule.py``: job timeouts, back-offs, message TTL) runs in a
+cancel scope of its own that is open exactly while the phase is PROCESSING: it starts after replay, stops
+on ``pause`` and starts again on ``resume``; each processed command that wrote records wakes it, as it may
+have brought a due date nearer. Commands a batch addresses to partitions (``partition_commands`` in its
+side effects) go to the inter-partition sender (``_sender.py``) once the batch is durable, before the
+batch's other side effects run.
 """
 
 from __future__ import annotations
 
 import bisect
+import enum
 import errno
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import trio
 
@@ -37,6 +49,10 @@ from zeebe_trio.state import StateStore, Transaction
 
 from ._guard import CrashGuard
 from ._logstream import LogStream, Reservation
+
+if TYPE_CHECKING:
+    from ._schedule import ScheduleService
+    from ._sender import InterPartitionSender
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +65,24 @@ DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 def is_disk_full(error: BaseException) -> bool:
     return isinstance(error, OSError) and error.errno in DISK_FULL
+
+
+class StreamProcessorPhase(enum.Enum):
+    INITIAL = "initial"
+    """Not running: not started yet, or stopped."""
+    REPLAY = "replay"
+    """Applying the logged events the restored state has not seen; nothing is written."""
+    PROCESSING = "processing"
+    """Processing commands; scheduled work runs."""
+    PAUSED = "paused"
+    """Processing and scheduled work stopped (``pause``) until ``resume``."""
+
+
+class StreamProcessorMode(enum.Enum):
+    PROCESSING = "processing"
+    """The leader's: replay, then process commands and run the scheduled work."""
+    REPLAY = "replay"
+    """A follower's: replay continuously, as records become durable; never write, never schedule."""
 
 
 class StateCommitError(RuntimeError):
@@ -83,13 +117,25 @@ class StreamProcessor:
     def __init__(self, log_stream: LogStream, store: StateStore, processor: RecordProcessor,
                  clock: Callable[[], int],
                  run_side_effects: Callable[[Any], Awaitable[None] | None],
-                 crash_guard: CrashGuard | None = None) -> None:
+                 crash_guard: CrashGuard | None = None, *, schedule: ScheduleService | None = None,
+                 sender: InterPartitionSender | None = None,
+                 mode: StreamProcessorMode = StreamProcessorMode.PROCESSING) -> None:
         self.log_stream = log_stream
         self.store = store
         self.processor = processor
         self.clock = clock
         self._run_side_effects = run_side_effects
         self.crash_guard = crash_guard
+        self.schedule = schedule
+        """The leader-only scheduled work, run while the phase is PROCESSING."""
+        self.sender = sender
+        """Where the commands a batch addresses to partitions go once it is durable."""
+        self.mode = mode
+        self._replaying = False
+        self._replayed_to = -1  # the log position replay has read up to
+        self._running = False
+        self._schedule_scope: trio.CancelScope | None = None
+        self.partition_commands_failed = 0
         self.last_processed_position = -1
         self._read_position = -1
         self.processed_commands = 0
@@ -107,6 +153,14 @@ class StreamProcessor:
 
     def replay(self) -> None:
         """Apply every logged event the restored state has not seen, and find where processing stopped."""
+        self._replaying = True
+        try:
+            self._replay()
+        finally:
+            self._replaying = self.mode is StreamProcessorMode.REPLAY
+        log.info("replayed %d events; last processed command %d", self.replayed_events, self.last_processed_position)
+
+    def _replay(self) -> None:
         with self.store.read() as txn:
             self.processor.bind(txn)
             last_processed = self.processor.last_processed_position()
@@ -143,8 +197,7 @@ class StreamProcessor:
             position = records[-1].position
         self.last_processed_position = last_processed
         self._read_position = last_processed
-        log.info("replayed %d events; last processed command %d, last written position %d",
-                 self.replayed_events, last_processed, last_written)
+        self._replayed_to = max(self._replayed_to, self.log_stream.last_position)
 
     def _replay_in_order(self, events: list[Record], marks: list[Reservation], last_processed: int,
                          last_written: int) -> int:
@@ -167,15 +220,60 @@ class StreamProcessor:
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         self.replay()
         self.progressed_at = trio.current_time()
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(self._side_effect_loop)
+        if self.mode is StreamProcessorMode.REPLAY:
             task_status.started()
-            await self._processing_loop()
+            try:
+                await self._replay_continuously()
+            finally:
+                self._replaying = False
+            return
+        try:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(self._side_effect_loop)
+                self._running = True
+                if self.schedule is not None:
+                    nursery.start_soon(self._run_schedule_while_processing, self.schedule)
+                task_status.started()
+                await self._processing_loop()
+        finally:
+            self._running = False
+
+    async def _replay_continuously(self) -> None:
+        """A follower's loop: replay again whenever the durable position passes what replay has read.
+        Replay reads up to the end of the log; on one node that is what is durable. A Raft follower's log
+        may hold entries beyond the commit position, and the cluster work must bound replay by it."""
+        while True:
+            await self.log_stream.committed.wait_until(self._replayed_to + 1)
+            self._replay()
+            self.progressed_at = trio.current_time()
+            await trio.lowlevel.checkpoint()
+
+    @property
+    def phase(self) -> StreamProcessorPhase:
+        if self._replaying:
+            return StreamProcessorPhase.REPLAY
+        if not self._running:
+            return StreamProcessorPhase.INITIAL
+        return StreamProcessorPhase.PROCESSING if self._resumed.is_set() else StreamProcessorPhase.PAUSED
+
+    async def _run_schedule_while_processing(self, schedule: ScheduleService) -> None:
+        """The schedule service, in a cancel scope open exactly while processing runs (``pause`` cancels it)."""
+        while True:
+            await self._resumed.wait()
+            with trio.CancelScope() as scope:
+                self._schedule_scope = scope
+                try:
+                    await schedule.run(lambda: self.last_processed_position)
+                finally:
+                    self._schedule_scope = None
 
     def pause(self) -> None:
-        """Stop processing before the next command (commands already on the log wait)."""
+        """Stop processing before the next command (commands already on the log wait), and stop the
+        scheduled work."""
         if self._resumed.is_set():
             self._resumed = trio.Event()
+        if self._schedule_scope is not None:
+            self._schedule_scope.cancel()
 
     def resume(self) -> None:
         self._resumed.set()
@@ -233,7 +331,10 @@ class StreamProcessor:
         self.last_processed_position = command.position
         self.processed_commands += 1
         self.progressed_at = trio.current_time()
-        if effects:
+        if self.schedule is not None and high > command.position:
+            self.schedule.state_changed()  # it may have brought a due date nearer
+        # ``or``: a batch whose only side effect is a partition command (SideEffects' truth may not count them)
+        if effects or getattr(effects, "partition_commands", None):
             await self._effects_send.send((high, effects))
 
     def _process_now(self, command: Record, attempts: int) -> tuple[int, Any]:
@@ -288,9 +389,31 @@ class StreamProcessor:
         committed = self.log_stream.committed
         async for position, effects in self._effects_receive:
             await committed.wait_until(position)
+            for receiver, command in getattr(effects, "partition_commands", ()):
+                await self._send_to_partition(receiver, command)
             outcome = self._run_side_effects(effects)
             if outcome is not None:
                 await outcome
+
+    async def _send_to_partition(self, receiver: int, command: Record) -> None:
+        """Hand one command to the sender. Delivery is fire-and-forget, as in Zeebe, whose engine sends again
+        what stays pending: a failure is logged and counted, never fatal to this partition."""
+        if self.sender is None:
+            self.partition_commands_failed += 1
+            log.error("a batch sent %s.%s to partition %d, but this stream processor has no inter-partition"
+                      " sender; dropped", command.value_type.name, command.intent.name, receiver)
+            return
+        try:
+            await self.sender.send(receiver, command)
+        except (LookupError, ValueError) as error:
+            self.partition_commands_failed += 1
+            log.error("could not send a command to partition %d: %s; dropped", receiver, error)
+        except OSError as error:
+            if not is_disk_full(error):
+                raise
+            self.partition_commands_failed += 1
+            log.warning("could not send %s.%s to partition %d (%s); dropped",
+                        command.value_type.name, command.intent.name, receiver, error)
 
     def statistics(self) -> dict[str, int]:
         return {
@@ -299,5 +422,7 @@ class StreamProcessor:
             "replayed_events": self.replayed_events,
             "rejected_after_crashes": self.rejected_after_crashes,
             "pending_side_effects": self._effects_receive.statistics().current_buffer_used,
+            "partition_commands_failed": self.partition_commands_failed,
+            **(self.schedule.statistics() if self.schedule is not None else {}),
         }
 

@@ -5,8 +5,9 @@ its ``RecordingExporter``).
 its own and no log files, no fsync and no Trio. It writes client commands onto an in-memory log and
 processes every unprocessed command in log order, as the stream processor does: the follow-up commands
 a batch could not process (beyond ``MAX_COMMANDS_IN_BATCH``) wait on the log for their turn. Time moves
-only when a test says so (``advance``), and then the due-date scan's commands (job timeouts, back-offs,
-message time-to-live) are written and processed at the times they fall due, as the partition writes them.
+only when a test says so (``advance``), and then the commands the engine's checkers find due (job
+timeouts, back-offs, message time-to-live: ``engine.CHECKERS``) are written and processed at the times they
+fall due, as the stream platform's schedule service writes them.
 
 A second engine replays the events of every batch; after each command its state must equal the
 processing engine's (Zeebe's ``ContinuouslyReplayTest``), or the harness raises ``ReplayDiverged``.
@@ -15,7 +16,8 @@ processing engine's (Zeebe's ``ContinuouslyReplayTest``), or the harness raises 
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, SupportsIndex, overload
 
@@ -186,6 +188,13 @@ class EngineHarness:
         """The processing engine's state; bind it with ``read()`` before use."""
         return self._processing.state
 
+    @contextmanager
+    def read(self) -> Iterator[EngineState]:
+        """The processing engine's state, bound to a read transaction for the block."""
+        with self._processing.store.read() as txn:
+            self._processing.state.bind(txn)
+            yield self._processing.state
+
     def dump_state(self) -> dict[str, Any]:
         return self._processing.dump()
 
@@ -264,7 +273,7 @@ class EngineHarness:
         self.run_due()
 
     def run_due(self) -> int:
-        """Write and process the commands due now (the partition's due-date check); how many."""
+        """Write and process the commands due now (a check of the schedule service); how many."""
         with self._processing.store.read() as txn:
             self._processing.state.bind(txn)
             due = due_commands(self._processing.state, self.now)
