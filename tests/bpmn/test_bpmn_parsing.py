@@ -406,7 +406,8 @@ def test_unsupported_elements_are_reported_once_each():
         '<bpmn:startEvent id="s"/><bpmn:serviceTask id="t"><bpmn:extensionElements>'
         '<zeebe:taskDefinition type="x"/></bpmn:extensionElements></bpmn:serviceTask>'
         '<bpmn:boundaryEvent id="b" attachedToRef="t"><bpmn:timerEventDefinition/></bpmn:boundaryEvent>'
-        '<bpmn:userTask id="u"/><bpmn:subProcess id="sp"><bpmn:boundaryEvent id="inner"/></bpmn:subProcess>'
+        '<bpmn:userTask id="u"/><bpmn:subProcess id="sp" triggeredByEvent="true"><bpmn:boundaryEvent id="inner"/>'
+        '</bpmn:subProcess>'
         + flow("f1", "s", "t")
         + flow("f2", "b", "u", "=x")
         + flow("f3", "t", "sp")
@@ -681,7 +682,8 @@ def test_the_supported_elements_are_listed_once_per_file_after_every_element_onc
         "'order.bpmn': process 'b': receive task 'r2': is not supported yet by zeebe-trio",
         "'order.bpmn': zeebe-trio supports only none start and end events, undefined tasks (bpmn:task), "
         "manual tasks, job worker tasks (service, send, business rule and script tasks with a "
-        "zeebe:taskDefinition), exclusive and parallel gateways and sequence flows; remove or replace the "
+        "zeebe:taskDefinition), embedded sub processes, exclusive and parallel gateways and sequence flows; remove or"
+        " replace the "
         "elements that are not supported yet",
     ]
 

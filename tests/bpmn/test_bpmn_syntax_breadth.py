@@ -125,8 +125,17 @@ def test_by_default_a_timer_catch_event_is_still_not_supported():
     ]
 
 
-def test_the_default_hint_is_derived_from_the_supported_set():
-    assert supported_summary(SUPPORTED) == (
+# What zeebe-trio executed before the engine grew: a fixed set, so that the hint's wording is pinned while
+# SUPPORTED widens.
+FIRST_FEATURES = frozenset(
+    (element_type, None) for element_type in (
+        ElementType.START_EVENT, ElementType.END_EVENT, ElementType.TASK, ElementType.MANUAL_TASK,
+        ElementType.SERVICE_TASK, ElementType.SEND_TASK, ElementType.BUSINESS_RULE_TASK, ElementType.SCRIPT_TASK,
+        ElementType.EXCLUSIVE_GATEWAY, ElementType.PARALLEL_GATEWAY))
+
+
+def test_the_hint_is_derived_from_the_supported_set():
+    assert supported_summary(FIRST_FEATURES) == (
         "zeebe-trio supports only none start and end events, undefined tasks (bpmn:task), manual tasks, "
         "job worker tasks (service, send, business rule and script tasks with a zeebe:taskDefinition), "
         "exclusive and parallel gateways and sequence flows; remove or replace the elements that are not "
@@ -145,9 +154,9 @@ def test_widening_the_set_by_one_feature_supports_that_element_only():
     assert problems(message_body, supported)[0].endswith("'m1': is not supported yet by zeebe-trio")
 
 
-def test_by_default_the_content_of_an_unsupported_sub_process_is_not_inspected():
+def test_the_content_of_an_unsupported_sub_process_is_not_inspected():
     body = around("sub", nodes='<bpmn:subProcess id="sub"><bpmn:serviceTask id="broken"/></bpmn:subProcess>')
-    assert problems(body, SUPPORTED) == ["process 'p': sub process 'sub': is not supported yet by zeebe-trio"]
+    assert problems(body, FIRST_FEATURES) == ["process 'p': sub process 'sub': is not supported yet by zeebe-trio"]
 
 
 def test_multi_instance_and_listeners_are_flags_of_their_own():

@@ -45,6 +45,9 @@ ZEEBE_REFUSES_TOO = {
     "camunda-zeebe-apache/default-flow.bpmn":
         "'Default flow must start at gateway' (Zeebe's own fixture for it); condition '$.foo == true' is static,"
         " and ConditionExpression must be isNonStatic()",
+    "camunda-zeebe-apache/multiple-timer-start-event-sub-process.bpmn":
+        "an embedded sub process with two (timer) start events: SubProcessValidator's 'Must have exactly one"
+        " start event' and 'Start events in subprocesses must be of type none'",
     "camunda-zeebe-apache/default-flow-inclusive-gateway.bpmn":
         "'Default flow must start at gateway' (Zeebe's own fixture for it); condition '$.foo == true' is static,"
         " and ConditionExpression must be isNonStatic()",

@@ -57,6 +57,7 @@ EXECUTABLE_ELEMENT_TYPES: frozenset[ElementType] = frozenset(
         ElementType.SCRIPT_TASK,
         ElementType.EXCLUSIVE_GATEWAY,
         ElementType.PARALLEL_GATEWAY,
+        ElementType.SUB_PROCESS,
         ElementType.SEQUENCE_FLOW,
     }
 )
