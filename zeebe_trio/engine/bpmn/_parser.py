@@ -28,15 +28,18 @@ from lxml import etree
 from ._errors import ID_EXCERPT_LIMIT, BpmnValidationError, Problem, excerpt, references, tag_in_words
 from ._model import (
     DEFAULT_JOB_RETRIES,
+    CompensateEventDefinition,
     ElementType,
     EventDefinition,
     ExecutableProcess,
     ExecutionListener,
     FlowElement,
     FlowNode,
+    LinkEventDefinition,
     Mapping,
     MessageEventDefinition,
     SequenceFlow,
+    SignalEventDefinition,
     TimerEventDefinition,
 )
 from ._support import (
@@ -779,17 +782,19 @@ class _ProcessBuilder:
             else:
                 definition = self._message(node, definition_element.get("messageRef"), needs_reference=False)
         elif kind == "signal":
-            if definition is not None and not (getattr(definition, "signal_name", None) or "").strip():
+            if isinstance(definition, SignalEventDefinition) and not (definition.signal_name or "").strip():
                 self._problem(
                     "must reference a bpmn:signal with a non-empty name (signalRef); signals are matched by name",
                     element,
                 )
         elif kind in ("error", "escalation"):
             self._check_code(node, definition_element, kind)
-        elif kind == "compensation" and tag in ("endEvent", "intermediateThrowEvent"):
-            activity_ref = getattr(definition, "activity_ref", None)
-            if activity_ref is not None:
-                self._check_compensation_target(node, activity_ref, nodes)
+        elif isinstance(definition, CompensateEventDefinition) and tag in (
+            "endEvent",
+            "intermediateThrowEvent",
+        ):
+            if definition.activity_ref is not None:
+                self._check_compensation_target(node, definition.activity_ref, nodes)
         return definition
 
     def _check_compensation_target(
@@ -1208,26 +1213,28 @@ class _ProcessBuilder:
     def _check_links(self, nodes: list[_RawNode]) -> None:
         """Link catch names are unique in a scope, and every link throw has its catch there."""
         catch_names: set[str] = set()
+        throws: list[tuple[_RawNode, str]] = []
         for node in nodes:
-            if node.tag == "intermediateCatchEvent" and node.kind == "link" and node.built is not None:
-                name = getattr(node.built.event_definition, "name", "")
-                if name in catch_names:
-                    self._problem(
-                        f"multiple intermediate catch link event definitions with the same name {_quoted(name)} are "
-                        "not allowed in one scope; rename one",
-                        node.element,
-                    )
-                elif name:
-                    catch_names.add(name)
-        for node in nodes:
-            if node.tag == "intermediateThrowEvent" and node.kind == "link" and node.built is not None:
-                name = getattr(node.built.event_definition, "name", "")
-                if name and name not in catch_names:
-                    self._problem(
-                        f"can't find a catch link event for the throw link event with the name {_quoted(name)} in the "
-                        "same scope; add one or rename the link",
-                        node.element,
-                    )
+            definition = node.built.event_definition if node.built is not None else None
+            if not isinstance(definition, LinkEventDefinition) or not definition.name:
+                continue
+            if node.tag == "intermediateThrowEvent":
+                throws.append((node, definition.name))
+            elif definition.name in catch_names:
+                self._problem(
+                    "multiple intermediate catch link event definitions with the same name "
+                    f"{_quoted(definition.name)} are not allowed in one scope; rename one",
+                    node.element,
+                )
+            else:
+                catch_names.add(definition.name)
+        for node, name in throws:
+            if name not in catch_names:
+                self._problem(
+                    f"can't find a catch link event for the throw link event with the name {_quoted(name)} in the "
+                    "same scope; add one or rename the link",
+                    node.element,
+                )
 
     # -- zeebe extensions -------------------------------------------------------------------
 
