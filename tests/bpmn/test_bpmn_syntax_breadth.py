@@ -362,7 +362,7 @@ def test_signal_escalation_terminate_compensation_and_link_events_are_read():
     body = (
         START
         + '<bpmn:intermediateThrowEvent id="sig"><bpmn:signalEventDefinition signalRef="s"/></bpmn:intermediateThrowEvent>'
-        + '<bpmn:intermediateThrowEvent id="comp"><bpmn:compensateEventDefinition waitForCompletion="false"/>'
+        + '<bpmn:intermediateThrowEvent id="comp"><bpmn:compensateEventDefinition/>'
         "</bpmn:intermediateThrowEvent>"
         + '<bpmn:intermediateThrowEvent id="jump"><bpmn:linkEventDefinition name="L"/></bpmn:intermediateThrowEvent>'
         + catch("land", '<bpmn:linkEventDefinition name="L"/>')
@@ -376,7 +376,7 @@ def test_signal_escalation_terminate_compensation_and_link_events_are_read():
     process = parse_all(body)
     assert process.flow_node("sig").event_definition == SignalEventDefinition("alarm")
     assert process.flow_node("comp").event_definition == CompensateEventDefinition(
-        None, wait_for_completion=False
+        None, wait_for_completion=True
     )
     assert process.flow_node("jump").event_definition == LinkEventDefinition("L")
     assert process.flow_node("esc1").event_definition == EscalationEventDefinition("LATE")
@@ -722,7 +722,16 @@ def test_execution_listeners_are_read_and_checked():
         "</bpmn:extensionElements></bpmn:startEvent>"
     )
     [problem] = problems(start + END + chain("start", "end"))
-    assert problem.endswith("execution listeners of type 'start' are not supported by start events")
+    assert problem.endswith(
+        "execution listeners of type 'start' are not supported by start events; remove them"
+    )
+    gateway_listener = (
+        '<bpmn:exclusiveGateway id="g"><bpmn:extensionElements><zeebe:executionListeners>'
+        '<zeebe:executionListener eventType="end" type="a"/></zeebe:executionListeners>'
+        "</bpmn:extensionElements></bpmn:exclusiveGateway>"
+    )
+    [problem] = problems(around("g", nodes=gateway_listener))
+    assert problem.endswith("execution listeners of type 'end' are not supported by gateways; remove them")
     bad = '<zeebe:executionListeners><zeebe:executionListener type="a"/></zeebe:executionListeners>'
     [problem] = problems(around("w", nodes=service("w", extensions=bad)))
     assert problem.endswith("every zeebe:executionListener must have eventType 'start' or 'end', found none")
@@ -908,3 +917,15 @@ def test_cutting_or_splicing_the_rich_seed_only_ever_yields_validation_errors(cu
             parse_bpmn("fuzz.bpmn", data, supported=ALL_FEATURES)
         except BpmnValidationError:
             pass
+
+
+def test_a_compensation_throw_event_waits_for_completion():
+    throw = (
+        '<bpmn:intermediateThrowEvent id="undo"><bpmn:compensateEventDefinition waitForCompletion="false"/>'
+        "</bpmn:intermediateThrowEvent>"
+    )
+    [problem] = problems(around("undo", nodes=throw))
+    assert (
+        "a compensation intermediate throwing event waitForCompletion attribute must be true or not present"
+        in (problem)
+    )

@@ -187,6 +187,15 @@ _ACTIVITY_TAGS = frozenset(
     }
 )
 
+_GATEWAY_TYPES = frozenset(
+    {
+        ElementType.EXCLUSIVE_GATEWAY,
+        ElementType.PARALLEL_GATEWAY,
+        ElementType.INCLUSIVE_GATEWAY,
+        ElementType.EVENT_BASED_GATEWAY,
+    }
+)
+
 _COMPENSATION_HANDLER_TAGS = frozenset(
     {"serviceTask", "userTask", "sendTask", "scriptTask", "manualTask", "task"}
 )
@@ -795,6 +804,12 @@ class _ProcessBuilder:
         ):
             if definition.activity_ref is not None:
                 self._check_compensation_target(node, definition.activity_ref, nodes)
+            if tag == "intermediateThrowEvent" and not definition.wait_for_completion:
+                self._problem(
+                    "a compensation intermediate throwing event waitForCompletion attribute must be true or not "
+                    'present; remove waitForCompletion="false"',
+                    element,
+                )
         return definition
 
     def _check_compensation_target(
@@ -1018,15 +1033,30 @@ class _ProcessBuilder:
         node: _RawNode | None = None,
     ) -> tuple[ExecutionListener, ...]:
         listeners = read_execution_listeners(extensions, lambda message: self._problem_for(element, message))
-        if node is not None and any(listener.event_type == "start" for listener in listeners):
-            if node.tag == "startEvent":
-                self._problem(
-                    "execution listeners of type 'start' are not supported by start events", element
-                )
-            elif node.tag == "boundaryEvent":
-                self._problem(
-                    "execution listeners of type 'start' are not supported by boundary events", element
-                )
+        if node is None or not listeners:
+            return listeners
+        event_types = {listener.event_type for listener in listeners}
+        # Zeebe's per-element limits: where an element completes the instant it starts (or never
+        # completes normally), the listener that cannot run is refused.
+        refused: tuple[str, str] | None = None
+        if node.tag == "startEvent" and "start" in event_types:
+            refused = ("start", "start events")
+        elif node.tag == "boundaryEvent" and node.kind == "compensation":
+            refused = ("'start' and 'end'", "compensation boundary events")
+        elif node.tag == "boundaryEvent" and "start" in event_types:
+            refused = ("start", "boundary events")
+        elif node.element_type in _GATEWAY_TYPES and "end" in event_types:
+            refused = ("end", "gateways")
+        elif node.tag == "endEvent" and node.kind == "error" and "end" in event_types:
+            refused = ("end", "error end events")
+        elif node.tag == "intermediateThrowEvent" and node.kind == "escalation" and "end" in event_types:
+            refused = ("end", "escalation intermediate throw events")
+        if refused is not None:
+            event_type, where = refused
+            quoted = event_type if event_type.startswith("'") else f"'{event_type}'"
+            self._problem(
+                f"execution listeners of type {quoted} are not supported by {where}; remove them", element
+            )
         return listeners
 
     # -- rules across elements ----------------------------------------------------------------
