@@ -804,10 +804,11 @@ class _ProcessBuilder:
         ):
             if definition.activity_ref is not None:
                 self._check_compensation_target(node, definition.activity_ref, nodes)
-            if tag == "intermediateThrowEvent" and not definition.wait_for_completion:
+            if not definition.wait_for_completion:
+                what = "intermediate throwing event" if tag == "intermediateThrowEvent" else "end event"
                 self._problem(
-                    "a compensation intermediate throwing event waitForCompletion attribute must be true or not "
-                    'present; remove waitForCompletion="false"',
+                    f"a compensation {what} waitForCompletion attribute must be true or not present; remove "
+                    'waitForCompletion="false"',
                     element,
                 )
         return definition
@@ -1047,8 +1048,8 @@ class _ProcessBuilder:
             refused = ("start", "boundary events")
         elif node.element_type in _GATEWAY_TYPES and "end" in event_types:
             refused = ("end", "gateways")
-        elif node.tag == "endEvent" and node.kind == "error" and "end" in event_types:
-            refused = ("end", "error end events")
+        elif node.tag == "endEvent" and node.kind in ("error", "escalation") and "end" in event_types:
+            refused = ("end", "error and escalation end events")
         elif node.tag == "intermediateThrowEvent" and node.kind == "escalation" and "end" in event_types:
             refused = ("end", "escalation intermediate throw events")
         if refused is not None:
