@@ -312,14 +312,17 @@ def test_a_boundary_event_needs_exactly_one_event_definition():
 def test_error_events_read_their_code_and_error_end_events_need_one():
     end = '<bpmn:endEvent id="fail"><bpmn:errorEventDefinition errorRef="e"/></bpmn:endEvent>'
     catch_all = (
-        '<bpmn:boundaryEvent id="b" attachedToRef="a"><bpmn:errorEventDefinition '
-        'zeebe:errorCodeVariable="code"/></bpmn:boundaryEvent>'
+        '<bpmn:boundaryEvent id="b" attachedToRef="a"><bpmn:errorEventDefinition><bpmn:extensionElements>'
+        '<zeebe:error errorCodeVariable="code" errorMessageVariable="why"/></bpmn:extensionElements>'
+        "</bpmn:errorEventDefinition></bpmn:boundaryEvent>"
     )
     process = parse_all(
         START + service("a") + end + catch_all + END + chain("start", "a", "fail") + flow("fb", "b", "end")
     )
     assert process.flow_node("fail").event_definition == ErrorEventDefinition(error_code="PAYMENT_FAILED")
-    assert process.flow_node("b").event_definition == ErrorEventDefinition(error_code_variable="code")
+    assert process.flow_node("b").event_definition == ErrorEventDefinition(
+        error_code_variable="code", error_message_variable="why"
+    )
     [problem] = problems(
         START
         + '<bpmn:endEvent id="fail"><bpmn:errorEventDefinition/></bpmn:endEvent>'
