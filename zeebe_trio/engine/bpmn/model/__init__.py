@@ -4,6 +4,7 @@
 ``Executable*`` elements that the element processors run.
 """
 
+from ._call_activity import ExecutableCallActivity
 from ._definitions import EventDefinition
 from ._elements import (
     ExecutableActivity,
@@ -32,6 +33,7 @@ __all__ = [
     "EventDefinition",
     "ExecutableActivity",
     "ExecutableBoundaryEvent",
+    "ExecutableCallActivity",
     "ExecutableCatchEvent",
     "ExecutableElement",
     "ExecutableEndEvent",

@@ -74,6 +74,8 @@ class ProcessProcessor(ContainerCallbacksMixin, BpmnElementProcessor[ExecutableP
                 "tenantId": value.get("tenantId", DEFAULT_TENANT),
             })
             batch.respond_to(awaiting["requestStreamId"], awaiting["requestId"], result)
+        # A process instance created by a call activity completes it (Zeebe's onCalledProcessCompleted).
+        self.transitions.on_called_process_completed(batch, context)
 
     def on_terminate(self, batch: Batch, element: ExecutableProcess, context: ElementContext) -> None:
         self.transitions.to_terminating(batch, context)
