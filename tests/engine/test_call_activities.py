@@ -397,16 +397,46 @@ def test_a_missing_version_tag_is_an_incident(harness: EngineHarness) -> None:
 
 
 def test_a_process_missing_from_the_deployment_is_an_incident(harness: EngineHarness) -> None:
-    deployment = harness.deploy("parent.bpmn", parent_process(binding="deployment"))
+    # Only an expression process id reaches run time: a static one is checked at deployment.
     harness.deploy("child.bpmn", empty_child())
+    deployment = harness.deploy("parent.bpmn", parent_process(called="=processId", binding="deployment"))
     assert deployment is not None
-    pik = harness.create_instance("parent")
+    pik = harness.create_instance("parent", {"processId": "child"})
     [incident] = harness.incidents(pik, IncidentIntent.CREATED)
     assert incident.value["errorMessage"] == (
         "Expected to call process with BPMN process id 'child' with binding type 'deployment', but no such process"
         f" found in the deployment with key {deployment.key} which contained the current process. To resolve this"
         " incident, migrate the process instance to a process definition that is deployed together with the"
         " intended process definition to call.")
+
+
+def test_a_static_process_id_bound_to_the_deployment_must_be_deployed_with_it(harness: EngineHarness) -> None:
+    harness.deploy("child.bpmn", empty_child())
+    rejection = harness.deploy("parent.bpmn", parent_process(binding="deployment"))
+    assert rejection is not None and rejection.record_type is RecordType.COMMAND_REJECTION
+    assert rejection.rejection_type is RejectionType.INVALID_ARGUMENT
+    assert rejection.rejection_reason == (
+        "Expected to deploy new resources, but encountered the following errors:\n"
+        "'parent.bpmn': process 'parent': call activity 'call': Expected to find process with id 'child' in current"
+        " deployment, but not found; deploy it together with this process, or bind the call activity to the"
+        " 'latest' version")
+
+
+def test_an_unchanged_process_gets_a_new_version_when_deployed_with_a_changed_one(harness: EngineHarness) -> None:
+    first = deploy_together(harness, ("parent.bpmn", parent_process(binding="deployment")),
+                            ("child.bpmn", empty_child()))
+    again = deploy_together(harness, ("parent.bpmn", parent_process(binding="deployment")),
+                            ("child.bpmn", empty_child()))
+    assert [(m["version"], m["isDuplicate"]) for m in again.value["processesMetadata"]] == [(1, True), (1, True)]
+    changed = deploy_together(harness, ("parent.bpmn", parent_process("parent", binding="deployment",
+                                                                      mappings='<zeebe:input source="=1" target="a"/>')),
+                              ("child.bpmn", empty_child()))
+    assert [(m["bpmnProcessId"], m["version"], m["isDuplicate"]) for m in changed.value["processesMetadata"]] == [
+        ("parent", 2, False), ("child", 2, False)]
+    child_v2 = changed.value["processesMetadata"][1]["processDefinitionKey"]
+    assert child_v2 != first.value["processesMetadata"][1]["processDefinitionKey"]
+    pik = harness.create_instance("parent")
+    assert child_of(harness, pik)["processDefinitionKey"] == child_v2
 
 
 def test_a_failing_input_mapping_is_an_incident_and_the_call_activity_activates_once_resolved(

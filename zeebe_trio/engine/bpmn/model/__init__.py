@@ -4,7 +4,7 @@
 ``Executable*`` elements that the element processors run.
 """
 
-from ._call_activity import ExecutableCallActivity
+from ._call_activity import ExecutableCallActivity, deployment_binding_problems
 from ._definitions import EventDefinition
 from ._elements import (
     ExecutableActivity,
@@ -49,5 +49,6 @@ __all__ = [
     "Expression",
     "JobWorkerProperties",
     "MappingRule",
+    "deployment_binding_problems",
     "transform_process",
 ]
