@@ -605,3 +605,40 @@ def test_a_recursive_call_stops_at_the_maximum_depth(monkeypatch: pytest.MonkeyP
             assert state.process_depth(incident.value["processInstanceKey"]) == 3
             assert state.root_process_instance(incident.value["processInstanceKey"]) == root
             assert json.loads(state.variable_json(incident.value["elementInstanceKey"], "depth") or "null") == 4
+
+
+def test_a_call_activity_in_a_subprocess_propagates_into_the_nearest_scope_holding_a_variable(
+        harness: EngineHarness) -> None:
+    parent = b.process(
+        "parent", b.start(), b.flow("to_sub", "start", "sub"),
+        b.sub_process("sub", b.start("sub_start"), b.flow("to_call", "sub_start", "call"),
+                      c.call_activity("call", "child"), b.flow("to_sub_end", "call", "sub_end"), b.end("sub_end"),
+                      mappings='<zeebe:input source="=0" target="count"/>'),
+        b.flow("to_end", "sub", "end"), b.end())
+    harness.deploy("parent.bpmn", parent)
+    harness.deploy("child.bpmn", child_process())
+    pik = harness.create_instance("parent")
+    sub_key = next(r.key for r in harness.records().process_instance_records(pik) if r.value["elementId"] == "sub")
+    child_key = child_of(harness, pik)["processInstanceKey"]
+    assert (child_key, "count", 0) in variables_of(harness, child_key)
+    complete_child_job(harness, {"count": 3, "fresh": True})
+    assert (sub_key, "count", 3) in variables_of(harness, pik)
+    assert (pik, "fresh", True) in variables_of(harness, pik)
+    assert tuples(harness, pik, events_only=True)[-1] == (PI.ELEMENT_COMPLETED, "PROCESS")
+
+
+def test_canceling_the_parent_terminates_a_child_called_from_a_subprocess(harness: EngineHarness) -> None:
+    parent = b.process(
+        "parent", b.start(), b.flow("to_sub", "start", "sub"),
+        b.sub_process("sub", b.start("sub_start"), b.flow("to_call", "sub_start", "call"),
+                      c.call_activity("call", "child"), b.flow("to_sub_end", "call", "sub_end"), b.end("sub_end")),
+        b.flow("to_end", "sub", "end"), b.end())
+    harness.deploy("parent.bpmn", parent)
+    harness.deploy("child.bpmn", child_process())
+    pik = harness.create_instance("parent")
+    child_key = child_of(harness, pik)["processInstanceKey"]
+    harness.cancel(pik)
+    terminated = [r.value["elementId"] for r in harness.records().only_events().with_intent(PI.ELEMENT_TERMINATED)]
+    assert terminated == ["task", "child", "call", "sub", "parent"]
+    with harness.read() as state:
+        assert state.element_instance(child_key) is None and state.element_instance(pik) is None
