@@ -16,6 +16,7 @@ from zeebe_trio.engine.bpmn import (
     SequenceFlow,
     parse_bpmn,
 )
+from zeebe_trio.engine.bpmn._support import SUPPORTED, Feature
 
 HEADER = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -65,9 +66,10 @@ def parse_one(data: bytes, resource: str = "order.bpmn") -> ExecutableProcess:
     return processes[0]
 
 
-def rejection(data: bytes, resource: str = "order.bpmn") -> BpmnValidationError:
+def rejection(data: bytes, resource: str = "order.bpmn", supported: frozenset[Feature] = SUPPORTED
+              ) -> BpmnValidationError:
     with pytest.raises(BpmnValidationError) as info:
-        parse_bpmn(resource, data)
+        parse_bpmn(resource, data, supported=supported)
     error = info.value
     assert error.resource_name == resource
     assert str(error).startswith(f"'{resource}'")
@@ -665,6 +667,15 @@ def test_blank_names_are_left_out():
     )
 
 
+# What zeebe-trio executed when this test was written: a fixed set, so that the hint's wording stays
+# pinned while SUPPORTED widens.
+HINT_FEATURES: frozenset[Feature] = frozenset(
+    (element_type, None) for element_type in (
+        ElementType.START_EVENT, ElementType.END_EVENT, ElementType.TASK, ElementType.MANUAL_TASK,
+        ElementType.SERVICE_TASK, ElementType.SEND_TASK, ElementType.BUSINESS_RULE_TASK, ElementType.SCRIPT_TASK,
+        ElementType.EXCLUSIVE_GATEWAY, ElementType.PARALLEL_GATEWAY, ElementType.SUB_PROCESS))
+
+
 def test_the_supported_elements_are_listed_once_per_file_after_every_element_once():
     data = definitions(
         '<bpmn:process id="a" isExecutable="true"><bpmn:startEvent id="s1"/><bpmn:userTask id="u1" name="Approve"/>'
@@ -673,7 +684,7 @@ def test_the_supported_elements_are_listed_once_per_file_after_every_element_onc
         '<bpmn:process id="b" isExecutable="true"><bpmn:startEvent id="s2"><bpmn:signalEventDefinition/>'
         '</bpmn:startEvent><bpmn:receiveTask id="r2"/></bpmn:process>'
     )
-    error = rejection(data)
+    error = rejection(data, supported=HINT_FEATURES)
     assert str(error).splitlines() == [
         "'order.bpmn': process 'a': user task 'u1' (\"Approve\"): is not supported yet by zeebe-trio",
         "'order.bpmn': process 'a': call activity 'c1': is not supported yet by zeebe-trio",
