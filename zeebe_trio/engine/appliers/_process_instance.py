@@ -80,6 +80,11 @@ def _element_finished(state: EngineState, record: Record) -> None:
     _call_activities.call_activity_finished(state, record)
     state.remove_element_instance(record.key, scope_key)
     state.remove_scope(record.key)
+    process = state.processes.get(record.value["processDefinitionKey"])
+    assert process is not None
+    element = process if scope_key <= 0 else process.flow_node(record.value["elementId"])
+    if element.catch_events:  # only an element with catch events is ever an event scope
+        state.remove_event_scope(record.key)
     if scope_key <= 0:  # the process instance itself: nobody can await its result any more
         state.set_awaiting_result(record.key, None)
         state.clear_taken_flows(record.key)  # only containers hold joins

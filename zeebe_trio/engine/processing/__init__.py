@@ -10,12 +10,14 @@ from ._documents import VariableDocumentProcessors, register_messages_and_signal
 from ._incidents import IncidentProcessors
 from ._jobs import JobProcessors
 from ._process_instances import ProcessInstanceProcessors
+from ._timers import TimerProcessors
 
 __all__ = [
     "DeploymentProcessors",
     "IncidentProcessors",
     "JobProcessors",
     "ProcessInstanceProcessors",
+    "TimerProcessors",
     "VariableDocumentProcessors",
     "register_messages_and_signals",
 ]
