@@ -59,6 +59,9 @@ EXECUTABLE_ELEMENT_TYPES: frozenset[ElementType] = frozenset(
         ElementType.PARALLEL_GATEWAY,
         ElementType.SUB_PROCESS,
         ElementType.SEQUENCE_FLOW,
+        ElementType.INCLUSIVE_GATEWAY,
+        ElementType.INTERMEDIATE_THROW_EVENT,
+        ElementType.INTERMEDIATE_CATCH_EVENT,
     }
 )
 

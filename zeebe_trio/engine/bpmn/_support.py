@@ -64,6 +64,11 @@ SUPPORTED: frozenset[Feature] = frozenset(
         (_T.EXCLUSIVE_GATEWAY, None),
         (_T.PARALLEL_GATEWAY, None),
         (_T.SUB_PROCESS, None),
+        (_T.INCLUSIVE_GATEWAY, None),
+        (_T.INTERMEDIATE_THROW_EVENT, None),
+        (_T.END_EVENT, "terminate"),
+        (_T.INTERMEDIATE_THROW_EVENT, "link"),
+        (_T.INTERMEDIATE_CATCH_EVENT, "link"),
     }
 )
 

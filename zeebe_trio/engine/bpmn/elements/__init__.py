@@ -19,8 +19,16 @@ from ..behaviors import (
 )
 from ._processor import BpmnElementProcessor, FlowNodeProcessor
 from .containers import ProcessProcessor, SubProcessProcessor
-from .events import EndEventProcessor, IntermediateThrowEventProcessor, StartEventProcessor
-from .gateways import ExclusiveGatewayProcessor, ParallelGatewayProcessor
+from .events import (
+    EndEventProcessor,
+    EventProcessorByKind,
+    IntermediateThrowEventProcessor,
+    LinkCatchEventProcessor,
+    LinkThrowEventProcessor,
+    StartEventProcessor,
+    TerminateEndEventProcessor,
+)
+from .gateways import ExclusiveGatewayProcessor, InclusiveGatewayProcessor, ParallelGatewayProcessor
 from .tasks import JobWorkerTaskProcessor, UndefinedTaskProcessor
 
 __all__ = ["BpmnElementProcessor", "FlowNodeProcessor", "element_processors"]
@@ -35,13 +43,17 @@ def element_processors(transitions: StateTransitionBehavior, variables: Variable
     table: dict[T, BpmnElementProcessor[Any]] = {
         T.PROCESS: ProcessProcessor(*common),
         T.START_EVENT: StartEventProcessor(*common),
-        T.END_EVENT: EndEventProcessor(*common),
-        T.INTERMEDIATE_THROW_EVENT: IntermediateThrowEventProcessor(*common),
+        T.END_EVENT: EventProcessorByKind(transitions, {
+            None: EndEventProcessor(*common), "terminate": TerminateEndEventProcessor(*common)}),
+        T.INTERMEDIATE_THROW_EVENT: EventProcessorByKind(transitions, {
+            None: IntermediateThrowEventProcessor(*common), "link": LinkThrowEventProcessor(*common)}),
+        T.INTERMEDIATE_CATCH_EVENT: EventProcessorByKind(transitions, {"link": LinkCatchEventProcessor(*common)}),
         T.TASK: undefined_task,
         T.MANUAL_TASK: undefined_task,
         T.EXCLUSIVE_GATEWAY: ExclusiveGatewayProcessor(*common, expressions),
         T.PARALLEL_GATEWAY: ParallelGatewayProcessor(*common),
         T.SUB_PROCESS: SubProcessProcessor(*common),
+        T.INCLUSIVE_GATEWAY: InclusiveGatewayProcessor(*common, expressions),
     }
     for element_type in JOB_WORKER_ELEMENT_TYPES:
         table[element_type] = job_worker

@@ -4,7 +4,7 @@
 ``Executable*`` elements that the element processors run.
 """
 
-from ._definitions import EventDefinition
+from ._definitions import EventDefinition, LinkEventDefinition, TerminateEventDefinition
 from ._elements import (
     ExecutableActivity,
     ExecutableBoundaryEvent,
@@ -23,6 +23,7 @@ from ._elements import (
     JobWorkerProperties,
 )
 from ._expression import CompileProblems, EvaluationError, Expression, MappingRule
+from ._inclusive_gateway import ExecutableInclusiveGateway
 from ._transform import TRANSFORMERS, transform_process
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "ExecutableExclusiveGateway",
     "ExecutableFlowElementContainer",
     "ExecutableFlowNode",
+    "ExecutableInclusiveGateway",
     "ExecutableIntermediateThrowEvent",
     "ExecutableJobWorkerTask",
     "ExecutableParallelGateway",
@@ -46,6 +48,8 @@ __all__ = [
     "ExecutableStartEvent",
     "Expression",
     "JobWorkerProperties",
+    "LinkEventDefinition",
     "MappingRule",
+    "TerminateEventDefinition",
     "transform_process",
 ]

@@ -17,11 +17,9 @@ from .._errors import element_label
 from ._elements import (
     ExecutableActivity,
     ExecutableBoundaryEvent,
-    ExecutableEndEvent,
     ExecutableExclusiveGateway,
     ExecutableFlowElementContainer,
     ExecutableFlowNode,
-    ExecutableIntermediateThrowEvent,
     ExecutableJobWorkerTask,
     ExecutableParallelGateway,
     ExecutableProcess,
@@ -29,7 +27,14 @@ from ._elements import (
     ExecutableStartEvent,
     JobWorkerProperties,
 )
+from ._event_transformers import (
+    end_event,
+    intermediate_catch_event,
+    intermediate_throw_event,
+    link_throw_events,
+)
 from ._expression import CompileProblems, compile_mappings, compile_value, parse_retries
+from ._inclusive_gateway import ExecutableInclusiveGateway, link_inclusive_joins
 
 __all__ = ["transform_process"]
 
@@ -70,8 +75,8 @@ def _boundary_event(node: syntax.FlowNode, where: str, problems: list[str]) -> E
 #: element type -> its transformer; an element type missing here is not executable.
 TRANSFORMERS: dict[T, Transformer] = {
     T.START_EVENT: _plain_node(ExecutableStartEvent),
-    T.END_EVENT: _plain_node(ExecutableEndEvent),
-    T.INTERMEDIATE_THROW_EVENT: _plain_node(ExecutableIntermediateThrowEvent),
+    T.END_EVENT: end_event,
+    T.INTERMEDIATE_THROW_EVENT: intermediate_throw_event,
     T.TASK: _plain_node(ExecutableActivity),
     T.MANUAL_TASK: _plain_node(ExecutableActivity),
     T.EXCLUSIVE_GATEWAY: _plain_node(ExecutableExclusiveGateway),
@@ -79,6 +84,8 @@ TRANSFORMERS: dict[T, Transformer] = {
     T.SUB_PROCESS: _plain_node(ExecutableFlowElementContainer),
     T.EVENT_SUB_PROCESS: _plain_node(ExecutableFlowElementContainer),
     T.BOUNDARY_EVENT: _boundary_event,
+    T.INCLUSIVE_GATEWAY: _plain_node(ExecutableInclusiveGateway),
+    T.INTERMEDIATE_CATCH_EVENT: intermediate_catch_event,
 }
 for _job_type in syntax.JOB_WORKER_ELEMENT_TYPES:
     TRANSFORMERS[_job_type] = _job_worker
@@ -105,7 +112,7 @@ def transform_process(parsed: syntax.ExecutableProcess) -> ExecutableProcess:
         element = transformer(node, where, problems)
         element.inputs = compile_mappings(node.input_mappings, where, problems)
         element.outputs = compile_mappings(node.output_mappings, where, problems)
-        element.event_type = "NONE" if node.element_type in _EVENT_TYPES else "UNSPECIFIED"
+        element.event_type = (node.event_kind or "none").upper() if node.element_type in _EVENT_TYPES else "UNSPECIFIED"
         if isinstance(element, ExecutableStartEvent):
             element.interrupting = node.interrupting
         nodes[node.id] = element
@@ -159,8 +166,10 @@ def transform_process(parsed: syntax.ExecutableProcess) -> ExecutableProcess:
         # Document order of the flows, as the syntax lists them (Zeebe's order of outgoing flows).
         element.incoming = [flows[f] for f in node.incoming if f in flows]
         element.outgoing = [flows[f] for f in node.outgoing if f in flows]
-        if isinstance(element, ExecutableExclusiveGateway) and node.default_flow:
+        if isinstance(element, ExecutableExclusiveGateway | ExecutableInclusiveGateway) and node.default_flow:
             element.default_flow = flows.get(node.default_flow)
+    link_throw_events(nodes.values(), problems, prefix)
+    link_inclusive_joins([process, *(n for n in nodes.values() if isinstance(n, ExecutableFlowElementContainer))])
     if problems:
         raise CompileProblems(problems)
     process.elements = {**nodes, **flows}

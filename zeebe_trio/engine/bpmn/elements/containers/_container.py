@@ -1,5 +1,6 @@
 """What every container does for its children: complete when its last path ended, finish terminating
-once its last child is terminated."""
+once its last child is terminated, and complete once the children that a terminate end event in it
+terminated are all gone."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from zeebe_trio.protocol import ProcessInstanceIntent, ValueType
 
 from ...._batch import Batch
 from ...behaviors import ElementContext, StateTransitionBehavior
-from ...model import ExecutableFlowElementContainer
+from ...model import ExecutableEndEvent, ExecutableFlowElementContainer, TerminateEventDefinition
 
 __all__ = ["ContainerCallbacksMixin"]
 
@@ -30,5 +31,18 @@ class ContainerCallbacksMixin:
     def on_child_terminated(self, batch: Batch, container: ExecutableFlowElementContainer,
                             container_context: ElementContext, child_context: ElementContext) -> None:
         scope = batch.state.element_instance(container_context.key)
-        if scope is not None and scope.state is _I.ELEMENT_TERMINATING and scope.child_count == 0:
+        if scope is None or scope.child_count != 0:
+            return
+        if scope.state is _I.ELEMENT_TERMINATING:
             self.transitions.to_terminated(batch, container, ElementContext(scope.key, scope.value))
+        elif scope.is_active and _interrupted_by_terminate_end_event(container, scope.interrupting_element_id):
+            batch.command(ValueType.PROCESS_INSTANCE, _I.COMPLETE_ELEMENT, scope.key, scope.value)
+
+
+def _interrupted_by_terminate_end_event(container: ExecutableFlowElementContainer, element_id: str | None) -> bool:
+    if element_id is None:
+        return False
+    for child in container.children:
+        if child.id == element_id:
+            return isinstance(child, ExecutableEndEvent) and isinstance(child.event_definition, TerminateEventDefinition)
+    return False
