@@ -803,6 +803,8 @@ def test_two_event_sub_processes_of_one_scope_cannot_wait_for_the_same_message()
 def test_the_default_gating_refuses_what_the_executable_element_types_leave_out():
     element_types = {feature[0] for feature in SUPPORTED if isinstance(feature, tuple)}
     assert element_types == EXECUTABLE_ELEMENT_TYPES - {ElementType.PROCESS, ElementType.SEQUENCE_FLOW}
+    # event kinds are executable one by one (none, terminate, link, ...), each a feature the syntax reads
+    assert SUPPORTED <= ALL_FEATURES
 
 
 def test_every_supported_element_type_has_a_transformer():
