@@ -33,6 +33,7 @@ from .processing import (
     IncidentProcessors,
     JobProcessors,
     ProcessInstanceProcessors,
+    UserTaskProcessors,
     VariableDocumentProcessors,
     register_messages_and_signals,
 )
@@ -73,11 +74,11 @@ class Engine:
         transitions = StateTransitionBehavior(lambda element_type: bpmn.container(element_type),
                                               max_element_instances_per_scope)
         bpmn = BpmnStreamProcessor(element_processors(transitions, variables, incidents, jobs, expressions),
-                                   transitions, incidents)
+                                   transitions, incidents, jobs, variables)
         self.processors = CommandProcessors()
         for group in (bpmn, ProcessInstanceProcessors(variables), DeploymentProcessors(self.processes),
                       JobProcessors(jobs, incidents, variables), IncidentProcessors(jobs),
-                      VariableDocumentProcessors(variables)):
+                      VariableDocumentProcessors(variables), UserTaskProcessors(expressions)):
             group.register(self.processors)
         register_messages_and_signals(self.processors)
 

@@ -59,6 +59,7 @@ EXECUTABLE_ELEMENT_TYPES: frozenset[ElementType] = frozenset(
         ElementType.PARALLEL_GATEWAY,
         ElementType.SUB_PROCESS,
         ElementType.SEQUENCE_FLOW,
+        ElementType.USER_TASK,
     }
 )
 

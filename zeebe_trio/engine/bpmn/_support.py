@@ -64,6 +64,9 @@ SUPPORTED: frozenset[Feature] = frozenset(
         (_T.EXCLUSIVE_GATEWAY, None),
         (_T.PARALLEL_GATEWAY, None),
         (_T.SUB_PROCESS, None),
+        (_T.USER_TASK, None),
+        SCRIPT_EXPRESSION,
+        EXECUTION_LISTENERS,
     }
 )
 

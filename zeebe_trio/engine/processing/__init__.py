@@ -10,6 +10,7 @@ from ._documents import VariableDocumentProcessors, register_messages_and_signal
 from ._incidents import IncidentProcessors
 from ._jobs import JobProcessors
 from ._process_instances import ProcessInstanceProcessors
+from ._user_tasks import UserTaskProcessors
 
 __all__ = [
     "DeploymentProcessors",
@@ -18,4 +19,5 @@ __all__ = [
     "ProcessInstanceProcessors",
     "VariableDocumentProcessors",
     "register_messages_and_signals",
+    "UserTaskProcessors",
 ]

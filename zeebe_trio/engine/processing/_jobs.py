@@ -19,11 +19,12 @@ from zeebe_trio.protocol import (
 from .._batch import Batch
 from .._command_processors import CommandProcessors
 from .._due import due_time
-from ..bpmn.behaviors import IncidentBehavior, JobBehavior, VariableBehavior
+from ..bpmn.behaviors import IncidentBehavior, JobBehavior, ProcessEventBehavior, VariableBehavior
 from ..bpmn.behaviors._jobs import MAX_BATCH_BYTES, MAX_TOO_LARGE_PER_BATCH, job_size
 from ..state import ACTIVATABLE, ACTIVATED, FAILED
 
 JOB = ValueType.JOB
+EXECUTION_LISTENER = "EXECUTION_LISTENER"
 
 
 def _job_or_reject(batch: Batch, command: Record, verb: str, states: tuple[str, ...]) -> dict[str, Any] | None:
@@ -58,6 +59,7 @@ class JobProcessors:
         self.jobs = jobs
         self.incidents = incidents
         self.variables = variables
+        self.process_events = ProcessEventBehavior()
 
     def register(self, processors: CommandProcessors) -> None:
         processors.add(ValueType.JOB_BATCH, JobBatchIntent.ACTIVATE, self.activate_jobs)
@@ -139,9 +141,16 @@ class JobProcessors:
         completed = batch.event(JOB, JobIntent.COMPLETED, command.key, job)
         batch.respond(command, completed)
         element = batch.state.element_instance(job["elementInstanceKey"])
-        if element is not None:
-            batch.command(ValueType.PROCESS_INSTANCE, ProcessInstanceIntent.COMPLETE_ELEMENT,
-                          job["elementInstanceKey"], element.value)
+        if element is None:
+            return
+        if job.get("jobKind") == EXECUTION_LISTENER:
+            # Zeebe's JobCompleteProcessor: the variables wait in a process event for the element's next step.
+            self.process_events.triggering(batch, element.value, element.key, variables)
+            batch.command(ValueType.PROCESS_INSTANCE, ProcessInstanceIntent.COMPLETE_EXECUTION_LISTENER,
+                          element.key, element.value)
+            return
+        batch.command(ValueType.PROCESS_INSTANCE, ProcessInstanceIntent.COMPLETE_ELEMENT,
+                      job["elementInstanceKey"], element.value)
 
 
     def fail_job(self, batch: Batch, command: Record) -> None:
@@ -165,7 +174,9 @@ class JobProcessors:
             element = batch.state.element_instance(job["elementInstanceKey"])
             if element is not None:
                 message = job["errorMessage"] or "No more retries left."
-                self.incidents.raise_incident(batch, ErrorType.JOB_NO_RETRIES, message, job["elementInstanceKey"], element.value,
+                error_type = (ErrorType.EXECUTION_LISTENER_NO_RETRIES if job.get("jobKind") == EXECUTION_LISTENER
+                              else ErrorType.JOB_NO_RETRIES)
+                self.incidents.raise_incident(batch, error_type, message, job["elementInstanceKey"], element.value,
                                job_key=command.key)
         elif backoff == 0:
             self.jobs.job_became_activatable(batch, command.key, job)

@@ -27,6 +27,10 @@ class ElementInstance:
     child_count: int = 0
     active_flows: int = 0
     job_key: int = -1
+    # How many execution listener jobs of the current start or end phase were created (Zeebe's
+    # executionListenerIndex), and the element's Camunda user task.
+    execution_listener_index: int = 0
+    user_task_key: int = -1
 
     @property
     def element_id(self) -> str:
@@ -53,10 +57,16 @@ class ElementInstance:
         return self.state is _I.ELEMENT_ACTIVATED
 
     def to_stored(self) -> dict[str, Any]:
-        return {"state": self.state.name, "record": self.value, "children": self.child_count,
-                "activeFlows": self.active_flows, "jobKey": self.job_key}
+        stored = {"state": self.state.name, "record": self.value, "children": self.child_count,
+                  "activeFlows": self.active_flows, "jobKey": self.job_key}
+        # Only when set, so that elements without listeners and user tasks are stored as before.
+        if self.execution_listener_index:
+            stored["listenerIndex"] = self.execution_listener_index
+        if self.user_task_key > 0:
+            stored["userTaskKey"] = self.user_task_key
+        return stored
 
     @classmethod
     def from_stored(cls, key: int, stored: dict[str, Any]) -> ElementInstance:
         return cls(key, _BY_NAME[stored["state"]], stored["record"], stored["children"], stored["activeFlows"],
-                   stored["jobKey"])
+                   stored["jobKey"], stored.get("listenerIndex", 0), stored.get("userTaskKey", -1))

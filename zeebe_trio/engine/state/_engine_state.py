@@ -40,6 +40,8 @@ COLUMN_FAMILIES = [
     "message_ids",  # (name, correlationKey, messageId) -> messageKey
     "message_deadlines",  # (deadline, messageKey) -> None
     "exporter_positions",  # (exporterId,) -> position
+    "user_tasks",  # (userTaskKey,) -> {"state": lifecycle state, "record": USER_TASK record value}
+    "event_triggers",  # (elementInstanceKey,) -> {"key", "record"} of a PROCESS_EVENT TRIGGERING not yet triggered
 ]
 
 # Job states (Zeebe's JobState.State names).
@@ -79,6 +81,8 @@ class EngineState:
         self._message_ids = f("message_ids")
         self._message_deadlines = f("message_deadlines")
         self._exporter_positions = f("exporter_positions")
+        self._user_tasks = f("user_tasks")
+        self._event_triggers = f("event_triggers")
         self._last_local_key = 0
         self.processes: ProcessLookup = None  # type: ignore[assignment]  # set by the Engine
 
@@ -228,6 +232,7 @@ class EngineState:
             self.txn.delete(self._variables, *key)
         self.txn.delete(self._scope_parents, scope_key)
         self.txn.delete(self._pending_variables, scope_key)
+        self.txn.delete(self._event_triggers, scope_key)
 
     def pending_variables(self, element_instance_key: int) -> dict[str, Any] | None:
         return self.txn.get(self._pending_variables, element_instance_key)  # type: ignore[no-any-return]
@@ -353,6 +358,29 @@ class EngineState:
 
     def set_exporter_position(self, exporter_id: str, position: int) -> None:
         self.txn.put(self._exporter_positions, (exporter_id,), position)
+
+    # -- user tasks and event triggers ------------------------------------------------------------
+
+    def user_task(self, key: int) -> dict[str, Any] | None:
+        """{"state": lifecycle state (CREATING, CREATED, ASSIGNING, COMPLETING, CANCELING), "record"}."""
+        return self.txn.get(self._user_tasks, key)  # type: ignore[no-any-return]
+
+    def put_user_task(self, key: int, state: str, record: dict[str, Any]) -> None:
+        self.txn.put(self._user_tasks, (key,), {"state": state, "record": record})
+
+    def remove_user_task(self, key: int) -> None:
+        self.txn.delete(self._user_tasks, key)
+
+    def event_trigger(self, element_instance_key: int) -> dict[str, Any] | None:
+        """{"key", "record"} of the element's pending PROCESS_EVENT (a script result, a listener job's
+        variables), until its TRIGGERED."""
+        return self.txn.get(self._event_triggers, element_instance_key)  # type: ignore[no-any-return]
+
+    def set_event_trigger(self, element_instance_key: int, trigger: dict[str, Any] | None) -> None:
+        if trigger is None:
+            self.txn.delete(self._event_triggers, element_instance_key)
+        else:
+            self.txn.put(self._event_triggers, (element_instance_key,), trigger)
 
     # -- whole-state comparison (replay tests) -----------------------------------------------------
 

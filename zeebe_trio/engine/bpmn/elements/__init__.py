@@ -15,13 +15,14 @@ from ..behaviors import (
     IncidentBehavior,
     JobBehavior,
     StateTransitionBehavior,
+    UserTaskBehavior,
     VariableBehavior,
 )
 from ._processor import BpmnElementProcessor, FlowNodeProcessor
 from .containers import ProcessProcessor, SubProcessProcessor
 from .events import EndEventProcessor, IntermediateThrowEventProcessor, StartEventProcessor
 from .gateways import ExclusiveGatewayProcessor, ParallelGatewayProcessor
-from .tasks import JobWorkerTaskProcessor, UndefinedTaskProcessor
+from .tasks import JobWorkerTaskProcessor, ScriptTaskProcessor, UndefinedTaskProcessor, UserTaskProcessor
 
 __all__ = ["BpmnElementProcessor", "FlowNodeProcessor", "element_processors"]
 
@@ -45,4 +46,6 @@ def element_processors(transitions: StateTransitionBehavior, variables: Variable
     }
     for element_type in JOB_WORKER_ELEMENT_TYPES:
         table[element_type] = job_worker
+    table[T.SCRIPT_TASK] = ScriptTaskProcessor(*common, jobs, expressions)
+    table[T.USER_TASK] = UserTaskProcessor(*common, jobs, UserTaskBehavior(expressions))
     return table

@@ -20,9 +20,11 @@ from ._elements import (
     ExecutableProcess,
     ExecutableSequenceFlow,
     ExecutableStartEvent,
+    ExecutionListenerJob,
     JobWorkerProperties,
 )
 from ._expression import CompileProblems, EvaluationError, Expression, MappingRule
+from ._tasks import USER_TASK_JOB_TYPE, ExecutableScriptTask, ExecutableUserTask, UserTaskProperties
 from ._transform import TRANSFORMERS, transform_process
 
 __all__ = [
@@ -48,4 +50,9 @@ __all__ = [
     "JobWorkerProperties",
     "MappingRule",
     "transform_process",
+    "USER_TASK_JOB_TYPE",
+    "ExecutableScriptTask",
+    "ExecutableUserTask",
+    "ExecutionListenerJob",
+    "UserTaskProperties",
 ]

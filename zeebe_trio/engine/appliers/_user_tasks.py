@@ -1,0 +1,67 @@
+"""Appliers of user task and process event records: a Camunda user task's lifecycle state and record,
+its element instance's link to it, and the variables an element's pending process event carries.
+
+A user task's lifecycle state is Zeebe's ``UserTaskState.LifecycleState``: CREATING, then CREATED
+(the resting state; ASSIGNED returns to it), and ASSIGNING, COMPLETING or CANCELING while a transition
+is under way; COMPLETED and CANCELED remove it. Its COMPLETED variables wait for the element's
+completion as a job's do (``pending_variables``).
+"""
+
+from __future__ import annotations
+
+from zeebe_trio.protocol import ProcessEventIntent, Record, UserTaskIntent, ValueType
+
+from ..state import EngineState
+from ._registry import EventAppliers
+
+__all__ = ["register"]
+
+UT = ValueType.USER_TASK
+_U = UserTaskIntent
+
+
+def _user_task_creating(state: EngineState, record: Record) -> None:
+    state.put_user_task(record.key, "CREATING", dict(record.value))
+    instance = state.element_instance(record.value["elementInstanceKey"])
+    if instance is not None:
+        instance.user_task_key = record.key
+        state.put_element_instance(instance)
+
+
+def _lifecycle(new_state: str | None):  # type: ignore[no-untyped-def]
+    def apply(state: EngineState, record: Record) -> None:
+        stored = state.user_task(record.key)
+        if stored is not None:
+            state.put_user_task(record.key, new_state or stored["state"], dict(record.value))
+
+    return apply
+
+
+def _user_task_completed(state: EngineState, record: Record) -> None:
+    state.remove_user_task(record.key)
+    state.set_pending_variables(record.value["elementInstanceKey"], record.value.get("variables") or None)
+
+
+def _user_task_canceled(state: EngineState, record: Record) -> None:
+    state.remove_user_task(record.key)
+
+
+def _process_event_triggering(state: EngineState, record: Record) -> None:
+    state.set_event_trigger(record.value["scopeKey"], {"key": record.key, "record": dict(record.value)})
+
+
+def _process_event_triggered(state: EngineState, record: Record) -> None:
+    state.set_event_trigger(record.value["scopeKey"], None)
+
+
+def register(appliers: EventAppliers) -> None:
+    appliers.register(UT, _U.CREATING, _user_task_creating)
+    appliers.register(UT, _U.CREATED, _lifecycle("CREATED"))
+    appliers.register(UT, _U.ASSIGNING, _lifecycle("ASSIGNING"))
+    appliers.register(UT, _U.ASSIGNED, _lifecycle("CREATED"))
+    appliers.register(UT, _U.COMPLETING, _lifecycle("COMPLETING"))
+    appliers.register(UT, _U.COMPLETED, _user_task_completed)
+    appliers.register(UT, _U.CANCELING, _lifecycle("CANCELING"))
+    appliers.register(UT, _U.CANCELED, _user_task_canceled)
+    appliers.register(ValueType.PROCESS_EVENT, ProcessEventIntent.TRIGGERING, _process_event_triggering)
+    appliers.register(ValueType.PROCESS_EVENT, ProcessEventIntent.TRIGGERED, _process_event_triggered)
