@@ -145,7 +145,10 @@ class Engine:
         processed; never writes to the log."""
         self.state.load_key()
         for record in events:
-            self.state.observe_key(record.key)
+            # A rejection repeats its command's key, which a client may have chosen: processing issued
+            # no key for it, so replay must not move the generator past it either.
+            if record.record_type is not RecordType.COMMAND_REJECTION:
+                self.state.observe_key(record.key)
             if record.record_type is RecordType.EVENT:
                 self.apply(record)
         self.state.set_last_processed_position(last_processed)
