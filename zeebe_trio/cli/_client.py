@@ -518,6 +518,9 @@ def register(commands: Any) -> None:
     complete = verb("complete", "complete a job")
     complete_job = command(complete, "job", "complete an activated job", _complete_job, full_name="complete job")
     complete_job.add_argument("key", type=_key, help="the job key")
+    from ._user_tasks import add_user_task_commands
+
+    add_user_task_commands(complete, verb("assign", "assign a user task"))
     _variables_option(complete_job, "the variables to complete it with")
 
     fail = verb("fail", "fail a job")

@@ -39,6 +39,12 @@ def _task_or_reject(batch: Batch, command: Record, verb: str) -> dict[str, Any] 
     return dict(stored["record"])
 
 
+def _action(command: Record, default: str) -> str:
+    """The action the records name: the client's (a custom action), else Zeebe's default for the command."""
+    action = command.value.get("action")
+    return action if isinstance(action, str) and action else default
+
+
 class UserTaskProcessors:
     def __init__(self, expressions: ExpressionBehavior) -> None:
         self.user_tasks = UserTaskBehavior(expressions)
@@ -58,7 +64,7 @@ class UserTaskProcessors:
                          f"Expected to complete user task with key '{command.key}' with variables that are a JSON"
                          " object")
             return
-        task.update(variables=variables, action=command.value.get("action") or "complete", changedAttributes=[])
+        task.update(variables=variables, action=_action(command, "complete"), changedAttributes=[])
         batch.event(UT, _U.COMPLETING, command.key, task)
         completed = batch.event(UT, _U.COMPLETED, command.key, task)
         batch.respond(command, completed)
@@ -72,7 +78,11 @@ class UserTaskProcessors:
         if task is None:
             return
         assignee = command.value.get("assignee") or ""
-        self.user_tasks.assign(batch, task, assignee, command.value.get("action") or "assign")
+        if not isinstance(assignee, str):
+            batch.reject(command, RejectionType.INVALID_ARGUMENT,
+                         f"Expected to assign user task with key '{command.key}' to an assignee that is a string")
+            return
+        self.user_tasks.assign(batch, task, assignee, _action(command, "assign"))
         batch.respond(command, batch.records[-1])
 
     def claim(self, batch: Batch, command: Record) -> None:
@@ -80,9 +90,13 @@ class UserTaskProcessors:
         if task is None:
             return
         assignee = command.value.get("assignee") or ""
+        if not isinstance(assignee, str):
+            batch.reject(command, RejectionType.INVALID_ARGUMENT,
+                         f"Expected to claim user task with key '{command.key}' for an assignee that is a string")
+            return
         if task.get("assignee") and task["assignee"] != assignee:
             batch.reject(command, RejectionType.INVALID_STATE,
                          f"Expected to claim user task with key '{command.key}', but it has already been assigned")
             return
-        self.user_tasks.assign(batch, task, assignee, command.value.get("action") or "claim")
+        self.user_tasks.assign(batch, task, assignee, _action(command, "claim"))
         batch.respond(command, batch.records[-1])
