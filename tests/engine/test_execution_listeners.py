@@ -232,3 +232,14 @@ def test_listener_retries_are_the_listeners_own(harness: EngineHarness) -> None:
     [created] = harness.jobs(intent=JobIntent.CREATED)
     assert created.value["retries"] == 7
     assert created.value["customHeaders"] == {}
+
+
+def test_a_listener_job_cannot_throw_a_bpmn_error(harness: EngineHarness) -> None:
+    deploy(harness, with_task(t.task("task", listeners=t.execution_listeners(("start", "s")))))
+    pik = harness.create_instance("p")
+    [job] = harness.activate_jobs("s")
+    response = harness.throw_error(job, "oops")
+    assert response is not None and response.record_type is RecordType.COMMAND_REJECTION
+    assert response.rejection_reason == (
+        f"Cannot throw BPMN error from EXECUTION_LISTENER job with key '{job}', type 's' and processInstanceKey"
+        f" '{pik}'")

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,7 @@ import trio
 from ._common import load_config
 from ._errors import CliError
 
-__all__ = ["add_user_task_commands"]
+__all__ = ["ArgumentTypes", "add_user_task_commands"]
 
 CLIENT_NAME = "zeebe-trio cli"
 DEFAULT_TIMEOUT = 10.0
@@ -88,36 +90,43 @@ def _assign(args: argparse.Namespace) -> int:
     return _answer(args, record, f"assigned user task {args.key} {who}")
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
-    from ._client import _key, _output, _positive_duration
-
-    parser.add_argument("key", type=_key, help="the user task key (userTaskKey of its USER_TASK records)")
+def _common(parser: argparse.ArgumentParser, types: ArgumentTypes) -> None:
+    parser.add_argument("key", type=types.key, help="the user task key (userTaskKey of its USER_TASK records)")
     group = parser.add_argument_group("broker options")
     group.add_argument("--broker", metavar="HOST:PORT",
                        help="the broker's command API (default localhost:<command_api_port> of the configuration)")
     group.add_argument("--config", type=Path, help="broker config file, for the command API's port, secret and TLS")
-    group.add_argument("--request-timeout", type=_positive_duration, default=DEFAULT_TIMEOUT, metavar="DURATION",
+    group.add_argument("--request-timeout", type=types.duration, default=DEFAULT_TIMEOUT, metavar="DURATION",
                        help="how long to wait for the answer (default 10s)")
-    group.add_argument("-o", "--output", type=_output, default="text", metavar="{text,json}",
+    group.add_argument("-o", "--output", type=types.output, default="text", metavar="{text,json}",
                        help="a short line (default), or the USER_TASK record as JSON")
     parser.add_argument("--action", help="the action the records name (default: Zeebe's, e.g. 'complete')")
 
 
-def add_user_task_commands(complete_verb: Any, assign_verb: Any) -> None:
+@dataclass(frozen=True)
+class ArgumentTypes:
+    """The client commands' argument types (``_client``), handed in: the client module registers us."""
+
+    key: Callable[[str], int]
+    duration: Callable[[str], float]
+    output: Callable[[str], str]
+    variables: Callable[[str], str]
+
+
+def add_user_task_commands(complete_verb: Any, assign_verb: Any, types: ArgumentTypes) -> None:
     """Add the ``user-task`` noun to the ``complete`` verb and to an ``assign`` verb."""
-    from ._client import _variables
 
     complete = complete_verb.add_parser(
         "user-task", help="complete a Camunda user task (zeebe:userTask) over the broker's command API",
         description="Complete a Camunda user task (zeebe:userTask); its element completes with the variables.")
-    _common(complete)
-    complete.add_argument("--variables", type=_variables, default="{}", metavar="JSON|@FILE",
+    _common(complete, types)
+    complete.add_argument("--variables", type=types.variables, default="{}", metavar="JSON|@FILE",
                           help="the variables to complete it with: a JSON object, or @file.json to read one")
     complete.set_defaults(handler=_complete, command_name="complete user-task")
 
     assign = assign_verb.add_parser(
         "user-task", help="assign a Camunda user task (zeebe:userTask) over the broker's command API",
         description="Assign a Camunda user task (zeebe:userTask) to someone, or unassign it with --assignee ''.")
-    _common(assign)
+    _common(assign, types)
     assign.add_argument("--assignee", required=True, help="the new assignee ('' unassigns)")
     assign.set_defaults(handler=_assign, command_name="assign user-task")

@@ -186,6 +186,14 @@ class JobProcessors:
         stored = _job_or_reject(batch, command, "throw an error for", (ACTIVATABLE, ACTIVATED))
         if stored is None:
             return
+        kind = stored["record"].get("jobKind", "BPMN_ELEMENT")
+        if kind == EXECUTION_LISTENER:
+            # Zeebe's JobThrowErrorProcessor: the element of a listener job is not ACTIVATED, nothing can catch it.
+            batch.reject(command, RejectionType.INVALID_STATE,
+                         f"Cannot throw BPMN error from {kind} job with key '{command.key}', type"
+                         f" '{stored['record']['type']}' and processInstanceKey"
+                         f" '{stored['record']['processInstanceKey']}'")
+            return
         value = command.value
         job = dict(stored["record"])
         job.update(errorCode=value.get("errorCode", ""), errorMessage=value.get("errorMessage", ""),
