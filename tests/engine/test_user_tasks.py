@@ -323,6 +323,15 @@ def test_claiming_a_task_assigned_to_someone_else_is_rejected(harness: EngineHar
     assert refused.rejection_reason == (
         f"Expected to claim user task with key '{key}', but it has already been assigned")
     assert assign(harness, key, "alice", UT.CLAIM).intent is UT.ASSIGNED
+    assert [r.intent for r in user_task_records(harness)][-2:] == [UT.CLAIMING, UT.ASSIGNED]
+    assert user_task_records(harness)[-1].value["action"] == "claim"
+
+
+def test_an_empty_or_null_due_date_is_left_empty(harness: EngineHarness) -> None:
+    deploy(harness, t.user_task("task", zeebe_user_task=True, due_date="=due", follow_up_date="=null"))
+    harness.create_instance("p", {"due": ""})
+    created = the_user_task(harness).value
+    assert (created["dueDate"], created["followUpDate"]) == ("", "")
 
 
 def test_canceling_the_instance_cancels_its_user_task(harness: EngineHarness) -> None:

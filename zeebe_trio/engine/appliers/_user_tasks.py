@@ -2,7 +2,7 @@
 its element instance's link to it, and the variables an element's pending process event carries.
 
 A user task's lifecycle state is Zeebe's ``UserTaskState.LifecycleState``: CREATING, then CREATED
-(the resting state; ASSIGNED returns to it), and ASSIGNING, COMPLETING or CANCELING while a transition
+(the resting state; ASSIGNED returns to it), and ASSIGNING, CLAIMING, COMPLETING or CANCELING while a transition
 is under way; COMPLETED and CANCELED remove it. Its COMPLETED variables wait for the element's
 completion as a job's do (``pending_variables``).
 """
@@ -58,6 +58,7 @@ def register(appliers: EventAppliers) -> None:
     appliers.register(UT, _U.CREATING, _user_task_creating)
     appliers.register(UT, _U.CREATED, _lifecycle("CREATED"))
     appliers.register(UT, _U.ASSIGNING, _lifecycle("ASSIGNING"))
+    appliers.register(UT, _U.CLAIMING, _lifecycle("CLAIMING"))
     appliers.register(UT, _U.ASSIGNED, _lifecycle("CREATED"))
     appliers.register(UT, _U.COMPLETING, _lifecycle("COMPLETING"))
     appliers.register(UT, _U.COMPLETED, _user_task_completed)

@@ -3,7 +3,7 @@
 - COMPLETE: USER_TASK COMPLETING and COMPLETED with the command's variables, then the element's
   COMPLETE_ELEMENT (the variables reach it as a job's do, through its output mappings);
 - ASSIGN: ASSIGNING and ASSIGNED to the command's assignee (an empty one unassigns);
-- CLAIM: an ASSIGN that is refused when someone else holds the task.
+- CLAIM: CLAIMING and ASSIGNED, refused when someone else holds the task.
 
 Each is refused, with Zeebe's wording (``UserTaskCommandPreconditionChecker``), for a task that does not
 exist (NOT_FOUND) or is in the middle of another transition (INVALID_STATE). Task listeners are not
@@ -98,5 +98,5 @@ class UserTaskProcessors:
             batch.reject(command, RejectionType.INVALID_STATE,
                          f"Expected to claim user task with key '{command.key}', but it has already been assigned")
             return
-        self.user_tasks.assign(batch, task, assignee, _action(command, "claim"))
+        self.user_tasks.assign(batch, task, assignee, _action(command, "claim"), claim=True)
         batch.respond(command, batch.records[-1])

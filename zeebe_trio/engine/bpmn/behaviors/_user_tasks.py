@@ -8,7 +8,7 @@ message; a form id fails with FORM_NOT_FOUND, since this engine deploys no forms
 
 A job worker user task hands the values to its job as Zeebe's ``io.camunda.zeebe:*`` custom headers
 (``job_headers``); a Camunda user task writes USER_TASK CREATING and CREATED (``create``), and
-ASSIGNING/ASSIGNED when it has an assignee (``assign``).
+ASSIGNING (CLAIMING for a claim) and ASSIGNED when it has an assignee (``assign``).
 """
 
 from __future__ import annotations
@@ -146,8 +146,8 @@ class UserTaskBehavior:
             if expression is None:
                 return ""
             value = value_of(expression)
-            if value is None:
-                return ""
+            if value is None or value == "":
+                return ""  # Zeebe ignores an empty or null date
             if not isinstance(value, str):
                 raise wrong(expression, "one of '[DATE_TIME, STRING]'", value)
             parsed = zoned_date_time(value.strip())
@@ -237,11 +237,13 @@ class UserTaskBehavior:
         batch.event(UT, UserTaskIntent.CREATED, key, created)
         return created
 
-    def assign(self, batch: Batch, record: dict[str, Any], assignee: str, action: str = "") -> dict[str, Any]:
-        """ASSIGNING and ASSIGNED to ``assignee``; the ASSIGNED record value."""
+    def assign(self, batch: Batch, record: dict[str, Any], assignee: str, action: str = "", *,
+               claim: bool = False) -> dict[str, Any]:
+        """ASSIGNING (CLAIMING for a claim) and ASSIGNED to ``assignee``; the ASSIGNED record value."""
         changed = ["assignee"] if record.get("assignee", "") != assignee else []
         assigning = {**record, "assignee": assignee, "action": action, "changedAttributes": changed}
-        batch.event(UT, UserTaskIntent.ASSIGNING, record["userTaskKey"], assigning)
+        batch.event(UT, UserTaskIntent.CLAIMING if claim else UserTaskIntent.ASSIGNING, record["userTaskKey"],
+                    assigning)
         return batch.event(UT, UserTaskIntent.ASSIGNED, record["userTaskKey"], assigning).value
 
     def cancel(self, batch: Batch, user_task_key: int) -> None:
