@@ -10,7 +10,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from zeebe_trio.protocol import IncidentIntent, JobIntent, ProcessInstanceIntent, RecordType, ValueType
+from zeebe_trio.protocol import (
+    IncidentIntent,
+    JobIntent,
+    ProcessInstanceIntent,
+    RecordType,
+    ValueType,
+    VariableIntent,
+)
 from zeebe_trio.testing import EngineHarness
 from zeebe_trio.testing import bpmn as b
 from zeebe_trio.testing import bpmn_tasks as t
@@ -243,3 +250,66 @@ def test_a_listener_job_cannot_throw_a_bpmn_error(harness: EngineHarness) -> Non
     assert response.rejection_reason == (
         f"Cannot throw BPMN error from EXECUTION_LISTENER job with key '{job}', type 's' and processInstanceKey"
         f" '{pik}'")
+
+
+def sub_process_with_listeners(listeners: str, inner: str = "") -> bytes:
+    sub = b.sub_process("sub", b.start("sub_start"), b.flow("s1", "sub_start", "inner"),
+                        inner or '<bpmn:manualTask id="inner"/>', b.flow("s2", "inner", "sub_end"), b.end("sub_end"))
+    sub = sub.replace('<bpmn:subProcess id="sub">',
+                      f'<bpmn:subProcess id="sub"><bpmn:extensionElements>{listeners}</bpmn:extensionElements>')
+    return b.process("p", b.start(), b.flow("f1", "start", "sub"), sub, b.flow("f2", "sub", "after"),
+                     b.service_task("after", "after-work"), b.flow("f3", "after", "end"), b.end())
+
+
+def test_an_embedded_sub_process_runs_its_listeners_around_its_flow(harness: EngineHarness) -> None:
+    deploy(harness, sub_process_with_listeners(t.execution_listeners(
+        ("start", "sub-start-1"), ("start", "sub-start-2"), ("end", "sub-end-1"), ("end", "sub-end-2"))))
+    pik = harness.create_instance("p")
+    for job_type in ("sub-start-1", "sub-start-2", "sub-end-1", "sub-end-2"):
+        run_job(harness, job_type)
+    completed = [r.value["type"] for r in harness.jobs(pik, JobIntent.COMPLETED) if r.record_type is RecordType.EVENT]
+    assert completed == ["sub-start-1", "sub-start-2", "sub-end-1", "sub-end-2"]
+    sequence = [(r.value["elementId"], r.intent) for r in harness.records().process_instance_records(pik)
+                if r.value.get("elementId") in ("sub", "inner") and r.intent is not PI.ACTIVATE_ELEMENT]
+    assert sequence == [
+        ("sub", PI.ELEMENT_ACTIVATING),
+        ("sub", PI.COMPLETE_EXECUTION_LISTENER), ("sub", PI.COMPLETE_EXECUTION_LISTENER),
+        ("sub", PI.ELEMENT_ACTIVATED),
+        ("inner", PI.ELEMENT_ACTIVATING), ("inner", PI.ELEMENT_ACTIVATED),
+        ("inner", PI.ELEMENT_COMPLETING), ("inner", PI.ELEMENT_COMPLETED),
+        ("sub", PI.COMPLETE_ELEMENT), ("sub", PI.ELEMENT_COMPLETING),
+        ("sub", PI.COMPLETE_EXECUTION_LISTENER), ("sub", PI.COMPLETE_EXECUTION_LISTENER),
+        ("sub", PI.ELEMENT_COMPLETED),
+    ]
+
+
+def test_the_next_element_sees_what_a_sub_process_end_listener_produced(harness: EngineHarness) -> None:
+    deploy(harness, sub_process_with_listeners(t.execution_listeners(("end", "sub-end"))))
+    harness.create_instance("p")
+    run_job(harness, "sub-end", {"end_el_var": "baz"})
+    [job] = harness.activate_jobs("after-work")
+    assert harness.records().with_value_type(ValueType.JOB_BATCH)[-1].value["jobs"][0]["variables"] == {
+        "end_el_var": "baz"}
+    harness.complete_job(job)
+
+
+def test_a_sub_process_start_listeners_variables_reach_the_tasks_inside(harness: EngineHarness) -> None:
+    deploy(harness, sub_process_with_listeners(t.execution_listeners(("start", "sub-start")),
+                                               b.service_task("inner", "inner-work")))
+    harness.create_instance("p")
+    run_job(harness, "sub-start", {"baz": 42})
+    events = [(r.value_type, r.intent) for r in harness.records().only_events()
+              if r.value_type in (ValueType.JOB, ValueType.VARIABLE)]
+    assert events[:3] == [(ValueType.JOB, JobIntent.CREATED), (ValueType.JOB, JobIntent.COMPLETED),
+                          (ValueType.VARIABLE, VariableIntent.CREATED)]
+    harness.activate_jobs("inner-work")
+    assert harness.records().with_value_type(ValueType.JOB_BATCH)[-1].value["jobs"][0]["variables"] == {"baz": 42}
+
+
+def test_canceling_cancels_a_sub_process_start_listener_job(harness: EngineHarness) -> None:
+    deploy(harness, sub_process_with_listeners(t.execution_listeners(("start", "sub-start"))))
+    pik = harness.create_instance("p")
+    harness.cancel(pik)
+    [canceled] = harness.jobs(pik, JobIntent.CANCELED)
+    assert (canceled.value["type"], canceled.value["jobKind"]) == ("sub-start", "EXECUTION_LISTENER")
+    assert harness.records().process_instance_records(pik).only_events()[-1].intent is PI.ELEMENT_TERMINATED
