@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from zeebe_trio.engine.bpmn.behaviors._user_tasks import zoned_date_time
+from zeebe_trio.engine.state import UserTaskLifecycle
 from zeebe_trio.protocol import (
     IncidentIntent,
     JobIntent,
@@ -301,7 +302,7 @@ def test_assigning_a_user_task_writes_assigning_and_assigned(harness: EngineHarn
     assert [r.intent for r in user_task_records(harness)][-2:] == [UT.ASSIGNING, UT.ASSIGNED]
     with harness.read() as state:
         stored = state.user_task(key)
-        assert stored is not None and stored["state"] == "CREATED" and stored["record"]["assignee"] == "bob"
+        assert stored is not None and stored.lifecycle is UserTaskLifecycle.CREATED and stored.assignee == "bob"
     # the new assignee may complete it
     assert complete(harness, key).intent is UT.COMPLETED
 

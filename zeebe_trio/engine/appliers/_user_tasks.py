@@ -9,30 +9,32 @@ completion as a job's do (``pending_variables``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from zeebe_trio.protocol import ProcessEventIntent, Record, UserTaskIntent, ValueType
 
-from ..state import EngineState
+from ..state import EngineState, UserTask, UserTaskLifecycle
 from ._registry import EventAppliers
 
 __all__ = ["register"]
 
 UT = ValueType.USER_TASK
 _U = UserTaskIntent
+L = UserTaskLifecycle
 
 
 def _user_task_creating(state: EngineState, record: Record) -> None:
-    state.put_user_task(record.key, "CREATING", dict(record.value))
+    state.put_user_task(UserTask(record.key, UserTaskLifecycle.CREATING, dict(record.value)))
     instance = state.element_instance(record.value["elementInstanceKey"])
     if instance is not None:
         instance.user_task_key = record.key
         state.put_element_instance(instance)
 
 
-def _lifecycle(new_state: str | None):  # type: ignore[no-untyped-def]
+def _lifecycle(lifecycle: UserTaskLifecycle) -> Callable[[EngineState, Record], None]:
     def apply(state: EngineState, record: Record) -> None:
-        stored = state.user_task(record.key)
-        if stored is not None:
-            state.put_user_task(record.key, new_state or stored["state"], dict(record.value))
+        if state.user_task(record.key) is not None:
+            state.put_user_task(UserTask(record.key, lifecycle, dict(record.value)))
 
     return apply
 
@@ -56,13 +58,13 @@ def _process_event_triggered(state: EngineState, record: Record) -> None:
 
 def register(appliers: EventAppliers) -> None:
     appliers.register(UT, _U.CREATING, _user_task_creating)
-    appliers.register(UT, _U.CREATED, _lifecycle("CREATED"))
-    appliers.register(UT, _U.ASSIGNING, _lifecycle("ASSIGNING"))
-    appliers.register(UT, _U.CLAIMING, _lifecycle("CLAIMING"))
-    appliers.register(UT, _U.ASSIGNED, _lifecycle("CREATED"))
-    appliers.register(UT, _U.COMPLETING, _lifecycle("COMPLETING"))
+    appliers.register(UT, _U.CREATED, _lifecycle(L.CREATED))
+    appliers.register(UT, _U.ASSIGNING, _lifecycle(L.ASSIGNING))
+    appliers.register(UT, _U.CLAIMING, _lifecycle(L.CLAIMING))
+    appliers.register(UT, _U.ASSIGNED, _lifecycle(L.CREATED))
+    appliers.register(UT, _U.COMPLETING, _lifecycle(L.COMPLETING))
     appliers.register(UT, _U.COMPLETED, _user_task_completed)
-    appliers.register(UT, _U.CANCELING, _lifecycle("CANCELING"))
+    appliers.register(UT, _U.CANCELING, _lifecycle(L.CANCELING))
     appliers.register(UT, _U.CANCELED, _user_task_canceled)
     appliers.register(ValueType.PROCESS_EVENT, ProcessEventIntent.TRIGGERING, _process_event_triggering)
     appliers.register(ValueType.PROCESS_EVENT, ProcessEventIntent.TRIGGERED, _process_event_triggered)

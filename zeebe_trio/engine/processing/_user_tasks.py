@@ -19,6 +19,7 @@ from zeebe_trio.protocol import ProcessInstanceIntent, Record, RejectionType, Us
 from .._batch import Batch
 from .._command_processors import CommandProcessors
 from ..bpmn.behaviors import ExpressionBehavior, UserTaskBehavior
+from ..state import UserTaskLifecycle
 
 __all__ = ["UserTaskProcessors"]
 
@@ -32,11 +33,12 @@ def _task_or_reject(batch: Batch, command: Record, verb: str) -> dict[str, Any] 
         batch.reject(command, RejectionType.NOT_FOUND,
                      f"Expected to {verb} user task with key '{command.key}', but no such user task was found")
         return None
-    if stored["state"] != "CREATED":
+    if stored.lifecycle is not UserTaskLifecycle.CREATED:
         batch.reject(command, RejectionType.INVALID_STATE,
-                     f"Expected to {verb} user task with key '{command.key}', but it is in state '{stored['state']}'")
+                     f"Expected to {verb} user task with key '{command.key}', but it is in state"
+                     f" '{stored.lifecycle.value}'")
         return None
-    return dict(stored["record"])
+    return dict(stored.record)
 
 
 def _action(command: Record, default: str) -> str:

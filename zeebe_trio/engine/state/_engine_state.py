@@ -15,6 +15,7 @@ from zeebe_trio.protocol import encode_key
 from zeebe_trio.state import StateStore, Transaction
 
 from ._element_instance import ElementInstance
+from ._user_task import UserTask
 from ._view import ProcessLookup
 
 COLUMN_FAMILIES = [
@@ -361,12 +362,12 @@ class EngineState:
 
     # -- user tasks and event triggers ------------------------------------------------------------
 
-    def user_task(self, key: int) -> dict[str, Any] | None:
-        """{"state": lifecycle state (CREATING, CREATED, ASSIGNING, COMPLETING, CANCELING), "record"}."""
-        return self.txn.get(self._user_tasks, key)  # type: ignore[no-any-return]
+    def user_task(self, key: int) -> UserTask | None:
+        stored = self.txn.get(self._user_tasks, key)
+        return None if stored is None else UserTask.from_stored(key, stored)
 
-    def put_user_task(self, key: int, state: str, record: dict[str, Any]) -> None:
-        self.txn.put(self._user_tasks, (key,), {"state": state, "record": record})
+    def put_user_task(self, task: UserTask) -> None:
+        self.txn.put(self._user_tasks, (task.key,), task.to_stored())
 
     def remove_user_task(self, key: int) -> None:
         self.txn.delete(self._user_tasks, key)

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ._element_instance import ElementInstance
+from ._user_task import UserTask
 
 if TYPE_CHECKING:
     from ..bpmn.model import ExecutableProcess
@@ -61,5 +62,5 @@ class EngineStateView(Protocol):
     def message(self, key: int) -> dict[str, Any] | None: ...
 
     # user tasks and event triggers
-    def user_task(self, key: int) -> dict[str, Any] | None: ...
+    def user_task(self, key: int) -> UserTask | None: ...
     def event_trigger(self, element_instance_key: int) -> dict[str, Any] | None: ...

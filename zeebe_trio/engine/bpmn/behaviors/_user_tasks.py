@@ -24,6 +24,7 @@ from zeebe_trio.protocol import DEFAULT_TENANT, ErrorType, UserTaskIntent, Value
 
 from ..._batch import Batch
 from ...feel._temporal import format_temporal_json
+from ...state import UserTaskLifecycle
 from .._errors import excerpt
 from ..model import EvaluationError, Expression, UserTaskProperties
 from ._context import ElementContext
@@ -251,7 +252,7 @@ class UserTaskBehavior:
         if user_task_key <= 0:
             return
         stored = batch.state.user_task(user_task_key)
-        if stored is None or stored["state"] == "CANCELING":
+        if stored is None or stored.lifecycle is UserTaskLifecycle.CANCELING:
             return
-        batch.event(UT, UserTaskIntent.CANCELING, user_task_key, stored["record"])
-        batch.event(UT, UserTaskIntent.CANCELED, user_task_key, stored["record"])
+        batch.event(UT, UserTaskIntent.CANCELING, user_task_key, stored.record)
+        batch.event(UT, UserTaskIntent.CANCELED, user_task_key, stored.record)
