@@ -313,3 +313,46 @@ def test_canceling_cancels_a_sub_process_start_listener_job(harness: EngineHarne
     [canceled] = harness.jobs(pik, JobIntent.CANCELED)
     assert (canceled.value["type"], canceled.value["jobKind"]) == ("sub-start", "EXECUTION_LISTENER")
     assert harness.records().process_instance_records(pik).only_events()[-1].intent is PI.ELEMENT_TERMINATED
+
+
+def xor_with_start_listener() -> bytes:
+    gateway = ('<bpmn:exclusiveGateway id="xor" default="to_b"><bpmn:extensionElements>'
+               + t.execution_listeners(("start", "xor-start")) + "</bpmn:extensionElements></bpmn:exclusiveGateway>")
+    return b.process("p", b.start(), b.flow("f1", "start", "xor"), gateway,
+                     b.flow("to_a", "xor", "end_a", "=foo &lt; 5"), b.flow("to_b", "xor", "end_b"),
+                     b.end("end_a"), b.end("end_b"))
+
+
+def test_an_exclusive_gateways_conditions_see_its_start_listeners_variables(harness: EngineHarness) -> None:
+    deploy(harness, xor_with_start_listener())
+    pik = harness.create_instance("p", {"foo": 1})
+    assert element_intents(harness, "xor")[-1] is PI.ELEMENT_ACTIVATING
+    run_job(harness, "xor-start", {"foo": 55})
+    assert element_intents(harness, "xor") == [PI.ACTIVATE_ELEMENT, PI.ELEMENT_ACTIVATING,
+                                               PI.COMPLETE_EXECUTION_LISTENER, PI.ELEMENT_ACTIVATED,
+                                               PI.ELEMENT_COMPLETING, PI.ELEMENT_COMPLETED]
+    taken = [r.value["elementId"] for r in harness.records().process_instance_records(pik)
+             if r.intent is PI.SEQUENCE_FLOW_TAKEN]
+    assert taken[-1] == "to_b"  # foo is 55 in the gateway's scope, so the default flow
+
+
+def test_a_parallel_gateway_runs_its_start_listener_before_it_forks(harness: EngineHarness) -> None:
+    fork = ('<bpmn:parallelGateway id="fork"><bpmn:extensionElements>' + t.execution_listeners(("start", "fork-start"))
+            + "</bpmn:extensionElements></bpmn:parallelGateway>")
+    deploy(harness, b.process("p", b.start(), b.flow("f1", "start", "fork"), fork, b.flow("a", "fork", "end_a"),
+                              b.flow("b", "fork", "end_b"), b.end("end_a"), b.end("end_b")))
+    pik = harness.create_instance("p")
+    assert not [r for r in harness.records().process_instance_records(pik) if r.intent is PI.SEQUENCE_FLOW_TAKEN
+                and r.value["elementId"] in ("a", "b")]
+    run_job(harness, "fork-start")
+    assert harness.records().process_instance_records(pik).only_events()[-1].intent is PI.ELEMENT_COMPLETED
+
+
+def test_end_listeners_on_a_gateway_are_refused_at_deployment(harness: EngineHarness) -> None:
+    gateway = ('<bpmn:parallelGateway id="fork"><bpmn:extensionElements>' + t.execution_listeners(("end", "e"))
+               + "</bpmn:extensionElements></bpmn:parallelGateway>")
+    response = harness.deploy("p.bpmn", b.process("p", b.start(), b.flow("f1", "start", "fork"), gateway,
+                                                  b.flow("f2", "fork", "end"), b.end()))
+    assert response is not None and response.record_type is RecordType.COMMAND_REJECTION
+    assert "parallel gateway 'fork': execution listeners of type 'end' are not supported by gateway elements" \
+        in response.rejection_reason

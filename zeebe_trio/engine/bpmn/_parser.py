@@ -1022,6 +1022,11 @@ class _ProcessBuilder:
                 self._problem(
                     "execution listeners of type 'start' are not supported by boundary events", element
                 )
+        if node is not None and node.tag.endswith("Gateway") and any(
+                listener.event_type == "end" for listener in listeners):
+            # Zeebe's ExecutionListenersValidator: a gateway completes as it activates.
+            self._problem("execution listeners of type 'end' are not supported by gateway elements; use 'start'",
+                          element)
         return listeners
 
     # -- rules across elements ----------------------------------------------------------------
