@@ -11,6 +11,7 @@ from ._incidents import IncidentProcessors
 from ._jobs import JobProcessors
 from ._process_instances import ProcessInstanceProcessors
 from ._timers import TimerProcessors
+from ._user_tasks import UserTaskProcessors
 
 __all__ = [
     "DeploymentProcessors",
@@ -20,4 +21,5 @@ __all__ = [
     "TimerProcessors",
     "VariableDocumentProcessors",
     "register_messages_and_signals",
+    "UserTaskProcessors",
 ]
