@@ -156,6 +156,9 @@ class BpmnStreamProcessor:
                           event_type: str, finalize: Callable[[], None]) -> None:
         """Create the job of the phase's next execution listener, or finalize the phase after the last."""
         listeners = element.listeners_of(event_type)
+        if not listeners:  # the common case: no state to read
+            finalize()
+            return
         instance = batch.state.element_instance(context.key)
         index = instance.execution_listener_index if instance is not None else 0
         if index >= len(listeners):

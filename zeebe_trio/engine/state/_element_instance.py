@@ -14,6 +14,7 @@ _I = ProcessInstanceIntent
 LIFECYCLE_STATES = frozenset({_I.ELEMENT_ACTIVATING, _I.ELEMENT_ACTIVATED, _I.ELEMENT_COMPLETING,
                               _I.ELEMENT_TERMINATING})
 _BY_NAME = {state.name: state for state in LIFECYCLE_STATES}
+_ELEMENT_TYPES = {element_type.value: element_type for element_type in BpmnElementType}
 
 
 @dataclass(slots=True)
@@ -44,7 +45,7 @@ class ElementInstance:
 
     @property
     def element_type(self) -> BpmnElementType:
-        return BpmnElementType(self.value["bpmnElementType"])
+        return _ELEMENT_TYPES[self.value["bpmnElementType"]]
 
     @property
     def flow_scope_key(self) -> int:
@@ -79,5 +80,6 @@ class ElementInstance:
     @classmethod
     def from_stored(cls, key: int, stored: dict[str, Any]) -> ElementInstance:
         return cls(key, _BY_NAME[stored["state"]], stored["record"], stored["children"], stored["activeFlows"],
-                   stored["jobKey"], stored.get("interruptingElementId"), dict(stored.get("flowsInFlight", {})),
+                   stored["jobKey"], stored.get("interruptingElementId"),
+                   dict(stored["flowsInFlight"]) if "flowsInFlight" in stored else {},
                    stored.get("listenerIndex", 0), stored.get("userTaskKey", -1))
