@@ -47,6 +47,7 @@ class BpmnStreamProcessor:
                  transitions: StateTransitionBehavior, incidents: IncidentBehavior,
                  jobs: JobBehavior | None = None, variables: VariableBehavior | None = None) -> None:
         self.processors = processors
+        self._containers: dict[BpmnElementType, ContainerCallbacks] = {}
         self.transitions = transitions
         self.incidents = incidents
         # Execution listeners need both; without them a listener's job cannot be created.
@@ -62,9 +63,13 @@ class BpmnStreamProcessor:
 
     def container(self, element_type: BpmnElementType) -> ContainerCallbacks:
         """The processor of a container element type, for the children's callbacks."""
-        processor = self.processors[element_type]
-        assert isinstance(processor, ContainerCallbacks), f"{element_type.name} elements are not containers"
-        return processor
+        found = self._containers.get(element_type)
+        if found is None:
+            processor = self.processors[element_type]
+            # a runtime-checkable Protocol's isinstance is slow: checked once per element type
+            assert isinstance(processor, ContainerCallbacks), f"{element_type.name} elements are not containers"
+            found = self._containers[element_type] = processor
+        return found
 
     def _element(self, batch: Batch, context: ElementContext) -> tuple[ExecutableFlowNode, BpmnElementProcessor[Any]]:
         process = batch.state.processes.get(context.process_definition_key)
