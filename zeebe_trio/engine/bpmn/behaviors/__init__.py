@@ -13,11 +13,13 @@ A step that fails on the process's data raises ``ElementFailure``; only the life
 """
 
 from ._context import ElementContext
+from ._escalations import EscalationBehavior
 from ._events import CatchEventBehavior, ErrorCatch, EventSubscriber, EventTriggerBehavior, TimerSubscriber
 from ._expressions import ExpressionBehavior, ScopeVariables
 from ._failure import ElementFailure
 from ._incidents import IncidentBehavior
 from ._jobs import JobBehavior
+from ._signals import SignalSubscriber
 from ._transitions import CalledProcessCallbacks, ContainerCallbacks, StateTransitionBehavior
 from ._variables import VariableBehavior, to_json_text
 
@@ -28,6 +30,8 @@ __all__ = [
     "EventSubscriber",
     "EventTriggerBehavior",
     "TimerSubscriber",
+    "SignalSubscriber",
+    "EscalationBehavior",
     "ContainerCallbacks",
     "ElementContext",
     "ElementFailure",

@@ -289,8 +289,9 @@ class EventTriggerBehavior:
     def find_error_catch(self, batch: Batch, process: ExecutableProcess, start: ElementContext,
                          error_code: str) -> ErrorCatch | None:
         """The catch event of an error thrown at the element instance ``start``: a boundary event of it
-        or of an enclosing activity, or an event subprocess of an enclosing container, nearest first;
-        within one element, a catch event for the code before a catch-all one."""
+        or of an enclosing activity, or an event subprocess of an enclosing container, nearest first,
+        from a called process on through the call activity that called it (and its scopes); within one
+        element, a catch event for the code before a catch-all one."""
         state = batch.state
         context: ElementContext | None = start
         while context is not None:
@@ -300,6 +301,13 @@ class EventTriggerBehavior:
             if found is not None and state.interrupting_element(context.key) is None:
                 return ErrorCatch(found, context)
             scope = state.element_instance(context.flow_scope_key) if context.flow_scope_key > 0 else None
+            if scope is None and context.element_type is BpmnElementType.PROCESS:
+                # not caught in a called process: on to the call activity that called it, in its parent
+                caller = state.element_instance(state.calling_element_instance(context.key))
+                if caller is not None and caller.is_active:
+                    parent = state.processes.get(caller.process_definition_key)
+                    assert parent is not None, f"process definition {caller.process_definition_key} is not deployed"
+                    process, scope = parent, caller
             context = None if scope is None else ElementContext(scope.key, scope.value)
         return None
 

@@ -32,6 +32,7 @@ from ._elements import (
     ExecutableStartEvent,
     JobWorkerProperties,
 )
+from ._event_based_gateway import ExecutableEventBasedGateway, is_after_event_based_gateway
 from ._expression import CompileProblems, EvaluationError, Expression, MappingRule
 from ._inclusive_gateway import ExecutableInclusiveGateway
 from ._transform import TRANSFORMERS, transform_process
@@ -56,6 +57,7 @@ __all__ = [
     "ExecutableFlowElementContainer",
     "ExecutableFlowNode",
     "ExecutableInclusiveGateway",
+    "ExecutableEventBasedGateway",
     "ExecutableIntermediateThrowEvent",
     "ExecutableJobWorkerTask",
     "ExecutableParallelGateway",
@@ -69,4 +71,5 @@ __all__ = [
     "deployment_binding_problems",
     "TerminateEventDefinition",
     "transform_process",
+    "is_after_event_based_gateway",
 ]

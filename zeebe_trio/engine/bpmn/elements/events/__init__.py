@@ -4,18 +4,22 @@ boundary events, error and terminate end events, picked per event kind by ``Even
 from ._by_kind import EventProcessorByKind
 from ._catch_events import BoundaryEventProcessor, IntermediateCatchEventProcessor
 from ._error_events import ThrowingEndEventProcessor
+from ._escalation_events import EscalationThrowEventProcessor
 from ._link_events import LinkCatchEventProcessor, LinkThrowEventProcessor
 from ._none_events import EndEventProcessor, IntermediateThrowEventProcessor, StartEventProcessor
+from ._signal_events import SignalThrowEventProcessor
 from ._terminate_end_event import TerminateEndEventProcessor
 
 __all__ = [
     "BoundaryEventProcessor",
     "EndEventProcessor",
+    "EscalationThrowEventProcessor",
     "EventProcessorByKind",
     "IntermediateCatchEventProcessor",
     "IntermediateThrowEventProcessor",
     "LinkCatchEventProcessor",
     "LinkThrowEventProcessor",
+    "SignalThrowEventProcessor",
     "StartEventProcessor",
     "TerminateEndEventProcessor",
     "ThrowingEndEventProcessor",
