@@ -9,7 +9,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from zeebe_trio.protocol import DeploymentIntent, ErrorType, IncidentIntent, ProcessInstanceIntent, RecordType, ValueType
+from zeebe_trio.protocol import (
+    DeploymentIntent,
+    ErrorType,
+    IncidentIntent,
+    ProcessInstanceIntent,
+    RecordType,
+    ValueType,
+)
 from zeebe_trio.testing import EngineHarness
 from zeebe_trio.testing import bpmn as b
 from zeebe_trio.testing import bpmn_call_activity as c
