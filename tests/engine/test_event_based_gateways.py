@@ -97,6 +97,10 @@ def test_a_signal_after_the_gateway_wins_cancels_the_timer_and_brings_its_variab
                                                                                       TimerIntent.CANCELED]
     assert [r.intent for r in harness.records().with_value_type(ValueType.SIGNAL_SUBSCRIPTION)] == [
         SignalSubscriptionIntent.CREATED, SignalSubscriptionIntent.DELETED]
+    canceled = harness.records().with_value_type(ValueType.TIMER).with_intent(TimerIntent.CANCELED)[0]
+    deleted = harness.records().with_value_type(ValueType.SIGNAL_SUBSCRIPTION) \
+        .with_intent(SignalSubscriptionIntent.DELETED)[0]
+    assert canceled.position < deleted.position  # Zeebe closes timers, then messages, then signals
     completed = [r.value["elementId"] for r in harness.records().only_events().with_intent(PI.ELEMENT_COMPLETED)]
     assert completed[-4:] == ["gateway", "signal", "signaled", "gw"]
     merged = harness.records().with_value_type(ValueType.VARIABLE) \

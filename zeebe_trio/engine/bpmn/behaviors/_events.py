@@ -132,6 +132,14 @@ def _repetitions(definition: TimerDefinition) -> int:
     return FOREVER if repetitions is None else repetitions
 
 
+SUBSCRIBE_ORDER = ("message", "timer", "signal")
+UNSUBSCRIBE_ORDER = ("timer", "message", "signal")
+
+
+def _kind_rank(kind: str, order: tuple[str, ...]) -> int:
+    return order.index(kind) if kind in order else len(order)
+
+
 class CatchEventBehavior:
     """``subscribers`` maps an event definition's kind to its subscriber; kinds without one (errors,
     escalations: found when thrown) open no subscription."""
@@ -149,12 +157,15 @@ class CatchEventBehavior:
             return
         prepared = [(event, self.subscribers[event.event_definition.kind].prepare(batch, event, context))  # type: ignore[union-attr]
                     for event in events]
+        # grouped by kind in Zeebe's order (CatchEventBehavior.subscribeToEvents): messages, timers, signals
+        prepared.sort(key=lambda pair: _kind_rank(pair[0].event_definition.kind, SUBSCRIBE_ORDER))  # type: ignore[union-attr]
         for event, value in prepared:
             self.subscribers[event.event_definition.kind].subscribe(batch, event, value, context)  # type: ignore[union-attr]
 
     def unsubscribe(self, batch: Batch, element: ExecutableFlowNode, context: ElementContext) -> None:
         kinds = {event.event_definition.kind for event in self._subscribed_events(element)}  # type: ignore[union-attr]
-        for kind in sorted(kinds):
+        # Zeebe's order (CatchEventBehavior.unsubscribeFromEvents): timers, messages, signals
+        for kind in sorted(kinds, key=lambda kind: (_kind_rank(kind, UNSUBSCRIBE_ORDER), kind)):
             self.subscribers[kind].unsubscribe(batch, context)
 
 
