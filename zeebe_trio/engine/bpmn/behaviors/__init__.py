@@ -6,7 +6,9 @@
 - ``JobBehavior``: jobs of job worker elements and their activation;
 - ``IncidentBehavior``: writing and resolving incidents;
 - ``CatchEventBehavior`` / ``EventTriggerBehavior``: event subscriptions (timers, ...), what a trigger
-  does, and where a thrown error is caught.
+  does, and where a thrown error is caught (up the call tree too);
+- ``SignalSubscriber``: signal subscriptions (the "signal" subscriber) and broadcasts;
+- ``EscalationBehavior``: where a thrown escalation is caught, and ESCALATED / NOT_ESCALATED.
 
 A step that fails on the process's data raises ``ElementFailure``; only the lifecycle dispatcher
 (``BpmnStreamProcessor``) turns it into an incident.

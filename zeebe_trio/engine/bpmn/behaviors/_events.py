@@ -2,14 +2,16 @@
 
 ``CatchEventBehavior`` opens an element's subscriptions when it becomes active (a timer for each timer
 event it waits for: itself, its boundary events, the start events of its event subprocesses) and
-closes them when it leaves, through one ``EventSubscriber`` per kind of event definition (timers here;
-messages and signals plug in the same way). Every expression is evaluated before anything is written,
-so a failure (EXTRACT_VALUE_ERROR) leaves no half-open subscriptions behind.
+closes them when it leaves, through one ``EventSubscriber`` per kind of event definition (timers here,
+signals in ``_signals``; messages plug in the same way), grouped by kind in Zeebe's order. Every
+expression is evaluated before anything is written, so a failure (EXTRACT_VALUE_ERROR) leaves no
+half-open subscriptions behind.
 
 ``EventTriggerBehavior`` is what a trigger does, as Zeebe's ``EventHandle.activateElement``: it writes
 PROCESS_EVENT TRIGGERING on the event scope, then
 
-- completes an intermediate catch event (its COMPLETE_ELEMENT consumes the trigger);
+- completes an intermediate catch event, or the event-based gateway holding the event's subscription
+  (its COMPLETE_ELEMENT consumes the trigger);
 - triggers an event subprocess: an interrupting one terminates its container's children first and is
   activated once the last of them is terminated; a non-interrupting one is activated at once;
 - terminates the activity an interrupting boundary event is attached to, and activates the boundary

@@ -1,5 +1,6 @@
 """Processors of events: none start, end and intermediate throw events, catch events (timers, links, ...),
-boundary events, error and terminate end events, picked per event kind by ``EventProcessorByKind``."""
+boundary events, error and terminate end events, signal throw and end events, escalation throw and end
+events, picked per event kind by ``EventProcessorByKind``."""
 
 from ._by_kind import EventProcessorByKind
 from ._catch_events import BoundaryEventProcessor, IntermediateCatchEventProcessor
