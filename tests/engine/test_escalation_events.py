@@ -172,3 +172,35 @@ def test_an_escalation_code_expression_is_evaluated_in_the_throw_event_s_scope(h
                                          definitions=s.escalation("esc1", "=code")))
     harness.create_instance("esc", {"code": "dynamic"})
     assert escalations(harness)[0][1]["escalationCode"] == "dynamic"
+
+
+def test_a_boundary_event_for_the_code_wins_over_a_catch_all_one_on_the_same_activity(
+        harness: EngineHarness) -> None:
+    harness.deploy("esc.bpmn", b.process(
+        "esc", b.start(), b.flow("f1", "start", "sub"),
+        b.sub_process("sub", b.start("sub_start"), b.flow("f2", "sub_start", "throw"),
+                      s.throw("throw", s.escalation_definition("esc1"), end=True)),
+        b.flow("f4", "sub", "end"), b.end(),
+        b.boundary("catch_all", "sub", s.escalation_definition()), b.flow("f5", "catch_all", "all_end"),
+        b.end("all_end"),
+        b.boundary("for_code", "sub", s.escalation_definition("esc1")), b.flow("f6", "for_code", "code_end"),
+        b.end("code_end"), definitions=ESC))
+    harness.create_instance("esc")
+    assert escalations(harness)[0][1]["catchElementId"] == "for_code"
+
+
+def test_an_interrupting_escalation_event_subprocess_terminates_the_throwing_path(harness: EngineHarness) -> None:
+    harness.deploy("esc.bpmn", b.process(
+        "esc", b.start(), b.flow("f1", "start", "fork"), '<bpmn:parallelGateway id="fork"/>',
+        b.flow("f4", "fork", "task"), b.service_task("task", "work"), b.flow("f5", "task", "end"), b.end(),
+        b.flow("f2", "fork", "throw"), s.throw("throw", s.escalation_definition("esc1")),
+        b.flow("f3", "throw", "after"), b.end("after"),
+        b.sub_process("handler", b.start("handler_start", s.escalation_definition("esc1")),
+                      b.flow("f6", "handler_start", "handler_end"), b.end("handler_end"), triggered_by_event=True),
+        definitions=ESC))
+    pik = harness.create_instance("esc")
+    terminated = {r.value["elementId"] for r in harness.records().only_events().with_intent(PI.ELEMENT_TERMINATED)}
+    assert terminated == {"throw", "task"}
+    assert not harness.records().with_element_id("after")
+    ended = harness.records().limit_to_process_instance_completed(pik).only_events().with_intent(PI.ELEMENT_COMPLETED)
+    assert [r.value["elementId"] for r in ended][-2:] == ["handler", "esc"]
