@@ -26,6 +26,7 @@ from .bpmn.behaviors import (
     ExpressionBehavior,
     IncidentBehavior,
     JobBehavior,
+    SignalSubscriber,
     StateTransitionBehavior,
     TimerSubscriber,
     VariableBehavior,
@@ -36,6 +37,7 @@ from .processing import (
     IncidentProcessors,
     JobProcessors,
     ProcessInstanceProcessors,
+    SignalProcessors,
     TimerProcessors,
     UserTaskProcessors,
     VariableDocumentProcessors,
@@ -80,19 +82,22 @@ class Engine:
         incidents = IncidentBehavior()
         jobs = JobBehavior(self.job_streams, incidents, expressions)
         timers = TimerSubscriber(expressions)
+        signals = SignalSubscriber(expressions)
         catch_events = CatchEventBehavior({"timer": timers})
+        catch_events.subscribers["signal"] = signals
         triggers = EventTriggerBehavior(variables, expressions)
         transitions = StateTransitionBehavior(lambda element_type: bpmn.container(element_type),
                                               max_element_instances_per_scope, catch_events, triggers)
         bpmn = BpmnStreamProcessor(element_processors(transitions, variables, incidents, jobs, expressions, triggers,
-                                                      max_process_depth=max_process_depth),
+                                                      max_process_depth=max_process_depth, signals=signals),
                                    transitions, incidents, jobs, variables)
         self.processors = CommandProcessors()
-        for group in (bpmn, ProcessInstanceProcessors(variables), DeploymentProcessors(self.processes, timers),
+        timer_processors = TimerProcessors(timers, triggers)
+        for group in (bpmn, ProcessInstanceProcessors(variables), DeploymentProcessors(self.processes, timers, signals),
                       JobProcessors(jobs, incidents, variables, triggers), IncidentProcessors(jobs),
-                      VariableDocumentProcessors(variables), TimerProcessors(timers, triggers),
-                      UserTaskProcessors(expressions)):
+                      VariableDocumentProcessors(variables), timer_processors, UserTaskProcessors(expressions)):
             group.register(self.processors)
+        SignalProcessors(triggers, timer_processors.start_instance).register(self.processors)
         register_messages_and_signals(self.processors)
 
     # -- the stream platform's RecordProcessor interface -------------------------------------------

@@ -6,7 +6,17 @@ the log, so state built either way is identical. ``event_appliers()`` builds the
 
 from zeebe_trio.protocol import DeploymentIntent, SignalIntent, ValueType
 
-from . import _events, _incidents, _jobs, _messages, _process_instance, _user_tasks, _variables
+from . import (
+    _escalations,
+    _events,
+    _incidents,
+    _jobs,
+    _messages,
+    _process_instance,
+    _signals,
+    _user_tasks,
+    _variables,
+)
 from ._registry import Applier, EventAppliers, NoApplierError, no_state_change
 
 __all__ = ["Applier", "EventAppliers", "NoApplierError", "event_appliers"]
@@ -15,6 +25,8 @@ __all__ = ["Applier", "EventAppliers", "NoApplierError", "event_appliers"]
 def event_appliers() -> EventAppliers:
     appliers = EventAppliers()
     for module in (_process_instance, _variables, _jobs, _incidents, _messages, _events, _user_tasks):
+        module.register(appliers)
+    for module in (_signals, _escalations):
         module.register(appliers)
     # Events that record what happened and change no state of their own (the deployment's processes
     # arrive as PROCESS CREATED events; a broadcast reaches subscriptions through their own events).

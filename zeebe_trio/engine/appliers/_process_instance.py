@@ -29,6 +29,7 @@ from ..bpmn.model import (
     ExecutableParallelGateway,
     LinkEventDefinition,
     TerminateEventDefinition,
+    is_after_event_based_gateway,
 )
 from ..state import ElementInstance, EngineState
 from . import _call_activities
@@ -80,9 +81,10 @@ def _element_activating(state: EngineState, record: Record) -> None:
     if parent is None:
         return
     parent.child_count += 1
-    # An element entered through sequence flows consumes them (a parallel join: one per incoming flow).
+    # An element entered through sequence flows consumes them (a parallel join: one per incoming flow);
+    # an event after an event-based gateway is entered without its flow being taken.
     node = _flow_node(state, record, value["elementId"])
-    if node.incoming:
+    if node.incoming and not is_after_event_based_gateway(node):
         if _is_join(node):
             consumed = 0
             for flow in node.incoming:

@@ -80,6 +80,16 @@ SUPPORTED: frozenset[Feature] = frozenset(
         (_T.USER_TASK, None),
         SCRIPT_EXPRESSION,
         EXECUTION_LISTENERS,
+        (_T.START_EVENT, "signal"),
+        (_T.INTERMEDIATE_CATCH_EVENT, "signal"),
+        (_T.BOUNDARY_EVENT, "signal"),
+        (_T.INTERMEDIATE_THROW_EVENT, "signal"),
+        (_T.END_EVENT, "signal"),
+        (_T.INTERMEDIATE_THROW_EVENT, "escalation"),
+        (_T.END_EVENT, "escalation"),
+        (_T.BOUNDARY_EVENT, "escalation"),
+        (_T.START_EVENT, "escalation"),
+        (_T.EVENT_BASED_GATEWAY, None),
     }
 )
 

@@ -10,6 +10,7 @@ from ._documents import VariableDocumentProcessors, register_messages_and_signal
 from ._incidents import IncidentProcessors
 from ._jobs import JobProcessors
 from ._process_instances import ProcessInstanceProcessors
+from ._signals import SignalProcessors
 from ._timers import TimerProcessors
 from ._user_tasks import UserTaskProcessors
 
@@ -18,6 +19,7 @@ __all__ = [
     "IncidentProcessors",
     "JobProcessors",
     "ProcessInstanceProcessors",
+    "SignalProcessors",
     "TimerProcessors",
     "VariableDocumentProcessors",
     "register_messages_and_signals",

@@ -20,7 +20,7 @@ from .._command_processors import CommandProcessors
 from .._limits import deployment_problems
 from .._processes import ProcessCache
 from ..bpmn import BpmnValidationError, element_label, parse_bpmn, rejection_lines, resource_label
-from ..bpmn.behaviors import ElementFailure, TimerSubscriber
+from ..bpmn.behaviors import ElementFailure, SignalSubscriber, TimerSubscriber
 from ..bpmn.model import (
     CompileProblems,
     ExecutableProcess,
@@ -38,7 +38,9 @@ def _reject(batch: Batch, command: Record, errors: list[str]) -> None:
 
 
 class DeploymentProcessors:
-    def __init__(self, processes: ProcessCache, timers: TimerSubscriber | None = None) -> None:
+    def __init__(self, processes: ProcessCache, timers: TimerSubscriber | None = None,
+                 signals: SignalSubscriber | None = None) -> None:
+        self.signals = signals
         self.processes = processes
         self.timers = timers
 
@@ -123,8 +125,9 @@ class DeploymentProcessors:
                 "deploymentKey": deployment_key,
             })
             self.processes.put(key, compiled)
-            self._subscribe_start_events(batch, compiled, key, state.process_key_by_version(pid, latest) if latest
-                                         else None, tenant)
+            previous = state.process_key_by_version(pid, latest) if latest else None
+            self._subscribe_timer_start_events(batch, compiled, key, previous, tenant)
+            self._subscribe_start_events(batch, compiled, key, previous, tenant)
             metadata.append(_metadata(pid, version, key, name, checksum, tenant, duplicate=False))
         created = batch.event(ValueType.DEPLOYMENT, DeploymentIntent.CREATED, deployment_key, {
             "resources": [{"resourceName": r.get("resourceName"), "resource": r.get("resource")} for r in resources],
@@ -141,7 +144,12 @@ class DeploymentProcessors:
     def _subscribe_start_events(self, batch: Batch, process: ExecutableProcess, key: int, previous_key: int | None,
                                 tenant: str) -> None:
         """A new version's timer start events replace the previous version's (Zeebe: only the latest
-        version of a process starts by timer)."""
+        version of a process starts by timer; then its signal start events' subscriptions, likewise)."""
+        if self.signals is not None:
+            self.signals.subscribe_start_events(batch, process, key, previous_key, tenant)
+
+    def _subscribe_timer_start_events(self, batch: Batch, process: ExecutableProcess, key: int,
+                                      previous_key: int | None, tenant: str) -> None:
         if self.timers is None:
             return
         if previous_key is not None:

@@ -1,4 +1,4 @@
-"""Variable documents (SetVariables), messages and signals."""
+"""Variable documents (SetVariables) and messages (signal broadcasts: ``_signals``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from zeebe_trio.protocol import (
     MessageIntent,
     Record,
     RejectionType,
-    SignalIntent,
     ValueType,
     VariableDocumentIntent,
     excerpt,
@@ -79,18 +78,6 @@ def expire_message(batch: Batch, command: Record) -> None:
     batch.event(ValueType.MESSAGE, MessageIntent.EXPIRED, command.key, stored)
 
 
-def broadcast_signal(batch: Batch, command: Record) -> None:
-    value = dict(command.value)
-    if not value.get("signalName"):
-        batch.reject(command, RejectionType.INVALID_ARGUMENT, "Expected a signal name, but it was empty")
-        return
-    value.setdefault("variables", {})
-    value.setdefault("tenantId", DEFAULT_TENANT)
-    # No signal catch events are supported yet: the broadcast is recorded and reaches no subscription.
-    batch.respond(command, batch.event(ValueType.SIGNAL, SignalIntent.BROADCASTED, batch.next_key(), value))
-
-
 def register_messages_and_signals(processors: CommandProcessors) -> None:
     processors.add(ValueType.MESSAGE, MessageIntent.PUBLISH, publish_message)
     processors.add(ValueType.MESSAGE, MessageIntent.EXPIRE, expire_message)
-    processors.add(ValueType.SIGNAL, SignalIntent.BROADCAST, broadcast_signal)

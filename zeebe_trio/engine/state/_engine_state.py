@@ -50,6 +50,8 @@ COLUMN_FAMILIES = [
     "process_by_version_tag",  # (bpmnProcessId, versionTag) -> processDefinitionKey of its latest version
     "called_child_instances",  # (callActivityKey,) -> the child process instance key it created
     "user_tasks",  # (userTaskKey,) -> {"state": lifecycle state, "record": USER_TASK record value}
+    "signal_subscriptions",  # (tenantId, signalName, subscriptionKey) -> SIGNAL_SUBSCRIPTION record value
+    "signal_subscription_owners",  # (catchEventInstanceKey or -processDefinitionKey, subscriptionKey) -> record
 ]
 
 # Job states (Zeebe's JobState.State names).
@@ -98,6 +100,8 @@ class EngineState:
         self._process_by_version_tag = f("process_by_version_tag")
         self._called_children = f("called_child_instances")
         self._user_tasks = f("user_tasks")
+        self._signal_subscriptions = f("signal_subscriptions")
+        self._signal_owners = f("signal_subscription_owners")
         self._last_local_key = 0
         self.processes: ProcessLookup = None  # type: ignore[assignment]  # set by the Engine
 
@@ -488,6 +492,31 @@ class EngineState:
         for key in list(self.txn.keys(self._event_triggers, scope_key)):
             self.txn.delete(self._event_triggers, *key)
         self.txn.delete(self._interrupted, scope_key)
+
+    # -- signal subscriptions ------------------------------------------------------------------------
+
+    @staticmethod
+    def _signal_owner(record: dict[str, Any]) -> int:
+        """Whose subscriptions a signal subscription is listed under: its catch event's element instance,
+        or (a signal start event) its process definition, negated so the two never meet."""
+        element_key = record.get("catchEventInstanceKey", -1)
+        return element_key if element_key > 0 else -record["processDefinitionKey"]
+
+    def put_signal_subscription(self, key: int, record: dict[str, Any]) -> None:
+        self.txn.put(self._signal_subscriptions, (record.get("tenantId", ""), record["signalName"], key), record)
+        self.txn.put(self._signal_owners, (self._signal_owner(record), key), record)
+
+    def remove_signal_subscription(self, key: int, record: dict[str, Any]) -> None:
+        self.txn.delete(self._signal_subscriptions, record.get("tenantId", ""), record["signalName"], key)
+        self.txn.delete(self._signal_owners, self._signal_owner(record), key)
+
+    def signal_subscriptions(self, signal_name: str, tenant_id: str) -> list[tuple[int, dict[str, Any]]]:
+        """(subscription key, record) of every open subscription to ``signal_name``, oldest first."""
+        return [(k[2], v) for k, v in self.txn.items(self._signal_subscriptions, tenant_id, signal_name)]  # type: ignore[misc]
+
+    def signal_subscriptions_of(self, owner_key: int) -> list[tuple[int, dict[str, Any]]]:
+        """The subscriptions an element instance (or, negated, a process definition's start events) holds."""
+        return [(k[1], v) for k, v in self.txn.items(self._signal_owners, owner_key)]  # type: ignore[misc]
 
     # -- exporters ---------------------------------------------------------------------------------
 

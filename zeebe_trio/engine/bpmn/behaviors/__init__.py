@@ -6,19 +6,23 @@
 - ``JobBehavior``: jobs of job worker elements and their activation;
 - ``IncidentBehavior``: writing and resolving incidents;
 - ``CatchEventBehavior`` / ``EventTriggerBehavior``: event subscriptions (timers, ...), what a trigger
-  does, and where a thrown error is caught.
+  does, and where a thrown error is caught (up the call tree too);
+- ``SignalSubscriber``: signal subscriptions (the "signal" subscriber) and broadcasts;
+- ``EscalationBehavior``: where a thrown escalation is caught, and ESCALATED / NOT_ESCALATED.
 
 A step that fails on the process's data raises ``ElementFailure``; only the lifecycle dispatcher
 (``BpmnStreamProcessor``) turns it into an incident.
 """
 
 from ._context import ElementContext
+from ._escalations import EscalationBehavior
 from ._events import CatchEventBehavior, ErrorCatch, EventSubscriber, EventTriggerBehavior, TimerSubscriber
 from ._expressions import ExpressionBehavior, ScopeVariables
 from ._failure import ElementFailure
 from ._incidents import IncidentBehavior
 from ._jobs import JobBehavior
 from ._process_events import ProcessEventBehavior
+from ._signals import SignalSubscriber
 from ._transitions import CalledProcessCallbacks, ContainerCallbacks, StateTransitionBehavior
 from ._user_tasks import UserTaskBehavior
 from ._variables import VariableBehavior, to_json_text
@@ -30,6 +34,8 @@ __all__ = [
     "EventSubscriber",
     "EventTriggerBehavior",
     "TimerSubscriber",
+    "SignalSubscriber",
+    "EscalationBehavior",
     "ContainerCallbacks",
     "ElementContext",
     "ElementFailure",

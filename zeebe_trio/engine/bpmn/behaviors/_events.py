@@ -2,14 +2,16 @@
 
 ``CatchEventBehavior`` opens an element's subscriptions when it becomes active (a timer for each timer
 event it waits for: itself, its boundary events, the start events of its event subprocesses) and
-closes them when it leaves, through one ``EventSubscriber`` per kind of event definition (timers here;
-messages and signals plug in the same way). Every expression is evaluated before anything is written,
-so a failure (EXTRACT_VALUE_ERROR) leaves no half-open subscriptions behind.
+closes them when it leaves, through one ``EventSubscriber`` per kind of event definition (timers here,
+signals in ``_signals``; messages plug in the same way), grouped by kind in Zeebe's order. Every
+expression is evaluated before anything is written, so a failure (EXTRACT_VALUE_ERROR) leaves no
+half-open subscriptions behind.
 
 ``EventTriggerBehavior`` is what a trigger does, as Zeebe's ``EventHandle.activateElement``: it writes
 PROCESS_EVENT TRIGGERING on the event scope, then
 
-- completes an intermediate catch event (its COMPLETE_ELEMENT consumes the trigger);
+- completes an intermediate catch event, or the event-based gateway holding the event's subscription
+  (its COMPLETE_ELEMENT consumes the trigger);
 - triggers an event subprocess: an interrupting one terminates its container's children first and is
   activated once the last of them is terminated; a non-interrupting one is activated at once;
 - terminates the activity an interrupting boundary event is attached to, and activates the boundary
@@ -132,6 +134,14 @@ def _repetitions(definition: TimerDefinition) -> int:
     return FOREVER if repetitions is None else repetitions
 
 
+SUBSCRIBE_ORDER = ("message", "timer", "signal")
+UNSUBSCRIBE_ORDER = ("timer", "message", "signal")
+
+
+def _kind_rank(kind: str, order: tuple[str, ...]) -> int:
+    return order.index(kind) if kind in order else len(order)
+
+
 class CatchEventBehavior:
     """``subscribers`` maps an event definition's kind to its subscriber; kinds without one (errors,
     escalations: found when thrown) open no subscription."""
@@ -149,12 +159,15 @@ class CatchEventBehavior:
             return
         prepared = [(event, self.subscribers[event.event_definition.kind].prepare(batch, event, context))  # type: ignore[union-attr]
                     for event in events]
+        # grouped by kind in Zeebe's order (CatchEventBehavior.subscribeToEvents): messages, timers, signals
+        prepared.sort(key=lambda pair: _kind_rank(pair[0].event_definition.kind, SUBSCRIBE_ORDER))  # type: ignore[union-attr]
         for event, value in prepared:
             self.subscribers[event.event_definition.kind].subscribe(batch, event, value, context)  # type: ignore[union-attr]
 
     def unsubscribe(self, batch: Batch, element: ExecutableFlowNode, context: ElementContext) -> None:
         kinds = {event.event_definition.kind for event in self._subscribed_events(element)}  # type: ignore[union-attr]
-        for kind in sorted(kinds):
+        # Zeebe's order (CatchEventBehavior.unsubscribeFromEvents): timers, messages, signals
+        for kind in sorted(kinds, key=lambda kind: (_kind_rank(kind, UNSUBSCRIBE_ORDER), kind)):
             self.subscribers[kind].unsubscribe(batch, context)
 
 
@@ -289,8 +302,9 @@ class EventTriggerBehavior:
     def find_error_catch(self, batch: Batch, process: ExecutableProcess, start: ElementContext,
                          error_code: str) -> ErrorCatch | None:
         """The catch event of an error thrown at the element instance ``start``: a boundary event of it
-        or of an enclosing activity, or an event subprocess of an enclosing container, nearest first;
-        within one element, a catch event for the code before a catch-all one."""
+        or of an enclosing activity, or an event subprocess of an enclosing container, nearest first,
+        from a called process on through the call activity that called it (and its scopes); within one
+        element, a catch event for the code before a catch-all one."""
         state = batch.state
         context: ElementContext | None = start
         while context is not None:
@@ -300,6 +314,13 @@ class EventTriggerBehavior:
             if found is not None and state.interrupting_element(context.key) is None:
                 return ErrorCatch(found, context)
             scope = state.element_instance(context.flow_scope_key) if context.flow_scope_key > 0 else None
+            if scope is None and context.element_type is BpmnElementType.PROCESS:
+                # not caught in a called process: on to the call activity that called it, in its parent
+                caller = state.element_instance(state.calling_element_instance(context.key))
+                if caller is not None and caller.is_active:
+                    parent = state.processes.get(caller.process_definition_key)
+                    assert parent is not None, f"process definition {caller.process_definition_key} is not deployed"
+                    process, scope = parent, caller
             context = None if scope is None else ElementContext(scope.key, scope.value)
         return None
 

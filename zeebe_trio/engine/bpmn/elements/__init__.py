@@ -11,10 +11,12 @@ from zeebe_trio.protocol import BpmnElementType as T
 
 from .._model import JOB_WORKER_ELEMENT_TYPES
 from ..behaviors import (
+    EscalationBehavior,
     EventTriggerBehavior,
     ExpressionBehavior,
     IncidentBehavior,
     JobBehavior,
+    SignalSubscriber,
     StateTransitionBehavior,
     UserTaskBehavior,
     VariableBehavior,
@@ -29,16 +31,23 @@ from .containers import (
 )
 from .events import (
     BoundaryEventProcessor,
+    EscalationThrowEventProcessor,
     EventProcessorByKind,
     IntermediateCatchEventProcessor,
     IntermediateThrowEventProcessor,
     LinkCatchEventProcessor,
     LinkThrowEventProcessor,
+    SignalThrowEventProcessor,
     StartEventProcessor,
     TerminateEndEventProcessor,
     ThrowingEndEventProcessor,
 )
-from .gateways import ExclusiveGatewayProcessor, InclusiveGatewayProcessor, ParallelGatewayProcessor
+from .gateways import (
+    EventBasedGatewayProcessor,
+    ExclusiveGatewayProcessor,
+    InclusiveGatewayProcessor,
+    ParallelGatewayProcessor,
+)
 from .tasks import JobWorkerTaskProcessor, ScriptTaskProcessor, UndefinedTaskProcessor, UserTaskProcessor
 
 __all__ = ["DEFAULT_MAX_PROCESS_DEPTH", "BpmnElementProcessor", "FlowNodeProcessor", "element_processors"]
@@ -47,7 +56,8 @@ __all__ = ["DEFAULT_MAX_PROCESS_DEPTH", "BpmnElementProcessor", "FlowNodeProcess
 def element_processors(transitions: StateTransitionBehavior, variables: VariableBehavior,
                        incidents: IncidentBehavior, jobs: JobBehavior,
                        expressions: ExpressionBehavior, triggers: EventTriggerBehavior, *,
-                       max_process_depth: int = DEFAULT_MAX_PROCESS_DEPTH) -> dict[T, BpmnElementProcessor[Any]]:
+                       max_process_depth: int = DEFAULT_MAX_PROCESS_DEPTH,
+                       signals: SignalSubscriber | None = None) -> dict[T, BpmnElementProcessor[Any]]:
     common = (transitions, variables, incidents)
     undefined_task = UndefinedTaskProcessor(*common)
     job_worker = JobWorkerTaskProcessor(*common, jobs)
@@ -76,4 +86,21 @@ def element_processors(transitions: StateTransitionBehavior, variables: Variable
         table[element_type] = job_worker
     table[T.SCRIPT_TASK] = ScriptTaskProcessor(*common, jobs, expressions)
     table[T.USER_TASK] = UserTaskProcessor(*common, jobs, UserTaskBehavior(expressions))
+    # signals, escalations, event-based gateways
+    escalation_throw = EscalationThrowEventProcessor(*common, EscalationBehavior(triggers))
+    _add_kind(table, T.INTERMEDIATE_THROW_EVENT, "escalation", escalation_throw)
+    _add_kind(table, T.END_EVENT, "escalation", escalation_throw)
+    _add_kind(table, T.INTERMEDIATE_CATCH_EVENT, "signal", catch_event)
+    if signals is not None:
+        signal_throw = SignalThrowEventProcessor(*common, signals)
+        _add_kind(table, T.INTERMEDIATE_THROW_EVENT, "signal", signal_throw)
+        _add_kind(table, T.END_EVENT, "signal", signal_throw)
+    table[T.EVENT_BASED_GATEWAY] = EventBasedGatewayProcessor(*common, triggers)
     return table
+
+
+def _add_kind(table: dict[T, BpmnElementProcessor[Any]], element_type: T, kind: str,
+              processor: BpmnElementProcessor[Any]) -> None:
+    by_kind = table[element_type]
+    assert isinstance(by_kind, EventProcessorByKind), element_type
+    by_kind.kinds[kind] = processor

@@ -33,6 +33,7 @@ from ._elements import (
     ExecutionListenerJob,
     JobWorkerProperties,
 )
+from ._event_based_gateway import ExecutableEventBasedGateway, is_after_event_based_gateway
 from ._expression import CompileProblems, EvaluationError, Expression, MappingRule
 from ._inclusive_gateway import ExecutableInclusiveGateway
 from ._tasks import USER_TASK_JOB_TYPE, ExecutableScriptTask, ExecutableUserTask, UserTaskProperties
@@ -58,6 +59,7 @@ __all__ = [
     "ExecutableFlowElementContainer",
     "ExecutableFlowNode",
     "ExecutableInclusiveGateway",
+    "ExecutableEventBasedGateway",
     "ExecutableIntermediateThrowEvent",
     "ExecutableJobWorkerTask",
     "ExecutableParallelGateway",
@@ -76,4 +78,5 @@ __all__ = [
     "ExecutableUserTask",
     "ExecutionListenerJob",
     "UserTaskProperties",
+    "is_after_event_based_gateway",
 ]

@@ -158,8 +158,9 @@ class ExecutableCatchEvent(ExecutableFlowNode):
 
     @cached_property
     def catch_events(self) -> list[ExecutableCatchEvent]:
+        # after an event-based gateway the gateway holds the subscription, not the event
         return [self] if self.event_definition is not None and self.element_type.name == "INTERMEDIATE_CATCH_EVENT" \
-            else []
+            and not any(flow.source.element_type.name == "EVENT_BASED_GATEWAY" for flow in self.incoming) else []
 
 
 @dataclass(eq=False, repr=False)

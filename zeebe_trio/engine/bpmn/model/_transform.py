@@ -42,6 +42,7 @@ from ._elements import (
     ExecutableStartEvent,
     JobWorkerProperties,
 )
+from ._event_based_gateway import ExecutableEventBasedGateway
 from ._event_transformers import link_throw_events
 from ._expression import CompileProblems, compile_mappings, compile_value, parse_retries
 from ._inclusive_gateway import ExecutableInclusiveGateway, link_inclusive_joins
@@ -155,6 +156,7 @@ TRANSFORMERS: dict[T, Transformer] = {
     T.BOUNDARY_EVENT: _boundary_event,
     T.CALL_ACTIVITY: transform_call_activity,
     T.INCLUSIVE_GATEWAY: _plain_node(ExecutableInclusiveGateway),
+    T.EVENT_BASED_GATEWAY: _plain_node(ExecutableEventBasedGateway),
 }
 for _job_type in syntax.JOB_WORKER_ELEMENT_TYPES:
     TRANSFORMERS[_job_type] = _job_worker

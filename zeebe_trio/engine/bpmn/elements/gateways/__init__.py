@@ -1,7 +1,8 @@
-"""Processors of gateways: exclusive, parallel and inclusive."""
+"""Processors of gateways: exclusive, parallel, inclusive and event-based."""
 
+from ._event_based_gateway import EventBasedGatewayProcessor
 from ._exclusive_gateway import ExclusiveGatewayProcessor
 from ._inclusive_gateway import InclusiveGatewayProcessor
 from ._parallel_gateway import ParallelGatewayProcessor
 
-__all__ = ["ExclusiveGatewayProcessor", "InclusiveGatewayProcessor", "ParallelGatewayProcessor"]
+__all__ = ["EventBasedGatewayProcessor", "ExclusiveGatewayProcessor", "InclusiveGatewayProcessor", "ParallelGatewayProcessor"]
