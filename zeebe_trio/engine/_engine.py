@@ -26,6 +26,7 @@ from .bpmn.behaviors import (
     ExpressionBehavior,
     IncidentBehavior,
     JobBehavior,
+    MessageSubscriber,
     StateTransitionBehavior,
     TimerSubscriber,
     VariableBehavior,
@@ -35,6 +36,7 @@ from .processing import (
     DeploymentProcessors,
     IncidentProcessors,
     JobProcessors,
+    MessageProcessors,
     ProcessInstanceProcessors,
     TimerProcessors,
     VariableDocumentProcessors,
@@ -60,12 +62,15 @@ class Engine:
 
     ``max_process_depth`` bounds how deep call activities may nest process instances (Zeebe's
     ``maxProcessDepth``); a call past it is a CALLED_ELEMENT_ERROR incident.
+
+    ``partition_count``: how many partitions the cluster has, for the partition a message's
+    correlation key hashes to (its subscriptions are sent there).
     """
 
     def __init__(self, state: EngineState, *, job_streams: JobStreams | None = None,
                  monotonic: Callable[[], float] | None = None,
                  max_element_instances_per_scope: int = DEFAULT_MAX_ELEMENT_INSTANCES_PER_SCOPE,
-                 max_process_depth: int = DEFAULT_MAX_PROCESS_DEPTH) -> None:
+                 max_process_depth: int = DEFAULT_MAX_PROCESS_DEPTH, partition_count: int = 1) -> None:
         self.state = state
         self.partition_id = state.partition_id
         self.job_streams = job_streams or JobStreams()
@@ -79,7 +84,8 @@ class Engine:
         incidents = IncidentBehavior()
         jobs = JobBehavior(self.job_streams, incidents, expressions)
         timers = TimerSubscriber(expressions)
-        catch_events = CatchEventBehavior({"timer": timers})
+        messages = MessageSubscriber(expressions, partition_count)
+        catch_events = CatchEventBehavior({"timer": timers, "message": messages})
         triggers = EventTriggerBehavior(variables, expressions)
         transitions = StateTransitionBehavior(lambda element_type: bpmn.container(element_type),
                                               max_element_instances_per_scope, catch_events, triggers)
@@ -87,9 +93,12 @@ class Engine:
                                                       max_process_depth=max_process_depth),
                                    transitions, incidents)
         self.processors = CommandProcessors()
-        for group in (bpmn, ProcessInstanceProcessors(variables), DeploymentProcessors(self.processes, timers),
+        timer_processors = TimerProcessors(timers, triggers)
+        message_processors = MessageProcessors(messages, triggers, timer_processors.start_instance)
+        for group in (bpmn, ProcessInstanceProcessors(variables),
+                      DeploymentProcessors(self.processes, timers, message_processors.open_start_event_subscriptions),
                       JobProcessors(jobs, incidents, variables, triggers), IncidentProcessors(jobs),
-                      VariableDocumentProcessors(variables), TimerProcessors(timers, triggers)):
+                      VariableDocumentProcessors(variables), timer_processors, message_processors):
             group.register(self.processors)
         register_messages_and_signals(self.processors)
 

@@ -77,6 +77,10 @@ SUPPORTED: frozenset[Feature] = frozenset(
         (_T.END_EVENT, "terminate"),
         (_T.INTERMEDIATE_THROW_EVENT, "link"),
         (_T.INTERMEDIATE_CATCH_EVENT, "link"),
+        (_T.START_EVENT, "message"),
+        (_T.INTERMEDIATE_CATCH_EVENT, "message"),
+        (_T.BOUNDARY_EVENT, "message"),
+        (_T.RECEIVE_TASK, None),
     }
 )
 

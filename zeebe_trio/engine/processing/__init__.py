@@ -9,6 +9,7 @@ from ._deployment import DeploymentProcessors
 from ._documents import VariableDocumentProcessors, register_messages_and_signals
 from ._incidents import IncidentProcessors
 from ._jobs import JobProcessors
+from ._messages import MessageProcessors
 from ._process_instances import ProcessInstanceProcessors
 from ._timers import TimerProcessors
 
@@ -16,6 +17,7 @@ __all__ = [
     "DeploymentProcessors",
     "IncidentProcessors",
     "JobProcessors",
+    "MessageProcessors",
     "ProcessInstanceProcessors",
     "TimerProcessors",
     "VariableDocumentProcessors",

@@ -18,6 +18,7 @@ from ._expressions import ExpressionBehavior, ScopeVariables
 from ._failure import ElementFailure
 from ._incidents import IncidentBehavior
 from ._jobs import JobBehavior
+from ._messages import MessageSubscriber
 from ._transitions import CalledProcessCallbacks, ContainerCallbacks, StateTransitionBehavior
 from ._variables import VariableBehavior, to_json_text
 
@@ -34,6 +35,7 @@ __all__ = [
     "ExpressionBehavior",
     "IncidentBehavior",
     "JobBehavior",
+    "MessageSubscriber",
     "ScopeVariables",
     "StateTransitionBehavior",
     "VariableBehavior",

@@ -38,7 +38,7 @@ from .events import (
     ThrowingEndEventProcessor,
 )
 from .gateways import ExclusiveGatewayProcessor, InclusiveGatewayProcessor, ParallelGatewayProcessor
-from .tasks import JobWorkerTaskProcessor, UndefinedTaskProcessor
+from .tasks import JobWorkerTaskProcessor, ReceiveTaskProcessor, UndefinedTaskProcessor
 
 __all__ = ["DEFAULT_MAX_PROCESS_DEPTH", "BpmnElementProcessor", "FlowNodeProcessor", "element_processors"]
 
@@ -60,7 +60,7 @@ def element_processors(transitions: StateTransitionBehavior, variables: Variable
         T.INTERMEDIATE_THROW_EVENT: EventProcessorByKind(transitions, {
             None: IntermediateThrowEventProcessor(*common), "link": LinkThrowEventProcessor(*common)}),
         T.INTERMEDIATE_CATCH_EVENT: EventProcessorByKind(transitions, {
-            "link": LinkCatchEventProcessor(*common), "timer": catch_event}),
+            "link": LinkCatchEventProcessor(*common), "timer": catch_event, "message": catch_event}),
         T.TASK: undefined_task,
         T.MANUAL_TASK: undefined_task,
         T.EXCLUSIVE_GATEWAY: ExclusiveGatewayProcessor(*common, expressions),
@@ -70,6 +70,7 @@ def element_processors(transitions: StateTransitionBehavior, variables: Variable
         T.EVENT_SUB_PROCESS: EventSubProcessProcessor(*common),
         T.BOUNDARY_EVENT: BoundaryEventProcessor(*common),
         T.INCLUSIVE_GATEWAY: InclusiveGatewayProcessor(*common, expressions),
+        T.RECEIVE_TASK: ReceiveTaskProcessor(*common, triggers),
     }
     for element_type in JOB_WORKER_ELEMENT_TYPES:
         table[element_type] = job_worker

@@ -34,6 +34,7 @@ from ._elements import (
 )
 from ._expression import CompileProblems, EvaluationError, Expression, MappingRule
 from ._inclusive_gateway import ExecutableInclusiveGateway
+from ._receive_task import ExecutableReceiveTask
 from ._transform import TRANSFORMERS, transform_process
 
 __all__ = [
@@ -56,6 +57,7 @@ __all__ = [
     "ExecutableFlowElementContainer",
     "ExecutableFlowNode",
     "ExecutableInclusiveGateway",
+    "ExecutableReceiveTask",
     "ExecutableIntermediateThrowEvent",
     "ExecutableJobWorkerTask",
     "ExecutableParallelGateway",

@@ -45,6 +45,7 @@ from ._elements import (
 from ._event_transformers import link_throw_events
 from ._expression import CompileProblems, compile_mappings, compile_value, parse_retries
 from ._inclusive_gateway import ExecutableInclusiveGateway, link_inclusive_joins
+from ._receive_task import ExecutableReceiveTask
 
 __all__ = ["transform_process"]
 
@@ -154,6 +155,7 @@ TRANSFORMERS: dict[T, Transformer] = {
     T.BOUNDARY_EVENT: _boundary_event,
     T.CALL_ACTIVITY: transform_call_activity,
     T.INCLUSIVE_GATEWAY: _plain_node(ExecutableInclusiveGateway),
+    T.RECEIVE_TASK: _event(ExecutableReceiveTask),
 }
 for _job_type in syntax.JOB_WORKER_ELEMENT_TYPES:
     TRANSFORMERS[_job_type] = _job_worker
