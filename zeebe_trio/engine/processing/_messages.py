@@ -38,6 +38,7 @@ from zeebe_trio.protocol import (
     Record,
     RejectionType,
     ValueType,
+    excerpt,
     partition_of,
 )
 
@@ -89,7 +90,7 @@ class MessageProcessors:
         message_id = value.get("messageId") or ""
         if message_id and batch.state.message_id_exists(name, correlation_key, message_id):
             batch.reject(command, RejectionType.ALREADY_EXISTS,
-                         f"Expected to publish a new message with id '{message_id}', but a message with that id was"
+                         f"Expected to publish a new message with id {excerpt(message_id)}, but a message with that id was"
                          " already published")
             return
         value["correlationKey"] = correlation_key
