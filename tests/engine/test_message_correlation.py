@@ -327,3 +327,21 @@ def test_an_interrupting_message_event_subprocess_terminates_the_process_flow(ha
 
     assert harness.records().only_events().with_intent(PI.ELEMENT_TERMINATED).with_element_id("work")
     assert harness.records().only_events().with_intent(PI.ELEMENT_COMPLETED).with_key(pik)
+
+
+def test_message_throw_and_end_events_run_as_job_workers(harness: EngineHarness) -> None:
+    model = b.process("notify", b.start(), b.flow("f1", "start", "throw"), m.message_throw("throw", "send-mail"),
+                      b.flow("f2", "throw", "end"), m.message_throw("end", "send-sms", end=True))
+    deployed = harness.deploy("notify.bpmn", model)
+    assert deployed is not None and deployed.record_type is RecordType.EVENT, deployed.rejection_reason
+    pik = harness.create_instance("notify")
+
+    [mail] = harness.activate_jobs("send-mail")
+    harness.complete_job(mail)
+    [sms] = harness.activate_jobs("send-sms")
+    harness.complete_job(sms)
+
+    events = [(r.value["elementId"], r.value["bpmnEventType"]) for r in harness.records().only_events()
+              .with_intent(PI.ELEMENT_COMPLETED) if r.value["bpmnElementType"] in ("INTERMEDIATE_THROW_EVENT", "END_EVENT")]
+    assert events == [("throw", "MESSAGE"), ("end", "MESSAGE")]
+    assert harness.records().only_events().with_intent(PI.ELEMENT_COMPLETED).with_key(pik)

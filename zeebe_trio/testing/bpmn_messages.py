@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from xml.sax.saxutils import quoteattr
 
-__all__ = ["message", "message_catch", "receive_task", "with_output"]
+__all__ = ["message", "message_catch", "message_throw", "receive_task", "with_output"]
 
 
 def message(message_id: str, name: str, correlation_key: str | None = None) -> str:
@@ -38,3 +38,10 @@ def receive_task(element_id: str, message_ref: str, *, mappings: str = "") -> st
 
 def with_output(source: str, target: str) -> str:
     return f"<zeebe:output source={quoteattr(source)} target={quoteattr(target)}/>"
+
+
+def message_throw(element_id: str, job_type: str, *, end: bool = False) -> str:
+    """A message intermediate throw event (or end event) in its job worker form."""
+    tag = "endEvent" if end else "intermediateThrowEvent"
+    return (f'<bpmn:{tag} id="{element_id}"><bpmn:extensionElements><zeebe:taskDefinition type="{job_type}"/>'
+            f"</bpmn:extensionElements><bpmn:messageEventDefinition/></bpmn:{tag}>")

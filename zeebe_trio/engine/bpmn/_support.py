@@ -81,6 +81,8 @@ SUPPORTED: frozenset[Feature] = frozenset(
         (_T.INTERMEDIATE_CATCH_EVENT, "message"),
         (_T.BOUNDARY_EVENT, "message"),
         (_T.RECEIVE_TASK, None),
+        (_T.INTERMEDIATE_THROW_EVENT, "message"),
+        (_T.END_EVENT, "message"),
     }
 )
 
@@ -120,6 +122,8 @@ ALL_FEATURES: frozenset[Feature] = SUPPORTED | frozenset(
         (_T.END_EVENT, "terminate"),
         (_T.USER_TASK, None),
         (_T.RECEIVE_TASK, None),
+        (_T.INTERMEDIATE_THROW_EVENT, "message"),
+        (_T.END_EVENT, "message"),
         (_T.CALL_ACTIVITY, None),
         (_T.SUB_PROCESS, None),
         (_T.EVENT_SUB_PROCESS, None),

@@ -56,9 +56,11 @@ def element_processors(transitions: StateTransitionBehavior, variables: Variable
         T.PROCESS: ProcessProcessor(*common),
         T.START_EVENT: StartEventProcessor(*common),
         T.END_EVENT: EventProcessorByKind(transitions, {
-            None: end_event, "error": end_event, "terminate": TerminateEndEventProcessor(*common)}),
+            None: end_event, "error": end_event, "terminate": TerminateEndEventProcessor(*common),
+            "message": job_worker}),
         T.INTERMEDIATE_THROW_EVENT: EventProcessorByKind(transitions, {
-            None: IntermediateThrowEventProcessor(*common), "link": LinkThrowEventProcessor(*common)}),
+            None: IntermediateThrowEventProcessor(*common), "link": LinkThrowEventProcessor(*common),
+            "message": job_worker}),
         T.INTERMEDIATE_CATCH_EVENT: EventProcessorByKind(transitions, {
             "link": LinkCatchEventProcessor(*common), "timer": catch_event, "message": catch_event}),
         T.TASK: undefined_task,

@@ -34,6 +34,7 @@ from ._elements import (
 )
 from ._expression import CompileProblems, EvaluationError, Expression, MappingRule
 from ._inclusive_gateway import ExecutableInclusiveGateway
+from ._message_throw import ExecutableJobWorkerEvent
 from ._receive_task import ExecutableReceiveTask
 from ._transform import TRANSFORMERS, transform_process
 
@@ -58,6 +59,7 @@ __all__ = [
     "ExecutableFlowNode",
     "ExecutableInclusiveGateway",
     "ExecutableReceiveTask",
+    "ExecutableJobWorkerEvent",
     "ExecutableIntermediateThrowEvent",
     "ExecutableJobWorkerTask",
     "ExecutableParallelGateway",
