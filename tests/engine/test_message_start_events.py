@@ -138,3 +138,24 @@ def test_an_expired_message_starts_no_instance_on_deployment(harness: EngineHarn
     harness.deploy("order.bpmn", order_process())
 
     assert started_instances(harness) == []
+
+
+def test_a_buffered_message_starts_the_next_instance_once_its_correlation_key_is_free(
+        harness: EngineHarness) -> None:
+    harness.deploy("order.bpmn", order_process())
+    harness.publish_message("order-placed", "order-1", variables={"n": 1})
+    harness.publish_message("order-placed", "order-1", time_to_live_ms=60_000, variables={"n": 2})
+    [first] = started_instances(harness)
+
+    [job] = harness.activate_jobs("work")
+    since = harness.last_position
+    harness.complete_job(job)
+
+    instances = started_instances(harness)
+    assert len(instances) == 2
+    completed = harness.records().only_events().with_intent(PI.ELEMENT_COMPLETED).with_key(first)[0]
+    correlated = [r for r in harness.records().with_value_type(MSES).with_intent(
+        MessageStartEventSubscriptionIntent.CORRELATED) if r.position > since]
+    assert len(correlated) == 1 and correlated[0].position > completed.position
+    assert correlated[0].value["variables"] == {"n": 2}
+    assert correlated[0].value["processInstanceKey"] == instances[1]

@@ -95,6 +95,7 @@ class Engine:
         self.processors = CommandProcessors()
         timer_processors = TimerProcessors(timers, triggers)
         message_processors = MessageProcessors(messages, triggers, timer_processors.start_instance)
+        transitions.root_instance_listeners.append(message_processors)
         for group in (bpmn, ProcessInstanceProcessors(variables),
                       DeploymentProcessors(self.processes, timers, message_processors.open_start_event_subscriptions),
                       JobProcessors(jobs, incidents, variables, triggers), IncidentProcessors(jobs),

@@ -214,6 +214,28 @@ class MessageProcessors:
                 continue
             self._start_message(batch, message_key, message, subscription)
 
+    # RootInstanceListener: an instance a message with a correlation key started has ended; the key is
+    # free, and the next buffered message with it starts the latest version again (Zeebe's
+    # BpmnBufferedMessageStartEventBehavior).
+
+    def before_root_end(self, batch: Batch, context: ElementContext) -> Any:
+        return batch.state.message_instance_correlation(context.key)
+
+    def after_root_end(self, batch: Batch, context: ElementContext, token: Any) -> None:
+        if not token:
+            return
+        tenant, process_id, correlation_key = token
+        latest = batch.state.process_key_by_version(process_id, batch.state.latest_version(process_id))
+        if latest is None:
+            return
+        for subscription in batch.state.message_start_subscriptions_of(latest):
+            for message_key, message in batch.state.buffered_messages(tenant, subscription["messageName"],
+                                                                      correlation_key):
+                if message["deadline"] <= batch.now or batch.state.message_correlated(message_key, process_id):
+                    continue
+                self._start_message(batch, message_key, message, subscription)
+                return
+
     # -- the message partition's side ----------------------------------------------------------------
 
     def create_subscription(self, batch: Batch, command: Record) -> None:

@@ -19,7 +19,12 @@ from ._failure import ElementFailure
 from ._incidents import IncidentBehavior
 from ._jobs import JobBehavior
 from ._messages import MessageSubscriber
-from ._transitions import CalledProcessCallbacks, ContainerCallbacks, StateTransitionBehavior
+from ._transitions import (
+    CalledProcessCallbacks,
+    ContainerCallbacks,
+    RootInstanceListener,
+    StateTransitionBehavior,
+)
 from ._variables import VariableBehavior, to_json_text
 
 __all__ = [
@@ -37,6 +42,7 @@ __all__ = [
     "JobBehavior",
     "MessageSubscriber",
     "ScopeVariables",
+    "RootInstanceListener",
     "StateTransitionBehavior",
     "VariableBehavior",
     "to_json_text",
