@@ -756,6 +756,11 @@ CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "bpm
 CORPUS_FILES = sorted(CORPUS.rglob("*.bpmn")) if CORPUS.is_dir() else []
 
 
+#: Files that parse with the supported features but whose deployment is refused when their expressions
+#: are compiled (Zeebe refuses them too: static input mapping sources).
+PARSED_BUT_REFUSED_AT_COMPILE = frozenset({"connectors-runtime/single-webhook-boundary.bpmn"})
+
+
 @pytest.mark.skipif(not CORPUS_FILES, reason=f"the BPMN corpus is not present at {CORPUS}")
 def test_with_all_features_the_corpus_parses_more_and_never_crashes():
     parsed_by_default = parsed_with_all = 0
@@ -777,10 +782,11 @@ def test_with_all_features_the_corpus_parses_more_and_never_crashes():
                             assert process.flow_node(node.flow_scope_id).id == node.flow_scope_id
                         if node.attached_to is not None:
                             assert process.flow_node(node.attached_to).flow_scope_id == node.flow_scope_id
-    # as many parse by default as deploy today (corpus_verdict.json, which a test keeps true); the syntax
-    # layer reads 168 of the 392.
+    # as many parse by default as deploy today (corpus_verdict.json, which a test keeps true), but for
+    # the files whose expressions fail to compile (refused after parsing); the syntax layer reads 168 of
+    # the 392.
     verdict = json.loads((Path(__file__).parent / "corpus_verdict.json").read_text(encoding="utf-8"))
-    assert parsed_by_default == verdict["counts"]["deploy"]
+    assert parsed_by_default == verdict["counts"]["deploy"] + len(PARSED_BUT_REFUSED_AT_COMPILE)
     assert parsed_with_all == 168
 
 

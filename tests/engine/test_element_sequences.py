@@ -786,9 +786,6 @@ def test_a_published_message_expires_when_its_time_to_live_ends(harness: EngineH
     assert harness.records()[-1].key == published.key
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "zeebe-trio writes only PUBLISHED for a message without a time to live; Zeebe's MessagePublishProcessor"
-    " writes EXPIRED right after it in the same batch, so that the message cannot be correlated again"))
 def test_a_message_without_a_time_to_live_expires_in_the_batch_that_publishes_it(harness: EngineHarness) -> None:
     published = harness.publish_message("order-paid", "A-1", time_to_live_ms=0)
 

@@ -26,6 +26,7 @@ from .bpmn.behaviors import (
     ExpressionBehavior,
     IncidentBehavior,
     JobBehavior,
+    MessageSubscriber,
     SignalSubscriber,
     StateTransitionBehavior,
     TimerSubscriber,
@@ -36,12 +37,12 @@ from .processing import (
     DeploymentProcessors,
     IncidentProcessors,
     JobProcessors,
+    MessageProcessors,
     ProcessInstanceProcessors,
     SignalProcessors,
     TimerProcessors,
     UserTaskProcessors,
     VariableDocumentProcessors,
-    register_messages_and_signals,
 )
 from .state import EngineState
 
@@ -63,12 +64,15 @@ class Engine:
 
     ``max_process_depth`` bounds how deep call activities may nest process instances (Zeebe's
     ``maxProcessDepth``); a call past it is a CALLED_ELEMENT_ERROR incident.
+
+    ``partition_count``: how many partitions the cluster has, for the partition a message's
+    correlation key hashes to (its subscriptions are sent there).
     """
 
     def __init__(self, state: EngineState, *, job_streams: JobStreams | None = None,
                  monotonic: Callable[[], float] | None = None,
                  max_element_instances_per_scope: int = DEFAULT_MAX_ELEMENT_INSTANCES_PER_SCOPE,
-                 max_process_depth: int = DEFAULT_MAX_PROCESS_DEPTH) -> None:
+                 max_process_depth: int = DEFAULT_MAX_PROCESS_DEPTH, partition_count: int = 1) -> None:
         self.state = state
         self.partition_id = state.partition_id
         self.job_streams = job_streams or JobStreams()
@@ -83,8 +87,8 @@ class Engine:
         jobs = JobBehavior(self.job_streams, incidents, expressions)
         timers = TimerSubscriber(expressions)
         signals = SignalSubscriber(expressions)
-        catch_events = CatchEventBehavior({"timer": timers})
-        catch_events.subscribers["signal"] = signals
+        messages = MessageSubscriber(expressions, partition_count)
+        catch_events = CatchEventBehavior({"timer": timers, "message": messages, "signal": signals})
         triggers = EventTriggerBehavior(variables, expressions)
         transitions = StateTransitionBehavior(lambda element_type: bpmn.container(element_type),
                                               max_element_instances_per_scope, catch_events, triggers)
@@ -93,12 +97,16 @@ class Engine:
                                    transitions, incidents, jobs, variables)
         self.processors = CommandProcessors()
         timer_processors = TimerProcessors(timers, triggers)
-        for group in (bpmn, ProcessInstanceProcessors(variables), DeploymentProcessors(self.processes, timers, signals),
+        message_processors = MessageProcessors(messages, triggers, timer_processors.start_instance)
+        transitions.root_instance_listeners.append(message_processors)
+        for group in (bpmn, ProcessInstanceProcessors(variables),
+                      DeploymentProcessors(self.processes, timers, signals,
+                                           message_processors.open_start_event_subscriptions),
                       JobProcessors(jobs, incidents, variables, triggers), IncidentProcessors(jobs),
-                      VariableDocumentProcessors(variables), timer_processors, UserTaskProcessors(expressions)):
+                      VariableDocumentProcessors(variables), timer_processors, message_processors,
+                      UserTaskProcessors(expressions)):
             group.register(self.processors)
         SignalProcessors(triggers, timer_processors.start_instance).register(self.processors)
-        register_messages_and_signals(self.processors)
 
     # -- the stream platform's RecordProcessor interface -------------------------------------------
 

@@ -235,6 +235,11 @@ class EngineHarness:
             batch = side.engine.process(command, self.now, first_position)
         assert not batch.records or batch.records[0].position == first_position
         self._log.extend(batch.records)
+        # Inter-partition commands (message subscriptions): one partition, so they come back to this
+        # log after the batch, as the local sender delivers them once the batch is durable.
+        for _partition_id, sent in batch.effects.partition_commands:
+            self._append(Record(record_type=RecordType.COMMAND, value_type=sent.value_type, intent=sent.intent,
+                                value=sent.value, key=sent.key, timestamp=self.now, partition_id=1))
         for stream_id, request_id, record in batch.effects.responses:
             if stream_id == REQUEST_STREAM:
                 self._responses[request_id] = record

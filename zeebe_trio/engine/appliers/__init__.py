@@ -11,6 +11,7 @@ from . import (
     _events,
     _incidents,
     _jobs,
+    _message_subscriptions,
     _messages,
     _process_instance,
     _signals,
@@ -24,7 +25,7 @@ __all__ = ["Applier", "EventAppliers", "NoApplierError", "event_appliers"]
 
 def event_appliers() -> EventAppliers:
     appliers = EventAppliers()
-    for module in (_process_instance, _variables, _jobs, _incidents, _messages, _events, _user_tasks):
+    for module in (_process_instance, _variables, _jobs, _incidents, _messages, _events, _user_tasks, _message_subscriptions):
         module.register(appliers)
     for module in (_signals, _escalations):
         module.register(appliers)

@@ -11,13 +11,14 @@ from ._registry import EventAppliers
 
 def _message_published(state: EngineState, record: Record) -> None:
     if record.value["timeToLive"] > 0:
-        value = {k: v for k, v in record.value.items() if k != "variables"}
+        value = dict(record.value)  # the variables too: a later subscription correlates them
         value["deadline"] = due_time(record.timestamp, record.value["timeToLive"])
         state.put_message(record.key, value)
 
 
 def _message_expired(state: EngineState, record: Record) -> None:
     state.remove_message(record.key)
+    state.remove_message_correlations(record.key)
 
 
 def register(appliers: EventAppliers) -> None:

@@ -128,6 +128,7 @@ def _element_finished(state: EngineState, record: Record) -> None:
     if scope_key <= 0:  # the process instance itself: nobody can await its result any more
         state.set_awaiting_result(record.key, None)
         state.clear_taken_flows(record.key)  # only containers hold joins
+        state.remove_active_message_instance(record.key)  # a message start event's correlation key is free
         return
     parent = state.element_instance(scope_key)
     if parent is not None:

@@ -68,6 +68,7 @@ EXECUTABLE_ELEMENT_TYPES: frozenset[ElementType] = frozenset(
         ElementType.INTERMEDIATE_CATCH_EVENT,
         ElementType.USER_TASK,
         ElementType.EVENT_BASED_GATEWAY,
+        ElementType.RECEIVE_TASK,
     }
 )
 

@@ -90,6 +90,12 @@ SUPPORTED: frozenset[Feature] = frozenset(
         (_T.BOUNDARY_EVENT, "escalation"),
         (_T.START_EVENT, "escalation"),
         (_T.EVENT_BASED_GATEWAY, None),
+        (_T.START_EVENT, "message"),
+        (_T.INTERMEDIATE_CATCH_EVENT, "message"),
+        (_T.BOUNDARY_EVENT, "message"),
+        (_T.RECEIVE_TASK, None),
+        (_T.INTERMEDIATE_THROW_EVENT, "message"),
+        (_T.END_EVENT, "message"),
     }
 )
 
@@ -129,6 +135,8 @@ ALL_FEATURES: frozenset[Feature] = SUPPORTED | frozenset(
         (_T.END_EVENT, "terminate"),
         (_T.USER_TASK, None),
         (_T.RECEIVE_TASK, None),
+        (_T.INTERMEDIATE_THROW_EVENT, "message"),
+        (_T.END_EVENT, "message"),
         (_T.CALL_ACTIVITY, None),
         (_T.SUB_PROCESS, None),
         (_T.EVENT_SUB_PROCESS, None),

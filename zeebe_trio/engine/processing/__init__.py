@@ -6,9 +6,10 @@ dispatcher (``engine.bpmn.BpmnStreamProcessor``).
 """
 
 from ._deployment import DeploymentProcessors
-from ._documents import VariableDocumentProcessors, register_messages_and_signals
+from ._documents import VariableDocumentProcessors
 from ._incidents import IncidentProcessors
 from ._jobs import JobProcessors
+from ._messages import MessageProcessors
 from ._process_instances import ProcessInstanceProcessors
 from ._signals import SignalProcessors
 from ._timers import TimerProcessors
@@ -18,10 +19,10 @@ __all__ = [
     "DeploymentProcessors",
     "IncidentProcessors",
     "JobProcessors",
+    "MessageProcessors",
     "ProcessInstanceProcessors",
     "SignalProcessors",
     "TimerProcessors",
     "VariableDocumentProcessors",
-    "register_messages_and_signals",
     "UserTaskProcessors",
 ]

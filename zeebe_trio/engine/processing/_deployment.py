@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 from zeebe_trio.protocol import (
@@ -32,6 +33,10 @@ from ..bpmn.model import (
 _BPMN_SUFFIXES = (".bpmn", ".xml")
 
 
+#: (batch, process, its key, the previous version's key, tenant): opens the message start events
+StartEventSubscriptions = Callable[[Batch, ExecutableProcess, int, "int | None", str], None]
+
+
 def _reject(batch: Batch, command: Record, errors: list[str]) -> None:
     batch.reject(command, RejectionType.INVALID_ARGUMENT,
                  "Expected to deploy new resources, but encountered the following errors:\n" + "\n".join(errors))
@@ -39,8 +44,10 @@ def _reject(batch: Batch, command: Record, errors: list[str]) -> None:
 
 class DeploymentProcessors:
     def __init__(self, processes: ProcessCache, timers: TimerSubscriber | None = None,
-                 signals: SignalSubscriber | None = None) -> None:
+                 signals: SignalSubscriber | None = None,
+                 message_start_events: StartEventSubscriptions | None = None) -> None:
         self.signals = signals
+        self.message_start_events = message_start_events
         self.processes = processes
         self.timers = timers
 
@@ -144,9 +151,11 @@ class DeploymentProcessors:
     def _subscribe_start_events(self, batch: Batch, process: ExecutableProcess, key: int, previous_key: int | None,
                                 tenant: str) -> None:
         """A new version's timer start events replace the previous version's (Zeebe: only the latest
-        version of a process starts by timer; then its signal start events' subscriptions, likewise)."""
+        version of a process starts by timer; then its signal and message start events' subscriptions, likewise)."""
         if self.signals is not None:
             self.signals.subscribe_start_events(batch, process, key, previous_key, tenant)
+        if self.message_start_events is not None:
+            self.message_start_events(batch, process, key, previous_key, tenant)
 
     def _subscribe_timer_start_events(self, batch: Batch, process: ExecutableProcess, key: int,
                                       previous_key: int | None, tenant: str) -> None:

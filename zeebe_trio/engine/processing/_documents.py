@@ -1,20 +1,16 @@
-"""Variable documents (SetVariables) and messages (signal broadcasts: ``_signals``)."""
+"""Variable documents (SetVariables); messages are ``_messages``, signal broadcasts ``_signals``."""
 
 from __future__ import annotations
 
 from zeebe_trio.protocol import (
-    DEFAULT_TENANT,
-    MessageIntent,
     Record,
     RejectionType,
     ValueType,
     VariableDocumentIntent,
-    excerpt,
 )
 
 from .._batch import Batch
 from .._command_processors import CommandProcessors
-from .._due import due_time
 from ..bpmn.behaviors import VariableBehavior
 
 
@@ -48,36 +44,3 @@ class VariableDocumentProcessors:
         batch.respond(command, batch.event(ValueType.VARIABLE_DOCUMENT, VariableDocumentIntent.UPDATED, key, value))
 
 
-def publish_message(batch: Batch, command: Record) -> None:
-    value = dict(command.value)
-    name = value.get("name") or ""
-    if not name:
-        batch.reject(command, RejectionType.INVALID_ARGUMENT, "Expected a message name, but it was empty")
-        return
-    correlation_key = value.get("correlationKey") or ""
-    message_id = value.get("messageId") or ""
-    if message_id and batch.state.message_id_exists(name, correlation_key, message_id):
-        batch.reject(command, RejectionType.ALREADY_EXISTS,
-                     f"Expected to publish a new message with id {excerpt(message_id)}, but a message with that id was"
-                     " already published")
-        return
-    value.setdefault("timeToLive", 0)
-    value.setdefault("variables", {})
-    value.setdefault("tenantId", DEFAULT_TENANT)
-    value["deadline"] = due_time(batch.now, value["timeToLive"]) if value["timeToLive"] > 0 else -1
-    # No message catch events are supported yet: the message is only buffered for its time to live.
-    batch.respond(command, batch.event(ValueType.MESSAGE, MessageIntent.PUBLISHED, batch.next_key(), value))
-
-
-def expire_message(batch: Batch, command: Record) -> None:
-    stored = batch.state.message(command.key)
-    if stored is None:
-        batch.reject(command, RejectionType.NOT_FOUND,
-                     f"Expected to expire message with key '{command.key}', but no such message was found")
-        return
-    batch.event(ValueType.MESSAGE, MessageIntent.EXPIRED, command.key, stored)
-
-
-def register_messages_and_signals(processors: CommandProcessors) -> None:
-    processors.add(ValueType.MESSAGE, MessageIntent.PUBLISH, publish_message)
-    processors.add(ValueType.MESSAGE, MessageIntent.EXPIRE, expire_message)

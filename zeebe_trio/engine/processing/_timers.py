@@ -100,13 +100,15 @@ class TimerProcessors:
                                  -1 if repetitions < 0 else repetitions - 1)
 
     def start_instance(self, batch: Batch, process: ExecutableProcess, stored: dict, start: ExecutableStartEvent,
-                       variables: dict) -> int:
+                       variables: dict, instance_key: int | None = None) -> int:
         """Create an instance of ``process`` at ``start`` (Zeebe's activateProcessInstanceForStartEvent):
-        the trigger on the process definition, the process's ACTIVATE_ELEMENT, and its CREATED."""
+        the trigger on the process definition, the process's ACTIVATE_ELEMENT, and its CREATED.
+        ``instance_key``: a key the caller took for the instance already (message start events)."""
         definition_key = stored["processDefinitionKey"]
         process_record = batch.state.process(definition_key)
         assert process_record is not None
-        instance_key = batch.next_key()
+        if instance_key is None:
+            instance_key = batch.next_key()
         tenant = process_record.get("tenantId", DEFAULT_TENANT)
         batch.event(ValueType.PROCESS_EVENT, ProcessEventIntent.TRIGGERING, batch.next_key(), {
             "scopeKey": definition_key, "targetElementId": start.id, "variables": variables,

@@ -52,6 +52,15 @@ COLUMN_FAMILIES = [
     "user_tasks",  # (userTaskKey,) -> {"state": lifecycle state, "record": USER_TASK record value}
     "signal_subscriptions",  # (tenantId, signalName, subscriptionKey) -> SIGNAL_SUBSCRIPTION record value
     "signal_subscription_owners",  # (catchEventInstanceKey or -processDefinitionKey, subscriptionKey) -> record
+    "message_subscriptions",  # (subscriptionKey,) -> {"record", "correlating"}: the message partition's side
+    "message_subscriptions_by_name",  # (tenantId, messageName, correlationKey, subscriptionKey) -> None
+    "message_subscriptions_by_element",  # (elementInstanceKey, messageName) -> subscriptionKey
+    "process_message_subscriptions",  # (elementInstanceKey, messageName) -> {"key", "state", "record"}
+    "message_correlations",  # (messageKey, bpmnProcessId) -> None: a message correlates once per process
+    "message_start_subscriptions",  # (tenantId, messageName, processDefinitionKey) -> subscription record
+    "message_start_subscriptions_by_process",  # (processDefinitionKey, messageName) -> None
+    "active_message_instances",  # (tenantId, bpmnProcessId, correlationKey) -> processInstanceKey
+    "message_instance_correlation_keys",  # (processInstanceKey,) -> correlation key it was started with
 ]
 
 # Job states (Zeebe's JobState.State names).
@@ -102,6 +111,15 @@ class EngineState:
         self._user_tasks = f("user_tasks")
         self._signal_subscriptions = f("signal_subscriptions")
         self._signal_owners = f("signal_subscription_owners")
+        self._message_subscriptions = f("message_subscriptions")
+        self._message_subscriptions_by_name = f("message_subscriptions_by_name")
+        self._message_subscriptions_by_element = f("message_subscriptions_by_element")
+        self._process_message_subscriptions = f("process_message_subscriptions")
+        self._message_correlations = f("message_correlations")
+        self._message_start_subscriptions = f("message_start_subscriptions")
+        self._message_start_by_process = f("message_start_subscriptions_by_process")
+        self._active_message_instances = f("active_message_instances")
+        self._message_instance_keys = f("message_instance_correlation_keys")
         self._last_local_key = 0
         self.processes: ProcessLookup = None  # type: ignore[assignment]  # set by the Engine
 
@@ -428,6 +446,119 @@ class EngineState:
             if due > now:  # type: ignore[operator]
                 return
             yield key  # type: ignore[misc]
+
+    def buffered_messages(self, tenant_id: str, name: str, correlation_key: str) -> list[tuple[int, dict[str, Any]]]:
+        """The buffered messages of a name and correlation key, oldest first."""
+        found = []
+        for key, record in self.txn.items(self._messages):
+            if record["name"] == name and record["correlationKey"] == correlation_key \
+                    and record.get("tenantId", "<default>") == tenant_id:
+                found.append((key[0], record))
+        return found  # type: ignore[return-value]
+
+    def buffered_messages_named(self, tenant_id: str, name: str) -> list[tuple[int, dict[str, Any]]]:
+        return [(key[0], record) for key, record in self.txn.items(self._messages)  # type: ignore[misc]
+                if record["name"] == name and record.get("tenantId", "<default>") == tenant_id]
+
+    # -- message subscriptions (the message partition's side) ----------------------------------------
+
+    def put_message_subscription(self, key: int, record: dict[str, Any], correlating: bool) -> None:
+        self.txn.put(self._message_subscriptions, (key,), {"record": record, "correlating": correlating})
+        self.txn.put(self._message_subscriptions_by_name, (record.get("tenantId", "<default>"), record["messageName"],
+                                                           record["correlationKey"], key), None)
+        self.txn.put(self._message_subscriptions_by_element, (record["elementInstanceKey"], record["messageName"]),
+                     key)
+
+    def message_subscription(self, key: int) -> dict[str, Any] | None:
+        return self.txn.get(self._message_subscriptions, key)  # type: ignore[no-any-return]
+
+    def message_subscription_of(self, element_instance_key: int, message_name: str) -> int | None:
+        return self.txn.get(self._message_subscriptions_by_element, element_instance_key,  # type: ignore[no-any-return]
+                            message_name)
+
+    def message_subscriptions_for(self, tenant_id: str, name: str, correlation_key: str) -> list[int]:
+        return [k[3] for k in self.txn.keys(self._message_subscriptions_by_name,  # type: ignore[misc]
+                                            tenant_id, name, correlation_key)]
+
+    def remove_message_subscription(self, key: int) -> None:
+        stored = self.txn.get(self._message_subscriptions, key)
+        if stored is None:
+            return
+        record = stored["record"]
+        self.txn.delete(self._message_subscriptions, key)
+        self.txn.delete(self._message_subscriptions_by_name, record.get("tenantId", "<default>"),
+                        record["messageName"], record["correlationKey"], key)
+        self.txn.delete(self._message_subscriptions_by_element, record["elementInstanceKey"], record["messageName"])
+
+    def put_message_correlation(self, message_key: int, bpmn_process_id: str) -> None:
+        self.txn.put(self._message_correlations, (message_key, bpmn_process_id), None)
+
+    def message_correlated(self, message_key: int, bpmn_process_id: str) -> bool:
+        return self.txn.exists(self._message_correlations, message_key, bpmn_process_id)
+
+    def remove_message_correlation(self, message_key: int, bpmn_process_id: str) -> None:
+        self.txn.delete(self._message_correlations, message_key, bpmn_process_id)
+
+    def remove_message_correlations(self, message_key: int) -> None:
+        for key in list(self.txn.keys(self._message_correlations, message_key)):
+            self.txn.delete(self._message_correlations, *key)
+
+    # -- process message subscriptions (the waiting element's side) ----------------------------------
+
+    def put_process_message_subscription(self, element_instance_key: int, message_name: str, key: int, state: str,
+                                         record: dict[str, Any]) -> None:
+        self.txn.put(self._process_message_subscriptions, (element_instance_key, message_name),
+                     {"key": key, "state": state, "record": record})
+
+    def process_message_subscription(self, element_instance_key: int, message_name: str) -> dict[str, Any] | None:
+        return self.txn.get(self._process_message_subscriptions,  # type: ignore[no-any-return]
+                            element_instance_key, message_name)
+
+    def process_message_subscriptions_of(self, element_instance_key: int) -> list[dict[str, Any]]:
+        return [value for _key, value in self.txn.items(self._process_message_subscriptions, element_instance_key)]
+
+    def remove_process_message_subscription(self, element_instance_key: int, message_name: str) -> None:
+        self.txn.delete(self._process_message_subscriptions, element_instance_key, message_name)
+
+    # -- message start event subscriptions -----------------------------------------------------------
+
+    def put_message_start_subscription(self, record: dict[str, Any]) -> None:
+        self.txn.put(self._message_start_subscriptions, (record.get("tenantId", "<default>"), record["messageName"],
+                                                          record["processDefinitionKey"]), record)
+        self.txn.put(self._message_start_by_process, (record["processDefinitionKey"], record["messageName"]), None)
+
+    def remove_message_start_subscription(self, record: dict[str, Any]) -> None:
+        self.txn.delete(self._message_start_subscriptions, record.get("tenantId", "<default>"), record["messageName"],
+                        record["processDefinitionKey"])
+        self.txn.delete(self._message_start_by_process, record["processDefinitionKey"], record["messageName"])
+
+    def message_start_subscriptions(self, tenant_id: str, name: str) -> list[dict[str, Any]]:
+        return [value for _key, value in self.txn.items(self._message_start_subscriptions, tenant_id, name)]
+
+    def message_start_subscriptions_of(self, process_definition_key: int) -> list[dict[str, Any]]:
+        return [value for _key, value in self.txn.items(self._message_start_subscriptions)
+                if value["processDefinitionKey"] == process_definition_key]
+
+    def active_message_instance(self, tenant_id: str, bpmn_process_id: str, correlation_key: str) -> int | None:
+        return self.txn.get(self._active_message_instances, tenant_id,  # type: ignore[no-any-return]
+                            bpmn_process_id, correlation_key)
+
+    def put_active_message_instance(self, tenant_id: str, bpmn_process_id: str, correlation_key: str,
+                                    process_instance_key: int) -> None:
+        self.txn.put(self._active_message_instances, (tenant_id, bpmn_process_id, correlation_key),
+                     process_instance_key)
+        self.txn.put(self._message_instance_keys, (process_instance_key,),
+                     [tenant_id, bpmn_process_id, correlation_key])
+
+    def message_instance_correlation(self, process_instance_key: int) -> list[str] | None:
+        return self.txn.get(self._message_instance_keys, process_instance_key)  # type: ignore[no-any-return]
+
+    def remove_active_message_instance(self, process_instance_key: int) -> None:
+        found = self.txn.get(self._message_instance_keys, process_instance_key)
+        if found is None:
+            return
+        self.txn.delete(self._message_instance_keys, process_instance_key)
+        self.txn.delete(self._active_message_instances, *found)
 
     # -- timers ------------------------------------------------------------------------------------
 

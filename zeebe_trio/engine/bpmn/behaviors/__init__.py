@@ -21,9 +21,15 @@ from ._expressions import ExpressionBehavior, ScopeVariables
 from ._failure import ElementFailure
 from ._incidents import IncidentBehavior
 from ._jobs import JobBehavior
+from ._messages import MessageSubscriber
 from ._process_events import ProcessEventBehavior
 from ._signals import SignalSubscriber
-from ._transitions import CalledProcessCallbacks, ContainerCallbacks, StateTransitionBehavior
+from ._transitions import (
+    CalledProcessCallbacks,
+    ContainerCallbacks,
+    RootInstanceListener,
+    StateTransitionBehavior,
+)
 from ._user_tasks import UserTaskBehavior
 from ._variables import VariableBehavior, to_json_text
 
@@ -42,7 +48,9 @@ __all__ = [
     "ExpressionBehavior",
     "IncidentBehavior",
     "JobBehavior",
+    "MessageSubscriber",
     "ScopeVariables",
+    "RootInstanceListener",
     "StateTransitionBehavior",
     "VariableBehavior",
     "to_json_text",

@@ -210,7 +210,7 @@ class EventTriggerBehavior:
             "processInstanceKey": value["processInstanceKey"],
             "tenantId": value.get("tenantId", DEFAULT_TENANT),
         })
-        if catch_event.element_type is BpmnElementType.INTERMEDIATE_CATCH_EVENT:
+        if catch_event.element_type in (BpmnElementType.INTERMEDIATE_CATCH_EVENT, BpmnElementType.RECEIVE_TASK):
             batch.command(PI, _I.COMPLETE_ELEMENT, event_scope.key, value)
         elif isinstance(catch_event, ExecutableStartEvent) and catch_event.flow_scope is not None \
                 and catch_event.flow_scope.element_type is BpmnElementType.EVENT_SUB_PROCESS:

@@ -9,7 +9,7 @@ ended (an element completed without outgoing flows) and when a child was termina
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from zeebe_trio.protocol import (
     BpmnElementType,
@@ -69,6 +69,16 @@ class CalledProcessCallbacks(Protocol):
                                      call_context: ElementContext, child_context: ElementContext) -> None: ...
 
 
+class RootInstanceListener(Protocol):
+    """Hears of a root process instance's end: ``before_root_end`` reads what it needs while the
+    instance's state is there (its token is handed back), ``after_root_end`` writes once the
+    ELEMENT_COMPLETED or ELEMENT_TERMINATED event is written."""
+
+    def before_root_end(self, batch: Batch, context: ElementContext) -> Any: ...
+
+    def after_root_end(self, batch: Batch, context: ElementContext, token: Any) -> None: ...
+
+
 class StateTransitionBehavior:
     """``container_callbacks`` looks up the processor of a container's element type (the processor
     table, handed in once it exists). ``max_element_instances_per_scope`` bounds how many element
@@ -83,6 +93,9 @@ class StateTransitionBehavior:
         # its processor: that is part of the transition, as in Zeebe's processors, which all do it.
         self.catch_events = catch_events
         self.event_triggers = event_triggers
+        # Told when a root process instance has completed or terminated (message start events free
+        # their correlation key and start the next buffered message): see ``RootInstanceListener``.
+        self.root_instance_listeners: list[RootInstanceListener] = []
 
     @staticmethod
     def element_of(batch: Batch, context: ElementContext) -> ExecutableFlowNode:
@@ -119,7 +132,18 @@ class StateTransitionBehavior:
 
     def to_completed(self, batch: Batch, context: ElementContext) -> None:
         self._unsubscribe(batch, context)
+        tokens = self._before_root_end(batch, context)
         batch.event(PI, _I.ELEMENT_COMPLETED, context.key, context.value)
+        self._after_root_end(batch, context, tokens)
+
+    def _before_root_end(self, batch: Batch, context: ElementContext) -> list[Any]:
+        if context.element_type is not BpmnElementType.PROCESS or context.flow_scope_key > 0:
+            return []
+        return [listener.before_root_end(batch, context) for listener in self.root_instance_listeners]
+
+    def _after_root_end(self, batch: Batch, context: ElementContext, tokens: list[Any]) -> None:
+        for listener, token in zip(self.root_instance_listeners, tokens, strict=False):
+            listener.after_root_end(batch, context, token)
 
     def complete_and_take_flows(self, batch: Batch, element: ExecutableFlowNode, context: ElementContext,
                                 flows: Sequence[ExecutableSequenceFlow]) -> None:
@@ -149,7 +173,9 @@ class StateTransitionBehavior:
         pending = None
         if self.event_triggers is not None:
             pending = self.event_triggers.pending_boundary_trigger(batch, element, context)
+        tokens = self._before_root_end(batch, context)
         batch.event(PI, _I.ELEMENT_TERMINATED, context.key, context.value)
+        self._after_root_end(batch, context, tokens)
         if pending is not None and self.event_triggers is not None:
             event_key, boundary, trigger = pending
             scope = batch.state.element_instance(context.flow_scope_key)

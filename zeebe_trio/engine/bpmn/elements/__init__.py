@@ -48,7 +48,13 @@ from .gateways import (
     InclusiveGatewayProcessor,
     ParallelGatewayProcessor,
 )
-from .tasks import JobWorkerTaskProcessor, ScriptTaskProcessor, UndefinedTaskProcessor, UserTaskProcessor
+from .tasks import (
+    JobWorkerTaskProcessor,
+    ReceiveTaskProcessor,
+    ScriptTaskProcessor,
+    UndefinedTaskProcessor,
+    UserTaskProcessor,
+)
 
 __all__ = ["DEFAULT_MAX_PROCESS_DEPTH", "BpmnElementProcessor", "FlowNodeProcessor", "element_processors"]
 
@@ -67,11 +73,13 @@ def element_processors(transitions: StateTransitionBehavior, variables: Variable
         T.PROCESS: ProcessProcessor(*common),
         T.START_EVENT: StartEventProcessor(*common),
         T.END_EVENT: EventProcessorByKind(transitions, {
-            None: end_event, "error": end_event, "terminate": TerminateEndEventProcessor(*common)}),
+            None: end_event, "error": end_event, "terminate": TerminateEndEventProcessor(*common),
+            "message": job_worker}),
         T.INTERMEDIATE_THROW_EVENT: EventProcessorByKind(transitions, {
-            None: IntermediateThrowEventProcessor(*common), "link": LinkThrowEventProcessor(*common)}),
+            None: IntermediateThrowEventProcessor(*common), "link": LinkThrowEventProcessor(*common),
+            "message": job_worker}),
         T.INTERMEDIATE_CATCH_EVENT: EventProcessorByKind(transitions, {
-            "link": LinkCatchEventProcessor(*common), "timer": catch_event}),
+            "link": LinkCatchEventProcessor(*common), "timer": catch_event, "message": catch_event}),
         T.TASK: undefined_task,
         T.MANUAL_TASK: undefined_task,
         T.EXCLUSIVE_GATEWAY: ExclusiveGatewayProcessor(*common, expressions),
@@ -81,6 +89,7 @@ def element_processors(transitions: StateTransitionBehavior, variables: Variable
         T.EVENT_SUB_PROCESS: EventSubProcessProcessor(*common),
         T.BOUNDARY_EVENT: BoundaryEventProcessor(*common),
         T.INCLUSIVE_GATEWAY: InclusiveGatewayProcessor(*common, expressions),
+        T.RECEIVE_TASK: ReceiveTaskProcessor(*common, triggers),
     }
     for element_type in JOB_WORKER_ELEMENT_TYPES:
         table[element_type] = job_worker

@@ -36,6 +36,8 @@ from ._elements import (
 from ._event_based_gateway import ExecutableEventBasedGateway, is_after_event_based_gateway
 from ._expression import CompileProblems, EvaluationError, Expression, MappingRule
 from ._inclusive_gateway import ExecutableInclusiveGateway
+from ._message_throw import ExecutableJobWorkerEvent
+from ._receive_task import ExecutableReceiveTask
 from ._tasks import USER_TASK_JOB_TYPE, ExecutableScriptTask, ExecutableUserTask, UserTaskProperties
 from ._transform import TRANSFORMERS, transform_process
 
@@ -60,6 +62,8 @@ __all__ = [
     "ExecutableFlowNode",
     "ExecutableInclusiveGateway",
     "ExecutableEventBasedGateway",
+    "ExecutableReceiveTask",
+    "ExecutableJobWorkerEvent",
     "ExecutableIntermediateThrowEvent",
     "ExecutableJobWorkerTask",
     "ExecutableParallelGateway",

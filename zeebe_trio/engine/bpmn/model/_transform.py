@@ -46,6 +46,8 @@ from ._event_based_gateway import ExecutableEventBasedGateway
 from ._event_transformers import link_throw_events
 from ._expression import CompileProblems, compile_mappings, compile_value, parse_retries
 from ._inclusive_gateway import ExecutableInclusiveGateway, link_inclusive_joins
+from ._message_throw import ExecutableJobWorkerEvent
+from ._receive_task import ExecutableReceiveTask
 from ._tasks import compile_execution_listeners, transform_script_task, transform_user_task
 
 __all__ = ["transform_process"]
@@ -157,6 +159,7 @@ TRANSFORMERS: dict[T, Transformer] = {
     T.CALL_ACTIVITY: transform_call_activity,
     T.INCLUSIVE_GATEWAY: _plain_node(ExecutableInclusiveGateway),
     T.EVENT_BASED_GATEWAY: _plain_node(ExecutableEventBasedGateway),
+    T.RECEIVE_TASK: _event(ExecutableReceiveTask),
 }
 for _job_type in syntax.JOB_WORKER_ELEMENT_TYPES:
     TRANSFORMERS[_job_type] = _job_worker
@@ -171,6 +174,24 @@ def _script_task(node: syntax.FlowNode, where: str, problems: list[str]) -> Exec
 
 
 TRANSFORMERS[T.SCRIPT_TASK] = _script_task
+
+
+def _job_worker_or(transformer: Transformer) -> Transformer:
+    """Message throw and end events run as job workers (the syntax gives them a job type)."""
+    def transform(node: syntax.FlowNode, where: str, problems: list[str]) -> ExecutableFlowNode:
+        if node.job_type is None or node.event_kind != "message":
+            return transformer(node, where, problems)
+        worker = _job_worker(node, where, problems)
+        assert isinstance(worker, ExecutableJobWorkerTask)
+        event = ExecutableJobWorkerEvent(node.id, node.element_type, node.name, job=worker.job)
+        event.event_definition = _definition(node, where, problems)
+        return event
+
+    return transform
+
+
+TRANSFORMERS[T.END_EVENT] = _job_worker_or(TRANSFORMERS[T.END_EVENT])
+TRANSFORMERS[T.INTERMEDIATE_THROW_EVENT] = _job_worker_or(TRANSFORMERS[T.INTERMEDIATE_THROW_EVENT])
 
 
 def transform_process(parsed: syntax.ExecutableProcess) -> ExecutableProcess:

@@ -1,8 +1,10 @@
-"""Processors of tasks: undefined and manual tasks, job worker tasks, script tasks, user tasks."""
+"""Processors of tasks: undefined and manual tasks, job worker tasks, script tasks, user tasks, receive tasks."""
 
 from ._job_worker_task import JobWorkerTaskProcessor
+from ._receive_task import ReceiveTaskProcessor
 from ._script_task import ScriptTaskProcessor
 from ._undefined_task import UndefinedTaskProcessor
 from ._user_task import UserTaskProcessor
 
-__all__ = ["JobWorkerTaskProcessor", "ScriptTaskProcessor", "UndefinedTaskProcessor", "UserTaskProcessor"]
+__all__ = ["JobWorkerTaskProcessor", "ReceiveTaskProcessor", "ScriptTaskProcessor", "UndefinedTaskProcessor",
+           "UserTaskProcessor"]
