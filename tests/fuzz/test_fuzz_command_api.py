@@ -104,3 +104,26 @@ async def _exchange(bound: int, messages: list[list[Any]]) -> None:
                 {"bpmnProcessId": "p", "version": -1, "variables": {}}))
         nursery.cancel_scope.cancel()
     assert record.is_event
+
+
+@pytest.mark.parametrize("timeout", [-1.0, float("nan"), -1e300])
+async def test_a_request_timeout_below_zero_is_a_malformed_request_not_an_internal_error(
+        tmp_path: Path, autojump_clock: Any, timeout: float, caplog: pytest.LogCaptureFixture) -> None:
+    # found by the fuzz test above: trio's move_on_after refused the timeout with a ValueError
+    create = [MessageType.EXECUTE, 7, 1, int(ValueType.PROCESS_INSTANCE_CREATION),
+              int(ProcessInstanceCreationIntent.CREATE), -1, {"bpmnProcessId": "p", "version": -1}, timeout]
+    with caplog.at_level(logging.WARNING):
+        async with open_broker(Path(tempfile.mkdtemp(dir=tmp_path)), command_api_enabled=True, command_api_port=0,
+                               command_api_host="127.0.0.1", fsync_in_thread=False) as harness:
+            await harness.deploy("p.bpmn", one_task_bpmn("p", "work"))
+            stream = await trio.open_tcp_stream("127.0.0.1", harness.broker.command_api_port)
+            decoder = FrameDecoder()
+            await stream.send_all(hello_frame("fuzz", b"\x02" * 16) + encode_frame(create))
+            answers: list[Any] = []
+            with trio.fail_after(10):
+                while not any(m[0] is MessageType.ERROR for m in answers):
+                    answers += decoder.feed(await stream.receive_some(65536))
+            await stream.aclose()
+    [error] = [m for m in answers if m[0] is MessageType.ERROR]
+    assert error[2] == BrokerError.MALFORMED_REQUEST and "request timeout" in error[3]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

@@ -456,6 +456,8 @@ class _GatewayConnection:
                 intent_ = intent_for(value_type_, intent)
                 command = BrokerCommand(value_type_, intent_, value, key=int(key))
                 timeout = None if timeout is None else float(timeout)
+                if timeout is not None and not timeout >= 0:  # NaN too
+                    raise ValueError(f"the request timeout is {timeout} s, not zero or more")
             except (TypeError, ValueError) as error:
                 raise BrokerError(BrokerError.MALFORMED_REQUEST, f"Expected a valid command, but {error}") from None
             if (value_type_, intent_) not in GATEWAY_COMMANDS:
