@@ -32,6 +32,7 @@ from .processing import (
     DeploymentProcessors,
     IncidentProcessors,
     JobProcessors,
+    MultiInstanceBatchProcessors,
     ProcessInstanceProcessors,
     VariableDocumentProcessors,
     register_messages_and_signals,
@@ -77,7 +78,7 @@ class Engine:
         self.processors = CommandProcessors()
         for group in (bpmn, ProcessInstanceProcessors(variables), DeploymentProcessors(self.processes),
                       JobProcessors(jobs, incidents, variables), IncidentProcessors(jobs),
-                      VariableDocumentProcessors(variables)):
+                      VariableDocumentProcessors(variables), MultiInstanceBatchProcessors(transitions)):
             group.register(self.processors)
         register_messages_and_signals(self.processors)
 

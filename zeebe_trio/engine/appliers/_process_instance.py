@@ -8,6 +8,7 @@ flows that no activation of it has consumed yet.
 from __future__ import annotations
 
 from zeebe_trio.protocol import (
+    BpmnElementType,
     ProcessInstanceCreationIntent,
     ProcessInstanceIntent,
     ProcessInstanceResultIntent,
@@ -18,6 +19,7 @@ from zeebe_trio.protocol import (
 
 from ..bpmn.model import ExecutableFlowNode, ExecutableParallelGateway
 from ..state import ElementInstance, EngineState
+from . import _multi_instance
 from ._registry import EventAppliers, no_state_change
 
 PI = ValueType.PROCESS_INSTANCE
@@ -31,7 +33,7 @@ def _is_join(node: ExecutableFlowNode) -> bool:
 def _flow_node(state: EngineState, record: Record, element_id: str) -> ExecutableFlowNode:
     process = state.processes.get(record.value["processDefinitionKey"])
     assert process is not None, f"process {record.value['processDefinitionKey']} of {record!r} is not deployed"
-    return process.flow_node(element_id)
+    return process.flow_node(element_id, BpmnElementType(record.value["bpmnElementType"]))
 
 
 def _process_created(state: EngineState, record: Record) -> None:
@@ -61,6 +63,7 @@ def _element_activating(state: EngineState, record: Record) -> None:
             parent.active_flows -= 1
     state.put_element_instance(parent)
     state.add_child(scope_key, record.key)
+    _multi_instance.child_activating(state, parent, record.key)
 
 
 def _element_state_changed(state: EngineState, record: Record) -> None:
@@ -74,6 +77,9 @@ def _element_finished(state: EngineState, record: Record) -> None:
     scope_key = record.value["flowScopeKey"]
     state.remove_element_instance(record.key, scope_key)
     state.remove_scope(record.key)
+    _multi_instance.element_finished(state, record.key, BpmnElementType(record.value["bpmnElementType"]),
+                                     state.element_instance(scope_key) if scope_key > 0 else None,
+                                     _I(int(record.intent)))
     if scope_key <= 0:  # the process instance itself: nobody can await its result any more
         state.set_awaiting_result(record.key, None)
         state.clear_taken_flows(record.key)  # only containers hold joins

@@ -9,12 +9,14 @@ from ._deployment import DeploymentProcessors
 from ._documents import VariableDocumentProcessors, register_messages_and_signals
 from ._incidents import IncidentProcessors
 from ._jobs import JobProcessors
+from ._multi_instance_batch import MultiInstanceBatchProcessors
 from ._process_instances import ProcessInstanceProcessors
 
 __all__ = [
     "DeploymentProcessors",
     "IncidentProcessors",
     "JobProcessors",
+    "MultiInstanceBatchProcessors",
     "ProcessInstanceProcessors",
     "VariableDocumentProcessors",
     "register_messages_and_signals",

@@ -2,6 +2,7 @@
 
 from ._element_instance import LIFECYCLE_STATES, ElementInstance
 from ._engine_state import ACTIVATABLE, ACTIVATED, COLUMN_FAMILIES, ERROR_THROWN, FAILED, EngineState
+from ._multi_instance import MultiInstanceBodyState
 from ._view import EngineStateView, ProcessLookup
 
 __all__ = [
@@ -15,4 +16,5 @@ __all__ = [
     "EngineState",
     "EngineStateView",
     "ProcessLookup",
+    "MultiInstanceBodyState",
 ]

@@ -10,6 +10,7 @@ A step that fails on the process's data raises ``ElementFailure``; only the life
 (``BpmnStreamProcessor``) turns it into an incident.
 """
 
+from ._child_activation import ChildActivationCallback
 from ._context import ElementContext
 from ._expressions import ExpressionBehavior, ScopeVariables
 from ._failure import ElementFailure
@@ -29,4 +30,5 @@ __all__ = [
     "StateTransitionBehavior",
     "VariableBehavior",
     "to_json_text",
+    "ChildActivationCallback",
 ]

@@ -18,7 +18,7 @@ from ..behaviors import (
     VariableBehavior,
 )
 from ._processor import BpmnElementProcessor, FlowNodeProcessor
-from .containers import ProcessProcessor, SubProcessProcessor
+from .containers import MultiInstanceBodyProcessor, ProcessProcessor, SubProcessProcessor
 from .events import EndEventProcessor, IntermediateThrowEventProcessor, StartEventProcessor
 from .gateways import ExclusiveGatewayProcessor, ParallelGatewayProcessor
 from .tasks import JobWorkerTaskProcessor, UndefinedTaskProcessor
@@ -42,6 +42,7 @@ def element_processors(transitions: StateTransitionBehavior, variables: Variable
         T.EXCLUSIVE_GATEWAY: ExclusiveGatewayProcessor(*common, expressions),
         T.PARALLEL_GATEWAY: ParallelGatewayProcessor(*common),
         T.SUB_PROCESS: SubProcessProcessor(*common),
+        T.MULTI_INSTANCE_BODY: MultiInstanceBodyProcessor(*common, expressions),
     }
     for element_type in JOB_WORKER_ELEMENT_TYPES:
         table[element_type] = job_worker

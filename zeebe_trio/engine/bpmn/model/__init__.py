@@ -23,6 +23,7 @@ from ._elements import (
     JobWorkerProperties,
 )
 from ._expression import CompileProblems, EvaluationError, Expression, MappingRule
+from ._multi_instance import ExecutableMultiInstanceBody, LoopCharacteristics
 from ._transform import TRANSFORMERS, transform_process
 
 __all__ = [
@@ -48,4 +49,6 @@ __all__ = [
     "JobWorkerProperties",
     "MappingRule",
     "transform_process",
+    "ExecutableMultiInstanceBody",
+    "LoopCharacteristics",
 ]

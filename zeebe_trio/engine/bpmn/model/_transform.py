@@ -30,6 +30,7 @@ from ._elements import (
     JobWorkerProperties,
 )
 from ._expression import CompileProblems, compile_mappings, compile_value, parse_retries
+from ._multi_instance import ExecutableMultiInstanceBody, wrap_multi_instance
 
 __all__ = ["transform_process"]
 
@@ -108,6 +109,8 @@ def transform_process(parsed: syntax.ExecutableProcess) -> ExecutableProcess:
         element.event_type = "NONE" if node.element_type in _EVENT_TYPES else "UNSPECIFIED"
         if isinstance(element, ExecutableStartEvent):
             element.interrupting = node.interrupting
+        if node.multi_instance is not None and isinstance(element, ExecutableActivity):
+            element = wrap_multi_instance(element, node.multi_instance, where, problems)
         nodes[node.id] = element
     # Second pass: flow scopes, children, start events, event subprocesses, attached boundary events.
     for node in parsed.flow_nodes():
@@ -125,6 +128,8 @@ def transform_process(parsed: syntax.ExecutableProcess) -> ExecutableProcess:
             element.flow_scope = attached.flow_scope  # set once the activity's scope is linked below
             continue
         scope = nodes.get(node.flow_scope_id) if node.flow_scope_id else process
+        if isinstance(scope, ExecutableMultiInstanceBody):  # the children of a multi-instance subprocess
+            scope = scope.inner_activity
         assert isinstance(scope, ExecutableFlowElementContainer), f"{node.id}: flow scope {node.flow_scope_id}"
         element.flow_scope = scope
         if element.element_type is T.EVENT_SUB_PROCESS:
