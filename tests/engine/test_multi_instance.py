@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from zeebe_trio.engine._engine import DEFAULT_MAX_ELEMENT_INSTANCES_PER_SCOPE
 from zeebe_trio.protocol import (
     ErrorType,
     IncidentIntent,
@@ -393,6 +394,18 @@ def test_an_output_collection_that_is_not_a_list_is_an_incident(harness) -> None
     assert incident.value["errorMessage"] == (
         "Unable to update an item in output collection 'results' because the type of the output collection is:"
         " STRING. This may happen when multiple BPMN elements write to the same variable.")
+
+
+def test_a_parallel_body_over_more_items_than_a_scope_may_hold_is_an_incident(harness) -> None:
+    deploy(harness, service_process())
+    pik = harness.create_instance("process", {"items": list(range(DEFAULT_MAX_ELEMENT_INSTANCES_PER_SCOPE + 1))})
+    [incident] = harness.incidents(pik, IncidentIntent.CREATED)
+    assert incident.value["errorType"] == ErrorType.UNKNOWN.value
+    assert "max_element_instances_per_scope" in incident.value["errorMessage"]
+    assert not keys_of(harness, pik, SERVICE, PI.ELEMENT_ACTIVATING)
+    harness.set_variables(pik, {"items": ITEMS})
+    harness.resolve_incident(incident.key)
+    assert len(keys_of(harness, pik, SERVICE, PI.ELEMENT_ACTIVATED)) == 3
 
 
 # -- termination -----------------------------------------------------------------------------------

@@ -5,7 +5,8 @@
   body; resolving it reads again), initialises the output collection on the body (one null per item),
   and activates the inner instances: all at once when parallel (a PROCESS_INSTANCE_BATCH ACTIVATE
   command, one inner instance per step, see ``MultiInstanceBatchProcessors``), one after another when
-  sequential. An empty collection completes the body at once.
+  sequential. An empty collection completes the body at once; a parallel body over more items than a
+  flow scope may hold (``max_element_instances_per_scope``) is an incident instead.
 - Each inner instance, while activating, gets its item as the local ``inputElement`` variable, its
   ``loopCounter`` (1-based) and, when the output element names a variable, that variable as a local
   null, so that its results stay in the inner instance.
@@ -29,6 +30,7 @@ from zeebe_trio.protocol import (
     ProcessInstanceBatchIntent,
     ProcessInstanceIntent,
     ValueType,
+    excerpt,
 )
 
 from ...._batch import Batch
@@ -104,7 +106,16 @@ class MultiInstanceBodyProcessor(BpmnElementProcessor[ExecutableMultiInstanceBod
     # -- the body's own lifecycle --------------------------------------------------------------------
 
     def on_activate(self, batch: Batch, element: ExecutableMultiInstanceBody, context: ElementContext) -> None:
-        self.input_collection(batch, element, context.key)
+        items = self.input_collection(batch, element, context.key)
+        limit = self.transitions.max_element_instances_per_scope
+        if not element.loop.is_sequential and len(items) > limit:
+            # Zeebe has no such bound; here every flow scope has one (a parallel body holds all its items).
+            raise ElementFailure(
+                ErrorType.UNKNOWN,
+                f"Expected to activate {len(items)} inner instances of the parallel multi-instance body"
+                f" {excerpt(context.element_id)}, but a flow scope may hold at most {limit} element instances"
+                " (max_element_instances_per_scope); make the input collection smaller, make the activity"
+                " sequential, or raise the limit, then resolve this incident")
 
     def finalize_activation(self, batch: Batch, element: ExecutableMultiInstanceBody,
                             context: ElementContext) -> None:
