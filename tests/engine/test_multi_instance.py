@@ -243,6 +243,20 @@ def test_without_an_output_collection_nothing_reaches_the_process(harness) -> No
     assert harness.records().only_events().process_instance_records(pik)[-1].intent is PI.ELEMENT_COMPLETED
 
 
+def test_the_inner_activitys_input_mappings_see_its_item(harness) -> None:
+    inner = multi_instance(b.service_task("task", "work", mappings='<zeebe:input source="=item * 2" target="doubled"/>'),
+                           input_collection="=items", input_element="item")
+    deploy(harness, b.process("process", b.start(), b.flow("f1", "start", "task"), inner, b.flow("f2", "task", "end"),
+                              b.end()))
+    pik = harness.create_instance("process", {"items": ITEMS})
+    inner_keys = keys_of(harness, pik, SERVICE, PI.ELEMENT_ACTIVATED)
+    assert variables(harness, "doubled") == [(VariableIntent.CREATED, key, item * 2)
+                                             for key, item in zip(inner_keys, ITEMS, strict=True)]
+    names = [r.value["name"] for r in harness.records().with_value_type(ValueType.VARIABLE)
+             if r.value["scopeKey"] == inner_keys[0]]
+    assert names == ["item", "loopCounter", "doubled"]
+
+
 # -- the completion condition ----------------------------------------------------------------------
 
 
