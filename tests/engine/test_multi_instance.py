@@ -523,6 +523,13 @@ def test_loop_expressions_that_are_not_expressions_are_refused_at_deployment(har
     assert "service task 'task'" in response.rejection_reason and expected in response.rejection_reason
 
 
+def test_loop_variable_names_too_long_to_key_a_variable_are_refused_at_deployment(harness) -> None:
+    inner = multi_instance(b.service_task("task", "work"), input_collection="=items", input_element="i" * 600)
+    response = harness.deploy("process.bpmn", b.process("process", b.start(), b.flow("f1", "start", "task"), inner))
+    assert response is not None and response.record_type is RecordType.COMMAND_REJECTION
+    assert "multi-instance loop: " in response.rejection_reason and "variable name" in response.rejection_reason
+
+
 def test_a_static_completion_condition_deploys_and_is_an_incident_when_evaluated(harness) -> None:
     deploy(harness, service_process(completion_condition="true"))
     pik = harness.create_instance("process", {"items": ITEMS})
