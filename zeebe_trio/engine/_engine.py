@@ -27,7 +27,7 @@ from .bpmn.behaviors import (
     StateTransitionBehavior,
     VariableBehavior,
 )
-from .bpmn.elements import element_processors
+from .bpmn.elements import DEFAULT_MAX_PROCESS_DEPTH, element_processors
 from .processing import (
     DeploymentProcessors,
     IncidentProcessors,
@@ -54,11 +54,15 @@ class Engine:
     each FEEL evaluation; without it only the step and size budgets apply. It never decides a value,
     only whether an evaluation gives up; giving up is an incident on the log, and replay applies that
     event without evaluating again (``engine.feel._budget``).
+
+    ``max_process_depth`` bounds how deep call activities may nest process instances (Zeebe's
+    ``maxProcessDepth``); a call past it is a CALLED_ELEMENT_ERROR incident.
     """
 
     def __init__(self, state: EngineState, *, job_streams: JobStreams | None = None,
                  monotonic: Callable[[], float] | None = None,
-                 max_element_instances_per_scope: int = DEFAULT_MAX_ELEMENT_INSTANCES_PER_SCOPE) -> None:
+                 max_element_instances_per_scope: int = DEFAULT_MAX_ELEMENT_INSTANCES_PER_SCOPE,
+                 max_process_depth: int = DEFAULT_MAX_PROCESS_DEPTH) -> None:
         self.state = state
         self.partition_id = state.partition_id
         self.job_streams = job_streams or JobStreams()
@@ -73,7 +77,8 @@ class Engine:
         jobs = JobBehavior(self.job_streams, incidents, expressions)
         transitions = StateTransitionBehavior(lambda element_type: bpmn.container(element_type),
                                               max_element_instances_per_scope)
-        bpmn = BpmnStreamProcessor(element_processors(transitions, variables, incidents, jobs, expressions),
+        bpmn = BpmnStreamProcessor(element_processors(transitions, variables, incidents, jobs, expressions,
+                                                      max_process_depth=max_process_depth),
                                    transitions, incidents)
         self.processors = CommandProcessors()
         for group in (bpmn, ProcessInstanceProcessors(variables), DeploymentProcessors(self.processes),

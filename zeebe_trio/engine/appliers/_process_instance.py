@@ -19,7 +19,7 @@ from zeebe_trio.protocol import (
 
 from ..bpmn.model import ExecutableFlowNode, ExecutableParallelGateway
 from ..state import ElementInstance, EngineState
-from . import _multi_instance
+from . import _call_activities, _multi_instance
 from ._registry import EventAppliers, no_state_change
 
 PI = ValueType.PROCESS_INSTANCE
@@ -38,6 +38,7 @@ def _flow_node(state: EngineState, record: Record, element_id: str) -> Executabl
 
 def _process_created(state: EngineState, record: Record) -> None:
     state.put_process(record.key, record.value)
+    _call_activities.process_created(state, record)
 
 
 def _element_activating(state: EngineState, record: Record) -> None:
@@ -45,6 +46,7 @@ def _element_activating(state: EngineState, record: Record) -> None:
     scope_key = value["flowScopeKey"]
     state.put_element_instance(ElementInstance(record.key, _I.ELEMENT_ACTIVATING, value))
     state.set_scope_parent(record.key, scope_key)
+    _call_activities.child_instance_activating(state, record)
     if scope_key <= 0:
         return
     parent = state.element_instance(scope_key)
@@ -75,6 +77,9 @@ def _element_state_changed(state: EngineState, record: Record) -> None:
 
 def _element_finished(state: EngineState, record: Record) -> None:
     scope_key = record.value["flowScopeKey"]
+    if int(record.intent) == _I.ELEMENT_COMPLETED:
+        _call_activities.child_instance_completed(state, record)
+    _call_activities.call_activity_finished(state, record)
     state.remove_element_instance(record.key, scope_key)
     state.remove_scope(record.key)
     _multi_instance.element_finished(state, record.key, BpmnElementType(record.value["bpmnElementType"]),

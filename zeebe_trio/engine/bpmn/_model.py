@@ -60,6 +60,7 @@ EXECUTABLE_ELEMENT_TYPES: frozenset[ElementType] = frozenset(
         ElementType.PARALLEL_GATEWAY,
         ElementType.SUB_PROCESS,
         ElementType.SEQUENCE_FLOW,
+        ElementType.CALL_ACTIVITY,
     }
 )
 
@@ -127,8 +128,8 @@ class SignalEventDefinition:
 
 @dataclass(frozen=True, slots=True)
 class ErrorEventDefinition:
-    """``error_code`` None on a catch event catches every error; the variables are
-    zeebe:errorCodeVariable / zeebe:errorMessageVariable of the definition (catch events only)."""
+    """``error_code`` None on a catch event catches every error; the variables are the zeebe:error
+    extension's errorCodeVariable / errorMessageVariable (catch events only)."""
 
     error_code: str | None = None
     error_code_variable: str | None = None

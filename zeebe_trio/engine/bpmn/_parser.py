@@ -28,15 +28,18 @@ from lxml import etree
 from ._errors import ID_EXCERPT_LIMIT, BpmnValidationError, Problem, excerpt, references, tag_in_words
 from ._model import (
     DEFAULT_JOB_RETRIES,
+    CompensateEventDefinition,
     ElementType,
     EventDefinition,
     ExecutableProcess,
     ExecutionListener,
     FlowElement,
     FlowNode,
+    LinkEventDefinition,
     Mapping,
     MessageEventDefinition,
     SequenceFlow,
+    SignalEventDefinition,
     TimerEventDefinition,
 )
 from ._support import (
@@ -181,6 +184,15 @@ _ACTIVITY_TAGS = frozenset(
         "callActivity",
         "subProcess",
         "adHocSubProcess",
+    }
+)
+
+_GATEWAY_TYPES = frozenset(
+    {
+        ElementType.EXCLUSIVE_GATEWAY,
+        ElementType.PARALLEL_GATEWAY,
+        ElementType.INCLUSIVE_GATEWAY,
+        ElementType.EVENT_BASED_GATEWAY,
     }
 )
 
@@ -779,17 +791,26 @@ class _ProcessBuilder:
             else:
                 definition = self._message(node, definition_element.get("messageRef"), needs_reference=False)
         elif kind == "signal":
-            if definition is not None and not (getattr(definition, "signal_name", None) or "").strip():
+            if isinstance(definition, SignalEventDefinition) and not (definition.signal_name or "").strip():
                 self._problem(
                     "must reference a bpmn:signal with a non-empty name (signalRef); signals are matched by name",
                     element,
                 )
         elif kind in ("error", "escalation"):
             self._check_code(node, definition_element, kind)
-        elif kind == "compensation" and tag in ("endEvent", "intermediateThrowEvent"):
-            activity_ref = getattr(definition, "activity_ref", None)
-            if activity_ref is not None:
-                self._check_compensation_target(node, activity_ref, nodes)
+        elif isinstance(definition, CompensateEventDefinition) and tag in (
+            "endEvent",
+            "intermediateThrowEvent",
+        ):
+            if definition.activity_ref is not None:
+                self._check_compensation_target(node, definition.activity_ref, nodes)
+            if not definition.wait_for_completion:
+                what = "intermediate throwing event" if tag == "intermediateThrowEvent" else "end event"
+                self._problem(
+                    f"a compensation {what} waitForCompletion attribute must be true or not present; remove "
+                    'waitForCompletion="false"',
+                    element,
+                )
         return definition
 
     def _check_compensation_target(
@@ -1013,15 +1034,30 @@ class _ProcessBuilder:
         node: _RawNode | None = None,
     ) -> tuple[ExecutionListener, ...]:
         listeners = read_execution_listeners(extensions, lambda message: self._problem_for(element, message))
-        if node is not None and any(listener.event_type == "start" for listener in listeners):
-            if node.tag == "startEvent":
-                self._problem(
-                    "execution listeners of type 'start' are not supported by start events", element
-                )
-            elif node.tag == "boundaryEvent":
-                self._problem(
-                    "execution listeners of type 'start' are not supported by boundary events", element
-                )
+        if node is None or not listeners:
+            return listeners
+        event_types = {listener.event_type for listener in listeners}
+        # Zeebe's per-element limits: where an element completes the instant it starts (or never
+        # completes normally), the listener that cannot run is refused.
+        refused: tuple[str, str] | None = None
+        if node.tag == "startEvent" and "start" in event_types:
+            refused = ("start", "start events")
+        elif node.tag == "boundaryEvent" and node.kind == "compensation":
+            refused = ("'start' and 'end'", "compensation boundary events")
+        elif node.tag == "boundaryEvent" and "start" in event_types:
+            refused = ("start", "boundary events")
+        elif node.element_type in _GATEWAY_TYPES and "end" in event_types:
+            refused = ("end", "gateways")
+        elif node.tag == "endEvent" and node.kind in ("error", "escalation") and "end" in event_types:
+            refused = ("end", "error and escalation end events")
+        elif node.tag == "intermediateThrowEvent" and node.kind == "escalation" and "end" in event_types:
+            refused = ("end", "escalation intermediate throw events")
+        if refused is not None:
+            event_type, where = refused
+            quoted = event_type if event_type.startswith("'") else f"'{event_type}'"
+            self._problem(
+                f"execution listeners of type {quoted} are not supported by {where}; remove them", element
+            )
         return listeners
 
     # -- rules across elements ----------------------------------------------------------------
@@ -1208,26 +1244,28 @@ class _ProcessBuilder:
     def _check_links(self, nodes: list[_RawNode]) -> None:
         """Link catch names are unique in a scope, and every link throw has its catch there."""
         catch_names: set[str] = set()
+        throws: list[tuple[_RawNode, str]] = []
         for node in nodes:
-            if node.tag == "intermediateCatchEvent" and node.kind == "link" and node.built is not None:
-                name = getattr(node.built.event_definition, "name", "")
-                if name in catch_names:
-                    self._problem(
-                        f"multiple intermediate catch link event definitions with the same name {_quoted(name)} are "
-                        "not allowed in one scope; rename one",
-                        node.element,
-                    )
-                elif name:
-                    catch_names.add(name)
-        for node in nodes:
-            if node.tag == "intermediateThrowEvent" and node.kind == "link" and node.built is not None:
-                name = getattr(node.built.event_definition, "name", "")
-                if name and name not in catch_names:
-                    self._problem(
-                        f"can't find a catch link event for the throw link event with the name {_quoted(name)} in the "
-                        "same scope; add one or rename the link",
-                        node.element,
-                    )
+            definition = node.built.event_definition if node.built is not None else None
+            if not isinstance(definition, LinkEventDefinition) or not definition.name:
+                continue
+            if node.tag == "intermediateThrowEvent":
+                throws.append((node, definition.name))
+            elif definition.name in catch_names:
+                self._problem(
+                    "multiple intermediate catch link event definitions with the same name "
+                    f"{_quoted(definition.name)} are not allowed in one scope; rename one",
+                    node.element,
+                )
+            else:
+                catch_names.add(definition.name)
+        for node, name in throws:
+            if name not in catch_names:
+                self._problem(
+                    f"can't find a catch link event for the throw link event with the name {_quoted(name)} in the "
+                    "same scope; add one or rename the link",
+                    node.element,
+                )
 
     # -- zeebe extensions -------------------------------------------------------------------
 

@@ -64,6 +64,7 @@ SUPPORTED: frozenset[Feature] = frozenset(
         (_T.EXCLUSIVE_GATEWAY, None),
         (_T.PARALLEL_GATEWAY, None),
         (_T.SUB_PROCESS, None),
+        (_T.CALL_ACTIVITY, None),
         MULTI_INSTANCE,
     }
 )

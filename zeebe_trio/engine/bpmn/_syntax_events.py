@@ -98,10 +98,13 @@ def read_event_definition(
         return SignalEventDefinition(signal_name=None if signal is None else signal.get("name"))
     if tag == "errorEventDefinition":
         error = roots.find("error", element.get("errorRef"))
+        variables = _zeebe_error(element)
         return ErrorEventDefinition(
             error_code=None if error is None else error.get("errorCode"),
-            error_code_variable=element.get(zeebe("errorCodeVariable")),
-            error_message_variable=element.get(zeebe("errorMessageVariable")),
+            error_code_variable=None if variables is None else variables.get("errorCodeVariable") or None,
+            error_message_variable=None
+            if variables is None
+            else variables.get("errorMessageVariable") or None,
         )
     if tag == "escalationEventDefinition":
         escalation = roots.find("escalation", element.get("escalationRef"))
@@ -131,6 +134,20 @@ def read_event_definition(
             )
             return ConditionalEventDefinition()
         return ConditionalEventDefinition(condition=condition)
+    return None
+
+
+def _zeebe_error(definition: etree._Element) -> etree._Element | None:
+    """The zeebe:error (errorCodeVariable, errorMessageVariable) of an error catch: in the definition's
+    extensionElements, or in its event's."""
+    for owner in (definition, definition.getparent()):
+        if owner is None:
+            continue
+        extensions = owner.find(bpmn("extensionElements"))
+        if extensions is not None:
+            found = extensions.find(zeebe("error"))
+            if found is not None:
+                return found
     return None
 
 

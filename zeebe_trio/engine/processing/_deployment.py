@@ -20,7 +20,7 @@ from .._command_processors import CommandProcessors
 from .._limits import deployment_problems
 from .._processes import ProcessCache
 from ..bpmn import BpmnValidationError, element_label, parse_bpmn, rejection_lines, resource_label
-from ..bpmn.model import CompileProblems, transform_process
+from ..bpmn.model import CompileProblems, deployment_binding_problems, transform_process
 
 _BPMN_SUFFIXES = (".bpmn", ".xml")
 
@@ -80,17 +80,29 @@ class DeploymentProcessors:
                 parsed.append((name, data, checksum, compiled))
             if compile_problems:
                 errors.extend(rejection_lines(name, compile_problems))
+        for name in dict.fromkeys(name for name, *_ in parsed):
+            binding_problems = [problem for n, _data, _checksum, compiled in parsed if n == name
+                                for problem in deployment_binding_problems(compiled, seen_ids)]
+            if binding_problems:
+                errors.extend(rejection_lines(name, binding_problems))
         if errors:
             _reject(batch, command, errors)
             return
 
         state = batch.state
+        # As Zeebe: an unchanged resource is a duplicate only when the whole deployment is; otherwise
+        # every resource gets a new version, so that the processes of one deployment are versioned
+        # together (what a call activity's 'deployment' binding relies on).
+        duplicates_only = all(
+            state.latest_version(compiled.bpmn_process_id)
+            and state.latest_digest(compiled.bpmn_process_id) == checksum
+            for _name, _data, checksum, compiled in parsed)
         deployment_key = batch.next_key()
         metadata = []
         for name, data, checksum, compiled in parsed:
             pid = compiled.bpmn_process_id
             latest = state.latest_version(pid)
-            if latest and state.latest_digest(pid) == checksum:
+            if duplicates_only:
                 key = state.process_key_by_version(pid, latest)
                 metadata.append(_metadata(pid, latest, key, name, checksum, tenant, duplicate=True))
                 continue

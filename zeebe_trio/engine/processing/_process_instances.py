@@ -109,10 +109,16 @@ class ProcessInstanceProcessors:
 
     def cancel_instance(self, batch: Batch, command: Record) -> None:
         instance = batch.state.element_instance(command.key)
-        if instance is None or instance.element_type is not T.PROCESS \
-                or instance.value.get("parentProcessInstanceKey", -1) > 0:
+        if instance is None or instance.element_type is not T.PROCESS:
             batch.reject(command, RejectionType.NOT_FOUND,
                          f"Expected to cancel a process instance with key '{command.key}', but no such process was found")
+            return
+        if (instance.value.get("parentProcessInstanceKey") or -1) > 0:
+            # A child of a call activity ends with its call activity (Zeebe's rejection, word for word).
+            batch.reject(command, RejectionType.INVALID_STATE,
+                         f"Expected to cancel a process instance with key '{command.key}', but it is created by a"
+                         " parent process instance. Cancel the root process instance"
+                         f" '{batch.state.root_process_instance(command.key)}' instead.")
             return
         if instance.state is ProcessInstanceIntent.ELEMENT_TERMINATING:
             batch.reject(command, RejectionType.INVALID_STATE,

@@ -41,6 +41,9 @@ COLUMN_FAMILIES = [
     "message_ids",  # (name, correlationKey, messageId) -> messageKey
     "message_deadlines",  # (deadline, messageKey) -> None
     "exporter_positions",  # (exporterId,) -> position
+    "process_by_deployment",  # (bpmnProcessId, deploymentKey) -> processDefinitionKey (call activities)
+    "process_by_version_tag",  # (bpmnProcessId, versionTag) -> processDefinitionKey of its latest version
+    "called_child_instances",  # (callActivityKey,) -> the child process instance key it created
     "multi_instance_bodies",  # (bodyKey,) -> {"loopCounter", "completed", "terminated"}
     "loop_counters",  # (innerInstanceKey,) -> its loopCounter (1-based) in its multi-instance body
 ]
@@ -82,6 +85,9 @@ class EngineState:
         self._message_ids = f("message_ids")
         self._message_deadlines = f("message_deadlines")
         self._exporter_positions = f("exporter_positions")
+        self._process_by_deployment = f("process_by_deployment")
+        self._process_by_version_tag = f("process_by_version_tag")
+        self._called_children = f("called_child_instances")
         self._multi_instance_bodies = f("multi_instance_bodies")
         self._loop_counters = f("loop_counters")
         self._last_local_key = 0
@@ -320,6 +326,66 @@ class EngineState:
             self.txn.delete(self._awaiting, process_instance_key)
         else:
             self.txn.put(self._awaiting, (process_instance_key,), value)
+
+    # -- call activities ---------------------------------------------------------------------------
+
+    def index_called_process(self, key: int, value: dict[str, Any]) -> None:
+        """Index a deployed process for call activities' ``deployment`` and ``versionTag`` bindings."""
+        pid = value["bpmnProcessId"]
+        deployment_key = value.get("deploymentKey", -1)
+        if deployment_key is not None and deployment_key > 0:
+            self.txn.put(self._process_by_deployment, (pid, deployment_key), key)
+        tag = value.get("versionTag") or ""
+        if tag:
+            current = self.txn.get(self._process_by_version_tag, pid, tag)
+            current_version = -1 if current is None else (self.process(current) or {}).get("version", -1)
+            if value["version"] > current_version:
+                self.txn.put(self._process_by_version_tag, (pid, tag), key)
+
+    def process_key_by_deployment(self, bpmn_process_id: str, deployment_key: int) -> int | None:
+        return self.txn.get(self._process_by_deployment, bpmn_process_id, deployment_key)  # type: ignore[no-any-return]
+
+    def process_key_by_version_tag(self, bpmn_process_id: str, version_tag: str) -> int | None:
+        return self.txn.get(self._process_by_version_tag, bpmn_process_id, version_tag)  # type: ignore[no-any-return]
+
+    def set_called_child_instance(self, call_activity_key: int, child_instance_key: int | None) -> None:
+        if child_instance_key is None:
+            self.txn.delete(self._called_children, call_activity_key)
+        else:
+            self.txn.put(self._called_children, (call_activity_key,), child_instance_key)
+
+    def called_child_instance(self, call_activity_key: int) -> int:
+        """The process instance a call activity created; -1 if it created none (yet)."""
+        child = self.txn.get(self._called_children, call_activity_key)
+        return -1 if child is None else child  # type: ignore[no-any-return]
+
+    def calling_element_instance(self, process_instance_key: int) -> int:
+        """The element instance (a call activity) that created this process instance; -1 for a root
+        instance or one that is gone. Error propagation walks up the call tree through it."""
+        instance = self.element_instance(process_instance_key)
+        if instance is None:
+            return -1
+        return instance.value.get("parentElementInstanceKey", -1)  # type: ignore[no-any-return]
+
+    def root_process_instance(self, process_instance_key: int) -> int:
+        """The root of the call tree that ``process_instance_key`` belongs to (itself if it is a root)."""
+        key = process_instance_key
+        while True:
+            instance = self.element_instance(key)
+            parent = -1 if instance is None else instance.value.get("parentProcessInstanceKey", -1)
+            if parent is None or parent <= 0:
+                return key
+            key = parent
+
+    def process_depth(self, process_instance_key: int) -> int:
+        """How many process instances the call tree holds from its root down to this one (1 for a root)."""
+        depth, key = 1, process_instance_key
+        while True:
+            instance = self.element_instance(key)
+            parent = -1 if instance is None else instance.value.get("parentProcessInstanceKey", -1)
+            if parent is None or parent <= 0:
+                return depth
+            depth, key = depth + 1, parent
 
     # -- messages ----------------------------------------------------------------------------------
 

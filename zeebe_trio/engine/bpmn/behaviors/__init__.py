@@ -16,10 +16,11 @@ from ._expressions import ExpressionBehavior, ScopeVariables
 from ._failure import ElementFailure
 from ._incidents import IncidentBehavior
 from ._jobs import JobBehavior
-from ._transitions import ContainerCallbacks, StateTransitionBehavior
+from ._transitions import CalledProcessCallbacks, ContainerCallbacks, StateTransitionBehavior
 from ._variables import VariableBehavior, to_json_text
 
 __all__ = [
+    "CalledProcessCallbacks",
     "ContainerCallbacks",
     "ElementContext",
     "ElementFailure",

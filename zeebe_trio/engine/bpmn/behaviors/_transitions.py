@@ -15,6 +15,7 @@ from zeebe_trio.protocol import BpmnElementType, ErrorType, ProcessInstanceInten
 
 from ..._batch import Batch
 from ..model import (
+    ExecutableCallActivity,
     ExecutableFlowElementContainer,
     ExecutableFlowNode,
     ExecutableParallelGateway,
@@ -23,7 +24,7 @@ from ..model import (
 from ._context import ElementContext
 from ._failure import ElementFailure
 
-__all__ = ["ContainerCallbacks", "StateTransitionBehavior"]
+__all__ = ["CalledProcessCallbacks", "ContainerCallbacks", "StateTransitionBehavior"]
 
 PI = ValueType.PROCESS_INSTANCE
 _I = ProcessInstanceIntent
@@ -45,6 +46,19 @@ class ContainerCallbacks(Protocol):
 
     def on_child_terminated(self, batch: Batch, container: ExecutableFlowElementContainer,
                             container_context: ElementContext, child_context: ElementContext) -> None: ...
+
+
+@runtime_checkable
+class CalledProcessCallbacks(Protocol):
+    """What the processor of a call activity does when the process instance it created ends (Zeebe's
+    ``onCalledProcessCompleted`` / ``onCalledProcessTerminated``): a child process has no flow scope,
+    its parent element instance is the call activity."""
+
+    def on_called_process_completed(self, batch: Batch, call_activity: ExecutableCallActivity,
+                                    call_context: ElementContext, child_context: ElementContext) -> None: ...
+
+    def on_called_process_terminated(self, batch: Batch, call_activity: ExecutableCallActivity,
+                                     call_context: ElementContext, child_context: ElementContext) -> None: ...
 
 
 class StateTransitionBehavior:
@@ -167,8 +181,43 @@ class StateTransitionBehavior:
 
     def _notify_terminated(self, batch: Batch, element: ExecutableFlowNode, context: ElementContext) -> None:
         container = element.flow_scope
+        if container is None and context.element_type is BpmnElementType.PROCESS:
+            self.on_called_process_terminated(batch, context)
+            return
         scope = batch.state.element_instance(context.flow_scope_key) if context.flow_scope_key > 0 else None
         if container is None or scope is None:
             return
         self._container_callbacks(container.element_type).on_child_terminated(
             batch, container, ElementContext(scope.key, scope.value), context)
+
+    # -- call activities -----------------------------------------------------------------------------
+
+    def on_called_process_completed(self, batch: Batch, child_context: ElementContext) -> None:
+        """A process instance completed: if a call activity created it, that call activity hears of it."""
+        calling = self._calling(batch, child_context)
+        if calling is not None:
+            callbacks, call_activity, call_context = calling
+            callbacks.on_called_process_completed(batch, call_activity, call_context, child_context)
+
+    def on_called_process_terminated(self, batch: Batch, child_context: ElementContext) -> None:
+        """A process instance was terminated: if a call activity created it, that call activity hears of it."""
+        calling = self._calling(batch, child_context)
+        if calling is not None:
+            callbacks, call_activity, call_context = calling
+            callbacks.on_called_process_terminated(batch, call_activity, call_context, child_context)
+
+    def _calling(self, batch: Batch, child_context: ElementContext
+                 ) -> tuple[CalledProcessCallbacks, ExecutableCallActivity, ElementContext] | None:
+        parent_key = child_context.value.get("parentElementInstanceKey", -1)
+        if parent_key is None or parent_key <= 0:
+            return None
+        instance = batch.state.element_instance(parent_key)
+        if instance is None:
+            return None
+        process = batch.state.processes.get(instance.process_definition_key)
+        assert process is not None, f"process definition {instance.process_definition_key} is not deployed"
+        call_activity = process.flow_node(instance.element_id)
+        assert isinstance(call_activity, ExecutableCallActivity), f"{call_activity!r} is not a call activity"
+        callbacks = self._container_callbacks(instance.element_type)
+        assert isinstance(callbacks, CalledProcessCallbacks), f"{instance.element_type.name} calls no process"
+        return callbacks, call_activity, ElementContext(instance.key, instance.value)

@@ -18,17 +18,24 @@ from ..behaviors import (
     VariableBehavior,
 )
 from ._processor import BpmnElementProcessor, FlowNodeProcessor
-from .containers import MultiInstanceBodyProcessor, ProcessProcessor, SubProcessProcessor
+from .containers import (
+    DEFAULT_MAX_PROCESS_DEPTH,
+    CallActivityProcessor,
+    MultiInstanceBodyProcessor,
+    ProcessProcessor,
+    SubProcessProcessor,
+)
 from .events import EndEventProcessor, IntermediateThrowEventProcessor, StartEventProcessor
 from .gateways import ExclusiveGatewayProcessor, ParallelGatewayProcessor
 from .tasks import JobWorkerTaskProcessor, UndefinedTaskProcessor
 
-__all__ = ["BpmnElementProcessor", "FlowNodeProcessor", "element_processors"]
+__all__ = ["DEFAULT_MAX_PROCESS_DEPTH", "BpmnElementProcessor", "FlowNodeProcessor", "element_processors"]
 
 
 def element_processors(transitions: StateTransitionBehavior, variables: VariableBehavior,
                        incidents: IncidentBehavior, jobs: JobBehavior,
-                       expressions: ExpressionBehavior) -> dict[T, BpmnElementProcessor[Any]]:
+                       expressions: ExpressionBehavior, *,
+                       max_process_depth: int = DEFAULT_MAX_PROCESS_DEPTH) -> dict[T, BpmnElementProcessor[Any]]:
     common = (transitions, variables, incidents)
     undefined_task = UndefinedTaskProcessor(*common)
     job_worker = JobWorkerTaskProcessor(*common, jobs)
@@ -42,6 +49,7 @@ def element_processors(transitions: StateTransitionBehavior, variables: Variable
         T.EXCLUSIVE_GATEWAY: ExclusiveGatewayProcessor(*common, expressions),
         T.PARALLEL_GATEWAY: ParallelGatewayProcessor(*common),
         T.SUB_PROCESS: SubProcessProcessor(*common),
+        T.CALL_ACTIVITY: CallActivityProcessor(*common, expressions, max_process_depth=max_process_depth),
         T.MULTI_INSTANCE_BODY: MultiInstanceBodyProcessor(*common, expressions),
     }
     for element_type in JOB_WORKER_ELEMENT_TYPES:

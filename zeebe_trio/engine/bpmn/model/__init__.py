@@ -4,6 +4,7 @@
 ``Executable*`` elements that the element processors run.
 """
 
+from ._call_activity import ExecutableCallActivity, deployment_binding_problems
 from ._definitions import EventDefinition
 from ._elements import (
     ExecutableActivity,
@@ -33,6 +34,7 @@ __all__ = [
     "EventDefinition",
     "ExecutableActivity",
     "ExecutableBoundaryEvent",
+    "ExecutableCallActivity",
     "ExecutableCatchEvent",
     "ExecutableElement",
     "ExecutableEndEvent",
@@ -48,6 +50,7 @@ __all__ = [
     "Expression",
     "JobWorkerProperties",
     "MappingRule",
+    "deployment_binding_problems",
     "transform_process",
     "ExecutableMultiInstanceBody",
     "LoopCharacteristics",

@@ -14,6 +14,7 @@ from zeebe_trio.protocol import BpmnElementType as T
 
 from .. import _model as syntax
 from .._errors import element_label
+from ._call_activity import transform_call_activity
 from ._elements import (
     ExecutableActivity,
     ExecutableBoundaryEvent,
@@ -80,6 +81,7 @@ TRANSFORMERS: dict[T, Transformer] = {
     T.SUB_PROCESS: _plain_node(ExecutableFlowElementContainer),
     T.EVENT_SUB_PROCESS: _plain_node(ExecutableFlowElementContainer),
     T.BOUNDARY_EVENT: _boundary_event,
+    T.CALL_ACTIVITY: transform_call_activity,
 }
 for _job_type in syntax.JOB_WORKER_ELEMENT_TYPES:
     TRANSFORMERS[_job_type] = _job_worker

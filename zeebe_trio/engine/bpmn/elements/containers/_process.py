@@ -2,7 +2,8 @@
 
 Activating it applies the process's input mappings and activates its none start event; it completes
 once its last path has ended (no child left, no sequence flow on its way), answering a client that
-awaits the result; terminating it terminates its children first.
+awaits the result; terminating it terminates its children first. A process instance created by a call
+activity tells that call activity when it has completed or was terminated.
 """
 
 from __future__ import annotations
@@ -74,6 +75,8 @@ class ProcessProcessor(ContainerCallbacksMixin, BpmnElementProcessor[ExecutableP
                 "tenantId": value.get("tenantId", DEFAULT_TENANT),
             })
             batch.respond_to(awaiting["requestStreamId"], awaiting["requestId"], result)
+        # A process instance created by a call activity completes it (Zeebe's onCalledProcessCompleted).
+        self.transitions.on_called_process_completed(batch, context)
 
     def on_terminate(self, batch: Batch, element: ExecutableProcess, context: ElementContext) -> None:
         self.transitions.to_terminating(batch, context)
