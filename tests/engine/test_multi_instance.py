@@ -24,6 +24,7 @@ from zeebe_trio.protocol import (
 )
 from zeebe_trio.testing import EngineHarness
 from zeebe_trio.testing import bpmn as b
+from zeebe_trio.testing.bpmn_call_activity import call_activity
 from zeebe_trio.testing.bpmn_multi_instance import multi_instance, task
 
 PI = ProcessInstanceIntent
@@ -537,3 +538,42 @@ def test_a_static_completion_condition_deploys_and_is_an_incident_when_evaluated
     [incident] = harness.incidents(pik, IncidentIntent.CREATED)
     assert incident.value["errorMessage"] == (
         "Expected result of the expression 'true' to be 'BOOLEAN', but was 'STRING'.")
+
+
+CHILD = b.process("child", b.start(), b.flow("c1", "start", "work"), b.service_task("work", "work"),
+                  b.flow("c2", "work", "end"), b.end())
+
+
+def call_process(*, sequential: bool) -> bytes:
+    # With all child variables propagated, the child's copy of the output collection (it sees the
+    # parent's variables) would come back too; an output mapping hands back only the result.
+    call = call_activity("call", "child", propagate_child=False,
+                         mappings='<zeebe:output source="=result" target="result"/>')
+    inner = multi_instance(call, input_collection="=items", input_element="item", output_collection="results",
+                           output_element="=result", sequential=sequential)
+    return b.process("process", b.start(), b.flow("f1", "start", "call"), inner, b.flow("f2", "call", "end"), b.end())
+
+
+@pytest.mark.parametrize("sequential", [False, True], ids=["parallel", "sequential"])
+def test_a_multi_instance_call_activity_calls_one_child_process_per_item(harness, sequential) -> None:
+    harness.deploy("child.bpmn", CHILD)
+    deploy(harness, call_process(sequential=sequential))
+    pik = harness.create_instance("process", {"items": ITEMS})
+    assert len(keys_of(harness, pik, "CALL_ACTIVITY", PI.ELEMENT_ACTIVATED)) == (1 if sequential else 3)
+    for index in range(3):
+        [job] = harness.activate_jobs("work", max_jobs=1)
+        harness.complete_job(job, {"result": f"r{index}"})
+    assert len(keys_of(harness, pik, "CALL_ACTIVITY", PI.ELEMENT_COMPLETED)) == 3
+    assert [value for _, scope, value in variables(harness, "results") if scope == pik] == [["r0", "r1", "r2"]]
+    assert harness.records().only_events().process_instance_records(pik)[-1].intent is PI.ELEMENT_COMPLETED
+
+
+def test_cancelling_a_multi_instance_call_activity_terminates_the_child_processes_first(harness) -> None:
+    harness.deploy("child.bpmn", CHILD)
+    deploy(harness, call_process(sequential=False))
+    pik = harness.create_instance("process", {"items": [1, 2]})
+    harness.cancel(pik)
+    terminated = [(r.value["bpmnElementType"], r.value["elementId"]) for r in harness.records().only_events()
+                  if r.value_type is ValueType.PROCESS_INSTANCE and r.intent is PI.ELEMENT_TERMINATED]
+    assert terminated == [(SERVICE, "work"), ("PROCESS", "child"), ("CALL_ACTIVITY", "call")] * 2 + [
+        (BODY, "call"), ("PROCESS", "process")]

@@ -216,7 +216,7 @@ class StateTransitionBehavior:
             return None
         process = batch.state.processes.get(instance.process_definition_key)
         assert process is not None, f"process definition {instance.process_definition_key} is not deployed"
-        call_activity = process.flow_node(instance.element_id)
+        call_activity = process.flow_node(instance.element_id, instance.element_type)
         assert isinstance(call_activity, ExecutableCallActivity), f"{call_activity!r} is not a call activity"
         callbacks = self._container_callbacks(instance.element_type)
         assert isinstance(callbacks, CalledProcessCallbacks), f"{instance.element_type.name} calls no process"
