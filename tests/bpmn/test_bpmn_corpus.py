@@ -32,7 +32,11 @@ def parse_or_explain(name: str, data: bytes) -> list[ExecutableProcess] | BpmnVa
 
 def check_consistent(process: ExecutableProcess) -> None:
     """Every reference in a deployed process resolves inside it."""
-    assert isinstance(process.flow_node(process.start_event_id), FlowNode)
+    # a process that starts only by a timer (or a message) has no none start event
+    starts = process.start_events()
+    assert starts and all(isinstance(start, FlowNode) for start in starts)
+    if process.start_event_id is not None:
+        assert isinstance(process.flow_node(process.start_event_id), FlowNode)
     for element in process.elements.values():
         if isinstance(element, SequenceFlow):
             assert element.id in process.flow_node(element.source_ref).outgoing

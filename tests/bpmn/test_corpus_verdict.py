@@ -45,6 +45,12 @@ ZEEBE_REFUSES_TOO = {
     "camunda-zeebe-apache/default-flow.bpmn":
         "'Default flow must start at gateway' (Zeebe's own fixture for it); condition '$.foo == true' is static,"
         " and ConditionExpression must be isNonStatic()",
+    "bpmnlint-plugin-camunda-compat/camunda-cloud-8-1-timer.bpmn":
+        "an event sub process with two start events: SubProcessValidator's 'Must have exactly one start event'",
+    "bpmnlint-plugin-camunda-compat/camunda-cloud-8-2-timer.bpmn":
+        "an event sub process with two start events: SubProcessValidator's 'Must have exactly one start event'",
+    "bpmnlint-plugin-camunda-compat/camunda-cloud-8-3-timer.bpmn":
+        "an event sub process with two start events: SubProcessValidator's 'Must have exactly one start event'",
     "camunda-zeebe-apache/multiple-timer-start-event-sub-process.bpmn":
         "an embedded sub process with two (timer) start events: SubProcessValidator's 'Must have exactly one"
         " start event' and 'Start events in subprocesses must be of type none'",

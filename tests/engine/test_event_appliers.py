@@ -6,19 +6,26 @@ from __future__ import annotations
 import pytest
 
 from zeebe_trio.engine.appliers import EventAppliers, NoApplierError, event_appliers
-from zeebe_trio.protocol import INTENTS_BY_VALUE_TYPE, JobIntent, Record, RecordType, TimerIntent, ValueType
+from zeebe_trio.protocol import (
+    INTENTS_BY_VALUE_TYPE,
+    EscalationIntent,
+    JobIntent,
+    Record,
+    RecordType,
+    ValueType,
+)
 from zeebe_trio.testing import EngineHarness, one_task_bpmn
 
 
-def _event(value_type: ValueType, intent: JobIntent | TimerIntent, version: int = 1) -> Record:
+def _event(value_type: ValueType, intent: JobIntent | EscalationIntent, version: int = 1) -> Record:
     return Record(record_type=RecordType.EVENT, value_type=value_type, intent=intent, key=1, value={},
                   position=7, record_version=version)
 
 
 def test_an_event_without_an_applier_is_an_error_naming_it() -> None:
     appliers = event_appliers()
-    with pytest.raises(NoApplierError, match=r"TIMER\.TRIGGERED version 1 \(record at position 7\)"):
-        appliers.apply(None, _event(ValueType.TIMER, TimerIntent.TRIGGERED))  # type: ignore[arg-type]
+    with pytest.raises(NoApplierError, match=r"ESCALATION\.ESCALATED version 1 \(record at position 7\)"):
+        appliers.apply(None, _event(ValueType.ESCALATION, EscalationIntent.ESCALATED))  # type: ignore[arg-type]
 
 
 def test_an_event_of_a_version_without_an_applier_is_an_error() -> None:

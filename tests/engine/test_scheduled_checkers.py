@@ -17,8 +17,9 @@ def _fixed(name: str, times: list[int], intent: JobIntent) -> Checker:
     return Checker(name, lambda state: min(times, default=None), due)
 
 
-def test_the_built_in_checkers_are_job_deadlines_back_offs_and_message_time_to_live() -> None:
-    assert [checker.name for checker in CHECKERS] == ["job deadlines", "job back-offs", "message time-to-live"]
+def test_the_built_in_checkers_are_job_deadlines_back_offs_message_time_to_live_and_timers() -> None:
+    assert [checker.name for checker in CHECKERS] == ["job deadlines", "job back-offs", "message time-to-live",
+                                                      "timer due dates"]
 
 
 def test_the_registry_asks_every_checker_within_one_limit_and_knows_the_earliest_due_time() -> None:

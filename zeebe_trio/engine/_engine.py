@@ -21,10 +21,13 @@ from ._processes import ProcessCache
 from .appliers import event_appliers
 from .bpmn._stream_processor import BpmnStreamProcessor
 from .bpmn.behaviors import (
+    CatchEventBehavior,
+    EventTriggerBehavior,
     ExpressionBehavior,
     IncidentBehavior,
     JobBehavior,
     StateTransitionBehavior,
+    TimerSubscriber,
     VariableBehavior,
 )
 from .bpmn.elements import DEFAULT_MAX_PROCESS_DEPTH, element_processors
@@ -34,6 +37,7 @@ from .processing import (
     JobProcessors,
     MultiInstanceBatchProcessors,
     ProcessInstanceProcessors,
+    TimerProcessors,
     VariableDocumentProcessors,
     register_messages_and_signals,
 )
@@ -75,15 +79,19 @@ class Engine:
         variables = VariableBehavior(expressions)
         incidents = IncidentBehavior()
         jobs = JobBehavior(self.job_streams, incidents, expressions)
+        timers = TimerSubscriber(expressions)
+        catch_events = CatchEventBehavior({"timer": timers})
+        triggers = EventTriggerBehavior(variables, expressions)
         transitions = StateTransitionBehavior(lambda element_type: bpmn.container(element_type),
-                                              max_element_instances_per_scope)
-        bpmn = BpmnStreamProcessor(element_processors(transitions, variables, incidents, jobs, expressions,
+                                              max_element_instances_per_scope, catch_events, triggers)
+        bpmn = BpmnStreamProcessor(element_processors(transitions, variables, incidents, jobs, expressions, triggers,
                                                       max_process_depth=max_process_depth),
                                    transitions, incidents)
         self.processors = CommandProcessors()
-        for group in (bpmn, ProcessInstanceProcessors(variables), DeploymentProcessors(self.processes),
-                      JobProcessors(jobs, incidents, variables), IncidentProcessors(jobs),
-                      VariableDocumentProcessors(variables), MultiInstanceBatchProcessors(transitions)):
+        for group in (bpmn, ProcessInstanceProcessors(variables), DeploymentProcessors(self.processes, timers),
+                      JobProcessors(jobs, incidents, variables, triggers), IncidentProcessors(jobs),
+                      VariableDocumentProcessors(variables), TimerProcessors(timers, triggers),
+                      MultiInstanceBatchProcessors(transitions)):
             group.register(self.processors)
         register_messages_and_signals(self.processors)
 

@@ -3,7 +3,7 @@
 A checker (Zeebe's ``JobTimeoutChecker``, ``JobBackoffChecker``, ``MessageTimeToLiveChecker``,
 ``DueDateTimerChecker``) names what it checks and answers two questions from state alone, synchronously
 and deterministically: when is the next one due (``next_due``), and which commands are due at ``now``
-(``due_commands``: JOB.TIME_OUT, JOB.RECUR_AFTER_BACKOFF, MESSAGE.EXPIRE). The stream platform's schedule
+(``due_commands``: JOB.TIME_OUT, JOB.RECUR_AFTER_BACKOFF, MESSAGE.EXPIRE, TIMER.TRIGGER). The stream platform's schedule
 service (``zeebe_trio.stream.ScheduleService``) asks them, on the partition leader only, and writes the
 commands. The processors re-check every condition against the command's time, so a late or duplicate
 command is harmless.
@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from zeebe_trio.protocol import Intent, JobIntent, MessageIntent, ValueType
+from zeebe_trio.protocol import Intent, JobIntent, MessageIntent, TimerIntent, ValueType
 from zeebe_trio.state import Transaction
 
 from .state import EngineState
@@ -60,10 +60,21 @@ def _messages_due(state: EngineState, now: int, limit: int) -> list[DueCommand]:
             for message_key in itertools.islice(state.messages_due(now), limit)]
 
 
+def _timers_next_due(state: EngineState) -> int | None:
+    return state.next_timer_due()
+
+
+def _timers_due(state: EngineState, now: int, limit: int) -> list[DueCommand]:
+    # the command carries the timer's record, as Zeebe's DueDateTimerChecker writes it
+    return [(ValueType.TIMER, TimerIntent.TRIGGER, timer_key, state.timer(timer_key) or {})
+            for _due, timer_key in itertools.islice(state.timers_due(now), limit)]
+
+
 CHECKERS: tuple[Checker, ...] = (
     _job_checker("job deadlines", "job_deadlines", JobIntent.TIME_OUT),
     _job_checker("job back-offs", "job_backoffs", JobIntent.RECUR_AFTER_BACKOFF),
     Checker("message time-to-live", _message_next_due, _messages_due),
+    Checker("timer due dates", _timers_next_due, _timers_due),
 )
 """The built-in checkers, asked in this order."""
 

@@ -85,6 +85,12 @@ def _element_finished(state: EngineState, record: Record) -> None:
     _multi_instance.element_finished(state, record.key, BpmnElementType(record.value["bpmnElementType"]),
                                      state.element_instance(scope_key) if scope_key > 0 else None,
                                      _I(int(record.intent)))
+    process = state.processes.get(record.value["processDefinitionKey"])
+    assert process is not None
+    element = process if scope_key <= 0 else process.flow_node(record.value["elementId"],
+                                                                BpmnElementType(record.value["bpmnElementType"]))
+    if element.catch_events:  # only an element with catch events is ever an event scope
+        state.remove_event_scope(record.key)
     if scope_key <= 0:  # the process instance itself: nobody can await its result any more
         state.set_awaiting_result(record.key, None)
         state.clear_taken_flows(record.key)  # only containers hold joins

@@ -59,6 +59,9 @@ EXECUTABLE_ELEMENT_TYPES: frozenset[ElementType] = frozenset(
         ElementType.EXCLUSIVE_GATEWAY,
         ElementType.PARALLEL_GATEWAY,
         ElementType.SUB_PROCESS,
+        ElementType.EVENT_SUB_PROCESS,
+        ElementType.INTERMEDIATE_CATCH_EVENT,
+        ElementType.BOUNDARY_EVENT,
         ElementType.SEQUENCE_FLOW,
         ElementType.CALL_ACTIVITY,
     }

@@ -65,6 +65,13 @@ SUPPORTED: frozenset[Feature] = frozenset(
         (_T.PARALLEL_GATEWAY, None),
         (_T.SUB_PROCESS, None),
         (_T.CALL_ACTIVITY, None),
+        (_T.EVENT_SUB_PROCESS, None),
+        (_T.INTERMEDIATE_CATCH_EVENT, "timer"),
+        (_T.BOUNDARY_EVENT, "timer"),
+        (_T.BOUNDARY_EVENT, "error"),
+        (_T.START_EVENT, "timer"),
+        (_T.START_EVENT, "error"),
+        (_T.END_EVENT, "error"),
         MULTI_INSTANCE,
     }
 )

@@ -11,6 +11,7 @@ from ._incidents import IncidentProcessors
 from ._jobs import JobProcessors
 from ._multi_instance_batch import MultiInstanceBatchProcessors
 from ._process_instances import ProcessInstanceProcessors
+from ._timers import TimerProcessors
 
 __all__ = [
     "DeploymentProcessors",
@@ -18,6 +19,7 @@ __all__ = [
     "JobProcessors",
     "MultiInstanceBatchProcessors",
     "ProcessInstanceProcessors",
+    "TimerProcessors",
     "VariableDocumentProcessors",
     "register_messages_and_signals",
 ]

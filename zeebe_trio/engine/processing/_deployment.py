@@ -20,7 +20,14 @@ from .._command_processors import CommandProcessors
 from .._limits import deployment_problems
 from .._processes import ProcessCache
 from ..bpmn import BpmnValidationError, element_label, parse_bpmn, rejection_lines, resource_label
-from ..bpmn.model import CompileProblems, deployment_binding_problems, transform_process
+from ..bpmn.behaviors import ElementFailure, TimerSubscriber
+from ..bpmn.model import (
+    CompileProblems,
+    ExecutableProcess,
+    ExecutableTimer,
+    deployment_binding_problems,
+    transform_process,
+)
 
 _BPMN_SUFFIXES = (".bpmn", ".xml")
 
@@ -31,8 +38,9 @@ def _reject(batch: Batch, command: Record, errors: list[str]) -> None:
 
 
 class DeploymentProcessors:
-    def __init__(self, processes: ProcessCache) -> None:
+    def __init__(self, processes: ProcessCache, timers: TimerSubscriber | None = None) -> None:
         self.processes = processes
+        self.timers = timers
 
     def register(self, processors: CommandProcessors) -> None:
         processors.add(ValueType.DEPLOYMENT, DeploymentIntent.CREATE, self.create_deployment)
@@ -115,6 +123,8 @@ class DeploymentProcessors:
                 "deploymentKey": deployment_key,
             })
             self.processes.put(key, compiled)
+            self._subscribe_start_events(batch, compiled, key, state.process_key_by_version(pid, latest) if latest
+                                         else None, tenant)
             metadata.append(_metadata(pid, version, key, name, checksum, tenant, duplicate=False))
         created = batch.event(ValueType.DEPLOYMENT, DeploymentIntent.CREATED, deployment_key, {
             "resources": [{"resourceName": r.get("resourceName"), "resource": r.get("resource")} for r in resources],
@@ -126,6 +136,27 @@ class DeploymentProcessors:
             "deploymentKey": deployment_key,
         })
         batch.respond(command, created)
+
+
+    def _subscribe_start_events(self, batch: Batch, process: ExecutableProcess, key: int, previous_key: int | None,
+                                tenant: str) -> None:
+        """A new version's timer start events replace the previous version's (Zeebe: only the latest
+        version of a process starts by timer)."""
+        if self.timers is None:
+            return
+        if previous_key is not None:
+            self.timers.cancel_timers(batch, -previous_key)
+        owner = {"processDefinitionKey": key, "tenantId": tenant}
+        for start in process.start_events:
+            definition = start.event_definition
+            if not isinstance(definition, ExecutableTimer):
+                continue
+            try:
+                timer = self.timers.timer_definition(batch, definition, -1)
+            except ElementFailure:
+                continue  # an expression that gives no timer without an instance's variables never fires
+            self.timers.create_timer(batch, timer, timer.first_due(batch.now), start.id, -1, owner,
+                                     -1 if timer.repetitions is None else timer.repetitions)
 
 
 def _node_label(node: Any) -> str:

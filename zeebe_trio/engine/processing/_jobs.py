@@ -19,7 +19,13 @@ from zeebe_trio.protocol import (
 from .._batch import Batch
 from .._command_processors import CommandProcessors
 from .._due import due_time
-from ..bpmn.behaviors import IncidentBehavior, JobBehavior, VariableBehavior
+from ..bpmn.behaviors import (
+    ElementContext,
+    EventTriggerBehavior,
+    IncidentBehavior,
+    JobBehavior,
+    VariableBehavior,
+)
 from ..bpmn.behaviors._jobs import MAX_BATCH_BYTES, MAX_TOO_LARGE_PER_BATCH, job_size
 from ..state import ACTIVATABLE, ACTIVATED, FAILED
 
@@ -54,10 +60,12 @@ def _variables_or_reject(batch: Batch, command: Record, verb: str) -> dict[str, 
 
 
 class JobProcessors:
-    def __init__(self, jobs: JobBehavior, incidents: IncidentBehavior, variables: VariableBehavior) -> None:
+    def __init__(self, jobs: JobBehavior, incidents: IncidentBehavior, variables: VariableBehavior,
+                 triggers: EventTriggerBehavior | None = None) -> None:
         self.jobs = jobs
         self.incidents = incidents
         self.variables = variables
+        self.triggers = triggers
 
     def register(self, processors: CommandProcessors) -> None:
         processors.add(ValueType.JOB_BATCH, JobBatchIntent.ACTIVATE, self.activate_jobs)
@@ -181,15 +189,24 @@ class JobProcessors:
                    variables=value.get("variables") or {})
         thrown = batch.event(JOB, JobIntent.ERROR_THROWN, command.key, job)
         batch.respond(command, thrown)
-        # No error catch events are supported yet, so every thrown error is unhandled, as Zeebe reports it
-        # for a process without a matching catch event.
         element = batch.state.element_instance(job["elementInstanceKey"])
-        if element is not None:
-            self.incidents.raise_incident(
-                batch, ErrorType.UNHANDLED_ERROR_EVENT,
-                f"Expected to throw an error event with the code '{job['errorCode']}' with message"
-                f" '{job['errorMessage']}', but it was not caught. No error events are available in the scope.",
-                job["elementInstanceKey"], element.value, job_key=command.key)
+        if element is None:
+            return
+        context = ElementContext(element.key, element.value)
+        process = batch.state.processes.get(context.process_definition_key)
+        catch = None
+        if self.triggers is not None and process is not None:
+            catch = self.triggers.find_error_catch(batch, process, context, job["errorCode"])
+        if catch is not None:
+            # the error's variables are the catch event's local variables (Zeebe's ThrowError)
+            assert self.triggers is not None
+            self.triggers.throw_error(batch, catch, job["errorCode"], job["errorMessage"], job["variables"])
+            return
+        self.incidents.raise_incident(
+            batch, ErrorType.UNHANDLED_ERROR_EVENT,
+            f"Expected to throw an error event with the code '{job['errorCode']}' with message"
+            f" '{job['errorMessage']}', but it was not caught. No error events are available in the scope.",
+            job["elementInstanceKey"], element.value, job_key=command.key)
 
 
     def update_retries(self, batch: Batch, command: Record) -> None:

@@ -40,6 +40,11 @@ COLUMN_FAMILIES = [
     "messages",  # (messageKey,) -> message record
     "message_ids",  # (name, correlationKey, messageId) -> messageKey
     "message_deadlines",  # (deadline, messageKey) -> None
+    "timers",  # (timerKey,) -> TIMER record value
+    "timer_due_dates",  # (dueDate, timerKey) -> None
+    "element_timers",  # (elementInstanceKey or -processDefinitionKey for start events, timerKey) -> None
+    "event_triggers",  # (eventScopeKey, eventKey) -> {"elementId", "variables"}: events not yet consumed
+    "interrupted_scopes",  # (eventScopeKey,) -> elementId of the interrupting event that triggered
     "exporter_positions",  # (exporterId,) -> position
     "process_by_deployment",  # (bpmnProcessId, deploymentKey) -> processDefinitionKey (call activities)
     "process_by_version_tag",  # (bpmnProcessId, versionTag) -> processDefinitionKey of its latest version
@@ -84,6 +89,11 @@ class EngineState:
         self._messages = f("messages")
         self._message_ids = f("message_ids")
         self._message_deadlines = f("message_deadlines")
+        self._timers = f("timers")
+        self._timer_due_dates = f("timer_due_dates")
+        self._element_timers = f("element_timers")
+        self._event_triggers = f("event_triggers")
+        self._interrupted = f("interrupted_scopes")
         self._exporter_positions = f("exporter_positions")
         self._process_by_deployment = f("process_by_deployment")
         self._process_by_version_tag = f("process_by_version_tag")
@@ -415,6 +425,70 @@ class EngineState:
             if due > now:  # type: ignore[operator]
                 return
             yield key  # type: ignore[misc]
+
+    # -- timers ------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _timer_owner(record: dict[str, Any]) -> int:
+        """Whose timers a timer is listed under: its element instance, or (a timer start event) its
+        process definition, negated so the two never meet."""
+        element_key = record.get("elementInstanceKey", -1)
+        return element_key if element_key > 0 else -record["processDefinitionKey"]
+
+    def put_timer(self, key: int, record: dict[str, Any]) -> None:
+        self.txn.put(self._timers, (key,), record)
+        self.txn.put(self._timer_due_dates, (record["dueDate"], key), None)
+        self.txn.put(self._element_timers, (self._timer_owner(record), key), None)
+
+    def timer(self, key: int) -> dict[str, Any] | None:
+        return self.txn.get(self._timers, key)  # type: ignore[no-any-return]
+
+    def remove_timer(self, key: int) -> None:
+        record = self.txn.get(self._timers, key)
+        if record is None:
+            return
+        self.txn.delete(self._timers, key)
+        self.txn.delete(self._timer_due_dates, record["dueDate"], key)
+        self.txn.delete(self._element_timers, self._timer_owner(record), key)
+
+    def timers_of(self, element_instance_key: int) -> list[int]:
+        """The timers an element instance (or, negated, a process definition) holds."""
+        return [k[1] for k in self.txn.keys(self._element_timers, element_instance_key)]  # type: ignore[misc]
+
+    def timers_due(self, now: int) -> Iterator[tuple[int, int]]:
+        for due, key in self.txn.keys(self._timer_due_dates):
+            if due > now:  # type: ignore[operator]
+                return
+            yield due, key  # type: ignore[misc]
+
+    def next_timer_due(self) -> int | None:
+        for key in self.txn.keys(self._timer_due_dates):
+            return key[0]  # type: ignore[return-value]
+        return None
+
+    # -- event triggers ------------------------------------------------------------------------------
+
+    def put_event_trigger(self, scope_key: int, event_key: int, trigger: dict[str, Any]) -> None:
+        self.txn.put(self._event_triggers, (scope_key, event_key), trigger)
+
+    def remove_event_trigger(self, scope_key: int, event_key: int) -> None:
+        self.txn.delete(self._event_triggers, scope_key, event_key)
+
+    def event_triggers(self, scope_key: int) -> list[tuple[int, dict[str, Any]]]:
+        """(event key, trigger) of the events triggered on ``scope_key`` and not consumed yet, oldest first."""
+        return [(k[1], v) for k, v in self.txn.items(self._event_triggers, scope_key)]  # type: ignore[misc]
+
+    def set_interrupted(self, scope_key: int, element_id: str) -> None:
+        self.txn.put(self._interrupted, (scope_key,), element_id)
+
+    def interrupting_element(self, scope_key: int) -> str | None:
+        """The interrupting event that triggered on ``scope_key`` (it takes no other interrupting one)."""
+        return self.txn.get(self._interrupted, scope_key)  # type: ignore[no-any-return]
+
+    def remove_event_scope(self, scope_key: int) -> None:
+        for key in list(self.txn.keys(self._event_triggers, scope_key)):
+            self.txn.delete(self._event_triggers, *key)
+        self.txn.delete(self._interrupted, scope_key)
 
     # -- exporters ---------------------------------------------------------------------------------
 

@@ -4,7 +4,9 @@
 - ``VariableBehavior``: variable merges, input and output mappings;
 - ``ExpressionBehavior``: evaluating compiled expressions in a scope;
 - ``JobBehavior``: jobs of job worker elements and their activation;
-- ``IncidentBehavior``: writing and resolving incidents.
+- ``IncidentBehavior``: writing and resolving incidents;
+- ``CatchEventBehavior`` / ``EventTriggerBehavior``: event subscriptions (timers, ...), what a trigger
+  does, and where a thrown error is caught.
 
 A step that fails on the process's data raises ``ElementFailure``; only the lifecycle dispatcher
 (``BpmnStreamProcessor``) turns it into an incident.
@@ -12,6 +14,7 @@ A step that fails on the process's data raises ``ElementFailure``; only the life
 
 from ._child_activation import ChildActivationCallback
 from ._context import ElementContext
+from ._events import CatchEventBehavior, ErrorCatch, EventSubscriber, EventTriggerBehavior, TimerSubscriber
 from ._expressions import ExpressionBehavior, ScopeVariables
 from ._failure import ElementFailure
 from ._incidents import IncidentBehavior
@@ -21,6 +24,11 @@ from ._variables import VariableBehavior, to_json_text
 
 __all__ = [
     "CalledProcessCallbacks",
+    "CatchEventBehavior",
+    "ErrorCatch",
+    "EventSubscriber",
+    "EventTriggerBehavior",
+    "TimerSubscriber",
     "ContainerCallbacks",
     "ElementContext",
     "ElementFailure",

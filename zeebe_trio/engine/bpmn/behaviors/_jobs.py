@@ -67,12 +67,16 @@ class JobBehavior:
 
     def create_element_job(self, batch: Batch, properties: JobWorkerProperties, context: ElementContext) -> None:
         """Evaluate the element's job type and retries (an EXTRACT_VALUE_ERROR failure if they do not
-        give a usable value), then write the element's ACTIVATED event and its job."""
-        job_type, retries = self._evaluate(batch, properties, context)
+        give a usable value), then write the element's ACTIVATED event and its job. (An element with
+        event subscriptions activates through ``StateTransitionBehavior.to_activated`` instead, then
+        calls ``evaluate`` and ``create_job``.)"""
+        job_type, retries = self.evaluate(batch, properties, context)
         batch.event(ValueType.PROCESS_INSTANCE, ProcessInstanceIntent.ELEMENT_ACTIVATED, context.key, context.value)
         self.create_job(batch, context.key, context.value, job_type, retries, dict(properties.task_headers))
 
-    def _evaluate(self, batch: Batch, properties: JobWorkerProperties, context: ElementContext) -> tuple[str, int]:
+    def evaluate(self, batch: Batch, properties: JobWorkerProperties, context: ElementContext) -> tuple[str, int]:
+        """The job type and retries of a job worker element; an EXTRACT_VALUE_ERROR failure if they
+        give no usable value."""
         try:
             variables = self.expressions.variables_at(batch, context.key)
             job_type = self.expressions.evaluate(batch, properties.job_type, variables)

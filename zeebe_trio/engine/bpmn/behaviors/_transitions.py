@@ -22,6 +22,7 @@ from ..model import (
     ExecutableSequenceFlow,
 )
 from ._context import ElementContext
+from ._events import CatchEventBehavior, EventTriggerBehavior
 from ._failure import ElementFailure
 
 __all__ = ["CalledProcessCallbacks", "ContainerCallbacks", "StateTransitionBehavior"]
@@ -67,9 +68,22 @@ class StateTransitionBehavior:
     instances and sequence flows one flow scope may hold."""
 
     def __init__(self, container_callbacks: Callable[[BpmnElementType], ContainerCallbacks],
-                 max_element_instances_per_scope: int) -> None:
+                 max_element_instances_per_scope: int, catch_events: CatchEventBehavior | None = None,
+                 event_triggers: EventTriggerBehavior | None = None) -> None:
         self._container_callbacks = container_callbacks
         self.max_element_instances_per_scope = max_element_instances_per_scope
+        # An element's event subscriptions open as it becomes active and close as it leaves, whatever
+        # its processor: that is part of the transition, as in Zeebe's processors, which all do it.
+        self.catch_events = catch_events
+        self.event_triggers = event_triggers
+
+    @staticmethod
+    def element_of(batch: Batch, context: ElementContext) -> ExecutableFlowNode:
+        """The model element of an element instance."""
+        process = batch.state.processes.get(context.process_definition_key)
+        assert process is not None, f"process definition {context.process_definition_key} is not deployed"
+        return process if context.element_type is BpmnElementType.PROCESS \
+            else process.flow_node(context.element_id, context.element_type)
 
     # -- lifecycle events ----------------------------------------------------------------------------
 
@@ -77,7 +91,19 @@ class StateTransitionBehavior:
         batch.event(PI, _I.ELEMENT_ACTIVATING, context.key, context.value)
 
     def to_activated(self, batch: Batch, context: ElementContext) -> None:
+        """Open the element's event subscriptions (which may fail, before anything is written), then
+        ELEMENT_ACTIVATED."""
+        if self.catch_events is not None:
+            element = self.element_of(batch, context)
+            if element.catch_events:
+                self.catch_events.subscribe(batch, element, context)
         batch.event(PI, _I.ELEMENT_ACTIVATED, context.key, context.value)
+
+    def _unsubscribe(self, batch: Batch, context: ElementContext) -> None:
+        if self.catch_events is not None:
+            element = self.element_of(batch, context)
+            if element.catch_events:
+                self.catch_events.unsubscribe(batch, element, context)
 
     def to_completing(self, batch: Batch, context: ElementContext) -> None:
         """Written once: a completion that runs again after an incident is already completing."""
@@ -86,6 +112,7 @@ class StateTransitionBehavior:
             batch.event(PI, _I.ELEMENT_COMPLETING, context.key, context.value)
 
     def to_completed(self, batch: Batch, context: ElementContext) -> None:
+        self._unsubscribe(batch, context)
         batch.event(PI, _I.ELEMENT_COMPLETED, context.key, context.value)
 
     def complete_and_take_flows(self, batch: Batch, element: ExecutableFlowNode, context: ElementContext,
@@ -103,10 +130,23 @@ class StateTransitionBehavior:
 
     def to_terminating(self, batch: Batch, context: ElementContext) -> None:
         batch.event(PI, _I.ELEMENT_TERMINATING, context.key, context.value)
+        self._unsubscribe(batch, context)
 
     def to_terminated(self, batch: Batch, element: ExecutableFlowNode, context: ElementContext) -> None:
-        """The element is terminated; its container hears of it (it may have been waiting for it)."""
+        """The element is terminated. If an interrupting boundary event was waiting for that, it is
+        activated now; otherwise the element's container hears of it (it may have been waiting)."""
+        pending = None
+        if self.event_triggers is not None:
+            pending = self.event_triggers.pending_boundary_trigger(batch, element, context)
         batch.event(PI, _I.ELEMENT_TERMINATED, context.key, context.value)
+        if pending is not None and self.event_triggers is not None:
+            event_key, boundary, trigger = pending
+            scope = batch.state.element_instance(context.flow_scope_key)
+            if scope is not None and scope.is_active:
+                self.event_triggers.activate_triggered_event(batch, event_key, boundary, context.key,
+                                                             context.flow_scope_key, context.value,
+                                                             trigger["variables"])
+                return
         self._notify_terminated(batch, element, context)
 
     # -- activating children and taking flows --------------------------------------------------------

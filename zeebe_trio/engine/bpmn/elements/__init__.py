@@ -11,6 +11,7 @@ from zeebe_trio.protocol import BpmnElementType as T
 
 from .._model import JOB_WORKER_ELEMENT_TYPES
 from ..behaviors import (
+    EventTriggerBehavior,
     ExpressionBehavior,
     IncidentBehavior,
     JobBehavior,
@@ -21,11 +22,18 @@ from ._processor import BpmnElementProcessor, FlowNodeProcessor
 from .containers import (
     DEFAULT_MAX_PROCESS_DEPTH,
     CallActivityProcessor,
+    EventSubProcessProcessor,
     MultiInstanceBodyProcessor,
     ProcessProcessor,
     SubProcessProcessor,
 )
-from .events import EndEventProcessor, IntermediateThrowEventProcessor, StartEventProcessor
+from .events import (
+    BoundaryEventProcessor,
+    IntermediateCatchEventProcessor,
+    IntermediateThrowEventProcessor,
+    StartEventProcessor,
+    ThrowingEndEventProcessor,
+)
 from .gateways import ExclusiveGatewayProcessor, ParallelGatewayProcessor
 from .tasks import JobWorkerTaskProcessor, UndefinedTaskProcessor
 
@@ -34,7 +42,7 @@ __all__ = ["DEFAULT_MAX_PROCESS_DEPTH", "BpmnElementProcessor", "FlowNodeProcess
 
 def element_processors(transitions: StateTransitionBehavior, variables: VariableBehavior,
                        incidents: IncidentBehavior, jobs: JobBehavior,
-                       expressions: ExpressionBehavior, *,
+                       expressions: ExpressionBehavior, triggers: EventTriggerBehavior, *,
                        max_process_depth: int = DEFAULT_MAX_PROCESS_DEPTH) -> dict[T, BpmnElementProcessor[Any]]:
     common = (transitions, variables, incidents)
     undefined_task = UndefinedTaskProcessor(*common)
@@ -42,7 +50,7 @@ def element_processors(transitions: StateTransitionBehavior, variables: Variable
     table: dict[T, BpmnElementProcessor[Any]] = {
         T.PROCESS: ProcessProcessor(*common),
         T.START_EVENT: StartEventProcessor(*common),
-        T.END_EVENT: EndEventProcessor(*common),
+        T.END_EVENT: ThrowingEndEventProcessor(*common, triggers),
         T.INTERMEDIATE_THROW_EVENT: IntermediateThrowEventProcessor(*common),
         T.TASK: undefined_task,
         T.MANUAL_TASK: undefined_task,
@@ -50,6 +58,9 @@ def element_processors(transitions: StateTransitionBehavior, variables: Variable
         T.PARALLEL_GATEWAY: ParallelGatewayProcessor(*common),
         T.SUB_PROCESS: SubProcessProcessor(*common),
         T.CALL_ACTIVITY: CallActivityProcessor(*common, expressions, max_process_depth=max_process_depth),
+        T.EVENT_SUB_PROCESS: EventSubProcessProcessor(*common),
+        T.INTERMEDIATE_CATCH_EVENT: IntermediateCatchEventProcessor(*common, triggers),
+        T.BOUNDARY_EVENT: BoundaryEventProcessor(*common),
         T.MULTI_INSTANCE_BODY: MultiInstanceBodyProcessor(*common, expressions),
     }
     for element_type in JOB_WORKER_ELEMENT_TYPES:

@@ -5,7 +5,14 @@
 """
 
 from ._call_activity import ExecutableCallActivity, deployment_binding_problems
-from ._definitions import EventDefinition
+from ._definitions import (
+    EventDefinition,
+    ExecutableError,
+    ExecutableEscalation,
+    ExecutableMessage,
+    ExecutableSignal,
+    ExecutableTimer,
+)
 from ._elements import (
     ExecutableActivity,
     ExecutableBoundaryEvent,
@@ -32,6 +39,11 @@ __all__ = [
     "CompileProblems",
     "EvaluationError",
     "EventDefinition",
+    "ExecutableError",
+    "ExecutableEscalation",
+    "ExecutableMessage",
+    "ExecutableSignal",
+    "ExecutableTimer",
     "ExecutableActivity",
     "ExecutableBoundaryEvent",
     "ExecutableCallActivity",

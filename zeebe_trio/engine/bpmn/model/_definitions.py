@@ -9,7 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["EventDefinition"]
+from .._timers import TimerDefinition, TimerKind
+from ._expression import Expression
+
+__all__ = [
+    "EventDefinition",
+    "ExecutableError",
+    "ExecutableEscalation",
+    "ExecutableMessage",
+    "ExecutableSignal",
+    "ExecutableTimer",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,3 +29,64 @@ class EventDefinition:
     @property
     def kind(self) -> str:
         raise NotImplementedError
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutableTimer(EventDefinition):
+    """``timer_kind`` is "duration", "date" or "cycle"; a static text is parsed at deployment
+    (``static``), an expression (``expression``) is evaluated when the timer is scheduled."""
+
+    timer_kind: TimerKind
+    text: str
+    static: TimerDefinition | None = None
+    expression: Expression | None = None
+
+    @property
+    def kind(self) -> str:
+        return "timer"
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutableMessage(EventDefinition):
+    """The message a catch event subscribes to: its name and correlation key, each static or FEEL."""
+
+    name: Expression
+    correlation_key: Expression | None = None
+
+    @property
+    def kind(self) -> str:
+        return "message"
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutableSignal(EventDefinition):
+    name: Expression
+
+    @property
+    def kind(self) -> str:
+        return "signal"
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutableError(EventDefinition):
+    """A catch event's ``error_code`` (None: it catches every error) or a throw event's code; the catch
+    side may name variables for the caught error's code and message."""
+
+    error_code: Expression | None = None
+    code_variable: str | None = None
+    message_variable: str | None = None
+
+    @property
+    def kind(self) -> str:
+        return "error"
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutableEscalation(EventDefinition):
+    """A catch event's ``escalation_code`` (None: every escalation) or a throw event's code."""
+
+    escalation_code: Expression | None = None
+
+    @property
+    def kind(self) -> str:
+        return "escalation"

@@ -65,12 +65,22 @@ class ExecutableFlowNode(ExecutableElement):
     outputs: tuple[MappingRule, ...] = ()
     event_type: str = "UNSPECIFIED"
 
+    @property
+    def catch_events(self) -> list[ExecutableCatchEvent]:
+        """The events this element waits for while it is active (itself for a catch event, its
+        boundary events, the start events of its event subprocesses): its event subscriptions."""
+        return []
+
 
 @dataclass(eq=False, repr=False)
 class ExecutableActivity(ExecutableFlowNode):
     """A task or a container: the elements that can carry boundary events."""
 
     boundary_events: list[ExecutableBoundaryEvent] = field(default_factory=list)
+
+    @property
+    def catch_events(self) -> list[ExecutableCatchEvent]:
+        return list(self.boundary_events)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +108,11 @@ class ExecutableFlowElementContainer(ExecutableActivity):
     event_sub_processes: list[ExecutableFlowElementContainer] = field(default_factory=list)
 
     @property
+    def catch_events(self) -> list[ExecutableCatchEvent]:
+        starts = [start for sub in self.event_sub_processes for start in sub.start_events]
+        return [*self.boundary_events, *starts]
+
+    @property
     def none_start_event(self) -> ExecutableStartEvent | None:
         for start in self.start_events:
             if start.event_definition is None:
@@ -123,6 +138,11 @@ class ExecutableCatchEvent(ExecutableFlowNode):
     """An event that waits for its trigger; a none start event has no definition."""
 
     event_definition: EventDefinition | None = None
+
+    @property
+    def catch_events(self) -> list[ExecutableCatchEvent]:
+        return [self] if self.event_definition is not None and self.element_type.name == "INTERMEDIATE_CATCH_EVENT" \
+            else []
 
 
 @dataclass(eq=False, repr=False)

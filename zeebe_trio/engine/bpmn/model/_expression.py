@@ -71,6 +71,21 @@ class Expression:
             raise EvaluationError(f"the expression '{self._shown()}' produced a number too large for a"
                                   " variable (beyond a double's range)") from None
 
+    def evaluate_feel(self, variables: Mapping[str, Any], now: Callable[[], datetime],
+                      monotonic: Monotonic | None = None) -> Any:
+        """The value as FEEL has it (dates, durations), for the attributes that take such values
+        (timers); a static value as written."""
+        if self._feel is None:
+            return self._static
+        try:
+            return self._feel.evaluate(variables, now=now, monotonic=monotonic)
+        except FeelError as error:
+            raise EvaluationError(f"failed to evaluate expression '{self._shown()}': {error}") from None
+
+    @property
+    def is_static(self) -> bool:
+        return self._feel is None
+
     def _shown(self) -> str:
         return excerpt(self.source, ID_EXCERPT_LIMIT, quote="'")
 

@@ -14,10 +14,20 @@ from zeebe_trio.protocol import BpmnElementType as T
 
 from .. import _model as syntax
 from .._errors import element_label
+from .._timers import TimerKind, TimerParseError, parse_timer
 from ._call_activity import transform_call_activity
+from ._definitions import (
+    EventDefinition,
+    ExecutableError,
+    ExecutableEscalation,
+    ExecutableMessage,
+    ExecutableSignal,
+    ExecutableTimer,
+)
 from ._elements import (
     ExecutableActivity,
     ExecutableBoundaryEvent,
+    ExecutableCatchEvent,
     ExecutableEndEvent,
     ExecutableExclusiveGateway,
     ExecutableFlowElementContainer,
@@ -65,15 +75,69 @@ def _job_worker(node: syntax.FlowNode, where: str, problems: list[str]) -> Execu
     return task
 
 
+def _definition(node: syntax.FlowNode, where: str, problems: list[str]) -> EventDefinition | None:
+    """The executable event definition of ``node``, its expressions compiled (None for a none event)."""
+    parsed = node.event_definition
+    try:
+        if isinstance(parsed, syntax.TimerEventDefinition):
+            options: tuple[tuple[TimerKind, str | None], ...] = (
+                ("duration", parsed.time_duration), ("date", parsed.time_date), ("cycle", parsed.time_cycle))
+            kind, text = next((k, t) for k, t in options if t is not None)
+            text = text.strip()
+            if text.startswith("="):
+                return ExecutableTimer(kind, text, expression=compile_value(text, f"{where}: timer",
+                                                                             expression_required=True))
+            try:
+                return ExecutableTimer(kind, text, static=parse_timer(kind, text))
+            except TimerParseError as error:
+                problems.append(f"{where}: {error}")
+                return None
+        if isinstance(parsed, syntax.MessageEventDefinition):
+            name = compile_value(parsed.message_name or "", f"{where}: message name", expression_required=False)
+            key = None if parsed.correlation_key is None else compile_value(
+                parsed.correlation_key, f"{where}: correlation key", expression_required=False)
+            return ExecutableMessage(name, key)
+        if isinstance(parsed, syntax.SignalEventDefinition):
+            return ExecutableSignal(compile_value(parsed.signal_name or "", f"{where}: signal name",
+                                                  expression_required=False))
+        if isinstance(parsed, syntax.ErrorEventDefinition):
+            code = None if parsed.error_code is None else compile_value(
+                parsed.error_code, f"{where}: error code", expression_required=False)
+            return ExecutableError(code, parsed.error_code_variable, parsed.error_message_variable)
+        if isinstance(parsed, syntax.EscalationEventDefinition):
+            code = None if parsed.escalation_code is None else compile_value(
+                parsed.escalation_code, f"{where}: escalation code", expression_required=False)
+            return ExecutableEscalation(code)
+    except CompileProblems as error:
+        problems.extend(error.problems)
+    return None
+
+
+def _event(cls: type[ExecutableFlowNode]) -> Transformer:
+    def transform(node: syntax.FlowNode, where: str, problems: list[str]) -> ExecutableFlowNode:
+        event = cls(node.id, node.element_type, node.name)
+        definition = _definition(node, where, problems)
+        if definition is not None:
+            event.event_definition = definition  # type: ignore[attr-defined]
+            event.event_type = definition.kind.upper()
+        return event
+
+    return transform
+
+
 def _boundary_event(node: syntax.FlowNode, where: str, problems: list[str]) -> ExecutableFlowNode:
-    return ExecutableBoundaryEvent(node.id, node.element_type, node.name, cancel_activity=node.cancel_activity)
+    event = _event(ExecutableBoundaryEvent)(node, where, problems)
+    assert isinstance(event, ExecutableBoundaryEvent)
+    event.cancel_activity = node.cancel_activity
+    return event
 
 
 #: element type -> its transformer; an element type missing here is not executable.
 TRANSFORMERS: dict[T, Transformer] = {
-    T.START_EVENT: _plain_node(ExecutableStartEvent),
-    T.END_EVENT: _plain_node(ExecutableEndEvent),
-    T.INTERMEDIATE_THROW_EVENT: _plain_node(ExecutableIntermediateThrowEvent),
+    T.START_EVENT: _event(ExecutableStartEvent),
+    T.END_EVENT: _event(ExecutableEndEvent),
+    T.INTERMEDIATE_THROW_EVENT: _event(ExecutableIntermediateThrowEvent),
+    T.INTERMEDIATE_CATCH_EVENT: _event(ExecutableCatchEvent),
     T.TASK: _plain_node(ExecutableActivity),
     T.MANUAL_TASK: _plain_node(ExecutableActivity),
     T.EXCLUSIVE_GATEWAY: _plain_node(ExecutableExclusiveGateway),
@@ -108,7 +172,8 @@ def transform_process(parsed: syntax.ExecutableProcess) -> ExecutableProcess:
         element = transformer(node, where, problems)
         element.inputs = compile_mappings(node.input_mappings, where, problems)
         element.outputs = compile_mappings(node.output_mappings, where, problems)
-        element.event_type = "NONE" if node.element_type in _EVENT_TYPES else "UNSPECIFIED"
+        if element.event_type == "UNSPECIFIED" and node.element_type in _EVENT_TYPES:
+            element.event_type = "NONE"
         if isinstance(element, ExecutableStartEvent):
             element.interrupting = node.interrupting
         if node.multi_instance is not None and isinstance(element, ExecutableActivity):

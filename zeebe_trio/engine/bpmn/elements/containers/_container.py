@@ -30,5 +30,16 @@ class ContainerCallbacksMixin:
     def on_child_terminated(self, batch: Batch, container: ExecutableFlowElementContainer,
                             container_context: ElementContext, child_context: ElementContext) -> None:
         scope = batch.state.element_instance(container_context.key)
-        if scope is not None and scope.state is _I.ELEMENT_TERMINATING and scope.child_count == 0:
+        if scope is None or scope.child_count != 0:
+            return
+        if scope.state is _I.ELEMENT_TERMINATING:
             self.transitions.to_terminated(batch, container, ElementContext(scope.key, scope.value))
+            return
+        triggers = self.transitions.event_triggers
+        if scope.is_active and triggers is not None:
+            # an interrupting event subprocess waited for the container's other children to be terminated
+            pending = triggers.pending_event_sub_process_trigger(batch, container, container_context)
+            if pending is not None:
+                event_key, sub_process, trigger = pending
+                triggers.activate_triggered_event(batch, event_key, sub_process, scope.key, scope.key, scope.value,
+                                                  trigger["variables"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 from zeebe_trio.protocol import (
     DEFAULT_TENANT,
     ErrorType,
+    ProcessEventIntent,
     ProcessInstanceResultIntent,
     ValueType,
 )
@@ -48,6 +49,20 @@ class ProcessProcessor(ContainerCallbacksMixin, BpmnElementProcessor[ExecutableP
 
     def finalize_activation(self, batch: Batch, element: ExecutableProcess, context: ElementContext) -> None:
         self.transitions.to_activated(batch, context)
+        # An instance a start event's trigger created (a timer, a message) begins at that start event.
+        triggered = [] if element.none_start_event is element.start_events[0] and len(element.start_events) == 1 \
+            else batch.state.event_triggers(context.process_definition_key)
+        for event_key, trigger in triggered:
+            if trigger.get("processInstanceKey") == context.key:
+                start_event = element.flow_node(trigger["elementId"])
+                batch.event(ValueType.PROCESS_EVENT, ProcessEventIntent.TRIGGERED, event_key, {
+                    "scopeKey": context.process_definition_key, "targetElementId": start_event.id,
+                    "variables": trigger["variables"], "processDefinitionKey": context.process_definition_key,
+                    "processInstanceKey": context.key, "tenantId": context.value.get("tenantId", DEFAULT_TENANT)})
+                if trigger["variables"]:
+                    self.variables.merge_local(batch, context.value, context.key, trigger["variables"])
+                self.transitions.activate_child(batch, context, start_event)
+                return
         start = element.none_start_event
         assert start is not None, f"process {element.bpmn_process_id!r} has no none start event"
         self.transitions.activate_child(batch, context, start)
