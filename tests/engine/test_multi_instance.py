@@ -577,3 +577,45 @@ def test_cancelling_a_multi_instance_call_activity_terminates_the_child_processe
                   if r.value_type is ValueType.PROCESS_INSTANCE and r.intent is PI.ELEMENT_TERMINATED]
     assert terminated == [(SERVICE, "work"), ("PROCESS", "child"), ("CALL_ACTIVITY", "call")] * 2 + [
         (BODY, "call"), ("PROCESS", "process")]
+
+
+# -- boundary events (they belong to the body) -----------------------------------------------------
+
+
+def boundary_process(definition: str, *, interrupting: bool = True) -> bytes:
+    inner = multi_instance(b.service_task("task", "work"), input_collection="=items", input_element="item")
+    return b.process("process", b.start(), b.flow("f1", "start", "task"), inner, b.flow("f2", "task", "end"),
+                     b.end(), b.boundary("boundary", "task", definition, interrupting=interrupting),
+                     b.flow("f3", "boundary", "after"), b.end("after"),
+                     definitions='<bpmn:error id="failure" errorCode="FAILED"/>')
+
+
+def test_a_timer_boundary_event_on_the_body_subscribes_once_and_interrupts_every_inner_instance(harness) -> None:
+    deploy(harness, boundary_process(b.timer_definition(duration="PT1M")))
+    pik = harness.create_instance("process", {"items": ITEMS})
+    [body_key] = keys_of(harness, pik, BODY, PI.ELEMENT_ACTIVATED)
+    timers = harness.records().with_value_type(ValueType.TIMER).only_events()
+    assert [t.value["elementInstanceKey"] for t in timers] == [body_key]
+    harness.advance(60_000)
+    harness.run_due()
+    terminated = [(element_type, element_id) for intent, element_type, element_id
+                  in harness.records().only_events().process_instance_records(pik).element_tuples()
+                  if intent is PI.ELEMENT_TERMINATED]
+    assert terminated == [(SERVICE, "task")] * 3 + [(BODY, "task")]
+    assert len(harness.jobs(pik, JobIntent.CANCELED)) == 3
+    tuples = harness.records().only_events().process_instance_records(pik).element_tuples()
+    assert (PI.ELEMENT_COMPLETED, "BOUNDARY_EVENT", "boundary") in tuples
+    assert tuples[-1] == (PI.ELEMENT_COMPLETED, "PROCESS", "process")
+
+
+def test_an_error_thrown_in_an_inner_instance_is_caught_by_the_bodys_boundary_event(harness) -> None:
+    deploy(harness, boundary_process(b.error_definition("failure")))
+    pik = harness.create_instance("process", {"items": ITEMS})
+    first, *_ = harness.activate_jobs("work")
+    harness.throw_error(first, "FAILED")
+    tuples = harness.records().only_events().process_instance_records(pik).element_tuples()
+    assert [(t, i) for intent, t, i in tuples if intent is PI.ELEMENT_TERMINATED] == [(SERVICE, "task")] * 3 + [
+        (BODY, "task")]
+    assert (PI.ELEMENT_COMPLETED, "BOUNDARY_EVENT", "boundary") in tuples
+    assert tuples[-1] == (PI.ELEMENT_COMPLETED, "PROCESS", "process")
+    assert not harness.incidents(pik)
