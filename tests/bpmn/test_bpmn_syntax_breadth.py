@@ -806,6 +806,8 @@ def test_the_default_gating_refuses_what_the_executable_element_types_leave_out(
     assert element_types == EXECUTABLE_ELEMENT_TYPES - {ElementType.PROCESS, ElementType.SEQUENCE_FLOW,
                                                         ElementType.MULTI_INSTANCE_BODY}
     assert (ElementType.MULTI_INSTANCE_BODY in EXECUTABLE_ELEMENT_TYPES) == (MULTI_INSTANCE in SUPPORTED)
+    # event kinds are executable one by one (none, terminate, link, ...), each a feature the syntax reads
+    assert SUPPORTED <= ALL_FEATURES
 
 
 def test_every_supported_element_type_has_a_transformer():

@@ -1,8 +1,12 @@
 """Appliers of process instance events: element instances, taken sequence flows, creations and results.
 
 A container counts its children and the sequence flows on their way to a child (``active_flows``), so
-that it knows when its last path has ended. A parallel join also counts, per incoming flow, the taken
-flows that no activation of it has consumed yet.
+that it knows when its last path has ended, and which element each of those tokens is heading for
+(``flows_in_flight``, for inclusive joins). A join (parallel, or inclusive with several incoming flows)
+also counts, per incoming flow, the taken flows that no activation of it has consumed yet; a parallel
+join consumes one per incoming flow, an inclusive join one per incoming flow that has any. A link
+throw event's jump to its catch event is a token on its way too. A terminate end event's completion
+interrupts its flow scope: the tokens on their way there are dropped.
 """
 
 from __future__ import annotations
@@ -17,7 +21,16 @@ from zeebe_trio.protocol import (
     ValueType,
 )
 
-from ..bpmn.model import ExecutableFlowNode, ExecutableParallelGateway
+from ..bpmn.model import (
+    ExecutableCatchEvent,
+    ExecutableEndEvent,
+    ExecutableFlowNode,
+    ExecutableInclusiveGateway,
+    ExecutableIntermediateThrowEvent,
+    ExecutableParallelGateway,
+    LinkEventDefinition,
+    TerminateEventDefinition,
+)
 from ..state import ElementInstance, EngineState
 from . import _call_activities, _multi_instance
 from ._registry import EventAppliers, no_state_change
@@ -27,7 +40,22 @@ _I = ProcessInstanceIntent
 
 
 def _is_join(node: ExecutableFlowNode) -> bool:
-    return isinstance(node, ExecutableParallelGateway) and node.is_join
+    return isinstance(node, ExecutableParallelGateway | ExecutableInclusiveGateway) and node.is_join
+
+
+def _link_catch(node: ExecutableFlowNode) -> ExecutableCatchEvent | None:
+    """The catch event a link throw event jumps to, or None for every other element."""
+    if isinstance(node, ExecutableIntermediateThrowEvent) and isinstance(node.event_definition, LinkEventDefinition):
+        return node.event_definition.catch_event
+    return None
+
+
+def _arrived(parent: ElementInstance, target_id: str, tokens: int) -> None:
+    left = parent.flows_in_flight.get(target_id, 0) - tokens
+    if left > 0:
+        parent.flows_in_flight[target_id] = left
+    else:
+        parent.flows_in_flight.pop(target_id, None)
 
 
 def _flow_node(state: EngineState, record: Record, element_id: str) -> ExecutableFlowNode:
@@ -57,12 +85,20 @@ def _element_activating(state: EngineState, record: Record) -> None:
     node = _flow_node(state, record, value["elementId"])
     if node.incoming:
         if _is_join(node):
-            parent.active_flows -= len(node.incoming)
+            consumed = 0
             for flow in node.incoming:
                 count = state.taken_flow_count(scope_key, node.id, flow.id)
-                state.set_taken_flow_count(scope_key, node.id, flow.id, count - 1)
+                if count > 0:
+                    state.set_taken_flow_count(scope_key, node.id, flow.id, count - 1)
+                    consumed += 1
+            parent.active_flows -= consumed
+            _arrived(parent, node.id, consumed)
         else:
             parent.active_flows -= 1
+            _arrived(parent, node.id, 1)
+    elif isinstance(node, ExecutableCatchEvent) and isinstance(node.event_definition, LinkEventDefinition):
+        parent.active_flows -= 1  # the jump of its link throw event
+        _arrived(parent, node.id, 1)
     state.put_element_instance(parent)
     state.add_child(scope_key, record.key)
     _multi_instance.child_activating(state, parent, record.key)
@@ -98,6 +134,19 @@ def _element_finished(state: EngineState, record: Record) -> None:
     parent = state.element_instance(scope_key)
     if parent is not None:
         parent.child_count -= 1
+        if int(record.intent) == _I.ELEMENT_COMPLETED:
+            node = _flow_node(state, record, record.value["elementId"])
+            catch = _link_catch(node)
+            if catch is not None:
+                parent.active_flows += 1
+                parent.flows_in_flight[catch.id] = parent.flows_in_flight.get(catch.id, 0) + 1
+            elif isinstance(node, ExecutableEndEvent) and isinstance(node.event_definition, TerminateEventDefinition):
+                # The flow scope is interrupted: its remaining children are terminated, and no token on
+                # its way arrives any more (Zeebe resets the active sequence flows).
+                parent.interrupting_element_id = node.id
+                parent.active_flows = 0
+                parent.flows_in_flight.clear()
+                state.clear_taken_flows(scope_key)
         state.put_element_instance(parent)
 
 
@@ -105,12 +154,13 @@ def _sequence_flow_taken(state: EngineState, record: Record) -> None:
     value = record.value
     scope_key = value["flowScopeKey"]
     parent = state.element_instance(scope_key)
-    if parent is not None:
-        parent.active_flows += 1
-        state.put_element_instance(parent)
     process = state.processes.get(value["processDefinitionKey"])
     assert process is not None
     target = process.sequence_flow(value["elementId"]).target
+    if parent is not None:
+        parent.active_flows += 1
+        parent.flows_in_flight[target.id] = parent.flows_in_flight.get(target.id, 0) + 1
+        state.put_element_instance(parent)
     if _is_join(target):
         count = state.taken_flow_count(scope_key, target.id, value["elementId"])
         state.set_taken_flow_count(scope_key, target.id, value["elementId"], count + 1)

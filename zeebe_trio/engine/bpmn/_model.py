@@ -64,6 +64,9 @@ EXECUTABLE_ELEMENT_TYPES: frozenset[ElementType] = frozenset(
         ElementType.BOUNDARY_EVENT,
         ElementType.SEQUENCE_FLOW,
         ElementType.CALL_ACTIVITY,
+        ElementType.INCLUSIVE_GATEWAY,
+        ElementType.INTERMEDIATE_THROW_EVENT,
+        ElementType.INTERMEDIATE_CATCH_EVENT,
     }
 )
 

@@ -66,6 +66,18 @@ class BpmnStreamProcessor:
         except ElementFailure as failure:
             self.incidents.raise_incident(batch, failure.error_type, failure.message, context.key, context.value)
 
+    @staticmethod
+    def _refuse_if_interrupted(batch: Batch, command: Record, context: ElementContext,
+                               interrupting_element_id: str | None) -> bool:
+        """Reject a command for an element whose flow scope another element interrupted (a terminate end
+        event): its remaining children are being terminated (Zeebe's state transition guard)."""
+        if interrupting_element_id is None or interrupting_element_id == context.element_id:
+            return False
+        batch.reject(command, RejectionType.INVALID_STATE,
+                     "Expected flow scope instance to be not interrupted but was interrupted by an event with id"
+                     f" '{interrupting_element_id}'.")
+        return True
+
     def activate_element(self, batch: Batch, command: Record) -> None:
         state = batch.state
         context = ElementContext(command.key, command.value)
@@ -79,6 +91,8 @@ class BpmnStreamProcessor:
                     batch.reject(command, RejectionType.INVALID_STATE,
                                  f"Expected flow scope instance with key '{scope_key}' to be active, but it is"
                                  f" {'gone' if scope is None else scope.state.name}")
+                    return
+                if self._refuse_if_interrupted(batch, command, context, scope.interrupting_element_id):
                     return
             refused = processor.activation_refused(batch, element, context)
             if refused is not None:
@@ -113,6 +127,9 @@ class BpmnStreamProcessor:
                          f" {'gone' if instance is None else instance.state.name}")
             return
         context = ElementContext(instance.key, instance.value)
+        scope = batch.state.element_instance(context.flow_scope_key) if context.flow_scope_key > 0 else None
+        if scope is not None and self._refuse_if_interrupted(batch, command, context, scope.interrupting_element_id):
+            return
         element, processor = self._element(batch, context)
         self._run(batch, context, lambda: self.transitions.to_completing(batch, context),
                   lambda: processor.on_complete(batch, element, context),

@@ -72,6 +72,11 @@ SUPPORTED: frozenset[Feature] = frozenset(
         (_T.START_EVENT, "timer"),
         (_T.START_EVENT, "error"),
         (_T.END_EVENT, "error"),
+        (_T.INCLUSIVE_GATEWAY, None),
+        (_T.INTERMEDIATE_THROW_EVENT, None),
+        (_T.END_EVENT, "terminate"),
+        (_T.INTERMEDIATE_THROW_EVENT, "link"),
+        (_T.INTERMEDIATE_CATCH_EVENT, "link"),
         MULTI_INSTANCE,
     }
 )

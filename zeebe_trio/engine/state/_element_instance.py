@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from zeebe_trio.protocol import BpmnElementType, ProcessInstanceIntent
@@ -27,6 +27,12 @@ class ElementInstance:
     child_count: int = 0
     active_flows: int = 0
     job_key: int = -1
+    #: The element that interrupted this flow scope (a terminate end event): no other child may be
+    #: activated or completed in it any more (Zeebe's ``interruptingElementId``).
+    interrupting_element_id: str | None = None
+    #: Tokens on their way to a child: target element id -> how many (taken sequence flows not yet
+    #: consumed, and link jumps), what an inclusive join looks at (Zeebe's ``activeSequenceFlowIds``).
+    flows_in_flight: dict[str, int] = field(default_factory=dict)
 
     @property
     def element_id(self) -> str:
@@ -53,10 +59,15 @@ class ElementInstance:
         return self.state is _I.ELEMENT_ACTIVATED
 
     def to_stored(self) -> dict[str, Any]:
-        return {"state": self.state.name, "record": self.value, "children": self.child_count,
-                "activeFlows": self.active_flows, "jobKey": self.job_key}
+        stored = {"state": self.state.name, "record": self.value, "children": self.child_count,
+                  "activeFlows": self.active_flows, "jobKey": self.job_key}
+        if self.interrupting_element_id is not None:
+            stored["interruptingElementId"] = self.interrupting_element_id
+        if self.flows_in_flight:
+            stored["flowsInFlight"] = dict(self.flows_in_flight)
+        return stored
 
     @classmethod
     def from_stored(cls, key: int, stored: dict[str, Any]) -> ElementInstance:
         return cls(key, _BY_NAME[stored["state"]], stored["record"], stored["children"], stored["activeFlows"],
-                   stored["jobKey"])
+                   stored["jobKey"], stored.get("interruptingElementId"), dict(stored.get("flowsInFlight", {})))

@@ -155,6 +155,11 @@ class StateTransitionBehavior:
         batch.command(PI, _I.ACTIVATE_ELEMENT, batch.next_key(),
                       container_context.record_for(child, container_context.key))
 
+    def activate_in_flow_scope(self, batch: Batch, context: ElementContext, element: ExecutableFlowNode) -> None:
+        """Activate ``element`` beside the element of ``context``, in its flow scope, without a sequence
+        flow (a link throw event's catch event)."""
+        batch.command(PI, _I.ACTIVATE_ELEMENT, batch.next_key(), context.record_for(element, context.flow_scope_key))
+
     def check_scope_capacity(self, batch: Batch, context: ElementContext, new_flows: int) -> None:
         """Fail (UNKNOWN) if taking ``new_flows`` sequence flows out of the completing element would put
         more element instances and flows in its flow scope than the engine allows; the element stays

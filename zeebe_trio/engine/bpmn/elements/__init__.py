@@ -29,12 +29,16 @@ from .containers import (
 )
 from .events import (
     BoundaryEventProcessor,
+    EventProcessorByKind,
     IntermediateCatchEventProcessor,
     IntermediateThrowEventProcessor,
+    LinkCatchEventProcessor,
+    LinkThrowEventProcessor,
     StartEventProcessor,
+    TerminateEndEventProcessor,
     ThrowingEndEventProcessor,
 )
-from .gateways import ExclusiveGatewayProcessor, ParallelGatewayProcessor
+from .gateways import ExclusiveGatewayProcessor, InclusiveGatewayProcessor, ParallelGatewayProcessor
 from .tasks import JobWorkerTaskProcessor, UndefinedTaskProcessor
 
 __all__ = ["DEFAULT_MAX_PROCESS_DEPTH", "BpmnElementProcessor", "FlowNodeProcessor", "element_processors"]
@@ -47,11 +51,17 @@ def element_processors(transitions: StateTransitionBehavior, variables: Variable
     common = (transitions, variables, incidents)
     undefined_task = UndefinedTaskProcessor(*common)
     job_worker = JobWorkerTaskProcessor(*common, jobs)
+    end_event = ThrowingEndEventProcessor(*common, triggers)  # none and error end events
+    catch_event = IntermediateCatchEventProcessor(*common, triggers)  # the events that wait for a trigger
     table: dict[T, BpmnElementProcessor[Any]] = {
         T.PROCESS: ProcessProcessor(*common),
         T.START_EVENT: StartEventProcessor(*common),
-        T.END_EVENT: ThrowingEndEventProcessor(*common, triggers),
-        T.INTERMEDIATE_THROW_EVENT: IntermediateThrowEventProcessor(*common),
+        T.END_EVENT: EventProcessorByKind(transitions, {
+            None: end_event, "error": end_event, "terminate": TerminateEndEventProcessor(*common)}),
+        T.INTERMEDIATE_THROW_EVENT: EventProcessorByKind(transitions, {
+            None: IntermediateThrowEventProcessor(*common), "link": LinkThrowEventProcessor(*common)}),
+        T.INTERMEDIATE_CATCH_EVENT: EventProcessorByKind(transitions, {
+            "link": LinkCatchEventProcessor(*common), "timer": catch_event}),
         T.TASK: undefined_task,
         T.MANUAL_TASK: undefined_task,
         T.EXCLUSIVE_GATEWAY: ExclusiveGatewayProcessor(*common, expressions),
@@ -59,8 +69,8 @@ def element_processors(transitions: StateTransitionBehavior, variables: Variable
         T.SUB_PROCESS: SubProcessProcessor(*common),
         T.CALL_ACTIVITY: CallActivityProcessor(*common, expressions, max_process_depth=max_process_depth),
         T.EVENT_SUB_PROCESS: EventSubProcessProcessor(*common),
-        T.INTERMEDIATE_CATCH_EVENT: IntermediateCatchEventProcessor(*common, triggers),
         T.BOUNDARY_EVENT: BoundaryEventProcessor(*common),
+        T.INCLUSIVE_GATEWAY: InclusiveGatewayProcessor(*common, expressions),
         T.MULTI_INSTANCE_BODY: MultiInstanceBodyProcessor(*common, expressions),
     }
     for element_type in JOB_WORKER_ELEMENT_TYPES:

@@ -12,6 +12,8 @@ from ._definitions import (
     ExecutableMessage,
     ExecutableSignal,
     ExecutableTimer,
+    LinkEventDefinition,
+    TerminateEventDefinition,
 )
 from ._elements import (
     ExecutableActivity,
@@ -31,6 +33,7 @@ from ._elements import (
     JobWorkerProperties,
 )
 from ._expression import CompileProblems, EvaluationError, Expression, MappingRule
+from ._inclusive_gateway import ExecutableInclusiveGateway
 from ._multi_instance import ExecutableMultiInstanceBody, LoopCharacteristics
 from ._transform import TRANSFORMERS, transform_process
 
@@ -53,6 +56,7 @@ __all__ = [
     "ExecutableExclusiveGateway",
     "ExecutableFlowElementContainer",
     "ExecutableFlowNode",
+    "ExecutableInclusiveGateway",
     "ExecutableIntermediateThrowEvent",
     "ExecutableJobWorkerTask",
     "ExecutableParallelGateway",
@@ -61,8 +65,10 @@ __all__ = [
     "ExecutableStartEvent",
     "Expression",
     "JobWorkerProperties",
+    "LinkEventDefinition",
     "MappingRule",
     "deployment_binding_problems",
+    "TerminateEventDefinition",
     "transform_process",
     "ExecutableMultiInstanceBody",
     "LoopCharacteristics",

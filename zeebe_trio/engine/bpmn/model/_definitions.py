@@ -8,6 +8,10 @@ compiled expressions; an event without a definition (``None``) is a none event.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._elements import ExecutableCatchEvent
 
 from .._timers import TimerDefinition, TimerKind
 from ._expression import Expression
@@ -90,3 +94,27 @@ class ExecutableEscalation(EventDefinition):
     @property
     def kind(self) -> str:
         return "escalation"
+
+
+@dataclass(frozen=True, slots=True)
+class TerminateEventDefinition(EventDefinition):
+    """A terminate end event: completing it terminates every other element instance of its flow scope,
+    which then completes."""
+
+    @property
+    def kind(self) -> str:
+        return "terminate"
+
+
+@dataclass(frozen=True, slots=True)
+class LinkEventDefinition(EventDefinition):
+    """A link event's name. On a throw event ``catch_event`` is the catch event of the same name in the
+    same flow scope (linked by the transformer), which completing the throw event activates; on a catch
+    event it is None."""
+
+    name: str
+    catch_event: ExecutableCatchEvent | None = None
+
+    @property
+    def kind(self) -> str:
+        return "link"

@@ -23,6 +23,8 @@ from ._definitions import (
     ExecutableMessage,
     ExecutableSignal,
     ExecutableTimer,
+    LinkEventDefinition,
+    TerminateEventDefinition,
 )
 from ._elements import (
     ExecutableActivity,
@@ -40,7 +42,9 @@ from ._elements import (
     ExecutableStartEvent,
     JobWorkerProperties,
 )
+from ._event_transformers import link_throw_events
 from ._expression import CompileProblems, compile_mappings, compile_value, parse_retries
+from ._inclusive_gateway import ExecutableInclusiveGateway, link_inclusive_joins
 from ._multi_instance import ExecutableMultiInstanceBody, wrap_multi_instance
 
 __all__ = ["transform_process"]
@@ -104,6 +108,10 @@ def _definition(node: syntax.FlowNode, where: str, problems: list[str]) -> Event
             code = None if parsed.error_code is None else compile_value(
                 parsed.error_code, f"{where}: error code", expression_required=False)
             return ExecutableError(code, parsed.error_code_variable, parsed.error_message_variable)
+        if isinstance(parsed, syntax.TerminateEventDefinition):
+            return TerminateEventDefinition()
+        if isinstance(parsed, syntax.LinkEventDefinition):
+            return LinkEventDefinition(parsed.name)  # the throw side is linked to its catch after the first pass
         if isinstance(parsed, syntax.EscalationEventDefinition):
             code = None if parsed.escalation_code is None else compile_value(
                 parsed.escalation_code, f"{where}: escalation code", expression_required=False)
@@ -146,6 +154,7 @@ TRANSFORMERS: dict[T, Transformer] = {
     T.EVENT_SUB_PROCESS: _plain_node(ExecutableFlowElementContainer),
     T.BOUNDARY_EVENT: _boundary_event,
     T.CALL_ACTIVITY: transform_call_activity,
+    T.INCLUSIVE_GATEWAY: _plain_node(ExecutableInclusiveGateway),
 }
 for _job_type in syntax.JOB_WORKER_ELEMENT_TYPES:
     TRANSFORMERS[_job_type] = _job_worker
@@ -172,8 +181,7 @@ def transform_process(parsed: syntax.ExecutableProcess) -> ExecutableProcess:
         element = transformer(node, where, problems)
         element.inputs = compile_mappings(node.input_mappings, where, problems)
         element.outputs = compile_mappings(node.output_mappings, where, problems)
-        if element.event_type == "UNSPECIFIED" and node.element_type in _EVENT_TYPES:
-            element.event_type = "NONE"
+        element.event_type = (node.event_kind or "none").upper() if node.element_type in _EVENT_TYPES else "UNSPECIFIED"
         if isinstance(element, ExecutableStartEvent):
             element.interrupting = node.interrupting
         if node.multi_instance is not None and isinstance(element, ExecutableActivity):
@@ -231,8 +239,11 @@ def transform_process(parsed: syntax.ExecutableProcess) -> ExecutableProcess:
         # Document order of the flows, as the syntax lists them (Zeebe's order of outgoing flows).
         element.incoming = [flows[f] for f in node.incoming if f in flows]
         element.outgoing = [flows[f] for f in node.outgoing if f in flows]
-        if isinstance(element, ExecutableExclusiveGateway) and node.default_flow:
+        if isinstance(element, ExecutableExclusiveGateway | ExecutableInclusiveGateway) and node.default_flow:
             element.default_flow = flows.get(node.default_flow)
+    link_throw_events(nodes.values(), problems, prefix)
+    containers = [n.inner_activity if isinstance(n, ExecutableMultiInstanceBody) else n for n in nodes.values()]
+    link_inclusive_joins([process, *(n for n in containers if isinstance(n, ExecutableFlowElementContainer))])
     if problems:
         raise CompileProblems(problems)
     process.elements = {**nodes, **flows}

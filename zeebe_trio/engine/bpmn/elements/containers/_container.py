@@ -1,5 +1,6 @@
 """What every container does for its children: complete when its last path ended, finish terminating
-once its last child is terminated."""
+once its last child is terminated, and complete once the children that a terminate end event in it
+terminated are all gone."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from zeebe_trio.protocol import ProcessInstanceIntent, ValueType
 
 from ...._batch import Batch
 from ...behaviors import ElementContext, StateTransitionBehavior
-from ...model import ExecutableFlowElementContainer
+from ...model import ExecutableEndEvent, ExecutableFlowElementContainer, TerminateEventDefinition
 
 __all__ = ["ContainerCallbacksMixin"]
 
@@ -43,3 +44,15 @@ class ContainerCallbacksMixin:
                 event_key, sub_process, trigger = pending
                 triggers.activate_triggered_event(batch, event_key, sub_process, scope.key, scope.key, scope.value,
                                                   trigger["variables"])
+        if scope.is_active and _interrupted_by_terminate_end_event(container, scope.interrupting_element_id):
+            batch.command(ValueType.PROCESS_INSTANCE, _I.COMPLETE_ELEMENT, scope.key, scope.value)
+            return
+
+
+def _interrupted_by_terminate_end_event(container: ExecutableFlowElementContainer, element_id: str | None) -> bool:
+    if element_id is None:
+        return False
+    for child in container.children:
+        if child.id == element_id:
+            return isinstance(child, ExecutableEndEvent) and isinstance(child.event_definition, TerminateEventDefinition)
+    return False

@@ -1,8 +1,22 @@
-"""Processors of events: none start, end and intermediate throw events; catch and boundary events."""
+"""Processors of events: none start, end and intermediate throw events, catch events (timers, links, ...),
+boundary events, error and terminate end events, picked per event kind by ``EventProcessorByKind``."""
 
+from ._by_kind import EventProcessorByKind
 from ._catch_events import BoundaryEventProcessor, IntermediateCatchEventProcessor
 from ._error_events import ThrowingEndEventProcessor
+from ._link_events import LinkCatchEventProcessor, LinkThrowEventProcessor
 from ._none_events import EndEventProcessor, IntermediateThrowEventProcessor, StartEventProcessor
+from ._terminate_end_event import TerminateEndEventProcessor
 
-__all__ = ["BoundaryEventProcessor", "EndEventProcessor", "IntermediateCatchEventProcessor",
-           "IntermediateThrowEventProcessor", "StartEventProcessor", "ThrowingEndEventProcessor"]
+__all__ = [
+    "BoundaryEventProcessor",
+    "EndEventProcessor",
+    "EventProcessorByKind",
+    "IntermediateCatchEventProcessor",
+    "IntermediateThrowEventProcessor",
+    "LinkCatchEventProcessor",
+    "LinkThrowEventProcessor",
+    "StartEventProcessor",
+    "TerminateEndEventProcessor",
+    "ThrowingEndEventProcessor",
+]

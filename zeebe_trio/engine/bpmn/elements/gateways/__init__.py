@@ -1,6 +1,7 @@
-"""Processors of gateways: exclusive and parallel."""
+"""Processors of gateways: exclusive, parallel and inclusive."""
 
 from ._exclusive_gateway import ExclusiveGatewayProcessor
+from ._inclusive_gateway import InclusiveGatewayProcessor
 from ._parallel_gateway import ParallelGatewayProcessor
 
-__all__ = ["ExclusiveGatewayProcessor", "ParallelGatewayProcessor"]
+__all__ = ["ExclusiveGatewayProcessor", "InclusiveGatewayProcessor", "ParallelGatewayProcessor"]
