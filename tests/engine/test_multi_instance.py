@@ -24,6 +24,7 @@ from zeebe_trio.protocol import (
 )
 from zeebe_trio.testing import EngineHarness
 from zeebe_trio.testing import bpmn as b
+from zeebe_trio.testing import bpmn_gateways_events as ge
 from zeebe_trio.testing.bpmn_call_activity import call_activity
 from zeebe_trio.testing.bpmn_multi_instance import multi_instance, task
 
@@ -619,3 +620,34 @@ def test_an_error_thrown_in_an_inner_instance_is_caught_by_the_bodys_boundary_ev
     assert (PI.ELEMENT_COMPLETED, "BOUNDARY_EVENT", "boundary") in tuples
     assert tuples[-1] == (PI.ELEMENT_COMPLETED, "PROCESS", "process")
     assert not harness.incidents(pik)
+
+
+def test_a_terminate_end_event_ends_only_its_own_inner_subprocess(harness) -> None:
+    sub = b.sub_process("sub", b.start("sub_start"), b.flow("s1", "sub_start", "fork"), ge.parallel_gateway("fork"),
+                        b.flow("s2", "fork", "work"), b.service_task("work", "work"),
+                        b.flow("s3", "fork", "stop"), b.end("stop", ge.terminate_definition()))
+    inner = multi_instance(sub, input_collection="=items", input_element="item")
+    deploy(harness, b.process("process", b.start(), b.flow("f1", "start", "sub"), inner, b.flow("f2", "sub", "end"),
+                              b.end()))
+    pik = harness.create_instance("process", {"items": [1, 2]})
+    assert len(keys_of(harness, pik, "SUB_PROCESS", PI.ELEMENT_COMPLETED)) == 2
+    assert len(keys_of(harness, pik, SERVICE, PI.ELEMENT_TERMINATED)) == 2
+    assert keys_of(harness, pik, BODY, PI.ELEMENT_COMPLETED)
+    assert harness.records().only_events().process_instance_records(pik)[-1].intent is PI.ELEMENT_COMPLETED
+
+
+def test_an_inclusive_join_inside_a_multi_instance_subprocess_waits_for_its_own_branches(harness) -> None:
+    sub = b.sub_process("sub", b.start("sub_start"), b.flow("s1", "sub_start", "split"), ge.inclusive_gateway("split"),
+                        b.flow("s2", "split", "work", "=item > 1"), b.service_task("work", "work"),
+                        b.flow("s3", "split", "join", "=true"), b.flow("s4", "work", "join"),
+                        ge.inclusive_gateway("join"), b.flow("s5", "join", "sub_end"), b.end("sub_end"))
+    inner = multi_instance(sub, input_collection="=items", input_element="item")
+    deploy(harness, b.process("process", b.start(), b.flow("f1", "start", "sub"), inner, b.flow("f2", "sub", "end"),
+                              b.end()))
+    pik = harness.create_instance("process", {"items": [1, 2]})
+    # item 1 skips the task and its subprocess completes; item 2 waits at the join for its task
+    assert len(keys_of(harness, pik, "SUB_PROCESS", PI.ELEMENT_COMPLETED)) == 1
+    [job] = harness.activate_jobs("work")
+    harness.complete_job(job)
+    assert len(keys_of(harness, pik, "SUB_PROCESS", PI.ELEMENT_COMPLETED)) == 2
+    assert harness.records().only_events().process_instance_records(pik)[-1].intent is PI.ELEMENT_COMPLETED
