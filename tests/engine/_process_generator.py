@@ -2,7 +2,8 @@
 run today (not a test module).
 
 A process is built from structured blocks, so every one is sound (no deadlock, no lack of
-synchronization): a task, a sequence of blocks, an exclusive block (a split with a FEEL condition per
+synchronization): a task, an intermediate timer catch event, an embedded subprocess holding a block, a
+sequence of blocks, an exclusive block (a split with a FEEL condition per
 branch on a variable the generator sets, a default flow, and a merge) or a parallel block (a fork and a
 join over the same branches). A branch may be empty (a flow straight from the split to the merge).
 The body runs between a none start event and a none end event, or it ends in a split whose every
@@ -66,7 +67,19 @@ class Parallel:
     branches: tuple[Block | None, ...]
 
 
-Block = Task | Sequence | Exclusive | Parallel
+@dataclass(frozen=True)
+class SubProcess:
+    """An embedded subprocess: a none start event, ``inner``, a none end event, and its own scope."""
+    inner: Block
+
+
+@dataclass(frozen=True)
+class Timer:
+    """An intermediate timer catch event due ``seconds`` after it is entered."""
+    seconds: int
+
+
+Block = Task | Sequence | Exclusive | Parallel | SubProcess | Timer
 
 
 @dataclass(frozen=True)
@@ -89,6 +102,8 @@ class GeneratedProcess:
     service_tasks: int
     expected_outputs: dict[str, Any]
     """Process variables that the output mappings of the tasks on the path set, with their values."""
+    timers: int
+    """Timer catch events on the path (the worker lets their time pass)."""
     body: Block
     tail: Tail | None
 
@@ -106,6 +121,7 @@ class _Renderer:
     outputs: dict[str, Any] = field(default_factory=dict)
     job_types: set[str] = field(default_factory=set)
     service_tasks: int = 0
+    timers: int = 0
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def next_id(self, prefix: str) -> str:
@@ -123,6 +139,17 @@ class _Renderer:
         """Render ``block`` entered by a flow from ``source`` (with ``condition``); its exit node's id."""
         if isinstance(block, Task):
             return self._task(block, source, condition, default, on_path)
+        if isinstance(block, Timer):
+            node_id = self._node("intermediateCatchEvent", "timer", source, condition, default, on_path)
+            index = next(i for i, node in enumerate(self.nodes) if node[1] == node_id)
+            self.nodes[index] = ("intermediateCatchEvent", node_id,
+                                 f"<bpmn:timerEventDefinition><bpmn:timeDuration>PT{block.seconds}S"
+                                 "</bpmn:timeDuration></bpmn:timerEventDefinition>")
+            if on_path:
+                self.timers += 1
+            return node_id
+        if isinstance(block, SubProcess):
+            return self._sub_process(block, source, condition, default, on_path)
         if isinstance(block, Sequence):
             for index, inner in enumerate(block.blocks):
                 source = self.render(inner, source, condition if index == 0 else None,
@@ -142,6 +169,33 @@ class _Renderer:
         if on_path:
             self.expected.append(merge)
         return merge
+
+    def _sub_process(self, block: SubProcess, source: str, condition: str | None, default: bool,
+                     on_path: bool) -> str:
+        sub_id = self.next_id("sub")
+        self.flow(source, sub_id, condition, default=default)
+        outer_nodes, outer_flows = self.nodes, self.flows
+        self.nodes, self.flows = [], []
+        start, end = self.next_id("substart"), self.next_id("subend")
+        self.nodes.append(("startEvent", start, ""))
+        if on_path:
+            self.expected.append(start)
+        exit_id = self.render(block.inner, start, None, False, on_path)
+        self.flow(exit_id, end)
+        self.nodes.append(("endEvent", end, ""))
+        if on_path:
+            self.expected += [end, sub_id]
+        inner = self._nodes_xml() + "".join(self.flows)
+        self.nodes, self.flows = outer_nodes, outer_flows
+        self.nodes.append(("subProcess", sub_id, inner))
+        return sub_id
+
+    def _nodes_xml(self) -> str:
+        nodes = []
+        for tag, node_id, body in self.nodes:
+            default = f' default="{self.defaults[node_id]}"' if node_id in self.defaults else ""
+            nodes.append(f'<bpmn:{tag} id="{node_id}"{default}>{body}</bpmn:{tag}>')
+        return "".join(nodes)
 
     def tail(self, tail: Tail, source: str, on_path: bool) -> None:
         block = tail.split
@@ -203,11 +257,7 @@ class _Renderer:
         return node_id
 
     def xml(self, process_id: str) -> bytes:
-        nodes = []
-        for tag, node_id, body in self.nodes:
-            default = f' default="{self.defaults[node_id]}"' if node_id in self.defaults else ""
-            nodes.append(f'<bpmn:{tag} id="{node_id}"{default}>{body}</bpmn:{tag}>')
-        return (f'{_HEAD}<bpmn:process id="{process_id}" isExecutable="true">{"".join(nodes)}'
+        return (f'{_HEAD}<bpmn:process id="{process_id}" isExecutable="true">{self._nodes_xml()}'
                 f'{"".join(self.flows)}</bpmn:process></bpmn:definitions>').encode()
 
 
@@ -236,7 +286,8 @@ def render(body: Block, tail: Tail | None, *, base: int, process_id: str = "gene
     return GeneratedProcess(
         process_id=process_id, xml=renderer.xml(process_id), variables={"base": base, **renderer.variables},
         expected_elements=renderer.expected, job_types=sorted(renderer.job_types),
-        service_tasks=renderer.service_tasks, expected_outputs=renderer.outputs, body=body, tail=tail)
+        service_tasks=renderer.service_tasks, expected_outputs=renderer.outputs, timers=renderer.timers, body=body,
+        tail=tail)
 
 
 # -- strategies ----------------------------------------------------------------------------------
@@ -269,13 +320,17 @@ def blocks(draw: st.DrawFn, depth: int = 0, budget: list[int] | None = None) -> 
     """A block nested ``depth`` deep; ``budget`` holds the tasks the whole process may still have.
     Gateway blocks are likelier near the top, so most processes nest."""
     budget = [MAX_TASKS] if budget is None else budget
-    kinds = ["task"]
+    kinds = ["task", "task", "timer"]
     if depth < MAX_DEPTH and budget[0] > 1:
-        kinds += ["exclusive", "parallel", "sequence"] if depth < 2 else ["exclusive", "parallel"]
+        kinds += ["exclusive", "parallel", "sequence", "sub_process"] if depth < 2 else ["exclusive", "parallel"]
     kind = draw(st.sampled_from(kinds))
     if kind == "task":
         budget[0] -= 1
         return draw(tasks())
+    if kind == "timer":
+        return Timer(draw(st.integers(1, 30)))
+    if kind == "sub_process":
+        return SubProcess(draw(blocks(depth + 1, budget)))
     if kind == "sequence":
         return _sequence(draw, depth, budget)
     branches = draw(_branches(depth, budget))

@@ -19,12 +19,14 @@ from zeebe_trio.protocol import (
     ProcessInstanceBatchIntent,
     ProcessInstanceIntent,
     RecordType,
+    UserTaskIntent,
     ValueType,
     VariableIntent,
 )
 from zeebe_trio.testing import EngineHarness
 from zeebe_trio.testing import bpmn as b
 from zeebe_trio.testing import bpmn_gateways_events as ge
+from zeebe_trio.testing import bpmn_tasks as tasks
 from zeebe_trio.testing.bpmn_call_activity import call_activity
 from zeebe_trio.testing.bpmn_multi_instance import multi_instance, task
 
@@ -650,4 +652,35 @@ def test_an_inclusive_join_inside_a_multi_instance_subprocess_waits_for_its_own_
     [job] = harness.activate_jobs("work")
     harness.complete_job(job)
     assert len(keys_of(harness, pik, "SUB_PROCESS", PI.ELEMENT_COMPLETED)) == 2
+    assert harness.records().only_events().process_instance_records(pik)[-1].intent is PI.ELEMENT_COMPLETED
+
+
+# -- user tasks and script tasks -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sequential", [False, True], ids=["parallel", "sequential"])
+def test_a_multi_instance_script_task_evaluates_its_script_for_each_item(harness, sequential) -> None:
+    inner = multi_instance(tasks.script_task("task", "=item * 10", "r"), input_collection="=items", input_element="item",
+                           output_collection="results", output_element="=r", sequential=sequential)
+    deploy(harness, b.process("process", b.start(), b.flow("f1", "start", "task"), inner, b.flow("f2", "task", "end"),
+                              b.end()))
+    pik = harness.create_instance("process", {"items": ITEMS})
+    assert [value for _, scope, value in variables(harness, "results") if scope == pik] == [[100, 200, 300]]
+    assert harness.records().only_events().process_instance_records(pik)[-1].intent is PI.ELEMENT_COMPLETED
+
+
+def test_a_multi_instance_camunda_user_task_creates_one_user_task_per_item(harness) -> None:
+    inner = multi_instance(tasks.user_task("task", zeebe_user_task=True), input_collection="=items",
+                           input_element="item", output_collection="results", output_element="=answer")
+    deploy(harness, b.process("process", b.start(), b.flow("f1", "start", "task"), inner, b.flow("f2", "task", "end"),
+                              b.end()))
+    pik = harness.create_instance("process", {"items": ITEMS})
+    created = harness.records().with_value_type(ValueType.USER_TASK).with_intent(UserTaskIntent.CREATED)
+    assert len(created) == 3
+    assert [r.value["elementInstanceKey"] for r in created] == keys_of(harness, pik, "USER_TASK", PI.ELEMENT_ACTIVATED)
+    for index, record in enumerate(reversed(created)):
+        response = harness.write(ValueType.USER_TASK, UserTaskIntent.COMPLETE, {"variables": {"answer": index}},
+                                 key=record.key)
+        assert response is not None and response.record_type is RecordType.EVENT
+    assert [value for _, scope, value in variables(harness, "results") if scope == pik] == [[2, 1, 0]]
     assert harness.records().only_events().process_instance_records(pik)[-1].intent is PI.ELEMENT_COMPLETED

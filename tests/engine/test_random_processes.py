@@ -1,4 +1,5 @@
-"""Random processes (Zeebe's ``RandomProcessGenerator`` idea, driven by Hypothesis): every generated
+"""Random processes (Zeebe's ``RandomProcessGenerator`` idea, driven by Hypothesis: tasks, timer catch
+events, embedded subprocesses, exclusive and parallel blocks): every generated
 process deploys and its instance runs to its end while a worker completes, fails (with retries left, or
 without, raising the incident the test then resolves) and lets jobs time out; another run cancels the
 instance midway. After every command the replaying engine's state must equal the processing engine's
@@ -48,7 +49,10 @@ PI = ProcessInstanceIntent
 # the state a finished instance must leave behind empty (deployments and the meta column stay)
 _INSTANCE_STATE = ("element_instances", "element_children", "taken_flows", "variables", "scope_parents",
                    "pending_variables", "jobs", "jobs_activatable", "job_deadlines", "job_backoffs",
-                   "incidents", "element_incidents", "awaiting_results")
+                   "incidents", "element_incidents", "awaiting_results", "timers", "timer_due_dates",
+                   "element_timers", "event_triggers", "interrupted_scopes")
+TIMER_WAIT_MS = 30_000
+"""The longest a generated timer catch event waits; a round that finds no job lets this much time pass."""
 
 
 @dataclass
@@ -86,7 +90,7 @@ class Worker:
     def max_rounds(self) -> int:
         # every round, each active job completes or has one of its mishaps (an incident is resolved
         # in the next round), and at least one job is activated
-        return len(self.runs) * self.process.service_tasks * (MAX_MISHAPS_PER_JOB + 1) + 2
+        return len(self.runs) * (self.process.service_tasks * (MAX_MISHAPS_PER_JOB + 1) + self.process.timers) + 2
 
     def round(self, data: st.DataObject) -> None:
         """Resolve the incidents of the last round, then activate every job type and complete, fail or
@@ -107,6 +111,8 @@ class Worker:
             assert activated is not None and activated.record_type is RecordType.EVENT
             for job_key, job in zip(activated.value["jobKeys"], activated.value["jobs"], strict=True):
                 wait = max(wait, self._work(self.runs[job["processInstanceKey"]], job_key, job, data))
+        if self.process.timers:
+            wait = max(wait, TIMER_WAIT_MS)  # a timer catch event on the path may be waiting
         if wait:
             harness.advance(wait)
 

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ._errors import CliError, UsageError
+from ._user_tasks import ArgumentTypes, add_user_task_commands
 
 DEFAULT_ADDRESS = "localhost:26500"
 CA_CERTIFICATE_ENV = "ZEEBE_CA_CERTIFICATE_PATH"  # zbctl's and the Java and Go clients' variable
@@ -518,6 +519,8 @@ def register(commands: Any) -> None:
     complete = verb("complete", "complete a job")
     complete_job = command(complete, "job", "complete an activated job", _complete_job, full_name="complete job")
     complete_job.add_argument("key", type=_key, help="the job key")
+    add_user_task_commands(complete, verb("assign", "assign a user task"),
+                           ArgumentTypes(key=_key, duration=_positive_duration, output=_output, variables=_variables))
     _variables_option(complete_job, "the variables to complete it with")
 
     fail = verb("fail", "fail a job")

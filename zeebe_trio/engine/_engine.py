@@ -38,6 +38,7 @@ from .processing import (
     MultiInstanceBatchProcessors,
     ProcessInstanceProcessors,
     TimerProcessors,
+    UserTaskProcessors,
     VariableDocumentProcessors,
     register_messages_and_signals,
 )
@@ -86,11 +87,12 @@ class Engine:
                                               max_element_instances_per_scope, catch_events, triggers)
         bpmn = BpmnStreamProcessor(element_processors(transitions, variables, incidents, jobs, expressions, triggers,
                                                       max_process_depth=max_process_depth),
-                                   transitions, incidents)
+                                   transitions, incidents, jobs, variables)
         self.processors = CommandProcessors()
         for group in (bpmn, ProcessInstanceProcessors(variables), DeploymentProcessors(self.processes, timers),
                       JobProcessors(jobs, incidents, variables, triggers), IncidentProcessors(jobs),
                       VariableDocumentProcessors(variables), TimerProcessors(timers, triggers),
+                      UserTaskProcessors(expressions),
                       MultiInstanceBatchProcessors(transitions)):
             group.register(self.processors)
         register_messages_and_signals(self.processors)
@@ -158,7 +160,10 @@ class Engine:
         processed; never writes to the log."""
         self.state.load_key()
         for record in events:
-            self.state.observe_key(record.key)
+            # A rejection repeats its command's key, which a client may have chosen: processing issued
+            # no key for it, so replay must not move the generator past it either.
+            if record.record_type is not RecordType.COMMAND_REJECTION:
+                self.state.observe_key(record.key)
             if record.record_type is RecordType.EVENT:
                 self.apply(record)
         self.state.set_last_processed_position(last_processed)

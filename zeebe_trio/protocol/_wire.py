@@ -76,6 +76,7 @@ from ._intents import (
     ProcessInstanceCreationIntent,
     ProcessInstanceIntent,
     SignalIntent,
+    UserTaskIntent,
     VariableDocumentIntent,
 )
 
@@ -102,6 +103,9 @@ GATEWAY_COMMANDS: frozenset[tuple[ValueType, Intent]] = frozenset({
     (ValueType.JOB, JobIntent.UPDATE_TIMEOUT),
     (ValueType.MESSAGE, MessageIntent.PUBLISH),
     (ValueType.SIGNAL, SignalIntent.BROADCAST),
+    # Camunda's REST API sends these (zeebe-trio's CLI until it serves one); claim and update are not sent yet.
+    (ValueType.USER_TASK, UserTaskIntent.COMPLETE),
+    (ValueType.USER_TASK, UserTaskIntent.ASSIGN),
 })
 """The commands a gateway sends on behalf of clients; everything else is the engine's own."""
 

@@ -6,7 +6,16 @@ the log, so state built either way is identical. ``event_appliers()`` builds the
 
 from zeebe_trio.protocol import DeploymentIntent, SignalIntent, ValueType
 
-from . import _events, _incidents, _jobs, _messages, _multi_instance, _process_instance, _variables
+from . import (
+    _events,
+    _incidents,
+    _jobs,
+    _messages,
+    _multi_instance,
+    _process_instance,
+    _user_tasks,
+    _variables,
+)
 from ._registry import Applier, EventAppliers, NoApplierError, no_state_change
 
 __all__ = ["Applier", "EventAppliers", "NoApplierError", "event_appliers"]
@@ -14,7 +23,8 @@ __all__ = ["Applier", "EventAppliers", "NoApplierError", "event_appliers"]
 
 def event_appliers() -> EventAppliers:
     appliers = EventAppliers()
-    for module in (_process_instance, _variables, _jobs, _incidents, _messages, _events, _multi_instance):
+    for module in (_process_instance, _variables, _jobs, _incidents, _messages, _events, _user_tasks,
+                   _multi_instance):
         module.register(appliers)
     # Events that record what happened and change no state of their own (the deployment's processes
     # arrive as PROCESS CREATED events; a broadcast reaches subscriptions through their own events).

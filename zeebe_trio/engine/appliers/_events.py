@@ -3,21 +3,29 @@ element instance (its event scope) that an element has not consumed yet.
 
 A PROCESS_EVENT TRIGGERING event records the trigger (its target element and variables) on the event
 scope; an interrupting trigger also marks the scope interrupted, so that no second interrupting event
-triggers there. A catch event that completes with the trigger (an intermediate catch event) gets its
-variables as the element's pending variables; TRIGGERED consumes the trigger.
+triggers there. TRIGGERED consumes the trigger (an element completing with its own trigger's variables
+reads them from it, ``EngineState.event_trigger``).
 """
 
 from __future__ import annotations
 
 from zeebe_trio.protocol import ProcessEventIntent, Record, TimerIntent, ValueType
 
-from ..bpmn.model import ExecutableBoundaryEvent, ExecutableFlowNode, ExecutableStartEvent
+from ..bpmn.model import (
+    ExecutableBoundaryEvent,
+    ExecutableCatchEvent,
+    ExecutableFlowNode,
+    ExecutableStartEvent,
+)
 from ..state import EngineState
 from ._registry import EventAppliers
 
 
 def is_interrupting(element: ExecutableFlowNode) -> bool:
-    """Whether triggering ``element`` interrupts its event scope."""
+    """Whether triggering ``element`` interrupts its event scope (a trigger for an element that is no
+    catch event, e.g. a script task's result, does not)."""
+    if not isinstance(element, ExecutableCatchEvent):
+        return False
     if isinstance(element, ExecutableBoundaryEvent):
         return element.cancel_activity
     if isinstance(element, ExecutableStartEvent):
@@ -41,12 +49,11 @@ def _process_event_triggering(state: EngineState, record: Record) -> None:
                                                     "processInstanceKey": value["processInstanceKey"]})
     process = state.processes.get(value["processDefinitionKey"])
     assert process is not None
-    target = process.flow_node(value["targetElementId"])
+    target = process if value["targetElementId"] == process.bpmn_process_id \
+        else process.flow_node(value["targetElementId"])
     instance = state.element_instance(scope_key)  # None for a start event's trigger (scope: the definition)
     if instance is not None and is_interrupting(target):
         state.set_interrupted(scope_key, target.id)
-    if instance is not None and instance.element_id == target.id and variables:
-        state.set_pending_variables(scope_key, variables)  # it completes with them
 
 
 def _process_event_triggered(state: EngineState, record: Record) -> None:

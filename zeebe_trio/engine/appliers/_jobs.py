@@ -11,6 +11,8 @@ from .._due import due_time
 from ..state import ACTIVATABLE, ACTIVATED, ERROR_THROWN, FAILED, EngineState
 from ._registry import EventAppliers
 
+EXECUTION_LISTENER = "EXECUTION_LISTENER"
+
 
 def _job_record(record: Record) -> dict[str, Any]:
     """The job as state keeps it: without variables (those live in the variable scopes)."""
@@ -24,6 +26,8 @@ def _job_created(state: EngineState, record: Record) -> None:
     instance = state.element_instance(record.value["elementInstanceKey"])
     if instance is not None:
         instance.job_key = record.key
+        if record.value.get("jobKind") == EXECUTION_LISTENER:
+            instance.execution_listener_index += 1
         state.put_element_instance(instance)
 
 
@@ -55,6 +59,8 @@ def _job_completed(state: EngineState, record: Record) -> None:
     if instance is not None:
         instance.job_key = -1
         state.put_element_instance(instance)
+    if record.value.get("jobKind") == EXECUTION_LISTENER:
+        return  # a listener's variables travel in its PROCESS_EVENT, not to the element's completion
     state.set_pending_variables(element_key, record.value.get("variables") or None)
 
 

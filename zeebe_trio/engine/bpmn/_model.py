@@ -67,6 +67,7 @@ EXECUTABLE_ELEMENT_TYPES: frozenset[ElementType] = frozenset(
         ElementType.INCLUSIVE_GATEWAY,
         ElementType.INTERMEDIATE_THROW_EVENT,
         ElementType.INTERMEDIATE_CATCH_EVENT,
+        ElementType.USER_TASK,
     }
 )
 

@@ -675,7 +675,7 @@ class _ProcessBuilder:
         if _is_job_worker(node):
             job_type, job_retries = self._task_definition(node)
             headers = self._task_headers(node)
-        elif node.tag == "userTask" and zeebe("userTask") not in node.extensions:
+        elif node.tag == "userTask":  # both forms: a Camunda user task's record carries them too
             headers = self._task_headers(node)
 
         input_mappings, output_mappings = self._io_mappings(element, node.extensions)

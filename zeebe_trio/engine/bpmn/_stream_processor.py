@@ -5,6 +5,13 @@ model and its processor in the table by element type, check that the command fit
 instance's state (else a rejection), write ELEMENT_ACTIVATING / ELEMENT_COMPLETING, and run the
 processor's lifecycle steps. This is the only place where a failed step (``ElementFailure``) becomes
 an incident on the element instance; resolving the incident sends the same command again.
+
+Execution listeners run here, as in Zeebe's ``BpmnStreamProcessor``: after ``on_activate`` the element's
+start listeners' jobs are created one at a time (the element stays ACTIVATING) before
+``finalize_activation``; after ``on_complete`` its end listeners' (the element stays COMPLETING) before
+``finalize_completion``. A listener job's completion writes COMPLETE_EXECUTION_LISTENER: its variables
+(a PROCESS_EVENT) are merged into the element (start) or its flow scope (end), and the next listener's
+job is created or the phase finalized. The element instance counts the listener jobs of the phase.
 """
 
 from __future__ import annotations
@@ -22,7 +29,10 @@ from .behaviors import (
     ElementContext,
     ElementFailure,
     IncidentBehavior,
+    JobBehavior,
+    ProcessEventBehavior,
     StateTransitionBehavior,
+    VariableBehavior,
 )
 from .elements import BpmnElementProcessor
 from .model import ExecutableFlowNode
@@ -35,15 +45,21 @@ _I = ProcessInstanceIntent
 
 class BpmnStreamProcessor:
     def __init__(self, processors: dict[BpmnElementType, BpmnElementProcessor[Any]],
-                 transitions: StateTransitionBehavior, incidents: IncidentBehavior) -> None:
+                 transitions: StateTransitionBehavior, incidents: IncidentBehavior,
+                 jobs: JobBehavior | None = None, variables: VariableBehavior | None = None) -> None:
         self.processors = processors
         self.transitions = transitions
         self.incidents = incidents
+        # Execution listeners need both; without them a listener's job cannot be created.
+        self.jobs = jobs
+        self.variables = variables
+        self.process_events = ProcessEventBehavior()
 
     def register(self, table: CommandProcessors) -> None:
         table.add(PI, _I.ACTIVATE_ELEMENT, self.activate_element)
         table.add(PI, _I.COMPLETE_ELEMENT, self.complete_element)
         table.add(PI, _I.TERMINATE_ELEMENT, self.terminate_element)
+        table.add(PI, _I.COMPLETE_EXECUTION_LISTENER, self.complete_execution_listener)
 
     def container(self, element_type: BpmnElementType) -> ContainerCallbacks:
         """The processor of a container element type, for the children's callbacks."""
@@ -106,7 +122,8 @@ class BpmnStreamProcessor:
             return
         self._run(batch, context, lambda: self._child_activating(batch, element, context),
                   lambda: processor.on_activate(batch, element, context),
-                  lambda: processor.finalize_activation(batch, element, context))
+                  lambda: self._next_listener_or(batch, element, context, "start",
+                                                 lambda: processor.finalize_activation(batch, element, context)))
 
     def _child_activating(self, batch: Batch, element: ExecutableFlowNode, context: ElementContext) -> None:
         """Let a container that prepares its children (a multi-instance body) prepare this one."""
@@ -133,7 +150,8 @@ class BpmnStreamProcessor:
         element, processor = self._element(batch, context)
         self._run(batch, context, lambda: self.transitions.to_completing(batch, context),
                   lambda: processor.on_complete(batch, element, context),
-                  lambda: processor.finalize_completion(batch, element, context))
+                  lambda: self._next_listener_or(batch, element, context, "end",
+                                                 lambda: processor.finalize_completion(batch, element, context)))
 
     def terminate_element(self, batch: Batch, command: Record) -> None:
         instance = batch.state.element_instance(command.key)
@@ -145,3 +163,47 @@ class BpmnStreamProcessor:
         context = ElementContext(instance.key, instance.value)
         element, processor = self._element(batch, context)
         processor.on_terminate(batch, element, context)
+
+    # -- execution listeners -------------------------------------------------------------------------
+
+    def _next_listener_or(self, batch: Batch, element: ExecutableFlowNode, context: ElementContext,
+                          event_type: str, finalize: Callable[[], None]) -> None:
+        """Create the job of the phase's next execution listener, or finalize the phase after the last."""
+        listeners = element.listeners_of(event_type)
+        instance = batch.state.element_instance(context.key)
+        index = instance.execution_listener_index if instance is not None else 0
+        if index >= len(listeners):
+            finalize()
+            return
+        assert self.jobs is not None, "execution listeners need the dispatcher's JobBehavior"
+        self.jobs.create_listener_job(batch, listeners[index].job, context, event_type)
+
+    def complete_execution_listener(self, batch: Batch, command: Record) -> None:
+        instance = batch.state.element_instance(command.key)
+        if instance is None or instance.state not in (_I.ELEMENT_ACTIVATING, _I.ELEMENT_COMPLETING):
+            batch.reject(command, RejectionType.INVALID_STATE,
+                         f"Expected element instance with key '{command.key}' to be activating or completing, but"
+                         f" it is {'gone' if instance is None else instance.state.name}")
+            return
+        context = ElementContext(instance.key, instance.value)
+        element, processor = self._element(batch, context)
+        starting = instance.state is _I.ELEMENT_ACTIVATING
+        self._merge_listener_variables(batch, context, local=starting)
+        if starting:
+            self._run(batch, context, lambda: self._next_listener_or(
+                batch, element, context, "start", lambda: processor.finalize_activation(batch, element, context)))
+        else:
+            self._run(batch, context, lambda: self._next_listener_or(
+                batch, element, context, "end", lambda: processor.finalize_completion(batch, element, context)))
+
+    def _merge_listener_variables(self, batch: Batch, context: ElementContext, *, local: bool) -> None:
+        """A start listener's variables become the element's own; an end listener's go to its flow scope
+        (the process's own for the process), as Zeebe merges them."""
+        variables = self.process_events.pending(batch, context.key)
+        if variables is None:
+            return
+        if variables:
+            assert self.variables is not None, "execution listeners need the dispatcher's VariableBehavior"
+            scope_key = context.key if local or context.flow_scope_key <= 0 else context.flow_scope_key
+            self.variables.merge_local(batch, context.value, scope_key, variables)
+        self.process_events.triggered(batch, context.key)

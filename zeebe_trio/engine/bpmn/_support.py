@@ -77,6 +77,9 @@ SUPPORTED: frozenset[Feature] = frozenset(
         (_T.END_EVENT, "terminate"),
         (_T.INTERMEDIATE_THROW_EVENT, "link"),
         (_T.INTERMEDIATE_CATCH_EVENT, "link"),
+        (_T.USER_TASK, None),
+        SCRIPT_EXPRESSION,
+        EXECUTION_LISTENERS,
         MULTI_INSTANCE,
     }
 )

@@ -12,6 +12,7 @@ from ._jobs import JobProcessors
 from ._multi_instance_batch import MultiInstanceBatchProcessors
 from ._process_instances import ProcessInstanceProcessors
 from ._timers import TimerProcessors
+from ._user_tasks import UserTaskProcessors
 
 __all__ = [
     "DeploymentProcessors",
@@ -22,4 +23,5 @@ __all__ = [
     "TimerProcessors",
     "VariableDocumentProcessors",
     "register_messages_and_signals",
+    "UserTaskProcessors",
 ]

@@ -24,12 +24,14 @@ from ..bpmn.behaviors import (
     EventTriggerBehavior,
     IncidentBehavior,
     JobBehavior,
+    ProcessEventBehavior,
     VariableBehavior,
 )
 from ..bpmn.behaviors._jobs import MAX_BATCH_BYTES, MAX_TOO_LARGE_PER_BATCH, job_size
 from ..state import ACTIVATABLE, ACTIVATED, FAILED
 
 JOB = ValueType.JOB
+EXECUTION_LISTENER = "EXECUTION_LISTENER"
 
 
 def _job_or_reject(batch: Batch, command: Record, verb: str, states: tuple[str, ...]) -> dict[str, Any] | None:
@@ -66,6 +68,7 @@ class JobProcessors:
         self.incidents = incidents
         self.variables = variables
         self.triggers = triggers
+        self.process_events = ProcessEventBehavior()
 
     def register(self, processors: CommandProcessors) -> None:
         processors.add(ValueType.JOB_BATCH, JobBatchIntent.ACTIVATE, self.activate_jobs)
@@ -147,9 +150,16 @@ class JobProcessors:
         completed = batch.event(JOB, JobIntent.COMPLETED, command.key, job)
         batch.respond(command, completed)
         element = batch.state.element_instance(job["elementInstanceKey"])
-        if element is not None:
-            batch.command(ValueType.PROCESS_INSTANCE, ProcessInstanceIntent.COMPLETE_ELEMENT,
-                          job["elementInstanceKey"], element.value)
+        if element is None:
+            return
+        if job.get("jobKind") == EXECUTION_LISTENER:
+            # Zeebe's JobCompleteProcessor: the variables wait in a process event for the element's next step.
+            self.process_events.triggering(batch, element.value, element.key, variables)
+            batch.command(ValueType.PROCESS_INSTANCE, ProcessInstanceIntent.COMPLETE_EXECUTION_LISTENER,
+                          element.key, element.value)
+            return
+        batch.command(ValueType.PROCESS_INSTANCE, ProcessInstanceIntent.COMPLETE_ELEMENT,
+                      job["elementInstanceKey"], element.value)
 
 
     def fail_job(self, batch: Batch, command: Record) -> None:
@@ -173,7 +183,9 @@ class JobProcessors:
             element = batch.state.element_instance(job["elementInstanceKey"])
             if element is not None:
                 message = job["errorMessage"] or "No more retries left."
-                self.incidents.raise_incident(batch, ErrorType.JOB_NO_RETRIES, message, job["elementInstanceKey"], element.value,
+                error_type = (ErrorType.EXECUTION_LISTENER_NO_RETRIES if job.get("jobKind") == EXECUTION_LISTENER
+                              else ErrorType.JOB_NO_RETRIES)
+                self.incidents.raise_incident(batch, error_type, message, job["elementInstanceKey"], element.value,
                                job_key=command.key)
         elif backoff == 0:
             self.jobs.job_became_activatable(batch, command.key, job)
@@ -182,6 +194,14 @@ class JobProcessors:
     def throw_error(self, batch: Batch, command: Record) -> None:
         stored = _job_or_reject(batch, command, "throw an error for", (ACTIVATABLE, ACTIVATED))
         if stored is None:
+            return
+        kind = stored["record"].get("jobKind", "BPMN_ELEMENT")
+        if kind == EXECUTION_LISTENER:
+            # Zeebe's JobThrowErrorProcessor: the element of a listener job is not ACTIVATED, nothing can catch it.
+            batch.reject(command, RejectionType.INVALID_STATE,
+                         f"Cannot throw BPMN error from {kind} job with key '{command.key}', type"
+                         f" '{stored['record']['type']}' and processInstanceKey"
+                         f" '{stored['record']['processInstanceKey']}'")
             return
         value = command.value
         job = dict(stored["record"])

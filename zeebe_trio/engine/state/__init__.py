@@ -3,6 +3,7 @@
 from ._element_instance import LIFECYCLE_STATES, ElementInstance
 from ._engine_state import ACTIVATABLE, ACTIVATED, COLUMN_FAMILIES, ERROR_THROWN, FAILED, EngineState
 from ._multi_instance import MultiInstanceBodyState
+from ._user_task import UserTask, UserTaskLifecycle
 from ._view import EngineStateView, ProcessLookup
 
 __all__ = [
@@ -16,5 +17,7 @@ __all__ = [
     "EngineState",
     "EngineStateView",
     "ProcessLookup",
+    "UserTask",
+    "UserTaskLifecycle",
     "MultiInstanceBodyState",
 ]

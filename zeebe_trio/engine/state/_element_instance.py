@@ -33,6 +33,10 @@ class ElementInstance:
     #: Tokens on their way to a child: target element id -> how many (taken sequence flows not yet
     #: consumed, and link jumps), what an inclusive join looks at (Zeebe's ``activeSequenceFlowIds``).
     flows_in_flight: dict[str, int] = field(default_factory=dict)
+    # How many execution listener jobs of the current start or end phase were created (Zeebe's
+    # executionListenerIndex), and the element's Camunda user task.
+    execution_listener_index: int = 0
+    user_task_key: int = -1
 
     @property
     def element_id(self) -> str:
@@ -65,9 +69,15 @@ class ElementInstance:
             stored["interruptingElementId"] = self.interrupting_element_id
         if self.flows_in_flight:
             stored["flowsInFlight"] = dict(self.flows_in_flight)
+        # Only when set, so that elements without listeners and user tasks are stored as before.
+        if self.execution_listener_index:
+            stored["listenerIndex"] = self.execution_listener_index
+        if self.user_task_key > 0:
+            stored["userTaskKey"] = self.user_task_key
         return stored
 
     @classmethod
     def from_stored(cls, key: int, stored: dict[str, Any]) -> ElementInstance:
         return cls(key, _BY_NAME[stored["state"]], stored["record"], stored["children"], stored["activeFlows"],
-                   stored["jobKey"], stored.get("interruptingElementId"), dict(stored.get("flowsInFlight", {})))
+                   stored["jobKey"], stored.get("interruptingElementId"), dict(stored.get("flowsInFlight", {})),
+                   stored.get("listenerIndex", 0), stored.get("userTaskKey", -1))

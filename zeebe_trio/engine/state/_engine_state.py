@@ -16,6 +16,7 @@ from zeebe_trio.state import StateStore, Transaction
 
 from ._element_instance import ElementInstance
 from ._multi_instance import MultiInstanceBodyState
+from ._user_task import UserTask
 from ._view import ProcessLookup
 
 COLUMN_FAMILIES = [
@@ -49,6 +50,7 @@ COLUMN_FAMILIES = [
     "process_by_deployment",  # (bpmnProcessId, deploymentKey) -> processDefinitionKey (call activities)
     "process_by_version_tag",  # (bpmnProcessId, versionTag) -> processDefinitionKey of its latest version
     "called_child_instances",  # (callActivityKey,) -> the child process instance key it created
+    "user_tasks",  # (userTaskKey,) -> {"state": lifecycle state, "record": USER_TASK record value}
     "multi_instance_bodies",  # (bodyKey,) -> {"loopCounter", "completed", "terminated"}
     "loop_counters",  # (innerInstanceKey,) -> its loopCounter (1-based) in its multi-instance body
 ]
@@ -98,6 +100,7 @@ class EngineState:
         self._process_by_deployment = f("process_by_deployment")
         self._process_by_version_tag = f("process_by_version_tag")
         self._called_children = f("called_child_instances")
+        self._user_tasks = f("user_tasks")
         self._multi_instance_bodies = f("multi_instance_bodies")
         self._loop_counters = f("loop_counters")
         self._last_local_key = 0
@@ -249,6 +252,7 @@ class EngineState:
             self.txn.delete(self._variables, *key)
         self.txn.delete(self._scope_parents, scope_key)
         self.txn.delete(self._pending_variables, scope_key)
+        self.txn.delete(self._event_triggers, scope_key)
 
     def pending_variables(self, element_instance_key: int) -> dict[str, Any] | None:
         return self.txn.get(self._pending_variables, element_instance_key)  # type: ignore[no-any-return]
@@ -498,6 +502,33 @@ class EngineState:
 
     def set_exporter_position(self, exporter_id: str, position: int) -> None:
         self.txn.put(self._exporter_positions, (exporter_id,), position)
+
+    # -- user tasks and event triggers ------------------------------------------------------------
+
+    def user_task(self, key: int) -> UserTask | None:
+        stored = self.txn.get(self._user_tasks, key)
+        return None if stored is None else UserTask.from_stored(key, stored)
+
+    def put_user_task(self, task: UserTask) -> None:
+        self.txn.put(self._user_tasks, (task.key,), task.to_stored())
+
+    def remove_user_task(self, key: int) -> None:
+        self.txn.delete(self._user_tasks, key)
+
+    def event_trigger(self, element_instance_key: int) -> dict[str, Any] | None:
+        """{"key", "record"} of the oldest PROCESS_EVENT triggered on the element instance for the element
+        itself (a script result, a listener job's variables, a caught event) and not consumed yet."""
+        instance = self.element_instance(element_instance_key)
+        if instance is None:
+            return None
+        for event_key, trigger in self.event_triggers(element_instance_key):
+            if trigger["elementId"] == instance.element_id:
+                return {"key": event_key, "record": {
+                    "scopeKey": element_instance_key, "targetElementId": trigger["elementId"],
+                    "variables": trigger["variables"], "processDefinitionKey": instance.process_definition_key,
+                    "processInstanceKey": instance.process_instance_key,
+                    "tenantId": instance.value.get("tenantId", "<default>")}}
+        return None
 
     # -- multi-instance bodies -------------------------------------------------------------------
 

@@ -19,7 +19,9 @@ from ._expressions import ExpressionBehavior, ScopeVariables
 from ._failure import ElementFailure
 from ._incidents import IncidentBehavior
 from ._jobs import JobBehavior
+from ._process_events import ProcessEventBehavior
 from ._transitions import CalledProcessCallbacks, ContainerCallbacks, StateTransitionBehavior
+from ._user_tasks import UserTaskBehavior
 from ._variables import VariableBehavior, to_json_text
 
 __all__ = [
@@ -39,5 +41,7 @@ __all__ = [
     "StateTransitionBehavior",
     "VariableBehavior",
     "to_json_text",
+    "UserTaskBehavior",
+    "ProcessEventBehavior",
     "ChildActivationCallback",
 ]

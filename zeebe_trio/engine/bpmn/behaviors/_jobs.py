@@ -65,14 +65,23 @@ class JobBehavior:
         self.incidents = incidents
         self.expressions = expressions
 
-    def create_element_job(self, batch: Batch, properties: JobWorkerProperties, context: ElementContext) -> None:
+    def create_element_job(self, batch: Batch, properties: JobWorkerProperties, context: ElementContext,
+                           extra_headers: dict[str, str] | None = None) -> None:
         """Evaluate the element's job type and retries (an EXTRACT_VALUE_ERROR failure if they do not
-        give a usable value), then write the element's ACTIVATED event and its job. (An element with
-        event subscriptions activates through ``StateTransitionBehavior.to_activated`` instead, then
-        calls ``evaluate`` and ``create_job``.)"""
+        give a usable value), then write the element's ACTIVATED event and its job (with the task
+        headers and ``extra_headers``, e.g. a user task's evaluated attributes)."""
         job_type, retries = self.evaluate(batch, properties, context)
         batch.event(ValueType.PROCESS_INSTANCE, ProcessInstanceIntent.ELEMENT_ACTIVATED, context.key, context.value)
-        self.create_job(batch, context.key, context.value, job_type, retries, dict(properties.task_headers))
+        self.create_job(batch, context.key, context.value, job_type, retries,
+                        {**dict(properties.task_headers), **(extra_headers or {})})
+
+    def create_listener_job(self, batch: Batch, properties: JobWorkerProperties, context: ElementContext,
+                            event_type: str) -> None:
+        """An execution listener's job (jobKind EXECUTION_LISTENER) for the element; its type and retries
+        are evaluated as an element job's are (EXTRACT_VALUE_ERROR failures)."""
+        job_type, retries = self.evaluate(batch, properties, context)
+        self.create_job(batch, context.key, context.value, job_type, retries, {},
+                        job_kind="EXECUTION_LISTENER", listener_event_type=event_type.upper())
 
     def evaluate(self, batch: Batch, properties: JobWorkerProperties, context: ElementContext) -> tuple[str, int]:
         """The job type and retries of a job worker element; an EXTRACT_VALUE_ERROR failure if they
@@ -119,7 +128,8 @@ class JobBehavior:
 
 
     def create_job(self, batch: Batch, element_key: int, element: dict[str, Any], job_type: str, retries: int,
-                       headers: dict[str, str]) -> None:
+                       headers: dict[str, str], *, job_kind: str = "BPMN_ELEMENT",
+                       listener_event_type: str = "UNSPECIFIED") -> None:
         job_key = batch.next_key()
         job = {
             "type": job_type,
@@ -140,8 +150,8 @@ class JobBehavior:
             "processDefinitionKey": element["processDefinitionKey"],
             "processInstanceKey": element["processInstanceKey"],
             "tenantId": element.get("tenantId", DEFAULT_TENANT),
-            "jobKind": "BPMN_ELEMENT",
-            "jobListenerEventType": "UNSPECIFIED",
+            "jobKind": job_kind,
+            "jobListenerEventType": listener_event_type,
         }
         batch.event(JOB, JobIntent.CREATED, job_key, job)
         self.job_became_activatable(batch, job_key, job)

@@ -11,7 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
-from zeebe_trio.protocol import BpmnElementType, ErrorType, ProcessInstanceIntent, ValueType, excerpt
+from zeebe_trio.protocol import (
+    BpmnElementType,
+    ErrorType,
+    JobIntent,
+    ProcessInstanceIntent,
+    ValueType,
+    excerpt,
+)
 
 from ..._batch import Batch
 from ..model import (
@@ -129,7 +136,12 @@ class StateTransitionBehavior:
         self.take_flows(batch, element, context, flows)
 
     def to_terminating(self, batch: Batch, context: ElementContext) -> None:
+        """ELEMENT_TERMINATING; an execution listener job the element waits for is canceled with it."""
         batch.event(PI, _I.ELEMENT_TERMINATING, context.key, context.value)
+        instance = batch.state.element_instance(context.key)
+        job = batch.state.job(instance.job_key) if instance is not None and instance.job_key > 0 else None
+        if job is not None and job["record"].get("jobKind") == "EXECUTION_LISTENER":
+            batch.event(ValueType.JOB, JobIntent.CANCELED, instance.job_key, job["record"])  # type: ignore[union-attr]
         self._unsubscribe(batch, context)
 
     def to_terminated(self, batch: Batch, element: ExecutableFlowNode, context: ElementContext) -> None:

@@ -110,9 +110,11 @@ class VariableBehavior:
             raise ElementFailure(ErrorType.IO_MAPPING_ERROR, str(error)) from None
         self.merge_local(batch, context.value, context.key, local)
 
-    def apply_output_mappings(self, batch: Batch, element: ExecutableFlowNode, context: ElementContext) -> None:
-        """The variables a job completed with, through the element's output mappings if it has any."""
-        pending = batch.state.pending_variables(context.key)
+    def apply_output_mappings(self, batch: Batch, element: ExecutableFlowNode, context: ElementContext,
+                              variables: Mapping[str, Any] | None = None) -> None:
+        """The variables a job completed with (or ``variables``, e.g. a script's result), through the
+        element's output mappings if it has any."""
+        pending = batch.state.pending_variables(context.key) if variables is None else variables
         try:
             if element.outputs:
                 if pending:

@@ -16,6 +16,7 @@ from ..behaviors import (
     IncidentBehavior,
     JobBehavior,
     StateTransitionBehavior,
+    UserTaskBehavior,
     VariableBehavior,
 )
 from ._processor import BpmnElementProcessor, FlowNodeProcessor
@@ -39,7 +40,7 @@ from .events import (
     ThrowingEndEventProcessor,
 )
 from .gateways import ExclusiveGatewayProcessor, InclusiveGatewayProcessor, ParallelGatewayProcessor
-from .tasks import JobWorkerTaskProcessor, UndefinedTaskProcessor
+from .tasks import JobWorkerTaskProcessor, ScriptTaskProcessor, UndefinedTaskProcessor, UserTaskProcessor
 
 __all__ = ["DEFAULT_MAX_PROCESS_DEPTH", "BpmnElementProcessor", "FlowNodeProcessor", "element_processors"]
 
@@ -75,4 +76,6 @@ def element_processors(transitions: StateTransitionBehavior, variables: Variable
     }
     for element_type in JOB_WORKER_ELEMENT_TYPES:
         table[element_type] = job_worker
+    table[T.SCRIPT_TASK] = ScriptTaskProcessor(*common, jobs, expressions)
+    table[T.USER_TASK] = UserTaskProcessor(*common, jobs, UserTaskBehavior(expressions))
     return table

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Generic, TypeVar
 
+from zeebe_trio.protocol import ProcessInstanceIntent, ValueType
+
 from ..._batch import Batch
 from ..behaviors import ElementContext, IncidentBehavior, StateTransitionBehavior, VariableBehavior
 from ..model import ExecutableFlowNode
@@ -46,7 +48,13 @@ class BpmnElementProcessor(Generic[E]):
         self.transitions.to_terminated(batch, element, context)
 
     def complete_now(self, batch: Batch, element: E, context: ElementContext) -> None:
-        """Complete an element that does not wait, in the step that activated it."""
+        """Complete an element that does not wait, in the step that activated it. One with end execution
+        listeners completes through a COMPLETE_ELEMENT command, as Zeebe completes every element, so that
+        the dispatcher runs its listeners between completing and completed."""
+        if element.listeners_of("end"):
+            batch.command(ValueType.PROCESS_INSTANCE, ProcessInstanceIntent.COMPLETE_ELEMENT, context.key,
+                          context.value)
+            return
         self.transitions.to_completing(batch, context)
         self.on_complete(batch, element, context)
         self.finalize_completion(batch, element, context)

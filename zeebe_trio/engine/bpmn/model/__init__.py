@@ -30,11 +30,13 @@ from ._elements import (
     ExecutableProcess,
     ExecutableSequenceFlow,
     ExecutableStartEvent,
+    ExecutionListenerJob,
     JobWorkerProperties,
 )
 from ._expression import CompileProblems, EvaluationError, Expression, MappingRule
 from ._inclusive_gateway import ExecutableInclusiveGateway
 from ._multi_instance import ExecutableMultiInstanceBody, LoopCharacteristics
+from ._tasks import USER_TASK_JOB_TYPE, ExecutableScriptTask, ExecutableUserTask, UserTaskProperties
 from ._transform import TRANSFORMERS, transform_process
 
 __all__ = [
@@ -70,6 +72,11 @@ __all__ = [
     "deployment_binding_problems",
     "TerminateEventDefinition",
     "transform_process",
+    "USER_TASK_JOB_TYPE",
+    "ExecutableScriptTask",
+    "ExecutableUserTask",
+    "ExecutionListenerJob",
+    "UserTaskProperties",
     "ExecutableMultiInstanceBody",
     "LoopCharacteristics",
 ]

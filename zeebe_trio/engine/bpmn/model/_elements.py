@@ -33,6 +33,7 @@ __all__ = [
     "ExecutableProcess",
     "ExecutableSequenceFlow",
     "ExecutableStartEvent",
+    "ExecutionListenerJob",
     "JobWorkerProperties",
 ]
 
@@ -54,6 +55,15 @@ class ExecutableSequenceFlow(ExecutableElement):
     condition: Expression | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ExecutionListenerJob:
+    """One zeebe:executionListener: ``event_type`` is 'start' or 'end'; the listener runs as a job of
+    ``job``'s type and retries (compiled in ``_tasks``)."""
+
+    event_type: str
+    job: JobWorkerProperties
+
+
 @dataclass(eq=False, repr=False)
 class ExecutableFlowNode(ExecutableElement):
     """An event, task, gateway or container. ``event_type`` is the record's ``bpmnEventType``."""
@@ -64,6 +74,11 @@ class ExecutableFlowNode(ExecutableElement):
     inputs: tuple[MappingRule, ...] = ()
     outputs: tuple[MappingRule, ...] = ()
     event_type: str = "UNSPECIFIED"
+    execution_listeners: tuple[ExecutionListenerJob, ...] = ()
+
+    def listeners_of(self, event_type: str) -> tuple[ExecutionListenerJob, ...]:
+        """The execution listeners of ``event_type`` ('start' or 'end'), in document order."""
+        return tuple(listener for listener in self.execution_listeners if listener.event_type == event_type)
 
     @property
     def catch_events(self) -> list[ExecutableCatchEvent]:

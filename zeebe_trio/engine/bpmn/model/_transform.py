@@ -46,6 +46,7 @@ from ._event_transformers import link_throw_events
 from ._expression import CompileProblems, compile_mappings, compile_value, parse_retries
 from ._inclusive_gateway import ExecutableInclusiveGateway, link_inclusive_joins
 from ._multi_instance import ExecutableMultiInstanceBody, wrap_multi_instance
+from ._tasks import compile_execution_listeners, transform_script_task, transform_user_task
 
 __all__ = ["transform_process"]
 
@@ -158,6 +159,17 @@ TRANSFORMERS: dict[T, Transformer] = {
 }
 for _job_type in syntax.JOB_WORKER_ELEMENT_TYPES:
     TRANSFORMERS[_job_type] = _job_worker
+TRANSFORMERS[T.USER_TASK] = transform_user_task
+
+
+def _script_task(node: syntax.FlowNode, where: str, problems: list[str]) -> ExecutableFlowNode:
+    """A script task: a job (zeebe:taskDefinition) or a FEEL expression (zeebe:script)."""
+    if node.is_job_worker:
+        return _job_worker(node, where, problems)
+    return transform_script_task(node, where, problems)
+
+
+TRANSFORMERS[T.SCRIPT_TASK] = _script_task
 
 
 def transform_process(parsed: syntax.ExecutableProcess) -> ExecutableProcess:
@@ -171,6 +183,7 @@ def transform_process(parsed: syntax.ExecutableProcess) -> ExecutableProcess:
         bpmn_process_id=parsed.bpmn_process_id, resource_name=parsed.resource_name,
         version_tag=parsed.version_tag,
     )
+    process.execution_listeners = compile_execution_listeners(parsed.execution_listeners, prefix, problems)
     nodes: dict[str, ExecutableFlowNode] = {}
     for node in parsed.flow_nodes():
         where = f"{prefix}: {_label(node)}"
@@ -182,6 +195,7 @@ def transform_process(parsed: syntax.ExecutableProcess) -> ExecutableProcess:
         element.inputs = compile_mappings(node.input_mappings, where, problems)
         element.outputs = compile_mappings(node.output_mappings, where, problems)
         element.event_type = (node.event_kind or "none").upper() if node.element_type in _EVENT_TYPES else "UNSPECIFIED"
+        element.execution_listeners = compile_execution_listeners(node.execution_listeners, where, problems)
         if isinstance(element, ExecutableStartEvent):
             element.interrupting = node.interrupting
         if node.multi_instance is not None and isinstance(element, ExecutableActivity):

@@ -33,7 +33,9 @@ class IntermediateCatchEventProcessor(FlowNodeProcessor[ExecutableCatchEvent]):
         self.triggers = triggers
 
     def on_complete(self, batch: Batch, element: ExecutableCatchEvent, context: ElementContext) -> None:
-        super().on_complete(batch, element, context)
+        self.transitions.check_scope_capacity(batch, context, len(element.outgoing))
+        trigger = batch.state.event_trigger(context.key)
+        self.variables.apply_output_mappings(batch, element, context, trigger["record"]["variables"] if trigger else {})
         self.triggers.consume_own_triggers(batch, context)
 
 

@@ -29,8 +29,9 @@ class ExclusiveGatewayProcessor(FlowNodeProcessor[ExecutableExclusiveGateway]):
         super().__init__(transitions, variables, incidents)
         self.expressions = expressions
 
-    def on_activate(self, batch: Batch, element: ExecutableExclusiveGateway, context: ElementContext) -> None:
-        super().on_activate(batch, element, context)
+    def finalize_activation(self, batch: Batch, element: ExecutableExclusiveGateway, context: ElementContext) -> None:
+        # After the start execution listeners, whose variables the conditions see (Zeebe evaluates them
+        # in the gateway's own scope).
         try:
             flow = self._choose_flow(batch, element, context)
         except EvaluationError as error:
@@ -40,9 +41,6 @@ class ExclusiveGatewayProcessor(FlowNodeProcessor[ExecutableExclusiveGateway]):
         self.variables.apply_output_mappings(batch, element, context)
         self.transitions.complete_and_take_flows(batch, element, context, () if flow is None else (flow,))
 
-    def finalize_activation(self, batch: Batch, element: ExecutableExclusiveGateway, context: ElementContext) -> None:
-        pass  # completed in on_activate, with the flow it chose
-
     def _choose_flow(self, batch: Batch, element: ExecutableExclusiveGateway,
                      context: ElementContext) -> ExecutableSequenceFlow | None:
         outgoing = element.outgoing
@@ -50,7 +48,7 @@ class ExclusiveGatewayProcessor(FlowNodeProcessor[ExecutableExclusiveGateway]):
             return None
         if len(outgoing) == 1 and outgoing[0].condition is None:
             return outgoing[0]
-        variables = self.expressions.variables_at(batch, context.flow_scope_key)
+        variables = self.expressions.variables_at(batch, context.key)
         for flow in outgoing:
             if flow is element.default_flow or flow.condition is None:
                 continue
