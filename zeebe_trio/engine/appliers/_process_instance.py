@@ -24,6 +24,7 @@ from zeebe_trio.protocol import (
 from ..bpmn.model import (
     ExecutableCatchEvent,
     ExecutableEndEvent,
+    ExecutableFlowElementContainer,
     ExecutableFlowNode,
     ExecutableInclusiveGateway,
     ExecutableIntermediateThrowEvent,
@@ -129,6 +130,10 @@ def _element_finished(state: EngineState, record: Record) -> None:
                                                                 BpmnElementType(record.value["bpmnElementType"]))
     if element.catch_events:  # only an element with catch events is ever an event scope
         state.remove_event_scope(record.key)
+    if scope_key > 0 and isinstance(element, ExecutableFlowElementContainer):
+        # a terminated subprocess (or inner instance of a multi-instance body) may leave flows taken
+        # into a join that never activated
+        state.clear_taken_flows(record.key)
     if scope_key <= 0:  # the process instance itself: nobody can await its result any more
         state.set_awaiting_result(record.key, None)
         state.clear_taken_flows(record.key)  # only containers hold joins
