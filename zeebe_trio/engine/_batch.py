@@ -15,7 +15,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from zeebe_trio.protocol import Intent, Record, RecordType, RejectionType, ValueType
+from zeebe_trio.protocol import (
+    Intent,
+    JobBatchIntent,
+    JobIntent,
+    MessageIntent,
+    Record,
+    RecordType,
+    RejectionType,
+    TimerIntent,
+    ValueType,
+)
 
 from .state import EngineStateView
 
@@ -24,6 +34,13 @@ __all__ = ["MAX_COMMANDS_IN_BATCH", "Batch", "Processor", "SideEffects"]
 MAX_COMMANDS_IN_BATCH = 100
 
 Processor = Callable[["Batch", Record], None]
+
+# The events that bring a due date into state (engine._scheduled's checkers read them).
+_DUE_DATE_EVENTS = frozenset({
+    (ValueType.JOB_BATCH, int(JobBatchIntent.ACTIVATED)), (ValueType.JOB, int(JobIntent.FAILED)),
+    (ValueType.JOB, int(JobIntent.TIMEOUT_UPDATED)), (ValueType.TIMER, int(TimerIntent.CREATED)),
+    (ValueType.MESSAGE, int(MessageIntent.PUBLISHED)),
+})
 
 
 @dataclass
@@ -36,6 +53,9 @@ class SideEffects:
     job_pushes: list[tuple[int, int, dict[str, Any]]] = field(default_factory=list)  # (stream id, job key, job)
     # (receiver partition id, command): for the inter-partition sender, after the batch is durable.
     partition_commands: list[tuple[int, Record]] = field(default_factory=list)
+    # Whether the batch wrote a due date that may be nearer than any before it (a job's deadline or
+    # back-off, a timer, a message's time to live): the leader's schedule service looks again.
+    due_dates_changed: bool = False
 
     def __bool__(self) -> bool:
         return bool(self.responses or self.accepted or self.jobs_available or self.job_pushes
@@ -87,6 +107,8 @@ class Batch:
         ``request_of`` copies a command's request ids onto the event, for appliers that must remember
         a waiting client (create-with-result)."""
         record = self._append(RecordType.EVENT, value_type, intent, key, value)
+        if (value_type, int(intent)) in _DUE_DATE_EVENTS:
+            self.effects.due_dates_changed = True
         if request_of is not None:
             record.request_id = request_of.request_id
             record.request_stream_id = request_of.request_stream_id

@@ -331,7 +331,7 @@ class StreamProcessor:
         self.last_processed_position = command.position
         self.processed_commands += 1
         self.progressed_at = trio.current_time()
-        if self.schedule is not None and high > command.position:
+        if self.schedule is not None and high > command.position and getattr(effects, "due_dates_changed", True):
             self.schedule.state_changed()  # it may have brought a due date nearer
         # ``or``: a batch whose only side effect is a partition command (SideEffects' truth may not count them)
         if effects or getattr(effects, "partition_commands", None):

@@ -108,7 +108,7 @@ def _element_activating(state: EngineState, record: Record) -> None:
 def _element_state_changed(state: EngineState, record: Record) -> None:
     instance = state.element_instance(record.key)
     if instance is not None:
-        instance.state = _I(int(record.intent))
+        instance.state = record.intent  # type: ignore[assignment]  # a ProcessInstanceIntent
         if instance.state in (_I.ELEMENT_ACTIVATED, _I.ELEMENT_COMPLETING):
             instance.execution_listener_index = 0  # the next phase's listeners start from the first
         state.put_element_instance(instance)

@@ -48,6 +48,7 @@ class BpmnStreamProcessor:
                  transitions: StateTransitionBehavior, incidents: IncidentBehavior,
                  jobs: JobBehavior | None = None, variables: VariableBehavior | None = None) -> None:
         self.processors = processors
+        self._containers: dict[BpmnElementType, ContainerCallbacks] = {}
         self.transitions = transitions
         self.incidents = incidents
         # Execution listeners need both; without them a listener's job cannot be created.
@@ -63,9 +64,13 @@ class BpmnStreamProcessor:
 
     def container(self, element_type: BpmnElementType) -> ContainerCallbacks:
         """The processor of a container element type, for the children's callbacks."""
-        processor = self.processors[element_type]
-        assert isinstance(processor, ContainerCallbacks), f"{element_type.name} elements are not containers"
-        return processor
+        found = self._containers.get(element_type)
+        if found is None:
+            processor = self.processors[element_type]
+            # a runtime-checkable Protocol's isinstance is slow: checked once per element type
+            assert isinstance(processor, ContainerCallbacks), f"{element_type.name} elements are not containers"
+            found = self._containers[element_type] = processor
+        return found
 
     def _element(self, batch: Batch, context: ElementContext) -> tuple[ExecutableFlowNode, BpmnElementProcessor[Any]]:
         process = batch.state.processes.get(context.process_definition_key)
@@ -170,6 +175,9 @@ class BpmnStreamProcessor:
                           event_type: str, finalize: Callable[[], None]) -> None:
         """Create the job of the phase's next execution listener, or finalize the phase after the last."""
         listeners = element.listeners_of(event_type)
+        if not listeners:  # the common case: no state to read
+            finalize()
+            return
         instance = batch.state.element_instance(context.key)
         index = instance.execution_listener_index if instance is not None else 0
         if index >= len(listeners):

@@ -11,6 +11,8 @@ from ..model import ExecutableElement, ExecutableFlowNode
 
 __all__ = ["ElementContext"]
 
+_ELEMENT_TYPES = {element_type.value: element_type for element_type in BpmnElementType}
+
 
 @dataclass(frozen=True, slots=True)
 class ElementContext:
@@ -23,7 +25,7 @@ class ElementContext:
 
     @property
     def element_type(self) -> BpmnElementType:
-        return BpmnElementType(self.value["bpmnElementType"])
+        return _ELEMENT_TYPES[self.value["bpmnElementType"]]
 
     @property
     def flow_scope_key(self) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from zeebe_trio.protocol import BpmnElementType
 
@@ -80,10 +81,11 @@ class ExecutableFlowNode(ExecutableElement):
         """The execution listeners of ``event_type`` ('start' or 'end'), in document order."""
         return tuple(listener for listener in self.execution_listeners if listener.event_type == event_type)
 
-    @property
+    @cached_property
     def catch_events(self) -> list[ExecutableCatchEvent]:
         """The events this element waits for while it is active (itself for a catch event, its
-        boundary events, the start events of its event subprocesses): its event subscriptions."""
+        boundary events, the start events of its event subprocesses): its event subscriptions.
+        Computed once, on first use after the transformer linked the model."""
         return []
 
 
@@ -93,7 +95,7 @@ class ExecutableActivity(ExecutableFlowNode):
 
     boundary_events: list[ExecutableBoundaryEvent] = field(default_factory=list)
 
-    @property
+    @cached_property
     def catch_events(self) -> list[ExecutableCatchEvent]:
         return list(self.boundary_events)
 
@@ -122,7 +124,7 @@ class ExecutableFlowElementContainer(ExecutableActivity):
     start_events: list[ExecutableStartEvent] = field(default_factory=list)
     event_sub_processes: list[ExecutableFlowElementContainer] = field(default_factory=list)
 
-    @property
+    @cached_property
     def catch_events(self) -> list[ExecutableCatchEvent]:
         starts = [start for sub in self.event_sub_processes for start in sub.start_events]
         return [*self.boundary_events, *starts]
@@ -154,7 +156,7 @@ class ExecutableCatchEvent(ExecutableFlowNode):
 
     event_definition: EventDefinition | None = None
 
-    @property
+    @cached_property
     def catch_events(self) -> list[ExecutableCatchEvent]:
         return [self] if self.event_definition is not None and self.element_type.name == "INTERMEDIATE_CATCH_EVENT" \
             else []
