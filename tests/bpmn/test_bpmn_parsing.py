@@ -430,6 +430,7 @@ def test_unsupported_elements_are_reported_once_each():
 
 
 def test_multi_instance_and_execution_listeners_are_not_supported_yet():
+    # A fixed feature set without multi-instance (which the engine runs now), so the gating stays checked.
     body = (
         '<bpmn:startEvent id="s"/>'
         '<bpmn:serviceTask id="mi"><bpmn:extensionElements><zeebe:taskDefinition type="x"/>'

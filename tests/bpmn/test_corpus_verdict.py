@@ -57,6 +57,9 @@ ZEEBE_REFUSES_TOO = {
     "camunda-zeebe-apache/multiple-timer-start-event-sub-process.bpmn":
         "an embedded sub process with two (timer) start events: SubProcessValidator's 'Must have exactly one"
         " start event' and 'Start events in subprocesses must be of type none'",
+    "zeebe-bpmn-moddle/simple.bpmn":
+        "zeebe:output source 'sourceValue' is static: ZeebeRuntimeValidators' ZeebeOutput source"
+        " isNonStatic().isMandatory()",
     "camunda-zeebe-apache/default-flow-inclusive-gateway.bpmn":
         "'Default flow must start at gateway' (Zeebe's own fixture for it); condition '$.foo == true' is static,"
         " and ConditionExpression must be isNonStatic()",

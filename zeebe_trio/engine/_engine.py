@@ -38,6 +38,7 @@ from .processing import (
     IncidentProcessors,
     JobProcessors,
     MessageProcessors,
+    MultiInstanceBatchProcessors,
     ProcessInstanceProcessors,
     SignalProcessors,
     TimerProcessors,
@@ -104,7 +105,7 @@ class Engine:
                                            message_processors.open_start_event_subscriptions),
                       JobProcessors(jobs, incidents, variables, triggers), IncidentProcessors(jobs),
                       VariableDocumentProcessors(variables), timer_processors, message_processors,
-                      UserTaskProcessors(expressions)):
+                      UserTaskProcessors(expressions), MultiInstanceBatchProcessors(transitions)):
             group.register(self.processors)
         SignalProcessors(triggers, timer_processors.start_instance).register(self.processors)
 

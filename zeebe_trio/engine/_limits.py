@@ -153,6 +153,11 @@ def deployment_problems(process: Any, prefix: str, label: Any) -> list[str]:
     for node in process.flow_nodes():
         where = f"{prefix}: {label(node)}"
         targets(where, (*node.input_mappings, *node.output_mappings))
+        loop = getattr(node, "multi_instance", None)
+        if loop is not None:  # the loop's variable names key variables too
+            found = variable_name_problem([(loop.input_element or "").strip(), (loop.output_collection or "").strip()])
+            if found is not None:
+                problems.append(f"{where}: multi-instance loop: {found}")
         job_type = (node.job_type or "").strip()
         if job_type and not job_type.startswith("="):
             found = job_type_problem(job_type)

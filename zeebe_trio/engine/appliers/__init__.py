@@ -13,6 +13,7 @@ from . import (
     _jobs,
     _message_subscriptions,
     _messages,
+    _multi_instance,
     _process_instance,
     _signals,
     _user_tasks,
@@ -25,7 +26,8 @@ __all__ = ["Applier", "EventAppliers", "NoApplierError", "event_appliers"]
 
 def event_appliers() -> EventAppliers:
     appliers = EventAppliers()
-    for module in (_process_instance, _variables, _jobs, _incidents, _messages, _events, _user_tasks, _message_subscriptions):
+    for module in (_process_instance, _variables, _jobs, _incidents, _messages, _events, _user_tasks, _message_subscriptions,
+                   _multi_instance):
         module.register(appliers)
     for module in (_signals, _escalations):
         module.register(appliers)

@@ -48,7 +48,7 @@ def child_instance_completed(state: EngineState, record: Record) -> None:
     process = state.processes.get(call_instance.process_definition_key)
     if process is None:
         return
-    call_activity = process.flow_node(call_instance.element_id)
+    call_activity = process.flow_node(call_instance.element_id, call_instance.element_type)
     if not isinstance(call_activity, ExecutableCallActivity):
         return
     if call_activity.outputs or call_activity.propagate_all_child_variables:

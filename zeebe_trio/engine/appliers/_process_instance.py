@@ -12,6 +12,7 @@ interrupts its flow scope: the tokens on their way there are dropped.
 from __future__ import annotations
 
 from zeebe_trio.protocol import (
+    BpmnElementType,
     ProcessInstanceCreationIntent,
     ProcessInstanceIntent,
     ProcessInstanceResultIntent,
@@ -23,6 +24,7 @@ from zeebe_trio.protocol import (
 from ..bpmn.model import (
     ExecutableCatchEvent,
     ExecutableEndEvent,
+    ExecutableFlowElementContainer,
     ExecutableFlowNode,
     ExecutableInclusiveGateway,
     ExecutableIntermediateThrowEvent,
@@ -32,7 +34,7 @@ from ..bpmn.model import (
     is_after_event_based_gateway,
 )
 from ..state import ElementInstance, EngineState
-from . import _call_activities
+from . import _call_activities, _multi_instance
 from ._registry import EventAppliers, no_state_change
 
 PI = ValueType.PROCESS_INSTANCE
@@ -61,7 +63,7 @@ def _arrived(parent: ElementInstance, target_id: str, tokens: int) -> None:
 def _flow_node(state: EngineState, record: Record, element_id: str) -> ExecutableFlowNode:
     process = state.processes.get(record.value["processDefinitionKey"])
     assert process is not None, f"process {record.value['processDefinitionKey']} of {record!r} is not deployed"
-    return process.flow_node(element_id)
+    return process.flow_node(element_id, BpmnElementType(record.value["bpmnElementType"]))
 
 
 def _process_created(state: EngineState, record: Record) -> None:
@@ -102,6 +104,7 @@ def _element_activating(state: EngineState, record: Record) -> None:
         _arrived(parent, node.id, 1)
     state.put_element_instance(parent)
     state.add_child(scope_key, record.key)
+    _multi_instance.child_activating(state, parent, record.key)
 
 
 def _element_state_changed(state: EngineState, record: Record) -> None:
@@ -120,11 +123,19 @@ def _element_finished(state: EngineState, record: Record) -> None:
     _call_activities.call_activity_finished(state, record)
     state.remove_element_instance(record.key, scope_key)
     state.remove_scope(record.key)
+    _multi_instance.element_finished(state, record.key, BpmnElementType(record.value["bpmnElementType"]),
+                                     state.element_instance(scope_key) if scope_key > 0 else None,
+                                     _I(int(record.intent)))
     process = state.processes.get(record.value["processDefinitionKey"])
     assert process is not None
-    element = process if scope_key <= 0 else process.flow_node(record.value["elementId"])
+    element = process if scope_key <= 0 else process.flow_node(record.value["elementId"],
+                                                                BpmnElementType(record.value["bpmnElementType"]))
     if element.catch_events:  # only an element with catch events is ever an event scope
         state.remove_event_scope(record.key)
+    if scope_key > 0 and isinstance(element, ExecutableFlowElementContainer):
+        # a terminated subprocess (or inner instance of a multi-instance body) may leave flows taken
+        # into a join that never activated
+        state.clear_taken_flows(record.key)
     if scope_key <= 0:  # the process instance itself: nobody can await its result any more
         state.set_awaiting_result(record.key, None)
         state.clear_taken_flows(record.key)  # only containers hold joins

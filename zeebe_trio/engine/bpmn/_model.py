@@ -47,6 +47,7 @@ DEFAULT_JOB_RETRIES = "3"
 EXECUTABLE_ELEMENT_TYPES: frozenset[ElementType] = frozenset(
     {
         ElementType.PROCESS,
+        ElementType.MULTI_INSTANCE_BODY,
         ElementType.START_EVENT,
         ElementType.END_EVENT,
         ElementType.TASK,

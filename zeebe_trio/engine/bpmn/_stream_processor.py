@@ -24,6 +24,7 @@ from zeebe_trio.protocol import BpmnElementType, ProcessInstanceIntent, Record, 
 from .._batch import Batch
 from .._command_processors import CommandProcessors
 from .behaviors import (
+    ChildActivationCallback,
     ContainerCallbacks,
     ElementContext,
     ElementFailure,
@@ -75,7 +76,8 @@ class BpmnStreamProcessor:
         process = batch.state.processes.get(context.process_definition_key)
         assert process is not None, f"process definition {context.process_definition_key} is not deployed"
         element_type = context.element_type
-        element = process if element_type is BpmnElementType.PROCESS else process.flow_node(context.element_id)
+        element = process if element_type is BpmnElementType.PROCESS \
+            else process.flow_node(context.element_id, element_type)
         return element, self.processors[element_type]
 
     def _run(self, batch: Batch, context: ElementContext, *steps: Callable[[], None]) -> None:
@@ -123,9 +125,21 @@ class BpmnStreamProcessor:
                          f"Expected element instance with key '{command.key}' to be activating, but it is"
                          f" {instance.state.name}")
             return
-        self._run(batch, context, lambda: processor.on_activate(batch, element, context),
+        self._run(batch, context, lambda: self._child_activating(batch, element, context),
+                  lambda: processor.on_activate(batch, element, context),
                   lambda: self._next_listener_or(batch, element, context, "start",
                                                  lambda: processor.finalize_activation(batch, element, context)))
+
+    def _child_activating(self, batch: Batch, element: ExecutableFlowNode, context: ElementContext) -> None:
+        """Let a container that prepares its children (a multi-instance body) prepare this one."""
+        container = element.flow_scope
+        if container is None or context.flow_scope_key <= 0:
+            return
+        callback = self.processors.get(container.element_type)
+        if isinstance(callback, ChildActivationCallback):
+            scope = batch.state.element_instance(context.flow_scope_key)
+            if scope is not None:
+                callback.on_child_activating(batch, container, ElementContext(scope.key, scope.value), context)
 
     def complete_element(self, batch: Batch, command: Record) -> None:
         instance = batch.state.element_instance(command.key)

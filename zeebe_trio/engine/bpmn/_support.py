@@ -96,6 +96,7 @@ SUPPORTED: frozenset[Feature] = frozenset(
         (_T.RECEIVE_TASK, None),
         (_T.INTERMEDIATE_THROW_EVENT, "message"),
         (_T.END_EVENT, "message"),
+        MULTI_INSTANCE,
     }
 )
 

@@ -10,6 +10,7 @@ from ._documents import VariableDocumentProcessors
 from ._incidents import IncidentProcessors
 from ._jobs import JobProcessors
 from ._messages import MessageProcessors
+from ._multi_instance_batch import MultiInstanceBatchProcessors
 from ._process_instances import ProcessInstanceProcessors
 from ._signals import SignalProcessors
 from ._timers import TimerProcessors
@@ -20,6 +21,7 @@ __all__ = [
     "IncidentProcessors",
     "JobProcessors",
     "MessageProcessors",
+    "MultiInstanceBatchProcessors",
     "ProcessInstanceProcessors",
     "SignalProcessors",
     "TimerProcessors",

@@ -2,6 +2,7 @@
 
 from ._element_instance import LIFECYCLE_STATES, ElementInstance
 from ._engine_state import ACTIVATABLE, ACTIVATED, COLUMN_FAMILIES, ERROR_THROWN, FAILED, EngineState
+from ._multi_instance import MultiInstanceBodyState
 from ._user_task import UserTask, UserTaskLifecycle
 from ._view import EngineStateView, ProcessLookup
 
@@ -18,4 +19,5 @@ __all__ = [
     "ProcessLookup",
     "UserTask",
     "UserTaskLifecycle",
+    "MultiInstanceBodyState",
 ]

@@ -15,6 +15,7 @@ from zeebe_trio.protocol import encode_key
 from zeebe_trio.state import StateStore, Transaction
 
 from ._element_instance import ElementInstance
+from ._multi_instance import MultiInstanceBodyState
 from ._user_task import UserTask
 from ._view import ProcessLookup
 
@@ -61,6 +62,8 @@ COLUMN_FAMILIES = [
     "message_start_subscriptions_by_process",  # (processDefinitionKey, messageName) -> None
     "active_message_instances",  # (tenantId, bpmnProcessId, correlationKey) -> processInstanceKey
     "message_instance_correlation_keys",  # (processInstanceKey,) -> correlation key it was started with
+    "multi_instance_bodies",  # (bodyKey,) -> {"loopCounter", "completed", "terminated"}
+    "loop_counters",  # (innerInstanceKey,) -> its loopCounter (1-based) in its multi-instance body
 ]
 
 # Job states (Zeebe's JobState.State names).
@@ -120,6 +123,8 @@ class EngineState:
         self._message_start_by_process = f("message_start_subscriptions_by_process")
         self._active_message_instances = f("active_message_instances")
         self._message_instance_keys = f("message_instance_correlation_keys")
+        self._multi_instance_bodies = f("multi_instance_bodies")
+        self._loop_counters = f("loop_counters")
         self._last_local_key = 0
         self.processes: ProcessLookup = None  # type: ignore[assignment]  # set by the Engine
 
@@ -684,6 +689,28 @@ class EngineState:
                     "processInstanceKey": instance.process_instance_key,
                     "tenantId": instance.value.get("tenantId", "<default>")}}
         return None
+
+    # -- multi-instance bodies -------------------------------------------------------------------
+
+    def multi_instance_body(self, key: int) -> MultiInstanceBodyState | None:
+        stored = self.txn.get(self._multi_instance_bodies, key)
+        return None if stored is None else MultiInstanceBodyState.from_stored(key, stored)
+
+    def put_multi_instance_body(self, body: MultiInstanceBodyState) -> None:
+        self.txn.put(self._multi_instance_bodies, (body.key,), body.to_stored())
+
+    def remove_multi_instance_body(self, key: int) -> None:
+        self.txn.delete(self._multi_instance_bodies, key)
+
+    def loop_counter(self, element_instance_key: int) -> int:
+        """The loopCounter of an inner instance of a multi-instance body (0 for other elements)."""
+        return self.txn.get(self._loop_counters, element_instance_key) or 0
+
+    def set_loop_counter(self, element_instance_key: int, counter: int) -> None:
+        self.txn.put(self._loop_counters, (element_instance_key,), counter)
+
+    def remove_loop_counter(self, element_instance_key: int) -> None:
+        self.txn.delete(self._loop_counters, element_instance_key)
 
     # -- whole-state comparison (replay tests) -----------------------------------------------------
 

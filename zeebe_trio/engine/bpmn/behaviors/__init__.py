@@ -14,6 +14,7 @@ A step that fails on the process's data raises ``ElementFailure``; only the life
 (``BpmnStreamProcessor``) turns it into an incident.
 """
 
+from ._child_activation import ChildActivationCallback
 from ._context import ElementContext
 from ._escalations import EscalationBehavior
 from ._events import CatchEventBehavior, ErrorCatch, EventSubscriber, EventTriggerBehavior, TimerSubscriber
@@ -56,4 +57,5 @@ __all__ = [
     "to_json_text",
     "UserTaskBehavior",
     "ProcessEventBehavior",
+    "ChildActivationCallback",
 ]

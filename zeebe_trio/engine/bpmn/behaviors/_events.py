@@ -309,7 +309,7 @@ class EventTriggerBehavior:
         context: ElementContext | None = start
         while context is not None:
             element = process if context.element_type is BpmnElementType.PROCESS \
-                else process.flow_node(context.element_id)
+                else process.flow_node(context.element_id, context.element_type)
             found = self._error_catch_event(batch, element, error_code, context)
             if found is not None and state.interrupting_element(context.key) is None:
                 return ErrorCatch(found, context)

@@ -102,7 +102,8 @@ class StateTransitionBehavior:
         """The model element of an element instance."""
         process = batch.state.processes.get(context.process_definition_key)
         assert process is not None, f"process definition {context.process_definition_key} is not deployed"
-        return process if context.element_type is BpmnElementType.PROCESS else process.flow_node(context.element_id)
+        return process if context.element_type is BpmnElementType.PROCESS \
+            else process.flow_node(context.element_id, context.element_type)
 
     # -- lifecycle events ----------------------------------------------------------------------------
 
@@ -298,7 +299,7 @@ class StateTransitionBehavior:
             return None
         process = batch.state.processes.get(instance.process_definition_key)
         assert process is not None, f"process definition {instance.process_definition_key} is not deployed"
-        call_activity = process.flow_node(instance.element_id)
+        call_activity = process.flow_node(instance.element_id, instance.element_type)
         assert isinstance(call_activity, ExecutableCallActivity), f"{call_activity!r} is not a call activity"
         callbacks = self._container_callbacks(instance.element_type)
         assert isinstance(callbacks, CalledProcessCallbacks), f"{instance.element_type.name} calls no process"

@@ -2,7 +2,8 @@
 
 - A propagating merge updates each variable in the nearest scope that already holds it, and creates
   the rest in the root scope (the process instance).
-- Input mappings are evaluated in the element's flow scope and become local variables of the element;
+- Input mappings are evaluated in the element's scope (its flow scope's variables, plus any loop
+  variables of a multi-instance inner instance) and become local variables of the element;
   later mappings see the targets of earlier ones, as in a FEEL context.
 - With output mappings, job variables become local variables of the element, the mappings are
   evaluated there, and their results are merged (propagating) from the flow scope; without output
@@ -98,11 +99,13 @@ class VariableBehavior:
         return result
 
     def apply_input_mappings(self, batch: Batch, element: ExecutableFlowNode, context: ElementContext) -> None:
-        """Input mappings, evaluated in the element's flow scope, become its local variables."""
+        """Input mappings become the element's local variables. As in Zeebe they are evaluated in the
+        element's own scope: what its flow scope sees, and the loop variables (item, loopCounter) that a
+        multi-instance body gave it before."""
         if not element.inputs:
             return
         try:
-            local = self.evaluate_mappings(batch, element.inputs, context.flow_scope_key)
+            local = self.evaluate_mappings(batch, element.inputs, context.key)
         except EvaluationError as error:
             raise ElementFailure(ErrorType.IO_MAPPING_ERROR, str(error)) from None
         self.merge_local(batch, context.value, context.key, local)

@@ -26,6 +26,7 @@ from .containers import (
     DEFAULT_MAX_PROCESS_DEPTH,
     CallActivityProcessor,
     EventSubProcessProcessor,
+    MultiInstanceBodyProcessor,
     ProcessProcessor,
     SubProcessProcessor,
 )
@@ -90,6 +91,7 @@ def element_processors(transitions: StateTransitionBehavior, variables: Variable
         T.BOUNDARY_EVENT: BoundaryEventProcessor(*common),
         T.INCLUSIVE_GATEWAY: InclusiveGatewayProcessor(*common, expressions),
         T.RECEIVE_TASK: ReceiveTaskProcessor(*common, triggers),
+        T.MULTI_INSTANCE_BODY: MultiInstanceBodyProcessor(*common, expressions),
     }
     for element_type in JOB_WORKER_ELEMENT_TYPES:
         table[element_type] = job_worker

@@ -37,6 +37,7 @@ from ._event_based_gateway import ExecutableEventBasedGateway, is_after_event_ba
 from ._expression import CompileProblems, EvaluationError, Expression, MappingRule
 from ._inclusive_gateway import ExecutableInclusiveGateway
 from ._message_throw import ExecutableJobWorkerEvent
+from ._multi_instance import ExecutableMultiInstanceBody, LoopCharacteristics
 from ._receive_task import ExecutableReceiveTask
 from ._tasks import USER_TASK_JOB_TYPE, ExecutableScriptTask, ExecutableUserTask, UserTaskProperties
 from ._transform import TRANSFORMERS, transform_process
@@ -83,4 +84,6 @@ __all__ = [
     "ExecutionListenerJob",
     "UserTaskProperties",
     "is_after_event_based_gateway",
+    "ExecutableMultiInstanceBody",
+    "LoopCharacteristics",
 ]

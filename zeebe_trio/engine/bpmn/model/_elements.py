@@ -200,10 +200,18 @@ class ExecutableProcess(ExecutableFlowElementContainer):
             raise KeyError(f"process '{self.bpmn_process_id}' ({self.resource_name}) has no element"
                            f" '{element_id}'") from None
 
-    def flow_node(self, element_id: str) -> ExecutableFlowNode:
+    def flow_node(self, element_id: str, element_type: BpmnElementType | None = None) -> ExecutableFlowNode:
+        """The flow node ``element_id``; with ``element_type``, the one of that type: a multi-instance
+        activity's id names its body (MULTI_INSTANCE_BODY) and the inner activity it wraps."""
         element = self.element(element_id)
         if not isinstance(element, ExecutableFlowNode):
             raise KeyError(f"element '{element_id}' of process '{self.bpmn_process_id}' is not a flow node")
+        if element_type is not None and element.element_type is not element_type:
+            inner = getattr(element, "inner_activity", None)
+            if isinstance(inner, ExecutableFlowNode) and inner.element_type is element_type:
+                return inner
+            raise KeyError(f"element '{element_id}' of process '{self.bpmn_process_id}' is a"
+                           f" {element.element_type.name}, not a {element_type.name}")
         return element
 
     def sequence_flow(self, flow_id: str) -> ExecutableSequenceFlow:

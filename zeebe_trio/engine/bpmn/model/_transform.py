@@ -47,6 +47,7 @@ from ._event_transformers import link_throw_events
 from ._expression import CompileProblems, compile_mappings, compile_value, parse_retries
 from ._inclusive_gateway import ExecutableInclusiveGateway, link_inclusive_joins
 from ._message_throw import ExecutableJobWorkerEvent
+from ._multi_instance import ExecutableMultiInstanceBody, wrap_multi_instance
 from ._receive_task import ExecutableReceiveTask
 from ._tasks import compile_execution_listeners, transform_script_task, transform_user_task
 
@@ -220,6 +221,8 @@ def transform_process(parsed: syntax.ExecutableProcess) -> ExecutableProcess:
         element.execution_listeners = compile_execution_listeners(node.execution_listeners, where, problems)
         if isinstance(element, ExecutableStartEvent):
             element.interrupting = node.interrupting
+        if node.multi_instance is not None and isinstance(element, ExecutableActivity):
+            element = wrap_multi_instance(element, node.multi_instance, where, problems)
         nodes[node.id] = element
     # Second pass: flow scopes, children, start events, event subprocesses, attached boundary events.
     for node in parsed.flow_nodes():
@@ -237,6 +240,8 @@ def transform_process(parsed: syntax.ExecutableProcess) -> ExecutableProcess:
             element.flow_scope = attached.flow_scope  # set once the activity's scope is linked below
             continue
         scope = nodes.get(node.flow_scope_id) if node.flow_scope_id else process
+        if isinstance(scope, ExecutableMultiInstanceBody):  # the children of a multi-instance subprocess
+            scope = scope.inner_activity
         assert isinstance(scope, ExecutableFlowElementContainer), f"{node.id}: flow scope {node.flow_scope_id}"
         element.flow_scope = scope
         if element.element_type is T.EVENT_SUB_PROCESS:
@@ -274,7 +279,8 @@ def transform_process(parsed: syntax.ExecutableProcess) -> ExecutableProcess:
         if isinstance(element, ExecutableExclusiveGateway | ExecutableInclusiveGateway) and node.default_flow:
             element.default_flow = flows.get(node.default_flow)
     link_throw_events(nodes.values(), problems, prefix)
-    link_inclusive_joins([process, *(n for n in nodes.values() if isinstance(n, ExecutableFlowElementContainer))])
+    containers = [n.inner_activity if isinstance(n, ExecutableMultiInstanceBody) else n for n in nodes.values()]
+    link_inclusive_joins([process, *(n for n in containers if isinstance(n, ExecutableFlowElementContainer))])
     if problems:
         raise CompileProblems(problems)
     process.elements = {**nodes, **flows}
