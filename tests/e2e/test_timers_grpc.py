@@ -1,5 +1,6 @@
 """Timer events the way users meet them: under trio's MockClock an in-process broker fires an
-intermediate timer and an interrupting boundary timer at their exact virtual due dates; in real time,
+intermediate timer, an interrupting boundary timer and each repetition of a timer start event's cycle
+at their exact virtual due dates; in real time,
 a broker process and a real gRPC client see a one-second timer complete through create-with-result."""
 
 from __future__ import annotations
@@ -94,3 +95,24 @@ async def test_a_one_second_timer_in_real_time_completes_for_a_create_with_resul
             client.close()
     assert result.bpmnProcessId == "waiting" and result.processInstanceKey > 0
     assert json.loads(result.variables) == {"order": 3}
+
+
+async def test_a_timer_start_event_cycle_creates_an_instance_at_each_virtual_repetition(
+        tmp_path: Path, autojump_clock: trio.testing.MockClock) -> None:
+    ticking = b.process("ticking", b.start("tick", b.timer_definition(cycle="R2/PT1M")), b.flow("f", "tick", "end"),
+                        b.end())
+    async with open_broker(tmp_path, **SETTINGS) as broker:
+        start = trio.current_time()
+        await broker.deploy("ticking.bpmn", ticking)
+        created_at, after = [], -1
+        for _ in range(2):
+            completed = await broker.wait_for_record(
+                lambda r: r.position > after and r.value_type is ValueType.PROCESS_INSTANCE  # noqa: B023
+                and r.intent is PI.ELEMENT_COMPLETED and r.value["elementId"] == "ticking")
+            created_at.append(trio.current_time() - start)
+            after = completed.position
+        await trio.sleep(600)  # the cycle has ended: no third instance
+        instances = [r for r in broker.records() if r.value_type is ValueType.PROCESS_INSTANCE
+                     and r.intent is PI.ELEMENT_COMPLETED and r.value["elementId"] == "ticking"]
+    assert created_at == [pytest.approx(60.0, abs=EPSILON), pytest.approx(120.0, abs=EPSILON)]
+    assert len(instances) == 2
