@@ -1,7 +1,7 @@
 """Timer events the way users meet them: under trio's MockClock an in-process broker fires an
 intermediate timer, an interrupting boundary timer and each repetition of a timer start event's cycle
-at their exact virtual due dates; in real time,
-a broker process and a real gRPC client see a one-second timer complete through create-with-result."""
+at their exact virtual due dates; in real time, a broker process and a real gRPC client see a one-second
+timer complete through create-with-result."""
 
 from __future__ import annotations
 
