@@ -23,6 +23,7 @@ from zeebe_trio.protocol import (
 from ..bpmn.model import (
     ExecutableCatchEvent,
     ExecutableEndEvent,
+    ExecutableFlowElementContainer,
     ExecutableFlowNode,
     ExecutableInclusiveGateway,
     ExecutableIntermediateThrowEvent,
@@ -129,6 +130,8 @@ def _element_finished(state: EngineState, record: Record) -> None:
         state.set_awaiting_result(record.key, None)
         state.clear_taken_flows(record.key)  # only containers hold joins
         return
+    if isinstance(element, ExecutableFlowElementContainer):  # a subprocess ended before all its joins did
+        state.clear_taken_flows(record.key)
     parent = state.element_instance(scope_key)
     if parent is not None:
         parent.child_count -= 1
