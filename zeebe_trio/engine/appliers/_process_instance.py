@@ -141,6 +141,8 @@ def _element_finished(state: EngineState, record: Record) -> None:
         state.clear_taken_flows(record.key)  # only containers hold joins
         state.remove_active_message_instance(record.key)  # a message start event's correlation key is free
         return
+    if isinstance(element, ExecutableFlowElementContainer):  # a subprocess ended before all its joins did
+        state.clear_taken_flows(record.key)
     parent = state.element_instance(scope_key)
     if parent is not None:
         parent.child_count -= 1
