@@ -38,6 +38,7 @@ from . import _call_activities, _multi_instance
 from ._registry import EventAppliers, no_state_change
 
 PI = ValueType.PROCESS_INSTANCE
+_ELEMENT_TYPES = {element_type.value: element_type for element_type in BpmnElementType}
 _I = ProcessInstanceIntent
 
 
@@ -63,7 +64,7 @@ def _arrived(parent: ElementInstance, target_id: str, tokens: int) -> None:
 def _flow_node(state: EngineState, record: Record, element_id: str) -> ExecutableFlowNode:
     process = state.processes.get(record.value["processDefinitionKey"])
     assert process is not None, f"process {record.value['processDefinitionKey']} of {record!r} is not deployed"
-    return process.flow_node(element_id, BpmnElementType(record.value["bpmnElementType"]))
+    return process.flow_node(element_id, _ELEMENT_TYPES[record.value["bpmnElementType"]])
 
 
 def _process_created(state: EngineState, record: Record) -> None:
@@ -123,13 +124,13 @@ def _element_finished(state: EngineState, record: Record) -> None:
     _call_activities.call_activity_finished(state, record)
     state.remove_element_instance(record.key, scope_key)
     state.remove_scope(record.key)
-    _multi_instance.element_finished(state, record.key, BpmnElementType(record.value["bpmnElementType"]),
+    _multi_instance.element_finished(state, record.key, _ELEMENT_TYPES[record.value["bpmnElementType"]],
                                      state.element_instance(scope_key) if scope_key > 0 else None,
                                      _I(int(record.intent)))
     process = state.processes.get(record.value["processDefinitionKey"])
     assert process is not None
     element = process if scope_key <= 0 else process.flow_node(record.value["elementId"],
-                                                                BpmnElementType(record.value["bpmnElementType"]))
+                                                                _ELEMENT_TYPES[record.value["bpmnElementType"]])
     if element.catch_events:  # only an element with catch events is ever an event scope
         state.remove_event_scope(record.key)
     if scope_key > 0 and isinstance(element, ExecutableFlowElementContainer):
@@ -141,8 +142,6 @@ def _element_finished(state: EngineState, record: Record) -> None:
         state.clear_taken_flows(record.key)  # only containers hold joins
         state.remove_active_message_instance(record.key)  # a message start event's correlation key is free
         return
-    if isinstance(element, ExecutableFlowElementContainer):  # a subprocess ended before all its joins did
-        state.clear_taken_flows(record.key)
     parent = state.element_instance(scope_key)
     if parent is not None:
         parent.child_count -= 1
