@@ -31,13 +31,13 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
-from decimal import Decimal
 from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from .._due import LATEST_DUE_TIME
 from ..feel import YearMonthDuration
 from ._errors import excerpt
+from ._result_types import result_type as _feel_type
 
 __all__ = [
     "EARLIEST_DUE_TIME",
@@ -776,29 +776,6 @@ def parse_timer(
     raise ValueError(f"unknown timer kind {kind!r}: expected 'duration', 'date' or 'cycle'")
 
 
-def _feel_type(value: Any) -> str:
-    """The name Zeebe's ``ResultType`` gives a FEEL value."""
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "BOOLEAN"
-    if isinstance(value, int | float | Decimal):
-        return "NUMBER"
-    if isinstance(value, str):
-        return "STRING"
-    if isinstance(value, list):
-        return "ARRAY"
-    if isinstance(value, dict):
-        return "OBJECT"
-    if isinstance(value, timedelta):
-        return "DURATION"
-    if isinstance(value, YearMonthDuration):
-        return "PERIOD"
-    if isinstance(value, datetime):
-        return "DATE_TIME"
-    if isinstance(value, date):
-        return "DATE"
-    return "UNKNOWN"
 
 
 def _timedelta_nanos(value: timedelta) -> int:

@@ -27,7 +27,7 @@ from zeebe_trio.protocol import (
 
 from ..._batch import Batch
 from .._errors import excerpt
-from .._timers import _feel_type
+from .._result_types import result_type as _feel_type
 from ..model import (
     EvaluationError,
     ExecutableBoundaryEvent,

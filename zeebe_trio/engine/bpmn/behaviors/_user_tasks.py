@@ -26,6 +26,7 @@ from ..._batch import Batch
 from ...feel._temporal import format_temporal_json
 from ...state import UserTaskLifecycle
 from .._errors import excerpt
+from .._result_types import result_type as _result_type
 from ..model import EvaluationError, Expression, UserTaskProperties
 from ._context import ElementContext
 from ._expressions import ExpressionBehavior
@@ -66,18 +67,6 @@ def zoned_date_time(text: str) -> str | None:
     return format_temporal_json(value)
 
 
-def _result_type(value: Any) -> str:
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "BOOLEAN"
-    if isinstance(value, (int, float)):
-        return "NUMBER"
-    if isinstance(value, str):
-        return "STRING"
-    if isinstance(value, list):
-        return "ARRAY"
-    return "OBJECT"
 
 
 def _shown(expression: Expression) -> str:

@@ -17,7 +17,6 @@ activity terminates the child first. An incident in the child stays in the child
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from zeebe_trio.protocol import (
     DEFAULT_TENANT,
@@ -29,6 +28,7 @@ from zeebe_trio.protocol import (
 )
 
 from ...._batch import Batch
+from ..._result_types import result_type as _feel_type
 from ...behaviors import (
     ElementContext,
     ElementFailure,
@@ -53,13 +53,6 @@ _FEEL_TYPES = ((bool, "BOOLEAN"), (int, "NUMBER"), (float, "NUMBER"), (str, "STR
                (dict, "CONTEXT"))
 
 
-def _feel_type(value: Any) -> str:
-    if value is None:
-        return "NULL"
-    for python_type, name in _FEEL_TYPES:
-        if isinstance(value, python_type):
-            return name
-    return type(value).__name__.upper()
 
 
 class CallActivityProcessor(FlowNodeProcessor[ExecutableCallActivity]):

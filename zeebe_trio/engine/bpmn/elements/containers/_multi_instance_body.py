@@ -34,6 +34,7 @@ from zeebe_trio.protocol import (
 )
 
 from ...._batch import Batch
+from ..._result_types import result_type as _feel_type
 from ...behaviors import (
     ElementContext,
     ElementFailure,
@@ -53,21 +54,6 @@ _EXTRACT = ErrorType.EXTRACT_VALUE_ERROR
 _PLAIN_NAME = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*")
 
 
-def _feel_type(value: Any) -> str:
-    """The name Zeebe gives the type of an expression's result in its messages."""
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "BOOLEAN"
-    if isinstance(value, int | float):
-        return "NUMBER"
-    if isinstance(value, str):
-        return "STRING"
-    if isinstance(value, list):
-        return "ARRAY"
-    if isinstance(value, dict):
-        return "OBJECT"
-    return "UNKNOWN"
 
 
 class _Counters(Mapping[str, Any]):

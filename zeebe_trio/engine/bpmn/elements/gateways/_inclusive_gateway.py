@@ -19,11 +19,10 @@ waiting.
 
 from __future__ import annotations
 
-from typing import Any
-
 from zeebe_trio.protocol import ErrorType
 
 from ...._batch import Batch
+from ..._result_types import result_type as _result_type
 from ...behaviors import (
     ElementContext,
     ElementFailure,
@@ -41,21 +40,6 @@ __all__ = ["InclusiveGatewayProcessor"]
 NO_FLOW_CHOSEN = "Expected at least one condition to evaluate to true, or to have a default flow"
 
 
-def _result_type(value: Any) -> str:
-    """The name Zeebe's ``ResultType`` gives a (JSON) FEEL result."""
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "BOOLEAN"
-    if isinstance(value, int | float):
-        return "NUMBER"
-    if isinstance(value, str):
-        return "STRING"
-    if isinstance(value, list):
-        return "ARRAY"
-    if isinstance(value, dict):
-        return "OBJECT"
-    return "UNKNOWN"
 
 
 class InclusiveGatewayProcessor(FlowNodeProcessor[ExecutableInclusiveGateway]):
