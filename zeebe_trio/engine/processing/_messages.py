@@ -253,19 +253,7 @@ class MessageProcessors:
             self._send_process_create(batch, value)
 
     def _send_process_create(self, batch: Batch, value: dict[str, Any]) -> None:
-        batch.send_to_partition(partition_of(value["processInstanceKey"]), PMS, _P.CREATE, -1, {
-            "subscriptionPartitionId": batch.partition_id,
-            "processInstanceKey": value["processInstanceKey"],
-            "elementInstanceKey": value["elementInstanceKey"],
-            "bpmnProcessId": value.get("bpmnProcessId", ""),
-            "messageKey": -1,
-            "messageName": value["messageName"],
-            "variables": {},
-            "correlationKey": value.get("correlationKey", ""),
-            "elementId": "",
-            "interrupting": value.get("interrupting", True),
-            "tenantId": value.get("tenantId", DEFAULT_TENANT),
-        })
+        self._send_to_process(batch, _P.CREATE, value)
 
     def _correlate_next(self, batch: Batch, subscription_key: int, record: dict[str, Any]) -> bool:
         """Correlate the oldest buffered message of the subscription's name and key that has not
@@ -321,7 +309,12 @@ class MessageProcessors:
         self._send_process_delete(batch, stored["record"])
 
     def _send_process_delete(self, batch: Batch, value: dict[str, Any]) -> None:
-        batch.send_to_partition(partition_of(value["processInstanceKey"]), PMS, _P.DELETE, -1, {
+        self._send_to_process(batch, _P.DELETE, value)
+
+    def _send_to_process(self, batch: Batch, intent: ProcessMessageSubscriptionIntent, value: dict[str, Any]) -> None:
+        """A PROCESS_MESSAGE_SUBSCRIPTION command about the subscription ``value`` to the partition of its
+        process instance."""
+        batch.send_to_partition(partition_of(value["processInstanceKey"]), PMS, intent, -1, {
             "subscriptionPartitionId": batch.partition_id,
             "processInstanceKey": value["processInstanceKey"],
             "elementInstanceKey": value["elementInstanceKey"],

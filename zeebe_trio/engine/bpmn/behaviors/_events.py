@@ -55,6 +55,7 @@ from ..model import (
 from ._context import ElementContext
 from ._expressions import ExpressionBehavior
 from ._failure import ElementFailure
+from ._process_events import ProcessEventBehavior
 from ._variables import VariableBehavior
 
 __all__ = ["CatchEventBehavior", "ErrorCatch", "EventSubscriber", "EventTriggerBehavior", "TimerSubscriber"]
@@ -183,6 +184,9 @@ class EventTriggerBehavior:
     def __init__(self, variables: VariableBehavior, expressions: ExpressionBehavior) -> None:
         self.variables = variables
         self.expressions = expressions
+        # an element that completes with its own trigger (a catch event, a receive task) reads and
+        # consumes it through this
+        self.process_events = ProcessEventBehavior()
 
     # -- triggering ----------------------------------------------------------------------------------
 
@@ -285,17 +289,6 @@ class EventTriggerBehavior:
             if sub is not None:
                 return event_key, sub, trigger
         return None
-
-    def consume_own_triggers(self, batch: Batch, context: ElementContext) -> None:
-        """An element that completes with its own trigger (an intermediate catch event) consumes it."""
-        for event_key, trigger in batch.state.event_triggers(context.key):
-            if trigger["elementId"] == context.element_id:
-                batch.event(ValueType.PROCESS_EVENT, ProcessEventIntent.TRIGGERED, event_key, {
-                    "scopeKey": context.key, "targetElementId": trigger["elementId"],
-                    "variables": trigger["variables"], "processDefinitionKey": context.process_definition_key,
-                    "processInstanceKey": context.process_instance_key,
-                    "tenantId": context.value.get("tenantId", DEFAULT_TENANT),
-                })
 
     # -- errors --------------------------------------------------------------------------------------
 

@@ -51,9 +51,9 @@ class IntermediateCatchEventProcessor(FlowNodeProcessor[ExecutableCatchEvent]):
             if local:
                 self.variables.merge_propagating(batch, context.value, context.flow_scope_key, local)
             return
-        trigger = batch.state.event_trigger(context.key)
-        self.variables.apply_output_mappings(batch, element, context, trigger["record"]["variables"] if trigger else {})
-        self.triggers.consume_own_triggers(batch, context)
+        events = self.triggers.process_events
+        self.variables.apply_output_mappings(batch, element, context, events.pending(batch, context.key) or {})
+        events.triggered(batch, context.key)
 
 
 class BoundaryEventProcessor(FlowNodeProcessor[ExecutableBoundaryEvent]):

@@ -27,6 +27,6 @@ class ReceiveTaskProcessor(FlowNodeProcessor[ExecutableReceiveTask]):
 
     def on_complete(self, batch: Batch, element: ExecutableReceiveTask, context: ElementContext) -> None:
         self.transitions.check_scope_capacity(batch, context, len(element.outgoing))
-        trigger = batch.state.event_trigger(context.key)  # the correlated message's variables
-        self.variables.apply_output_mappings(batch, element, context, trigger["record"]["variables"] if trigger else {})
-        self.triggers.consume_own_triggers(batch, context)
+        events = self.triggers.process_events  # the correlated message's variables
+        self.variables.apply_output_mappings(batch, element, context, events.pending(batch, context.key) or {})
+        events.triggered(batch, context.key)
