@@ -20,6 +20,7 @@ from zeebe_trio.protocol import (
     Record,
     RecordType,
     RejectionType,
+    TimerIntent,
     UserTaskIntent,
     ValueType,
 )
@@ -386,3 +387,22 @@ def test_the_user_task_state_replays_to_the_same_state(harness: EngineHarness) -
     assign(harness, key, "b")
     complete(harness, key, {"x": json.loads("[1, 2]")})
     assert harness.records().only_rejections() == []
+
+
+def test_a_boundary_timer_on_a_job_worker_user_task_fires_and_takes_its_path() -> None:
+    # the job form activates through the state transition too, which opens its boundary events'
+    # subscriptions (it once wrote ELEMENT_ACTIVATED itself, and no timer was ever created)
+
+    model = b.process("remind", b.start(), b.flow("f1", "start", "approve"), '<bpmn:userTask id="approve"/>',
+                      b.flow("f2", "approve", "end"), b.end(),
+                      b.boundary("late", "approve", b.timer_definition(duration="PT1H")), b.flow("f3", "late", "escalated"),
+                      b.end("escalated"))
+    with EngineHarness() as harness:
+        harness.deploy("remind.bpmn", model)
+        pik = harness.create_instance("remind")
+        harness.advance(3_600_000)
+        timers = [r.intent for r in harness.records().with_value_type(ValueType.TIMER).only_events()]
+        completed = [r.value["elementId"] for r in harness.records().only_events().process_instance_records(pik)
+                     if r.intent.name == "ELEMENT_COMPLETED"]
+    assert timers == [TimerIntent.CREATED, TimerIntent.TRIGGERED]
+    assert completed == ["start", "late", "escalated", "remind"]

@@ -13,6 +13,7 @@ activatable again.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from zeebe_trio.protocol import (
@@ -20,7 +21,6 @@ from zeebe_trio.protocol import (
     ErrorType,
     JobBatchIntent,
     JobIntent,
-    ProcessInstanceIntent,
     ValueType,
     excerpt,
 )
@@ -66,12 +66,13 @@ class JobBehavior:
         self.expressions = expressions
 
     def create_element_job(self, batch: Batch, properties: JobWorkerProperties, context: ElementContext,
-                           extra_headers: dict[str, str] | None = None) -> None:
+                           activate: Callable[[], None], extra_headers: dict[str, str] | None = None) -> None:
         """Evaluate the element's job type and retries (an EXTRACT_VALUE_ERROR failure if they do not
-        give a usable value), then write the element's ACTIVATED event and its job (with the task
-        headers and ``extra_headers``, e.g. a user task's evaluated attributes)."""
+        give a usable value), then ``activate`` it (the state transition, which opens its boundary
+        events' subscriptions) and create its job (with the task headers and ``extra_headers``, e.g. a
+        user task's evaluated attributes)."""
         job_type, retries = self.evaluate(batch, properties, context)
-        batch.event(ValueType.PROCESS_INSTANCE, ProcessInstanceIntent.ELEMENT_ACTIVATED, context.key, context.value)
+        activate()
         self.create_job(batch, context.key, context.value, job_type, retries,
                         {**dict(properties.task_headers), **(extra_headers or {})})
 

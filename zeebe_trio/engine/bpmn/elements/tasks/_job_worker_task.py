@@ -29,9 +29,7 @@ class JobWorkerTaskProcessor(FlowNodeProcessor[ExecutableJobWorkerTask]):
         self.jobs = jobs
 
     def finalize_activation(self, batch: Batch, element: ExecutableJobWorkerTask, context: ElementContext) -> None:
-        job_type, retries = self.jobs.evaluate(batch, element.job, context)
-        self.transitions.to_activated(batch, context)  # opens the boundary events' subscriptions
-        self.jobs.create_job(batch, context.key, context.value, job_type, retries, dict(element.job.task_headers))
+        self.jobs.create_element_job(batch, element.job, context, lambda: self.transitions.to_activated(batch, context))
 
     def on_terminate(self, batch: Batch, element: ExecutableJobWorkerTask, context: ElementContext) -> None:
         self.transitions.to_terminating(batch, context)
