@@ -50,8 +50,8 @@ class ProcessProcessor(ContainerCallbacksMixin, BpmnElementProcessor[ExecutableP
     def finalize_activation(self, batch: Batch, element: ExecutableProcess, context: ElementContext) -> None:
         self.transitions.to_activated(batch, context)
         # An instance a start event's trigger created (a timer, a message) begins at that start event.
-        triggered = [] if element.none_start_event is element.start_events[0] and len(element.start_events) == 1 \
-            else batch.state.event_triggers(context.process_definition_key)
+        starts_by_event = any(start.event_definition is not None for start in element.start_events)
+        triggered = batch.state.event_triggers(context.process_definition_key) if starts_by_event else []
         for event_key, trigger in triggered:
             if trigger.get("processInstanceKey") == context.key:
                 start_event = element.flow_node(trigger["elementId"])
