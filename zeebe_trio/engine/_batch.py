@@ -107,7 +107,7 @@ class Batch:
         ``request_of`` copies a command's request ids onto the event, for appliers that must remember
         a waiting client (create-with-result)."""
         record = self._append(RecordType.EVENT, value_type, intent, key, value)
-        if (value_type, int(intent)) in _DUE_DATE_EVENTS:
+        if (value_type, intent) in _DUE_DATE_EVENTS:  # an IntEnum hashes and compares as its int
             self.effects.due_dates_changed = True
         if request_of is not None:
             record.request_id = request_of.request_id
@@ -167,7 +167,7 @@ class Batch:
 
     def _process_one(self, command: Record) -> None:
         self._source = command.position
-        processor = self._processors(command.value_type, int(command.intent))
+        processor = self._processors(command.value_type, command.intent)
         if processor is None:
             self.reject(command, RejectionType.INVALID_ARGUMENT,
                         f"Expected a command this engine can process, but {command.value_type.name}."

@@ -33,7 +33,7 @@ class CommandProcessors:
         self._processors[key] = within_limits
 
     def get(self, value_type: ValueType, intent: int) -> Processor | None:
-        return self._processors.get((value_type, intent))
+        return self._processors.get((value_type, intent))  # an IntEnum intent finds its int
 
     def registrations(self) -> list[tuple[ValueType, int]]:
         return sorted(self._processors)

@@ -8,13 +8,14 @@ logged events with the very same appliers.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from typing import Any
 
-from zeebe_trio.protocol import Record, RecordType, RejectionType, ValueType, excerpt
+from zeebe_trio.protocol import Record, RecordType, RejectionType, excerpt
 
-from ._batch import Batch, Processor
+from ._batch import Batch
 from ._command_processors import CommandProcessors
 from ._job_streams import JobStreams
 from ._processes import ProcessCache
@@ -125,11 +126,8 @@ class Engine:
         self.appliers.apply(self.state, record)
 
     def _batch(self, now: int, first_position: int) -> Batch:
-        return Batch(self.state, self.apply, self.partition_id, now, first_position, self.state.next_key,
-                     self._processor)
-
-    def _processor(self, value_type: ValueType, intent: int) -> Processor | None:
-        return self.processors.get(value_type, intent)
+        return Batch(self.state, functools.partial(self.appliers.apply, self.state), self.partition_id, now,
+                     first_position, self.state.next_key, self.processors.get)
 
     def process(self, command: Record, now: int, first_position: int) -> Batch:
         """Process one command from the log (within the caller's transaction)."""

@@ -83,6 +83,10 @@ class PartitionHealth(enum.IntEnum):
 class BpmnElementType(enum.Enum):
     """Zeebe's ``BpmnElementType`` names, as they appear in process instance records."""
 
+    # Members are singletons compared by identity, so identity is a valid hash; Enum's own hashes the
+    # name in Python code, and the engine looks element types up in dicts on every lifecycle step.
+    __hash__ = object.__hash__
+
     UNSPECIFIED = "UNSPECIFIED"
     PROCESS = "PROCESS"
     SUB_PROCESS = "SUB_PROCESS"

@@ -42,8 +42,13 @@ _ELEMENT_TYPES = {element_type.value: element_type for element_type in BpmnEleme
 _I = ProcessInstanceIntent
 
 
+_JOINS = (ExecutableParallelGateway, ExecutableInclusiveGateway)
+_PROCESS = BpmnElementType.PROCESS.value
+_CALL_ACTIVITY = BpmnElementType.CALL_ACTIVITY.value
+
+
 def _is_join(node: ExecutableFlowNode) -> bool:
-    return isinstance(node, ExecutableParallelGateway | ExecutableInclusiveGateway) and node.is_join
+    return isinstance(node, _JOINS) and node.is_join  # type: ignore[union-attr]
 
 
 def _link_catch(node: ExecutableFlowNode) -> ExecutableCatchEvent | None:
@@ -77,8 +82,9 @@ def _element_activating(state: EngineState, record: Record) -> None:
     scope_key = value["flowScopeKey"]
     state.put_element_instance(ElementInstance(record.key, _I.ELEMENT_ACTIVATING, value))
     state.set_scope_parent(record.key, scope_key)
-    _call_activities.child_instance_activating(state, record)
     if scope_key <= 0:
+        if value["bpmnElementType"] == _PROCESS:
+            _call_activities.child_instance_activating(state, record)
         return
     parent = state.element_instance(scope_key)
     if parent is None:
@@ -111,50 +117,52 @@ def _element_activating(state: EngineState, record: Record) -> None:
 def _element_state_changed(state: EngineState, record: Record) -> None:
     instance = state.element_instance(record.key)
     if instance is not None:
-        instance.state = record.intent  # type: ignore[assignment]  # a ProcessInstanceIntent
-        if instance.state in (_I.ELEMENT_ACTIVATED, _I.ELEMENT_COMPLETING):
-            instance.execution_listener_index = 0  # the next phase's listeners start from the first
+        instance.enter(record.intent)  # type: ignore[arg-type]  # a ProcessInstanceIntent
         state.put_element_instance(instance)
 
 
 def _element_finished(state: EngineState, record: Record) -> None:
-    scope_key = record.value["flowScopeKey"]
-    if int(record.intent) == _I.ELEMENT_COMPLETED:
-        _call_activities.child_instance_completed(state, record)
-    _call_activities.call_activity_finished(state, record)
-    state.remove_element_instance(record.key, scope_key)
-    state.remove_scope(record.key)
-    _multi_instance.element_finished(state, record.key, _ELEMENT_TYPES[record.value["bpmnElementType"]],
-                                     state.element_instance(scope_key) if scope_key > 0 else None,
-                                     _I(int(record.intent)))
-    process = state.processes.get(record.value["processDefinitionKey"])
+    value = record.value
+    key = record.key
+    scope_key = value["flowScopeKey"]
+    element_type = _ELEMENT_TYPES[value["bpmnElementType"]]
+    completed = record.intent == _I.ELEMENT_COMPLETED
+    if element_type is BpmnElementType.PROCESS:
+        if completed:
+            _call_activities.child_instance_completed(state, record)
+    elif element_type is BpmnElementType.CALL_ACTIVITY:
+        _call_activities.call_activity_finished(state, record)
+    state.remove_element_instance(key, scope_key)
+    state.remove_scope(key)
+    parent = state.element_instance(scope_key) if scope_key > 0 else None
+    _multi_instance.element_finished(state, key, element_type, parent,
+                                     _I.ELEMENT_COMPLETED if completed else _I.ELEMENT_TERMINATED)
+    process = state.processes.get(value["processDefinitionKey"])
     assert process is not None
-    element = process if scope_key <= 0 else process.flow_node(record.value["elementId"],
-                                                                _ELEMENT_TYPES[record.value["bpmnElementType"]])
+    element = process if scope_key <= 0 else process.flow_node(value["elementId"], element_type)
     if element.catch_events:  # only an element with catch events is ever an event scope
-        state.remove_event_scope(record.key)
-    if scope_key > 0 and isinstance(element, ExecutableFlowElementContainer):
+        state.remove_event_scope(key)
+    if scope_key <= 0:  # the process instance itself: nobody can await its result any more
+        state.set_awaiting_result(key, None)
+        state.clear_taken_flows(key)  # only containers hold joins
+        state.remove_active_message_instance(key)  # a message start event's correlation key is free
+        return
+    if isinstance(element, ExecutableFlowElementContainer):
         # a terminated subprocess (or inner instance of a multi-instance body) may leave flows taken
         # into a join that never activated
-        state.clear_taken_flows(record.key)
-    if scope_key <= 0:  # the process instance itself: nobody can await its result any more
-        state.set_awaiting_result(record.key, None)
-        state.clear_taken_flows(record.key)  # only containers hold joins
-        state.remove_active_message_instance(record.key)  # a message start event's correlation key is free
-        return
-    parent = state.element_instance(scope_key)
+        state.clear_taken_flows(key)
     if parent is not None:
         parent.child_count -= 1
-        if int(record.intent) == _I.ELEMENT_COMPLETED:
-            node = _flow_node(state, record, record.value["elementId"])
-            catch = _link_catch(node)
+        if completed:
+            catch = _link_catch(element)
             if catch is not None:
                 parent.active_flows += 1
                 parent.flows_in_flight[catch.id] = parent.flows_in_flight.get(catch.id, 0) + 1
-            elif isinstance(node, ExecutableEndEvent) and isinstance(node.event_definition, TerminateEventDefinition):
+            elif isinstance(element, ExecutableEndEvent) \
+                    and isinstance(element.event_definition, TerminateEventDefinition):
                 # The flow scope is interrupted: its remaining children are terminated, and no token on
                 # its way arrives any more (Zeebe resets the active sequence flows).
-                parent.interrupting_element_id = node.id
+                parent.interrupting_element_id = element.id
                 parent.active_flows = 0
                 parent.flows_in_flight.clear()
                 state.clear_taken_flows(scope_key)

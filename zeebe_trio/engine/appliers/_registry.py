@@ -42,7 +42,8 @@ class EventAppliers:
         return sorted(self._appliers)
 
     def apply(self, state: EngineState, record: Record) -> None:
-        applier = self._appliers.get((record.value_type, int(record.intent), record.record_version))
+        # an IntEnum intent hashes and compares as its int: no conversion on the hottest path
+        applier = self._appliers.get((record.value_type, record.intent, record.record_version))
         if applier is None:
             raise NoApplierError(f"no applier for {record.value_type.name}.{record.intent.name} version"
                                  f" {record.record_version} (record at position {record.position})")

@@ -49,6 +49,8 @@ class BpmnStreamProcessor:
                  jobs: JobBehavior | None = None, variables: VariableBehavior | None = None) -> None:
         self.processors = processors
         self._containers: dict[BpmnElementType, ContainerCallbacks] = {}
+        # a runtime-checkable Protocol's isinstance is slow: looked up once per element type
+        self._child_activation: dict[BpmnElementType, ChildActivationCallback | None] = {}
         self.transitions = transitions
         self.incidents = incidents
         # Execution listeners need both; without them a listener's job cannot be created.
@@ -80,12 +82,8 @@ class BpmnStreamProcessor:
             else process.flow_node(context.element_id, element_type)
         return element, self.processors[element_type]
 
-    def _run(self, batch: Batch, context: ElementContext, *steps: Callable[[], None]) -> None:
-        try:
-            for step in steps:
-                step()
-        except ElementFailure as failure:
-            self.incidents.raise_incident(batch, failure.error_type, failure.message, context.key, context.value)
+    def _failed(self, batch: Batch, context: ElementContext, failure: ElementFailure) -> None:
+        self.incidents.raise_incident(batch, failure.error_type, failure.message, context.key, context.value)
 
     @staticmethod
     def _refuse_if_interrupted(batch: Batch, command: Record, context: ElementContext,
@@ -125,21 +123,34 @@ class BpmnStreamProcessor:
                          f"Expected element instance with key '{command.key}' to be activating, but it is"
                          f" {instance.state.name}")
             return
-        self._run(batch, context, lambda: self._child_activating(batch, element, context),
-                  lambda: processor.on_activate(batch, element, context),
-                  lambda: self._next_listener_or(batch, element, context, "start",
-                                                 lambda: processor.finalize_activation(batch, element, context)))
+        try:
+            self._child_activating(batch, element, context)
+            processor.on_activate(batch, element, context)
+            if element.execution_listeners:
+                self._next_listener_or(batch, element, context, "start",
+                                       lambda: processor.finalize_activation(batch, element, context))
+            else:
+                processor.finalize_activation(batch, element, context)
+        except ElementFailure as failure:
+            self._failed(batch, context, failure)
 
     def _child_activating(self, batch: Batch, element: ExecutableFlowNode, context: ElementContext) -> None:
         """Let a container that prepares its children (a multi-instance body) prepare this one."""
         container = element.flow_scope
         if container is None or context.flow_scope_key <= 0:
             return
-        callback = self.processors.get(container.element_type)
-        if isinstance(callback, ChildActivationCallback):
+        callback = self._child_activation_callback(container.element_type)
+        if callback is not None:
             scope = batch.state.element_instance(context.flow_scope_key)
             if scope is not None:
                 callback.on_child_activating(batch, container, ElementContext(scope.key, scope.value), context)
+
+    def _child_activation_callback(self, element_type: BpmnElementType) -> ChildActivationCallback | None:
+        if element_type not in self._child_activation:
+            processor = self.processors.get(element_type)
+            self._child_activation[element_type] = \
+                processor if isinstance(processor, ChildActivationCallback) else None
+        return self._child_activation[element_type]
 
     def complete_element(self, batch: Batch, command: Record) -> None:
         instance = batch.state.element_instance(command.key)
@@ -153,10 +164,17 @@ class BpmnStreamProcessor:
         if scope is not None and self._refuse_if_interrupted(batch, command, context, scope.interrupting_element_id):
             return
         element, processor = self._element(batch, context)
-        self._run(batch, context, lambda: self.transitions.to_completing(batch, context),
-                  lambda: processor.on_complete(batch, element, context),
-                  lambda: self._next_listener_or(batch, element, context, "end",
-                                                 lambda: processor.finalize_completion(batch, element, context)))
+        try:
+            if instance.state is not _I.ELEMENT_COMPLETING:  # a completion run again after an incident is
+                self.transitions.to_completing(batch, context, known_not_completing=True)
+            processor.on_complete(batch, element, context)
+            if element.execution_listeners:
+                self._next_listener_or(batch, element, context, "end",
+                                       lambda: processor.finalize_completion(batch, element, context))
+            else:
+                processor.finalize_completion(batch, element, context)
+        except ElementFailure as failure:
+            self._failed(batch, context, failure)
 
     def terminate_element(self, batch: Batch, command: Record) -> None:
         instance = batch.state.element_instance(command.key)
@@ -197,12 +215,15 @@ class BpmnStreamProcessor:
         element, processor = self._element(batch, context)
         starting = instance.state is _I.ELEMENT_ACTIVATING
         self._merge_listener_variables(batch, context, local=starting)
-        if starting:
-            self._run(batch, context, lambda: self._next_listener_or(
-                batch, element, context, "start", lambda: processor.finalize_activation(batch, element, context)))
-        else:
-            self._run(batch, context, lambda: self._next_listener_or(
-                batch, element, context, "end", lambda: processor.finalize_completion(batch, element, context)))
+        try:
+            if starting:
+                self._next_listener_or(batch, element, context, "start",
+                                       lambda: processor.finalize_activation(batch, element, context))
+            else:
+                self._next_listener_or(batch, element, context, "end",
+                                       lambda: processor.finalize_completion(batch, element, context))
+        except ElementFailure as failure:
+            self._failed(batch, context, failure)
 
     def _merge_listener_variables(self, batch: Batch, context: ElementContext, *, local: bool) -> None:
         """A start listener's variables become the element's own; an end listener's go to its flow scope

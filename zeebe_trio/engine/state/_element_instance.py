@@ -67,6 +67,14 @@ class ElementInstance:
     def state(self, state: ProcessInstanceIntent) -> None:
         self._stored["state"] = state.name
 
+    def enter(self, state: ProcessInstanceIntent) -> None:
+        """Move to ``state``; a phase that starts (activated, completing) runs its execution listeners
+        from the first."""
+        stored = self._stored
+        stored["state"] = state.name
+        if state is _I.ELEMENT_ACTIVATED or state is _I.ELEMENT_COMPLETING:
+            stored.pop("listenerIndex", None)
+
     @property
     def value(self) -> dict[str, Any]:
         return self._stored["record"]  # type: ignore[no-any-return]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from zeebe_trio.protocol import BpmnElementType
@@ -14,30 +13,24 @@ __all__ = ["ElementContext"]
 _ELEMENT_TYPES = {element_type.value: element_type for element_type in BpmnElementType}
 
 
-@dataclass(frozen=True, slots=True)
 class ElementContext:
-    key: int
-    value: dict[str, Any]
+    """``key`` and record ``value`` of an element instance, with the fields every lifecycle step reads
+    taken out once (they never change for an element instance)."""
 
-    @property
-    def element_id(self) -> str:
-        return self.value["elementId"]  # type: ignore[no-any-return]
+    __slots__ = ("key", "value", "element_id", "element_type", "flow_scope_key", "process_instance_key",
+                 "process_definition_key")
 
-    @property
-    def element_type(self) -> BpmnElementType:
-        return _ELEMENT_TYPES[self.value["bpmnElementType"]]
+    def __init__(self, key: int, value: dict[str, Any]) -> None:
+        self.key = key
+        self.value = value
+        self.element_id: str = value["elementId"]
+        self.element_type: BpmnElementType = _ELEMENT_TYPES[value["bpmnElementType"]]
+        self.flow_scope_key: int = value["flowScopeKey"]
+        self.process_instance_key: int = value["processInstanceKey"]
+        self.process_definition_key: int = value["processDefinitionKey"]
 
-    @property
-    def flow_scope_key(self) -> int:
-        return self.value["flowScopeKey"]  # type: ignore[no-any-return]
-
-    @property
-    def process_instance_key(self) -> int:
-        return self.value["processInstanceKey"]  # type: ignore[no-any-return]
-
-    @property
-    def process_definition_key(self) -> int:
-        return self.value["processDefinitionKey"]  # type: ignore[no-any-return]
+    def __repr__(self) -> str:
+        return f"ElementContext({self.key}, {self.element_type.name} {self.element_id!r})"
 
     def record_for(self, element: ExecutableElement, flow_scope_key: int) -> dict[str, Any]:
         """The record value of ``element`` (a child, a sequence flow) in ``flow_scope_key``, in this

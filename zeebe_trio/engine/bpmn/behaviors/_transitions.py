@@ -125,11 +125,14 @@ class StateTransitionBehavior:
             if element.catch_events:
                 self.catch_events.unsubscribe(batch, element, context)
 
-    def to_completing(self, batch: Batch, context: ElementContext) -> None:
-        """Written once: a completion that runs again after an incident is already completing."""
-        instance = batch.state.element_instance(context.key)
-        if instance is not None and instance.state is not _I.ELEMENT_COMPLETING:
-            batch.event(PI, _I.ELEMENT_COMPLETING, context.key, context.value)
+    def to_completing(self, batch: Batch, context: ElementContext, *, known_not_completing: bool = False) -> None:
+        """Written once: a completion that runs again after an incident is already completing (a caller
+        that has just read or written the element's state says it is not)."""
+        if not known_not_completing:
+            instance = batch.state.element_instance(context.key)
+            if instance is None or instance.state is _I.ELEMENT_COMPLETING:
+                return
+        batch.event(PI, _I.ELEMENT_COMPLETING, context.key, context.value)
 
     def to_completed(self, batch: Batch, context: ElementContext) -> None:
         self._unsubscribe(batch, context)

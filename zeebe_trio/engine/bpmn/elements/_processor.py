@@ -55,7 +55,7 @@ class BpmnElementProcessor(Generic[E]):
             batch.command(ValueType.PROCESS_INSTANCE, ProcessInstanceIntent.COMPLETE_ELEMENT, context.key,
                           context.value)
             return
-        self.transitions.to_completing(batch, context)
+        self.transitions.to_completing(batch, context, known_not_completing=True)  # it was just activated
         self.on_complete(batch, element, context)
         self.finalize_completion(batch, element, context)
 

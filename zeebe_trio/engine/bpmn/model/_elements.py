@@ -79,6 +79,8 @@ class ExecutableFlowNode(ExecutableElement):
 
     def listeners_of(self, event_type: str) -> tuple[ExecutionListenerJob, ...]:
         """The execution listeners of ``event_type`` ('start' or 'end'), in document order."""
+        if not self.execution_listeners:  # the common case, on every lifecycle step
+            return ()
         return tuple(listener for listener in self.execution_listeners if listener.event_type == event_type)
 
     @cached_property
@@ -192,6 +194,9 @@ class ExecutableProcess(ExecutableFlowElementContainer):
     resource_name: str = ""
     version_tag: str | None = None
     elements: dict[str, ExecutableElement] = field(default_factory=dict)
+    #: flow nodes found by (id, element type) before: every lifecycle step and applier looks one up
+    _found: dict[tuple[str, BpmnElementType | None], ExecutableFlowNode] = field(
+        default_factory=dict, init=False, compare=False)
 
     def element(self, element_id: str) -> ExecutableElement:
         try:
@@ -203,6 +208,13 @@ class ExecutableProcess(ExecutableFlowElementContainer):
     def flow_node(self, element_id: str, element_type: BpmnElementType | None = None) -> ExecutableFlowNode:
         """The flow node ``element_id``; with ``element_type``, the one of that type: a multi-instance
         activity's id names its body (MULTI_INSTANCE_BODY) and the inner activity it wraps."""
+        found = self._found.get((element_id, element_type))
+        if found is not None:
+            return found
+        self._found[element_id, element_type] = found = self._find_flow_node(element_id, element_type)
+        return found
+
+    def _find_flow_node(self, element_id: str, element_type: BpmnElementType | None) -> ExecutableFlowNode:
         element = self.element(element_id)
         if not isinstance(element, ExecutableFlowNode):
             raise KeyError(f"element '{element_id}' of process '{self.bpmn_process_id}' is not a flow node")
