@@ -67,11 +67,14 @@ class Batch:
 
     def __init__(self, state: EngineStateView, apply: Callable[[Record], None], partition_id: int, now: int,
                  first_position: int, next_key: Callable[[], int],
-                 processors: Callable[[ValueType, int], Processor | None]) -> None:
+                 processors: Callable[[ValueType, int], Processor | None],
+                 follow_up_processors: Callable[[ValueType, int], Processor | None] | None = None) -> None:
         self.state = state
         self._apply = apply
-        self._next_key = next_key
+        #: the partition's key generator: ``batch.next_key()`` is the key of a new entity
+        self.next_key: Callable[[], int] = next_key
         self._processors = processors
+        self._follow_up_processors = follow_up_processors or processors
         self.partition_id = partition_id
         self.now = now
         self.records: list[Record] = []
@@ -152,22 +155,19 @@ class Batch:
                          value=value, partition_id=partition_id)
         self.effects.partition_commands.append((partition_id, command))
 
-    def next_key(self) -> int:
-        return self._next_key()
-
     def run(self, command: Record) -> None:
         """Process ``command`` and the follow-up commands it causes, up to the batch limit."""
-        self._process_one(command)
+        self._process_one(command, self._processors)
         processed = 1
         while self.pending and processed < MAX_COMMANDS_IN_BATCH:
             follow_up = self.pending.popleft()
             follow_up.processed = True  # written in this batch and processed here: never again
-            self._process_one(follow_up)
+            self._process_one(follow_up, self._follow_up_processors)
             processed += 1
 
-    def _process_one(self, command: Record) -> None:
+    def _process_one(self, command: Record, processors: Callable[[ValueType, int], Processor | None]) -> None:
         self._source = command.position
-        processor = self._processors(command.value_type, command.intent)
+        processor = processors(command.value_type, command.intent)
         if processor is None:
             self.reject(command, RejectionType.INVALID_ARGUMENT,
                         f"Expected a command this engine can process, but {command.value_type.name}."

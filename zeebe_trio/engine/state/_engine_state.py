@@ -73,6 +73,9 @@ FAILED = "FAILED"
 ERROR_THROWN = "ERROR_THROWN"
 
 
+_UNREAD = object()  # not looked up in this transaction yet
+
+
 class EngineState:
     """All engine state of one partition, bound to the current transaction by ``bind``."""
 
@@ -80,6 +83,7 @@ class EngineState:
         self.store = store
         self.partition_id = partition_id
         self.txn: Transaction = None  # type: ignore[assignment]
+        self._instances: dict[int, ElementInstance | None] = {}
         f = store.family
         self._meta = f("meta")
         self._processes = f("processes")
@@ -130,6 +134,9 @@ class EngineState:
 
     def bind(self, txn: Transaction) -> None:
         self.txn = txn
+        # The element instances read or written in this transaction, as typed views (None: there is
+        # none): a command reads the same few many times, through several behaviours and appliers.
+        self._instances: dict[int, ElementInstance | None] = {}
 
     # -- keys and positions ------------------------------------------------------------------------
 
@@ -192,13 +199,18 @@ class EngineState:
     # -- element instances -------------------------------------------------------------------------
 
     def element_instance(self, key: int) -> ElementInstance | None:
-        stored = self.txn.get(self._elements, key)
-        return None if stored is None else ElementInstance.from_stored(key, stored)
+        found = self._instances.get(key, _UNREAD)
+        if found is _UNREAD:
+            stored = self.txn.get(self._elements, key)
+            found = self._instances[key] = None if stored is None else ElementInstance.from_stored(key, stored)
+        return found  # type: ignore[return-value]
 
     def put_element_instance(self, instance: ElementInstance) -> None:
+        self._instances[instance.key] = instance
         self.txn.put(self._elements, (instance.key,), instance.to_stored())
 
     def remove_element_instance(self, key: int, parent_key: int) -> None:
+        self._instances[key] = None
         self.txn.delete(self._elements, key)
         if parent_key > 0:
             self.txn.delete(self._children, parent_key, key)
