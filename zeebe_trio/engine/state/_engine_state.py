@@ -136,7 +136,7 @@ class EngineState:
         self.txn = txn
         # The element instances read or written in this transaction, as typed views (None: there is
         # none): a command reads the same few many times, through several behaviours and appliers.
-        self._instances: dict[int, ElementInstance | None] = {}
+        self._instances = {}
 
     # -- keys and positions ------------------------------------------------------------------------
 
