@@ -169,15 +169,12 @@ def test_creating_an_instance_writes_its_variables_then_the_activate_command_the
 
 # -- service task ---------------------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason=(
-    "zeebe-trio writes the service task's ELEMENT_ACTIVATED before JOB CREATED; Zeebe's"
-    " JobWorkerTaskProcessor.finalizeActivation creates the job first, then transitions to ACTIVATED"))
 def test_a_service_task_creates_its_job_before_it_is_activated(harness: EngineHarness) -> None:
     harness.deploy("one_task.bpmn", ONE_TASK)
     pik = harness.create_instance("one_task")
 
-    records = harness.records().process_instance_records(pik).filter(
-        lambda r: r.value_type is ValueType.JOB or r.value.get("elementId") == "task")
+    records = harness.records().with_process_instance_key(pik).filter(
+        lambda r: r.value_type in (ValueType.JOB, ValueType.PROCESS_INSTANCE) and r.value.get("elementId") == "task")
     assert [(r.value_type, r.intent) for r in records] == [
         (ValueType.PROCESS_INSTANCE, ACTIVATE), (ValueType.PROCESS_INSTANCE, ACTIVATING),
         (ValueType.JOB, JobIntent.CREATED), (ValueType.PROCESS_INSTANCE, ACTIVATED)]

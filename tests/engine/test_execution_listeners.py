@@ -106,13 +106,14 @@ def test_completing_a_listener_job_writes_a_process_event_and_the_complete_execu
     harness.create_instance("p")
     run_job(harness, "s", {"fromListener": 1})
     after = harness.records().skip_until(lambda r: r.value_type is ValueType.JOB and r.intent is JobIntent.COMPLETE)
-    assert [(r.record_type.name, r.value_type.name, r.intent.name) for r in after][:7] == [
+    assert [(r.record_type.name, r.value_type.name, r.intent.name) for r in after][:8] == [
         ("COMMAND", "JOB", "COMPLETE"),
         ("EVENT", "JOB", "COMPLETED"),
         ("EVENT", "PROCESS_EVENT", "TRIGGERING"),
         ("COMMAND", "PROCESS_INSTANCE", "COMPLETE_EXECUTION_LISTENER"),
         ("EVENT", "VARIABLE", "CREATED"),
         ("EVENT", "PROCESS_EVENT", "TRIGGERED"),
+        ("EVENT", "JOB", "CREATED"),  # the task's own job, before it is activated (as in Zeebe)
         ("EVENT", "PROCESS_INSTANCE", "ELEMENT_ACTIVATED"),
     ]
 

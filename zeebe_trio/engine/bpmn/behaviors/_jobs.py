@@ -66,15 +66,16 @@ class JobBehavior:
         self.expressions = expressions
 
     def create_element_job(self, batch: Batch, properties: JobWorkerProperties, context: ElementContext,
-                           activate: Callable[[], None], extra_headers: dict[str, str] | None = None) -> None:
+                           activate: Callable[[Callable[[], None]], None],
+                           extra_headers: dict[str, str] | None = None) -> None:
         """Evaluate the element's job type and retries (an EXTRACT_VALUE_ERROR failure if they do not
-        give a usable value), then ``activate`` it (the state transition, which opens its boundary
-        events' subscriptions) and create its job (with the task headers and ``extra_headers``, e.g. a
-        user task's evaluated attributes)."""
+        give a usable value), then ``activate`` the element with the job's creation (with the task
+        headers and ``extra_headers``, e.g. a user task's evaluated attributes) as the step the
+        transition runs between opening the element's subscriptions and ELEMENT_ACTIVATED: JOB CREATED
+        comes before ELEMENT_ACTIVATED, as in Zeebe's ``JobWorkerTaskProcessor.finalizeActivation``."""
         job_type, retries = self.evaluate(batch, properties, context)
-        activate()
-        self.create_job(batch, context.key, context.value, job_type, retries,
-                        {**dict(properties.task_headers), **(extra_headers or {})})
+        headers = {**dict(properties.task_headers), **(extra_headers or {})}
+        activate(lambda: self.create_job(batch, context.key, context.value, job_type, retries, headers))
 
     def create_listener_job(self, batch: Batch, properties: JobWorkerProperties, context: ElementContext,
                             event_type: str) -> None:

@@ -110,13 +110,17 @@ class StateTransitionBehavior:
     def to_activating(self, batch: Batch, context: ElementContext) -> None:
         batch.event(PI, _I.ELEMENT_ACTIVATING, context.key, context.value)
 
-    def to_activated(self, batch: Batch, context: ElementContext) -> None:
-        """Open the element's event subscriptions (which may fail, before anything is written), then
+    def to_activated(self, batch: Batch, context: ElementContext,
+                     before_activated: Callable[[], None] | None = None) -> None:
+        """Open the element's event subscriptions (which may fail, before anything is written), run
+        ``before_activated`` (a job worker task creates its job there, as Zeebe's does), then write
         ELEMENT_ACTIVATED."""
         if self.catch_events is not None:
             element = self.element_of(batch, context)
             if element.catch_events:
                 self.catch_events.subscribe(batch, element, context)
+        if before_activated is not None:
+            before_activated()
         batch.event(PI, _I.ELEMENT_ACTIVATED, context.key, context.value)
 
     def _unsubscribe(self, batch: Batch, context: ElementContext) -> None:

@@ -29,7 +29,8 @@ class JobWorkerTaskProcessor(FlowNodeProcessor[ExecutableJobWorkerTask]):
         self.jobs = jobs
 
     def finalize_activation(self, batch: Batch, element: ExecutableJobWorkerTask, context: ElementContext) -> None:
-        self.jobs.create_element_job(batch, element.job, context, lambda: self.transitions.to_activated(batch, context))
+        self.jobs.create_element_job(batch, element.job, context,
+                                     lambda create_job: self.transitions.to_activated(batch, context, create_job))
 
     def on_terminate(self, batch: Batch, element: ExecutableJobWorkerTask, context: ElementContext) -> None:
         self.transitions.to_terminating(batch, context)

@@ -37,7 +37,7 @@ class UserTaskProcessor(FlowNodeProcessor[ExecutableUserTask]):
         evaluated = self.user_tasks.evaluate(batch, element.user_task, context)
         if element.job is not None:
             self.jobs.create_element_job(batch, element.job, context,
-                                         lambda: self.transitions.to_activated(batch, context),
+                                         lambda create_job: self.transitions.to_activated(batch, context, create_job),
                                          self.user_tasks.job_headers(element.user_task, evaluated))
             return
         created = self.user_tasks.create(batch, element.user_task, evaluated, context)
