@@ -508,10 +508,6 @@ def test_canceling_an_instance_waiting_at_a_task_terminates_the_task_then_the_pr
     assert harness.activate_jobs("work") == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the CANCEL command zeebe-trio's gateway writes (and the harness, like it) has an empty value; Zeebe's"
-    " gateway sets its processInstanceKey, so CancelProcessInstanceTest finds it with"
-    " processInstanceRecords().withProcessInstanceKey(key).skipUntil(CANCEL)"))
 def test_the_cancel_command_belongs_to_the_process_instance(harness: EngineHarness) -> None:
     harness.deploy("one_task.bpmn", ONE_TASK)
     pik = harness.create_instance("one_task")
