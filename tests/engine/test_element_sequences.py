@@ -517,10 +517,6 @@ def test_the_cancel_command_belongs_to_the_process_instance(harness: EngineHarne
             if intent is PI.CANCEL] == [(PI.CANCEL, "")]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "zeebe-trio writes TERMINATE_ELEMENT for each child of a terminating process directly; Zeebe's"
-    " BpmnStateTransitionBehavior.terminateChildInstances writes a PROCESS_INSTANCE_BATCH TERMINATE command,"
-    " whose processor writes the children's TERMINATE_ELEMENT commands"))
 def test_a_terminating_process_terminates_its_children_through_a_batch_command(harness: EngineHarness) -> None:
     harness.deploy("one_task.bpmn", ONE_TASK)
     pik = harness.create_instance("one_task")

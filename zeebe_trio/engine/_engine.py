@@ -41,6 +41,7 @@ from .processing import (
     MultiInstanceBatchProcessors,
     ProcessInstanceProcessors,
     SignalProcessors,
+    TerminateBatchProcessors,
     TimerProcessors,
     UserTaskProcessors,
     VariableDocumentProcessors,
@@ -108,6 +109,7 @@ class Engine:
                       UserTaskProcessors(expressions), MultiInstanceBatchProcessors(transitions)):
             group.register(self.processors)
         SignalProcessors(triggers, timer_processors.start_instance).register(self.processors)
+        TerminateBatchProcessors().register(self.processors)
 
     # -- the stream platform's RecordProcessor interface -------------------------------------------
 

@@ -12,9 +12,11 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from zeebe_trio.protocol import (
+    DEFAULT_TENANT,
     BpmnElementType,
     ErrorType,
     JobIntent,
+    ProcessInstanceBatchIntent,
     ProcessInstanceIntent,
     ValueType,
     excerpt,
@@ -244,13 +246,19 @@ class StateTransitionBehavior:
     # -- termination ---------------------------------------------------------------------------------
 
     def terminate_children(self, batch: Batch, context: ElementContext) -> bool:
-        """Write TERMINATE_ELEMENT for every child of the container; whether it has any."""
-        children = batch.state.children(context.key)
-        for child_key in children:
-            child = batch.state.element_instance(child_key)
-            if child is not None:
-                batch.command(PI, _I.TERMINATE_ELEMENT, child_key, child.value)
-        return bool(children)
+        """Terminate the container's children through a PROCESS_INSTANCE_BATCH TERMINATE command, whose
+        processor writes their TERMINATE_ELEMENT commands in batches (Zeebe's
+        ``terminateChildInstances``); whether it has any."""
+        if not batch.state.children(context.key):
+            return False
+        batch.command(ValueType.PROCESS_INSTANCE_BATCH, ProcessInstanceBatchIntent.TERMINATE, batch.next_key(), {
+            "processInstanceKey": context.process_instance_key,
+            "processDefinitionKey": context.process_definition_key,
+            "batchElementInstanceKey": context.key,
+            "index": -1,
+            "tenantId": context.value.get("tenantId", DEFAULT_TENANT),
+        })
+        return True
 
     # -- telling containers --------------------------------------------------------------------------
 
