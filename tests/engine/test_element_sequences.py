@@ -625,10 +625,6 @@ def test_resolving_an_input_mapping_incident_activates_the_task(harness: EngineH
     assert harness.process_instance_records(pik)[-3:] == process_completes("io_task")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "zeebe-trio writes VARIABLE_DOCUMENT UPDATING for every SetVariables; Zeebe's"
-    " VariableDocumentUpdateProcessor writes UPDATING only for a Camunda user task's scope, and otherwise"
-    " merges the variables and writes UPDATED"))
 def test_setting_variables_on_a_process_instance_writes_the_variables_then_updated(harness: EngineHarness) -> None:
     harness.deploy("io_task.bpmn", IO_TASK)
     pik = harness.create_instance("io_task")
