@@ -150,10 +150,6 @@ def test_events_and_undefined_tasks_complete_through_a_complete_element_command(
         *completed_through_a_command("END_EVENT", "end"), *process_completes("pass")]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "zeebe-trio writes PROCESS_INSTANCE_CREATION CREATED before the process's ACTIVATE_ELEMENT; Zeebe's"
-    " ProcessInstanceCreationCreateProcessor writes the ACTIVATE_ELEMENT command in onCommand and the"
-    " CommandProcessor appends the accepted CREATED event after it"))
 def test_creating_an_instance_writes_its_variables_then_the_activate_command_then_created(
         harness: EngineHarness) -> None:
     harness.deploy("straight.bpmn", STRAIGHT)
