@@ -304,9 +304,10 @@ def test_an_exclusive_gateway_without_a_matching_flow_raises_an_incident_and_sta
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "on RESOLVE zeebe-trio writes the element's ACTIVATE_ELEMENT command again and continues from it; Zeebe"
-    " continues the failed command within the RESOLVE command's batch, so the element's events have the"
-    " RESOLVE command as their source (MappingIncidentTest.shouldResolveIncidentForInputMappingFailure)"))
+    "the gateway now continues within the RESOLVE command's batch as in Zeebe, but zeebe-trio completes the"
+    " none end event within its ACTIVATE_ELEMENT command; Zeebe writes a COMPLETE_ELEMENT command once it is"
+    " activated (EndEventProcessor.NoneEndEventBehavior; see"
+    " test_events_and_undefined_tasks_complete_through_a_complete_element_command)"))
 def test_resolving_a_condition_incident_continues_the_gateway_from_the_resolve_command(
         harness: EngineHarness) -> None:
     harness.deploy("no_default.bpmn", NO_DEFAULT)
@@ -634,11 +635,10 @@ def test_setting_variables_on_a_process_instance_writes_the_variables_then_updat
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "on RESOLVE zeebe-trio writes the task's ACTIVATE_ELEMENT command again and continues from it; Zeebe"
-    " continues the failed activation within the RESOLVE command's batch: the mapped variable, JOB CREATED"
-    " and ELEMENT_ACTIVATED have the RESOLVE command as their source"
-    " (MappingIncidentTest.shouldResolveIncidentForInputMappingFailure), and JOB CREATED precedes"
-    " ELEMENT_ACTIVATED (JobWorkerTaskProcessor.finalizeActivation)"))
+    "the activation now continues within the RESOLVE command's batch as in Zeebe"
+    " (MappingIncidentTest.shouldResolveIncidentForInputMappingFailure), but zeebe-trio writes the task's"
+    " ELEMENT_ACTIVATED before JOB CREATED; Zeebe's JobWorkerTaskProcessor.finalizeActivation creates the job"
+    " first (see test_a_service_task_creates_its_job_before_it_is_activated)"))
 def test_resolving_an_input_mapping_incident_continues_the_activation_from_the_resolve_command(
         harness: EngineHarness) -> None:
     harness.deploy("io_task.bpmn", IO_TASK)
@@ -694,10 +694,6 @@ def test_a_failing_output_mapping_raises_an_incident_and_resolving_it_completes_
     assert harness.process_instance_records(pik)[-3:] == process_completes("output_task")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "on RESOLVE zeebe-trio writes the task's COMPLETE_ELEMENT command again and continues from it; Zeebe"
-    " continues the failed completion within the RESOLVE command's batch, so ELEMENT_COMPLETED has the RESOLVE"
-    " command as its source (MappingIncidentTest.shouldResolveIncidentForOutputMappingFailure)"))
 def test_resolving_an_output_mapping_incident_completes_the_task_from_the_resolve_command(
         harness: EngineHarness) -> None:
     pik, incident_key = _fail_the_output_mapping(harness)

@@ -104,7 +104,7 @@ class Engine:
         for group in (bpmn, ProcessInstanceProcessors(variables),
                       DeploymentProcessors(self.processes, timers, signals,
                                            message_processors.open_start_event_subscriptions),
-                      JobProcessors(jobs, incidents, variables, triggers), IncidentProcessors(jobs),
+                      JobProcessors(jobs, incidents, variables, triggers), IncidentProcessors(jobs, bpmn.process_retried),
                       VariableDocumentProcessors(variables), timer_processors, message_processors,
                       UserTaskProcessors(expressions), MultiInstanceBatchProcessors(transitions)):
             group.register(self.processors)
