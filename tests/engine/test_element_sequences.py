@@ -345,10 +345,6 @@ def test_a_parallel_fork_and_join_activate_the_join_once_after_both_flows(harnes
         (TAKEN, "SEQUENCE_FLOW", "to_end"), *lifecycle("END_EVENT", "end"), *process_completes("fork_join")[1:]]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "zeebe-trio writes the join's ACTIVATE_ELEMENT only once all its flows are taken; Zeebe's"
-    " BpmnStateTransitionBehavior.takeSequenceFlow writes ACTIVATE_ELEMENT (with a new key) for every flow"
-    " taken, and the activation guard rejects the ones that find not all flows taken (INVALID_STATE)"))
 def test_every_flow_into_a_parallel_join_writes_an_activate_command_and_the_early_ones_are_rejected(
         harness: EngineHarness) -> None:
     harness.deploy("fork_join.bpmn", FORK_JOIN)
@@ -392,11 +388,6 @@ def test_a_parallel_join_whose_flow_is_taken_twice_is_activated_once(harness: En
     assert not records.with_element_id("twice").with_intent(COMPLETED)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "zeebe-trio writes a join's ACTIVATE_ELEMENT only when a flow taken finds all flows taken, so of the"
-    " three flows into 'joining' only the two over exclusive_to_joining write one and only the second is"
-    " rejected; Zeebe writes one per flow taken and rejects two"
-    " (ParallelGatewayTest.shouldRejectActivateCommandWhenSequenceFlowIsTakenTwice, camunda#6778)"))
 def test_a_parallel_join_whose_flow_is_taken_twice_rejects_the_other_two_activate_commands(
         harness: EngineHarness) -> None:
     harness.deploy("twice.bpmn", TWICE)

@@ -27,7 +27,6 @@ from ..model import (
     ExecutableCallActivity,
     ExecutableFlowElementContainer,
     ExecutableFlowNode,
-    ExecutableParallelGateway,
     ExecutableSequenceFlow,
 )
 from ._context import ElementContext
@@ -231,12 +230,10 @@ class StateTransitionBehavior:
 
     def take_sequence_flow(self, batch: Batch, context: ElementContext, flow: ExecutableSequenceFlow) -> None:
         scope_key = context.flow_scope_key
+        """SEQUENCE_FLOW_TAKEN, then the target's ACTIVATE_ELEMENT, whatever the target: a parallel join's
+        activation guard rejects the ones that find not all its flows taken (as Zeebe's takeSequenceFlow)."""
         batch.event(PI, _I.SEQUENCE_FLOW_TAKEN, batch.next_key(), context.record_for(flow, scope_key))
-        target = flow.target
-        if isinstance(target, ExecutableParallelGateway) and target.is_join \
-                and not self.all_flows_taken(batch, scope_key, target):
-            return  # the join waits for its other incoming flows
-        batch.command(PI, _I.ACTIVATE_ELEMENT, batch.next_key(), context.record_for(target, scope_key))
+        batch.command(PI, _I.ACTIVATE_ELEMENT, batch.next_key(), context.record_for(flow.target, scope_key))
 
     def all_flows_taken(self, batch: Batch, scope_key: int, join: ExecutableFlowNode) -> bool:
         """Whether every incoming flow of ``join`` has a taken flow in ``scope_key`` that no activation of
