@@ -150,10 +150,6 @@ def test_events_and_undefined_tasks_complete_through_a_complete_element_command(
         *completed_through_a_command("END_EVENT", "end"), *process_completes("pass")]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "zeebe-trio writes PROCESS_INSTANCE_CREATION CREATED before the process's ACTIVATE_ELEMENT; Zeebe's"
-    " ProcessInstanceCreationCreateProcessor writes the ACTIVATE_ELEMENT command in onCommand and the"
-    " CommandProcessor appends the accepted CREATED event after it"))
 def test_creating_an_instance_writes_its_variables_then_the_activate_command_then_created(
         harness: EngineHarness) -> None:
     harness.deploy("straight.bpmn", STRAIGHT)
@@ -305,9 +301,10 @@ def test_an_exclusive_gateway_without_a_matching_flow_raises_an_incident_and_sta
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "on RESOLVE zeebe-trio writes the element's ACTIVATE_ELEMENT command again and continues from it; Zeebe"
-    " continues the failed command within the RESOLVE command's batch, so the element's events have the"
-    " RESOLVE command as their source (MappingIncidentTest.shouldResolveIncidentForInputMappingFailure)"))
+    "the gateway now continues within the RESOLVE command's batch as in Zeebe, but zeebe-trio completes the"
+    " none end event within its ACTIVATE_ELEMENT command; Zeebe writes a COMPLETE_ELEMENT command once it is"
+    " activated (EndEventProcessor.NoneEndEventBehavior; see"
+    " test_events_and_undefined_tasks_complete_through_a_complete_element_command)"))
 def test_resolving_a_condition_incident_continues_the_gateway_from_the_resolve_command(
         harness: EngineHarness) -> None:
     harness.deploy("no_default.bpmn", NO_DEFAULT)
@@ -345,10 +342,6 @@ def test_a_parallel_fork_and_join_activate_the_join_once_after_both_flows(harnes
         (TAKEN, "SEQUENCE_FLOW", "to_end"), *lifecycle("END_EVENT", "end"), *process_completes("fork_join")[1:]]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "zeebe-trio writes the join's ACTIVATE_ELEMENT only once all its flows are taken; Zeebe's"
-    " BpmnStateTransitionBehavior.takeSequenceFlow writes ACTIVATE_ELEMENT (with a new key) for every flow"
-    " taken, and the activation guard rejects the ones that find not all flows taken (INVALID_STATE)"))
 def test_every_flow_into_a_parallel_join_writes_an_activate_command_and_the_early_ones_are_rejected(
         harness: EngineHarness) -> None:
     harness.deploy("fork_join.bpmn", FORK_JOIN)
@@ -392,11 +385,6 @@ def test_a_parallel_join_whose_flow_is_taken_twice_is_activated_once(harness: En
     assert not records.with_element_id("twice").with_intent(COMPLETED)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "zeebe-trio writes a join's ACTIVATE_ELEMENT only when a flow taken finds all flows taken, so of the"
-    " three flows into 'joining' only the two over exclusive_to_joining write one and only the second is"
-    " rejected; Zeebe writes one per flow taken and rejects two"
-    " (ParallelGatewayTest.shouldRejectActivateCommandWhenSequenceFlowIsTakenTwice, camunda#6778)"))
 def test_a_parallel_join_whose_flow_is_taken_twice_rejects_the_other_two_activate_commands(
         harness: EngineHarness) -> None:
     harness.deploy("twice.bpmn", TWICE)
@@ -505,10 +493,6 @@ def test_canceling_an_instance_waiting_at_a_task_terminates_the_task_then_the_pr
     assert harness.activate_jobs("work") == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the CANCEL command zeebe-trio's gateway writes (and the harness, like it) has an empty value; Zeebe's"
-    " gateway sets its processInstanceKey, so CancelProcessInstanceTest finds it with"
-    " processInstanceRecords().withProcessInstanceKey(key).skipUntil(CANCEL)"))
 def test_the_cancel_command_belongs_to_the_process_instance(harness: EngineHarness) -> None:
     harness.deploy("one_task.bpmn", ONE_TASK)
     pik = harness.create_instance("one_task")
@@ -518,10 +502,6 @@ def test_the_cancel_command_belongs_to_the_process_instance(harness: EngineHarne
             if intent is PI.CANCEL] == [(PI.CANCEL, "")]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "zeebe-trio writes TERMINATE_ELEMENT for each child of a terminating process directly; Zeebe's"
-    " BpmnStateTransitionBehavior.terminateChildInstances writes a PROCESS_INSTANCE_BATCH TERMINATE command,"
-    " whose processor writes the children's TERMINATE_ELEMENT commands"))
 def test_a_terminating_process_terminates_its_children_through_a_batch_command(harness: EngineHarness) -> None:
     harness.deploy("one_task.bpmn", ONE_TASK)
     pik = harness.create_instance("one_task")
@@ -630,10 +610,6 @@ def test_resolving_an_input_mapping_incident_activates_the_task(harness: EngineH
     assert harness.process_instance_records(pik)[-3:] == process_completes("io_task")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "zeebe-trio writes VARIABLE_DOCUMENT UPDATING for every SetVariables; Zeebe's"
-    " VariableDocumentUpdateProcessor writes UPDATING only for a Camunda user task's scope, and otherwise"
-    " merges the variables and writes UPDATED"))
 def test_setting_variables_on_a_process_instance_writes_the_variables_then_updated(harness: EngineHarness) -> None:
     harness.deploy("io_task.bpmn", IO_TASK)
     pik = harness.create_instance("io_task")
@@ -647,11 +623,10 @@ def test_setting_variables_on_a_process_instance_writes_the_variables_then_updat
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "on RESOLVE zeebe-trio writes the task's ACTIVATE_ELEMENT command again and continues from it; Zeebe"
-    " continues the failed activation within the RESOLVE command's batch: the mapped variable, JOB CREATED"
-    " and ELEMENT_ACTIVATED have the RESOLVE command as their source"
-    " (MappingIncidentTest.shouldResolveIncidentForInputMappingFailure), and JOB CREATED precedes"
-    " ELEMENT_ACTIVATED (JobWorkerTaskProcessor.finalizeActivation)"))
+    "the activation now continues within the RESOLVE command's batch as in Zeebe"
+    " (MappingIncidentTest.shouldResolveIncidentForInputMappingFailure), but zeebe-trio writes the task's"
+    " ELEMENT_ACTIVATED before JOB CREATED; Zeebe's JobWorkerTaskProcessor.finalizeActivation creates the job"
+    " first (see test_a_service_task_creates_its_job_before_it_is_activated)"))
 def test_resolving_an_input_mapping_incident_continues_the_activation_from_the_resolve_command(
         harness: EngineHarness) -> None:
     harness.deploy("io_task.bpmn", IO_TASK)
@@ -707,10 +682,6 @@ def test_a_failing_output_mapping_raises_an_incident_and_resolving_it_completes_
     assert harness.process_instance_records(pik)[-3:] == process_completes("output_task")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "on RESOLVE zeebe-trio writes the task's COMPLETE_ELEMENT command again and continues from it; Zeebe"
-    " continues the failed completion within the RESOLVE command's batch, so ELEMENT_COMPLETED has the RESOLVE"
-    " command as its source (MappingIncidentTest.shouldResolveIncidentForOutputMappingFailure)"))
 def test_resolving_an_output_mapping_incident_completes_the_task_from_the_resolve_command(
         harness: EngineHarness) -> None:
     pik, incident_key = _fail_the_output_mapping(harness)

@@ -42,6 +42,7 @@ from .processing import (
     MultiInstanceBatchProcessors,
     ProcessInstanceProcessors,
     SignalProcessors,
+    TerminateBatchProcessors,
     TimerProcessors,
     UserTaskProcessors,
     VariableDocumentProcessors,
@@ -104,11 +105,12 @@ class Engine:
         for group in (bpmn, ProcessInstanceProcessors(variables),
                       DeploymentProcessors(self.processes, timers, signals,
                                            message_processors.open_start_event_subscriptions),
-                      JobProcessors(jobs, incidents, variables, triggers), IncidentProcessors(jobs),
+                      JobProcessors(jobs, incidents, variables, triggers), IncidentProcessors(jobs, bpmn.process_retried),
                       VariableDocumentProcessors(variables), timer_processors, message_processors,
                       UserTaskProcessors(expressions), MultiInstanceBatchProcessors(transitions)):
             group.register(self.processors)
         SignalProcessors(triggers, timer_processors.start_instance).register(self.processors)
+        TerminateBatchProcessors().register(self.processors)
 
     # -- the stream platform's RecordProcessor interface -------------------------------------------
 

@@ -328,7 +328,10 @@ class EngineHarness:
         return self.write(ValueType.JOB, JobIntent.UPDATE_RETRIES, {"retries": retries}, key=job_key)
 
     def cancel(self, process_instance_key: int) -> Record | None:
-        return self.write(ValueType.PROCESS_INSTANCE, ProcessInstanceIntent.CANCEL, key=process_instance_key)
+        # As Zeebe's engine test client (ProcessInstanceClient.ExistingInstanceClient) writes it: the value
+        # names the process instance too, so the command is among that instance's records.
+        return self.write(ValueType.PROCESS_INSTANCE, ProcessInstanceIntent.CANCEL,
+                          {"processInstanceKey": process_instance_key}, key=process_instance_key)
 
     def publish_message(self, name: str, correlation_key: str = "", *, time_to_live_ms: int = 0,
                         message_id: str = "", variables: dict[str, Any] | None = None) -> Record | None:

@@ -4,7 +4,8 @@ ACTIVATE_ELEMENT, COMPLETE_ELEMENT and TERMINATE_ELEMENT find the element in its
 model and its processor in the table by element type, check that the command fits the element
 instance's state (else a rejection), write ELEMENT_ACTIVATING / ELEMENT_COMPLETING, and run the
 processor's lifecycle steps. This is the only place where a failed step (``ElementFailure``) becomes
-an incident on the element instance; resolving the incident sends the same command again.
+an incident on the element instance; resolving the incident runs the same command again, rebuilt
+from state within the RESOLVE command's batch (``process_retried``).
 
 Execution listeners run here, as in Zeebe's ``BpmnStreamProcessor``: after ``on_activate`` the element's
 start listeners' jobs are created one at a time (the element stays ACTIVATING) before
@@ -63,6 +64,18 @@ class BpmnStreamProcessor:
         table.add(PI, _I.COMPLETE_ELEMENT, self.complete_element)
         table.add(PI, _I.TERMINATE_ELEMENT, self.terminate_element)
         table.add(PI, _I.COMPLETE_EXECUTION_LISTENER, self.complete_execution_listener)
+
+    def process_retried(self, batch: Batch, command: Record) -> None:
+        """Process an element command rebuilt from state, not read from the log: the failed step of a
+        resolved incident, within the RESOLVE command's batch (Zeebe's ``IncidentResolveProcessor``
+        hands it to its ``BpmnStreamProcessor``)."""
+        if command.intent is _I.ACTIVATE_ELEMENT:
+            self.activate_element(batch, command)
+        elif command.intent is _I.COMPLETE_ELEMENT:
+            self.complete_element(batch, command)
+        else:
+            raise ValueError(f"Expected an ACTIVATE_ELEMENT or COMPLETE_ELEMENT command to retry, but got"
+                             f" {command.intent.name}")
 
     def container(self, element_type: BpmnElementType) -> ContainerCallbacks:
         """The processor of a container element type, for the children's callbacks."""

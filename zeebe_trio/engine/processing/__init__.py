@@ -13,6 +13,7 @@ from ._messages import MessageProcessors
 from ._multi_instance_batch import MultiInstanceBatchProcessors
 from ._process_instances import ProcessInstanceProcessors
 from ._signals import SignalProcessors
+from ._terminate_batch import TerminateBatchProcessors
 from ._timers import TimerProcessors
 from ._user_tasks import UserTaskProcessors
 
@@ -27,4 +28,5 @@ __all__ = [
     "TimerProcessors",
     "VariableDocumentProcessors",
     "UserTaskProcessors",
+    "TerminateBatchProcessors",
 ]

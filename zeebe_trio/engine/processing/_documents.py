@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from zeebe_trio.protocol import (
+    BpmnElementType,
     Record,
     RejectionType,
     ValueType,
@@ -35,7 +36,10 @@ class VariableDocumentProcessors:
                          "Expected document to be a root level object, but it was not")
             return
         key = batch.next_key()
-        batch.event(ValueType.VARIABLE_DOCUMENT, VariableDocumentIntent.UPDATING, key, value)
+        if instance.element_type is BpmnElementType.USER_TASK and instance.user_task_key > 0:
+            # Only a Camunda user task's variables go through UPDATING (its task listeners may see them
+            # first); any other scope's are merged at once, then UPDATED (VariableDocumentUpdateProcessor).
+            batch.event(ValueType.VARIABLE_DOCUMENT, VariableDocumentIntent.UPDATING, key, value)
         context = instance.value
         if value.get("updateSemantics", "PROPAGATE") == "LOCAL":
             self.variables.merge_local(batch, context, scope_key, variables)

@@ -1,9 +1,25 @@
 """INCIDENT.RESOLVE: a resolved incident lets its job be activated again, or runs again the lifecycle
-step of its element that failed."""
+step of its element that failed.
+
+As Zeebe's ``IncidentResolveProcessor``, an element incident's failed command (ACTIVATE_ELEMENT for an
+activating element, COMPLETE_ELEMENT for a completing one) is not written again: it is rebuilt from the
+element instance and handed to the BPMN dispatcher within the RESOLVE command's batch, so what the step
+writes has the RESOLVE command as its source. If it fails again, the dispatcher raises a new incident.
+A job incident only makes the job activatable again; its element waits for the job as before.
+"""
 
 from __future__ import annotations
 
-from zeebe_trio.protocol import IncidentIntent, ProcessInstanceIntent, Record, RejectionType, ValueType
+from collections.abc import Callable
+
+from zeebe_trio.protocol import (
+    IncidentIntent,
+    ProcessInstanceIntent,
+    Record,
+    RecordType,
+    RejectionType,
+    ValueType,
+)
 
 from .._batch import Batch
 from .._command_processors import CommandProcessors
@@ -13,8 +29,12 @@ _I = ProcessInstanceIntent
 
 
 class IncidentProcessors:
-    def __init__(self, jobs: JobBehavior) -> None:
+    """``retry`` processes a rebuilt element command (the BPMN dispatcher's ``process_retried``); without it
+    the command is written to be processed after the RESOLVE command."""
+
+    def __init__(self, jobs: JobBehavior, retry: Callable[[Batch, Record], None] | None = None) -> None:
         self.jobs = jobs
+        self.retry = retry
 
     def register(self, processors: CommandProcessors) -> None:
         processors.add(ValueType.INCIDENT, IncidentIntent.RESOLVE, self.resolve_incident)
@@ -47,6 +67,13 @@ class IncidentProcessors:
         if instance is None:
             return
         if instance.state is _I.ELEMENT_ACTIVATING:
-            batch.command(ValueType.PROCESS_INSTANCE, _I.ACTIVATE_ELEMENT, instance.key, instance.value)
+            failed = _I.ACTIVATE_ELEMENT
         elif instance.state is _I.ELEMENT_COMPLETING:
-            batch.command(ValueType.PROCESS_INSTANCE, _I.COMPLETE_ELEMENT, instance.key, instance.value)
+            failed = _I.COMPLETE_ELEMENT
+        else:
+            return
+        if self.retry is None:
+            batch.command(ValueType.PROCESS_INSTANCE, failed, instance.key, instance.value)
+            return
+        self.retry(batch, Record(record_type=RecordType.COMMAND, value_type=ValueType.PROCESS_INSTANCE, intent=failed,
+                                 key=instance.key, value=instance.value, partition_id=command.partition_id))

@@ -88,6 +88,9 @@ class ProcessInstanceProcessors:
             "tenantId": tenant,
         }
         self.variables.merge_local(batch, process_value, instance_key, variables)
+        # As Zeebe: the variables and the process's ACTIVATE_ELEMENT are written while processing the
+        # command (ProcessInstanceCreationCreateProcessor.onCommand), the accepted CREATED event after them.
+        batch.command(PI, ProcessInstanceIntent.ACTIVATE_ELEMENT, instance_key, process_value)
         awaiting = command.intent is ProcessInstanceCreationIntent.CREATE_WITH_AWAITING_RESULT
         # When the creator awaits the result, the CREATED event carries the request, so that its applier
         # can remember who to answer when the instance completes.
@@ -105,7 +108,6 @@ class ProcessInstanceProcessors:
             batch.accept(command, created)
         else:
             batch.respond(command, created)
-        batch.command(PI, ProcessInstanceIntent.ACTIVATE_ELEMENT, instance_key, process_value)
 
     def cancel_instance(self, batch: Batch, command: Record) -> None:
         instance = batch.state.element_instance(command.key)

@@ -12,9 +12,11 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from zeebe_trio.protocol import (
+    DEFAULT_TENANT,
     BpmnElementType,
     ErrorType,
     JobIntent,
+    ProcessInstanceBatchIntent,
     ProcessInstanceIntent,
     ValueType,
     excerpt,
@@ -25,7 +27,6 @@ from ..model import (
     ExecutableCallActivity,
     ExecutableFlowElementContainer,
     ExecutableFlowNode,
-    ExecutableParallelGateway,
     ExecutableSequenceFlow,
 )
 from ._context import ElementContext
@@ -236,12 +237,10 @@ class StateTransitionBehavior:
 
     def take_sequence_flow(self, batch: Batch, context: ElementContext, flow: ExecutableSequenceFlow) -> None:
         scope_key = context.flow_scope_key
+        """SEQUENCE_FLOW_TAKEN, then the target's ACTIVATE_ELEMENT, whatever the target: a parallel join's
+        activation guard rejects the ones that find not all its flows taken (as Zeebe's takeSequenceFlow)."""
         batch.event(PI, _I.SEQUENCE_FLOW_TAKEN, batch.next_key(), context.record_for(flow, scope_key))
-        target = flow.target
-        if isinstance(target, ExecutableParallelGateway) and target.is_join \
-                and not self.all_flows_taken(batch, scope_key, target):
-            return  # the join waits for its other incoming flows
-        batch.command(PI, _I.ACTIVATE_ELEMENT, batch.next_key(), context.record_for(target, scope_key))
+        batch.command(PI, _I.ACTIVATE_ELEMENT, batch.next_key(), context.record_for(flow.target, scope_key))
 
     def all_flows_taken(self, batch: Batch, scope_key: int, join: ExecutableFlowNode) -> bool:
         """Whether every incoming flow of ``join`` has a taken flow in ``scope_key`` that no activation of
@@ -251,13 +250,19 @@ class StateTransitionBehavior:
     # -- termination ---------------------------------------------------------------------------------
 
     def terminate_children(self, batch: Batch, context: ElementContext) -> bool:
-        """Write TERMINATE_ELEMENT for every child of the container; whether it has any."""
-        children = batch.state.children(context.key)
-        for child_key in children:
-            child = batch.state.element_instance(child_key)
-            if child is not None:
-                batch.command(PI, _I.TERMINATE_ELEMENT, child_key, child.value)
-        return bool(children)
+        """Terminate the container's children through a PROCESS_INSTANCE_BATCH TERMINATE command, whose
+        processor writes their TERMINATE_ELEMENT commands in batches (Zeebe's
+        ``terminateChildInstances``); whether it has any."""
+        if not batch.state.children(context.key):
+            return False
+        batch.command(ValueType.PROCESS_INSTANCE_BATCH, ProcessInstanceBatchIntent.TERMINATE, batch.next_key(), {
+            "processInstanceKey": context.process_instance_key,
+            "processDefinitionKey": context.process_definition_key,
+            "batchElementInstanceKey": context.key,
+            "index": -1,
+            "tenantId": context.value.get("tenantId", DEFAULT_TENANT),
+        })
+        return True
 
     # -- telling containers --------------------------------------------------------------------------
 
