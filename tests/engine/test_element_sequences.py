@@ -622,11 +622,6 @@ def test_setting_variables_on_a_process_instance_writes_the_variables_then_updat
         (ValueType.VARIABLE_DOCUMENT, VariableDocumentIntent.UPDATED)]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the activation now continues within the RESOLVE command's batch as in Zeebe"
-    " (MappingIncidentTest.shouldResolveIncidentForInputMappingFailure), but zeebe-trio writes the task's"
-    " ELEMENT_ACTIVATED before JOB CREATED; Zeebe's JobWorkerTaskProcessor.finalizeActivation creates the job"
-    " first (see test_a_service_task_creates_its_job_before_it_is_activated)"))
 def test_resolving_an_input_mapping_incident_continues_the_activation_from_the_resolve_command(
         harness: EngineHarness) -> None:
     harness.deploy("io_task.bpmn", IO_TASK)
