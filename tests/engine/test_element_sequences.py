@@ -131,11 +131,6 @@ def test_a_none_start_and_a_none_end_event_write_zeebes_events(harness: EngineHa
     assert harness.records()[-1].value["processInstanceKey"] != pik
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "zeebe-trio completes start events, none end events and undefined and manual tasks within their"
-    " ACTIVATE_ELEMENT command; Zeebe writes a COMPLETE_ELEMENT command once they are activated"
-    " (StartEventProcessor, EndEventProcessor.NoneEndEventBehavior, UndefinedTaskProcessor:"
-    " transitionToActivated, then stateTransitionBehavior.completeElement)"))
 def test_events_and_undefined_tasks_complete_through_a_complete_element_command(harness: EngineHarness) -> None:
     harness.deploy("pass.bpmn", process(
         "pass", START, flow("to_t", "start", "t"), '<bpmn:task id="t"/>', flow("to_m", "t", "m"),
@@ -209,10 +204,6 @@ def test_a_service_task_ends_when_its_job_completes(harness: EngineHarness) -> N
     assert len(harness.records().with_value_type(ValueType.JOB_BATCH).with_intent(JobBatchIntent.ACTIVATED)) == 1
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "zeebe-trio writes no PROCESS_EVENT records; Zeebe's JobCompleteProcessor.afterAccept writes PROCESS_EVENT"
-    " TRIGGERING (the job's variables) before COMPLETE_ELEMENT, and BpmnVariableMappingBehavior."
-    "applyOutputMappings writes PROCESS_EVENT TRIGGERED when the task consumes them"))
 def test_completing_a_job_triggers_a_process_event_that_the_task_consumes(harness: EngineHarness) -> None:
     _complete_the_one_task(harness)
 
@@ -300,11 +291,6 @@ def test_an_exclusive_gateway_without_a_matching_flow_raises_an_incident_and_sta
     assert harness.records()[-1] is incident
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the gateway now continues within the RESOLVE command's batch as in Zeebe, but zeebe-trio completes the"
-    " none end event within its ACTIVATE_ELEMENT command; Zeebe writes a COMPLETE_ELEMENT command once it is"
-    " activated (EndEventProcessor.NoneEndEventBehavior; see"
-    " test_events_and_undefined_tasks_complete_through_a_complete_element_command)"))
 def test_resolving_a_condition_incident_continues_the_gateway_from_the_resolve_command(
         harness: EngineHarness) -> None:
     harness.deploy("no_default.bpmn", NO_DEFAULT)
@@ -417,7 +403,11 @@ def test_a_parallel_fork_into_an_exclusive_merge_passes_it_twice(harness: Engine
         (TAKEN, "SEQUENCE_FLOW", "a"), (TAKEN, "SEQUENCE_FLOW", "b"),
         *lifecycle("EXCLUSIVE_GATEWAY", "join"), (TAKEN, "SEQUENCE_FLOW", "to_end"),
         *lifecycle("EXCLUSIVE_GATEWAY", "join"), (TAKEN, "SEQUENCE_FLOW", "to_end"),
-        *lifecycle("END_EVENT", "end"), *lifecycle("END_EVENT", "end"), *process_completes("tokens")[1:]]
+        # each end event completes through its COMPLETE_ELEMENT command, processed after the other's activation
+        (ACTIVATING, "END_EVENT", "end"), (ACTIVATED, "END_EVENT", "end"),
+        (ACTIVATING, "END_EVENT", "end"), (ACTIVATED, "END_EVENT", "end"),
+        (COMPLETING, "END_EVENT", "end"), (COMPLETED, "END_EVENT", "end"),
+        (COMPLETING, "END_EVENT", "end"), (COMPLETED, "END_EVENT", "end"), *process_completes("tokens")[1:]]
 
 
 @pytest.mark.parametrize("gateway", ["exclusiveGateway", "parallelGateway"])

@@ -277,7 +277,7 @@ def test_an_embedded_sub_process_runs_its_listeners_around_its_flow(harness: Eng
         ("sub", PI.COMPLETE_EXECUTION_LISTENER), ("sub", PI.COMPLETE_EXECUTION_LISTENER),
         ("sub", PI.ELEMENT_ACTIVATED),
         ("inner", PI.ELEMENT_ACTIVATING), ("inner", PI.ELEMENT_ACTIVATED),
-        ("inner", PI.ELEMENT_COMPLETING), ("inner", PI.ELEMENT_COMPLETED),
+        ("inner", PI.COMPLETE_ELEMENT), ("inner", PI.ELEMENT_COMPLETING), ("inner", PI.ELEMENT_COMPLETED),
         ("sub", PI.COMPLETE_ELEMENT), ("sub", PI.ELEMENT_COMPLETING),
         ("sub", PI.COMPLETE_EXECUTION_LISTENER), ("sub", PI.COMPLETE_EXECUTION_LISTENER),
         ("sub", PI.ELEMENT_COMPLETED),

@@ -100,6 +100,7 @@ def test_a_published_message_correlates_to_the_open_subscription_and_completes_t
         ("PROCESS_INSTANCE", "SEQUENCE_FLOW_TAKEN", "f2"),
         ("PROCESS_INSTANCE", "ACTIVATE_ELEMENT", "end"),
         ("PROCESS_INSTANCE", "ELEMENT_ACTIVATED", "end"),
+        ("PROCESS_INSTANCE", "COMPLETE_ELEMENT", "end"),
         ("PROCESS_INSTANCE", "ELEMENT_COMPLETED", "end"),
         ("PROCESS_INSTANCE", "COMPLETE_ELEMENT", "wait"),
         ("PROCESS_INSTANCE", "ELEMENT_COMPLETED", "wait"),

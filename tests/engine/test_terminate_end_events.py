@@ -37,7 +37,13 @@ def terminate_end(element_id: str = "terminate-end") -> str:
 
 def through(element_type: str, element_id: str) -> list[tuple[object, str, str]]:
     return [(intent, element_type, element_id) for intent in
-            (PI.ELEMENT_ACTIVATING, PI.ELEMENT_ACTIVATED, PI.ELEMENT_COMPLETING, PI.ELEMENT_COMPLETED)]
+            (PI.ELEMENT_ACTIVATING, PI.ELEMENT_ACTIVATED, PI.COMPLETE_ELEMENT, PI.ELEMENT_COMPLETING,
+             PI.ELEMENT_COMPLETED)]
+
+
+def lived(element_type: str, element_id: str) -> list[tuple[object, str, str]]:
+    """The events of ``through`` (without the COMPLETE_ELEMENT command)."""
+    return [entry for entry in through(element_type, element_id) if entry[0] is not PI.COMPLETE_ELEMENT]
 
 
 def events(harness: EngineHarness, pik: int) -> list[tuple[object, str, str]]:
@@ -88,18 +94,26 @@ def test_a_terminate_end_event_terminates_the_other_element_instances_then_the_p
 
 
 def test_a_token_on_its_way_when_the_scope_is_interrupted_is_rejected(harness: EngineHarness) -> None:
-    # the fork's flow to the task is taken, but its ACTIVATE_ELEMENT comes after the terminate end event
+    # the flow to the task is taken (after a second gateway), but its ACTIVATE_ELEMENT comes after the
+    # terminate end event's COMPLETE_ELEMENT
     harness.deploy("p.bpmn", b.process(
         "p", b.start(), b.flow("to_fork", "start", "fork"), g.parallel_gateway("fork"),
         b.flow("to_term", "fork", "terminate-end"), terminate_end(),
-        b.flow("to_task", "fork", "task"), b.service_task("task", "work"), b.flow("to_end", "task", "end"), b.end()))
+        b.flow("to_pass", "fork", "pass"), g.parallel_gateway("pass"),
+        b.flow("to_task", "pass", "task"), b.service_task("task", "work"), b.flow("to_end", "task", "end"), b.end()))
     pik = harness.create_instance("p")
     seen = harness.process_instance_records(pik)
     at = seen.index((PI.ELEMENT_COMPLETED, "PARALLEL_GATEWAY", "fork"))
     assert seen[at + 1:] == [
         (PI.SEQUENCE_FLOW_TAKEN, "SEQUENCE_FLOW", "to_term"), (PI.ACTIVATE_ELEMENT, "END_EVENT", "terminate-end"),
+        (PI.SEQUENCE_FLOW_TAKEN, "SEQUENCE_FLOW", "to_pass"), (PI.ACTIVATE_ELEMENT, "PARALLEL_GATEWAY", "pass"),
+        (PI.ELEMENT_ACTIVATING, "END_EVENT", "terminate-end"), (PI.ELEMENT_ACTIVATED, "END_EVENT", "terminate-end"),
+        (PI.COMPLETE_ELEMENT, "END_EVENT", "terminate-end"),
+        (PI.ELEMENT_ACTIVATING, "PARALLEL_GATEWAY", "pass"), (PI.ELEMENT_ACTIVATED, "PARALLEL_GATEWAY", "pass"),
+        (PI.ELEMENT_COMPLETING, "PARALLEL_GATEWAY", "pass"), (PI.ELEMENT_COMPLETED, "PARALLEL_GATEWAY", "pass"),
         (PI.SEQUENCE_FLOW_TAKEN, "SEQUENCE_FLOW", "to_task"), (PI.ACTIVATE_ELEMENT, "SERVICE_TASK", "task"),
-        *through("END_EVENT", "terminate-end"), (PI.COMPLETE_ELEMENT, "PROCESS", "p"),
+        (PI.ELEMENT_COMPLETING, "END_EVENT", "terminate-end"), (PI.ELEMENT_COMPLETED, "END_EVENT", "terminate-end"),
+        (PI.COMPLETE_ELEMENT, "PROCESS", "p"),
         (PI.ACTIVATE_ELEMENT, "SERVICE_TASK", "task"),  # the rejection
         *PROCESS_DONE,
     ]
@@ -135,17 +149,17 @@ def test_a_terminate_end_event_in_a_subprocess_terminates_its_children_and_the_s
     after = harness.records()[start:].only_events().process_instance_records(pik).element_tuples()
     assert after == [
         (PI.ELEMENT_COMPLETING, "SERVICE_TASK", "C"), (PI.ELEMENT_COMPLETED, "SERVICE_TASK", "C"),
-        (PI.SEQUENCE_FLOW_TAKEN, "SEQUENCE_FLOW", "to_term"), *through("END_EVENT", "terminate-end"),
+        (PI.SEQUENCE_FLOW_TAKEN, "SEQUENCE_FLOW", "to_term"), *lived("END_EVENT", "terminate-end"),
         (PI.ELEMENT_TERMINATING, "SERVICE_TASK", "B"), (PI.ELEMENT_TERMINATED, "SERVICE_TASK", "B"),
         (PI.ELEMENT_COMPLETING, "SUB_PROCESS", "subprocess"), (PI.ELEMENT_COMPLETED, "SUB_PROCESS", "subprocess"),
         (PI.SEQUENCE_FLOW_TAKEN, "SEQUENCE_FLOW", "to_end_after_subprocess"),
-        *through("END_EVENT", "end_after_subprocess"),
+        *lived("END_EVENT", "end_after_subprocess"),
     ]
     assert (PI.ELEMENT_TERMINATED, "SERVICE_TASK", "A") not in events(harness, pik)
 
     [job_a] = harness.activate_jobs("a")
     harness.complete_job(job_a)
-    assert events(harness, pik)[-6:] == [*through("END_EVENT", "end_after_A"), *PROCESS_DONE]
+    assert events(harness, pik)[-6:] == [*lived("END_EVENT", "end_after_A"), *PROCESS_DONE]
 
 
 def test_a_terminate_end_event_in_a_subprocess_leaves_a_waiting_join_outside_alone(harness: EngineHarness) -> None:

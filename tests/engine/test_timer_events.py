@@ -98,13 +98,14 @@ def test_an_interrupting_boundary_timer_terminates_the_task_then_takes_its_own_p
     assert timer.value["elementInstanceKey"] == task_key and timer.value["targetElementId"] == "timeout"
     mark = harness.last_position + 1
     harness.advance(60_000)
-    assert timeline(harness, mark)[:12] == [
+    assert timeline(harness, mark)[:13] == [
         ("TIMER", "TRIGGER", "timeout"), ("TIMER", "TRIGGERED", "timeout"),
         ("PROCESS_EVENT", "TRIGGERING", "timeout"), ("PROCESS_INSTANCE", "TERMINATE_ELEMENT", "task"),
         ("PROCESS_INSTANCE", "ELEMENT_TERMINATING", "task"), ("JOB", "CANCELED", "task"),
         ("PROCESS_INSTANCE", "ELEMENT_TERMINATED", "task"), ("PROCESS_EVENT", "TRIGGERED", "timeout"),
         ("PROCESS_INSTANCE", "ACTIVATE_ELEMENT", "timeout"), ("PROCESS_INSTANCE", "ELEMENT_ACTIVATING", "timeout"),
-        ("PROCESS_INSTANCE", "ELEMENT_ACTIVATED", "timeout"), ("PROCESS_INSTANCE", "ELEMENT_COMPLETING", "timeout"),
+        ("PROCESS_INSTANCE", "ELEMENT_ACTIVATED", "timeout"), ("PROCESS_INSTANCE", "COMPLETE_ELEMENT", "timeout"),
+        ("PROCESS_INSTANCE", "ELEMENT_COMPLETING", "timeout"),
     ]
     completed = [r.value["elementId"] for r in harness.records().only_events().process_instance_records(pik)
                  .with_intent(PI.ELEMENT_COMPLETED)]

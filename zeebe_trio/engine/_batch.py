@@ -104,12 +104,15 @@ class Batch:
         return record
 
     def event(self, value_type: ValueType, intent: Intent, key: int, value: dict[str, Any], *,
-              request_of: Record | None = None) -> Record:
+              request_of: Record | None = None, version: int = 1) -> Record:
         """Write an event and apply it to state: the one way state changes.
 
         ``request_of`` copies a command's request ids onto the event, for appliers that must remember
-        a waiting client (create-with-result)."""
+        a waiting client (create-with-result). ``version`` is the record version: an event whose
+        applier changed meaning gets a new one, and the old applier stays for the log written before."""
         record = self._append(RecordType.EVENT, value_type, intent, key, value)
+        if version != 1:
+            record.record_version = version
         if (value_type, intent) in _DUE_DATE_EVENTS:  # an IntEnum hashes and compares as its int
             self.effects.due_dates_changed = True
         if request_of is not None:

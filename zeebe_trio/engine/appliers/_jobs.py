@@ -52,16 +52,21 @@ def _update_job(state: EngineState, record: Record, new_state: str | None, **fie
     state.put_job(record.key, new_state or stored["state"], updated)
 
 
-def _job_completed(state: EngineState, record: Record) -> None:
+def _job_completed_v2(state: EngineState, record: Record) -> None:
+    """The job is gone; its variables travel in the PROCESS_EVENT TRIGGERING written after it."""
     state.remove_job(record.key)
-    element_key = record.value["elementInstanceKey"]
-    instance = state.element_instance(element_key)
+    instance = state.element_instance(record.value["elementInstanceKey"])
     if instance is not None:
         instance.job_key = -1
         state.put_element_instance(instance)
-    if record.value.get("jobKind") == EXECUTION_LISTENER:
-        return  # a listener's variables travel in its PROCESS_EVENT, not to the element's completion
-    state.set_pending_variables(element_key, record.value.get("variables") or None)
+
+
+def _job_completed_v1(state: EngineState, record: Record) -> None:
+    """JOB COMPLETED as written before job completions wrote a PROCESS_EVENT: an element's job handed
+    its variables to the element's completion through ``pending_variables``."""
+    _job_completed_v2(state, record)
+    if record.value.get("jobKind") != EXECUTION_LISTENER:
+        state.set_pending_variables(record.value["elementInstanceKey"], record.value.get("variables") or None)
 
 
 def _job_canceled(state: EngineState, record: Record) -> None:
@@ -103,7 +108,8 @@ def register(appliers: EventAppliers) -> None:
     J = ValueType.JOB
     appliers.register(J, JobIntent.CREATED, _job_created)
     appliers.register(ValueType.JOB_BATCH, JobBatchIntent.ACTIVATED, _jobs_activated)
-    appliers.register(J, JobIntent.COMPLETED, _job_completed)
+    appliers.register(J, JobIntent.COMPLETED, _job_completed_v1)
+    appliers.register(J, JobIntent.COMPLETED, _job_completed_v2, version=2)
     appliers.register(J, JobIntent.CANCELED, _job_canceled)
     appliers.register(J, JobIntent.FAILED, _job_failed)
     for intent in (JobIntent.TIMED_OUT, JobIntent.RECURRED_AFTER_BACKOFF, JobIntent.YIELDED):

@@ -147,19 +147,22 @@ class JobProcessors:
             return
         job = dict(stored["record"])
         job["variables"] = variables
-        completed = batch.event(JOB, JobIntent.COMPLETED, command.key, job)
+        completed = batch.event(JOB, JobIntent.COMPLETED, command.key, job, version=2)
         batch.respond(command, completed)
         element = batch.state.element_instance(job["elementInstanceKey"])
         if element is None:
             return
+        # Zeebe's JobCompleteProcessor: the variables wait in a process event for the element's next step.
         if job.get("jobKind") == EXECUTION_LISTENER:
-            # Zeebe's JobCompleteProcessor: the variables wait in a process event for the element's next step.
             self.process_events.triggering(batch, element.value, element.key, variables)
             batch.command(ValueType.PROCESS_INSTANCE, ProcessInstanceIntent.COMPLETE_EXECUTION_LISTENER,
                           element.key, element.value)
             return
-        batch.command(ValueType.PROCESS_INSTANCE, ProcessInstanceIntent.COMPLETE_ELEMENT,
-                      job["elementInstanceKey"], element.value)
+        scope = batch.state.element_instance(element.flow_scope_key)
+        if scope is not None and scope.is_active:  # a terminating scope terminates the element instead
+            self.process_events.triggering(batch, element.value, element.key, variables)
+            batch.command(ValueType.PROCESS_INSTANCE, ProcessInstanceIntent.COMPLETE_ELEMENT,
+                          element.key, element.value)
 
 
     def fail_job(self, batch: Batch, command: Record) -> None:

@@ -1,9 +1,9 @@
 """Process events: variables handed to an element instance ahead of the step that takes them in.
 
 A PROCESS_EVENT TRIGGERING holds them (a script task's result, the variables an execution listener's
-job completed with) until the element's next step merges them and writes TRIGGERED (Zeebe's
-``EventTriggerBehavior``). Jobs of job worker elements and user tasks still hand their variables over
-through ``pending_variables`` without process events.
+job completed with, the variables of any other job an element waits for) until the element's next step
+merges them and writes TRIGGERED (Zeebe's ``EventTriggerBehavior``). Camunda user tasks and called
+processes still hand their variables over through ``pending_variables`` without process events.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ from ..model import EvaluationError, ExecutableFlowNode, MappingRule
 from ._context import ElementContext
 from ._expressions import ExpressionBehavior
 from ._failure import ElementFailure
+from ._process_events import ProcessEventBehavior
 
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
 
@@ -60,6 +61,7 @@ class VariableBehavior:
 
     def __init__(self, expressions: ExpressionBehavior) -> None:
         self.expressions = expressions
+        self.process_events = ProcessEventBehavior()
 
     def set_local(self, batch: Batch, context: dict[str, Any], scope_key: int, name: str, value: Any) -> None:
         """Create or update ``name`` in exactly ``scope_key`` (no event when the value is unchanged)."""
@@ -112,9 +114,17 @@ class VariableBehavior:
 
     def apply_output_mappings(self, batch: Batch, element: ExecutableFlowNode, context: ElementContext,
                               variables: Mapping[str, Any] | None = None) -> None:
-        """The variables a job completed with (or ``variables``, e.g. a script's result), through the
-        element's output mappings if it has any."""
-        pending = batch.state.pending_variables(context.key) if variables is None else variables
+        """The variables the element completes with, through its output mappings if it has any: the ones
+        a job completed with (its pending PROCESS_EVENT, TRIGGERED here as Zeebe's
+        ``BpmnVariableMappingBehavior`` does), a user task's or called process's (``pending_variables``),
+        or ``variables`` (e.g. a script's result)."""
+        pending: Mapping[str, Any] | None = variables
+        if pending is None:
+            pending = self.process_events.pending(batch, context.key)
+            if pending is not None:
+                self.process_events.triggered(batch, context.key)
+            else:
+                pending = batch.state.pending_variables(context.key)
         try:
             if element.outputs:
                 if pending:

@@ -33,7 +33,7 @@ class BpmnElementProcessor(Generic[E]):
         """The element is activating: prepare it (input mappings, evaluations)."""
 
     def finalize_activation(self, batch: Batch, element: E, context: ElementContext) -> None:
-        """The element becomes active: it waits (a job, a child) or completes at once."""
+        """The element becomes active: it waits (a job, a child) or completes (``complete_now``)."""
         self.transitions.to_activated(batch, context)
 
     def on_complete(self, batch: Batch, element: E, context: ElementContext) -> None:
@@ -47,11 +47,16 @@ class BpmnElementProcessor(Generic[E]):
         self.transitions.to_terminating(batch, context)
         self.transitions.to_terminated(batch, element, context)
 
+    #: Gateways complete in the step that activated them; every other element that does not wait
+    #: completes through a COMPLETE_ELEMENT command, as Zeebe's ``completeElement`` writes it.
+    completes_inline = False
+
     def complete_now(self, batch: Batch, element: E, context: ElementContext) -> None:
-        """Complete an element that does not wait, in the step that activated it. One with end execution
-        listeners completes through a COMPLETE_ELEMENT command, as Zeebe completes every element, so that
-        the dispatcher runs its listeners between completing and completed."""
-        if element.listeners_of("end"):
+        """Complete an element that does not wait, once it is activated: through a COMPLETE_ELEMENT
+        command (processed next, in this batch), or, for a gateway without end execution listeners,
+        in this step (the dispatcher runs end listeners between completing and completed, so an
+        element with them always takes the command)."""
+        if not self.completes_inline or element.listeners_of("end"):
             batch.command(ValueType.PROCESS_INSTANCE, ProcessInstanceIntent.COMPLETE_ELEMENT, context.key,
                           context.value)
             return
@@ -62,7 +67,7 @@ class BpmnElementProcessor(Generic[E]):
 
 class FlowNodeProcessor(BpmnElementProcessor[E]):
     """The common case: input mappings when activating, output mappings when completing, and an
-    element that does not wait completes at once (``waits = False``)."""
+    element that does not wait (``waits = False``) completes once activated (``complete_now``)."""
 
     waits = False
 

@@ -3,8 +3,9 @@
 An intermediate catch event subscribes when it becomes active (through the state transition) and
 completes when its event comes (the trigger writes its COMPLETE_ELEMENT), with the event's variables
 merged through its output mappings. One after an event-based gateway subscribes to nothing (the
-gateway did) and completes as soon as it is activated, with the trigger's variables. A boundary event is activated by its trigger (an interrupting one
-once the activity it is attached to is terminated) and completes at once, taking its outgoing flows.
+gateway did) and completes as soon as it is activated, with the trigger's variables. A boundary event
+is activated by its trigger (an interrupting one once the activity it is attached to is terminated) and
+completes through a COMPLETE_ELEMENT command, taking its outgoing flows.
 """
 
 from __future__ import annotations

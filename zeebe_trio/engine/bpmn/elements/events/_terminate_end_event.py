@@ -1,8 +1,8 @@
 """Terminate end events: completing one terminates every other element instance of its flow scope, and
 the flow scope completes once they are all terminated (Zeebe's ``TerminateEndEventBehavior``).
 
-The event completes at once (ACTIVATED, COMPLETING, COMPLETED, without input or output mappings, as in
-Zeebe). Its ELEMENT_COMPLETED marks the flow scope as interrupted by it (the applier), so that no other
+Once activated, the event completes through a COMPLETE_ELEMENT command (without input or output
+mappings, as in Zeebe). Its ELEMENT_COMPLETED marks the flow scope as interrupted by it (the applier), so that no other
 child is activated or completed there any more; then the remaining children get TERMINATE_ELEMENT. The
 flow scope completes when it has no child left: right away when the end event was its last one
 (``after_execution_path_completed``), else when its last child is terminated (``on_child_terminated``).

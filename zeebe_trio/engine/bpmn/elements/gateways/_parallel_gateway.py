@@ -13,6 +13,7 @@ __all__ = ["ParallelGatewayProcessor"]
 
 class ParallelGatewayProcessor(FlowNodeProcessor[ExecutableParallelGateway]):
     waits = False
+    completes_inline = True  # Zeebe's ParallelGatewayProcessor completes within finalizeActivation
 
     def activation_refused(self, batch: Batch, element: ExecutableParallelGateway, context: ElementContext) -> str | None:
         # Zeebe's activation guard (camunda#6778): a second ACTIVATE_ELEMENT written for the same set of
