@@ -518,3 +518,51 @@ def test_compensation_event_subprocesses_are_refused_as_zeebe_refuses_them(harne
                                                event_sub_process()))
     assert top is not None and top.record_type is RecordType.COMMAND_REJECTION
     assert "a compensation event subprocess is not allowed on the process level" in top.rejection_reason
+
+
+def test_a_throw_event_in_an_event_subprocess_compensates_the_scope_around_it_too(harness: EngineHarness) -> None:
+    # BpmnCompensationSubscriptionBehaviour.getCompensationScopeKeys: inside an event subprocess, the
+    # compensation reaches the activities of the scope the event subprocess interrupted
+    deploy(harness, b.process(
+        "p", b.start(), b.flow("f0", "start", "A"), b.service_task("A", "A"),
+        *c.compensation("A", c.handler_task("undo_A", "undo-A")), b.flow("f1", "A", "B"),
+        b.service_task("B", "B"), b.flow("f2", "B", "end"), b.end(),
+        b.sub_process("on_timeout", b.start("timeout", b.timer_definition(duration="PT1M")),
+                      b.flow("e1", "timeout", "throw"), c.compensation_throw("throw"), b.flow("e2", "throw", "e_end"),
+                      b.end("e_end"), triggered_by_event=True)))
+    pik = harness.create_instance("p")
+    work(harness, "A")
+    harness.advance(60_000)
+    harness.run_due()
+    work(harness, "undo-A")
+
+    seen = trail(harness, pik)
+    assert seen[seen.index(("ELEMENT_ACTIVATED", "throw")) + 1:] == [
+        *passes("A_compensation"), ("CS_TRIGGERED", "A"), *passes("undo_A"), ("CS_COMPLETED", "A"),
+        *lifecycle("throw", "ELEMENT_COMPLETING", "ELEMENT_COMPLETED"), *passes("e_end"),
+        *lifecycle("on_timeout", "ELEMENT_COMPLETING", "ELEMENT_COMPLETED"),
+        *lifecycle("p", "ELEMENT_COMPLETING", "ELEMENT_COMPLETED")]
+    records = harness.records().process_instance_records(pik)
+    esp = records.with_element_id("on_timeout")[0]
+    assert records.with_element_id("undo_A")[0].value["flowScopeKey"] == esp.key
+
+
+@pytest.mark.parametrize("handler", [
+    '<bpmn:task id="undo_A" isForCompensation="true"/>',
+    '<bpmn:manualTask id="undo_A" isForCompensation="true"/>',
+    '<bpmn:scriptTask id="undo_A" isForCompensation="true"><bpmn:extensionElements>'
+    '<zeebe:script expression="=&quot;undone&quot;" resultVariable="outcome"/></bpmn:extensionElements>'
+    "</bpmn:scriptTask>",
+], ids=["undefined task", "manual task", "FEEL script task"])
+def test_a_handler_that_does_not_wait_completes_its_compensation_at_once(harness: EngineHarness, handler: str) -> None:
+    deploy(harness, b.process(
+        "p", b.start(), b.flow("f0", "start", "A"), b.service_task("A", "A"), *c.compensation("A", handler),
+        b.flow("f1", "A", "throw"), c.compensation_throw("throw"), b.flow("f2", "throw", "end"), b.end()))
+    pik = harness.create_instance("p")
+    work(harness, "A")
+
+    seen = trail(harness, pik)
+    assert seen[seen.index(("ELEMENT_ACTIVATED", "throw")) + 1:] == [
+        *passes("A_compensation"), ("CS_TRIGGERED", "A"), *passes("undo_A"), ("CS_COMPLETED", "A"),
+        *lifecycle("throw", "ELEMENT_COMPLETING", "ELEMENT_COMPLETED"), *passes("end"),
+        *lifecycle("p", "ELEMENT_COMPLETING", "ELEMENT_COMPLETED")]
