@@ -566,3 +566,26 @@ def test_a_handler_that_does_not_wait_completes_its_compensation_at_once(harness
         *passes("A_compensation"), ("CS_TRIGGERED", "A"), *passes("undo_A"), ("CS_COMPLETED", "A"),
         *lifecycle("throw", "ELEMENT_COMPLETING", "ELEMENT_COMPLETED"), *passes("end"),
         *lifecycle("p", "ELEMENT_COMPLETING", "ELEMENT_COMPLETED")]
+
+
+def test_a_call_activity_is_compensated_by_a_camunda_user_task_handler(harness: EngineHarness) -> None:
+    from zeebe_trio.protocol import UserTaskIntent
+    from zeebe_trio.testing import bpmn_call_activity as ca
+
+    deploy(harness, b.process("child", b.start(), b.flow("f1", "start", "work"), b.service_task("work", "work"),
+                              b.flow("f2", "work", "end"), b.end()))
+    deploy(harness, b.process(
+        "p", b.start(), b.flow("f0", "start", "call"), ca.call_activity("call", "child"),
+        *c.compensation("call", '<bpmn:userTask id="review" isForCompensation="true"><bpmn:extensionElements>'
+                                '<zeebe:userTask/></bpmn:extensionElements></bpmn:userTask>'),
+        b.flow("f1", "call", "undo"), c.compensation_end("undo")))
+    pik = harness.create_instance("p")
+    work(harness, "work")
+    [created] = harness.records().with_value_type(ValueType.USER_TASK).with_intent(UserTaskIntent.CREATED)
+    assert created.value["elementId"] == "review"
+    harness.write(ValueType.USER_TASK, UserTaskIntent.COMPLETE, {"variables": {}}, key=created.key)
+
+    assert [(r.intent, r.value["compensableActivityId"]) for r in subscriptions(harness, pik)] == [
+        (CS.CREATED, "call"), (CS.TRIGGERED, "call"), (CS.COMPLETED, "call")]
+    assert trail(harness, pik)[-4:] == [*lifecycle("undo", "ELEMENT_COMPLETING", "ELEMENT_COMPLETED"),
+                                        *lifecycle("p", "ELEMENT_COMPLETING", "ELEMENT_COMPLETED")]
