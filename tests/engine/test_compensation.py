@@ -19,10 +19,12 @@ from zeebe_trio.protocol import (
     ProcessInstanceIntent,
     Record,
     RecordType,
+    UserTaskIntent,
     ValueType,
 )
 from zeebe_trio.testing import EngineHarness
 from zeebe_trio.testing import bpmn as b
+from zeebe_trio.testing import bpmn_call_activity as ca
 from zeebe_trio.testing import bpmn_compensation as c
 from zeebe_trio.testing import bpmn_multi_instance as mi
 
@@ -569,9 +571,6 @@ def test_a_handler_that_does_not_wait_completes_its_compensation_at_once(harness
 
 
 def test_a_call_activity_is_compensated_by_a_camunda_user_task_handler(harness: EngineHarness) -> None:
-    from zeebe_trio.protocol import UserTaskIntent
-    from zeebe_trio.testing import bpmn_call_activity as ca
-
     deploy(harness, b.process("child", b.start(), b.flow("f1", "start", "work"), b.service_task("work", "work"),
                               b.flow("f2", "work", "end"), b.end()))
     deploy(harness, b.process(
