@@ -202,9 +202,7 @@ _COMPENSATION_HANDLER_TAGS = frozenset(
 
 # Zeebe's rules for where each event kind may start or interrupt.
 _PROCESS_START_KINDS = frozenset({"message", "timer", "signal", "conditional"})
-_EVENT_SUB_PROCESS_START_KINDS = frozenset(
-    {"message", "timer", "error", "signal", "escalation", "compensation"}
-)
+_EVENT_SUB_PROCESS_START_KINDS = frozenset({"message", "timer", "error", "signal", "escalation"})
 
 
 def _in_event_sub_process(element: etree._Element) -> bool:
@@ -897,13 +895,8 @@ class _ProcessBuilder:
         elif scope.element_type is ElementType.EVENT_SUB_PROCESS:
             if kind is None or kind not in _EVENT_SUB_PROCESS_START_KINDS:
                 self._problem(
-                    "start events in event subprocesses must be one of: message, timer, error, signal or escalation "
-                    "(or compensation, in a sub process); add one of these event definitions",
-                    element,
-                )
-            elif kind == "compensation" and scope.scope_id is None:
-                self._problem(
-                    "a compensation event subprocess is not allowed on the process level; move it into a sub process",
+                    "start events in event subprocesses must be one of: message, timer, error, signal or escalation; "
+                    "add one of these event definitions",
                     element,
                 )
         elif kind is not None:
@@ -1148,7 +1141,9 @@ class _ProcessBuilder:
             )
         elif node.kind == "compensation":
             handler = nodes.get(self._association_target(node.id) or "")
-            if handler is None or handler.tag not in _ACTIVITY_TAGS or not _is_true(handler.element.get("isForCompensation")):
+            is_handler = handler is not None and handler.tag in _ACTIVITY_TAGS \
+                and _is_true(handler.element.get("isForCompensation"))
+            if not is_handler:
                 self._problem(
                     "the compensation boundary event must be connected to a compensation handler (an activity with "
                     'isForCompensation="true") by its association; point the association\'s targetRef at one',

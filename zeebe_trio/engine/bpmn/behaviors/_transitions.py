@@ -21,6 +21,7 @@ from zeebe_trio.protocol import (
 )
 
 from ..._batch import Batch
+from ...state import ElementInstance
 from ..model import (
     ExecutableCallActivity,
     ExecutableFlowElementContainer,
@@ -259,7 +260,8 @@ class StateTransitionBehavior:
 
     # -- telling containers --------------------------------------------------------------------------
 
-    def _container_of(self, batch: Batch, element: ExecutableFlowNode, scope: Any) -> ExecutableFlowElementContainer | None:
+    def _container_of(self, batch: Batch, element: ExecutableFlowNode,
+                      scope: ElementInstance | None) -> ExecutableFlowElementContainer | None:
         """The container of the flow scope instance ``scope`` of an instance of ``element``: its model flow
         scope, except for a compensation handler, which runs beside its throw event (in another scope)."""
         container = element.flow_scope
