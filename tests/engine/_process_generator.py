@@ -2,7 +2,8 @@
 run today (not a test module).
 
 A process is built from structured blocks, so every one is sound (no deadlock, no lack of
-synchronization): a task, an intermediate timer catch event, an embedded subprocess holding a block, a
+synchronization): a task, an intermediate timer catch event, a task compensated by a later compensation
+throw event, an embedded subprocess holding a block, a
 sequence of blocks, an exclusive block (a split with a FEEL condition per
 branch on a variable the generator sets, a default flow, and a merge) or a parallel block (a fork and a
 join over the same branches). A branch may be empty (a flow straight from the split to the merge).
@@ -79,7 +80,14 @@ class Timer:
     seconds: int
 
 
-Block = Task | Sequence | Exclusive | Parallel | SubProcess | Timer
+@dataclass(frozen=True)
+class Compensated:
+    """``task`` with a compensation boundary event and an undefined-task handler, then a compensation
+    throw event naming the task (``activityRef``): the handler runs once, and the throw event waits for it."""
+    task: Task
+
+
+Block = Task | Sequence | Exclusive | Parallel | SubProcess | Timer | Compensated
 
 
 @dataclass(frozen=True)
@@ -150,6 +158,8 @@ class _Renderer:
             return node_id
         if isinstance(block, SubProcess):
             return self._sub_process(block, source, condition, default, on_path)
+        if isinstance(block, Compensated):
+            return self._compensated(block, source, condition, default, on_path)
         if isinstance(block, Sequence):
             for index, inner in enumerate(block.blocks):
                 source = self.render(inner, source, condition if index == 0 else None,
@@ -189,6 +199,22 @@ class _Renderer:
         self.nodes, self.flows = outer_nodes, outer_flows
         self.nodes.append(("subProcess", sub_id, inner))
         return sub_id
+
+    def _compensated(self, block: Compensated, source: str, condition: str | None, default: bool,
+                     on_path: bool) -> str:
+        task_id = self._task(block.task, source, condition, default, on_path)
+        boundary, handler = self.next_id("compensation"), self.next_id("undo")
+        # boundary events, handlers and associations are no flow nodes of the path: raw XML of the scope
+        self.flows += [f'<bpmn:boundaryEvent id="{boundary}" attachedToRef="{task_id}">'
+                       "<bpmn:compensateEventDefinition/></bpmn:boundaryEvent>",
+                       f'<bpmn:task id="{handler}" isForCompensation="true"/>',
+                       f'<bpmn:association id="{boundary}_to_{handler}" sourceRef="{boundary}" targetRef="{handler}"/>']
+        throw = self._node("intermediateThrowEvent", "throw", task_id, None, False, on_path)
+        index = next(i for i, node in enumerate(self.nodes) if node[1] == throw)
+        self.nodes[index] = ("intermediateThrowEvent", throw, f'<bpmn:compensateEventDefinition activityRef="{task_id}"/>')
+        if on_path:
+            self.expected += [boundary, handler]
+        return throw
 
     def _nodes_xml(self) -> str:
         nodes = []
@@ -320,7 +346,7 @@ def blocks(draw: st.DrawFn, depth: int = 0, budget: list[int] | None = None) -> 
     """A block nested ``depth`` deep; ``budget`` holds the tasks the whole process may still have.
     Gateway blocks are likelier near the top, so most processes nest."""
     budget = [MAX_TASKS] if budget is None else budget
-    kinds = ["task", "task", "timer"]
+    kinds = ["task", "task", "timer", "compensated"]
     if depth < MAX_DEPTH and budget[0] > 1:
         kinds += ["exclusive", "parallel", "sequence", "sub_process"] if depth < 2 else ["exclusive", "parallel"]
     kind = draw(st.sampled_from(kinds))
@@ -329,6 +355,9 @@ def blocks(draw: st.DrawFn, depth: int = 0, budget: list[int] | None = None) -> 
         return draw(tasks())
     if kind == "timer":
         return Timer(draw(st.integers(1, 30)))
+    if kind == "compensated":
+        budget[0] -= 1
+        return Compensated(draw(tasks()))
     if kind == "sub_process":
         return SubProcess(draw(blocks(depth + 1, budget)))
     if kind == "sequence":

@@ -24,10 +24,10 @@ def _event(value_type: ValueType, intent: JobIntent | CompensationSubscriptionIn
 
 def test_an_event_without_an_applier_is_an_error_naming_it() -> None:
     appliers = event_appliers()
-    # compensation is not supported yet: its events have no appliers
-    with pytest.raises(NoApplierError, match=r"COMPENSATION_SUBSCRIPTION\.CREATED version 1 \(record at position 7\)"):
+    # process instance migration is not supported yet: a migrated subscription has no applier
+    with pytest.raises(NoApplierError, match=r"COMPENSATION_SUBSCRIPTION\.MIGRATED version 1 \(record at position 7\)"):
         appliers.apply(None, _event(ValueType.COMPENSATION_SUBSCRIPTION,  # type: ignore[arg-type]
-                                    CompensationSubscriptionIntent.CREATED))
+                                    CompensationSubscriptionIntent.MIGRATED))
 
 
 def test_an_event_of_a_version_without_an_applier_is_an_error() -> None:

@@ -50,7 +50,7 @@ PI = ProcessInstanceIntent
 _INSTANCE_STATE = ("element_instances", "element_children", "taken_flows", "variables", "scope_parents",
                    "pending_variables", "jobs", "jobs_activatable", "job_deadlines", "job_backoffs",
                    "incidents", "element_incidents", "awaiting_results", "timers", "timer_due_dates",
-                   "element_timers", "event_triggers", "interrupted_scopes")
+                   "element_timers", "event_triggers", "interrupted_scopes", "compensation_subscriptions")
 TIMER_WAIT_MS = 30_000
 """The longest a generated timer catch event waits; a round that finds no job lets this much time pass."""
 

@@ -7,6 +7,7 @@ the log, so state built either way is identical. ``event_appliers()`` builds the
 from zeebe_trio.protocol import DeploymentIntent, SignalIntent, ValueType
 
 from . import (
+    _compensations,
     _escalations,
     _events,
     _incidents,
@@ -31,6 +32,7 @@ def event_appliers() -> EventAppliers:
         module.register(appliers)
     for module in (_signals, _escalations):
         module.register(appliers)
+    _compensations.register(appliers)
     # Events that record what happened and change no state of their own (the deployment's processes
     # arrive as PROCESS CREATED events; a broadcast reaches subscriptions through their own events).
     appliers.register(ValueType.DEPLOYMENT, DeploymentIntent.CREATED, no_state_change)

@@ -332,6 +332,8 @@ class FlowNode:
     cancel_remaining_instances: bool = True
     # Activities only: isForCompensation="true" (a compensation handler).
     is_for_compensation: bool = False
+    # Compensation boundary events only: the compensation handler its bpmn:association points to.
+    compensation_handler_id: str | None = None
 
     @property
     def event_kind(self) -> str | None:

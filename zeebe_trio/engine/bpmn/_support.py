@@ -97,6 +97,10 @@ SUPPORTED: frozenset[Feature] = frozenset(
         (_T.INTERMEDIATE_THROW_EVENT, "message"),
         (_T.END_EVENT, "message"),
         MULTI_INSTANCE,
+        (_T.BOUNDARY_EVENT, "compensation"),
+        (_T.INTERMEDIATE_THROW_EVENT, "compensation"),
+        (_T.END_EVENT, "compensation"),
+        COMPENSATION_HANDLERS,
     }
 )
 

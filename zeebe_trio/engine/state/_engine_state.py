@@ -64,6 +64,7 @@ COLUMN_FAMILIES = [
     "message_instance_correlation_keys",  # (processInstanceKey,) -> correlation key it was started with
     "multi_instance_bodies",  # (bodyKey,) -> {"loopCounter", "completed", "terminated"}
     "loop_counters",  # (innerInstanceKey,) -> its loopCounter (1-based) in its multi-instance body
+    "compensation_subscriptions",  # (processInstanceKey, subscriptionKey) -> COMPENSATION_SUBSCRIPTION record
 ]
 
 # Job states (Zeebe's JobState.State names).
@@ -129,6 +130,7 @@ class EngineState:
         self._message_instance_keys = f("message_instance_correlation_keys")
         self._multi_instance_bodies = f("multi_instance_bodies")
         self._loop_counters = f("loop_counters")
+        self._compensation_subscriptions = f("compensation_subscriptions")
         self._last_local_key = 0
         self.processes: ProcessLookup = None  # type: ignore[assignment]  # set by the Engine
 
@@ -723,6 +725,20 @@ class EngineState:
 
     def remove_loop_counter(self, element_instance_key: int) -> None:
         self.txn.delete(self._loop_counters, element_instance_key)
+
+    # -- compensation subscriptions ----------------------------------------------------------------
+
+    def put_compensation_subscription(self, key: int, record: dict[str, Any]) -> None:
+        self.txn.put(self._compensation_subscriptions, (record["processInstanceKey"], key), record)
+
+    def remove_compensation_subscription(self, key: int, record: dict[str, Any]) -> None:
+        self.txn.delete(self._compensation_subscriptions, record["processInstanceKey"], key)
+
+    def compensation_subscriptions(self, process_instance_key: int) -> list[tuple[int, dict[str, Any]]]:
+        """(subscription key, record) of every compensation subscription of the process instance (completed
+        compensable activities not compensated yet, and those being compensated), oldest first."""
+        return [(k[1], v) for k, v in self.txn.items(self._compensation_subscriptions,  # type: ignore[misc]
+                                                     process_instance_key)]
 
     # -- whole-state comparison (replay tests) -----------------------------------------------------
 

@@ -23,12 +23,14 @@ from zeebe_trio.protocol import (
 )
 
 from ..._batch import Batch
+from ...state import ElementInstance
 from ..model import (
     ExecutableCallActivity,
     ExecutableFlowElementContainer,
     ExecutableFlowNode,
     ExecutableSequenceFlow,
 )
+from ._compensations import CompensationBehavior
 from ._context import ElementContext
 from ._events import CatchEventBehavior, EventTriggerBehavior
 from ._failure import ElementFailure
@@ -97,6 +99,8 @@ class StateTransitionBehavior:
         # Told when a root process instance has completed or terminated (message start events free
         # their correlation key and start the next buffered message): see ``RootInstanceListener``.
         self.root_instance_listeners: list[RootInstanceListener] = []
+        # Completed activities leave compensation subscriptions; completed handlers complete theirs.
+        self.compensations = CompensationBehavior()
 
     @staticmethod
     def element_of(batch: Batch, context: ElementContext) -> ExecutableFlowNode:
@@ -141,9 +145,11 @@ class StateTransitionBehavior:
 
     def to_completed(self, batch: Batch, context: ElementContext) -> None:
         self._unsubscribe(batch, context)
+        self.compensations.before_completed(batch, self.element_of(batch, context), context)
         tokens = self._before_root_end(batch, context)
         batch.event(PI, _I.ELEMENT_COMPLETED, context.key, context.value)
         self._after_root_end(batch, context, tokens)
+        self.compensations.after_completed(batch, context)
 
     def _before_root_end(self, batch: Batch, context: ElementContext) -> list[Any]:
         if context.element_type is not BpmnElementType.PROCESS or context.flow_scope_key > 0:
@@ -159,8 +165,8 @@ class StateTransitionBehavior:
         """ELEMENT_COMPLETED, then take ``flows``; without flows this path of the flow scope ends, and its
         container is asked first (``before_execution_path_completed``, which may fail) and told after."""
         if not flows:
-            container = element.flow_scope
             scope = batch.state.element_instance(context.flow_scope_key) if context.flow_scope_key > 0 else None
+            container = self._container_of(batch, element, scope)
             if container is not None and scope is not None:
                 self._container_callbacks(container.element_type).before_execution_path_completed(
                     batch, container, ElementContext(scope.key, scope.value), context)
@@ -266,9 +272,20 @@ class StateTransitionBehavior:
 
     # -- telling containers --------------------------------------------------------------------------
 
-    def _notify_path_completed(self, batch: Batch, element: ExecutableFlowNode, context: ElementContext) -> None:
+    def _container_of(self, batch: Batch, element: ExecutableFlowNode,
+                      scope: ElementInstance | None) -> ExecutableFlowElementContainer | None:
+        """The container of the flow scope instance ``scope`` of an instance of ``element``: its model flow
+        scope, except for a compensation handler, which runs beside its throw event (in another scope)."""
         container = element.flow_scope
+        if container is not None and scope is not None and container.id != scope.element_id:
+            found = self.element_of(batch, ElementContext(scope.key, scope.value))
+            if isinstance(found, ExecutableFlowElementContainer):
+                return found
+        return container
+
+    def _notify_path_completed(self, batch: Batch, element: ExecutableFlowNode, context: ElementContext) -> None:
         scope = batch.state.element_instance(context.flow_scope_key)
+        container = self._container_of(batch, element, scope)
         if container is None or scope is None:
             return
         self._container_callbacks(container.element_type).after_execution_path_completed(
@@ -280,6 +297,7 @@ class StateTransitionBehavior:
             self.on_called_process_terminated(batch, context)
             return
         scope = batch.state.element_instance(context.flow_scope_key) if context.flow_scope_key > 0 else None
+        container = self._container_of(batch, element, scope)
         if container is None or scope is None:
             return
         self._container_callbacks(container.element_type).on_child_terminated(

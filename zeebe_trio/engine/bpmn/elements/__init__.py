@@ -32,6 +32,7 @@ from .containers import (
 )
 from .events import (
     BoundaryEventProcessor,
+    CompensationThrowEventProcessor,
     EscalationThrowEventProcessor,
     EventProcessorByKind,
     IntermediateCatchEventProcessor,
@@ -107,6 +108,10 @@ def element_processors(transitions: StateTransitionBehavior, variables: Variable
         _add_kind(table, T.INTERMEDIATE_THROW_EVENT, "signal", signal_throw)
         _add_kind(table, T.END_EVENT, "signal", signal_throw)
     table[T.EVENT_BASED_GATEWAY] = EventBasedGatewayProcessor(*common, triggers)
+    # compensation throw events
+    _add_kind(table, T.INTERMEDIATE_THROW_EVENT, "compensation",
+              CompensationThrowEventProcessor(*common, input_mappings=False))
+    _add_kind(table, T.END_EVENT, "compensation", CompensationThrowEventProcessor(*common))
     return table
 
 

@@ -5,6 +5,7 @@
 """
 
 from ._call_activity import ExecutableCallActivity, deployment_binding_problems
+from ._compensation import ExecutableCompensation, compensation_boundary_event
 from ._definitions import (
     EventDefinition,
     ExecutableError,
@@ -86,4 +87,6 @@ __all__ = [
     "is_after_event_based_gateway",
     "ExecutableMultiInstanceBody",
     "LoopCharacteristics",
+    "ExecutableCompensation",
+    "compensation_boundary_event",
 ]

@@ -16,6 +16,7 @@ from .. import _model as syntax
 from .._errors import element_label
 from .._timers import TimerKind, TimerParseError, parse_timer
 from ._call_activity import transform_call_activity
+from ._compensation import ExecutableCompensation, link_compensations
 from ._definitions import (
     EventDefinition,
     ExecutableError,
@@ -120,6 +121,8 @@ def _definition(node: syntax.FlowNode, where: str, problems: list[str]) -> Event
             code = None if parsed.escalation_code is None else compile_value(
                 parsed.escalation_code, f"{where}: escalation code", expression_required=False)
             return ExecutableEscalation(code)
+        if isinstance(parsed, syntax.CompensateEventDefinition):
+            return ExecutableCompensation(parsed.activity_ref)  # linked to its activities after the first pass
     except CompileProblems as error:
         problems.extend(error.problems)
     return None
@@ -279,6 +282,7 @@ def transform_process(parsed: syntax.ExecutableProcess) -> ExecutableProcess:
         if isinstance(element, ExecutableExclusiveGateway | ExecutableInclusiveGateway) and node.default_flow:
             element.default_flow = flows.get(node.default_flow)
     link_throw_events(nodes.values(), problems, prefix)
+    link_compensations(parsed, nodes, problems, prefix)
     containers = [n.inner_activity if isinstance(n, ExecutableMultiInstanceBody) else n for n in nodes.values()]
     link_inclusive_joins([process, *(n for n in containers if isinstance(n, ExecutableFlowElementContainer))])
     if problems:

@@ -96,6 +96,7 @@ class ProcessProcessor(ContainerCallbacksMixin, BpmnElementProcessor[ExecutableP
     def on_terminate(self, batch: Batch, element: ExecutableProcess, context: ElementContext) -> None:
         self.transitions.to_terminating(batch, context)
         self.incidents.resolve_incidents_of(batch, context.key)
+        self.transitions.compensations.delete_of_process_instance(batch, context)
         if not self.transitions.terminate_children(batch, context):
             self.transitions.to_terminated(batch, element, context)
 

@@ -28,5 +28,6 @@ class SubProcessProcessor(ContainerCallbacksMixin, FlowNodeProcessor[ExecutableF
     def on_terminate(self, batch: Batch, element: ExecutableFlowElementContainer, context: ElementContext) -> None:
         self.transitions.to_terminating(batch, context)
         self.incidents.resolve_incidents_of(batch, context.key)
+        self.transitions.compensations.delete_of_sub_process(batch, context)
         if not self.transitions.terminate_children(batch, context):
             self.transitions.to_terminated(batch, element, context)

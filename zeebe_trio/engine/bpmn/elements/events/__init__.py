@@ -4,6 +4,7 @@ events, picked per event kind by ``EventProcessorByKind``."""
 
 from ._by_kind import EventProcessorByKind
 from ._catch_events import BoundaryEventProcessor, IntermediateCatchEventProcessor
+from ._compensation_events import CompensationThrowEventProcessor
 from ._error_events import ThrowingEndEventProcessor
 from ._escalation_events import EscalationThrowEventProcessor
 from ._link_events import LinkCatchEventProcessor, LinkThrowEventProcessor
@@ -13,6 +14,7 @@ from ._terminate_end_event import TerminateEndEventProcessor
 
 __all__ = [
     "BoundaryEventProcessor",
+    "CompensationThrowEventProcessor",
     "EndEventProcessor",
     "EscalationThrowEventProcessor",
     "EventProcessorByKind",
