@@ -43,7 +43,10 @@ def _unescape(data: bytes) -> str:
 def pack_key(parts: tuple[KeyPart, ...]) -> bytes:
     # Hot path (hundreds of calls per command): one- and two-part keys avoid the generic join.
     if len(parts) == 1:
-        return _pack_part(parts[0])
+        part = parts[0]
+        if type(part) is int:  # the commonest key of all: an entity by its key, packed here without a call
+            return _INT_PACK(_INT_TAG, part + _OFFSET)
+        return _pack_part(part)
     if len(parts) == 2:
         return _pack_part(parts[0]) + _pack_part(parts[1])
     return b"".join([_pack_part(part) for part in parts])

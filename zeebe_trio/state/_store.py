@@ -129,12 +129,18 @@ class Transaction:
     def put(self, cf: ColumnFamily, key: tuple[KeyPart, ...], value: Any) -> None:
         packed = pack_key(key)
         self._cache[(cf, packed)] = value
-        self._dirty.setdefault(cf, {})[packed] = None
+        dirty = self._dirty.get(cf)
+        if dirty is None:
+            dirty = self._dirty[cf] = {}
+        dirty[packed] = None
 
     def delete(self, cf: ColumnFamily, *key: KeyPart) -> None:
         packed = pack_key(key)
         self._cache[(cf, packed)] = _ABSENT
-        self._dirty.setdefault(cf, {})[packed] = None
+        dirty = self._dirty.get(cf)
+        if dirty is None:
+            dirty = self._dirty[cf] = {}
+        dirty[packed] = None
 
     def write_back(self, cf: ColumnFamily | None = None) -> None:
         """Write pending changes (of one column family, or all) to the underlying transaction."""

@@ -32,6 +32,8 @@ class ElementInstance:
     - ``flows_in_flight``: tokens on their way to a child, by target element id (taken sequence flows
       not yet consumed, and link jumps), what an inclusive join looks at (Zeebe's
       ``activeSequenceFlowIds``);
+    - ``event_trigger_count``: the PROCESS_EVENT triggers on it not consumed yet, so that the common
+      case (none) needs no look into state;
     - ``execution_listener_index``: how many execution listener jobs of the current start or end
       phase were created (Zeebe's ``executionListenerIndex``); ``user_task_key``: its Camunda user task.
     """
@@ -42,7 +44,7 @@ class ElementInstance:
                  active_flows: int = 0, job_key: int = -1) -> None:
         self.key = key
         self._stored: dict[str, Any] = {"state": state.name, "record": value, "children": child_count,
-                                        "activeFlows": active_flows, "jobKey": job_key}
+                                        "activeFlows": active_flows, "jobKey": job_key, "triggers": 0}
 
     @classmethod
     def from_stored(cls, key: int, stored: dict[str, Any]) -> ElementInstance:
@@ -128,6 +130,16 @@ class ElementInstance:
     @job_key.setter
     def job_key(self, key: int) -> None:
         self._stored["jobKey"] = key
+
+    @property
+    def event_trigger_count(self) -> int | None:
+        """How many PROCESS_EVENT triggers on this instance (as their scope) are not consumed yet; None
+        for an instance stored before they were counted (then state has to look)."""
+        return self._stored.get("triggers")
+
+    @event_trigger_count.setter
+    def event_trigger_count(self, count: int) -> None:
+        self._stored["triggers"] = count
 
     @property
     def flows_in_flight(self) -> dict[str, int]:

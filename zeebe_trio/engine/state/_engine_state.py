@@ -622,10 +622,20 @@ class EngineState:
     # -- event triggers ------------------------------------------------------------------------------
 
     def put_event_trigger(self, scope_key: int, event_key: int, trigger: dict[str, Any]) -> None:
+        if not self.txn.exists(self._event_triggers, scope_key, event_key):
+            self._count_event_triggers(scope_key, 1)
         self.txn.put(self._event_triggers, (scope_key, event_key), trigger)
 
     def remove_event_trigger(self, scope_key: int, event_key: int) -> None:
-        self.txn.delete(self._event_triggers, scope_key, event_key)
+        if self.txn.exists(self._event_triggers, scope_key, event_key):
+            self._count_event_triggers(scope_key, -1)
+            self.txn.delete(self._event_triggers, scope_key, event_key)
+
+    def _count_event_triggers(self, scope_key: int, change: int) -> None:
+        instance = self.element_instance(scope_key)
+        if instance is not None and instance.event_trigger_count is not None:
+            instance.event_trigger_count += change
+            self.put_element_instance(instance)
 
     def event_triggers(self, scope_key: int) -> list[tuple[int, dict[str, Any]]]:
         """(event key, trigger) of the events triggered on ``scope_key`` and not consumed yet, oldest first."""
@@ -693,7 +703,7 @@ class EngineState:
         """{"key", "record"} of the oldest PROCESS_EVENT triggered on the element instance for the element
         itself (a script result, a listener job's variables, a caught event) and not consumed yet."""
         instance = self.element_instance(element_instance_key)
-        if instance is None:
+        if instance is None or instance.event_trigger_count == 0:
             return None
         for event_key, trigger in self.event_triggers(element_instance_key):
             if trigger["elementId"] == instance.element_id:
