@@ -4,6 +4,7 @@
 ``Executable*`` elements that the element processors run.
 """
 
+from ._ad_hoc import AD_HOC_INNER_INSTANCE_POSTFIX, ExecutableAdHocSubProcess
 from ._call_activity import ExecutableCallActivity, deployment_binding_problems
 from ._definitions import (
     EventDefinition,
@@ -86,4 +87,6 @@ __all__ = [
     "is_after_event_based_gateway",
     "ExecutableMultiInstanceBody",
     "LoopCharacteristics",
+    "AD_HOC_INNER_INSTANCE_POSTFIX",
+    "ExecutableAdHocSubProcess",
 ]
