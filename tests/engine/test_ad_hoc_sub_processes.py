@@ -1,0 +1,439 @@
+"""Ad-hoc subprocesses (the BPMN implementation type), record for record as Zeebe 8.8 writes them
+(Zeebe's ``AdHocSubProcessTest``): activation of the elements that ``activeElementsCollection`` names,
+each in an inner instance of its own, the completion condition and cancelRemainingInstances, the output
+collection, incidents, boundary events, cancellation and a multi-instance ad-hoc subprocess. The harness
+compares the replayed state with the processing state after every command."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from zeebe_trio.protocol import ErrorType, IncidentIntent, ProcessInstanceIntent, RejectionType, ValueType
+from zeebe_trio.testing import EngineHarness
+from zeebe_trio.testing import bpmn as b
+from zeebe_trio.testing.bpmn_ad_hoc import ad_hoc_process, ad_hoc_sub_process, task, user_task
+
+PI = ProcessInstanceIntent
+AD_HOC = "AD_HOC_SUB_PROCESS"
+INNER = "AD_HOC_SUB_PROCESS_INNER_INSTANCE"
+INNER_ID = "ad-hoc#innerInstance"
+
+
+@pytest.fixture
+def harness() -> Iterator[EngineHarness]:
+    with EngineHarness() as h:
+        yield h
+
+
+def after_activation(harness: EngineHarness, pik: int, since: int = 0) -> list[tuple[object, str, str]]:
+    """The instance's process instance records (commands too) from the ad-hoc subprocess's ACTIVATE_ELEMENT
+    on (or from record ``since`` of the instance)."""
+    seen = harness.process_instance_records(pik)
+    if since:
+        return seen[since:]
+    return seen[seen.index((PI.ACTIVATE_ELEMENT, AD_HOC, "ad-hoc")):]
+
+
+def variables(harness: EngineHarness) -> list[tuple[str, str, object, int]]:
+    return [(r.intent.name, r.value["name"], json.loads(r.value["value"]), r.value["scopeKey"])
+            for r in harness.records().only_events().with_value_type(ValueType.VARIABLE)]
+
+
+def element_key(harness: EngineHarness, pik: int, element_id: str, index: int = 0) -> int:
+    activated = [r.key for r in harness.records().only_events().process_instance_records(pik).with_element_id(element_id)
+                 if r.intent is PI.ELEMENT_ACTIVATED]
+    return activated[index]
+
+
+ACTIVATE_AD_HOC = [(PI.ACTIVATE_ELEMENT, AD_HOC, "ad-hoc"), (PI.ELEMENT_ACTIVATING, AD_HOC, "ad-hoc"),
+                   (PI.ELEMENT_ACTIVATED, AD_HOC, "ad-hoc")]
+NEW_INNER = [(PI.ELEMENT_ACTIVATING, INNER, INNER_ID), (PI.ELEMENT_ACTIVATED, INNER, INNER_ID)]
+COMPLETE_INNER = [(PI.COMPLETE_ELEMENT, INNER, INNER_ID), (PI.ELEMENT_COMPLETING, INNER, INNER_ID),
+                  (PI.ELEMENT_COMPLETED, INNER, INNER_ID)]
+COMPLETE_AD_HOC_AND_PROCESS = [
+    (PI.COMPLETE_ELEMENT, AD_HOC, "ad-hoc"), (PI.ELEMENT_COMPLETING, AD_HOC, "ad-hoc"),
+    (PI.ELEMENT_COMPLETED, AD_HOC, "ad-hoc"),
+    (PI.SEQUENCE_FLOW_TAKEN, "SEQUENCE_FLOW", "to_end"), (PI.ACTIVATE_ELEMENT, "END_EVENT", "end"),
+    (PI.ELEMENT_ACTIVATING, "END_EVENT", "end"), (PI.ELEMENT_ACTIVATED, "END_EVENT", "end"),
+    (PI.ELEMENT_COMPLETING, "END_EVENT", "end"), (PI.ELEMENT_COMPLETED, "END_EVENT", "end"),
+    (PI.COMPLETE_ELEMENT, "PROCESS", "process"), (PI.ELEMENT_COMPLETING, "PROCESS", "process"),
+    (PI.ELEMENT_COMPLETED, "PROCESS", "process")]
+
+
+def run_task(element_id: str, element_type: str = "TASK") -> list[tuple[object, str, str]]:
+    return [(PI.ELEMENT_ACTIVATING, element_type, element_id), (PI.ELEMENT_ACTIVATED, element_type, element_id),
+            (PI.ELEMENT_COMPLETING, element_type, element_id), (PI.ELEMENT_COMPLETED, element_type, element_id)]
+
+
+# -- activation ------------------------------------------------------------------------------------
+
+
+def test_the_listed_elements_run_each_in_an_inner_instance_of_their_own_and_then_the_sub_process_completes(
+        harness: EngineHarness) -> None:
+    harness.deploy("ad-hoc.bpmn", ad_hoc_process(ad_hoc_sub_process(
+        "ad-hoc", task("A"), task("B"), task("C", name="Check"), active_elements="=activateElements")))
+    pik = harness.create_instance("process", {"activateElements": ["A", "C"]})
+
+    assert after_activation(harness, pik) == [
+        *ACTIVATE_AD_HOC,
+        *NEW_INNER, (PI.ACTIVATE_ELEMENT, "TASK", "A"),
+        *NEW_INNER, (PI.ACTIVATE_ELEMENT, "TASK", "C"),
+        *run_task("A"), (PI.COMPLETE_ELEMENT, INNER, INNER_ID),
+        *run_task("C"), (PI.COMPLETE_ELEMENT, INNER, INNER_ID),
+        (PI.ELEMENT_COMPLETING, INNER, INNER_ID), (PI.ELEMENT_COMPLETED, INNER, INNER_ID),
+        (PI.ELEMENT_COMPLETING, INNER, INNER_ID), (PI.ELEMENT_COMPLETED, INNER, INNER_ID),
+        *COMPLETE_AD_HOC_AND_PROCESS,
+    ]
+    ad_hoc = element_key(harness, pik, "ad-hoc")
+    inner = [element_key(harness, pik, INNER_ID, i) for i in (0, 1)]
+    flow_scopes = {r.value["elementId"]: r.value["flowScopeKey"]
+                   for r in harness.records().only_events().process_instance_records(pik)
+                   if r.intent is PI.ELEMENT_ACTIVATED}
+    assert (flow_scopes["ad-hoc"], flow_scopes["A"], flow_scopes["C"]) == (pik, inner[0], inner[1])
+    assert all(r.value["flowScopeKey"] == ad_hoc and r.value["bpmnEventType"] == "UNSPECIFIED"
+               for r in harness.records().process_instance_records(pik).with_element_id(INNER_ID))
+    # what it can activate, as its own variable (named elements with their name)
+    assert ("CREATED", "adHocSubProcessElements",
+            [{"elementId": "A"}, {"elementId": "B"}, {"elementId": "C", "elementName": "Check"}], ad_hoc) \
+        in variables(harness)
+
+
+@pytest.mark.parametrize("collection", [None, "=[]", ""], ids=["no-expression", "empty-list", "blank"])
+def test_without_elements_to_activate_the_sub_process_stays_active(harness: EngineHarness,
+                                                                   collection: str | None) -> None:
+    harness.deploy("ad-hoc.bpmn", ad_hoc_process(ad_hoc_sub_process("ad-hoc", task("A"), active_elements=collection)))
+    pik = harness.create_instance("process")
+
+    assert after_activation(harness, pik) == ACTIVATE_AD_HOC
+    assert harness.incidents(pik) == []
+
+
+def test_sequence_flows_between_inner_elements_are_followed_inside_the_inner_instance(
+        harness: EngineHarness) -> None:
+    harness.deploy("ad-hoc.bpmn", ad_hoc_process(ad_hoc_sub_process(
+        "ad-hoc", task("A1"), b.flow("a1_a2", "A1", "A2"), task("A2"), task("B"), active_elements='=["A1"]')))
+    pik = harness.create_instance("process")
+
+    assert after_activation(harness, pik) == [
+        *ACTIVATE_AD_HOC, *NEW_INNER, (PI.ACTIVATE_ELEMENT, "TASK", "A1"), *run_task("A1"),
+        (PI.SEQUENCE_FLOW_TAKEN, "SEQUENCE_FLOW", "a1_a2"), (PI.ACTIVATE_ELEMENT, "TASK", "A2"), *run_task("A2"),
+        *COMPLETE_INNER, *COMPLETE_AD_HOC_AND_PROCESS,
+    ]
+
+
+def test_an_element_with_incoming_flows_is_no_ad_hoc_activity(harness: EngineHarness) -> None:
+    harness.deploy("ad-hoc.bpmn", ad_hoc_process(ad_hoc_sub_process(
+        "ad-hoc", task("A1"), b.flow("a1_a2", "A1", "A2"), task("A2"), active_elements='=["A2"]')))
+    pik = harness.create_instance("process")
+
+    [incident] = harness.incidents(pik, IncidentIntent.CREATED)
+    assert incident.value["errorMessage"] == "Failed to activate ad-hoc elements. No BPMN elements found with ids: 'A2'."
+
+
+def test_input_mappings_of_the_sub_process_can_compute_what_it_activates(harness: EngineHarness) -> None:
+    harness.deploy("ad-hoc.bpmn", ad_hoc_process(ad_hoc_sub_process(
+        "ad-hoc", task("A"), task("B"), active_elements="=activateElements",
+        mappings='<zeebe:input source="=append(activateElements, &quot;B&quot;)" target="activateElements"/>')))
+    pik = harness.create_instance("process", {"activateElements": ["A"]})
+
+    assert after_activation(harness, pik)[:9] == [
+        *ACTIVATE_AD_HOC, *NEW_INNER, (PI.ACTIVATE_ELEMENT, "TASK", "A"), *NEW_INNER,
+        (PI.ACTIVATE_ELEMENT, "TASK", "B")]
+    ad_hoc = element_key(harness, pik, "ad-hoc")
+    assert ("CREATED", "activateElements", ["A", "B"], ad_hoc) in variables(harness)
+
+
+# -- completion ------------------------------------------------------------------------------------
+
+
+def test_a_met_completion_condition_terminates_the_remaining_inner_instances_and_completes(
+        harness: EngineHarness) -> None:
+    harness.deploy("ad-hoc.bpmn", ad_hoc_process(ad_hoc_sub_process(
+        "ad-hoc", task("A"), b.service_task("ServiceTask", "work"), active_elements='=["A", "ServiceTask"]',
+        completion_condition="=true")))
+    pik = harness.create_instance("process")
+
+    assert after_activation(harness, pik) == [
+        *ACTIVATE_AD_HOC,
+        *NEW_INNER, (PI.ACTIVATE_ELEMENT, "TASK", "A"),
+        *NEW_INNER, (PI.ACTIVATE_ELEMENT, "SERVICE_TASK", "ServiceTask"),
+        *run_task("A"), (PI.COMPLETE_ELEMENT, INNER, INNER_ID),
+        (PI.ELEMENT_ACTIVATING, "SERVICE_TASK", "ServiceTask"), (PI.ELEMENT_ACTIVATED, "SERVICE_TASK", "ServiceTask"),
+        (PI.ELEMENT_COMPLETING, INNER, INNER_ID), (PI.ELEMENT_COMPLETED, INNER, INNER_ID),
+        (PI.TERMINATE_ELEMENT, INNER, INNER_ID), (PI.ELEMENT_TERMINATING, INNER, INNER_ID),
+        (PI.TERMINATE_ELEMENT, "SERVICE_TASK", "ServiceTask"), (PI.ELEMENT_TERMINATING, "SERVICE_TASK", "ServiceTask"),
+        (PI.ELEMENT_TERMINATED, "SERVICE_TASK", "ServiceTask"), (PI.ELEMENT_TERMINATED, INNER, INNER_ID),
+        *COMPLETE_AD_HOC_AND_PROCESS,
+    ]
+    assert harness.activate_jobs("work") == []  # the job was canceled with its task
+
+
+def test_without_cancel_remaining_instances_a_met_condition_waits_for_the_active_elements(
+        harness: EngineHarness) -> None:
+    harness.deploy("ad-hoc.bpmn", ad_hoc_process(ad_hoc_sub_process(
+        "ad-hoc", task("A"), b.service_task("ServiceTask", "work"), active_elements='=["A", "ServiceTask"]',
+        completion_condition="=true", cancel_remaining_instances=False)))
+    pik = harness.create_instance("process")
+    before = len(harness.process_instance_records(pik))
+    assert after_activation(harness, pik)[-2:] == [(PI.ELEMENT_COMPLETING, INNER, INNER_ID),
+                                                   (PI.ELEMENT_COMPLETED, INNER, INNER_ID)]
+
+    [job] = harness.activate_jobs("work")
+    harness.complete_job(job)
+
+    assert after_activation(harness, pik, before) == [
+        (PI.COMPLETE_ELEMENT, "SERVICE_TASK", "ServiceTask"), (PI.ELEMENT_COMPLETING, "SERVICE_TASK", "ServiceTask"),
+        (PI.ELEMENT_COMPLETED, "SERVICE_TASK", "ServiceTask"), *COMPLETE_INNER, *COMPLETE_AD_HOC_AND_PROCESS,
+    ]
+
+
+def test_a_false_completion_condition_keeps_the_sub_process_active_until_a_later_completion_meets_it(
+        harness: EngineHarness) -> None:
+    harness.deploy("ad-hoc.bpmn", ad_hoc_process(ad_hoc_sub_process(
+        "ad-hoc", task("A"), b.service_task("ServiceTask", "work"), active_elements='=["A", "ServiceTask"]',
+        completion_condition="=condition")))
+    pik = harness.create_instance("process", {"condition": False})
+    before = len(harness.process_instance_records(pik))
+    assert (PI.ELEMENT_COMPLETED, AD_HOC, "ad-hoc") not in harness.process_instance_records(pik)
+
+    [job] = harness.activate_jobs("work")
+    harness.complete_job(job, {"condition": True})
+
+    assert after_activation(harness, pik, before) == [
+        (PI.COMPLETE_ELEMENT, "SERVICE_TASK", "ServiceTask"), (PI.ELEMENT_COMPLETING, "SERVICE_TASK", "ServiceTask"),
+        (PI.ELEMENT_COMPLETED, "SERVICE_TASK", "ServiceTask"), *COMPLETE_INNER, *COMPLETE_AD_HOC_AND_PROCESS,
+    ]
+
+
+def test_with_a_false_condition_the_sub_process_stays_active_after_its_last_element(harness: EngineHarness) -> None:
+    harness.deploy("ad-hoc.bpmn", ad_hoc_process(ad_hoc_sub_process(
+        "ad-hoc", task("A"), active_elements='=["A"]', completion_condition="=false")))
+    pik = harness.create_instance("process")
+
+    assert after_activation(harness, pik) == [
+        *ACTIVATE_AD_HOC, *NEW_INNER, (PI.ACTIVATE_ELEMENT, "TASK", "A"), *run_task("A"), *COMPLETE_INNER]
+    with harness.read() as state:
+        ad_hoc = state.element_instance(element_key(harness, pik, "ad-hoc"))
+        assert ad_hoc is not None and ad_hoc.is_active and ad_hoc.child_count == 0
+
+
+def test_the_output_collection_gathers_each_inner_instances_output_element(harness: EngineHarness) -> None:
+    harness.deploy("ad-hoc.bpmn", ad_hoc_process(ad_hoc_sub_process(
+        "ad-hoc", b.service_task("A", "a"), b.service_task("B", "b"), task("C"), active_elements='=["A", "B"]',
+        output_collection="results", output_element="=result")))
+    pik = harness.create_instance("process")
+    [job_a] = harness.activate_jobs("a")
+    harness.complete_job(job_a, {"result": "a"})
+    [job_b] = harness.activate_jobs("b")
+    harness.complete_job(job_b, {"result": "b"})
+
+    ad_hoc = element_key(harness, pik, "ad-hoc")
+    inner = [element_key(harness, pik, INNER_ID, i) for i in (0, 1)]
+    assert variables(harness)[1:] == [
+        ("CREATED", "results", [], ad_hoc),
+        ("CREATED", "result", None, inner[0]), ("CREATED", "result", None, inner[1]),
+        ("UPDATED", "result", "a", inner[0]), ("UPDATED", "results", ["a"], ad_hoc),
+        ("UPDATED", "result", "b", inner[1]), ("UPDATED", "results", ["a", "b"], ad_hoc),
+        ("CREATED", "results", ["a", "b"], pik),
+    ]
+    assert harness.process_instance_records(pik)[-1] == (PI.ELEMENT_COMPLETED, "PROCESS", "process")
+
+
+def test_output_mappings_of_the_sub_process_see_what_its_elements_did(harness: EngineHarness) -> None:
+    harness.deploy("ad-hoc.bpmn", ad_hoc_process(ad_hoc_sub_process(
+        "ad-hoc", b.service_task("A", "a", mappings='<zeebe:output source="=append(result, 1)" target="result"/>'),
+        b.service_task("B", "b", mappings='<zeebe:output source="=append(result, 2)" target="result"/>'),
+        active_elements='=["A", "B"]',
+        mappings='<zeebe:input source="=[]" target="result"/><zeebe:output source="=result" target="adHocResult"/>')))
+    pik = harness.create_instance("process")
+    for job_type in ("a", "b"):
+        [job] = harness.activate_jobs(job_type)
+        harness.complete_job(job)
+
+    assert ("CREATED", "adHocResult", [1, 2], pik) in variables(harness)
+
+
+# -- incidents -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    (["A", "X", "Y"], "No BPMN elements found with ids: 'X', 'Y'."),
+    ("A", "Expected result of the expression 'toActivate' to be 'ARRAY', but was 'STRING'."),
+    (["A", 1], "Expected result of the expression 'toActivate' to be 'ARRAY' containing 'STRING' items, but was"
+               " 'ARRAY' containing at least one non-'STRING' item."),
+], ids=["unknown-ids", "not-a-list", "not-strings"])
+def test_an_active_elements_collection_that_names_no_activities_is_an_incident_resolved_once_it_does(
+        harness: EngineHarness, value: object, message: str) -> None:
+    harness.deploy("ad-hoc.bpmn", ad_hoc_process(ad_hoc_sub_process(
+        "ad-hoc", task("A"), b.service_task("B", "work"), active_elements="=toActivate")))
+    pik = harness.create_instance("process", {"toActivate": value})
+
+    [incident] = harness.incidents(pik, IncidentIntent.CREATED)
+    ad_hoc = harness.records().only_events().process_instance_records(pik).with_element_id("ad-hoc")[-1]
+    assert ad_hoc.intent is PI.ELEMENT_ACTIVATING
+    assert (incident.value["errorType"], incident.value["errorMessage"], incident.value["elementInstanceKey"]) == (
+        ErrorType.EXTRACT_VALUE_ERROR.value, "Failed to activate ad-hoc elements. " + message, ad_hoc.key)
+
+    harness.set_variables(pik, {"toActivate": ["B"]})
+    harness.resolve_incident(incident.key)
+
+    assert after_activation(harness, pik)[-6:] == [
+        (PI.ELEMENT_ACTIVATED, AD_HOC, "ad-hoc"), *NEW_INNER, (PI.ACTIVATE_ELEMENT, "SERVICE_TASK", "B"),
+        (PI.ELEMENT_ACTIVATING, "SERVICE_TASK", "B"), (PI.ELEMENT_ACTIVATED, "SERVICE_TASK", "B")]
+
+
+def test_a_missing_active_elements_variable_is_an_incident_that_names_it(harness: EngineHarness) -> None:
+    harness.deploy("ad-hoc.bpmn", ad_hoc_process(ad_hoc_sub_process("ad-hoc", task("A"), active_elements="=toActivate")))
+    pik = harness.create_instance("process")
+
+    [incident] = harness.incidents(pik, IncidentIntent.CREATED)
+    assert incident.value["errorMessage"] == (
+        "Failed to activate ad-hoc elements. Expected result of the expression 'toActivate' to be 'ARRAY', but was"
+        " 'NULL'. The evaluation reported the following warnings:\n"
+        "[NO_VARIABLE_FOUND] No variable found with name 'toActivate'")
+
+
+def test_a_completion_condition_that_is_not_boolean_is_an_incident_on_the_inner_instance(
+        harness: EngineHarness) -> None:
+    harness.deploy("ad-hoc.bpmn", ad_hoc_process(ad_hoc_sub_process(
+        "ad-hoc", task("A"), active_elements='=["A"]', completion_condition="=done")))
+    pik = harness.create_instance("process")
+
+    [incident] = harness.incidents(pik, IncidentIntent.CREATED)
+    inner = element_key(harness, pik, INNER_ID)
+    assert (incident.value["elementId"], incident.value["elementInstanceKey"], incident.value["errorType"]) == (
+        INNER_ID, inner, ErrorType.EXTRACT_VALUE_ERROR.value)
+    assert incident.value["errorMessage"] == (
+        "Failed to evaluate completion condition. Expected result of the expression 'done' to be 'BOOLEAN', but was"
+        " 'NULL'. The evaluation reported the following warnings:\n[NO_VARIABLE_FOUND] No variable found with name"
+        " 'done'")
+    assert after_activation(harness, pik)[-2:] == [(PI.COMPLETE_ELEMENT, INNER, INNER_ID),
+                                                   (PI.ELEMENT_COMPLETING, INNER, INNER_ID)]
+
+    harness.set_variables(pik, {"done": True})
+    harness.resolve_incident(incident.key)
+
+    assert harness.process_instance_records(pik)[-1] == (PI.ELEMENT_COMPLETED, "PROCESS", "process")
+
+
+def test_an_inner_instance_cannot_be_activated_by_command(harness: EngineHarness) -> None:
+    harness.deploy("ad-hoc.bpmn", ad_hoc_process(ad_hoc_sub_process("ad-hoc", user_task("A"), active_elements='=["A"]')))
+    pik = harness.create_instance("process")
+    ad_hoc = harness.records().only_events().process_instance_records(pik).with_element_id("ad-hoc")[-1]
+    value = {**ad_hoc.value, "elementId": INNER_ID, "bpmnElementType": INNER, "flowScopeKey": ad_hoc.key}
+
+    harness.write(ValueType.PROCESS_INSTANCE, PI.ACTIVATE_ELEMENT, value, key=ad_hoc.key + 1000)
+
+    [rejection] = harness.records().only_rejections().with_value_type(ValueType.PROCESS_INSTANCE)
+    assert rejection.rejection_type is RejectionType.INVALID_STATE
+    assert rejection.rejection_reason.startswith("An ACTIVATE command is not supported for an inner instance")
+
+
+# -- leaving early ---------------------------------------------------------------------------------
+
+
+def test_an_interrupting_boundary_event_terminates_the_inner_instances_and_takes_its_path(
+        harness: EngineHarness) -> None:
+    harness.deploy("ad-hoc.bpmn", ad_hoc_process(
+        ad_hoc_sub_process("ad-hoc", b.service_task("A", "work"), active_elements='=["A"]'),
+        b.boundary("timeout", "ad-hoc", b.timer_definition(duration="PT1M")), b.flow("to_late", "timeout", "late"),
+        b.end("late")))
+    pik = harness.create_instance("process")
+    before = len(harness.process_instance_records(pik))
+
+    harness.advance(60_000)
+
+    assert after_activation(harness, pik, before) == [
+        (PI.TERMINATE_ELEMENT, AD_HOC, "ad-hoc"), (PI.ELEMENT_TERMINATING, AD_HOC, "ad-hoc"),
+        (PI.TERMINATE_ELEMENT, INNER, INNER_ID), (PI.ELEMENT_TERMINATING, INNER, INNER_ID),
+        (PI.TERMINATE_ELEMENT, "SERVICE_TASK", "A"), (PI.ELEMENT_TERMINATING, "SERVICE_TASK", "A"),
+        (PI.ELEMENT_TERMINATED, "SERVICE_TASK", "A"), (PI.ELEMENT_TERMINATED, INNER, INNER_ID),
+        (PI.ELEMENT_TERMINATED, AD_HOC, "ad-hoc"),
+        (PI.ACTIVATE_ELEMENT, "BOUNDARY_EVENT", "timeout"), *run_task("timeout", "BOUNDARY_EVENT"),
+        (PI.SEQUENCE_FLOW_TAKEN, "SEQUENCE_FLOW", "to_late"), (PI.ACTIVATE_ELEMENT, "END_EVENT", "late"),
+        *run_task("late", "END_EVENT"),
+        (PI.COMPLETE_ELEMENT, "PROCESS", "process"), (PI.ELEMENT_COMPLETING, "PROCESS", "process"),
+        (PI.ELEMENT_COMPLETED, "PROCESS", "process"),
+    ]
+
+
+def test_canceling_the_instance_terminates_the_inner_instances_first(harness: EngineHarness) -> None:
+    harness.deploy("ad-hoc.bpmn", ad_hoc_process(ad_hoc_sub_process("ad-hoc", user_task("A"), active_elements='=["A"]')))
+    pik = harness.create_instance("process")
+    before = len(harness.process_instance_records(pik))
+
+    harness.cancel(pik)
+
+    assert after_activation(harness, pik, before) == [
+        (PI.CANCELING, "PROCESS", "process"),
+        (PI.TERMINATE_ELEMENT, "PROCESS", "process"), (PI.ELEMENT_TERMINATING, "PROCESS", "process"),
+        (PI.TERMINATE_ELEMENT, AD_HOC, "ad-hoc"), (PI.ELEMENT_TERMINATING, AD_HOC, "ad-hoc"),
+        (PI.TERMINATE_ELEMENT, INNER, INNER_ID), (PI.ELEMENT_TERMINATING, INNER, INNER_ID),
+        (PI.TERMINATE_ELEMENT, "USER_TASK", "A"), (PI.ELEMENT_TERMINATING, "USER_TASK", "A"),
+        (PI.ELEMENT_TERMINATED, "USER_TASK", "A"), (PI.ELEMENT_TERMINATED, INNER, INNER_ID),
+        (PI.ELEMENT_TERMINATED, AD_HOC, "ad-hoc"), (PI.ELEMENT_TERMINATED, "PROCESS", "process"),
+    ]
+
+
+def test_a_terminated_ad_hoc_sub_process_resolves_the_incident_of_its_inner_instance(harness: EngineHarness) -> None:
+    harness.deploy("ad-hoc.bpmn", ad_hoc_process(ad_hoc_sub_process(
+        "ad-hoc", task("A"), active_elements='=["A"]', completion_condition="=done")))
+    pik = harness.create_instance("process")
+    [incident] = harness.incidents(pik, IncidentIntent.CREATED)
+
+    harness.cancel(pik)
+
+    assert [r.key for r in harness.incidents(pik, IncidentIntent.RESOLVED)] == [incident.key]
+    assert harness.process_instance_records(pik)[-1] == (PI.ELEMENT_TERMINATED, "PROCESS", "process")
+
+
+# -- multi-instance --------------------------------------------------------------------------------
+
+
+def test_a_multi_instance_ad_hoc_sub_process_activates_per_item_what_its_item_names(harness: EngineHarness) -> None:
+    loop = ('<bpmn:multiInstanceLoopCharacteristics><bpmn:extensionElements><zeebe:loopCharacteristics'
+            ' inputCollection="=activateElements" inputElement="element"/></bpmn:extensionElements>'
+            "</bpmn:multiInstanceLoopCharacteristics>")
+    harness.deploy("ad-hoc.bpmn", ad_hoc_process(ad_hoc_sub_process(
+        "ad-hoc", task("A"), task("B"), active_elements="=[element]", loop=loop)))
+    pik = harness.create_instance("process", {"activateElements": ["A", "B"]})
+
+    seen = harness.process_instance_records(pik)
+    body = "MULTI_INSTANCE_BODY"
+    assert seen[seen.index((PI.ACTIVATE_ELEMENT, body, "ad-hoc")):] == [
+        (PI.ACTIVATE_ELEMENT, body, "ad-hoc"), (PI.ELEMENT_ACTIVATING, body, "ad-hoc"),
+        (PI.ELEMENT_ACTIVATED, body, "ad-hoc"),
+        *ACTIVATE_AD_HOC, *NEW_INNER, (PI.ACTIVATE_ELEMENT, "TASK", "A"),
+        (PI.ACTIVATE_ELEMENT, AD_HOC, "ad-hoc"),
+        *run_task("A"), (PI.COMPLETE_ELEMENT, INNER, INNER_ID),
+        (PI.ELEMENT_ACTIVATING, AD_HOC, "ad-hoc"), (PI.ELEMENT_ACTIVATED, AD_HOC, "ad-hoc"),
+        *NEW_INNER, (PI.ACTIVATE_ELEMENT, "TASK", "B"),
+        (PI.ELEMENT_COMPLETING, INNER, INNER_ID), (PI.ELEMENT_COMPLETED, INNER, INNER_ID),
+        (PI.COMPLETE_ELEMENT, AD_HOC, "ad-hoc"),
+        *run_task("B"), (PI.COMPLETE_ELEMENT, INNER, INNER_ID),
+        (PI.ELEMENT_COMPLETING, AD_HOC, "ad-hoc"), (PI.ELEMENT_COMPLETED, AD_HOC, "ad-hoc"),
+        (PI.ELEMENT_COMPLETING, INNER, INNER_ID), (PI.ELEMENT_COMPLETED, INNER, INNER_ID),
+        (PI.COMPLETE_ELEMENT, AD_HOC, "ad-hoc"), (PI.ELEMENT_COMPLETING, AD_HOC, "ad-hoc"),
+        (PI.ELEMENT_COMPLETED, AD_HOC, "ad-hoc"),
+        (PI.COMPLETE_ELEMENT, body, "ad-hoc"), (PI.ELEMENT_COMPLETING, body, "ad-hoc"),
+        (PI.ELEMENT_COMPLETED, body, "ad-hoc"),
+        *COMPLETE_AD_HOC_AND_PROCESS[3:],
+    ]
+    inner = [element_key(harness, pik, INNER_ID, i) for i in (0, 1)]
+    tasks = [(r.value["elementId"], r.value["flowScopeKey"])
+             for r in harness.records().only_events().process_instance_records(pik)
+             if r.intent is PI.ELEMENT_ACTIVATED and r.value["bpmnElementType"] == "TASK"]
+    assert tasks == [("A", inner[0]), ("B", inner[1])]
+
+
+# -- deployment ------------------------------------------------------------------------------------
+
+
+def test_an_ad_hoc_sub_process_with_an_end_event_is_rejected(harness: EngineHarness) -> None:
+    response = harness.deploy("ad-hoc.bpmn", ad_hoc_process(ad_hoc_sub_process("ad-hoc", task("A"), b.end("inner_end"))))
+
+    assert response is not None and response.rejection_type is RejectionType.INVALID_ARGUMENT
+    assert "an ad-hoc sub process must not contain end events; remove them" in response.rejection_reason
