@@ -11,7 +11,16 @@ from collections.abc import Iterator
 
 import pytest
 
-from zeebe_trio.protocol import ErrorType, IncidentIntent, ProcessInstanceIntent, RejectionType, ValueType
+from zeebe_trio.protocol import (
+    AdHocSubProcessInstructionIntent,
+    ErrorType,
+    IncidentIntent,
+    ProcessInstanceIntent,
+    Record,
+    RecordType,
+    RejectionType,
+    ValueType,
+)
 from zeebe_trio.testing import EngineHarness
 from zeebe_trio.testing import bpmn as b
 from zeebe_trio.testing.bpmn_ad_hoc import ad_hoc_process, ad_hoc_sub_process, task, user_task
@@ -437,3 +446,77 @@ def test_an_ad_hoc_sub_process_with_an_end_event_is_rejected(harness: EngineHarn
 
     assert response is not None and response.rejection_type is RejectionType.INVALID_ARGUMENT
     assert "an ad-hoc sub process must not contain end events; remove them" in response.rejection_reason
+
+
+# -- AD_HOC_SUB_PROCESS_INSTRUCTION ACTIVATE -------------------------------------------------------
+
+
+def activate_by_command(harness: EngineHarness, ad_hoc_key: object, *elements: dict[str, object]) -> Record:
+    response = harness.write(ValueType.AD_HOC_SUB_PROCESS_INSTRUCTION, AdHocSubProcessInstructionIntent.ACTIVATE,
+                             {"adHocSubProcessInstanceKey": ad_hoc_key, "activateElements": list(elements)})
+    assert response is not None
+    return response
+
+
+def test_a_client_activates_elements_of_a_running_ad_hoc_sub_process_with_their_variables(
+        harness: EngineHarness) -> None:
+    harness.deploy("ad-hoc.bpmn", ad_hoc_process(ad_hoc_sub_process(
+        "ad-hoc", b.service_task("A", "a"), task("B"), completion_condition="=done = true")))
+    pik = harness.create_instance("process")
+    ad_hoc = element_key(harness, pik, "ad-hoc")
+    before = len(harness.process_instance_records(pik))
+
+    response = activate_by_command(harness, ad_hoc, {"elementId": "A", "variables": {"x": 1}}, {"elementId": "B"})
+
+    assert (response.record_type, response.intent) == (RecordType.EVENT, AdHocSubProcessInstructionIntent.ACTIVATED)
+    assert after_activation(harness, pik, before) == [
+        *NEW_INNER, (PI.ACTIVATE_ELEMENT, "SERVICE_TASK", "A"), *NEW_INNER, (PI.ACTIVATE_ELEMENT, "TASK", "B"),
+        (PI.ELEMENT_ACTIVATING, "SERVICE_TASK", "A"), (PI.ELEMENT_ACTIVATED, "SERVICE_TASK", "A"),
+        *run_task("B"), *COMPLETE_INNER,  # done is not true yet
+    ]
+    instruction = [(r.record_type, r.intent) for r in
+                   harness.records().with_value_type(ValueType.AD_HOC_SUB_PROCESS_INSTRUCTION)]
+    assert instruction == [(RecordType.COMMAND, AdHocSubProcessInstructionIntent.ACTIVATE),
+                           (RecordType.EVENT, AdHocSubProcessInstructionIntent.ACTIVATED)]
+    first_inner = element_key(harness, pik, INNER_ID)
+    assert ("CREATED", "x", 1, first_inner) in variables(harness)
+
+    [job] = harness.activate_jobs("a")
+    harness.complete_job(job, {"done": True})
+    assert harness.process_instance_records(pik)[-1] == (PI.ELEMENT_COMPLETED, "PROCESS", "process")
+
+
+def test_activating_elements_by_command_is_refused_with_zeebes_reasons(harness: EngineHarness) -> None:
+    harness.deploy("ad-hoc.bpmn", ad_hoc_process(ad_hoc_sub_process(
+        "ad-hoc", task("A"), b.flow("a_b", "A", "B"), task("B"), active_elements="=toActivate")))
+    pik = harness.create_instance("process", {"toActivate": ["A"]})  # runs A, B and completes
+    harness.deploy("waits.bpmn", ad_hoc_process(ad_hoc_sub_process("ad-hoc", user_task("A")), process_id="waits"))
+    waiting = element_key(harness, harness.create_instance("waits"), "ad-hoc")
+    harness.deploy("stuck.bpmn", ad_hoc_process(ad_hoc_sub_process("ad-hoc", task("A"), active_elements="=missing"),
+                                                process_id="stuck"))
+    stuck_pik = harness.create_instance("stuck")
+    stuck = harness.records().only_events().process_instance_records(stuck_pik).with_element_id("ad-hoc")[-1].key
+    gone = element_key(harness, pik, "ad-hoc")
+
+    cases = [
+        (gone, [{"elementId": "A"}], RejectionType.NOT_FOUND,
+         f"Expected to activate activities for ad-hoc sub-process but no ad-hoc sub-process instance found with key"
+         f" '{gone}'."),
+        (pik, [{"elementId": "A"}], RejectionType.NOT_FOUND,  # the process instance is no ad-hoc subprocess
+         f"Expected to activate activities for ad-hoc sub-process but no ad-hoc sub-process instance found with key"
+         f" '{pik}'."),
+        (stuck, [{"elementId": "A"}], RejectionType.INVALID_STATE,
+         f"Expected to activate activities for ad-hoc sub-process with key '{stuck}', but it is not active."),
+        (waiting, [{"elementId": "A"}, {"elementId": "A"}], RejectionType.INVALID_ARGUMENT,
+         f"Expected to activate activities for ad-hoc sub-process with key '{waiting}', but duplicate activities were"
+         " given."),
+        (waiting, [{"elementId": "A"}, {"elementId": "X"}, {"elementId": "Y"}], RejectionType.NOT_FOUND,
+         f"Expected to activate activities for ad-hoc sub-process with key '{waiting}', but the given elements [X, Y]"
+         " do not exist."),
+    ]
+    for key, elements, rejection_type, reason in cases:
+        response = activate_by_command(harness, key, *elements)
+        assert (response.record_type, response.rejection_type, response.rejection_reason) == (
+            RecordType.COMMAND_REJECTION, rejection_type, reason)
+    # nothing was activated by the refused commands
+    assert harness.records().with_value_type(ValueType.AD_HOC_SUB_PROCESS_INSTRUCTION).only_events() == []

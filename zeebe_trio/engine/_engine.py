@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from zeebe_trio.protocol import Record, RecordType, RejectionType, ValueType, excerpt
+from zeebe_trio.protocol import BpmnElementType, Record, RecordType, RejectionType, ValueType, excerpt
 
 from ._batch import Batch, Processor
 from ._command_processors import CommandProcessors
@@ -33,7 +33,9 @@ from .bpmn.behaviors import (
     VariableBehavior,
 )
 from .bpmn.elements import DEFAULT_MAX_PROCESS_DEPTH, element_processors
+from .bpmn.elements.containers import AdHocSubProcessProcessor
 from .processing import (
+    AdHocSubProcessInstructionProcessors,
     DeploymentProcessors,
     IncidentProcessors,
     JobProcessors,
@@ -108,6 +110,9 @@ class Engine:
                       UserTaskProcessors(expressions), MultiInstanceBatchProcessors(transitions)):
             group.register(self.processors)
         SignalProcessors(triggers, timer_processors.start_instance).register(self.processors)
+        ad_hoc = bpmn.processors[BpmnElementType.AD_HOC_SUB_PROCESS]
+        assert isinstance(ad_hoc, AdHocSubProcessProcessor)
+        AdHocSubProcessInstructionProcessors(ad_hoc).register(self.processors)
 
     # -- the stream platform's RecordProcessor interface -------------------------------------------
 

@@ -44,6 +44,7 @@ class ValueType(enum.IntEnum):
     MESSAGE_CORRELATION = 40
     CLOCK = 42
     RESOURCE = 49
+    AD_HOC_SUB_PROCESS_INSTRUCTION = 53
     CHECKPOINT = 254
 
 
