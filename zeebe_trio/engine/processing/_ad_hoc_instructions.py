@@ -12,14 +12,13 @@ the subprocess would hold more element instances than a flow scope may (INVALID_
 
 from __future__ import annotations
 
-from typing import Any
-
 from zeebe_trio.protocol import (
     AdHocSubProcessInstructionIntent,
     BpmnElementType,
     Record,
     RejectionType,
     ValueType,
+    excerpt,
 )
 
 from .._batch import Batch
@@ -34,14 +33,15 @@ _INSTRUCTION = ValueType.AD_HOC_SUB_PROCESS_INSTRUCTION
 _A = AdHocSubProcessInstructionIntent
 
 
-def _instance_key(value: dict[str, Any]) -> int | None:
-    raw = value.get("adHocSubProcessInstanceKey")
-    if isinstance(raw, bool):
-        return None
-    if isinstance(raw, int):
+_MAX_KEY = (1 << 63) - 1
+
+
+def _instance_key(raw: object) -> int | None:
+    """The element instance key the command names (a number, or Zeebe's string form of one), if it is one."""
+    if isinstance(raw, str) and raw.strip().isdigit() and len(raw.strip()) <= 19:
+        raw = int(raw)
+    if isinstance(raw, int) and not isinstance(raw, bool) and 0 < raw <= _MAX_KEY:
         return raw
-    if isinstance(raw, str) and raw.strip().isdigit():
-        return int(raw)
     return None
 
 
@@ -54,8 +54,9 @@ class AdHocSubProcessInstructionProcessors:
 
     def activate(self, batch: Batch, command: Record) -> None:
         value = command.value
-        shown = value.get("adHocSubProcessInstanceKey")
-        key = _instance_key(value)
+        raw = value.get("adHocSubProcessInstanceKey")
+        key = _instance_key(raw)
+        shown = str(key) if key is not None else excerpt(raw).strip("'")
         instance = batch.state.element_instance(key) if key is not None else None
         if instance is None or instance.element_type is not BpmnElementType.AD_HOC_SUB_PROCESS:
             batch.reject(command, RejectionType.NOT_FOUND,
