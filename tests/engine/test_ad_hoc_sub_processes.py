@@ -24,6 +24,7 @@ from zeebe_trio.protocol import (
 from zeebe_trio.testing import EngineHarness
 from zeebe_trio.testing import bpmn as b
 from zeebe_trio.testing.bpmn_ad_hoc import ad_hoc_process, ad_hoc_sub_process, task, user_task
+from zeebe_trio.testing.bpmn_tasks import execution_listeners
 
 PI = ProcessInstanceIntent
 AD_HOC = "AD_HOC_SUB_PROCESS"
@@ -520,3 +521,44 @@ def test_activating_elements_by_command_is_refused_with_zeebes_reasons(harness: 
             RecordType.COMMAND_REJECTION, rejection_type, reason)
     # nothing was activated by the refused commands
     assert harness.records().with_value_type(ValueType.AD_HOC_SUB_PROCESS_INSTRUCTION).only_events() == []
+
+
+# -- execution listeners and inner boundary events -------------------------------------------------
+
+
+def test_a_start_listener_of_the_sub_process_can_set_what_it_activates(harness: EngineHarness) -> None:
+    harness.deploy("ad-hoc.bpmn", ad_hoc_process(ad_hoc_sub_process(
+        "ad-hoc", task("A"), task("B"), active_elements="=activateElements",
+        extensions=execution_listeners(("start", "start-EL")))))
+    pik = harness.create_instance("process")
+    [job] = harness.activate_jobs("start-EL")
+
+    harness.complete_job(job, {"activateElements": ["A", "B"]})
+
+    assert after_activation(harness, pik)[:10] == [
+        (PI.ACTIVATE_ELEMENT, AD_HOC, "ad-hoc"), (PI.ELEMENT_ACTIVATING, AD_HOC, "ad-hoc"),
+        (PI.COMPLETE_EXECUTION_LISTENER, AD_HOC, "ad-hoc"), (PI.ELEMENT_ACTIVATED, AD_HOC, "ad-hoc"),
+        *NEW_INNER, (PI.ACTIVATE_ELEMENT, "TASK", "A"), *NEW_INNER, (PI.ACTIVATE_ELEMENT, "TASK", "B")]
+    assert harness.process_instance_records(pik)[-1] == (PI.ELEMENT_COMPLETED, "PROCESS", "process")
+
+
+def test_an_interrupting_boundary_event_of_an_inner_element_continues_inside_its_inner_instance(
+        harness: EngineHarness) -> None:
+    harness.deploy("ad-hoc.bpmn", ad_hoc_process(ad_hoc_sub_process(
+        "ad-hoc", b.service_task("A", "work"), b.boundary("late", "A", b.timer_definition(duration="PT1M")),
+        b.flow("late_to_B", "late", "B"), task("B"), active_elements='=["A"]')))
+    pik = harness.create_instance("process")
+    before = len(harness.process_instance_records(pik))
+
+    harness.advance(60_000)
+
+    assert after_activation(harness, pik, before) == [
+        (PI.TERMINATE_ELEMENT, "SERVICE_TASK", "A"), (PI.ELEMENT_TERMINATING, "SERVICE_TASK", "A"),
+        (PI.ELEMENT_TERMINATED, "SERVICE_TASK", "A"),
+        (PI.ACTIVATE_ELEMENT, "BOUNDARY_EVENT", "late"), *run_task("late", "BOUNDARY_EVENT"),
+        (PI.SEQUENCE_FLOW_TAKEN, "SEQUENCE_FLOW", "late_to_B"), (PI.ACTIVATE_ELEMENT, "TASK", "B"), *run_task("B"),
+        *COMPLETE_INNER, *COMPLETE_AD_HOC_AND_PROCESS,
+    ]
+    inner = element_key(harness, pik, INNER_ID)
+    assert all(r.value["flowScopeKey"] == inner
+               for r in harness.records().process_instance_records(pik).with_element_id("late"))
