@@ -111,6 +111,25 @@ def test_the_listed_elements_run_each_in_an_inner_instance_of_their_own_and_then
         in variables(harness)
 
 
+def test_the_elements_variable_tells_each_activitys_name_documentation_and_properties(
+        harness: EngineHarness) -> None:
+    documented = ('<bpmn:task id="Simple_Task" name="Simple Task"><bpmn:documentation>The Simple Task documentation'
+                  "</bpmn:documentation><bpmn:extensionElements><zeebe:properties>"
+                  '<zeebe:property name="someProperty" value="someValue"/><zeebe:property name="empty" value=""/>'
+                  '<zeebe:property name="blank" value="   "/></zeebe:properties></bpmn:extensionElements></bpmn:task>')
+    harness.deploy("ad-hoc.bpmn", ad_hoc_process(ad_hoc_sub_process(
+        "ad-hoc", documented, task("Follow_Up"), b.flow("to_follow_up", "Simple_Task", "Follow_Up"), task("Plain"))))
+    pik = harness.create_instance("process")
+
+    [(_, _, elements, _)] = [v for v in variables(harness) if v[1] == "adHocSubProcessElements"]
+    assert elements == [  # an element with incoming flows is none of them
+        {"elementId": "Simple_Task", "elementName": "Simple Task", "documentation": "The Simple Task documentation",
+         "properties": {"someProperty": "someValue", "empty": None, "blank": "   "}},
+        {"elementId": "Plain"},
+    ]
+    assert element_key(harness, pik, "ad-hoc") > 0
+
+
 @pytest.mark.parametrize("collection", [None, "=[]", ""], ids=["no-expression", "empty-list", "blank"])
 def test_without_elements_to_activate_the_sub_process_stays_active(harness: EngineHarness,
                                                                    collection: str | None) -> None:

@@ -333,6 +333,9 @@ class FlowNode:
     cancel_remaining_instances: bool = True
     ad_hoc_output_collection: str | None = None
     ad_hoc_output_element: str | None = None
+    # bpmn:documentation and zeebe:properties (name, value or None), as an ad-hoc subprocess lists them.
+    documentation: str | None = None
+    properties: tuple[tuple[str, str | None], ...] = ()
     # Activities only: isForCompensation="true" (a compensation handler).
     is_for_compensation: bool = False
 

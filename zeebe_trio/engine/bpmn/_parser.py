@@ -1028,6 +1028,15 @@ class _ProcessBuilder:
             if condition is not None:
                 details["completion_condition"] = _text(condition) or None
             details["cancel_remaining_instances"] = not _is_false(element.get("cancelRemainingInstances"))
+        # what an ad-hoc subprocess tells of its activities (adHocSubProcessElements): documentation, properties
+        documentation = element.find(bpmn("documentation"))
+        if documentation is not None and "".join(documentation.itertext()):
+            details["documentation"] = "".join(documentation.itertext())
+        properties = node.extensions.get(zeebe("properties"), [])
+        if properties:
+            details["properties"] = tuple(
+                (name, prop.get("value") or None)  # Zeebe reads an empty value as none
+                for prop in properties[0] if prop.tag == zeebe("property") and (name := prop.get("name")))
         return details
 
     def _execution_listeners(

@@ -58,6 +58,9 @@ class ExecutableAdHocSubProcess(ExecutableFlowElementContainer):
     # set by link_ad_hoc_sub_processes
     inner_instance: ExecutableFlowElementContainer = None  # type: ignore[assignment]
     ad_hoc_activities: dict[str, ExecutableFlowNode] = field(default_factory=dict)
+    # the value of its adHocSubProcessElements variable: Zeebe's AdHocActivityMetadata of each activity
+    # (elementId, and elementName, documentation, properties where the element has them)
+    activities_metadata: list[dict[str, object]] = field(default_factory=list)
 
     @property
     def inner_instance_id(self) -> str:
@@ -97,9 +100,21 @@ def transform_ad_hoc_sub_process(node: syntax.FlowNode, where: str, problems: li
     )
 
 
-def link_ad_hoc_sub_processes(nodes: Iterable[ExecutableFlowNode]) -> list[ExecutableFlowElementContainer]:
-    """Give every ad-hoc subprocess among ``nodes`` its inner instance container, holding the elements
-    drawn inside it; the inner instances, for the process's elements."""
+def _metadata(node: syntax.FlowNode) -> dict[str, object]:
+    found: dict[str, object] = {"elementId": node.id}
+    if node.name:
+        found["elementName"] = node.name
+    if node.documentation:
+        found["documentation"] = node.documentation
+    if node.properties:
+        found["properties"] = dict(node.properties)
+    return found
+
+
+def link_ad_hoc_sub_processes(nodes: Iterable[ExecutableFlowNode],
+                              parsed: syntax.ExecutableProcess) -> list[ExecutableFlowElementContainer]:
+    """Give every ad-hoc subprocess among ``nodes`` (of the ``parsed`` process) its inner instance
+    container, holding the elements drawn inside it; the inner instances, for the process's elements."""
     inner_instances: list[ExecutableFlowElementContainer] = []
     for node in nodes:
         element = node.inner_activity if isinstance(node, ExecutableMultiInstanceBody) else node
@@ -117,5 +132,6 @@ def link_ad_hoc_sub_processes(nodes: Iterable[ExecutableFlowNode]) -> list[Execu
             child.id: child for child in inner.children
             if child.element_type not in _NOT_AD_HOC_ACTIVITIES and not child.incoming
         }
+        element.activities_metadata = [_metadata(parsed.flow_node(child_id)) for child_id in element.ad_hoc_activities]
         inner_instances.append(inner)
     return inner_instances

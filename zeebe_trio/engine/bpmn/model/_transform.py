@@ -281,7 +281,7 @@ def transform_process(parsed: syntax.ExecutableProcess) -> ExecutableProcess:
         if isinstance(element, ExecutableExclusiveGateway | ExecutableInclusiveGateway) and node.default_flow:
             element.default_flow = flows.get(node.default_flow)
     link_throw_events(nodes.values(), problems, prefix)
-    inner_instances = link_ad_hoc_sub_processes(nodes.values())
+    inner_instances = link_ad_hoc_sub_processes(nodes.values(), parsed)
     containers = [n.inner_activity if isinstance(n, ExecutableMultiInstanceBody) else n for n in nodes.values()]
     link_inclusive_joins([process, *(n for n in containers if isinstance(n, ExecutableFlowElementContainer)),
                           *inner_instances])

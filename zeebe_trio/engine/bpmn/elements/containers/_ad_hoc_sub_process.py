@@ -79,9 +79,8 @@ class AdHocSubProcessProcessor(ContainerCallbacksMixin, FlowNodeProcessor[Execut
     # -- the subprocess's own lifecycle --------------------------------------------------------------
 
     def on_activate(self, batch: Batch, element: ExecutableAdHocSubProcess, context: ElementContext) -> None:
-        elements = [{"elementId": activity.id, **({"elementName": activity.name} if activity.name else {})}
-                    for activity in element.ad_hoc_activities.values()]
-        self.variables.set_local(batch, context.value, context.key, AD_HOC_ELEMENTS_VARIABLE, elements)
+        self.variables.set_local(batch, context.value, context.key, AD_HOC_ELEMENTS_VARIABLE,
+                                 element.activities_metadata)
         if element.output_collection is not None:
             self.variables.set_local(batch, context.value, context.key, element.output_collection, [])
         super().on_activate(batch, element, context)
