@@ -24,6 +24,7 @@ from zeebe_trio.protocol import (
 from zeebe_trio.testing import EngineHarness
 from zeebe_trio.testing import bpmn as b
 from zeebe_trio.testing.bpmn_ad_hoc import ad_hoc_process, ad_hoc_sub_process, task, user_task
+from zeebe_trio.testing.bpmn_multi_instance import multi_instance
 from zeebe_trio.testing.bpmn_tasks import execution_listeners
 
 PI = ProcessInstanceIntent
@@ -581,3 +582,46 @@ def test_an_interrupting_boundary_event_of_an_inner_element_continues_inside_its
     inner = element_key(harness, pik, INNER_ID)
     assert all(r.value["flowScopeKey"] == inner
                for r in harness.records().process_instance_records(pik).with_element_id("late"))
+
+
+def test_multi_instance_and_subprocess_activities_run_in_their_inner_instances(harness: EngineHarness) -> None:
+    harness.deploy("ad-hoc.bpmn", ad_hoc_process(ad_hoc_sub_process(
+        "ad-hoc", multi_instance(task("A"), input_collection="=[1,2]"), task("B"),
+        b.sub_process("S", b.start("s_start"), b.flow("s1", "s_start", "s_end"), b.end("s_end")),
+        active_elements='=["A", "S"]')))
+    pik = harness.create_instance("process")
+
+    inner = [element_key(harness, pik, INNER_ID, i) for i in (0, 1)]
+    scopes = [(r.value["elementId"], r.value["bpmnElementType"], r.value["flowScopeKey"])
+              for r in harness.records().only_events().process_instance_records(pik)
+              if r.intent is PI.ELEMENT_ACTIVATED and r.value["elementId"] in ("A", "S")]
+    body = element_key(harness, pik, "A")
+    assert scopes == [("A", "MULTI_INSTANCE_BODY", inner[0]), ("S", "SUB_PROCESS", inner[1]),
+                      ("A", "TASK", body), ("A", "TASK", body)]
+    assert harness.process_instance_records(pik)[-1] == (PI.ELEMENT_COMPLETED, "PROCESS", "process")
+
+
+def test_an_interrupting_event_subprocess_terminates_the_inner_instances_then_runs_and_completes_it(
+        harness: EngineHarness) -> None:
+    harness.deploy("ad-hoc.bpmn", ad_hoc_process(ad_hoc_sub_process(
+        "ad-hoc", b.service_task("W", "work"),
+        b.sub_process("esp", b.start("esp_start", b.timer_definition(duration="PT1M")),
+                      b.flow("e1", "esp_start", "esp_end"), b.end("esp_end"), triggered_by_event=True),
+        active_elements='=["W"]')))
+    pik = harness.create_instance("process")
+    before = len(harness.process_instance_records(pik))
+
+    harness.advance(60_000)
+
+    esp = "EVENT_SUB_PROCESS"
+    assert after_activation(harness, pik, before) == [
+        (PI.TERMINATE_ELEMENT, INNER, INNER_ID), (PI.ELEMENT_TERMINATING, INNER, INNER_ID),
+        (PI.TERMINATE_ELEMENT, "SERVICE_TASK", "W"), (PI.ELEMENT_TERMINATING, "SERVICE_TASK", "W"),
+        (PI.ELEMENT_TERMINATED, "SERVICE_TASK", "W"), (PI.ELEMENT_TERMINATED, INNER, INNER_ID),
+        (PI.ACTIVATE_ELEMENT, esp, "esp"), (PI.ELEMENT_ACTIVATING, esp, "esp"), (PI.ELEMENT_ACTIVATED, esp, "esp"),
+        (PI.ACTIVATE_ELEMENT, "START_EVENT", "esp_start"), *run_task("esp_start", "START_EVENT"),
+        (PI.SEQUENCE_FLOW_TAKEN, "SEQUENCE_FLOW", "e1"), (PI.ACTIVATE_ELEMENT, "END_EVENT", "esp_end"),
+        *run_task("esp_end", "END_EVENT"),
+        (PI.COMPLETE_ELEMENT, esp, "esp"), (PI.ELEMENT_COMPLETING, esp, "esp"), (PI.ELEMENT_COMPLETED, esp, "esp"),
+        *COMPLETE_AD_HOC_AND_PROCESS,
+    ]

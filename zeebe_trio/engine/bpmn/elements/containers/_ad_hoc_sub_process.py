@@ -15,7 +15,8 @@
   subprocess completes once they are gone; without, it completes once nothing is active in it. No
   condition: it completes once nothing is active in it any more. False: it stays active.
 - Completing the subprocess propagates the output collection to its flow scope and applies its output
-  mappings; terminating it terminates its inner instances first.
+  mappings; terminating it terminates its inner instances first. An interrupting event subprocess in it
+  terminates the inner instances, then runs; the subprocess completes after it.
 """
 
 from __future__ import annotations
@@ -184,7 +185,11 @@ class AdHocSubProcessProcessor(ContainerCallbacksMixin, FlowNodeProcessor[Execut
         scope = batch.state.element_instance(container_context.key)
         if scope is None or scope.child_count != 0:
             return
-        if scope.state is _I.ELEMENT_TERMINATING or scope.interrupting_element_id is not None:
+        triggers = self.transitions.event_triggers
+        if scope.state is _I.ELEMENT_TERMINATING or scope.interrupting_element_id is not None or (
+                triggers is not None and scope.is_active
+                and triggers.pending_event_sub_process_trigger(batch, container, container_context) is not None):
+            # terminated from outside, or an interrupting event subprocess waits for the children to be gone
             super().on_child_terminated(batch, container, container_context, child_context)
         elif scope.is_active and scope.active_flows == 0:
             # the completion condition was met and the remaining inner instances are terminated now
