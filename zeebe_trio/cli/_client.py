@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ._ad_hoc import add_ad_hoc_commands
 from ._errors import CliError, UsageError
 from ._user_tasks import ArgumentTypes, add_user_task_commands
 
@@ -504,7 +505,7 @@ def register(commands: Any) -> None:
     signal.add_argument("name", help="the signal name")
     _variables_option(signal, "the signal's variables")
 
-    activate = verb("activate", "activate jobs")
+    activate = verb("activate", "activate jobs, or the elements of an ad-hoc sub-process")
     jobs = command(activate, "jobs", "activate jobs of a type and print them", _activate_jobs,
                    full_name="activate jobs", timeout_alias=False)
     jobs.add_argument("job_type", metavar="TYPE", help="the job type (zeebe:taskDefinition type)")
@@ -515,6 +516,8 @@ def register(commands: Any) -> None:
     jobs.add_argument("--worker", default=WORKER_NAME, help=f"the worker name (default {WORKER_NAME})")
     jobs.add_argument("--fetch-variables", type=_names, default=[], metavar="NAMES",
                       help="only these variables (comma-separated; default: all)")
+    add_ad_hoc_commands(activate, ArgumentTypes(key=_key, duration=_positive_duration, output=_output,
+                                                 variables=_variables))
 
     complete = verb("complete", "complete a job")
     complete_job = command(complete, "job", "complete an activated job", _complete_job, full_name="complete job")

@@ -22,15 +22,27 @@ import trio
 from ._common import load_config
 from ._errors import CliError
 
-__all__ = ["ArgumentTypes", "add_user_task_commands"]
+__all__ = ["ArgumentTypes", "add_user_task_commands", "answer", "broker_options", "send_command"]
 
 CLIENT_NAME = "zeebe-trio cli"
 DEFAULT_TIMEOUT = 10.0
 
 
 def _execute(args: argparse.Namespace, intent_name: str, value: dict[str, Any]) -> Any:
-    from zeebe_trio.gateway import BrokerCommand, BrokerError, RemoteBrokerPort
+    from zeebe_trio.gateway import BrokerCommand
     from zeebe_trio.protocol import UserTaskIntent, ValueType, partition_of
+
+    partition = partition_of(args.key)
+    if partition < 1:
+        raise CliError(f"{args.key} is not a user task key (keys carry their partition in their top bits)", code=2)
+    return send_command(args, partition, BrokerCommand(ValueType.USER_TASK, UserTaskIntent[intent_name], value,
+                                                       key=args.key))
+
+
+def send_command(args: argparse.Namespace, partition: int, command: Any) -> Any:
+    """Send ``command`` (a ``BrokerCommand``) to ``partition`` over the broker's command API named by the
+    ``--broker``/``--config`` options; the response record."""
+    from zeebe_trio.gateway import BrokerError, RemoteBrokerPort
 
     config = load_config(args.config)
     address = args.broker or f"localhost:{config.command_api_port}"
@@ -39,10 +51,6 @@ def _execute(args: argparse.Namespace, intent_name: str, value: dict[str, Any]) 
         from zeebe_trio.gateway._tls import pinned_context
 
         ssl_context = pinned_context(config.command_api_tls_certificate, setting="command_api_tls_certificate")
-    partition = partition_of(args.key)
-    if partition < 1:
-        raise CliError(f"{args.key} is not a user task key (keys carry their partition in their top bits)", code=2)
-    command = BrokerCommand(ValueType.USER_TASK, UserTaskIntent[intent_name], value, key=args.key)
 
     async def send() -> Any:
         port = RemoteBrokerPort(address, name=CLIENT_NAME, secret=config.command_api_secret,
@@ -67,7 +75,8 @@ def _execute(args: argparse.Namespace, intent_name: str, value: dict[str, Any]) 
         raise CliError(f"{error.code}: {error.message}") from None
 
 
-def _answer(args: argparse.Namespace, record: Any, text: str) -> int:
+def answer(args: argparse.Namespace, record: Any, text: str) -> int:
+    """Print the response ``record``: ``text``, or the record as JSON with ``-o json``; a rejection is an error."""
     from zeebe_trio.protocol import RecordType
 
     if record.record_type is RecordType.COMMAND_REJECTION:
@@ -81,17 +90,23 @@ def _answer(args: argparse.Namespace, record: Any, text: str) -> int:
 
 def _complete(args: argparse.Namespace) -> int:
     record = _execute(args, "COMPLETE", {"variables": json.loads(args.variables), "action": args.action or ""})
-    return _answer(args, record, f"completed user task {args.key}")
+    return answer(args, record, f"completed user task {args.key}")
 
 
 def _assign(args: argparse.Namespace) -> int:
     record = _execute(args, "ASSIGN", {"assignee": args.assignee, "action": args.action or ""})
     who = f"to {args.assignee}" if args.assignee else "to nobody (unassigned)"
-    return _answer(args, record, f"assigned user task {args.key} {who}")
+    return answer(args, record, f"assigned user task {args.key} {who}")
 
 
 def _common(parser: argparse.ArgumentParser, types: ArgumentTypes) -> None:
     parser.add_argument("key", type=types.key, help="the user task key (userTaskKey of its USER_TASK records)")
+    broker_options(parser, types, "the USER_TASK record")
+    parser.add_argument("--action", help="the action the records name (default: Zeebe's, e.g. 'complete')")
+
+
+def broker_options(parser: argparse.ArgumentParser, types: ArgumentTypes, record: str) -> None:
+    """The options of a command sent to the broker's command API (``send_command``)."""
     group = parser.add_argument_group("broker options")
     group.add_argument("--broker", metavar="HOST:PORT",
                        help="the broker's command API (default localhost:<command_api_port> of the configuration)")
@@ -99,8 +114,7 @@ def _common(parser: argparse.ArgumentParser, types: ArgumentTypes) -> None:
     group.add_argument("--request-timeout", type=types.duration, default=DEFAULT_TIMEOUT, metavar="DURATION",
                        help="how long to wait for the answer (default 10s)")
     group.add_argument("-o", "--output", type=types.output, default="text", metavar="{text,json}",
-                       help="a short line (default), or the USER_TASK record as JSON")
-    parser.add_argument("--action", help="the action the records name (default: Zeebe's, e.g. 'complete')")
+                       help=f"a short line (default), or {record} as JSON")
 
 
 @dataclass(frozen=True)

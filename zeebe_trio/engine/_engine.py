@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from zeebe_trio.protocol import Record, RecordType, RejectionType, excerpt
+from zeebe_trio.protocol import BpmnElementType, Record, RecordType, RejectionType, excerpt
 
 from ._batch import Batch
 from ._command_processors import CommandProcessors
@@ -34,7 +34,9 @@ from .bpmn.behaviors import (
     VariableBehavior,
 )
 from .bpmn.elements import DEFAULT_MAX_PROCESS_DEPTH, element_processors
+from .bpmn.elements.containers import AdHocSubProcessProcessor
 from .processing import (
+    AdHocSubProcessInstructionProcessors,
     DeploymentProcessors,
     IncidentProcessors,
     JobProcessors,
@@ -111,6 +113,9 @@ class Engine:
             group.register(self.processors)
         SignalProcessors(triggers, timer_processors.start_instance).register(self.processors)
         TerminateBatchProcessors().register(self.processors)
+        ad_hoc = bpmn.processors[BpmnElementType.AD_HOC_SUB_PROCESS]
+        assert isinstance(ad_hoc, AdHocSubProcessProcessor)
+        AdHocSubProcessInstructionProcessors(ad_hoc).register(self.processors)
 
     # -- the stream platform's RecordProcessor interface -------------------------------------------
 

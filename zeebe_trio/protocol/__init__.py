@@ -13,6 +13,7 @@ from ._enums import (
 )
 from ._intents import (
     INTENTS_BY_VALUE_TYPE,
+    AdHocSubProcessInstructionIntent,
     CompensationSubscriptionIntent,
     DeploymentIntent,
     ErrorIntent,
@@ -83,4 +84,5 @@ __all__ = [
     "CompensationSubscriptionIntent", "EscalationIntent", "MessageBatchIntent", "MessageCorrelationIntent",
     "MessageStartEventSubscriptionIntent", "MessageSubscriptionIntent", "ProcessEventIntent",
     "ProcessInstanceBatchIntent", "ProcessMessageSubscriptionIntent", "SignalSubscriptionIntent", "UserTaskIntent",
+    "AdHocSubProcessInstructionIntent",
 ]

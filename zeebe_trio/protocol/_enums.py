@@ -44,6 +44,7 @@ class ValueType(enum.IntEnum):
     MESSAGE_CORRELATION = 40
     CLOCK = 42
     RESOURCE = 49
+    AD_HOC_SUB_PROCESS_INSTRUCTION = 53
     CHECKPOINT = 254
 
 
@@ -111,6 +112,9 @@ class BpmnElementType(enum.Enum):
     BUSINESS_RULE_TASK = "BUSINESS_RULE_TASK"
     SCRIPT_TASK = "SCRIPT_TASK"
     SEND_TASK = "SEND_TASK"
+    AD_HOC_SUB_PROCESS = "AD_HOC_SUB_PROCESS"
+    # One per activated element of an ad-hoc subprocess: the scope that element runs in.
+    AD_HOC_SUB_PROCESS_INNER_INSTANCE = "AD_HOC_SUB_PROCESS_INNER_INSTANCE"
 
 
 class ErrorType(enum.Enum):

@@ -292,6 +292,14 @@ class MessageBatchIntent(Intent):
     EXPIRE = 0
 
 
+@_events("ACTIVATED", "COMPLETED")
+class AdHocSubProcessInstructionIntent(Intent):
+    ACTIVATE = 0
+    ACTIVATED = 1
+    COMPLETE = 2
+    COMPLETED = 3
+
+
 INTENTS_BY_VALUE_TYPE: dict[ValueType, type[Intent]] = {
     ValueType.JOB: JobIntent,
     ValueType.JOB_BATCH: JobBatchIntent,
@@ -318,6 +326,7 @@ INTENTS_BY_VALUE_TYPE: dict[ValueType, type[Intent]] = {
     ValueType.PROCESS_EVENT: ProcessEventIntent,
     ValueType.PROCESS_INSTANCE_BATCH: ProcessInstanceBatchIntent,
     ValueType.MESSAGE_BATCH: MessageBatchIntent,
+    ValueType.AD_HOC_SUB_PROCESS_INSTRUCTION: AdHocSubProcessInstructionIntent,
 }
 
 

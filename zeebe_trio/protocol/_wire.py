@@ -67,6 +67,7 @@ import msgpack
 
 from ._enums import ValueType
 from ._intents import (
+    AdHocSubProcessInstructionIntent,
     DeploymentIntent,
     IncidentIntent,
     Intent,
@@ -106,6 +107,7 @@ GATEWAY_COMMANDS: frozenset[tuple[ValueType, Intent]] = frozenset({
     # Camunda's REST API sends these (zeebe-trio's CLI until it serves one); claim and update are not sent yet.
     (ValueType.USER_TASK, UserTaskIntent.COMPLETE),
     (ValueType.USER_TASK, UserTaskIntent.ASSIGN),
+    (ValueType.AD_HOC_SUB_PROCESS_INSTRUCTION, AdHocSubProcessInstructionIntent.ACTIVATE),
 })
 """The commands a gateway sends on behalf of clients; everything else is the engine's own."""
 

@@ -4,7 +4,7 @@ Used both while processing (``Batch.event`` applies each event as it is written)
 the log, so state built either way is identical. ``event_appliers()`` builds the complete registry.
 """
 
-from zeebe_trio.protocol import DeploymentIntent, SignalIntent, ValueType
+from zeebe_trio.protocol import AdHocSubProcessInstructionIntent, DeploymentIntent, SignalIntent, ValueType
 
 from . import (
     _compensations,
@@ -37,4 +37,7 @@ def event_appliers() -> EventAppliers:
     # arrive as PROCESS CREATED events; a broadcast reaches subscriptions through their own events).
     appliers.register(ValueType.DEPLOYMENT, DeploymentIntent.CREATED, no_state_change)
     appliers.register(ValueType.SIGNAL, SignalIntent.BROADCASTED, no_state_change)
+    # the activated elements' own events carry the state
+    appliers.register(ValueType.AD_HOC_SUB_PROCESS_INSTRUCTION, AdHocSubProcessInstructionIntent.ACTIVATED,
+                      no_state_change)
     return appliers

@@ -70,6 +70,7 @@ EXECUTABLE_ELEMENT_TYPES: frozenset[ElementType] = frozenset(
         ElementType.USER_TASK,
         ElementType.EVENT_BASED_GATEWAY,
         ElementType.RECEIVE_TASK,
+        ElementType.AD_HOC_SUB_PROCESS,
     }
 )
 
@@ -324,12 +325,17 @@ class FlowNode:
     user_task: UserTaskDefinition | None = None
     script: ScriptDefinition | None = None
     execution_listeners: tuple[ExecutionListener, ...] = ()
-    # bpmn:adHocSubProcess (the protocol has no AD_HOC_SUB_PROCESS element type yet: element_type
-    # is UNSPECIFIED and this flag says what it is).
+    # bpmn:adHocSubProcess (element_type AD_HOC_SUB_PROCESS): its zeebe:adHoc attributes (raw text),
+    # completionCondition and cancelRemainingInstances.
     ad_hoc: bool = False
     active_elements_collection: str | None = None
     completion_condition: str | None = None
     cancel_remaining_instances: bool = True
+    ad_hoc_output_collection: str | None = None
+    ad_hoc_output_element: str | None = None
+    # bpmn:documentation and zeebe:properties (name, value or None), as an ad-hoc subprocess lists them.
+    documentation: str | None = None
+    properties: tuple[tuple[str, str | None], ...] = ()
     # Activities only: isForCompensation="true" (a compensation handler).
     is_for_compensation: bool = False
     # Compensation boundary events only: the compensation handler its bpmn:association points to.

@@ -85,7 +85,7 @@ _FLOW_NODE_TYPES: dict[str, ElementType] = {
     "businessRuleTask": ElementType.BUSINESS_RULE_TASK,
     "callActivity": ElementType.CALL_ACTIVITY,
     "subProcess": ElementType.SUB_PROCESS,
-    "adHocSubProcess": ElementType.UNSPECIFIED,
+    "adHocSubProcess": ElementType.AD_HOC_SUB_PROCESS,
     "transaction": ElementType.UNSPECIFIED,
     "exclusiveGateway": ElementType.EXCLUSIVE_GATEWAY,
     "parallelGateway": ElementType.PARALLEL_GATEWAY,
@@ -604,8 +604,9 @@ class _ProcessBuilder:
         return node
 
     def _is_supported_element(self, node: _RawNode) -> bool:
-        if node.tag == "adHocSubProcess":
-            return AD_HOC_SUB_PROCESS in self.supported and not node.kinds
+        if node.tag == "adHocSubProcess":  # the element key or, as before it had a type, the flag
+            allowed = AD_HOC_SUB_PROCESS in self.supported or (ElementType.AD_HOC_SUB_PROCESS, None) in self.supported
+            return allowed and not node.kinds
         if node.element_type is ElementType.UNSPECIFIED:
             return False
         kinds: list[str | None] = list(node.kinds) or [None]
@@ -1039,10 +1040,21 @@ class _ProcessBuilder:
             ad_hoc = node.extensions.get(zeebe("adHoc"), [])
             if ad_hoc:
                 details["active_elements_collection"] = ad_hoc[0].get("activeElementsCollection") or None
+                details["ad_hoc_output_collection"] = (ad_hoc[0].get("outputCollection") or "").strip() or None
+                details["ad_hoc_output_element"] = ad_hoc[0].get("outputElement") or None
             condition = element.find(bpmn("completionCondition"))
             if condition is not None:
                 details["completion_condition"] = _text(condition) or None
             details["cancel_remaining_instances"] = not _is_false(element.get("cancelRemainingInstances"))
+        # what an ad-hoc subprocess tells of its activities (adHocSubProcessElements): documentation, properties
+        documentation = element.find(bpmn("documentation"))
+        if documentation is not None and "".join(documentation.itertext()):
+            details["documentation"] = "".join(documentation.itertext())
+        properties = node.extensions.get(zeebe("properties"), [])
+        if properties:
+            details["properties"] = tuple(
+                (name, prop.get("value") or None)  # Zeebe reads an empty value as none
+                for prop in properties[0] if prop.tag == zeebe("property") and (name := prop.get("name")))
         return details
 
     def _execution_listeners(

@@ -41,7 +41,8 @@ MULTI_INSTANCE = "multi-instance"
 EXECUTION_LISTENERS = "execution listeners"
 #: isForCompensation="true" activities.
 COMPENSATION_HANDLERS = "compensation handlers"
-#: bpmn:adHocSubProcess (no BpmnElementType of its own in our protocol yet).
+#: bpmn:adHocSubProcess, from before it had an element type of its own: the parser still accepts
+#: this flag for the element key ``(AD_HOC_SUB_PROCESS, None)``.
 AD_HOC_SUB_PROCESS = "ad-hoc sub processes"
 #: A script task's zeebe:script (FEEL) instead of a zeebe:taskDefinition.
 SCRIPT_EXPRESSION = "zeebe:script"
@@ -101,6 +102,7 @@ SUPPORTED: frozenset[Feature] = frozenset(
         (_T.INTERMEDIATE_THROW_EVENT, "compensation"),
         (_T.END_EVENT, "compensation"),
         COMPENSATION_HANDLERS,
+        (_T.AD_HOC_SUB_PROCESS, None),
     }
 )
 
@@ -153,6 +155,7 @@ ALL_FEATURES: frozenset[Feature] = SUPPORTED | frozenset(
         AD_HOC_SUB_PROCESS,
         SCRIPT_EXPRESSION,
         CALLED_DECISION,
+        (_T.AD_HOC_SUB_PROCESS, None),
     }
 )
 
@@ -193,6 +196,7 @@ _OTHER_ELEMENT_WORDS = {
     _T.CALL_ACTIVITY: "call activities",
     _T.SUB_PROCESS: "embedded sub processes",
     _T.EVENT_SUB_PROCESS: "event sub processes",
+    _T.AD_HOC_SUB_PROCESS: "ad-hoc sub processes",
 }
 _GATEWAY_WORDS = {
     _T.EXCLUSIVE_GATEWAY: "exclusive",
@@ -237,7 +241,8 @@ def supported_summary(supported: frozenset[Feature]) -> str:
     gateways = [word for t, word in _GATEWAY_WORDS.items() if (t, None) in supported]
     if gateways:
         items.append(f"{_and(gateways)} gateways")
-    items.extend(phrase for flag, phrase in _FLAG_WORDS.items() if flag in supported)
+    # (the ad-hoc flag and element key say the same: named once)
+    items.extend(phrase for flag, phrase in _FLAG_WORDS.items() if flag in supported and phrase not in items)
     items.append("sequence flows")
     return (
         f"zeebe-trio supports only {_and(items)}; remove or replace the elements that are not supported yet"

@@ -5,6 +5,7 @@ engine's ``CommandProcessors`` table. PROCESS_INSTANCE element commands belong t
 dispatcher (``engine.bpmn.BpmnStreamProcessor``).
 """
 
+from ._ad_hoc_instructions import AdHocSubProcessInstructionProcessors
 from ._deployment import DeploymentProcessors
 from ._documents import VariableDocumentProcessors
 from ._incidents import IncidentProcessors
@@ -29,4 +30,5 @@ __all__ = [
     "VariableDocumentProcessors",
     "UserTaskProcessors",
     "TerminateBatchProcessors",
+    "AdHocSubProcessInstructionProcessors",
 ]

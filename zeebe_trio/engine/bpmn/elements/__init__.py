@@ -24,6 +24,8 @@ from ..behaviors import (
 from ._processor import BpmnElementProcessor, FlowNodeProcessor
 from .containers import (
     DEFAULT_MAX_PROCESS_DEPTH,
+    AdHocSubProcessInnerInstanceProcessor,
+    AdHocSubProcessProcessor,
     CallActivityProcessor,
     EventSubProcessProcessor,
     MultiInstanceBodyProcessor,
@@ -112,6 +114,8 @@ def element_processors(transitions: StateTransitionBehavior, variables: Variable
     _add_kind(table, T.INTERMEDIATE_THROW_EVENT, "compensation",
               CompensationThrowEventProcessor(*common, input_mappings=False))
     _add_kind(table, T.END_EVENT, "compensation", CompensationThrowEventProcessor(*common))
+    table[T.AD_HOC_SUB_PROCESS] = AdHocSubProcessProcessor(*common, expressions)
+    table[T.AD_HOC_SUB_PROCESS_INNER_INSTANCE] = AdHocSubProcessInnerInstanceProcessor(*common)
     return table
 
 

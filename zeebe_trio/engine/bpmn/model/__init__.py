@@ -4,6 +4,7 @@
 ``Executable*`` elements that the element processors run.
 """
 
+from ._ad_hoc import AD_HOC_INNER_INSTANCE_POSTFIX, ExecutableAdHocSubProcess
 from ._call_activity import ExecutableCallActivity, deployment_binding_problems
 from ._compensation import ExecutableCompensation, compensation_boundary_event
 from ._definitions import (
@@ -89,4 +90,6 @@ __all__ = [
     "LoopCharacteristics",
     "ExecutableCompensation",
     "compensation_boundary_event",
+    "AD_HOC_INNER_INSTANCE_POSTFIX",
+    "ExecutableAdHocSubProcess",
 ]

@@ -15,6 +15,7 @@ from zeebe_trio.protocol import BpmnElementType as T
 from .. import _model as syntax
 from .._errors import element_label
 from .._timers import TimerKind, TimerParseError, parse_timer
+from ._ad_hoc import link_ad_hoc_sub_processes, transform_ad_hoc_sub_process
 from ._call_activity import transform_call_activity
 from ._compensation import ExecutableCompensation, link_compensations
 from ._definitions import (
@@ -164,6 +165,7 @@ TRANSFORMERS: dict[T, Transformer] = {
     T.INCLUSIVE_GATEWAY: _plain_node(ExecutableInclusiveGateway),
     T.EVENT_BASED_GATEWAY: _plain_node(ExecutableEventBasedGateway),
     T.RECEIVE_TASK: _event(ExecutableReceiveTask),
+    T.AD_HOC_SUB_PROCESS: transform_ad_hoc_sub_process,
 }
 for _job_type in syntax.JOB_WORKER_ELEMENT_TYPES:
     TRANSFORMERS[_job_type] = _job_worker
@@ -283,9 +285,11 @@ def transform_process(parsed: syntax.ExecutableProcess) -> ExecutableProcess:
             element.default_flow = flows.get(node.default_flow)
     link_throw_events(nodes.values(), problems, prefix)
     link_compensations(parsed, nodes, problems, prefix)
+    inner_instances = link_ad_hoc_sub_processes(nodes.values(), parsed)
     containers = [n.inner_activity if isinstance(n, ExecutableMultiInstanceBody) else n for n in nodes.values()]
-    link_inclusive_joins([process, *(n for n in containers if isinstance(n, ExecutableFlowElementContainer))])
+    link_inclusive_joins([process, *(n for n in containers if isinstance(n, ExecutableFlowElementContainer)),
+                          *inner_instances])
     if problems:
         raise CompileProblems(problems)
-    process.elements = {**nodes, **flows}
+    process.elements = {**nodes, **flows, **{inner.id: inner for inner in inner_instances}}
     return process
