@@ -12,7 +12,7 @@ import errno
 import os
 import shutil
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -104,12 +104,19 @@ class Transaction:
     Callers must ``put`` a value after mutating it, as with any store.
     """
 
-    __slots__ = ("_txn", "_cache", "_dirty")
+    __slots__ = ("_txn", "_cache", "_dirty", "_flushers")
 
     def __init__(self, txn: Any) -> None:
         self._txn = txn
         self._cache: dict[tuple[ColumnFamily, bytes], Any] = {}
         self._dirty: dict[ColumnFamily, dict[bytes, None]] = {}  # per family, an insertion-ordered set
+        # Callbacks that ``put`` what their owners hold back (typed objects written once per
+        # transaction instead of on every change), run before any write-back.
+        self._flushers: list[Callable[[], None]] = []
+
+    def on_write_back(self, flush: Callable[[], None]) -> None:
+        """Run ``flush`` before every write-back (a scan, the commit): it puts what it held back."""
+        self._flushers.append(flush)
 
     def _lookup(self, cf: ColumnFamily, key: tuple[KeyPart, ...]) -> Any:
         slot = (cf, pack_key(key))
@@ -144,6 +151,8 @@ class Transaction:
 
     def write_back(self, cf: ColumnFamily | None = None) -> None:
         """Write pending changes (of one column family, or all) to the underlying transaction."""
+        for flush in self._flushers:
+            flush()
         families = list(self._dirty) if cf is None else ([cf] if cf in self._dirty else [])
         txn, cache = self._txn, self._cache
         for family in families:

@@ -85,6 +85,7 @@ class EngineState:
         self.partition_id = partition_id
         self.txn: Transaction = None  # type: ignore[assignment]
         self._instances: dict[int, ElementInstance | None] = {}
+        self._changed_instances: set[int] = set()
         f = store.family
         self._meta = f("meta")
         self._processes = f("processes")
@@ -137,8 +138,19 @@ class EngineState:
     def bind(self, txn: Transaction) -> None:
         self.txn = txn
         # The element instances read or written in this transaction, as typed views (None: there is
-        # none): a command reads the same few many times, through several behaviours and appliers.
+        # none): a command reads the same few many times, through several behaviours and appliers,
+        # and changes each several times; those changed are put once, when the transaction writes back.
         self._instances = {}
+        self._changed_instances = set()
+        txn.on_write_back(self._put_changed_instances)
+
+    def _put_changed_instances(self) -> None:
+        instances = self._instances
+        for key in self._changed_instances:
+            instance = instances[key]
+            if instance is not None:
+                self.txn.put(self._elements, (key,), instance.to_stored())
+        self._changed_instances.clear()
 
     # -- keys and positions ------------------------------------------------------------------------
 
@@ -209,10 +221,11 @@ class EngineState:
 
     def put_element_instance(self, instance: ElementInstance) -> None:
         self._instances[instance.key] = instance
-        self.txn.put(self._elements, (instance.key,), instance.to_stored())
+        self._changed_instances.add(instance.key)  # put at write-back (see ``bind``)
 
     def remove_element_instance(self, key: int, parent_key: int) -> None:
         self._instances[key] = None
+        self._changed_instances.discard(key)
         self.txn.delete(self._elements, key)
         if parent_key > 0:
             self.txn.delete(self._children, parent_key, key)

@@ -36,6 +36,14 @@ class ProcessEventBehavior:
         trigger = batch.state.event_trigger(element_key)
         return None if trigger is None else dict(trigger["record"].get("variables") or {})
 
+    def consume(self, batch: Batch, element_key: int) -> dict[str, Any] | None:
+        """The variables of the element's pending process event, which is TRIGGERED now; None without one."""
+        trigger = batch.state.event_trigger(element_key)
+        if trigger is None:
+            return None
+        batch.event(PE, ProcessEventIntent.TRIGGERED, trigger["key"], trigger["record"])
+        return dict(trigger["record"].get("variables") or {})
+
     def triggered(self, batch: Batch, element_key: int) -> None:
         """PROCESS_EVENT TRIGGERED for the element's pending event (if it has one)."""
         trigger = batch.state.event_trigger(element_key)

@@ -120,10 +120,8 @@ class VariableBehavior:
         or ``variables`` (e.g. a script's result)."""
         pending: Mapping[str, Any] | None = variables
         if pending is None:
-            pending = self.process_events.pending(batch, context.key)
-            if pending is not None:
-                self.process_events.triggered(batch, context.key)
-            else:
+            pending = self.process_events.consume(batch, context.key)
+            if pending is None:
                 pending = batch.state.pending_variables(context.key)
         try:
             if element.outputs:
