@@ -123,3 +123,12 @@ def test_a_correlation_key_always_maps_to_an_existing_partition(key: str, partit
 def test_bytes_above_127_count_as_negative_java_bytes() -> None:
     # "é" is 0xC3 0xA9 in UTF-8: -61 and -87 as Java bytes.
     assert correlation_key_hash("é") == 31 * -61 + -87
+
+
+def test_a_record_written_by_the_engine_has_every_field_of_a_record_built_with_keywords() -> None:
+    fields = dict(record_type=RecordType.EVENT, value_type=ValueType.JOB, intent=JobIntent.CREATED, key=7,
+                  value={"type": "work"}, position=3, source_position=2, timestamp=1000, partition_id=1)
+    fast = Record.written(**fields)  # type: ignore[arg-type]
+    slow = Record(**fields)  # type: ignore[arg-type]
+    assert {name: getattr(fast, name) for name in Record.__slots__} == \
+        {name: getattr(slow, name) for name in Record.__slots__}

@@ -88,17 +88,8 @@ class Batch:
 
     def _append(self, record_type: RecordType, value_type: ValueType, intent: Intent, key: int,
                 value: dict[str, Any]) -> Record:
-        record = Record(
-            record_type=record_type,
-            value_type=value_type,
-            intent=intent,
-            key=key,
-            value=value,
-            position=self._next_position,
-            source_position=self._source,
-            timestamp=self.now,
-            partition_id=self.partition_id,
-        )
+        record = Record.written(record_type, value_type, intent, key, value, self._next_position, self._source,
+                                self.now, self.partition_id)
         self._next_position += 1
         self.records.append(record)
         return record
