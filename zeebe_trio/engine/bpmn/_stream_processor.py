@@ -139,11 +139,7 @@ class BpmnStreamProcessor:
         try:
             self._child_activating(batch, element, context)
             processor.on_activate(batch, element, context)
-            if element.execution_listeners:
-                self._next_listener_or(batch, element, context, "start",
-                                       lambda: processor.finalize_activation(batch, element, context))
-            else:
-                processor.finalize_activation(batch, element, context)
+            self._listeners_then_finalize(batch, element, processor, context, "start")
         except ElementFailure as failure:
             self._failed(batch, context, failure)
 
@@ -181,11 +177,7 @@ class BpmnStreamProcessor:
             if instance.state is not _I.ELEMENT_COMPLETING:  # a completion run again after an incident is
                 self.transitions.to_completing(batch, context, known_not_completing=True)
             processor.on_complete(batch, element, context)
-            if element.execution_listeners:
-                self._next_listener_or(batch, element, context, "end",
-                                       lambda: processor.finalize_completion(batch, element, context))
-            else:
-                processor.finalize_completion(batch, element, context)
+            self._listeners_then_finalize(batch, element, processor, context, "end")
         except ElementFailure as failure:
             self._failed(batch, context, failure)
 
@@ -201,6 +193,17 @@ class BpmnStreamProcessor:
         processor.on_terminate(batch, element, context)
 
     # -- execution listeners -------------------------------------------------------------------------
+
+    def _listeners_then_finalize(self, batch: Batch, element: ExecutableFlowNode,
+                                 processor: BpmnElementProcessor[Any], context: ElementContext,
+                                 event_type: str) -> None:
+        """The phase's next execution listener job, or (after the last, or without listeners: the common
+        case, run without building a callback) ``finalize_activation`` / ``finalize_completion``."""
+        finalize = processor.finalize_activation if event_type == "start" else processor.finalize_completion
+        if not element.execution_listeners:
+            finalize(batch, element, context)
+            return
+        self._next_listener_or(batch, element, context, event_type, lambda: finalize(batch, element, context))
 
     def _next_listener_or(self, batch: Batch, element: ExecutableFlowNode, context: ElementContext,
                           event_type: str, finalize: Callable[[], None]) -> None:
@@ -229,12 +232,7 @@ class BpmnStreamProcessor:
         starting = instance.state is _I.ELEMENT_ACTIVATING
         self._merge_listener_variables(batch, context, local=starting)
         try:
-            if starting:
-                self._next_listener_or(batch, element, context, "start",
-                                       lambda: processor.finalize_activation(batch, element, context))
-            else:
-                self._next_listener_or(batch, element, context, "end",
-                                       lambda: processor.finalize_completion(batch, element, context))
+            self._listeners_then_finalize(batch, element, processor, context, "start" if starting else "end")
         except ElementFailure as failure:
             self._failed(batch, context, failure)
 
