@@ -14,8 +14,10 @@ high position of the last entry, reservations included.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import json
+import operator
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +28,8 @@ from zeebe_trio.log import SegmentedLog
 from zeebe_trio.protocol import Record, decode_batch, encode_batch
 
 from ._waiters import PositionWatermark
+
+_low_position = operator.itemgetter(0)  # of a tail entry (low, high, records)
 
 TAIL_CACHE_ENTRIES = 8192
 _RESERVATION_MAGIC = b"ZTRIO-RESERVATION\n"
@@ -121,10 +125,9 @@ class LogStream:
         result: list[Record] = []
         tail = self._tail
         if tail and tail[0][0] <= position + 1:
-            # Served from memory: readers follow the tail closely, so scan back from the newest entry.
-            i = len(tail) - 1
-            while tail[i][0] > position + 1:
-                i -= 1
+            # Served from memory: the last entry starting at or before position + 1 (a binary search: a
+            # reader that lags, like the stream processor behind many writers, is far from the newest).
+            i = bisect.bisect_right(tail, position + 1, key=_low_position) - 1
             for _low, _high, records in itertools.islice(tail, i, None):
                 result.extend(r for r in records if r.position > position)
                 if len(result) >= max_records:
