@@ -128,9 +128,10 @@ class StateTransitionBehavior:
             before_activated()
         batch.event(PI, _I.ELEMENT_ACTIVATED, context.key, context.value)
 
-    def _unsubscribe(self, batch: Batch, context: ElementContext) -> None:
+    def _unsubscribe(self, batch: Batch, context: ElementContext, element: ExecutableFlowNode | None = None) -> None:
         if self.catch_events is not None:
-            element = self.element_of(batch, context)
+            if element is None:
+                element = self.element_of(batch, context)
             if element.catch_events:
                 self.catch_events.unsubscribe(batch, element, context)
 
@@ -143,9 +144,13 @@ class StateTransitionBehavior:
                 return
         batch.event(PI, _I.ELEMENT_COMPLETING, context.key, context.value)
 
-    def to_completed(self, batch: Batch, context: ElementContext) -> None:
-        self._unsubscribe(batch, context)
-        self.compensations.before_completed(batch, self.element_of(batch, context), context)
+    def to_completed(self, batch: Batch, context: ElementContext, element: ExecutableFlowNode | None = None) -> None:
+        """ELEMENT_COMPLETED, after closing the element's subscriptions (``element``: its model element,
+        when the caller has it)."""
+        if element is None:
+            element = self.element_of(batch, context)
+        self._unsubscribe(batch, context, element)
+        self.compensations.before_completed(batch, element, context)
         tokens = self._before_root_end(batch, context)
         batch.event(PI, _I.ELEMENT_COMPLETED, context.key, context.value)
         self._after_root_end(batch, context, tokens)
@@ -170,7 +175,7 @@ class StateTransitionBehavior:
             if container is not None and scope is not None:
                 self._container_callbacks(container.element_type).before_execution_path_completed(
                     batch, container, ElementContext(scope.key, scope.value), context)
-        self.to_completed(batch, context)
+        self.to_completed(batch, context, element)
         self.take_flows(batch, element, context, flows)
 
     def to_terminating(self, batch: Batch, context: ElementContext) -> None:
