@@ -6,11 +6,16 @@ deployed and the incident resolved."""
 
 from __future__ import annotations
 
+import functools
+import re
+from pathlib import Path
+
 import grpc
 import pytest
 import trio
 from pyzeebe.proto import gateway_pb2 as pb
 
+from zeebe_trio import cli
 from zeebe_trio.protocol import IncidentIntent, UserTaskIntent, ValueType
 from zeebe_trio.testing import BrokerHarness
 from zeebe_trio.testing import bpmn as b
@@ -77,3 +82,19 @@ async def test_a_form_without_an_id_is_rejected_with_zeebes_message(client: Clie
         await client.deploy("broken.form", form(None))
     assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "'broken.form': Expected the form id to be present, but none given" in error.value.details()
+
+
+async def test_the_command_line_deploys_a_form_with_its_process(client: Client, tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "invoice.form").write_bytes(INVOICE_FORM)
+    (tmp_path / "review.bpmn").write_bytes(PROCESS)
+    argv = ["deploy", "--address", client.address, str(tmp_path / "invoice.form"), str(tmp_path / "review.bpmn")]
+    try:
+        code = await trio.to_thread.run_sync(functools.partial(cli.main, argv))
+    except SystemExit as exit_:
+        code = int(exit_.code or 0)
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith("deployed review version 1 (key ")
+    assert re.fullmatch(r"deployed form invoice-form version 1 \(key \d+\) from invoice\.form", lines[1])
