@@ -259,6 +259,11 @@ def _deploy(args: argparse.Namespace) -> int:
     def text() -> str:
         lines = []
         for deployment in response.deployments:
+            if deployment.is_set("form"):
+                form = deployment.form
+                lines.append(f"deployed form {form.form_id} version {form.version} (key {form.form_key})"
+                             f" from {form.resource_name}")
+                continue
             process = deployment.process
             lines.append(f"deployed {process.bpmn_process_id} version {process.version}"
                          f" (key {process.process_definition_key}) from {process.resource_name}")

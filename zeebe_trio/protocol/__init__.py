@@ -18,6 +18,7 @@ from ._intents import (
     DeploymentIntent,
     ErrorIntent,
     EscalationIntent,
+    FormIntent,
     IncidentIntent,
     Intent,
     JobBatchIntent,
@@ -85,4 +86,5 @@ __all__ = [
     "MessageStartEventSubscriptionIntent", "MessageSubscriptionIntent", "ProcessEventIntent",
     "ProcessInstanceBatchIntent", "ProcessMessageSubscriptionIntent", "SignalSubscriptionIntent", "UserTaskIntent",
     "AdHocSubProcessInstructionIntent",
+    "FormIntent",
 ]

@@ -15,10 +15,11 @@ from typing import Any
 
 from zeebe_trio.protocol import ValueType
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """1: the value types of the first engine (processes, instances, jobs, incidents, variables, messages).
 2: timers, message / process message / message start event / signal / compensation subscriptions, signals,
-escalations, user tasks and errors. Opening an older file adds the new tables and fills them from ``records``."""
+escalations, user tasks and errors. 3: forms. Opening an older file adds the new tables and fills them from
+``records``."""
 
 
 _BIGINT = (-(1 << 63), (1 << 63) - 1)
@@ -328,7 +329,15 @@ EVENT_TABLES: tuple[EventTable, ...] = (
         column("stacktrace", "VARCHAR", "stacktrace"),
         column("error_event_position", "BIGINT", "errorEventPosition"),
         column("process_instance_key", "BIGINT", "processInstanceKey"),
-    ), since=2),
+    ), since=2),    EventTable("form_events", ValueType.FORM, "form_key", (
+        column("form_id", "VARCHAR", "formId"),
+        column("version", "INTEGER", "version"),
+        column("version_tag", "VARCHAR", "versionTag"),
+        column("resource_name", "VARCHAR", "resourceName"),
+        column("checksum", "VARCHAR", "checksum"),
+        column("deployment_key", "BIGINT", "deploymentKey"),
+        column("tenant_id", "VARCHAR", "tenantId"),
+    ), since=3),
 )
 
 EVENT_TABLES_BY_VALUE_TYPE = {table.value_type: table for table in EVENT_TABLES}
@@ -382,6 +391,11 @@ VIEWS_DDL: tuple[str, ...] = (
 SELECT process_definition_key, bpmn_process_id, version, resource_name, tenant_id, timestamp AS deployed_at
 FROM process_events WHERE intent = 'CREATED'
 QUALIFY row_number() OVER (PARTITION BY process_definition_key ORDER BY timestamp, partition_id) = 1""",
+    """CREATE OR REPLACE VIEW forms AS
+SELECT form_key, form_id, version, version_tag, resource_name, checksum, deployment_key, tenant_id,
+       timestamp AS deployed_at
+FROM form_events WHERE intent = 'CREATED'
+QUALIFY row_number() OVER (PARTITION BY form_key ORDER BY timestamp, partition_id) = 1""",
     """CREATE OR REPLACE VIEW element_instances AS
 SELECT
   element_instance_key,

@@ -10,6 +10,7 @@ from . import (
     _compensations,
     _escalations,
     _events,
+    _forms,
     _incidents,
     _jobs,
     _message_subscriptions,
@@ -33,6 +34,7 @@ def event_appliers() -> EventAppliers:
     for module in (_signals, _escalations):
         module.register(appliers)
     _compensations.register(appliers)
+    _forms.register(appliers)
     # Events that record what happened and change no state of their own (the deployment's processes
     # arrive as PROCESS CREATED events; a broadcast reaches subscriptions through their own events).
     appliers.register(ValueType.DEPLOYMENT, DeploymentIntent.CREATED, no_state_change)

@@ -1,4 +1,11 @@
-"""DEPLOYMENT.CREATE: parse, validate and store BPMN resources; new versions only for changed models."""
+"""DEPLOYMENT.CREATE: parse, validate and store BPMN and form resources; new versions only for changed ones.
+
+Records follow the resources' order (PROCESS CREATED and FORM CREATED), then DEPLOYMENT CREATED lists
+every process and form, as Zeebe's ``DeploymentCreateProcessor`` writes them. A deployment whose every
+resource equals the latest version of its process or form (for a form: same checksum and resource
+name, as Zeebe compares them) writes no PROCESS/FORM records and lists the existing versions as
+duplicates.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +16,7 @@ from typing import Any
 from zeebe_trio.protocol import (
     DEFAULT_TENANT,
     DeploymentIntent,
+    FormIntent,
     ProcessIntent,
     Record,
     RejectionType,
@@ -29,8 +37,18 @@ from ..bpmn.model import (
     deployment_binding_problems,
     transform_process,
 )
+from ._forms import (
+    FORM_SUFFIX,
+    FormResource,
+    FormResourceError,
+    form_binding_problems,
+    form_metadata,
+    parse_form,
+)
 
 _BPMN_SUFFIXES = (".bpmn", ".xml")
+#: Zeebe 8.8 writes FORM CREATED in record version 2 (the version that added the deployment key)
+FORM_RECORD_VERSION = 2
 
 
 #: (batch, process, its key, the previous version's key, tenant): opens the message start events
@@ -62,14 +80,33 @@ class DeploymentProcessors:
         tenant = command.value.get("tenantId") or DEFAULT_TENANT
         errors: list[str] = []
         parsed: list[tuple[str, bytes, str, Any]] = []  # (resource name, bytes, checksum, compiled)
+        forms: list[FormResource] = []
+        # in the order of the resources: a process (a tuple of ``parsed``) or a form
+        written: list[tuple[str, bytes, str, Any] | FormResource] = []
         seen_ids: dict[str, str] = {}
+        seen_form_ids: dict[str, str] = {}
         for resource in resources:
             name = resource.get("resourceName") or ""
             data = resource.get("resource") or b""
+            if name.lower().endswith(FORM_SUFFIX):
+                try:
+                    form = parse_form(name, data, tenant)
+                except FormResourceError as error:
+                    errors.append(str(error))
+                    continue
+                if form.form_id in seen_form_ids:
+                    errors.append("Expected the form ids to be unique within a deployment but found a duplicated id"
+                                  f" {excerpt(form.form_id)} in the resources {resource_label(seen_form_ids[form.form_id])}"
+                                  f" and {resource_label(name)}.")
+                    continue
+                seen_form_ids[form.form_id] = name
+                forms.append(form)
+                written.append(form)
+                continue
             if not name.lower().endswith(_BPMN_SUFFIXES):
                 kind = excerpt(name.rsplit(".", 1)[-1], 20) if "." in name else "(no extension)"
                 errors.append(f"{resource_label(name)}: resources of type {kind} are not supported yet by"
-                              " zeebe-trio; deploy BPMN files ending in .bpmn or .xml")
+                              " zeebe-trio; deploy BPMN files ending in .bpmn or .xml, or forms ending in .form")
                 continue
             try:
                 models = parse_bpmn(name, data)
@@ -95,11 +132,14 @@ class DeploymentProcessors:
                     continue
                 seen_ids[model.bpmn_process_id] = name
                 parsed.append((name, data, checksum, compiled))
+                written.append(parsed[-1])
             if compile_problems:
                 errors.extend(rejection_lines(name, compile_problems))
         for name in dict.fromkeys(name for name, *_ in parsed):
             binding_problems = [problem for n, _data, _checksum, compiled in parsed if n == name
                                 for problem in deployment_binding_problems(compiled, seen_ids)]
+            binding_problems += [problem for n, _data, _checksum, compiled in parsed if n == name
+                                 for problem in form_binding_problems(compiled, seen_form_ids)]
             if binding_problems:
                 errors.extend(rejection_lines(name, binding_problems))
         if errors:
@@ -113,10 +153,17 @@ class DeploymentProcessors:
         duplicates_only = all(
             state.latest_version(compiled.bpmn_process_id)
             and state.latest_digest(compiled.bpmn_process_id) == checksum
-            for _name, _data, checksum, compiled in parsed)
+            for _name, _data, checksum, compiled in parsed) and all(
+            _is_latest_form(state.latest_form(form.form_id, tenant), form) for form in forms)
         deployment_key = batch.next_key()
         metadata = []
-        for name, data, checksum, compiled in parsed:
+        forms_metadata = []
+        for entry in written:
+            if isinstance(entry, FormResource):
+                forms_metadata.append(self._deploy_form(batch, entry, deployment_key, tenant,
+                                                        duplicate=duplicates_only))
+                continue
+            name, data, checksum, compiled = entry
             pid = compiled.bpmn_process_id
             latest = state.latest_version(pid)
             if duplicates_only:
@@ -141,12 +188,27 @@ class DeploymentProcessors:
             "processesMetadata": metadata,
             "decisionsMetadata": [],
             "decisionRequirementsMetadata": [],
-            "formMetadata": [],
+            "formMetadata": forms_metadata,
             "tenantId": tenant,
             "deploymentKey": deployment_key,
         })
         batch.respond(command, created)
 
+
+    @staticmethod
+    def _deploy_form(batch: Batch, form: FormResource, deployment_key: int, tenant: str, *,
+                     duplicate: bool) -> dict[str, Any]:
+        """FORM CREATED for a new version of ``form``, or (``duplicate``) the latest version's metadata."""
+        if duplicate:
+            latest = batch.state.latest_form(form.form_id, tenant) or {}
+            return form_metadata(form, latest["formKey"], latest["version"], latest["deploymentKey"], tenant,
+                                 duplicate=True)
+        key = batch.next_key()
+        version = batch.state.latest_form_version(form.form_id, tenant) + 1
+        metadata = form_metadata(form, key, version, deployment_key, tenant, duplicate=False)
+        batch.event(ValueType.FORM, FormIntent.CREATED, key, {**metadata, "resource": form.resource},
+                    version=FORM_RECORD_VERSION)
+        return metadata
 
     def _subscribe_start_events(self, batch: Batch, process: ExecutableProcess, key: int, previous_key: int | None,
                                 tenant: str) -> None:
@@ -174,6 +236,11 @@ class DeploymentProcessors:
                 continue  # an expression that gives no timer without an instance's variables never fires
             self.timers.create_timer(batch, timer, timer.first_due(batch.now), start.id, -1, owner,
                                      -1 if timer.repetitions is None else timer.repetitions)
+
+
+def _is_latest_form(latest: dict[str, Any] | None, form: FormResource) -> bool:
+    return (latest is not None and latest.get("checksum") == form.checksum
+            and latest.get("resourceName") == form.resource_name)
 
 
 def _node_label(node: Any) -> str:

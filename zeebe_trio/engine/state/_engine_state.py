@@ -65,6 +65,11 @@ COLUMN_FAMILIES = [
     "multi_instance_bodies",  # (bodyKey,) -> {"loopCounter", "completed", "terminated"}
     "loop_counters",  # (innerInstanceKey,) -> its loopCounter (1-based) in its multi-instance body
     "compensation_subscriptions",  # (processInstanceKey, subscriptionKey) -> COMPENSATION_SUBSCRIPTION record
+    "forms",  # (formKey,) -> FORM record value (incl. the resource bytes)
+    "form_versions",  # (tenantId, formId) -> latest version
+    "form_by_version",  # (tenantId, formId, version) -> formKey
+    "form_by_deployment",  # (tenantId, formId, deploymentKey) -> formKey (user tasks' 'deployment' binding)
+    "form_by_version_tag",  # (tenantId, formId, versionTag) -> formKey of its latest version
 ]
 
 # Job states (Zeebe's JobState.State names).
@@ -132,6 +137,11 @@ class EngineState:
         self._multi_instance_bodies = f("multi_instance_bodies")
         self._loop_counters = f("loop_counters")
         self._compensation_subscriptions = f("compensation_subscriptions")
+        self._forms = f("forms")
+        self._form_versions = f("form_versions")
+        self._form_by_version = f("form_by_version")
+        self._form_by_deployment = f("form_by_deployment")
+        self._form_by_version_tag = f("form_by_version_tag")
         self._last_local_key = 0
         self.processes: ProcessLookup = None  # type: ignore[assignment]  # set by the Engine
 
@@ -762,6 +772,44 @@ class EngineState:
         compensable activities not compensated yet, and those being compensated), oldest first."""
         return [(k[1], v) for k, v in self.txn.items(self._compensation_subscriptions,  # type: ignore[misc]
                                                      process_instance_key)]
+
+    # -- forms -------------------------------------------------------------------------------------
+
+    def put_form(self, key: int, record: dict[str, Any]) -> None:
+        """Store a deployed form version and index it by version, deployment and version tag."""
+        tenant, form_id, version = record["tenantId"], record["formId"], record["version"]
+        self.txn.put(self._forms, (key,), record)
+        self.txn.put(self._form_by_version, (tenant, form_id, version), key)
+        if version > self.latest_form_version(form_id, tenant):
+            self.txn.put(self._form_versions, (tenant, form_id), version)
+        deployment_key = record.get("deploymentKey", -1)
+        if deployment_key is not None and deployment_key > 0:
+            self.txn.put(self._form_by_deployment, (tenant, form_id, deployment_key), key)
+        tag = record.get("versionTag") or ""
+        if tag:
+            current = self.txn.get(self._form_by_version_tag, tenant, form_id, tag)
+            current_version = -1 if current is None else (self.form(current) or {}).get("version", -1)
+            if version > current_version:
+                self.txn.put(self._form_by_version_tag, (tenant, form_id, tag), key)
+
+    def form(self, key: int) -> dict[str, Any] | None:
+        return self.txn.get(self._forms, key)  # type: ignore[no-any-return]
+
+    def latest_form_version(self, form_id: str, tenant_id: str) -> int:
+        return self.txn.get(self._form_versions, tenant_id, form_id) or 0
+
+    def latest_form(self, form_id: str, tenant_id: str) -> dict[str, Any] | None:
+        version = self.latest_form_version(form_id, tenant_id)
+        key = self.txn.get(self._form_by_version, tenant_id, form_id, version) if version else None
+        return None if key is None else self.form(key)
+
+    def form_by_deployment(self, form_id: str, deployment_key: int, tenant_id: str) -> dict[str, Any] | None:
+        key = self.txn.get(self._form_by_deployment, tenant_id, form_id, deployment_key)
+        return None if key is None else self.form(key)
+
+    def form_by_version_tag(self, form_id: str, version_tag: str, tenant_id: str) -> dict[str, Any] | None:
+        key = self.txn.get(self._form_by_version_tag, tenant_id, form_id, version_tag)
+        return None if key is None else self.form(key)
 
     # -- whole-state comparison (replay tests) -----------------------------------------------------
 

@@ -4,7 +4,8 @@ Both forms evaluate the same attributes in the element's scope (Zeebe's ``BpmnUs
 assignee and external form reference are strings, candidate groups and users lists of strings, due and
 follow-up dates ISO date-times (a FEEL date and time or a string that parses as one), the priority an
 integer in [0, 100] (default 50). A value of the wrong kind fails with EXTRACT_VALUE_ERROR and Zeebe's
-message; a form id fails with FORM_NOT_FOUND, since this engine deploys no forms.
+message. A form id resolves to a deployed form's key (the latest version, the one deployed with the
+process, or the latest with a version tag, by the binding type); without one it fails with FORM_NOT_FOUND.
 
 A job worker user task hands the values to its job as Zeebe's ``io.camunda.zeebe:*`` custom headers
 (``job_headers``); a Camunda user task writes USER_TASK CREATING and CREATED (``create``), and
@@ -84,6 +85,7 @@ class EvaluatedUserTask:
     follow_up_date: str = ""
     external_reference: str = ""
     priority: int = DEFAULT_PRIORITY
+    form_key: int = -1  # the deployed form a zeebe:formDefinition formId links (-1: none)
     # Which attributes the BPMN sets (a job's headers name only those).
     has_candidate_groups: bool = False
     has_candidate_users: bool = False
@@ -155,12 +157,7 @@ class UserTaskBehavior:
         result.due_date = date(properties.due_date)
         result.follow_up_date = date(properties.follow_up_date)
         if properties.form_id is not None:
-            form_id = string(properties.form_id)
-            raise ElementFailure(
-                ErrorType.FORM_NOT_FOUND,
-                f"Expected to find a form with id '{excerpt(form_id, quote=chr(39))}', but no form with this id is"
-                " found, at least a form with this id should be available. To resolve the Incident please deploy"
-                " a form with the same id")
+            result.form_key = self._linked_form_key(batch, properties, string(properties.form_id), context)
         result.external_reference = string(properties.external_reference)
         if properties.priority is not None:
             priority = value_of(properties.priority)
@@ -174,11 +171,50 @@ class UserTaskBehavior:
             result.priority = priority
         return result
 
+    def _linked_form_key(self, batch: Batch, properties: UserTaskProperties, form_id: str,
+                         context: ElementContext) -> int:
+        """The key of the deployed form ``form_id`` in the version the binding type picks (Zeebe's
+        ``BpmnUserTaskBehavior``); a FORM_NOT_FOUND failure if there is none (deploying it and resolving the
+        incident activates the task)."""
+        state = batch.state
+        tenant = context.value.get("tenantId") or DEFAULT_TENANT
+        shown = excerpt(form_id, quote="'")
+        if properties.form_binding_type == "deployment":
+            deployment_key = (state.process(context.process_definition_key) or {}).get("deploymentKey", -1)
+            form = state.form_by_deployment(form_id, deployment_key, tenant)
+            if form is None:
+                raise ElementFailure(
+                    ErrorType.FORM_NOT_FOUND,
+                    f"Expected to use a form with id '{shown}' with binding type 'deployment', but no such form found"
+                    f" in the deployment with key {deployment_key} which contained the current process. To resolve"
+                    " this incident, migrate the process instance to a process definition that is deployed together"
+                    " with the intended form to use.")
+        elif properties.form_binding_type == "versionTag":
+            tag = properties.form_version_tag
+            form = state.form_by_version_tag(form_id, tag, tenant)
+            if form is None:
+                raise ElementFailure(
+                    ErrorType.FORM_NOT_FOUND,
+                    f"Expected to use a form with id '{shown}' and version tag '{excerpt(tag, quote=chr(39))}', but"
+                    " no such form found. To resolve the incident, deploy a form with the given id and version tag.")
+        else:
+            form = state.latest_form(form_id, tenant)
+            if form is None:
+                raise ElementFailure(
+                    ErrorType.FORM_NOT_FOUND,
+                    f"Expected to find a form with id '{shown}', but no form with this id is found, at least a form"
+                    " with this id should be available. To resolve the Incident please deploy a form with the same"
+                    " id")
+        return int(form["formKey"])
+
     def job_headers(self, properties: UserTaskProperties, evaluated: EvaluatedUserTask) -> dict[str, str]:
-        """The ``io.camunda.zeebe:*`` custom headers of a job worker user task's job (only set values)."""
+        """The ``io.camunda.zeebe:*`` custom headers of a job worker user task's job (only set values): the
+        static formKey, or the key of the deployed form a formId links."""
         headers: dict[str, str] = {}
         if properties.form_key:
             headers[FORM_KEY_HEADER] = properties.form_key
+        elif evaluated.form_key > 0:
+            headers[FORM_KEY_HEADER] = str(evaluated.form_key)
         if evaluated.assignee:
             headers[ASSIGNEE_HEADER] = evaluated.assignee
         if evaluated.has_candidate_groups:
@@ -206,7 +242,7 @@ class UserTaskBehavior:
             "candidateUsersList": evaluated.candidate_users,
             "dueDate": evaluated.due_date,
             "followUpDate": evaluated.follow_up_date,
-            "formKey": -1,
+            "formKey": evaluated.form_key,
             "changedAttributes": [],
             "variables": {},
             "bpmnProcessId": element["bpmnProcessId"],

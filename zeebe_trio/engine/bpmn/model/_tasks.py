@@ -38,7 +38,8 @@ USER_TASK_JOB_RETRIES = "1"
 @dataclass(frozen=True, slots=True)
 class UserTaskProperties:
     """A user task's attributes; None where the BPMN does not set one. ``form_key`` is the static
-    zeebe:formDefinition formKey (job worker user tasks only); ``form_id`` needs a deployed form."""
+    zeebe:formDefinition formKey (job worker user tasks only); ``form_id`` names a deployed form, the
+    version ``form_binding_type`` (and ``form_version_tag``) picks."""
 
     assignee: Expression | None = None
     candidate_groups: Expression | None = None
@@ -50,6 +51,9 @@ class UserTaskProperties:
     external_reference: Expression | None = None
     priority: Expression | None = None
     task_headers: tuple[tuple[str, str], ...] = ()
+    #: which deployed version of the form ``form_id`` names: 'latest', 'deployment' or 'versionTag'
+    form_binding_type: str = "latest"
+    form_version_tag: str = ""
 
 
 @dataclass(eq=False, repr=False)
@@ -107,6 +111,8 @@ def transform_user_task(node: syntax.FlowNode, where: str, problems: list[str]) 
         priority=(_compile(definition.priority, f"{where}: priority", problems, static=_priority)
                   if definition.zeebe_user_task else None),
         task_headers=node.task_headers,
+        form_binding_type=definition.binding_type,
+        form_version_tag=definition.version_tag or "",
     )
     task = ExecutableUserTask(node.id, node.element_type, node.name, user_task=properties)
     if not definition.zeebe_user_task:
