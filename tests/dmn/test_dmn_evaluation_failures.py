@@ -66,3 +66,20 @@ def test_an_exceeded_budget_in_an_input_entry_fails_the_table() -> None:
     result = drg(table).evaluate("d", {"x": 1})
     assert result.failed_decision_id == "d"
     assert "failed to evaluate expression" in result.failure_message
+
+
+def test_a_whole_evaluation_gives_up_after_its_time_limit() -> None:
+    from zeebe_trio.engine.dmn import MAX_DECISION_SECONDS
+
+    rules = [([f"> {i}"], [str(i)]) for i in range(5)]
+    table = Table("d", [("X", "x")], [("out", None, None)], rules, hit_policy="COLLECT")
+    ticks = iter(range(0, 1000))
+
+    def clock() -> float:  # every reading is a second later
+        return float(next(ticks))
+
+    result = drg(table).evaluate("d", {"x": 10}, monotonic=clock)
+    assert result.failed_decision_id == "d"
+    assert result.failure_message == (f"Expected to evaluate decision 'd', but the evaluation took longer than "
+                                      f"{MAX_DECISION_SECONDS:g} s in all; evaluate fewer rules or simpler expressions")
+    assert drg(table).evaluate("d", {"x": 10}).decision_output == [0, 1, 2, 3, 4]

@@ -12,7 +12,7 @@ Pure: no state, no clock (``now`` and the FEEL time budget's ``monotonic`` are p
 
 from ._drg import DecisionRequirements
 from ._errors import DmnParseError
-from ._evaluator import MAX_EVALUATED_DECISIONS, evaluate_decision
+from ._evaluator import MAX_DECISION_SECONDS, MAX_EVALUATED_DECISIONS, evaluate_decision
 from ._model import (
     Aggregation,
     Decision,
@@ -43,6 +43,7 @@ __all__ = [
     "EvaluatedOutput",
     "HitPolicy",
     "LiteralExpression",
+    "MAX_DECISION_SECONDS",
     "MAX_EVALUATED_DECISIONS",
     "MAX_REQUIREMENT_DEPTH",
     "MatchedRule",

@@ -9,7 +9,10 @@ output entries of the matched rules and applies its hit policy; no match gives t
 entries (null when there are none). Failures carry dmn-scala's wording, wrapped as Zeebe wraps them.
 
 Limits: each FEEL evaluation has the FEEL budget (``feel._budget``); one evaluation evaluates at most
-``MAX_EVALUATED_DECISIONS`` decisions (a graph of shared requirements can otherwise multiply them).
+``MAX_EVALUATED_DECISIONS`` decisions (a graph of shared requirements can otherwise multiply them) and,
+when a ``monotonic`` clock is given, runs for at most ``MAX_DECISION_SECONDS`` in all, checked before
+each FEEL evaluation (a table of many rules is many evaluations, each within its own budget). The clock
+only makes an evaluation give up, never changes its value.
 """
 
 from __future__ import annotations
@@ -24,9 +27,10 @@ from ._errors import excerpt
 from ._model import Aggregation, Decision, DecisionTable, HitPolicy
 from ._result import DecisionResult, EvaluatedDecision, EvaluatedInput, EvaluatedOutput, MatchedRule
 
-__all__ = ["MAX_EVALUATED_DECISIONS", "evaluate_decision"]
+__all__ = ["MAX_DECISION_SECONDS", "MAX_EVALUATED_DECISIONS", "evaluate_decision"]
 
 MAX_EVALUATED_DECISIONS = 1000
+MAX_DECISION_SECONDS = 5.0
 _FOUND_EXCERPT = 300
 
 Clock = Callable[[], datetime]
@@ -100,8 +104,15 @@ class _Evaluation:
         self.monotonic = monotonic
         self.audit: list[EvaluatedDecision] = []
         self.count = 0
+        self.deadline = monotonic() + MAX_DECISION_SECONDS if monotonic is not None else None
+
+    def check_time(self) -> None:
+        if self.deadline is not None and self.monotonic is not None and self.monotonic() > self.deadline:
+            raise _Failure(f"the evaluation took longer than {MAX_DECISION_SECONDS:g} s in all; evaluate fewer "
+                           "rules or simpler expressions")
 
     def feel(self, expression: Expression, variables: Mapping[str, Any]) -> Any:
+        self.check_time()
         try:
             return expression.evaluate(variables, now=self.now, monotonic=self.monotonic)
         except FeelError as e:
@@ -179,6 +190,7 @@ class _Evaluation:
         for tests, value in zip(entries, values, strict=True):
             if tests is None:
                 continue
+            self.check_time()
             try:
                 result = tests.test(value, scope, now=self.now, monotonic=self.monotonic)
             except FeelError as e:
