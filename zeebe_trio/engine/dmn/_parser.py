@@ -17,6 +17,7 @@ from collections.abc import Iterator
 
 from lxml import etree
 
+from .._untrusted_xml import UntrustedXmlError, load_root
 from ..feel import Expression, FeelSyntaxError, UnaryTests, compile_expression, compile_unary_tests
 from ._drg import DecisionRequirements
 from ._errors import DmnParseError, excerpt
@@ -61,37 +62,11 @@ _DECISION_LOGIC = ("decisionTable", "literalExpression", "context", "invocation"
                    "functionDefinition")
 
 
-def _new_parser() -> etree.XMLParser:
-    # A fresh parser per call: lxml parsers keep state and are not safe to share across threads.
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
-                           huge_tree=False, remove_comments=True, remove_pis=True)
-
-
 def _load(resource_name: str, data: bytes | str) -> etree._Element:
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    elif isinstance(data, bytearray | memoryview):
-        data = bytes(data)
-    if not isinstance(data, bytes):
-        raise TypeError(f"DMN resource data must be bytes, not {type(data).__name__}")
-    if not data.strip():
-        raise DmnParseError(resource_name, ["the resource is empty; expected DMN XML"])
     try:
-        tree = etree.ElementTree(etree.fromstring(data, _new_parser()))
-    except etree.XMLSyntaxError as e:
-        message = " ".join(str(e.msg or e).split()) or "syntax error"
-        if e.lineno and "line" not in message:
-            message += f" (line {e.lineno})"
-        raise DmnParseError(resource_name, [f"not well-formed XML: {message}"]) from None
-    except (etree.LxmlError, ValueError) as e:
-        raise DmnParseError(resource_name, [f"cannot be read as XML: {e}"]) from None
-    docinfo = tree.docinfo
-    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
-        raise DmnParseError(resource_name, [
-            "DOCTYPE declarations (DTDs and entities) are not allowed in DMN resources; remove the <!DOCTYPE ...>"])
-    root = tree.getroot()
-    if root is None or not isinstance(root.tag, str):
-        raise DmnParseError(resource_name, ["no root element; expected DMN XML"])
+        root = load_root(data, "DMN", "DMN XML")
+    except UntrustedXmlError as error:
+        raise DmnParseError(resource_name, [str(error)]) from None
     qname = etree.QName(root)
     if qname.localname != "definitions" or qname.namespace not in DMN_NAMESPACES:
         found = f"'{excerpt(qname.localname)}'" + (
