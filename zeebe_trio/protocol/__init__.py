@@ -31,6 +31,7 @@ from ._intents import (
     ProcessInstanceBatchIntent,
     ProcessInstanceCreationIntent,
     ProcessInstanceIntent,
+    ProcessInstanceModificationIntent,
     ProcessInstanceResultIntent,
     ProcessIntent,
     ProcessMessageSubscriptionIntent,
@@ -85,4 +86,5 @@ __all__ = [
     "MessageStartEventSubscriptionIntent", "MessageSubscriptionIntent", "ProcessEventIntent",
     "ProcessInstanceBatchIntent", "ProcessMessageSubscriptionIntent", "SignalSubscriptionIntent", "UserTaskIntent",
     "AdHocSubProcessInstructionIntent",
+    "ProcessInstanceModificationIntent",
 ]

@@ -300,6 +300,12 @@ class AdHocSubProcessInstructionIntent(Intent):
     COMPLETED = 3
 
 
+@_events("MODIFIED")
+class ProcessInstanceModificationIntent(Intent):
+    MODIFY = 0
+    MODIFIED = 1
+
+
 INTENTS_BY_VALUE_TYPE: dict[ValueType, type[Intent]] = {
     ValueType.JOB: JobIntent,
     ValueType.JOB_BATCH: JobBatchIntent,
@@ -327,6 +333,7 @@ INTENTS_BY_VALUE_TYPE: dict[ValueType, type[Intent]] = {
     ValueType.PROCESS_INSTANCE_BATCH: ProcessInstanceBatchIntent,
     ValueType.MESSAGE_BATCH: MessageBatchIntent,
     ValueType.AD_HOC_SUB_PROCESS_INSTRUCTION: AdHocSubProcessInstructionIntent,
+    ValueType.PROCESS_INSTANCE_MODIFICATION: ProcessInstanceModificationIntent,
 }
 
 
