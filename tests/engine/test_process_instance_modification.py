@@ -338,3 +338,11 @@ def test_activating_in_a_flow_scope_that_is_terminated_too_is_rejected(harness: 
         f" elements whose required flow scope instance is also being terminated: element 'D' requires flow scope"
         f" instance '{sub_key}' which is being terminated. Please provide a valid ancestor scope key for the"
         " activation or avoid terminating the required flow scope.")
+
+
+def test_a_variable_name_too_long_for_a_state_key_is_rejected_before_processing(harness: EngineHarness) -> None:
+    pik = harness.create_instance("two")
+    kind, reason = rejection(harness, pik, activate=[{"elementId": "B", "variableInstructions": [
+        {"variables": {"v" * 40_000: 1}, "elementId": ""}]}])
+    assert kind is RejectionType.INVALID_ARGUMENT and "a variable name" in reason
+    assert not harness.records().with_value_type(ValueType.VARIABLE)
