@@ -13,6 +13,7 @@ import pytest
 
 from zeebe_trio.protocol import (
     BpmnElementType,
+    IncidentIntent,
     JobIntent,
     ProcessInstanceIntent,
     ProcessInstanceModificationIntent,
@@ -20,11 +21,15 @@ from zeebe_trio.protocol import (
     RecordType,
     RejectionType,
     TimerIntent,
+    UserTaskIntent,
     ValueType,
 )
 from zeebe_trio.testing import EngineHarness
 from zeebe_trio.testing import bpmn as b
+from zeebe_trio.testing.bpmn_call_activity import call_activity
+from zeebe_trio.testing.bpmn_messages import message
 from zeebe_trio.testing.bpmn_multi_instance import multi_instance
+from zeebe_trio.testing.bpmn_tasks import user_task
 
 PI = ProcessInstanceIntent
 T = BpmnElementType
@@ -346,3 +351,109 @@ def test_a_variable_name_too_long_for_a_state_key_is_rejected_before_processing(
         {"variables": {"v" * 40_000: 1}, "elementId": ""}]}])
     assert kind is RejectionType.INVALID_ARGUMENT and "a variable name" in reason
     assert not harness.records().with_value_type(ValueType.VARIABLE)
+
+
+PARENT = b.process("parent", b.start(), b.flow("to_call", "start", "call"),
+                   call_activity("call", "child"),
+                   b.flow("to_after", "call", "after"), b.service_task("after", "after"),
+                   b.flow("to_end", "after", "end"), b.end())
+CHILD = b.process("child", b.start(), b.flow("to_work", "start", "work"), b.service_task("work", "child-work"),
+                  b.flow("to_end", "work", "end"), b.end())
+
+
+def test_terminating_a_call_activity_terminates_the_child_instance_first(harness: EngineHarness) -> None:
+    harness.deploy("child.bpmn", CHILD)
+    harness.deploy("parent.bpmn", PARENT)
+    pik = harness.create_instance("parent")
+    call_key = key_of(harness, pik, "call")
+    child = next(r.value["processInstanceKey"] for r in harness.records().only_events()
+                 if r.value.get("bpmnProcessId") == "child" and r.value.get("bpmnElementType") == "PROCESS")
+    modify(harness, pik, activate=[{"elementId": "after"}], terminate=[call_key])
+    seen = [(value_type, intent, element_id) for value_type, intent, element_id in after_modify(harness)
+            if value_type in (ValueType.PROCESS_INSTANCE, ValueType.JOB, MOD)]
+    assert seen == [
+        (ValueType.PROCESS_INSTANCE, PI.ACTIVATE_ELEMENT, "after"),
+        (ValueType.PROCESS_INSTANCE, PI.ELEMENT_TERMINATING, "call"),
+        (ValueType.PROCESS_INSTANCE, PI.ELEMENT_TERMINATING, "child"),
+        (ValueType.PROCESS_INSTANCE, PI.ELEMENT_TERMINATING, "work"), (ValueType.JOB, JobIntent.CANCELED, "work"),
+        (ValueType.PROCESS_INSTANCE, PI.ELEMENT_TERMINATED, "work"),
+        (ValueType.PROCESS_INSTANCE, PI.ELEMENT_TERMINATED, "child"),
+        (ValueType.PROCESS_INSTANCE, PI.ELEMENT_TERMINATED, "call"),
+        (MOD, ProcessInstanceModificationIntent.MODIFIED, ""),
+    ]
+    with harness.read() as state:
+        assert state.element_instance(child) is None
+    [job] = harness.activate_jobs("after")
+    harness.complete_job(job)
+    events = harness.records().only_events().process_instance_records(pik)
+    assert events[-1].value["elementId"] == "parent" and events[-1].intent is PI.ELEMENT_COMPLETED
+
+
+def test_terminating_everything_in_a_child_instance_is_rejected(harness: EngineHarness) -> None:
+    harness.deploy("child.bpmn", CHILD)
+    harness.deploy("parent.bpmn", PARENT)
+    harness.create_instance("parent")
+    child = next(r.value["processInstanceKey"] for r in harness.records().only_events()
+                 if r.value.get("bpmnProcessId") == "child" and r.value.get("bpmnElementType") == "PROCESS")
+    work = key_of(harness, child, "work")
+    assert rejection(harness, child, terminate=[work]) == (
+        RejectionType.INVALID_ARGUMENT,
+        "Expected to modify instance of process 'child' but the given instructions would terminate the instance. The"
+        " instance was created by a call activity in the parent process. To terminate this instance please modify"
+        " the parent process instead.")
+    # nothing was written: the job is still there to complete
+    [job] = harness.activate_jobs("child-work")
+    harness.complete_job(job)
+    assert harness.records().jobs().with_key(job)[-1].intent is JobIntent.COMPLETED
+
+
+def test_terminating_an_element_with_an_incident_resolves_the_incident(harness: EngineHarness) -> None:
+    xml = b.process("broken", b.start(), b.flow("f", "start", "bad"),
+                    b.service_task("bad", "x", mappings='<zeebe:input source="= assert(foo, foo != null)" target="y"/>'),
+                    b.flow("g", "bad", "end"), b.end())
+    harness.deploy("broken.bpmn", xml)
+    pik = harness.create_instance("broken")
+    [incident] = harness.incidents(pik)
+    bad_key = incident.value["elementInstanceKey"]
+    modify(harness, pik, activate=[{"elementId": "end"}], terminate=[bad_key])
+    assert [r.intent for r in harness.incidents(pik)] == [IncidentIntent.CREATED, IncidentIntent.RESOLVED]
+    events = harness.records().only_events().process_instance_records(pik)
+    assert events[-1].value["elementId"] == "broken" and events[-1].intent is PI.ELEMENT_COMPLETED
+
+
+def test_terminating_a_camunda_user_task_cancels_it(harness: EngineHarness) -> None:
+    xml = b.process("review", b.start(), b.flow("f", "start", "check"), user_task("check", zeebe_user_task=True),
+                    b.flow("g", "check", "end"), b.end())
+    harness.deploy("review.bpmn", xml)
+    pik = harness.create_instance("review")
+    check = key_of(harness, pik, "check")
+    modify(harness, pik, terminate=[check])
+    tasks = [r.intent for r in harness.records().with_value_type(ValueType.USER_TASK)]
+    assert tasks[-2:] == [UserTaskIntent.CANCELING, UserTaskIntent.CANCELED]
+    events = harness.records().only_events().process_instance_records(pik)
+    assert events[-1].value["elementId"] == "review" and events[-1].intent is PI.ELEMENT_TERMINATED
+
+
+def test_an_element_of_an_event_subprocess_is_activated_in_a_new_event_subprocess_instance(
+        harness: EngineHarness) -> None:
+    xml = b.process(
+        "esp", b.sub_process("es", b.start("es_start", b.message_definition("m")), b.flow("f1", "es_start", "B"),
+                             b.service_task("B", "b"), b.flow("f2", "B", "es_end"), b.end("es_end"),
+                             triggered_by_event=True),
+        b.start(), b.flow("f", "start", "A"), b.service_task("A", "a"), b.flow("g", "A", "end"), b.end(),
+        definitions=message("m", "go", "=key"))
+    harness.deploy("esp.bpmn", xml)
+    pik = harness.create_instance("esp", {"key": "k"})
+    modify(harness, pik, activate=[{"elementId": "B"}])
+    assert after_modify(harness) == [
+        (ValueType.PROCESS_INSTANCE, PI.ELEMENT_ACTIVATING, "es"), (ValueType.PROCESS_INSTANCE, PI.ELEMENT_ACTIVATED, "es"),
+        (ValueType.PROCESS_INSTANCE, PI.ACTIVATE_ELEMENT, "B"), (MOD, ProcessInstanceModificationIntent.MODIFIED, "")]
+    es_key = key_of(harness, pik, "es")
+    assert harness.records().only_events().process_instance_records(pik).with_element_id("B")[0] \
+        .value["flowScopeKey"] == es_key
+    for job_type in ("b", "a"):
+        [job] = harness.activate_jobs(job_type)
+        harness.complete_job(job)
+    done = [(r.value["elementId"], r.intent) for r in harness.records().only_events().process_instance_records(pik)
+            if r.intent is PI.ELEMENT_COMPLETED]
+    assert ("es", PI.ELEMENT_COMPLETED) in done and done[-1] == ("esp", PI.ELEMENT_COMPLETED)

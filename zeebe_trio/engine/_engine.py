@@ -118,7 +118,7 @@ class Engine:
         SignalProcessors(triggers, timer_processors.start_instance).register(self.processors)
         TerminateBatchProcessors().register(self.processors)
         ProcessInstanceModificationProcessors(variables, activation, jobs, incidents, UserTaskBehavior(expressions),
-                                              catch_events).register(self.processors)
+                                              catch_events, transitions.root_instance_listeners).register(self.processors)
         ad_hoc = bpmn.processors[BpmnElementType.AD_HOC_SUB_PROCESS]
         assert isinstance(ad_hoc, AdHocSubProcessProcessor)
         AdHocSubProcessInstructionProcessors(ad_hoc).register(self.processors)

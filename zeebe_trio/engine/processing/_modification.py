@@ -36,6 +36,7 @@ from ..bpmn.behaviors import (
     ElementContext,
     IncidentBehavior,
     JobBehavior,
+    RootInstanceListener,
     UserTaskBehavior,
     VariableBehavior,
 )
@@ -97,8 +98,12 @@ class _Tree:
 class ProcessInstanceModificationProcessors:
     def __init__(self, variables: VariableBehavior, activation: ElementActivationBehavior, jobs: JobBehavior,
                  incidents: IncidentBehavior, user_tasks: UserTaskBehavior,
-                 catch_events: CatchEventBehavior | None) -> None:
+                 catch_events: CatchEventBehavior | None,
+                 root_instance_listeners: list[RootInstanceListener] | None = None) -> None:
         self.variables = variables
+        # told when a process instance ends here, as when it ends by itself (a message start event's
+        # correlation key is free again)
+        self.root_instance_listeners = root_instance_listeners if root_instance_listeners is not None else []
         self.activation = activation
         self.jobs = jobs
         self.incidents = incidents
@@ -351,7 +356,15 @@ class ProcessInstanceModificationProcessors:
             return
         for instance in reversed(terminated):
             stored = batch.state.element_instance(instance.key)
-            batch.event(PI, _I.ELEMENT_TERMINATED, instance.key, stored.value if stored is not None else instance.value)
+            value = stored.value if stored is not None else instance.value
+            if instance.element_type is not T.PROCESS or instance.flow_scope_key > 0:
+                batch.event(PI, _I.ELEMENT_TERMINATED, instance.key, value)
+                continue
+            context = ElementContext(instance.key, value)
+            tokens = [listener.before_root_end(batch, context) for listener in self.root_instance_listeners]
+            batch.event(PI, _I.ELEMENT_TERMINATED, instance.key, value)
+            for listener, token in zip(self.root_instance_listeners, tokens, strict=True):
+                listener.after_root_end(batch, context, token)
 
     def _start_terminating(self, batch: Batch, instance: ElementInstance) -> None:
         context = ElementContext(instance.key, instance.value)
