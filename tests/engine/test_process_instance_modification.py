@@ -401,6 +401,8 @@ def test_terminating_everything_in_a_child_instance_is_rejected(harness: EngineH
         "Expected to modify instance of process 'child' but the given instructions would terminate the instance. The"
         " instance was created by a call activity in the parent process. To terminate this instance please modify"
         " the parent process instead.")
+    assert rejection(harness, child, terminate=[child])[1].startswith(
+        "Expected to modify instance of process 'child' but the given instructions would terminate the instance.")
     # nothing was written: the job is still there to complete
     [job] = harness.activate_jobs("child-work")
     harness.complete_job(job)

@@ -326,18 +326,23 @@ class ProcessInstanceModificationProcessors:
             if target is None:
                 continue  # terminated with an instruction before
             flow_scope_key = target.flow_scope_key
+            self._refuse_called_process(target)  # named itself (Zeebe would leave its call activity waiting)
             self._terminate(batch, tree, target)
             scope = tree.instance(flow_scope_key) if flow_scope_key > 0 else None
             while scope is not None and tree.child_count(scope) == 0 and scope.active_flows == 0 \
                     and scope.key not in required:
-                if scope.element_type is T.PROCESS and (scope.value.get("parentProcessInstanceKey") or -1) > 0:
-                    raise Refused(f"Expected to modify instance of process '{scope.value['bpmnProcessId']}' but the"
-                                  " given instructions would terminate the instance. The instance was created by a"
-                                  " call activity in the parent process. To terminate this instance please modify"
-                                  " the parent process instead.")
+                self._refuse_called_process(scope)
                 next_key = scope.flow_scope_key
                 self._terminate(batch, tree, scope)
                 scope = tree.instance(next_key) if next_key > 0 else None
+
+    @staticmethod
+    def _refuse_called_process(instance: ElementInstance) -> None:
+        if instance.element_type is T.PROCESS and (instance.value.get("parentProcessInstanceKey") or -1) > 0:
+            raise Refused(f"Expected to modify instance of process '{instance.value['bpmnProcessId']}' but the given"
+                          " instructions would terminate the instance. The instance was created by a call activity"
+                          " in the parent process. To terminate this instance please modify the parent process"
+                          " instead.")
 
     def _terminate(self, batch: Batch | None, tree: _Tree, target: ElementInstance) -> None:
         terminating = [target]
