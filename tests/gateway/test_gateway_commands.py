@@ -173,17 +173,24 @@ async def test_create_process_instance_by_definition_key(gateway):
     assert value["variables"] == {}
 
 
-async def test_start_instructions_are_not_supported_yet(gateway):
+async def test_start_instructions_are_passed_to_the_creation_command(gateway):
+    broker = gateway.broker
+    broker.respond(
+        ValueType.PROCESS_INSTANCE_CREATION,
+        ProcessInstanceCreationIntent.CREATE,
+        lambda p, c: _instance_created(broker, p, c),
+    )
     request = gateway_pb2.CreateProcessInstanceRequest(
         bpmnProcessId="order",
         version=-1,
-        startInstructions=[gateway_pb2.ProcessInstanceCreationStartInstruction(elementId="task")],
+        startInstructions=[
+            gateway_pb2.ProcessInstanceCreationStartInstruction(elementId="task"),
+            gateway_pb2.ProcessInstanceCreationStartInstruction(elementId="other"),
+        ],
     )
-    with pytest.raises(grpc.RpcError) as caught:
-        await gateway.call("CreateProcessInstance", request)
-    assert caught.value.code() is grpc.StatusCode.UNIMPLEMENTED
-    assert "startInstructions" in caught.value.details()
-    assert gateway.broker.commands == []
+    await gateway.call("CreateProcessInstance", request)
+    [(_, command)] = gateway.broker.commands
+    assert command.value["startInstructions"] == [{"elementId": "task"}, {"elementId": "other"}]
 
 
 async def test_create_with_result_waits_for_completion_and_fetches_variables(gateway):

@@ -23,6 +23,7 @@ from .appliers import event_appliers
 from .bpmn._stream_processor import BpmnStreamProcessor
 from .bpmn.behaviors import (
     CatchEventBehavior,
+    ElementActivationBehavior,
     EventTriggerBehavior,
     ExpressionBehavior,
     IncidentBehavior,
@@ -31,6 +32,7 @@ from .bpmn.behaviors import (
     SignalSubscriber,
     StateTransitionBehavior,
     TimerSubscriber,
+    UserTaskBehavior,
     VariableBehavior,
 )
 from .bpmn.elements import DEFAULT_MAX_PROCESS_DEPTH, element_processors
@@ -42,6 +44,7 @@ from .processing import (
     JobProcessors,
     MessageProcessors,
     MultiInstanceBatchProcessors,
+    ProcessInstanceModificationProcessors,
     ProcessInstanceProcessors,
     SignalProcessors,
     TerminateBatchProcessors,
@@ -104,7 +107,8 @@ class Engine:
         timer_processors = TimerProcessors(timers, triggers)
         message_processors = MessageProcessors(messages, triggers, timer_processors.start_instance)
         transitions.root_instance_listeners.append(message_processors)
-        for group in (bpmn, ProcessInstanceProcessors(variables),
+        activation = ElementActivationBehavior(catch_events)
+        for group in (bpmn, ProcessInstanceProcessors(variables, activation),
                       DeploymentProcessors(self.processes, timers, signals,
                                            message_processors.open_start_event_subscriptions),
                       JobProcessors(jobs, incidents, variables, triggers), IncidentProcessors(jobs, bpmn.process_retried),
@@ -113,6 +117,8 @@ class Engine:
             group.register(self.processors)
         SignalProcessors(triggers, timer_processors.start_instance).register(self.processors)
         TerminateBatchProcessors().register(self.processors)
+        ProcessInstanceModificationProcessors(variables, activation, jobs, incidents, UserTaskBehavior(expressions),
+                                              catch_events, transitions.root_instance_listeners).register(self.processors)
         ad_hoc = bpmn.processors[BpmnElementType.AD_HOC_SUB_PROCESS]
         assert isinstance(ad_hoc, AdHocSubProcessProcessor)
         AdHocSubProcessInstructionProcessors(ad_hoc).register(self.processors)

@@ -115,6 +115,11 @@ def intake_problem(command: Record) -> tuple[RejectionType, str] | None:
             return (RejectionType.NOT_FOUND,
                     f"Expected to find process definition with process ID {excerpt(pid)}, but none found")
         return _invalid(variable_name_problem(_document_names(value, "variables")))
+    if value_type is ValueType.PROCESS_INSTANCE_MODIFICATION:
+        return _invalid(variable_name_problem(
+            name for activate in _strings(value.get("activateInstructions")) if isinstance(activate, dict)
+            for variables in _strings(activate.get("variableInstructions")) if isinstance(variables, dict)
+            for name in _document_names(variables, "variables")))
     if value_type is ValueType.VARIABLE_DOCUMENT and command.intent is VariableDocumentIntent.UPDATE:
         return _invalid(variable_name_problem(_document_names(value, "variables")))
     if value_type is ValueType.JOB and command.intent in (JobIntent.COMPLETE, JobIntent.FAIL, JobIntent.THROW_ERROR):

@@ -19,6 +19,7 @@ from zeebe_trio.protocol import (
     MessageIntent,
     ProcessInstanceCreationIntent,
     ProcessInstanceIntent,
+    ProcessInstanceModificationIntent,
     SignalIntent,
     ValueType,
     VariableDocumentIntent,
@@ -100,8 +101,6 @@ class Endpoints:
     # -- process instances ---------------------------------------------------------------------
 
     def _creation_value(self, rpc: str, request: pb.CreateProcessInstanceRequest) -> dict[str, Any]:
-        if request.start_instructions:
-            raise _errors.unimplemented(rpc, "startInstructions")
         if request.runtime_instructions:
             raise _errors.unimplemented(rpc, "runtimeInstructions")
         if request.process_definition_key <= 0 and not request.bpmn_process_id:
@@ -115,7 +114,8 @@ class Endpoints:
             "version": -1 if by_key else request.version,
             "processDefinitionKey": request.process_definition_key if by_key else -1,
             "variables": _mappers.parse_document(request.variables),
-            "startInstructions": [],
+            "startInstructions": [{"elementId": instruction.element_id}
+                                  for instruction in request.start_instructions],
             "fetchVariables": [],
             "tenantId": _mappers.ensure_tenant(rpc, request.tenant_id),
         }
@@ -158,6 +158,41 @@ class Endpoints:
             {},
         )
         return pb.CancelProcessInstanceResponse()
+
+    async def modify_process_instance(
+        self, request: pb.ModifyProcessInstanceRequest
+    ) -> pb.ModifyProcessInstanceResponse:
+        # operationReference is accepted and ignored (zeebe-trio has no batch operations to tag).
+        key = request.process_instance_key
+        value = {
+            "processInstanceKey": key,
+            "activateInstructions": [
+                {
+                    "elementId": activate.element_id,
+                    "ancestorScopeKey": activate.ancestor_element_instance_key
+                    if activate.ancestor_element_instance_key > 0
+                    else -1,
+                    "variableInstructions": [
+                        {"variables": _mappers.parse_document(variable.variables), "elementId": variable.scope_id}
+                        for variable in activate.variable_instructions
+                    ],
+                }
+                for activate in request.activate_instructions
+            ],
+            "terminateInstructions": [
+                {"elementInstanceKey": terminate.element_instance_key}
+                for terminate in request.terminate_instructions
+            ],
+        }
+        await self._on_key(
+            key,
+            "processInstanceKey",
+            "modify process instance",
+            ValueType.PROCESS_INSTANCE_MODIFICATION,
+            ProcessInstanceModificationIntent.MODIFY,
+            value,
+        )
+        return pb.ModifyProcessInstanceResponse()
 
     async def set_variables(self, request: pb.SetVariablesRequest) -> pb.SetVariablesResponse:
         key = request.element_instance_key

@@ -158,7 +158,9 @@ class GatewayServicer(pb.GatewayBase):
     async def modify_process_instance(
         self, modify_process_instance_request: pb.ModifyProcessInstanceRequest
     ) -> pb.ModifyProcessInstanceResponse:
-        raise unimplemented("ModifyProcessInstance")
+        return await self._bridge.call(
+            "ModifyProcessInstance", self._endpoints.modify_process_instance, modify_process_instance_request
+        )
 
     async def migrate_process_instance(
         self, migrate_process_instance_request: pb.MigrateProcessInstanceRequest

@@ -32,6 +32,7 @@ from ._intents import (
     ProcessInstanceBatchIntent,
     ProcessInstanceCreationIntent,
     ProcessInstanceIntent,
+    ProcessInstanceModificationIntent,
     ProcessInstanceResultIntent,
     ProcessIntent,
     ProcessMessageSubscriptionIntent,
@@ -87,4 +88,5 @@ __all__ = [
     "ProcessInstanceBatchIntent", "ProcessMessageSubscriptionIntent", "SignalSubscriptionIntent", "UserTaskIntent",
     "AdHocSubProcessInstructionIntent",
     "FormIntent",
+    "ProcessInstanceModificationIntent",
 ]

@@ -306,6 +306,12 @@ class FormIntent(Intent):
     DELETED = 1
 
 
+@_events("MODIFIED")
+class ProcessInstanceModificationIntent(Intent):
+    MODIFY = 0
+    MODIFIED = 1
+
+
 INTENTS_BY_VALUE_TYPE: dict[ValueType, type[Intent]] = {
     ValueType.JOB: JobIntent,
     ValueType.JOB_BATCH: JobBatchIntent,
@@ -334,6 +340,7 @@ INTENTS_BY_VALUE_TYPE: dict[ValueType, type[Intent]] = {
     ValueType.MESSAGE_BATCH: MessageBatchIntent,
     ValueType.AD_HOC_SUB_PROCESS_INSTRUCTION: AdHocSubProcessInstructionIntent,
     ValueType.FORM: FormIntent,
+    ValueType.PROCESS_INSTANCE_MODIFICATION: ProcessInstanceModificationIntent,
 }
 
 

@@ -76,6 +76,7 @@ from ._intents import (
     MessageIntent,
     ProcessInstanceCreationIntent,
     ProcessInstanceIntent,
+    ProcessInstanceModificationIntent,
     SignalIntent,
     UserTaskIntent,
     VariableDocumentIntent,
@@ -108,6 +109,7 @@ GATEWAY_COMMANDS: frozenset[tuple[ValueType, Intent]] = frozenset({
     (ValueType.USER_TASK, UserTaskIntent.COMPLETE),
     (ValueType.USER_TASK, UserTaskIntent.ASSIGN),
     (ValueType.AD_HOC_SUB_PROCESS_INSTRUCTION, AdHocSubProcessInstructionIntent.ACTIVATE),
+    (ValueType.PROCESS_INSTANCE_MODIFICATION, ProcessInstanceModificationIntent.MODIFY),
 })
 """The commands a gateway sends on behalf of clients; everything else is the engine's own."""
 

@@ -15,6 +15,7 @@ from zeebe_trio.protocol import (
     BpmnElementType,
     ProcessInstanceCreationIntent,
     ProcessInstanceIntent,
+    ProcessInstanceModificationIntent,
     ProcessInstanceResultIntent,
     ProcessIntent,
     Record,
@@ -103,7 +104,8 @@ def _element_activating(state: EngineState, record: Record) -> None:
                     consumed += 1
             parent.active_flows -= consumed
             _arrived(parent, node.id, consumed)
-        else:
+        elif parent.flows_in_flight.get(node.id, 0) > 0:
+            # (an element a start instruction or a modification activates came by no flow)
             parent.active_flows -= 1
             _arrived(parent, node.id, 1)
     elif isinstance(node, ExecutableCatchEvent) and isinstance(node.event_definition, LinkEventDefinition):
@@ -209,3 +211,5 @@ def register(appliers: EventAppliers) -> None:
     appliers.register(PI, _I.CANCELING, no_state_change)  # audit only, as in Zeebe
     appliers.register(ValueType.PROCESS_INSTANCE_CREATION, ProcessInstanceCreationIntent.CREATED, _instance_created)
     appliers.register(ValueType.PROCESS_INSTANCE_RESULT, ProcessInstanceResultIntent.COMPLETED, _instance_result)
+    appliers.register(ValueType.PROCESS_INSTANCE_MODIFICATION, ProcessInstanceModificationIntent.MODIFIED,
+                      no_state_change)  # its element instance events changed the state

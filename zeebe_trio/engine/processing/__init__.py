@@ -11,6 +11,7 @@ from ._documents import VariableDocumentProcessors
 from ._incidents import IncidentProcessors
 from ._jobs import JobProcessors
 from ._messages import MessageProcessors
+from ._modification import ProcessInstanceModificationProcessors
 from ._multi_instance_batch import MultiInstanceBatchProcessors
 from ._process_instances import ProcessInstanceProcessors
 from ._signals import SignalProcessors
@@ -31,4 +32,5 @@ __all__ = [
     "UserTaskProcessors",
     "TerminateBatchProcessors",
     "AdHocSubProcessInstructionProcessors",
+    "ProcessInstanceModificationProcessors",
 ]

@@ -16,15 +16,81 @@ from zeebe_trio.protocol import (
 
 from .._batch import Batch
 from .._command_processors import CommandProcessors
-from ..bpmn.behaviors import VariableBehavior
+from ..bpmn.behaviors import (
+    ActivationPlan,
+    ActivationPlanner,
+    ActivationRefused,
+    ElementActivationBehavior,
+    VariableBehavior,
+)
+from ..bpmn.model import (
+    ExecutableCatchEvent,
+    ExecutableFlowNode,
+    ExecutableProcess,
+    is_after_event_based_gateway,
+)
 
 PI = ValueType.PROCESS_INSTANCE
 T = BpmnElementType
 
+#: What neither a start instruction nor a modification may activate (Zeebe's UNSUPPORTED_ELEMENT_TYPES).
+UNSUPPORTED_ACTIVATION_TYPES = frozenset({T.UNSPECIFIED, T.START_EVENT, T.SEQUENCE_FLOW, T.BOUNDARY_EVENT})
+SUPPORTED_ACTIVATION_TYPES = "[" + ", ".join(
+    t.name for t in T if t not in UNSUPPORTED_ACTIVATION_TYPES and t is not T.AD_HOC_SUB_PROCESS_INNER_INSTANCE) + "]"
+
+
+def inside_multi_instance(node: ExecutableFlowNode) -> bool:
+    scope = node.flow_scope
+    while scope is not None:
+        if scope.element_type is T.MULTI_INSTANCE_BODY:
+            return True
+        scope = scope.flow_scope
+    return False
+
+
+def connected_to_event_based_gateway(node: ExecutableFlowNode) -> bool:
+    return isinstance(node, ExecutableCatchEvent) and is_after_event_based_gateway(node)
+
+
+def start_instruction_targets(process: ExecutableProcess, instructions: object
+                              ) -> list[ExecutableFlowNode] | tuple[RejectionType, str]:
+    """The elements start instructions name, or the rejection of the first one that cannot be started
+    at, in Zeebe's order of checks (ProcessInstanceCreationCreateProcessor.validateCommand)."""
+    invalid = RejectionType.INVALID_ARGUMENT
+    if not isinstance(instructions, list) or not all(isinstance(i, dict) for i in instructions):
+        return invalid, "Expected start instructions to be a list of objects with an 'elementId'"
+    if not instructions:
+        if process.none_start_event is None:
+            return (RejectionType.INVALID_STATE,
+                    "Expected to create instance of process with none start event, but there is no such event")
+        return []
+    prefix = "Expected to create instance of process with start instructions but"
+    ids = [instruction.get("elementId") for instruction in instructions]
+    for element_id in ids:
+        if not isinstance(element_id, str) or element_id not in process.elements:
+            return invalid, f"{prefix} no element found with id {excerpt(str(element_id))}."
+    elements = [process.elements[element_id] for element_id in ids]  # type: ignore[index]
+    for element in elements:
+        if isinstance(element, ExecutableFlowNode) and inside_multi_instance(element):
+            return invalid, (f"{prefix} the element with id '{element.id}' is inside a multi-instance subprocess."
+                             " The creation of elements inside a multi-instance subprocess is not supported.")
+    for element in elements:
+        if element.element_type in UNSUPPORTED_ACTIVATION_TYPES or not isinstance(element, ExecutableFlowNode):
+            return invalid, (f"{prefix} the element with id '{element.id}' targets unsupported element type"
+                             f" '{element.element_type.name}'. Supported element types are:"
+                             f" {SUPPORTED_ACTIVATION_TYPES}")
+    nodes = [element for element in elements if isinstance(element, ExecutableFlowNode)]
+    for node in nodes:
+        if any(flow.source.element_type is T.EVENT_BASED_GATEWAY for flow in node.incoming):
+            return invalid, (f"{prefix} the element with id '{node.id}' belongs to an event-based gateway. The"
+                             " creation of elements belonging to an event-based gateway is not supported.")
+    return nodes
+
 
 class ProcessInstanceProcessors:
-    def __init__(self, variables: VariableBehavior) -> None:
+    def __init__(self, variables: VariableBehavior, activation: ElementActivationBehavior | None = None) -> None:
         self.variables = variables
+        self.activation = activation or ElementActivationBehavior(None)
 
     def register(self, processors: CommandProcessors) -> None:
         creation = ValueType.PROCESS_INSTANCE_CREATION
@@ -67,12 +133,25 @@ class ProcessInstanceProcessors:
             batch.reject(command, RejectionType.INVALID_ARGUMENT,
                          "Expected variables to be a JSON object, but it was not")
             return
-        if value.get("startInstructions"):
-            batch.reject(command, RejectionType.INVALID_ARGUMENT,
-                         "Expected to create the instance at its none start event: start instructions are not"
-                         " supported yet by zeebe-trio")
+        instructions = value.get("startInstructions") or []
+        process = state.processes.get(definition_key)
+        assert process is not None, f"process definition {definition_key} is not deployed"
+        targets = start_instruction_targets(process, instructions)
+        if isinstance(targets, tuple):
+            batch.reject(command, *targets)
             return
         instance_key = batch.next_key()
+        plans: list[ActivationPlan] = []
+        if targets:
+            planner = ActivationPlanner(state, instance_key)
+            try:
+                plans = [planner.plan(target) for target in targets]
+            except ActivationRefused as refused:  # not reached: the validation above refuses first
+                batch.reject(command, RejectionType.INVALID_ARGUMENT,
+                             f"Expected to create instance of process with start instructions but the element with"
+                             f" id '{refused.element_id}' is inside a multi-instance subprocess. The creation of"
+                             " elements inside a multi-instance subprocess is not supported.")
+                return
         tenant = stored.get("tenantId", DEFAULT_TENANT)
         process_value = {
             "bpmnElementType": T.PROCESS.value,
@@ -90,7 +169,14 @@ class ProcessInstanceProcessors:
         self.variables.merge_local(batch, process_value, instance_key, variables)
         # As Zeebe: the variables and the process's ACTIVATE_ELEMENT are written while processing the
         # command (ProcessInstanceCreationCreateProcessor.onCommand), the accepted CREATED event after them.
-        batch.command(PI, ProcessInstanceIntent.ACTIVATE_ELEMENT, instance_key, process_value)
+        if plans:
+            # As Zeebe: the process (and the flow scopes of each element) by their events, each element
+            # by its ACTIVATE_ELEMENT command; the process's none start event is not activated.
+            placeholders: dict[int, int] = {}
+            for plan in plans:
+                self.activation.activate(batch, process_value, plan, placeholders)
+        else:
+            batch.command(PI, ProcessInstanceIntent.ACTIVATE_ELEMENT, instance_key, process_value)
         awaiting = command.intent is ProcessInstanceCreationIntent.CREATE_WITH_AWAITING_RESULT
         # When the creator awaits the result, the CREATED event carries the request, so that its applier
         # can remember who to answer when the instance completes.
@@ -101,7 +187,7 @@ class ProcessInstanceProcessors:
             "processInstanceKey": instance_key,
             "variables": variables,
             "fetchVariables": list(value.get("fetchVariables") or []),
-            "startInstructions": [],
+            "startInstructions": [{"elementId": target.id} for target in targets],
             "tenantId": tenant,
         }, request_of=command if awaiting else None)
         if awaiting:

@@ -16,6 +16,12 @@ A step that fails on the process's data raises ``ElementFailure``; only the life
 
 from ._child_activation import ChildActivationCallback
 from ._context import ElementContext
+from ._element_activation import (
+    ActivationPlan,
+    ActivationPlanner,
+    ActivationRefused,
+    ElementActivationBehavior,
+)
 from ._escalations import EscalationBehavior
 from ._events import CatchEventBehavior, ErrorCatch, EventSubscriber, EventTriggerBehavior, TimerSubscriber
 from ._expressions import ExpressionBehavior, ScopeVariables
@@ -58,4 +64,8 @@ __all__ = [
     "UserTaskBehavior",
     "ProcessEventBehavior",
     "ChildActivationCallback",
+    "ActivationPlan",
+    "ActivationPlanner",
+    "ActivationRefused",
+    "ElementActivationBehavior",
 ]
