@@ -52,7 +52,6 @@ async def test_health_check_of_an_unknown_service_is_not_found(gateway):
     ("rpc", "request_"),
     [
         ("EvaluateDecision", gateway_pb2.EvaluateDecisionRequest(decisionId="d")),
-        ("MigrateProcessInstance", gateway_pb2.MigrateProcessInstanceRequest(processInstanceKey=1)),
         ("DeleteResource", gateway_pb2.DeleteResourceRequest(resourceKey=1)),
     ],
 )

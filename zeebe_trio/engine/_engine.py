@@ -44,6 +44,7 @@ from .processing import (
     JobProcessors,
     MessageProcessors,
     MultiInstanceBatchProcessors,
+    ProcessInstanceMigrationProcessors,
     ProcessInstanceModificationProcessors,
     ProcessInstanceProcessors,
     SignalProcessors,
@@ -119,6 +120,7 @@ class Engine:
         TerminateBatchProcessors().register(self.processors)
         ProcessInstanceModificationProcessors(variables, activation, jobs, incidents, UserTaskBehavior(expressions),
                                               catch_events, transitions.root_instance_listeners).register(self.processors)
+        ProcessInstanceMigrationProcessors().register(self.processors)
         ad_hoc = bpmn.processors[BpmnElementType.AD_HOC_SUB_PROCESS]
         assert isinstance(ad_hoc, AdHocSubProcessProcessor)
         AdHocSubProcessInstructionProcessors(ad_hoc).register(self.processors)

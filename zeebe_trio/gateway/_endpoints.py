@@ -19,6 +19,7 @@ from zeebe_trio.protocol import (
     MessageIntent,
     ProcessInstanceCreationIntent,
     ProcessInstanceIntent,
+    ProcessInstanceMigrationIntent,
     ProcessInstanceModificationIntent,
     SignalIntent,
     ValueType,
@@ -193,6 +194,30 @@ class Endpoints:
             value,
         )
         return pb.ModifyProcessInstanceResponse()
+
+    async def migrate_process_instance(
+        self, request: pb.MigrateProcessInstanceRequest
+    ) -> pb.MigrateProcessInstanceResponse:
+        # operationReference is accepted and ignored (zeebe-trio has no batch operations to tag).
+        key = request.process_instance_key
+        plan = request.migration_plan
+        value = {
+            "processInstanceKey": key,
+            "targetProcessDefinitionKey": plan.target_process_definition_key if plan is not None else -1,
+            "mappingInstructions": [
+                {"sourceElementId": mapping.source_element_id, "targetElementId": mapping.target_element_id}
+                for mapping in (plan.mapping_instructions if plan is not None else [])
+            ],
+        }
+        await self._on_key(
+            key,
+            "processInstanceKey",
+            "migrate process instance",
+            ValueType.PROCESS_INSTANCE_MIGRATION,
+            ProcessInstanceMigrationIntent.MIGRATE,
+            value,
+        )
+        return pb.MigrateProcessInstanceResponse()
 
     async def set_variables(self, request: pb.SetVariablesRequest) -> pb.SetVariablesResponse:
         key = request.element_instance_key

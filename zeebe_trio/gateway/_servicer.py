@@ -165,7 +165,9 @@ class GatewayServicer(pb.GatewayBase):
     async def migrate_process_instance(
         self, migrate_process_instance_request: pb.MigrateProcessInstanceRequest
     ) -> pb.MigrateProcessInstanceResponse:
-        raise unimplemented("MigrateProcessInstance")
+        return await self._bridge.call(
+            "MigrateProcessInstance", self._endpoints.migrate_process_instance, migrate_process_instance_request
+        )
 
     async def delete_resource(
         self, delete_resource_request: pb.DeleteResourceRequest

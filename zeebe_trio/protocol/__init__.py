@@ -32,6 +32,7 @@ from ._intents import (
     ProcessInstanceBatchIntent,
     ProcessInstanceCreationIntent,
     ProcessInstanceIntent,
+    ProcessInstanceMigrationIntent,
     ProcessInstanceModificationIntent,
     ProcessInstanceResultIntent,
     ProcessIntent,
@@ -88,5 +89,6 @@ __all__ = [
     "ProcessInstanceBatchIntent", "ProcessMessageSubscriptionIntent", "SignalSubscriptionIntent", "UserTaskIntent",
     "AdHocSubProcessInstructionIntent",
     "FormIntent",
+    "ProcessInstanceMigrationIntent",
     "ProcessInstanceModificationIntent",
 ]

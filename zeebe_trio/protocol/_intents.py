@@ -312,6 +312,12 @@ class ProcessInstanceModificationIntent(Intent):
     MODIFIED = 1
 
 
+@_events("MIGRATED")
+class ProcessInstanceMigrationIntent(Intent):
+    MIGRATE = 0
+    MIGRATED = 1
+
+
 INTENTS_BY_VALUE_TYPE: dict[ValueType, type[Intent]] = {
     ValueType.JOB: JobIntent,
     ValueType.JOB_BATCH: JobBatchIntent,
@@ -341,6 +347,7 @@ INTENTS_BY_VALUE_TYPE: dict[ValueType, type[Intent]] = {
     ValueType.AD_HOC_SUB_PROCESS_INSTRUCTION: AdHocSubProcessInstructionIntent,
     ValueType.FORM: FormIntent,
     ValueType.PROCESS_INSTANCE_MODIFICATION: ProcessInstanceModificationIntent,
+    ValueType.PROCESS_INSTANCE_MIGRATION: ProcessInstanceMigrationIntent,
 }
 
 

@@ -76,6 +76,7 @@ from ._intents import (
     MessageIntent,
     ProcessInstanceCreationIntent,
     ProcessInstanceIntent,
+    ProcessInstanceMigrationIntent,
     ProcessInstanceModificationIntent,
     SignalIntent,
     UserTaskIntent,
@@ -110,6 +111,7 @@ GATEWAY_COMMANDS: frozenset[tuple[ValueType, Intent]] = frozenset({
     (ValueType.USER_TASK, UserTaskIntent.ASSIGN),
     (ValueType.AD_HOC_SUB_PROCESS_INSTRUCTION, AdHocSubProcessInstructionIntent.ACTIVATE),
     (ValueType.PROCESS_INSTANCE_MODIFICATION, ProcessInstanceModificationIntent.MODIFY),
+    (ValueType.PROCESS_INSTANCE_MIGRATION, ProcessInstanceMigrationIntent.MIGRATE),
 })
 """The commands a gateway sends on behalf of clients; everything else is the engine's own."""
 

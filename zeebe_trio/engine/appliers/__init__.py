@@ -15,6 +15,7 @@ from . import (
     _jobs,
     _message_subscriptions,
     _messages,
+    _migration,
     _multi_instance,
     _process_instance,
     _signals,
@@ -35,6 +36,7 @@ def event_appliers() -> EventAppliers:
         module.register(appliers)
     _compensations.register(appliers)
     _forms.register(appliers)
+    _migration.register(appliers)
     # Events that record what happened and change no state of their own (the deployment's processes
     # arrive as PROCESS CREATED events; a broadcast reaches subscriptions through their own events).
     appliers.register(ValueType.DEPLOYMENT, DeploymentIntent.CREATED, no_state_change)

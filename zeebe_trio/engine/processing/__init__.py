@@ -11,6 +11,7 @@ from ._documents import VariableDocumentProcessors
 from ._incidents import IncidentProcessors
 from ._jobs import JobProcessors
 from ._messages import MessageProcessors
+from ._migration import ProcessInstanceMigrationProcessors
 from ._modification import ProcessInstanceModificationProcessors
 from ._multi_instance_batch import MultiInstanceBatchProcessors
 from ._process_instances import ProcessInstanceProcessors
@@ -33,4 +34,5 @@ __all__ = [
     "TerminateBatchProcessors",
     "AdHocSubProcessInstructionProcessors",
     "ProcessInstanceModificationProcessors",
+    "ProcessInstanceMigrationProcessors",
 ]
