@@ -24,6 +24,7 @@ from zeebe_trio.protocol import (
 )
 from zeebe_trio.testing import EngineHarness
 from zeebe_trio.testing import bpmn as b
+from zeebe_trio.testing.bpmn_call_activity import call_activity
 from zeebe_trio.testing.bpmn_messages import message, receive_task
 from zeebe_trio.testing.bpmn_multi_instance import multi_instance
 from zeebe_trio.testing.bpmn_tasks import user_task
@@ -426,3 +427,28 @@ def test_a_timer_catch_event_is_not_migrated_yet(harness: EngineHarness) -> None
         RejectionType.INVALID_STATE,
         f"Expected to migrate process instance '{pik}' but active element with id 'wait' is intermediate catch"
         " event of type 'TIMER'. Migrating active intermediate catch event of this type is not possible yet.")
+
+
+def test_a_call_activity_migrates_and_its_called_instance_keeps_its_definition(harness: EngineHarness) -> None:
+    child = deploy(harness, "child.bpmn", one_task("child", "work", "work"))
+    deploy(harness, "source.bpmn", b.process("source", b.start(), b.flow("f", "start", "call"),
+                                             call_activity("call", "child"), b.flow("g", "call", "end"), b.end()))
+    target = deploy(harness, "target.bpmn", b.process("target", b.start(), b.flow("f", "start", "call2"),
+                                                      call_activity("call2", "child"), b.flow("g", "call2", "after"),
+                                                      b.service_task("after", "after"), b.flow("h", "after", "end"),
+                                                      b.end()))
+    pik = harness.create_instance("source")
+    migrate(harness, pik, target, {"call": "call2"})
+    assert after_migrate(harness) == [
+        (ValueType.PROCESS_INSTANCE, PI.ELEMENT_MIGRATED, "target"),
+        (ValueType.PROCESS_INSTANCE, PI.ELEMENT_MIGRATED, "call2"),
+        (MIG, ProcessInstanceMigrationIntent.MIGRATED, ""),
+    ]
+    [job] = harness.activate_jobs("work")
+    assert harness.jobs(intent=JobIntent.CREATED).with_key(job)[0].value["processDefinitionKey"] == child
+    harness.complete_job(job)
+    [after] = harness.activate_jobs("after")  # the parent went on on the target's path
+    harness.complete_job(after)
+    events = harness.records().only_events().process_instance_records(pik)
+    assert events[-1].value["elementId"] == "target" and events[-1].intent is PI.ELEMENT_COMPLETED
+
