@@ -19,13 +19,14 @@ from zeebe_trio.protocol import (
     Record,
     RecordType,
     RejectionType,
+    TimerIntent,
     UserTaskIntent,
     ValueType,
 )
 from zeebe_trio.testing import EngineHarness
 from zeebe_trio.testing import bpmn as b
 from zeebe_trio.testing.bpmn_call_activity import call_activity
-from zeebe_trio.testing.bpmn_messages import message, receive_task
+from zeebe_trio.testing.bpmn_messages import message, message_catch, receive_task
 from zeebe_trio.testing.bpmn_multi_instance import multi_instance
 from zeebe_trio.testing.bpmn_tasks import user_task
 
@@ -417,17 +418,63 @@ def test_a_multi_instance_body_is_not_migrated_yet(harness: EngineHarness) -> No
         " The migration of a MULTI_INSTANCE_BODY is not supported.")
 
 
-def test_a_timer_catch_event_is_not_migrated_yet(harness: EngineHarness) -> None:
+def timer_wait(process_id: str, event_id: str, duration: str = "PT1H") -> bytes:
+    return b.process(process_id, b.start(), b.flow("f", "start", event_id),
+                     b.intermediate_catch(event_id, b.timer_definition(duration=duration)),
+                     b.flow("g", event_id, "after"), b.service_task("after", "after"), b.flow("h", "after", "end"),
+                     b.end())
+
+
+def test_a_timer_catch_event_keeps_its_due_date_and_triggers_on_the_target(harness: EngineHarness) -> None:
     deploy(harness, "source.bpmn", b.process(
         "source", b.start(), b.flow("f", "start", "wait"),
         b.intermediate_catch("wait", b.timer_definition(duration="PT1H")), b.flow("g", "wait", "end"), b.end()))
-    target = deploy(harness, "target.bpmn", TWO_TASKS)
+    target = deploy(harness, "target.bpmn", timer_wait("target", "wait2", duration="PT5H"))
     pik = harness.create_instance("source")
-    assert rejection(harness, pik, target, {"wait": "A2"}) == (
+    created = harness.records().with_value_type(ValueType.TIMER).with_intent(TimerIntent.CREATED)[0]
+    migrate(harness, pik, target, {"wait": "wait2"})
+    assert after_migrate(harness) == [
+        (ValueType.PROCESS_INSTANCE, PI.ELEMENT_MIGRATED, "target"),
+        (ValueType.PROCESS_INSTANCE, PI.ELEMENT_MIGRATED, "wait2"),
+        (ValueType.TIMER, TimerIntent.MIGRATED, ""),
+        (MIG, ProcessInstanceMigrationIntent.MIGRATED, ""),
+    ]
+    timer = harness.records().with_value_type(ValueType.TIMER).with_intent(TimerIntent.MIGRATED)[0]
+    assert timer.key == created.key
+    assert timer.value == {**created.value, "processDefinitionKey": target, "targetElementId": "wait2"}
+    harness.advance(60 * 60 * 1000)  # the source's hour, not the target's five
+    harness.run_due()
+    [job] = harness.activate_jobs("after")
+    harness.complete_job(job)
+    events = harness.records().only_events().process_instance_records(pik)
+    assert events[-1].value["elementId"] == "target" and events[-1].intent is PI.ELEMENT_COMPLETED
+
+
+def test_a_timer_catch_event_may_not_become_a_message_catch_event(harness: EngineHarness) -> None:
+    deploy(harness, "source.bpmn", timer_wait("source", "wait"))
+    target = deploy(harness, "target.bpmn", b.process(
+        "target", b.start(), b.flow("f", "start", "wait"), message_catch("wait", "msg"), b.flow("g", "wait", "end"),
+        b.end(), definitions=message("msg", "ping", "=\"k\"")))
+    pik = harness.create_instance("source")
+    assert rejection(harness, pik, target, {"wait": "wait"}) == (
+        RejectionType.INVALID_STATE,
+        f"Expected to migrate process instance '{pik}' but active element with id 'wait' has a catch event with id"
+        " 'wait' that is mapped to a catch event with id 'wait'. These catch events have different event types:"
+        " 'TIMER' and 'MESSAGE'. The event type of a catch event cannot be changed by process instance migration."
+        " Please ensure the event type of the catch event remains the same or remove the mapping instruction for"
+        " these catch events.")
+
+
+def test_a_message_catch_event_is_not_migrated_yet(harness: EngineHarness) -> None:
+    deploy(harness, "source.bpmn", b.process(
+        "source", b.start(), b.flow("f", "start", "wait"), message_catch("wait", "msg"), b.flow("g", "wait", "end"),
+        b.end(), definitions=message("msg", "ping", "=\"k\"")))
+    target = deploy(harness, "target.bpmn", timer_wait("target", "wait"))
+    pik = harness.create_instance("source")
+    assert rejection(harness, pik, target, {"wait": "wait"}) == (
         RejectionType.INVALID_STATE,
         f"Expected to migrate process instance '{pik}' but active element with id 'wait' is intermediate catch"
-        " event of type 'TIMER'. Migrating active intermediate catch event of this type is not possible yet.")
-
+        " event of type 'MESSAGE'. Migrating active intermediate catch event of this type is not possible yet.")
 
 def test_a_call_activity_migrates_and_its_called_instance_keeps_its_definition(harness: EngineHarness) -> None:
     child = deploy(harness, "child.bpmn", one_task("child", "work", "work"))

@@ -1,5 +1,5 @@
 """Appliers of the events a process instance migration writes: each moves one record in state to
-the target process definition (the element instance, its job, incidents and user task); the
+the target process definition (the element instance, its job, incidents, user task and timer); the
 command's own MIGRATED event changes nothing of its own."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from zeebe_trio.protocol import (
     ProcessInstanceIntent,
     ProcessInstanceMigrationIntent,
     Record,
+    TimerIntent,
     UserTaskIntent,
     ValueType,
 )
@@ -53,9 +54,15 @@ def _user_task_migrated(state: EngineState, record: Record) -> None:
         state.put_user_task(UserTask(task.key, task.lifecycle, {**task.record, **moved}))
 
 
+def _timer_migrated(state: EngineState, record: Record) -> None:
+    if state.timer(record.key) is not None:  # the same due date: only the record changes
+        state.put_timer(record.key, dict(record.value))
+
+
 def register(appliers: EventAppliers) -> None:
     appliers.register(ValueType.PROCESS_INSTANCE, ProcessInstanceIntent.ELEMENT_MIGRATED, _element_migrated)
     appliers.register(ValueType.JOB, JobIntent.MIGRATED, _job_migrated)
     appliers.register(ValueType.INCIDENT, IncidentIntent.MIGRATED, _incident_migrated)
     appliers.register(ValueType.USER_TASK, UserTaskIntent.MIGRATED, _user_task_migrated)
+    appliers.register(ValueType.TIMER, TimerIntent.MIGRATED, _timer_migrated)
     appliers.register(ValueType.PROCESS_INSTANCE_MIGRATION, ProcessInstanceMigrationIntent.MIGRATED, no_state_change)

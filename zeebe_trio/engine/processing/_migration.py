@@ -11,9 +11,10 @@ is written (Zeebe checks as it goes and rolls back), with the rejection reasons 
 
 Migrated: the process, job worker tasks (service, send, business rule, script), user tasks (job
 worker and Camunda user tasks, without changing the implementation), subprocesses and call
-activities (the called instance stays on its own definition). Refused for now: elements with
-boundary events that hold subscriptions (timer, message, signal, compensation), containers with
-event subprocesses, intermediate catch events, receive tasks, multi-instance bodies, gateways.
+activities (the called instance stays on its own definition), timer intermediate catch events (TIMER
+MIGRATED: the timer keeps its due date). Refused for now: elements with boundary events that hold
+subscriptions (timer, message, signal, compensation), containers with event subprocesses, other
+intermediate catch events, receive tasks, multi-instance bodies, gateways.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from zeebe_trio.protocol import (
     ProcessInstanceMigrationIntent,
     Record,
     RejectionType,
+    TimerIntent,
     UserTaskIntent,
     ValueType,
 )
@@ -52,8 +54,10 @@ PIM = ValueType.PROCESS_INSTANCE_MIGRATION
 
 MIGRATED_ELEMENT_TYPES = frozenset({
     T.PROCESS, T.SERVICE_TASK, T.SEND_TASK, T.BUSINESS_RULE_TASK, T.SCRIPT_TASK, T.USER_TASK, T.SUB_PROCESS,
-    T.CALL_ACTIVITY,
+    T.CALL_ACTIVITY, T.INTERMEDIATE_CATCH_EVENT,
 })
+# an intermediate catch event of these kinds keeps its subscription (a timer keeps its due date)
+_MIGRATED_CATCH_EVENT_TYPES = frozenset({"TIMER"})
 # Boundary events an element may keep: they hold no subscription that would have to move with it.
 _BOUNDARY_EVENTS_WITHOUT_SUBSCRIPTION = frozenset({"ERROR", "ESCALATION"})
 _ZEEBE_USER_TASK = "zeebe user task"
@@ -189,7 +193,8 @@ class ProcessInstanceMigrationProcessors:
         element_type = instance.element_type
         invalid = RejectionType.INVALID_STATE
         prefix = f"Expected to migrate process instance '{pik}' but"
-        if element_type is T.INTERMEDIATE_CATCH_EVENT:
+        if element_type is T.INTERMEDIATE_CATCH_EVENT \
+                and instance.value.get("bpmnEventType") not in _MIGRATED_CATCH_EVENT_TYPES:
             raise Refused(invalid, f"{prefix} active element with id '{element_id}' is intermediate catch event of"
                                    f" type '{instance.value.get('bpmnEventType', 'UNSPECIFIED')}'. Migrating active"
                                    " intermediate catch event of this type is not possible yet.")
@@ -208,6 +213,14 @@ class ProcessInstanceMigrationProcessors:
                                    " the same type.")
         source_element = source if element_type is T.PROCESS else source.flow_node(element_id, element_type)
         assert isinstance(target_element, ExecutableFlowNode)
+        if element_type is T.INTERMEDIATE_CATCH_EVENT and target_element.event_type != source_element.event_type:
+            raise Refused(invalid, f"{prefix} active element with id '{element_id}' has a catch event with id"
+                                   f" '{element_id}' that is mapped to a catch event with id '{target_id}'. These"
+                                   f" catch events have different event types: '{source_element.event_type}' and"
+                                   f" '{target_element.event_type}'. The event type of a catch event cannot be"
+                                   " changed by process instance migration. Please ensure the event type of the"
+                                   " catch event remains the same or remove the mapping instruction for these"
+                                   " catch events.")
         if isinstance(target_element, ExecutableUserTask):
             source_kind = _ZEEBE_USER_TASK if instance.user_task_key > 0 else _JOB_WORKER
             target_kind = _ZEEBE_USER_TASK if target_element.is_camunda_user_task else _JOB_WORKER
@@ -269,6 +282,12 @@ class ProcessInstanceMigrationProcessors:
             if incident is not None:
                 batch.event(ValueType.INCIDENT, IncidentIntent.MIGRATED, incident_key,
                             {**incident["record"], **definition, "elementId": step.target_element_id})
+        if instance.element_type is T.INTERMEDIATE_CATCH_EVENT:
+            for timer_key in state.timers_of(instance.key):
+                timer = state.timer(timer_key)
+                if timer is not None and timer.get("targetElementId") == instance.element_id:
+                    batch.event(ValueType.TIMER, TimerIntent.MIGRATED, timer_key, {
+                        **timer, "processDefinitionKey": target.key, "targetElementId": step.target_element_id})
         task = state.user_task(instance.user_task_key) if instance.user_task_key > 0 else None
         if task is not None:
             batch.event(ValueType.USER_TASK, UserTaskIntent.MIGRATED, task.key, {**task.record, "variables": {}, **moved})
