@@ -23,6 +23,7 @@ from .appliers import event_appliers
 from .bpmn._stream_processor import BpmnStreamProcessor
 from .bpmn.behaviors import (
     CatchEventBehavior,
+    DecisionBehavior,
     EventTriggerBehavior,
     ExpressionBehavior,
     IncidentBehavior,
@@ -37,6 +38,7 @@ from .bpmn.elements import DEFAULT_MAX_PROCESS_DEPTH, element_processors
 from .bpmn.elements.containers import AdHocSubProcessProcessor
 from .processing import (
     AdHocSubProcessInstructionProcessors,
+    DecisionEvaluationProcessors,
     DeploymentProcessors,
     IncidentProcessors,
     JobProcessors,
@@ -95,10 +97,12 @@ class Engine:
         messages = MessageSubscriber(expressions, partition_count)
         catch_events = CatchEventBehavior({"timer": timers, "message": messages, "signal": signals})
         triggers = EventTriggerBehavior(variables, expressions)
+        self.decisions = DecisionBehavior(monotonic)
         transitions = StateTransitionBehavior(lambda element_type: bpmn.container(element_type),
                                               max_element_instances_per_scope, catch_events, triggers)
         bpmn = BpmnStreamProcessor(element_processors(transitions, variables, incidents, jobs, expressions, triggers,
-                                                      max_process_depth=max_process_depth, signals=signals),
+                                                      max_process_depth=max_process_depth, signals=signals,
+                                                      decisions=self.decisions),
                                    transitions, incidents, jobs, variables)
         self.processors = CommandProcessors()
         timer_processors = TimerProcessors(timers, triggers)
@@ -106,13 +110,15 @@ class Engine:
         transitions.root_instance_listeners.append(message_processors)
         for group in (bpmn, ProcessInstanceProcessors(variables),
                       DeploymentProcessors(self.processes, timers, signals,
-                                           message_processors.open_start_event_subscriptions),
+                                           message_processors.open_start_event_subscriptions,
+                                           decisions=self.decisions),
                       JobProcessors(jobs, incidents, variables, triggers), IncidentProcessors(jobs, bpmn.process_retried),
                       VariableDocumentProcessors(variables), timer_processors, message_processors,
                       UserTaskProcessors(expressions), MultiInstanceBatchProcessors(transitions)):
             group.register(self.processors)
         SignalProcessors(triggers, timer_processors.start_instance).register(self.processors)
         TerminateBatchProcessors().register(self.processors)
+        DecisionEvaluationProcessors(self.decisions).register(self.processors)
         ad_hoc = bpmn.processors[BpmnElementType.AD_HOC_SUB_PROCESS]
         assert isinstance(ad_hoc, AdHocSubProcessProcessor)
         AdHocSubProcessInstructionProcessors(ad_hoc).register(self.processors)
@@ -128,6 +134,7 @@ class Engine:
     def discard_caches(self) -> None:
         """After a failed transaction: drop derived data that may describe rolled-back state."""
         self.processes.clear()
+        self.decisions.clear()
 
     def apply(self, record: Record) -> None:
         self.appliers.apply(self.state, record)

@@ -15,6 +15,9 @@ from ._intents import (
     INTENTS_BY_VALUE_TYPE,
     AdHocSubProcessInstructionIntent,
     CompensationSubscriptionIntent,
+    DecisionEvaluationIntent,
+    DecisionIntent,
+    DecisionRequirementsIntent,
     DeploymentIntent,
     ErrorIntent,
     EscalationIntent,
@@ -86,5 +89,8 @@ __all__ = [
     "MessageStartEventSubscriptionIntent", "MessageSubscriptionIntent", "ProcessEventIntent",
     "ProcessInstanceBatchIntent", "ProcessMessageSubscriptionIntent", "SignalSubscriptionIntent", "UserTaskIntent",
     "AdHocSubProcessInstructionIntent",
+    "DecisionEvaluationIntent",
+    "DecisionIntent",
+    "DecisionRequirementsIntent",
     "FormIntent",
 ]

@@ -306,6 +306,25 @@ class FormIntent(Intent):
     DELETED = 1
 
 
+@_events("CREATED", "DELETED")
+class DecisionIntent(Intent):
+    CREATED = 0
+    DELETED = 1
+
+
+@_events("CREATED", "DELETED")
+class DecisionRequirementsIntent(Intent):
+    CREATED = 0
+    DELETED = 1
+
+
+@_events("EVALUATED", "FAILED")
+class DecisionEvaluationIntent(Intent):
+    EVALUATED = 0
+    FAILED = 1
+    EVALUATE = 2
+
+
 INTENTS_BY_VALUE_TYPE: dict[ValueType, type[Intent]] = {
     ValueType.JOB: JobIntent,
     ValueType.JOB_BATCH: JobBatchIntent,
@@ -334,6 +353,9 @@ INTENTS_BY_VALUE_TYPE: dict[ValueType, type[Intent]] = {
     ValueType.MESSAGE_BATCH: MessageBatchIntent,
     ValueType.AD_HOC_SUB_PROCESS_INSTRUCTION: AdHocSubProcessInstructionIntent,
     ValueType.FORM: FormIntent,
+    ValueType.DECISION: DecisionIntent,
+    ValueType.DECISION_REQUIREMENTS: DecisionRequirementsIntent,
+    ValueType.DECISION_EVALUATION: DecisionEvaluationIntent,
 }
 
 

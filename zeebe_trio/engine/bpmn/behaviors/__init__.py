@@ -16,6 +16,7 @@ A step that fails on the process's data raises ``ElementFailure``; only the life
 
 from ._child_activation import ChildActivationCallback
 from ._context import ElementContext
+from ._decisions import DecisionBehavior, DecisionLookupError
 from ._escalations import EscalationBehavior
 from ._events import CatchEventBehavior, ErrorCatch, EventSubscriber, EventTriggerBehavior, TimerSubscriber
 from ._expressions import ExpressionBehavior, ScopeVariables
@@ -35,6 +36,8 @@ from ._user_tasks import UserTaskBehavior
 from ._variables import VariableBehavior, to_json_text
 
 __all__ = [
+    "DecisionBehavior",
+    "DecisionLookupError",
     "CalledProcessCallbacks",
     "CatchEventBehavior",
     "ErrorCatch",
