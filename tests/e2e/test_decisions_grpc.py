@@ -8,7 +8,9 @@ evaluates its decision into its result variable. pyzeebe's own ``deploy_resource
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
+import re
 from pathlib import Path
 
 import grpc
@@ -16,6 +18,7 @@ import pytest
 import trio
 from pyzeebe.proto import gateway_pb2 as pb
 
+from zeebe_trio import cli
 from zeebe_trio.protocol import ProcessInstanceIntent, ValueType
 from zeebe_trio.testing import BrokerHarness
 from zeebe_trio.testing import bpmn as b
@@ -129,3 +132,19 @@ async def test_pyzeebe_deploys_a_dmn_and_evaluates_its_decision(client: Client, 
     assert [type(d).__name__ for d in deployed.deployments] == [  # type: ignore[attr-defined]
         "DecisionMetadata", "DecisionMetadata", "DecisionRequirementsMetadata"]
     assert evaluated.decision_output == 10  # type: ignore[attr-defined]  # pyzeebe parses the JSON
+
+
+async def test_the_command_line_deploys_a_dmn_naming_its_decisions(client: Client, tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "pricing.dmn").write_bytes(PRICING)
+    argv = ["deploy", "--address", client.address, str(tmp_path / "pricing.dmn")]
+    try:
+        code = await trio.to_thread.run_sync(functools.partial(cli.main, argv))
+    except SystemExit as exit_:
+        code = int(exit_.code or 0)
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    lines = out.splitlines()
+    assert re.fullmatch(r"deployed decision discount version 1 \(key \d+\) of pricing", lines[0])
+    assert re.fullmatch(r"deployed decision price version 1 \(key \d+\) of pricing", lines[1])
+    assert re.fullmatch(r"deployed decision requirements pricing version 1 \(key \d+\) from pricing\.dmn", lines[2])

@@ -264,6 +264,16 @@ def _deploy(args: argparse.Namespace) -> int:
                 lines.append(f"deployed form {form.form_id} version {form.version} (key {form.form_key})"
                              f" from {form.resource_name}")
                 continue
+            if deployment.is_set("decision"):
+                decision = deployment.decision
+                lines.append(f"deployed decision {decision.dmn_decision_id} version {decision.version}"
+                             f" (key {decision.decision_key}) of {decision.dmn_decision_requirements_id}")
+                continue
+            if deployment.is_set("decision_requirements"):
+                drg = deployment.decision_requirements
+                lines.append(f"deployed decision requirements {drg.dmn_decision_requirements_id} version"
+                             f" {drg.version} (key {drg.decision_requirements_key}) from {drg.resource_name}")
+                continue
             process = deployment.process
             lines.append(f"deployed {process.bpmn_process_id} version {process.version}"
                          f" (key {process.process_definition_key}) from {process.resource_name}")
