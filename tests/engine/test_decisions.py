@@ -359,3 +359,14 @@ def test_a_business_rule_task_with_a_task_definition_is_still_a_job(harness: Eng
     deployed(harness, ("p.bpmn", process_with(task)))
     harness.create_instance("p")
     assert [job.value["type"] for job in harness.jobs()] == ["rules"]
+
+
+def test_decimal_outputs_are_doubles_in_records_and_variables(harness: EngineHarness) -> None:
+    rates = dmn(decision_table("rate", "kind", [('"a"', "2.5"), ('"b"', "0.1 * 3")]), drg_id="rates")
+    deployed(harness, ("rates.dmn", rates), ("p.bpmn", process_with(business_rule_task("task", "rate", "rate"))))
+    harness.create_instance("p", {"kind": "a"})
+    assert variable(harness, "rate") == "2.5"
+    response = evaluate(harness, decisionId="rate", variables={"kind": "b"})
+    assert response.value["decisionOutput"] == "0.3"  # FEEL's decimal 0.3, as a double
+    rule = response.value["evaluatedDecisions"][0]["matchedRules"][0]
+    assert rule["evaluatedOutputs"][0]["outputValue"] == response.value["decisionOutput"]

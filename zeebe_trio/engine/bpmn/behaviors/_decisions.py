@@ -9,6 +9,7 @@ decision found for id 'x'").
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,6 +18,7 @@ from zeebe_trio.protocol import DecisionEvaluationIntent
 from ..._batch import Batch
 from ...dmn import DecisionRequirements, DecisionResult, DmnParseError, EvaluatedDecision, parse_dmn
 from ...feel import Monotonic
+from ..model import record_value
 from ._variables import to_json_text
 
 __all__ = ["DecisionBehavior", "DecisionLookupError"]
@@ -104,8 +106,13 @@ class DecisionBehavior:
     def evaluate(self, batch: Batch, decision: Mapping[str, Any], variables: Mapping[str, Any]) -> DecisionResult:
         """Evaluate ``decision`` (a DECISION record value); DecisionLookupError if its graph is gone."""
         drg = self.parsed_requirements(batch, decision)
-        return drg.evaluate(decision["decisionId"], variables, now=batch.now_datetime,
-                            monotonic=self.monotonic)
+        result = drg.evaluate(decision["decisionId"], variables, now=batch.now_datetime, monotonic=self.monotonic)
+        try:
+            return _as_record_values(result)
+        except OverflowError:
+            return DecisionResult(result.decision_id, None, (), decision["decisionId"],
+                                  f"Expected to evaluate decision '{decision['decisionId']}', but it produced a"
+                                  " number too large for a variable (beyond a double's range)")
 
     @staticmethod
     def evaluation_event(batch: Batch, decision: Mapping[str, Any], result: DecisionResult, evaluation_key: int,
@@ -140,6 +147,21 @@ class DecisionBehavior:
         value.update(process_fields)
         intent = DecisionEvaluationIntent.FAILED if result.failed else DecisionEvaluationIntent.EVALUATED
         return intent, value
+
+
+def _as_record_values(result: DecisionResult) -> DecisionResult:
+    """``result`` with its FEEL numbers as records hold them (integers, else doubles)."""
+    def decision(entry: EvaluatedDecision) -> EvaluatedDecision:
+        return dataclasses.replace(
+            entry, decision_output=record_value(entry.decision_output),
+            evaluated_inputs=tuple(dataclasses.replace(i, input_value=record_value(i.input_value))
+                                   for i in entry.evaluated_inputs),
+            matched_rules=tuple(dataclasses.replace(rule, evaluated_outputs=tuple(
+                dataclasses.replace(o, output_value=record_value(o.output_value)) for o in rule.evaluated_outputs))
+                for rule in entry.matched_rules))
+
+    return dataclasses.replace(result, decision_output=record_value(result.decision_output),
+                               evaluated_decisions=tuple(decision(e) for e in result.evaluated_decisions))
 
 
 def _evaluated_decision(entry: EvaluatedDecision, key_and_version: tuple[int, int], tenant: str,

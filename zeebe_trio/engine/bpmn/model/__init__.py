@@ -41,7 +41,7 @@ from ._elements import (
     JobWorkerProperties,
 )
 from ._event_based_gateway import ExecutableEventBasedGateway, is_after_event_based_gateway
-from ._expression import CompileProblems, EvaluationError, Expression, MappingRule
+from ._expression import CompileProblems, EvaluationError, Expression, MappingRule, record_value
 from ._inclusive_gateway import ExecutableInclusiveGateway
 from ._message_throw import ExecutableJobWorkerEvent
 from ._multi_instance import ExecutableMultiInstanceBody, LoopCharacteristics
@@ -84,6 +84,7 @@ __all__ = [
     "MappingRule",
     "deployment_binding_problems",
     "decision_binding_problems",
+    "record_value",
     "transform_business_rule_task",
     "ExecutableBusinessRuleTask",
     "TerminateEventDefinition",
