@@ -148,3 +148,26 @@ async def test_the_command_line_deploys_a_dmn_naming_its_decisions(client: Clien
     assert re.fullmatch(r"deployed decision discount version 1 \(key \d+\) of pricing", lines[0])
     assert re.fullmatch(r"deployed decision price version 1 \(key \d+\) of pricing", lines[1])
     assert re.fullmatch(r"deployed decision requirements pricing version 1 \(key \d+\) from pricing\.dmn", lines[2])
+
+
+async def test_the_command_line_evaluates_a_decision_by_id_and_by_key(client: Client,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    deployed = await client.deploy("pricing.dmn", PRICING)
+    price_key = deployed.deployments[1].decision.decisionKey
+
+    async def run(*argv: str) -> tuple[int, str, str]:
+        try:
+            code = await trio.to_thread.run_sync(functools.partial(cli.main, ["evaluate", "decision", "--address",
+                                                                              client.address, *argv]))
+        except SystemExit as exit_:
+            code = int(exit_.code or 0)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    code, out, err = await run("price", "--variables", '{"total": 150}')
+    assert (code, out) == (0, f"evaluated decision price version 1 (key {price_key}): 140\n"), err
+    code, out, err = await run(str(price_key), "--variables", '{"total": 10}')
+    assert (code, out) == (0, f"evaluated decision price version 1 (key {price_key}): 10\n"), err
+    code, out, err = await run("nope")
+    assert code != 0
+    assert "no decision found for id 'nope'" in err
