@@ -370,3 +370,17 @@ def test_decimal_outputs_are_doubles_in_records_and_variables(harness: EngineHar
     assert response.value["decisionOutput"] == "0.3"  # FEEL's decimal 0.3, as a double
     rule = response.value["evaluatedDecisions"][0]["matchedRules"][0]
     assert rule["evaluatedOutputs"][0]["outputValue"] == response.value["decisionOutput"]
+
+
+def test_a_multi_instance_business_rule_task_evaluates_once_per_element(harness: EngineHarness) -> None:
+    task = ('<bpmn:businessRuleTask id="task"><bpmn:extensionElements>'
+            '<zeebe:calledDecision decisionId="double" resultVariable="r"/></bpmn:extensionElements>'
+            '<bpmn:multiInstanceLoopCharacteristics><bpmn:extensionElements><zeebe:loopCharacteristics'
+            ' inputCollection="=xs" inputElement="x" outputCollection="rs" outputElement="=r"/>'
+            "</bpmn:extensionElements></bpmn:multiInstanceLoopCharacteristics></bpmn:businessRuleTask>")
+    deployed(harness, ("double.dmn", dmn(literal_decision("double", "x * 2"), drg_id="doubling")),
+             ("p.bpmn", process_with(task)))
+    pik = harness.create_instance("p", {"xs": [1, 2, 3]})
+    assert [r.value["decisionOutput"] for r in of_type(harness, ValueType.DECISION_EVALUATION)] == ["2", "4", "6"]
+    assert variable(harness, "rs") == "[2,4,6]"
+    assert harness.records().process_instance_records(pik).only_events()[-1].intent is PI.ELEMENT_COMPLETED
