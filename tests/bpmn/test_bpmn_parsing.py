@@ -364,13 +364,13 @@ def test_job_worker_capable_tasks_need_some_implementation(tag, alternative):
     assert f"either one zeebe:{alternative} or one zeebe:taskDefinition" in str(error)
 
 
-def test_a_business_rule_task_calling_a_decision_is_not_supported_yet():
+def test_a_business_rule_task_calling_a_decision_is_refused_where_not_supported():
     body = (
         '<bpmn:startEvent id="s"/><bpmn:businessRuleTask id="t"><bpmn:extensionElements>'
         '<zeebe:calledDecision decisionId="d" resultVariable="r"/></bpmn:extensionElements>'
         "</bpmn:businessRuleTask>" + flow("f", "s", "t")
     )
-    error = rejection(process(body))
+    error = rejection(process(body), supported=HINT_FEATURES)
     assert str(error) == (
         "'order.bpmn': process 'p': business rule task 't': zeebe:calledDecision is not supported yet by "
         "zeebe-trio; only its job worker form (zeebe:taskDefinition) is"

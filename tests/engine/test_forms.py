@@ -216,7 +216,7 @@ def test_two_forms_with_the_same_id_in_one_deployment_are_rejected(harness: Engi
 def test_other_resource_types_are_still_rejected(harness: EngineHarness) -> None:
     assert rejection(harness, ("notes.txt", b"hello")).endswith(
         "'notes.txt': resources of type 'txt' are not supported yet by zeebe-trio; deploy BPMN files ending in"
-        " .bpmn or .xml, or forms ending in .form")
+        " .bpmn or .xml, decisions ending in .dmn, or forms ending in .form")
 
 
 # -- user tasks -------------------------------------------------------------------------------------------

@@ -51,7 +51,6 @@ async def test_health_check_of_an_unknown_service_is_not_found(gateway):
 @pytest.mark.parametrize(
     ("rpc", "request_"),
     [
-        ("EvaluateDecision", gateway_pb2.EvaluateDecisionRequest(decisionId="d")),
         ("DeleteResource", gateway_pb2.DeleteResourceRequest(resourceKey=1)),
     ],
 )

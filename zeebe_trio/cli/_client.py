@@ -264,6 +264,16 @@ def _deploy(args: argparse.Namespace) -> int:
                 lines.append(f"deployed form {form.form_id} version {form.version} (key {form.form_key})"
                              f" from {form.resource_name}")
                 continue
+            if deployment.is_set("decision"):
+                decision = deployment.decision
+                lines.append(f"deployed decision {decision.dmn_decision_id} version {decision.version}"
+                             f" (key {decision.decision_key}) of {decision.dmn_decision_requirements_id}")
+                continue
+            if deployment.is_set("decision_requirements"):
+                drg = deployment.decision_requirements
+                lines.append(f"deployed decision requirements {drg.dmn_decision_requirements_id} version"
+                             f" {drg.version} (key {drg.decision_requirements_key}) from {drg.resource_name}")
+                continue
             process = deployment.process
             lines.append(f"deployed {process.bpmn_process_id} version {process.version}"
                          f" (key {process.process_definition_key}) from {process.resource_name}")
@@ -333,6 +343,24 @@ def _broadcast_signal(args: argparse.Namespace) -> int:
     response = _call(args, "BroadcastSignal", gw.BroadcastSignalRequest(signal_name=args.name,
                                                                         variables=args.variables))
     return _print(args, response, lambda: f"broadcast signal '{args.name}' (key {response.key})")
+
+
+def _evaluate_decision(args: argparse.Namespace) -> int:
+    from zeebe_trio.gateway._generated import gateway_protocol as gw
+
+    # as zbctl: a number is a decision key, anything else a decision id (its latest version)
+    by_key = args.decision.isdigit()
+    request = gw.EvaluateDecisionRequest(decision_key=_key(args.decision) if by_key else 0,
+                                         decision_id="" if by_key else args.decision, variables=args.variables)
+    response = _call(args, "EvaluateDecision", request)
+
+    def text() -> str:
+        shown = f"decision {response.decision_id} version {response.decision_version} (key {response.decision_key})"
+        if response.failed_decision_id:
+            return f"evaluating {shown} failed in decision {response.failed_decision_id}: {response.failure_message}"
+        return f"evaluated {shown}: {response.decision_output}"
+
+    return _print(args, response, text)
 
 
 def _activate_jobs(args: argparse.Namespace) -> int:
@@ -473,8 +501,8 @@ def register(commands: Any) -> None:
         parser = commands.add_parser(name, help=help_text, description=help_text[0].upper() + help_text[1:] + ".")
         return parser.add_subparsers(dest="noun", required=True, metavar="NOUN")
 
-    deploy = command(commands, "deploy", "deploy BPMN files", _deploy)
-    deploy.add_argument("files", nargs="+", metavar="FILE", help="a .bpmn file")
+    deploy = command(commands, "deploy", "deploy BPMN, DMN and form files", _deploy)
+    deploy.add_argument("files", nargs="+", metavar="FILE", help="a .bpmn, .dmn or .form file")
 
     create = verb("create", "create a process instance")
     _create_instance_arguments(command(create, "instance", "start a process instance", _create_instance,
@@ -563,5 +591,12 @@ def register(commands: Any) -> None:
     resolve = verb("resolve", "resolve an incident")
     command(resolve, "incident", "resolve an incident (after fixing its cause, e.g. 'update retries')",
             _resolve_incident, full_name="resolve incident").add_argument("key", type=_key, help="the incident key")
+
+    evaluate = verb("evaluate", "evaluate a decision")
+    decision = command(evaluate, "decision", "evaluate a deployed decision and print its output",
+                       _evaluate_decision, full_name="evaluate decision")
+    decision.add_argument("decision", metavar="DECISION",
+                          help="the decision id (its latest version), or a decision key")
+    _variables_option(decision, "the variables to evaluate it with")
 
     command(commands, "status", "show the cluster topology", _status)

@@ -23,6 +23,7 @@ from .appliers import event_appliers
 from .bpmn._stream_processor import BpmnStreamProcessor
 from .bpmn.behaviors import (
     CatchEventBehavior,
+    DecisionBehavior,
     ElementActivationBehavior,
     EventTriggerBehavior,
     ExpressionBehavior,
@@ -39,6 +40,7 @@ from .bpmn.elements import DEFAULT_MAX_PROCESS_DEPTH, element_processors
 from .bpmn.elements.containers import AdHocSubProcessProcessor
 from .processing import (
     AdHocSubProcessInstructionProcessors,
+    DecisionEvaluationProcessors,
     DeploymentProcessors,
     IncidentProcessors,
     JobProcessors,
@@ -99,10 +101,12 @@ class Engine:
         messages = MessageSubscriber(expressions, partition_count)
         catch_events = CatchEventBehavior({"timer": timers, "message": messages, "signal": signals})
         triggers = EventTriggerBehavior(variables, expressions)
+        self.decisions = DecisionBehavior(monotonic)
         transitions = StateTransitionBehavior(lambda element_type: bpmn.container(element_type),
                                               max_element_instances_per_scope, catch_events, triggers)
         bpmn = BpmnStreamProcessor(element_processors(transitions, variables, incidents, jobs, expressions, triggers,
-                                                      max_process_depth=max_process_depth, signals=signals),
+                                                      max_process_depth=max_process_depth, signals=signals,
+                                                      decisions=self.decisions),
                                    transitions, incidents, jobs, variables)
         self.processors = CommandProcessors()
         timer_processors = TimerProcessors(timers, triggers)
@@ -111,7 +115,8 @@ class Engine:
         activation = ElementActivationBehavior(catch_events)
         for group in (bpmn, ProcessInstanceProcessors(variables, activation),
                       DeploymentProcessors(self.processes, timers, signals,
-                                           message_processors.open_start_event_subscriptions),
+                                           message_processors.open_start_event_subscriptions,
+                                           decisions=self.decisions),
                       JobProcessors(jobs, incidents, variables, triggers), IncidentProcessors(jobs, bpmn.process_retried),
                       VariableDocumentProcessors(variables), timer_processors, message_processors,
                       UserTaskProcessors(expressions), MultiInstanceBatchProcessors(transitions)):
@@ -121,6 +126,7 @@ class Engine:
         ProcessInstanceModificationProcessors(variables, activation, jobs, incidents, UserTaskBehavior(expressions),
                                               catch_events, transitions.root_instance_listeners).register(self.processors)
         ProcessInstanceMigrationProcessors().register(self.processors)
+        DecisionEvaluationProcessors(self.decisions).register(self.processors)
         ad_hoc = bpmn.processors[BpmnElementType.AD_HOC_SUB_PROCESS]
         assert isinstance(ad_hoc, AdHocSubProcessProcessor)
         AdHocSubProcessInstructionProcessors(ad_hoc).register(self.processors)
@@ -136,6 +142,7 @@ class Engine:
     def discard_caches(self) -> None:
         """After a failed transaction: drop derived data that may describe rolled-back state."""
         self.processes.clear()
+        self.decisions.clear()
 
     def apply(self, record: Record) -> None:
         self.appliers.apply(self.state, record)

@@ -12,6 +12,7 @@ from typing import Any, cast
 import trio
 
 from zeebe_trio.protocol import (
+    DecisionEvaluationIntent,
     DeploymentIntent,
     IncidentIntent,
     Intent,
@@ -317,6 +318,21 @@ class Endpoints:
         command = BrokerCommand(ValueType.SIGNAL, SignalIntent.BROADCAST, value)
         record = await self._router.execute(self._router.first_partition(), command)
         return pb.BroadcastSignalResponse(key=record.key, tenant_id=tenant_id)
+
+    # -- decisions -----------------------------------------------------------------------------
+
+    async def evaluate_decision(self, request: pb.EvaluateDecisionRequest) -> pb.EvaluateDecisionResponse:
+        """Deployments live on the first partition, so decisions are evaluated there."""
+        tenant_id = _mappers.ensure_tenant("EvaluateDecision", request.tenant_id)
+        value = {
+            "decisionId": request.decision_id,
+            "decisionKey": request.decision_key,
+            "variables": _mappers.parse_document(request.variables),
+            "tenantId": tenant_id,
+        }
+        command = BrokerCommand(ValueType.DECISION_EVALUATION, DecisionEvaluationIntent.EVALUATE, value)
+        record = await self._router.execute(self._router.first_partition(), command)
+        return _mappers.evaluate_decision_response(record)
 
     # -- helpers -------------------------------------------------------------------------------
 

@@ -202,6 +202,63 @@ def deploy_resource_response(record: Record) -> pb.DeployResourceResponse:
     )
 
 
+def _evaluated_decision(value: Mapping[str, Any]) -> pb.EvaluatedDecision:
+    return pb.EvaluatedDecision(
+        decision_key=value.get("decisionKey", 0),
+        decision_id=value.get("decisionId", ""),
+        decision_name=value.get("decisionName", ""),
+        decision_version=value.get("decisionVersion", 0),
+        decision_type=value.get("decisionType", ""),
+        decision_output=value.get("decisionOutput", ""),
+        matched_rules=[
+            pb.MatchedDecisionRule(
+                rule_id=rule.get("ruleId", ""),
+                rule_index=rule.get("ruleIndex", 0),
+                evaluated_outputs=[
+                    pb.EvaluatedDecisionOutput(
+                        output_id=output.get("outputId", ""),
+                        output_name=output.get("outputName", ""),
+                        output_value=output.get("outputValue", ""),
+                    )
+                    for output in rule.get("evaluatedOutputs", ())
+                ],
+            )
+            for rule in value.get("matchedRules", ())
+        ],
+        evaluated_inputs=[
+            pb.EvaluatedDecisionInput(
+                input_id=entry.get("inputId", ""),
+                input_name=entry.get("inputName", ""),
+                input_value=entry.get("inputValue", ""),
+            )
+            for entry in value.get("evaluatedInputs", ())
+        ],
+        tenant_id=value.get("tenantId", DEFAULT_TENANT),
+        decision_evaluation_instance_key=value.get("decisionEvaluationInstanceKey", ""),
+    )
+
+
+def evaluate_decision_response(record: Record) -> pb.EvaluateDecisionResponse:
+    """A DECISION_EVALUATION EVALUATED or FAILED event as Zeebe's gateway answers it (a failed evaluation
+    is an answer too: ``failed_decision_id`` and ``failure_message`` say why)."""
+    value = record.value
+    return pb.EvaluateDecisionResponse(
+        decision_key=value.get("decisionKey", 0),
+        decision_id=value.get("decisionId", ""),
+        decision_name=value.get("decisionName", ""),
+        decision_version=value.get("decisionVersion", 0),
+        decision_requirements_id=value.get("decisionRequirementsId", ""),
+        decision_requirements_key=value.get("decisionRequirementsKey", 0),
+        decision_output=value.get("decisionOutput", ""),
+        evaluated_decisions=[_evaluated_decision(entry) for entry in value.get("evaluatedDecisions", ())],
+        failed_decision_id=value.get("failedDecisionId", ""),
+        failure_message=value.get("evaluationFailureMessage", ""),
+        tenant_id=value.get("tenantId", DEFAULT_TENANT),
+        decision_instance_key=record.key,
+        decision_evaluation_key=record.key,
+    )
+
+
 def deploy_process_response(record: Record) -> pb.DeployProcessResponse:
     return pb.DeployProcessResponse(
         key=record.key,

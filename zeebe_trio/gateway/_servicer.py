@@ -153,7 +153,9 @@ class GatewayServicer(pb.GatewayBase):
     async def evaluate_decision(
         self, evaluate_decision_request: pb.EvaluateDecisionRequest
     ) -> pb.EvaluateDecisionResponse:
-        raise unimplemented("EvaluateDecision")
+        return await self._bridge.call(
+            "EvaluateDecision", self._endpoints.evaluate_decision, evaluate_decision_request
+        )
 
     async def modify_process_instance(
         self, modify_process_instance_request: pb.ModifyProcessInstanceRequest

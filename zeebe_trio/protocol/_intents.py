@@ -318,6 +318,25 @@ class ProcessInstanceMigrationIntent(Intent):
     MIGRATED = 1
 
 
+@_events("CREATED", "DELETED")
+class DecisionIntent(Intent):
+    CREATED = 0
+    DELETED = 1
+
+
+@_events("CREATED", "DELETED")
+class DecisionRequirementsIntent(Intent):
+    CREATED = 0
+    DELETED = 1
+
+
+@_events("EVALUATED", "FAILED")
+class DecisionEvaluationIntent(Intent):
+    EVALUATED = 0
+    FAILED = 1
+    EVALUATE = 2
+
+
 INTENTS_BY_VALUE_TYPE: dict[ValueType, type[Intent]] = {
     ValueType.JOB: JobIntent,
     ValueType.JOB_BATCH: JobBatchIntent,
@@ -348,6 +367,9 @@ INTENTS_BY_VALUE_TYPE: dict[ValueType, type[Intent]] = {
     ValueType.FORM: FormIntent,
     ValueType.PROCESS_INSTANCE_MODIFICATION: ProcessInstanceModificationIntent,
     ValueType.PROCESS_INSTANCE_MIGRATION: ProcessInstanceMigrationIntent,
+    ValueType.DECISION: DecisionIntent,
+    ValueType.DECISION_REQUIREMENTS: DecisionRequirementsIntent,
+    ValueType.DECISION_EVALUATION: DecisionEvaluationIntent,
 }
 
 

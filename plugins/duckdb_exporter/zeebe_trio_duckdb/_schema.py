@@ -15,10 +15,10 @@ from typing import Any
 
 from zeebe_trio.protocol import ValueType
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """1: the value types of the first engine (processes, instances, jobs, incidents, variables, messages).
 2: timers, message / process message / message start event / signal / compensation subscriptions, signals,
-escalations, user tasks and errors. 3: forms. Opening an older file adds the new tables and fills them from
+escalations, user tasks and errors. 3: forms. 4: decisions, decision requirements and decision evaluations. Opening an older file adds the new tables and fills them from
 ``records``."""
 
 
@@ -338,6 +338,44 @@ EVENT_TABLES: tuple[EventTable, ...] = (
         column("deployment_key", "BIGINT", "deploymentKey"),
         column("tenant_id", "VARCHAR", "tenantId"),
     ), since=3),
+    EventTable("decision_requirements_events", ValueType.DECISION_REQUIREMENTS, "decision_requirements_key", (
+        column("decision_requirements_id", "VARCHAR", "decisionRequirementsId"),
+        column("decision_requirements_name", "VARCHAR", "decisionRequirementsName"),
+        column("version", "INTEGER", "decisionRequirementsVersion"),
+        column("namespace", "VARCHAR", "namespace"),
+        column("resource_name", "VARCHAR", "resourceName"),
+        column("checksum", "VARCHAR", "checksum"),
+        column("deployment_key", "BIGINT", "deploymentKey"),
+        column("tenant_id", "VARCHAR", "tenantId"),
+    ), since=4),
+    EventTable("decision_events", ValueType.DECISION, "decision_key", (
+        column("decision_id", "VARCHAR", "decisionId"),
+        column("decision_name", "VARCHAR", "decisionName"),
+        column("version", "INTEGER", "version"),
+        column("version_tag", "VARCHAR", "versionTag"),
+        column("decision_requirements_id", "VARCHAR", "decisionRequirementsId"),
+        column("decision_requirements_key", "BIGINT", "decisionRequirementsKey"),
+        column("deployment_key", "BIGINT", "deploymentKey"),
+        column("tenant_id", "VARCHAR", "tenantId"),
+    ), since=4),
+    EventTable("decision_evaluation_events", ValueType.DECISION_EVALUATION, "decision_evaluation_key", (
+        column("decision_key", "BIGINT", "decisionKey"),
+        column("decision_id", "VARCHAR", "decisionId"),
+        column("decision_name", "VARCHAR", "decisionName"),
+        column("decision_version", "INTEGER", "decisionVersion"),
+        column("decision_requirements_id", "VARCHAR", "decisionRequirementsId"),
+        column("decision_requirements_key", "BIGINT", "decisionRequirementsKey"),
+        column("decision_output", "JSON", "decisionOutput"),
+        column("evaluated_decisions", "JSON", "evaluatedDecisions", _json),
+        column("failed_decision_id", "VARCHAR", "failedDecisionId"),
+        column("evaluation_failure_message", "VARCHAR", "evaluationFailureMessage"),
+        column("bpmn_process_id", "VARCHAR", "bpmnProcessId"),
+        column("process_definition_key", "BIGINT", "processDefinitionKey"),
+        column("process_instance_key", "BIGINT", "processInstanceKey"),
+        column("element_id", "VARCHAR", "elementId"),
+        column("element_instance_key", "BIGINT", "elementInstanceKey"),
+        column("tenant_id", "VARCHAR", "tenantId"),
+    ), since=4),
 )
 
 EVENT_TABLES_BY_VALUE_TYPE = {table.value_type: table for table in EVENT_TABLES}
@@ -396,6 +434,20 @@ SELECT form_key, form_id, version, version_tag, resource_name, checksum, deploym
        timestamp AS deployed_at
 FROM form_events WHERE intent = 'CREATED'
 QUALIFY row_number() OVER (PARTITION BY form_key ORDER BY timestamp, partition_id) = 1""",
+    """CREATE OR REPLACE VIEW decisions AS
+SELECT d.decision_key, d.decision_id, d.decision_name, d.version, d.version_tag, d.decision_requirements_id,
+       d.decision_requirements_key, r.resource_name, d.deployment_key, d.tenant_id, d.timestamp AS deployed_at
+FROM decision_events d
+LEFT JOIN (SELECT DISTINCT decision_requirements_key, resource_name FROM decision_requirements_events) r
+  USING (decision_requirements_key)
+WHERE d.intent = 'CREATED'
+QUALIFY row_number() OVER (PARTITION BY d.decision_key ORDER BY d.timestamp, d.partition_id) = 1""",
+    """CREATE OR REPLACE VIEW decision_evaluations AS
+SELECT decision_evaluation_key, decision_key, decision_id, decision_version, intent = 'EVALUATED' AS succeeded,
+       decision_output, evaluated_decisions, failed_decision_id, evaluation_failure_message, process_instance_key,
+       element_id, element_instance_key, tenant_id, timestamp AS evaluated_at
+FROM decision_evaluation_events
+QUALIFY row_number() OVER (PARTITION BY partition_id, decision_evaluation_key ORDER BY position) = 1""",
     """CREATE OR REPLACE VIEW element_instances AS
 SELECT
   element_instance_key,

@@ -8,6 +8,7 @@ from zeebe_trio.protocol import AdHocSubProcessInstructionIntent, DeploymentInte
 
 from . import (
     _compensations,
+    _decisions,
     _escalations,
     _events,
     _forms,
@@ -37,6 +38,7 @@ def event_appliers() -> EventAppliers:
     _compensations.register(appliers)
     _forms.register(appliers)
     _migration.register(appliers)
+    _decisions.register(appliers)
     # Events that record what happened and change no state of their own (the deployment's processes
     # arrive as PROCESS CREATED events; a broadcast reaches subscriptions through their own events).
     appliers.register(ValueType.DEPLOYMENT, DeploymentIntent.CREATED, no_state_change)

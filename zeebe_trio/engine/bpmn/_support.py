@@ -103,6 +103,7 @@ SUPPORTED: frozenset[Feature] = frozenset(
         (_T.END_EVENT, "compensation"),
         COMPENSATION_HANDLERS,
         (_T.AD_HOC_SUB_PROCESS, None),
+        CALLED_DECISION,
     }
 )
 

@@ -6,6 +6,7 @@ dispatcher (``engine.bpmn.BpmnStreamProcessor``).
 """
 
 from ._ad_hoc_instructions import AdHocSubProcessInstructionProcessors
+from ._decisions import DecisionEvaluationProcessors
 from ._deployment import DeploymentProcessors
 from ._documents import VariableDocumentProcessors
 from ._incidents import IncidentProcessors
@@ -21,6 +22,7 @@ from ._timers import TimerProcessors
 from ._user_tasks import UserTaskProcessors
 
 __all__ = [
+    "DecisionEvaluationProcessors",
     "DeploymentProcessors",
     "IncidentProcessors",
     "JobProcessors",

@@ -1,7 +1,8 @@
-"""DEPLOYMENT.CREATE: parse, validate and store BPMN and form resources; new versions only for changed ones.
+"""DEPLOYMENT.CREATE: parse, validate and store BPMN, DMN and form resources; new versions only for changed ones.
 
-Records follow the resources' order (PROCESS CREATED and FORM CREATED), then DEPLOYMENT CREATED lists
-every process and form, as Zeebe's ``DeploymentCreateProcessor`` writes them. A deployment whose every
+Records follow the resources' order (PROCESS CREATED, DECISION_REQUIREMENTS and DECISION CREATED, FORM
+CREATED), then DEPLOYMENT CREATED lists every process, decision and form, as Zeebe's
+``DeploymentCreateProcessor`` writes them (DMN resources: ``_decisions``). A deployment whose every
 resource equals the latest version of its process or form (for a form: same checksum and resource
 name, as Zeebe compares them) writes no PROCESS/FORM records and lists the existing versions as
 duplicates.
@@ -29,13 +30,22 @@ from .._command_processors import CommandProcessors
 from .._limits import deployment_problems
 from .._processes import ProcessCache
 from ..bpmn import BpmnValidationError, element_label, parse_bpmn, rejection_lines, resource_label
-from ..bpmn.behaviors import ElementFailure, SignalSubscriber, TimerSubscriber
+from ..bpmn.behaviors import DecisionBehavior, ElementFailure, SignalSubscriber, TimerSubscriber
 from ..bpmn.model import (
     CompileProblems,
     ExecutableProcess,
     ExecutableTimer,
+    decision_binding_problems,
     deployment_binding_problems,
     transform_process,
+)
+from ._decisions import (
+    DMN_SUFFIX,
+    DmnResource,
+    DmnResourceError,
+    deploy_dmn,
+    is_latest_dmn,
+    parse_dmn_resource,
 )
 from ._forms import (
     FORM_SUFFIX,
@@ -63,7 +73,9 @@ def _reject(batch: Batch, command: Record, errors: list[str]) -> None:
 class DeploymentProcessors:
     def __init__(self, processes: ProcessCache, timers: TimerSubscriber | None = None,
                  signals: SignalSubscriber | None = None,
-                 message_start_events: StartEventSubscriptions | None = None) -> None:
+                 message_start_events: StartEventSubscriptions | None = None,
+                 decisions: DecisionBehavior | None = None) -> None:
+        self.decisions = decisions or DecisionBehavior()
         self.signals = signals
         self.message_start_events = message_start_events
         self.processes = processes
@@ -82,12 +94,20 @@ class DeploymentProcessors:
         parsed: list[tuple[str, bytes, str, Any]] = []  # (resource name, bytes, checksum, compiled)
         forms: list[FormResource] = []
         # in the order of the resources: a process (a tuple of ``parsed``) or a form
-        written: list[tuple[str, bytes, str, Any] | FormResource] = []
+        written: list[tuple[str, bytes, str, Any] | FormResource | DmnResource] = []
+        dmns: list[DmnResource] = []
         seen_ids: dict[str, str] = {}
         seen_form_ids: dict[str, str] = {}
+        seen_drg_ids: dict[str, str] = {}
+        seen_decision_ids: dict[str, str] = {}
         for resource in resources:
             name = resource.get("resourceName") or ""
             data = resource.get("resource") or b""
+            if name.lower().endswith(DMN_SUFFIX):
+                problem = self._add_dmn(name, data, seen_drg_ids, seen_decision_ids, dmns, written)
+                if problem:
+                    errors.append(problem)
+                continue
             if name.lower().endswith(FORM_SUFFIX):
                 try:
                     form = parse_form(name, data, tenant)
@@ -106,7 +126,8 @@ class DeploymentProcessors:
             if not name.lower().endswith(_BPMN_SUFFIXES):
                 kind = excerpt(name.rsplit(".", 1)[-1], 20) if "." in name else "(no extension)"
                 errors.append(f"{resource_label(name)}: resources of type {kind} are not supported yet by"
-                              " zeebe-trio; deploy BPMN files ending in .bpmn or .xml, or forms ending in .form")
+                              " zeebe-trio; deploy BPMN files ending in .bpmn or .xml, decisions ending in .dmn, or forms"
+                              " ending in .form")
                 continue
             try:
                 models = parse_bpmn(name, data)
@@ -140,6 +161,8 @@ class DeploymentProcessors:
                                 for problem in deployment_binding_problems(compiled, seen_ids)]
             binding_problems += [problem for n, _data, _checksum, compiled in parsed if n == name
                                  for problem in form_binding_problems(compiled, seen_form_ids)]
+            binding_problems += [problem for n, _data, _checksum, compiled in parsed if n == name
+                                 for problem in decision_binding_problems(compiled, seen_decision_ids)]
             if binding_problems:
                 errors.extend(rejection_lines(name, binding_problems))
         if errors:
@@ -154,11 +177,20 @@ class DeploymentProcessors:
             state.latest_version(compiled.bpmn_process_id)
             and state.latest_digest(compiled.bpmn_process_id) == checksum
             for _name, _data, checksum, compiled in parsed) and all(
-            _is_latest_form(state.latest_form(form.form_id, tenant), form) for form in forms)
+            _is_latest_form(state.latest_form(form.form_id, tenant), form) for form in forms) and all(
+            is_latest_dmn(batch, dmn, tenant) for dmn in dmns)
         deployment_key = batch.next_key()
         metadata = []
         forms_metadata = []
+        decisions_metadata: list[dict[str, Any]] = []
+        requirements_metadata: list[dict[str, Any]] = []
         for entry in written:
+            if isinstance(entry, DmnResource):
+                drg, decisions = deploy_dmn(batch, entry, deployment_key, tenant, self.decisions,
+                                            duplicate=duplicates_only)
+                requirements_metadata.append(drg)
+                decisions_metadata.extend(decisions)
+                continue
             if isinstance(entry, FormResource):
                 forms_metadata.append(self._deploy_form(batch, entry, deployment_key, tenant,
                                                         duplicate=duplicates_only))
@@ -186,14 +218,38 @@ class DeploymentProcessors:
         created = batch.event(ValueType.DEPLOYMENT, DeploymentIntent.CREATED, deployment_key, {
             "resources": [{"resourceName": r.get("resourceName"), "resource": r.get("resource")} for r in resources],
             "processesMetadata": metadata,
-            "decisionsMetadata": [],
-            "decisionRequirementsMetadata": [],
+            "decisionsMetadata": decisions_metadata,
+            "decisionRequirementsMetadata": requirements_metadata,
             "formMetadata": forms_metadata,
             "tenantId": tenant,
             "deploymentKey": deployment_key,
         })
         batch.respond(command, created)
 
+
+    @staticmethod
+    def _add_dmn(name: str, data: bytes, seen_drg_ids: dict[str, str], seen_decision_ids: dict[str, str],
+                 dmns: list[DmnResource], written: list[Any]) -> str | None:
+        """Parse a DMN resource into ``dmns``/``written``; the rejection line if it cannot be deployed."""
+        try:
+            dmn = parse_dmn_resource(name, data)
+        except DmnResourceError as error:
+            return str(error)
+        drg_id = dmn.graph.id
+        if drg_id in seen_drg_ids:
+            return ("Expected the decision requirements ids to be unique within a deployment but found a duplicated"
+                    f" id {excerpt(drg_id)} in the resources {resource_label(seen_drg_ids[drg_id])} and"
+                    f" {resource_label(name)}.")
+        for decision_id in dmn.graph.decisions:
+            if decision_id in seen_decision_ids:
+                return ("Expected the decision ids to be unique within a deployment but found a duplicated id"
+                        f" {excerpt(decision_id)} in the resources {resource_label(seen_decision_ids[decision_id])}"
+                        f" and {resource_label(name)}.")
+        seen_drg_ids[drg_id] = name
+        seen_decision_ids.update(dict.fromkeys(dmn.graph.decisions, name))
+        dmns.append(dmn)
+        written.append(dmn)
+        return None
 
     @staticmethod
     def _deploy_form(batch: Batch, form: FormResource, deployment_key: int, tenant: str, *,

@@ -70,6 +70,13 @@ COLUMN_FAMILIES = [
     "form_by_version",  # (tenantId, formId, version) -> formKey
     "form_by_deployment",  # (tenantId, formId, deploymentKey) -> formKey (user tasks' 'deployment' binding)
     "form_by_version_tag",  # (tenantId, formId, versionTag) -> formKey of its latest version
+    "decision_requirements",  # (decisionRequirementsKey,) -> DECISION_REQUIREMENTS record value (incl. resource)
+    "latest_decision_requirements",  # (tenantId, decisionRequirementsId) -> key of its latest version
+    "decisions",  # (decisionKey,) -> DECISION record value
+    "latest_decisions",  # (tenantId, decisionId) -> key of its latest version
+    "decisions_by_requirements",  # (decisionRequirementsKey, decisionId) -> decisionKey
+    "decision_by_deployment",  # (tenantId, decisionId, deploymentKey) -> decisionKey ('deployment' binding)
+    "decision_by_version_tag",  # (tenantId, decisionId, versionTag) -> decisionKey of its latest version
 ]
 
 # Job states (Zeebe's JobState.State names).
@@ -142,6 +149,13 @@ class EngineState:
         self._form_by_version = f("form_by_version")
         self._form_by_deployment = f("form_by_deployment")
         self._form_by_version_tag = f("form_by_version_tag")
+        self._decision_requirements = f("decision_requirements")
+        self._latest_decision_requirements = f("latest_decision_requirements")
+        self._decisions = f("decisions")
+        self._latest_decisions = f("latest_decisions")
+        self._decisions_by_requirements = f("decisions_by_requirements")
+        self._decision_by_deployment = f("decision_by_deployment")
+        self._decision_by_version_tag = f("decision_by_version_tag")
         self._last_local_key = 0
         self.processes: ProcessLookup = None  # type: ignore[assignment]  # set by the Engine
 
@@ -810,6 +824,61 @@ class EngineState:
     def form_by_version_tag(self, form_id: str, version_tag: str, tenant_id: str) -> dict[str, Any] | None:
         key = self.txn.get(self._form_by_version_tag, tenant_id, form_id, version_tag)
         return None if key is None else self.form(key)
+
+    # -- decisions ---------------------------------------------------------------------------------
+
+    def put_decision_requirements(self, key: int, record: dict[str, Any]) -> None:
+        """Store a deployed decision requirements graph version; a higher version becomes the latest."""
+        tenant, drg_id = record["tenantId"], record["decisionRequirementsId"]
+        self.txn.put(self._decision_requirements, (key,), record)
+        latest = self.latest_decision_requirements(drg_id, tenant)
+        if latest is None or record["decisionRequirementsVersion"] > latest["decisionRequirementsVersion"]:
+            self.txn.put(self._latest_decision_requirements, (tenant, drg_id), key)
+
+    def decision_requirements(self, key: int) -> dict[str, Any] | None:
+        return self.txn.get(self._decision_requirements, key)  # type: ignore[no-any-return]
+
+    def latest_decision_requirements(self, drg_id: str, tenant_id: str) -> dict[str, Any] | None:
+        key = self.txn.get(self._latest_decision_requirements, tenant_id, drg_id)
+        return None if key is None else self.decision_requirements(key)
+
+    def put_decision(self, key: int, record: dict[str, Any]) -> None:
+        """Store a deployed decision version and index it by its graph, deployment and version tag."""
+        tenant, decision_id = record["tenantId"], record["decisionId"]
+        self.txn.put(self._decisions, (key,), record)
+        self.txn.put(self._decisions_by_requirements, (record["decisionRequirementsKey"], decision_id), key)
+        latest = self.latest_decision(decision_id, tenant)
+        if latest is None or record["version"] > latest["version"]:
+            self.txn.put(self._latest_decisions, (tenant, decision_id), key)
+        deployment_key = record.get("deploymentKey", -1)
+        if deployment_key is not None and deployment_key >= 0:
+            self.txn.put(self._decision_by_deployment, (tenant, decision_id, deployment_key), key)
+        tag = record.get("versionTag") or ""
+        if tag:
+            current = self.txn.get(self._decision_by_version_tag, tenant, decision_id, tag)
+            current_version = -1 if current is None else (self.decision(current) or {}).get("version", -1)
+            if record["version"] > current_version:
+                self.txn.put(self._decision_by_version_tag, (tenant, decision_id, tag), key)
+
+    def decision(self, key: int) -> dict[str, Any] | None:
+        return self.txn.get(self._decisions, key)  # type: ignore[no-any-return]
+
+    def latest_decision(self, decision_id: str, tenant_id: str) -> dict[str, Any] | None:
+        key = self.txn.get(self._latest_decisions, tenant_id, decision_id)
+        return None if key is None else self.decision(key)
+
+    def decisions_of_requirements(self, drg_key: int) -> list[dict[str, Any]]:
+        """The decisions of one decision requirements graph version, by decision id."""
+        return [record for _key, decision_key in self.txn.items(self._decisions_by_requirements, drg_key)
+                if (record := self.decision(decision_key)) is not None]
+
+    def decision_by_deployment(self, decision_id: str, deployment_key: int, tenant_id: str) -> dict[str, Any] | None:
+        key = self.txn.get(self._decision_by_deployment, tenant_id, decision_id, deployment_key)
+        return None if key is None else self.decision(key)
+
+    def decision_by_version_tag(self, decision_id: str, version_tag: str, tenant_id: str) -> dict[str, Any] | None:
+        key = self.txn.get(self._decision_by_version_tag, tenant_id, decision_id, version_tag)
+        return None if key is None else self.decision(key)
 
     # -- whole-state comparison (replay tests) -----------------------------------------------------
 

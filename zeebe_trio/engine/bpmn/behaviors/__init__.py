@@ -16,6 +16,7 @@ A step that fails on the process's data raises ``ElementFailure``; only the life
 
 from ._child_activation import ChildActivationCallback
 from ._context import ElementContext
+from ._decisions import DecisionBehavior, DecisionLookupError
 from ._element_activation import (
     ActivationPlan,
     ActivationPlanner,
@@ -41,6 +42,8 @@ from ._user_tasks import UserTaskBehavior
 from ._variables import VariableBehavior, to_json_text
 
 __all__ = [
+    "DecisionBehavior",
+    "DecisionLookupError",
     "CalledProcessCallbacks",
     "CatchEventBehavior",
     "ErrorCatch",

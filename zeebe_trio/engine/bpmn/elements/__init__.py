@@ -11,6 +11,7 @@ from zeebe_trio.protocol import BpmnElementType as T
 
 from .._model import JOB_WORKER_ELEMENT_TYPES
 from ..behaviors import (
+    DecisionBehavior,
     EscalationBehavior,
     EventTriggerBehavior,
     ExpressionBehavior,
@@ -53,6 +54,7 @@ from .gateways import (
     ParallelGatewayProcessor,
 )
 from .tasks import (
+    BusinessRuleTaskProcessor,
     JobWorkerTaskProcessor,
     ReceiveTaskProcessor,
     ScriptTaskProcessor,
@@ -67,7 +69,8 @@ def element_processors(transitions: StateTransitionBehavior, variables: Variable
                        incidents: IncidentBehavior, jobs: JobBehavior,
                        expressions: ExpressionBehavior, triggers: EventTriggerBehavior, *,
                        max_process_depth: int = DEFAULT_MAX_PROCESS_DEPTH,
-                       signals: SignalSubscriber | None = None) -> dict[T, BpmnElementProcessor[Any]]:
+                       signals: SignalSubscriber | None = None,
+                       decisions: DecisionBehavior | None = None) -> dict[T, BpmnElementProcessor[Any]]:
     common = (transitions, variables, incidents)
     undefined_task = UndefinedTaskProcessor(*common)
     job_worker = JobWorkerTaskProcessor(*common, jobs)
@@ -99,6 +102,8 @@ def element_processors(transitions: StateTransitionBehavior, variables: Variable
     for element_type in JOB_WORKER_ELEMENT_TYPES:
         table[element_type] = job_worker
     table[T.SCRIPT_TASK] = ScriptTaskProcessor(*common, jobs, expressions)
+    table[T.BUSINESS_RULE_TASK] = BusinessRuleTaskProcessor(*common, jobs, expressions,
+                                                            decisions or DecisionBehavior(expressions.monotonic))
     table[T.USER_TASK] = UserTaskProcessor(*common, jobs, UserTaskBehavior(expressions))
     # signals, escalations, event-based gateways
     escalation_throw = EscalationThrowEventProcessor(*common, EscalationBehavior(triggers))

@@ -5,6 +5,11 @@
 """
 
 from ._ad_hoc import AD_HOC_INNER_INSTANCE_POSTFIX, ExecutableAdHocSubProcess
+from ._business_rule_task import (
+    ExecutableBusinessRuleTask,
+    decision_binding_problems,
+    transform_business_rule_task,
+)
 from ._call_activity import ExecutableCallActivity, deployment_binding_problems
 from ._compensation import ExecutableCompensation, compensation_boundary_event
 from ._definitions import (
@@ -36,7 +41,7 @@ from ._elements import (
     JobWorkerProperties,
 )
 from ._event_based_gateway import ExecutableEventBasedGateway, is_after_event_based_gateway
-from ._expression import CompileProblems, EvaluationError, Expression, MappingRule
+from ._expression import CompileProblems, EvaluationError, Expression, MappingRule, record_value
 from ._inclusive_gateway import ExecutableInclusiveGateway
 from ._message_throw import ExecutableJobWorkerEvent
 from ._multi_instance import ExecutableMultiInstanceBody, LoopCharacteristics
@@ -78,6 +83,10 @@ __all__ = [
     "LinkEventDefinition",
     "MappingRule",
     "deployment_binding_problems",
+    "decision_binding_problems",
+    "record_value",
+    "transform_business_rule_task",
+    "ExecutableBusinessRuleTask",
     "TerminateEventDefinition",
     "transform_process",
     "USER_TASK_JOB_TYPE",

@@ -46,6 +46,12 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def record_value(value: Any) -> Any:
+    """A JSON value with FEEL numbers (Decimals) as records hold them (see ``_plain``); OverflowError for a
+    number beyond a double's range. For FEEL results computed elsewhere (decision outputs)."""
+    return _plain(value)
+
+
 class Expression:
     """A compiled attribute value: a FEEL expression or a static value."""
 

@@ -16,6 +16,7 @@ from .. import _model as syntax
 from .._errors import element_label
 from .._timers import TimerKind, TimerParseError, parse_timer
 from ._ad_hoc import link_ad_hoc_sub_processes, transform_ad_hoc_sub_process
+from ._business_rule_task import transform_business_rule_task
 from ._call_activity import transform_call_activity
 from ._compensation import ExecutableCompensation, link_compensations
 from ._definitions import (
@@ -180,6 +181,16 @@ def _script_task(node: syntax.FlowNode, where: str, problems: list[str]) -> Exec
 
 
 TRANSFORMERS[T.SCRIPT_TASK] = _script_task
+
+
+def _business_rule_task(node: syntax.FlowNode, where: str, problems: list[str]) -> ExecutableFlowNode:
+    """A business rule task: a job (zeebe:taskDefinition) or a decision (zeebe:calledDecision)."""
+    if node.is_job_worker:
+        return _job_worker(node, where, problems)
+    return transform_business_rule_task(node, where, problems)
+
+
+TRANSFORMERS[T.BUSINESS_RULE_TASK] = _business_rule_task
 
 
 def _job_worker_or(transformer: Transformer) -> Transformer:
