@@ -6,9 +6,13 @@ import json
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from zeebe_trio.protocol import ErrorType, excerpt
+
 from ..._batch import Batch
 from ...feel import Monotonic
-from ..model import Expression
+from .._result_types import result_type
+from ..model import EvaluationError, Expression
+from ._failure import ElementFailure
 
 __all__ = ["ExpressionBehavior", "ScopeVariables"]
 
@@ -66,3 +70,17 @@ class ExpressionBehavior:
     def evaluate(self, batch: Batch, expression: Expression, variables: Mapping[str, Any]) -> Any:
         """The value of ``expression``; raises EvaluationError."""
         return expression.evaluate(variables, batch.now_datetime, self.monotonic)
+
+    def evaluate_string(self, batch: Batch, expression: Expression, variables: Mapping[str, Any]) -> str:
+        """The value of an expression that must give a string (a called process's or decision's id);
+        an EXTRACT_VALUE_ERROR failure, worded as Zeebe's, if it fails or gives something else."""
+        try:
+            value = self.evaluate(batch, expression, variables)
+        except EvaluationError as error:
+            raise ElementFailure(ErrorType.EXTRACT_VALUE_ERROR, str(error)) from None
+        if not isinstance(value, str):
+            source = expression.source.strip().removeprefix("=").strip()
+            raise ElementFailure(ErrorType.EXTRACT_VALUE_ERROR,
+                                 f"Expected result of the expression {excerpt(source)} to be 'STRING', but was"
+                                 f" '{result_type(value)}'.")
+        return value

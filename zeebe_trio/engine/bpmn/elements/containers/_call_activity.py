@@ -28,7 +28,6 @@ from zeebe_trio.protocol import (
 )
 
 from ...._batch import Batch
-from ..._result_types import result_type as _feel_type
 from ...behaviors import (
     ElementContext,
     ElementFailure,
@@ -37,7 +36,7 @@ from ...behaviors import (
     StateTransitionBehavior,
     VariableBehavior,
 )
-from ...model import EvaluationError, ExecutableCallActivity, ExecutableFlowElementContainer
+from ...model import ExecutableCallActivity, ExecutableFlowElementContainer
 from .._processor import FlowNodeProcessor
 
 __all__ = ["DEFAULT_MAX_PROCESS_DEPTH", "CallActivityProcessor"]
@@ -112,17 +111,8 @@ class CallActivityProcessor(FlowNodeProcessor[ExecutableCallActivity]):
         self.variables.merge_local(batch, child, child_key, variables)
 
     def _process_id(self, batch: Batch, element: ExecutableCallActivity, context: ElementContext) -> str:
-        expression = element.process_id
-        try:
-            value = self.expressions.evaluate(batch, expression, self.expressions.variables_at(batch, context.key))
-        except EvaluationError as error:
-            raise ElementFailure(ErrorType.EXTRACT_VALUE_ERROR, str(error)) from None
-        if not isinstance(value, str):
-            source = expression.source.strip().removeprefix("=").strip()
-            raise ElementFailure(ErrorType.EXTRACT_VALUE_ERROR,
-                                 f"Expected result of the expression {excerpt(source)} to be 'STRING', but was"
-                                 f" '{_feel_type(value)}'.")
-        return value
+        return self.expressions.evaluate_string(batch, element.process_id,
+                                                self.expressions.variables_at(batch, context.key))
 
     def _called_process(self, batch: Batch, element: ExecutableCallActivity, context: ElementContext,
                         process_id: str) -> int:

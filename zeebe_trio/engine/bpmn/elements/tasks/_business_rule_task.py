@@ -13,10 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from zeebe_trio.protocol import ErrorType, ValueType, excerpt
+from zeebe_trio.protocol import ErrorType, ValueType
 
 from ...._batch import Batch
-from ..._result_types import result_type
 from ...behaviors import (
     DecisionBehavior,
     DecisionLookupError,
@@ -29,7 +28,7 @@ from ...behaviors import (
     StateTransitionBehavior,
     VariableBehavior,
 )
-from ...model import EvaluationError, ExecutableBusinessRuleTask
+from ...model import ExecutableBusinessRuleTask
 from ._job_worker_task import JobWorkerTaskProcessor
 
 __all__ = ["BusinessRuleTaskProcessor"]
@@ -74,27 +73,8 @@ class BusinessRuleTaskProcessor(JobWorkerTaskProcessor):
         self.transitions.to_activated(batch, context)
         self.complete_now(batch, element, context)  # type: ignore[arg-type]  # one processor for both forms
 
-    def on_complete(self, batch: Batch, element: Any, context: ElementContext) -> None:
-        if not isinstance(element, ExecutableBusinessRuleTask):
-            super().on_complete(batch, element, context)
-            return
-        self.transitions.check_scope_capacity(batch, context, len(element.outgoing))
-        result = self.process_events.pending(batch, context.key)
-        self.process_events.triggered(batch, context.key)
-        self.variables.apply_output_mappings(batch, element, context, result or {})
-
     def _decision_id(self, batch: Batch, element: ExecutableBusinessRuleTask, variables: Any) -> str:
-        expression = element.decision_id
-        try:
-            value = self.expressions.evaluate(batch, expression, variables)
-        except EvaluationError as error:
-            raise ElementFailure(ErrorType.EXTRACT_VALUE_ERROR, str(error)) from None
-        if not isinstance(value, str):
-            source = expression.source.strip().removeprefix("=").strip()
-            raise ElementFailure(ErrorType.EXTRACT_VALUE_ERROR,
-                                 f"Expected result of the expression {excerpt(source)} to be 'STRING', but was"
-                                 f" '{result_type(value)}'.")
-        return value
+        return self.expressions.evaluate_string(batch, element.decision_id, variables)
 
     def _called_decision(self, batch: Batch, element: ExecutableBusinessRuleTask, context: ElementContext,
                          decision_id: str, tenant: str) -> dict[str, Any]:

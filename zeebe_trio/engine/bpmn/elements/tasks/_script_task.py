@@ -51,12 +51,3 @@ class ScriptTaskProcessor(JobWorkerTaskProcessor):
         self.process_events.triggering(batch, context.value, context.key, {element.result_variable: result})
         self.transitions.to_activated(batch, context)
         self.complete_now(batch, element, context)  # type: ignore[arg-type]  # one processor for both forms
-
-    def on_complete(self, batch: Batch, element: Any, context: ElementContext) -> None:
-        if not isinstance(element, ExecutableScriptTask):
-            super().on_complete(batch, element, context)
-            return
-        self.transitions.check_scope_capacity(batch, context, len(element.outgoing))
-        result = self.process_events.pending(batch, context.key)
-        self.process_events.triggered(batch, context.key)
-        self.variables.apply_output_mappings(batch, element, context, result or {})
