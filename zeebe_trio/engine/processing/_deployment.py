@@ -266,6 +266,12 @@ class DeploymentProcessors:
                     version=FORM_RECORD_VERSION)
         return metadata
 
+    def open_start_events(self, batch: Batch, process: ExecutableProcess, key: int, tenant: str) -> None:
+        """Open the timers and subscriptions of a version's start events (a version that becomes the
+        latest again when the one after it is deleted)."""
+        self._subscribe_timer_start_events(batch, process, key, None, tenant)
+        self._subscribe_start_events(batch, process, key, None, tenant)
+
     def _subscribe_start_events(self, batch: Batch, process: ExecutableProcess, key: int, previous_key: int | None,
                                 tenant: str) -> None:
         """A new version's timer start events replace the previous version's (Zeebe: only the latest

@@ -880,6 +880,121 @@ class EngineState:
         key = self.txn.get(self._decision_by_version_tag, tenant_id, decision_id, version_tag)
         return None if key is None else self.decision(key)
 
+    # -- deleted resources (RESOURCE_DELETION) ----------------------------------------------------
+
+    def has_instances_of_process(self, process_definition_key: int) -> bool:
+        """Whether any element instance still runs in a version of a process (a scan: deletions are rare)."""
+        return any(stored.get("record", {}).get("processDefinitionKey") == process_definition_key
+                   for _key, stored in self.txn.items(self._elements))
+
+    def process_version_before(self, bpmn_process_id: str, version: int) -> int | None:
+        """The highest deployed version of a process below ``version``, if any is left."""
+        below = [key[1] for key in self.txn.keys(self._process_by_version, bpmn_process_id)
+                 if isinstance(key[1], int) and key[1] < version]
+        return max(below) if below else None
+
+    def delete_process(self, key: int) -> None:
+        """Forget a process version: the previous one left (if any) becomes the latest again."""
+        stored = self.process(key)
+        if stored is None:
+            return
+        pid, version = stored["bpmnProcessId"], stored["version"]
+        self.txn.delete(self._processes, key)
+        self.txn.delete(self._process_by_version, pid, version)
+        deployment_key = stored.get("deploymentKey", -1)
+        if deployment_key is not None and deployment_key > 0:
+            self.txn.delete(self._process_by_deployment, pid, deployment_key)
+        tag = stored.get("versionTag") or ""
+        if tag and self.txn.get(self._process_by_version_tag, pid, tag) == key:
+            self.txn.delete(self._process_by_version_tag, pid, tag)
+            tagged = [(other["version"], other_key) for other_key in self._process_keys(pid)
+                      if (other := self.process(other_key)) is not None and other.get("versionTag") == tag]
+            if tagged:
+                self.txn.put(self._process_by_version_tag, (pid, tag), max(tagged)[1])
+        if self.latest_version(pid) == version:
+            previous = self.process_version_before(pid, version)
+            if previous is None:
+                self.txn.delete(self._process_versions, pid)
+                self.txn.delete(self._process_digests, pid)
+            else:
+                self.txn.put(self._process_versions, (pid,), previous)
+                previous_key = self.process_key_by_version(pid, previous)
+                previous_record = None if previous_key is None else self.process(previous_key)
+                if previous_record is not None:
+                    self.txn.put(self._process_digests, (pid,), previous_record["checksum"])
+
+    def _process_keys(self, bpmn_process_id: str) -> list[int]:
+        return [key for _version, key in self.txn.items(self._process_by_version, bpmn_process_id)]
+
+    def delete_form(self, key: int) -> None:
+        """Forget a form version: the previous one left (if any) becomes the latest again."""
+        stored = self.form(key)
+        if stored is None:
+            return
+        tenant, form_id, version = stored["tenantId"], stored["formId"], stored["version"]
+        self.txn.delete(self._forms, key)
+        self.txn.delete(self._form_by_version, tenant, form_id, version)
+        deployment_key = stored.get("deploymentKey", -1)
+        if deployment_key is not None and deployment_key > 0:
+            self.txn.delete(self._form_by_deployment, tenant, form_id, deployment_key)
+        remaining = [(parts[2], form_key) for parts, form_key in self.txn.items(self._form_by_version, tenant, form_id)]
+        tag = stored.get("versionTag") or ""
+        if tag and self.txn.get(self._form_by_version_tag, tenant, form_id, tag) == key:
+            self.txn.delete(self._form_by_version_tag, tenant, form_id, tag)
+            tagged = [(v, k) for v, k in remaining if (self.form(k) or {}).get("versionTag") == tag]
+            if tagged:
+                self.txn.put(self._form_by_version_tag, (tenant, form_id, tag), max(tagged)[1])
+        if self.latest_form_version(form_id, tenant) == version:
+            if remaining:
+                self.txn.put(self._form_versions, (tenant, form_id), max(remaining)[0])
+            else:
+                self.txn.delete(self._form_versions, tenant, form_id)
+
+    def delete_decision(self, key: int) -> None:
+        """Forget a decision version: the highest version left (if any) becomes the latest again."""
+        stored = self.decision(key)
+        if stored is None:
+            return
+        tenant, decision_id = stored["tenantId"], stored["decisionId"]
+        self.txn.delete(self._decisions, key)
+        self.txn.delete(self._decisions_by_requirements, stored["decisionRequirementsKey"], decision_id)
+        deployment_key = stored.get("deploymentKey", -1)
+        if deployment_key is not None and deployment_key >= 0:
+            self.txn.delete(self._decision_by_deployment, tenant, decision_id, deployment_key)
+        # the versions left: through their graphs (a decision is always one graph's)
+        remaining = [record for _k, graph in self.txn.items(self._decision_requirements)
+                     if graph.get("tenantId") == tenant
+                     for record in self.decisions_of_requirements(_k[0])  # type: ignore[arg-type]
+                     if record["decisionId"] == decision_id]
+        tag = stored.get("versionTag") or ""
+        if tag and self.txn.get(self._decision_by_version_tag, tenant, decision_id, tag) == key:
+            self.txn.delete(self._decision_by_version_tag, tenant, decision_id, tag)
+            tagged = [(r["version"], r["decisionKey"]) for r in remaining if r.get("versionTag") == tag]
+            if tagged:
+                self.txn.put(self._decision_by_version_tag, (tenant, decision_id, tag), max(tagged)[1])
+        if self.txn.get(self._latest_decisions, tenant, decision_id) == key:
+            if remaining:
+                latest = max(remaining, key=lambda r: r["version"])
+                self.txn.put(self._latest_decisions, (tenant, decision_id), latest["decisionKey"])
+            else:
+                self.txn.delete(self._latest_decisions, tenant, decision_id)
+
+    def delete_decision_requirements(self, key: int) -> None:
+        """Forget a decision requirements graph version (its decisions go by their own events first)."""
+        stored = self.decision_requirements(key)
+        if stored is None:
+            return
+        tenant, drg_id = stored["tenantId"], stored["decisionRequirementsId"]
+        self.txn.delete(self._decision_requirements, key)
+        if self.txn.get(self._latest_decision_requirements, tenant, drg_id) == key:
+            remaining = [graph for _k, graph in self.txn.items(self._decision_requirements)
+                         if graph.get("tenantId") == tenant and graph.get("decisionRequirementsId") == drg_id]
+            if remaining:
+                latest = max(remaining, key=lambda g: g["decisionRequirementsVersion"])
+                self.txn.put(self._latest_decision_requirements, (tenant, drg_id), latest["decisionRequirementsKey"])
+            else:
+                self.txn.delete(self._latest_decision_requirements, tenant, drg_id)
+
     # -- whole-state comparison (replay tests) -----------------------------------------------------
 
     def dump(self) -> dict[str, list[tuple[Any, Any]]]:
