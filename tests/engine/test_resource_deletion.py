@@ -280,3 +280,15 @@ def test_a_deployment_key_is_not_a_resource(harness: EngineHarness) -> None:
     deployment = deploy(harness, "p.bpmn", simple())
     assert deployment.intent is DeploymentIntent.CREATED
     assert delete(harness, deployment.key).rejection_type is RejectionType.NOT_FOUND
+
+
+def test_a_new_deployment_after_deleting_the_latest_version_does_not_reuse_its_version(
+        harness: EngineHarness) -> None:
+    deploy(harness, "p.bpmn", simple(task="one"))
+    second = process_key(deploy(harness, "p.bpmn", simple(task="two")))
+    delete(harness, second)
+    third = deploy(harness, "p.bpmn", simple(task="three"))
+    assert third.value["processesMetadata"][0]["version"] == 3
+    form_key = deploy(harness, "f.form", form("f", label="One")).value["formMetadata"][0]["formKey"]
+    delete(harness, form_key)
+    assert deploy(harness, "f.form", form("f", label="Two")).value["formMetadata"][0]["version"] == 2

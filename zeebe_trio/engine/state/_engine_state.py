@@ -77,6 +77,7 @@ COLUMN_FAMILIES = [
     "decisions_by_requirements",  # (decisionRequirementsKey, decisionId) -> decisionKey
     "decision_by_deployment",  # (tenantId, decisionId, deploymentKey) -> decisionKey ('deployment' binding)
     "decision_by_version_tag",  # (tenantId, decisionId, versionTag) -> decisionKey of its latest version
+    "highest_versions",  # ("process", bpmnProcessId) / ("form", tenantId, formId) -> highest version ever deployed
 ]
 
 # Job states (Zeebe's JobState.State names).
@@ -156,6 +157,7 @@ class EngineState:
         self._decisions_by_requirements = f("decisions_by_requirements")
         self._decision_by_deployment = f("decision_by_deployment")
         self._decision_by_version_tag = f("decision_by_version_tag")
+        self._highest_versions = f("highest_versions")
         self._last_local_key = 0
         self.processes: ProcessLookup = None  # type: ignore[assignment]  # set by the Engine
 
@@ -218,6 +220,8 @@ class EngineState:
         pid, version = value["bpmnProcessId"], value["version"]
         self.txn.put(self._processes, (key,), value)
         self.txn.put(self._process_by_version, (pid, version), key)
+        if version > (self.txn.get(self._highest_versions, "process", pid) or 0):
+            self.txn.put(self._highest_versions, ("process", pid), version)
         if version > (self.txn.get(self._process_versions, pid) or 0):
             self.txn.put(self._process_versions, (pid,), version)
             self.txn.put(self._process_digests, (pid,), value["checksum"])
@@ -794,6 +798,8 @@ class EngineState:
         tenant, form_id, version = record["tenantId"], record["formId"], record["version"]
         self.txn.put(self._forms, (key,), record)
         self.txn.put(self._form_by_version, (tenant, form_id, version), key)
+        if version > (self.txn.get(self._highest_versions, "form", tenant, form_id) or 0):
+            self.txn.put(self._highest_versions, ("form", tenant, form_id), version)
         if version > self.latest_form_version(form_id, tenant):
             self.txn.put(self._form_versions, (tenant, form_id), version)
         deployment_key = record.get("deploymentKey", -1)
@@ -922,6 +928,16 @@ class EngineState:
                 previous_record = None if previous_key is None else self.process(previous_key)
                 if previous_record is not None:
                     self.txn.put(self._process_digests, (pid,), previous_record["checksum"])
+
+    def next_process_version(self, bpmn_process_id: str) -> int:
+        """The version a new deployment of a process gets: versions of deleted ones are not reused."""
+        highest = self.txn.get(self._highest_versions, "process", bpmn_process_id) or 0
+        return max(highest, self.latest_version(bpmn_process_id)) + 1
+
+    def next_form_version(self, form_id: str, tenant_id: str) -> int:
+        """The version a new deployment of a form gets: versions of deleted ones are not reused."""
+        highest = self.txn.get(self._highest_versions, "form", tenant_id, form_id) or 0
+        return max(highest, self.latest_form_version(form_id, tenant_id)) + 1
 
     def _process_keys(self, bpmn_process_id: str) -> list[int]:
         return [key for _version, key in self.txn.items(self._process_by_version, bpmn_process_id)]
