@@ -292,3 +292,13 @@ def test_a_new_deployment_after_deleting_the_latest_version_does_not_reuse_its_v
     form_key = deploy(harness, "f.form", form("f", label="One")).value["formMetadata"][0]["formKey"]
     delete(harness, form_key)
     assert deploy(harness, "f.form", form("f", label="Two")).value["formMetadata"][0]["version"] == 2
+
+
+def test_a_new_decision_deployment_after_deleting_the_latest_does_not_reuse_its_version(
+        harness: EngineHarness) -> None:
+    deploy(harness, "d.dmn", dmn(literal_decision("a", '"one"')))
+    second = deploy(harness, "d.dmn", dmn(literal_decision("a", '"two"')))
+    delete(harness, second.value["decisionRequirementsMetadata"][0]["decisionRequirementsKey"])
+    third = deploy(harness, "d.dmn", dmn(literal_decision("a", '"three"')))
+    assert third.value["decisionRequirementsMetadata"][0]["decisionRequirementsVersion"] == 3
+    assert third.value["decisionsMetadata"][0]["version"] == 3

@@ -77,7 +77,7 @@ COLUMN_FAMILIES = [
     "decisions_by_requirements",  # (decisionRequirementsKey, decisionId) -> decisionKey
     "decision_by_deployment",  # (tenantId, decisionId, deploymentKey) -> decisionKey ('deployment' binding)
     "decision_by_version_tag",  # (tenantId, decisionId, versionTag) -> decisionKey of its latest version
-    "highest_versions",  # ("process", bpmnProcessId) / ("form", tenantId, formId) -> highest version ever deployed
+    "highest_versions",  # ("process", bpmnProcessId) / ("form" | "drg" | "decision", tenantId, id) -> highest version
 ]
 
 # Job states (Zeebe's JobState.State names).
@@ -837,6 +837,7 @@ class EngineState:
         """Store a deployed decision requirements graph version; a higher version becomes the latest."""
         tenant, drg_id = record["tenantId"], record["decisionRequirementsId"]
         self.txn.put(self._decision_requirements, (key,), record)
+        self._raise_highest_version(("drg", tenant, drg_id), record["decisionRequirementsVersion"])
         latest = self.latest_decision_requirements(drg_id, tenant)
         if latest is None or record["decisionRequirementsVersion"] > latest["decisionRequirementsVersion"]:
             self.txn.put(self._latest_decision_requirements, (tenant, drg_id), key)
@@ -852,6 +853,7 @@ class EngineState:
         """Store a deployed decision version and index it by its graph, deployment and version tag."""
         tenant, decision_id = record["tenantId"], record["decisionId"]
         self.txn.put(self._decisions, (key,), record)
+        self._raise_highest_version(("decision", tenant, decision_id), record["version"])
         self.txn.put(self._decisions_by_requirements, (record["decisionRequirementsKey"], decision_id), key)
         latest = self.latest_decision(decision_id, tenant)
         if latest is None or record["version"] > latest["version"]:
@@ -938,6 +940,22 @@ class EngineState:
         """The version a new deployment of a form gets: versions of deleted ones are not reused."""
         highest = self.txn.get(self._highest_versions, "form", tenant_id, form_id) or 0
         return max(highest, self.latest_form_version(form_id, tenant_id)) + 1
+
+    def next_decision_requirements_version(self, drg_id: str, tenant_id: str) -> int:
+        """The version a new deployment of a decision requirements graph gets (deleted ones not reused)."""
+        latest = self.latest_decision_requirements(drg_id, tenant_id)
+        highest = self.txn.get(self._highest_versions, "drg", tenant_id, drg_id) or 0
+        return max(highest, 0 if latest is None else latest["decisionRequirementsVersion"]) + 1
+
+    def next_decision_version(self, decision_id: str, tenant_id: str) -> int:
+        """The version a new deployment of a decision gets (deleted ones not reused)."""
+        latest = self.latest_decision(decision_id, tenant_id)
+        highest = self.txn.get(self._highest_versions, "decision", tenant_id, decision_id) or 0
+        return max(highest, 0 if latest is None else latest["version"]) + 1
+
+    def _raise_highest_version(self, key: tuple[str, ...], version: int) -> None:
+        if version > (self.txn.get(self._highest_versions, *key) or 0):
+            self.txn.put(self._highest_versions, key, version)
 
     def _process_keys(self, bpmn_process_id: str) -> list[int]:
         return [key for _version, key in self.txn.items(self._process_by_version, bpmn_process_id)]
