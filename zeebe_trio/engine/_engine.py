@@ -49,6 +49,7 @@ from .processing import (
     ProcessInstanceMigrationProcessors,
     ProcessInstanceModificationProcessors,
     ProcessInstanceProcessors,
+    ResourceDeletionProcessors,
     SignalProcessors,
     TerminateBatchProcessors,
     TimerProcessors,
@@ -113,10 +114,10 @@ class Engine:
         message_processors = MessageProcessors(messages, triggers, timer_processors.start_instance)
         transitions.root_instance_listeners.append(message_processors)
         activation = ElementActivationBehavior(catch_events)
-        for group in (bpmn, ProcessInstanceProcessors(variables, activation),
-                      DeploymentProcessors(self.processes, timers, signals,
-                                           message_processors.open_start_event_subscriptions,
-                                           decisions=self.decisions),
+        deployment = DeploymentProcessors(self.processes, timers, signals,
+                                          message_processors.open_start_event_subscriptions,
+                                          decisions=self.decisions)
+        for group in (bpmn, ProcessInstanceProcessors(variables, activation), deployment,
                       JobProcessors(jobs, incidents, variables, triggers), IncidentProcessors(jobs, bpmn.process_retried),
                       VariableDocumentProcessors(variables), timer_processors, message_processors,
                       UserTaskProcessors(expressions), MultiInstanceBatchProcessors(transitions)):
@@ -127,6 +128,7 @@ class Engine:
                                               catch_events, transitions.root_instance_listeners).register(self.processors)
         ProcessInstanceMigrationProcessors().register(self.processors)
         DecisionEvaluationProcessors(self.decisions).register(self.processors)
+        ResourceDeletionProcessors(deployment, timers, signals).register(self.processors)
         ad_hoc = bpmn.processors[BpmnElementType.AD_HOC_SUB_PROCESS]
         assert isinstance(ad_hoc, AdHocSubProcessProcessor)
         AdHocSubProcessInstructionProcessors(ad_hoc).register(self.processors)

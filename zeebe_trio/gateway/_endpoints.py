@@ -22,6 +22,7 @@ from zeebe_trio.protocol import (
     ProcessInstanceIntent,
     ProcessInstanceMigrationIntent,
     ProcessInstanceModificationIntent,
+    ResourceDeletionIntent,
     SignalIntent,
     ValueType,
     VariableDocumentIntent,
@@ -333,6 +334,15 @@ class Endpoints:
         command = BrokerCommand(ValueType.DECISION_EVALUATION, DecisionEvaluationIntent.EVALUATE, value)
         record = await self._router.execute(self._router.first_partition(), command)
         return _mappers.evaluate_decision_response(record)
+
+    async def delete_resource(self, request: pb.DeleteResourceRequest) -> pb.DeleteResourceResponse:
+        """Deployments live on the first partition, so resources are deleted there (an unknown key is
+        the engine's NOT_FOUND, a process with running instances its INVALID_STATE)."""
+        # operationReference is accepted and ignored (zeebe-trio has no batch operations to tag).
+        value = {"resourceKey": request.resource_key, "tenantId": _mappers.DEFAULT_TENANT, "deleteHistory": False}
+        command = BrokerCommand(ValueType.RESOURCE_DELETION, ResourceDeletionIntent.DELETE, value)
+        await self._router.execute(self._router.first_partition(), command)
+        return pb.DeleteResourceResponse()
 
     # -- helpers -------------------------------------------------------------------------------
 

@@ -148,8 +148,6 @@ class GatewayServicer(pb.GatewayBase):
             "BroadcastSignal", self._endpoints.broadcast_signal, broadcast_signal_request
         )
 
-    # -- not supported yet ---------------------------------------------------------------------
-
     async def evaluate_decision(
         self, evaluate_decision_request: pb.EvaluateDecisionRequest
     ) -> pb.EvaluateDecisionResponse:
@@ -174,7 +172,11 @@ class GatewayServicer(pb.GatewayBase):
     async def delete_resource(
         self, delete_resource_request: pb.DeleteResourceRequest
     ) -> pb.DeleteResourceResponse:
-        raise unimplemented("DeleteResource")
+        return await self._bridge.call(
+            "DeleteResource", self._endpoints.delete_resource, delete_resource_request
+        )
+
+    # -- not supported yet ---------------------------------------------------------------------
 
     async def evaluate_conditional(
         self, evaluate_conditional_request: pb.EvaluateConditionalRequest

@@ -40,6 +40,7 @@ from ._intents import (
     ProcessInstanceResultIntent,
     ProcessIntent,
     ProcessMessageSubscriptionIntent,
+    ResourceDeletionIntent,
     SignalIntent,
     SignalSubscriptionIntent,
     TimerIntent,
@@ -97,4 +98,5 @@ __all__ = [
     "FormIntent",
     "ProcessInstanceMigrationIntent",
     "ProcessInstanceModificationIntent",
+    "ResourceDeletionIntent",
 ]

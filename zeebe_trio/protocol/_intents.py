@@ -337,6 +337,13 @@ class DecisionEvaluationIntent(Intent):
     EVALUATE = 2
 
 
+@_events("DELETING", "DELETED")
+class ResourceDeletionIntent(Intent):
+    DELETE = 0
+    DELETING = 1
+    DELETED = 2
+
+
 INTENTS_BY_VALUE_TYPE: dict[ValueType, type[Intent]] = {
     ValueType.JOB: JobIntent,
     ValueType.JOB_BATCH: JobBatchIntent,
@@ -370,6 +377,7 @@ INTENTS_BY_VALUE_TYPE: dict[ValueType, type[Intent]] = {
     ValueType.DECISION: DecisionIntent,
     ValueType.DECISION_REQUIREMENTS: DecisionRequirementsIntent,
     ValueType.DECISION_EVALUATION: DecisionEvaluationIntent,
+    ValueType.RESOURCE_DELETION: ResourceDeletionIntent,
 }
 
 

@@ -78,6 +78,7 @@ from ._intents import (
     ProcessInstanceIntent,
     ProcessInstanceMigrationIntent,
     ProcessInstanceModificationIntent,
+    ResourceDeletionIntent,
     SignalIntent,
     UserTaskIntent,
     VariableDocumentIntent,
@@ -112,6 +113,7 @@ GATEWAY_COMMANDS: frozenset[tuple[ValueType, Intent]] = frozenset({
     (ValueType.AD_HOC_SUB_PROCESS_INSTRUCTION, AdHocSubProcessInstructionIntent.ACTIVATE),
     (ValueType.PROCESS_INSTANCE_MODIFICATION, ProcessInstanceModificationIntent.MODIFY),
     (ValueType.PROCESS_INSTANCE_MIGRATION, ProcessInstanceMigrationIntent.MIGRATE),
+    (ValueType.RESOURCE_DELETION, ResourceDeletionIntent.DELETE),
 })
 """The commands a gateway sends on behalf of clients; everything else is the engine's own."""
 

@@ -19,6 +19,7 @@ from . import (
     _migration,
     _multi_instance,
     _process_instance,
+    _resource_deletion,
     _signals,
     _user_tasks,
     _variables,
@@ -39,6 +40,7 @@ def event_appliers() -> EventAppliers:
     _forms.register(appliers)
     _migration.register(appliers)
     _decisions.register(appliers)
+    _resource_deletion.register(appliers)
     # Events that record what happened and change no state of their own (the deployment's processes
     # arrive as PROCESS CREATED events; a broadcast reaches subscriptions through their own events).
     appliers.register(ValueType.DEPLOYMENT, DeploymentIntent.CREATED, no_state_change)

@@ -16,6 +16,7 @@ from ._migration import ProcessInstanceMigrationProcessors
 from ._modification import ProcessInstanceModificationProcessors
 from ._multi_instance_batch import MultiInstanceBatchProcessors
 from ._process_instances import ProcessInstanceProcessors
+from ._resource_deletion import ResourceDeletionProcessors
 from ._signals import SignalProcessors
 from ._terminate_batch import TerminateBatchProcessors
 from ._timers import TimerProcessors
@@ -37,4 +38,5 @@ __all__ = [
     "AdHocSubProcessInstructionProcessors",
     "ProcessInstanceModificationProcessors",
     "ProcessInstanceMigrationProcessors",
+    "ResourceDeletionProcessors",
 ]

@@ -113,21 +113,19 @@ def deploy_dmn(batch: Batch, dmn: DmnResource, deployment_key: int, tenant: str,
         decision_metadata = [{**(state.latest_decision(decision_id, tenant) or {}), "isDuplicate": True}
                              for decision_id in dmn.graph.decisions]
         return metadata, decision_metadata
-    previous = state.latest_decision_requirements(dmn.graph.id, tenant)
     drg_key = batch.next_key()
-    version = 1 if previous is None else previous["decisionRequirementsVersion"] + 1
+    version = state.next_decision_requirements_version(dmn.graph.id, tenant)
     metadata = _requirements_metadata(dmn, drg_key, version, tenant, duplicate=False)
     batch.event(ValueType.DECISION_REQUIREMENTS, DecisionRequirementsIntent.CREATED, drg_key,
                 {**metadata, "resource": dmn.resource, "deploymentKey": deployment_key})
     decisions.remember(drg_key, dmn.graph)
     decision_metadata = []
     for decision in dmn.graph.decisions.values():
-        latest_decision = state.latest_decision(decision.id, tenant)
         key = batch.next_key()
         value = {
             "decisionId": decision.id,
             "decisionName": decision.name,
-            "version": 1 if latest_decision is None else latest_decision["version"] + 1,
+            "version": state.next_decision_version(decision.id, tenant),
             "versionTag": decision.version_tag or "",
             "decisionKey": key,
             "decisionRequirementsId": dmn.graph.id,

@@ -203,7 +203,7 @@ class DeploymentProcessors:
                 metadata.append(_metadata(pid, latest, key, name, checksum, tenant, duplicate=True))
                 continue
             key = batch.next_key()
-            version = latest + 1
+            version = state.next_process_version(pid)
             batch.event(ValueType.PROCESS, ProcessIntent.CREATED, key, {
                 **_metadata(pid, version, key, name, checksum, tenant, duplicate=False),
                 "resource": data,
@@ -260,11 +260,17 @@ class DeploymentProcessors:
             return form_metadata(form, latest["formKey"], latest["version"], latest["deploymentKey"], tenant,
                                  duplicate=True)
         key = batch.next_key()
-        version = batch.state.latest_form_version(form.form_id, tenant) + 1
+        version = batch.state.next_form_version(form.form_id, tenant)
         metadata = form_metadata(form, key, version, deployment_key, tenant, duplicate=False)
         batch.event(ValueType.FORM, FormIntent.CREATED, key, {**metadata, "resource": form.resource},
                     version=FORM_RECORD_VERSION)
         return metadata
+
+    def open_start_events(self, batch: Batch, process: ExecutableProcess, key: int, tenant: str) -> None:
+        """Open the timers and subscriptions of a version's start events (a version that becomes the
+        latest again when the one after it is deleted)."""
+        self._subscribe_timer_start_events(batch, process, key, None, tenant)
+        self._subscribe_start_events(batch, process, key, None, tenant)
 
     def _subscribe_start_events(self, batch: Batch, process: ExecutableProcess, key: int, previous_key: int | None,
                                 tenant: str) -> None:

@@ -77,6 +77,7 @@ COLUMN_FAMILIES = [
     "decisions_by_requirements",  # (decisionRequirementsKey, decisionId) -> decisionKey
     "decision_by_deployment",  # (tenantId, decisionId, deploymentKey) -> decisionKey ('deployment' binding)
     "decision_by_version_tag",  # (tenantId, decisionId, versionTag) -> decisionKey of its latest version
+    "highest_versions",  # ("process", bpmnProcessId) / ("form" | "drg" | "decision", tenantId, id) -> highest version
 ]
 
 # Job states (Zeebe's JobState.State names).
@@ -156,6 +157,7 @@ class EngineState:
         self._decisions_by_requirements = f("decisions_by_requirements")
         self._decision_by_deployment = f("decision_by_deployment")
         self._decision_by_version_tag = f("decision_by_version_tag")
+        self._highest_versions = f("highest_versions")
         self._last_local_key = 0
         self.processes: ProcessLookup = None  # type: ignore[assignment]  # set by the Engine
 
@@ -218,6 +220,8 @@ class EngineState:
         pid, version = value["bpmnProcessId"], value["version"]
         self.txn.put(self._processes, (key,), value)
         self.txn.put(self._process_by_version, (pid, version), key)
+        if version > (self.txn.get(self._highest_versions, "process", pid) or 0):
+            self.txn.put(self._highest_versions, ("process", pid), version)
         if version > (self.txn.get(self._process_versions, pid) or 0):
             self.txn.put(self._process_versions, (pid,), version)
             self.txn.put(self._process_digests, (pid,), value["checksum"])
@@ -794,6 +798,8 @@ class EngineState:
         tenant, form_id, version = record["tenantId"], record["formId"], record["version"]
         self.txn.put(self._forms, (key,), record)
         self.txn.put(self._form_by_version, (tenant, form_id, version), key)
+        if version > (self.txn.get(self._highest_versions, "form", tenant, form_id) or 0):
+            self.txn.put(self._highest_versions, ("form", tenant, form_id), version)
         if version > self.latest_form_version(form_id, tenant):
             self.txn.put(self._form_versions, (tenant, form_id), version)
         deployment_key = record.get("deploymentKey", -1)
@@ -831,6 +837,7 @@ class EngineState:
         """Store a deployed decision requirements graph version; a higher version becomes the latest."""
         tenant, drg_id = record["tenantId"], record["decisionRequirementsId"]
         self.txn.put(self._decision_requirements, (key,), record)
+        self._raise_highest_version(("drg", tenant, drg_id), record["decisionRequirementsVersion"])
         latest = self.latest_decision_requirements(drg_id, tenant)
         if latest is None or record["decisionRequirementsVersion"] > latest["decisionRequirementsVersion"]:
             self.txn.put(self._latest_decision_requirements, (tenant, drg_id), key)
@@ -846,6 +853,7 @@ class EngineState:
         """Store a deployed decision version and index it by its graph, deployment and version tag."""
         tenant, decision_id = record["tenantId"], record["decisionId"]
         self.txn.put(self._decisions, (key,), record)
+        self._raise_highest_version(("decision", tenant, decision_id), record["version"])
         self.txn.put(self._decisions_by_requirements, (record["decisionRequirementsKey"], decision_id), key)
         latest = self.latest_decision(decision_id, tenant)
         if latest is None or record["version"] > latest["version"]:
@@ -879,6 +887,147 @@ class EngineState:
     def decision_by_version_tag(self, decision_id: str, version_tag: str, tenant_id: str) -> dict[str, Any] | None:
         key = self.txn.get(self._decision_by_version_tag, tenant_id, decision_id, version_tag)
         return None if key is None else self.decision(key)
+
+    # -- deleted resources (RESOURCE_DELETION) ----------------------------------------------------
+
+    def has_instances_of_process(self, process_definition_key: int) -> bool:
+        """Whether any element instance still runs in a version of a process (a scan: deletions are rare)."""
+        return any(stored.get("record", {}).get("processDefinitionKey") == process_definition_key
+                   for _key, stored in self.txn.items(self._elements))
+
+    def process_version_before(self, bpmn_process_id: str, version: int) -> int | None:
+        """The highest deployed version of a process below ``version``, if any is left."""
+        below = [key[1] for key in self.txn.keys(self._process_by_version, bpmn_process_id)
+                 if isinstance(key[1], int) and key[1] < version]
+        return max(below) if below else None
+
+    def delete_process(self, key: int) -> None:
+        """Forget a process version: the previous one left (if any) becomes the latest again."""
+        stored = self.process(key)
+        if stored is None:
+            return
+        pid, version = stored["bpmnProcessId"], stored["version"]
+        self.txn.delete(self._processes, key)
+        self.txn.delete(self._process_by_version, pid, version)
+        deployment_key = stored.get("deploymentKey", -1)
+        if deployment_key is not None and deployment_key > 0:
+            self.txn.delete(self._process_by_deployment, pid, deployment_key)
+        tag = stored.get("versionTag") or ""
+        if tag and self.txn.get(self._process_by_version_tag, pid, tag) == key:
+            self.txn.delete(self._process_by_version_tag, pid, tag)
+            tagged = [(other["version"], other_key) for other_key in self._process_keys(pid)
+                      if (other := self.process(other_key)) is not None and other.get("versionTag") == tag]
+            if tagged:
+                self.txn.put(self._process_by_version_tag, (pid, tag), max(tagged)[1])
+        if self.latest_version(pid) == version:
+            previous = self.process_version_before(pid, version)
+            if previous is None:
+                self.txn.delete(self._process_versions, pid)
+                self.txn.delete(self._process_digests, pid)
+            else:
+                self.txn.put(self._process_versions, (pid,), previous)
+                previous_key = self.process_key_by_version(pid, previous)
+                previous_record = None if previous_key is None else self.process(previous_key)
+                if previous_record is not None:
+                    self.txn.put(self._process_digests, (pid,), previous_record["checksum"])
+
+    def next_process_version(self, bpmn_process_id: str) -> int:
+        """The version a new deployment of a process gets: versions of deleted ones are not reused."""
+        highest = self.txn.get(self._highest_versions, "process", bpmn_process_id) or 0
+        return max(highest, self.latest_version(bpmn_process_id)) + 1
+
+    def next_form_version(self, form_id: str, tenant_id: str) -> int:
+        """The version a new deployment of a form gets: versions of deleted ones are not reused."""
+        highest = self.txn.get(self._highest_versions, "form", tenant_id, form_id) or 0
+        return max(highest, self.latest_form_version(form_id, tenant_id)) + 1
+
+    def next_decision_requirements_version(self, drg_id: str, tenant_id: str) -> int:
+        """The version a new deployment of a decision requirements graph gets (deleted ones not reused)."""
+        latest = self.latest_decision_requirements(drg_id, tenant_id)
+        highest = self.txn.get(self._highest_versions, "drg", tenant_id, drg_id) or 0
+        return max(highest, 0 if latest is None else latest["decisionRequirementsVersion"]) + 1
+
+    def next_decision_version(self, decision_id: str, tenant_id: str) -> int:
+        """The version a new deployment of a decision gets (deleted ones not reused)."""
+        latest = self.latest_decision(decision_id, tenant_id)
+        highest = self.txn.get(self._highest_versions, "decision", tenant_id, decision_id) or 0
+        return max(highest, 0 if latest is None else latest["version"]) + 1
+
+    def _raise_highest_version(self, key: tuple[str, ...], version: int) -> None:
+        if version > (self.txn.get(self._highest_versions, *key) or 0):
+            self.txn.put(self._highest_versions, key, version)
+
+    def _process_keys(self, bpmn_process_id: str) -> list[int]:
+        return [key for _version, key in self.txn.items(self._process_by_version, bpmn_process_id)]
+
+    def delete_form(self, key: int) -> None:
+        """Forget a form version: the previous one left (if any) becomes the latest again."""
+        stored = self.form(key)
+        if stored is None:
+            return
+        tenant, form_id, version = stored["tenantId"], stored["formId"], stored["version"]
+        self.txn.delete(self._forms, key)
+        self.txn.delete(self._form_by_version, tenant, form_id, version)
+        deployment_key = stored.get("deploymentKey", -1)
+        if deployment_key is not None and deployment_key > 0:
+            self.txn.delete(self._form_by_deployment, tenant, form_id, deployment_key)
+        remaining = [(parts[2], form_key) for parts, form_key in self.txn.items(self._form_by_version, tenant, form_id)]
+        tag = stored.get("versionTag") or ""
+        if tag and self.txn.get(self._form_by_version_tag, tenant, form_id, tag) == key:
+            self.txn.delete(self._form_by_version_tag, tenant, form_id, tag)
+            tagged = [(v, k) for v, k in remaining if (self.form(k) or {}).get("versionTag") == tag]
+            if tagged:
+                self.txn.put(self._form_by_version_tag, (tenant, form_id, tag), max(tagged)[1])
+        if self.latest_form_version(form_id, tenant) == version:
+            if remaining:
+                self.txn.put(self._form_versions, (tenant, form_id), max(remaining)[0])
+            else:
+                self.txn.delete(self._form_versions, tenant, form_id)
+
+    def delete_decision(self, key: int) -> None:
+        """Forget a decision version: the highest version left (if any) becomes the latest again."""
+        stored = self.decision(key)
+        if stored is None:
+            return
+        tenant, decision_id = stored["tenantId"], stored["decisionId"]
+        self.txn.delete(self._decisions, key)
+        self.txn.delete(self._decisions_by_requirements, stored["decisionRequirementsKey"], decision_id)
+        deployment_key = stored.get("deploymentKey", -1)
+        if deployment_key is not None and deployment_key >= 0:
+            self.txn.delete(self._decision_by_deployment, tenant, decision_id, deployment_key)
+        # the versions left: through their graphs (a decision is always one graph's)
+        remaining = [record for _k, graph in self.txn.items(self._decision_requirements)
+                     if graph.get("tenantId") == tenant
+                     for record in self.decisions_of_requirements(_k[0])  # type: ignore[arg-type]
+                     if record["decisionId"] == decision_id]
+        tag = stored.get("versionTag") or ""
+        if tag and self.txn.get(self._decision_by_version_tag, tenant, decision_id, tag) == key:
+            self.txn.delete(self._decision_by_version_tag, tenant, decision_id, tag)
+            tagged = [(r["version"], r["decisionKey"]) for r in remaining if r.get("versionTag") == tag]
+            if tagged:
+                self.txn.put(self._decision_by_version_tag, (tenant, decision_id, tag), max(tagged)[1])
+        if self.txn.get(self._latest_decisions, tenant, decision_id) == key:
+            if remaining:
+                latest = max(remaining, key=lambda r: r["version"])
+                self.txn.put(self._latest_decisions, (tenant, decision_id), latest["decisionKey"])
+            else:
+                self.txn.delete(self._latest_decisions, tenant, decision_id)
+
+    def delete_decision_requirements(self, key: int) -> None:
+        """Forget a decision requirements graph version (its decisions go by their own events first)."""
+        stored = self.decision_requirements(key)
+        if stored is None:
+            return
+        tenant, drg_id = stored["tenantId"], stored["decisionRequirementsId"]
+        self.txn.delete(self._decision_requirements, key)
+        if self.txn.get(self._latest_decision_requirements, tenant, drg_id) == key:
+            remaining = [graph for _k, graph in self.txn.items(self._decision_requirements)
+                         if graph.get("tenantId") == tenant and graph.get("decisionRequirementsId") == drg_id]
+            if remaining:
+                latest = max(remaining, key=lambda g: g["decisionRequirementsVersion"])
+                self.txn.put(self._latest_decision_requirements, (tenant, drg_id), latest["decisionRequirementsKey"])
+            else:
+                self.txn.delete(self._latest_decision_requirements, tenant, drg_id)
 
     # -- whole-state comparison (replay tests) -----------------------------------------------------
 
