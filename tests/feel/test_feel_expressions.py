@@ -97,6 +97,8 @@ NAMES_AND_PATHS = [
     ("`first name`", {"first name": "Ada"}, "Ada"),
     ("first name", {"first name": "Ada"}, "Ada"),
     ("order total + 1", {"order total": 1}, 2),
+    ("Years of Service + 1", {"Years of Service": 4}, 5),  # DMN TCK 0020: `of` inside a name
+    ("x instance of number", {"x": 4}, True),
     ("x.y", {"x": 5}, None),
     ("(order).id", ORDER, "o-1"),
     ("[1, 2, 3][2]", {}, 2),

@@ -439,8 +439,17 @@ class _Parser:
         self.advance()
         parts = [str(token.value)]
         # names may contain spaces: adjacent names form one (`order total`, `upper case`)
-        while self.tok.kind == "name" and not self.tok.text.startswith("`") and not token.text.startswith("`"):
-            parts.append(str(self.advance().value))
+        # and may contain `of` between words (`Years of Service`): `of` is otherwise only the second
+        # word of `instance of`, whose `instance` is a keyword that ends a name
+        while not token.text.startswith("`"):
+            if self.tok.kind == "name" and not self.tok.text.startswith("`"):
+                parts.append(str(self.advance().value))
+            elif (self.tok.kind == "kw" and self.tok.text == "of" and self.peek(1).kind == "name"
+                  and not self.peek(1).text.startswith("`")):
+                self.advance()
+                parts += ["of", str(self.advance().value)]
+            else:
+                break
         return ast.Name(token.pos, " ".join(parts))
 
     def parenthesized(self) -> ast.Node:
