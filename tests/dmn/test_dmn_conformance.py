@@ -181,7 +181,42 @@ def _overlapping(hit_policy: str, second: str, default: str | None = None) -> De
 FAILS = object()  # the evaluation fails (a DecisionResult with a failure message)
 
 
-Case = tuple[str, Callable[[], DecisionRequirements], str, Mapping[str, Any], Any]
+# TCK level 3, 0050 ... 1156: (case, [(FEEL expression, expected value)])
+_FEEL_FUNCTION_CASES: list[tuple[str, list[tuple[str, Any]]]] = [
+    ("0050-abs", [("abs(-1)", 1), ("abs(n: -1)", 1)]),
+    ("0054-even", [("even(-2)", True), ("even(1)", False)]),
+    ("0056-modulo", [("modulo(10, -4)", -2), ("modulo(-10, 4)", 2)]),
+    ("0059-all", [("all([true, null, true])", None), ("all([])", True)]),
+    ("0060-any", [("any([true, false])", True), ("any([])", False)]),
+    ("0061-median", [("median([8, 2, 5, 3, 4])", 4), ("median([8, 2, 5, 7])", 6)]),
+    ("0062-mode", [("mode([3, 6, 1, 9, 6, 1, 3])", [1, 3, 6])]),
+    ("0063-stddev", [("stddev([2, 4, 7, 5])", "2.08")]),
+    ("0067-split", [('split("a;b;c;;", ";")', ["a", "b", "c", "", ""]),
+                    ('split(delimiter: ",", string: "foo,bar")', ["foo", "bar"])]),
+    ("0068-equality", [("null = null", True), ("null != null", False)]),
+    ("0071-between", [("10 between 1 and 10", True), ('"a" between "b" and "d"', False)]),
+    ("0072-in", [("1 in [[2..4], [1..3]]", True), ("10 in <= 10", True)]),
+    ("1100-decimal", [("decimal(1/3, 2)", Decimal("0.33")), ("decimal(2.5, 0)", 2)]),
+    ("1101-floor", [("floor(-1.5)", -2), ("floor(-1.56, 1)", Decimal("-1.6"))]),
+    ("1140-string-join", [('string join(["a","b","c"], " and ")', "a and b and c"),
+                          ('string join(["a","b","c"], null)', "abc")]),
+    ("1141-round-up", [("round up(-5.5, 0)", -6), ("round up(1.121, 2)", Decimal("1.13"))]),
+    ("1143-round-half-up", [("round half up(-5.5, 0)", -6), ("round half up(1.121, 2)", Decimal("1.12"))]),
+    ("1146-context-put", [('context put({"a": 1}, "a", 2)', {"a": 2})]),
+    ("1147-context-merge", [('context merge([{"a": 1}, {"a": 2}])', {"a": 2})]),
+    ("1155-list-replace", [("list replace([1,2,3], -1, 4)", [1, 2, 4])]),
+    ("0094-product", [("product([6, 3, 9, 6, 6])", 5832)]),
+    ("0095-day-of-year", [('day of year(@"2020-12-31")', 366)]),
+    ("0096-day-of-week", [('day of week(date: @"2019-09-17")', "Tuesday")]),
+    ("0093-at-literals", [('@"2019-03-31" instance of date', True)]),
+    ("1156-range", [('2 in range("[1..3]")', True)]),
+]
+
+
+def _literal_of(expression: str) -> Callable[[], DecisionRequirements]:
+    return lambda: _literal(expression)
+
+
 
 CASES: list[Any] = [
     # -- compliance level 2 --
@@ -327,6 +362,9 @@ CASES: list[Any] = [
     ("tck-L3-0033-for-literal-range", lambda: _literal("for x in [2, 3] return x * value"), "d", {"value": 5},
      [10, 15]),
     ("tck-L3-0034-drg-scopes", _drg_chain, "loud", {"name": "Ann"}, "HELLO ANN!"),
+    # -- compliance level 3, FEEL built-in functions and operators (0050 ... 1156) --
+    *[(f"tck-L3-{name}-{n}", _literal_of(expression), "d", {}, expected)
+      for name, cases in _FEEL_FUNCTION_CASES for n, (expression, expected) in enumerate(cases, 1)],
     # -- dmn-scala's tests --
     ("dmn-scala-discount-business-small", _discount, "discount", {"customer": "Business", "orderSize": 7},
      Decimal("0.1")),
@@ -370,6 +408,10 @@ XFAIL: dict[str, str] = {
         "singleton-list conversion for a typed variable (DMN 10.3.2.9.4): dmn-scala, which Zeebe runs, fails "
         "the type check the same way",
     "tck-L3-0021-singleton-function-argument": "singleton-list conversion of function arguments (DMN 10.3.2.9.4)",
+    "tck-L3-0067-split-1": "split keeps no trailing empty strings: feel-scala, which Zeebe runs, splits as "
+                           "Java's String.split does",
+    "tck-L3-1155-list-replace-1": "the DMN 1.5 built-in `list replace` is not available yet",
+    "tck-L3-1156-range-1": "the DMN 1.5 built-in `range` (a range from its text) is not available yet",
     "tck-L3-0040-context": "boxed contexts as decision logic are not supported yet (refused at parse time)",
     "tck-L3-0016-relation": "boxed relations as decision logic are not supported yet (refused at parse time)",
     "tck-L3-0098-boxed-list": "boxed lists as decision logic are not supported yet (refused at parse time)",

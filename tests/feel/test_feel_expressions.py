@@ -99,6 +99,8 @@ NAMES_AND_PATHS = [
     ("order total + 1", {"order total": 1}, 2),
     ("Years of Service + 1", {"Years of Service": 4}, 5),  # DMN TCK 0020: `of` inside a name
     ("x instance of number", {"x": 4}, True),
+    ("1 in [[2..4], [1..3]]", {}, True),  # DMN TCK 0072: a range in the list tests membership
+    ("5 in [[2..4], [1..3]]", {}, False),
     ("x.y", {"x": 5}, None),
     ("(order).id", ORDER, "o-1"),
     ("[1, 2, 3][2]", {}, 2),

@@ -820,7 +820,8 @@ class Compiler:
             if t is list:
                 if type(v) is list and feel_equal(v, r, root) is True:
                     return True
-                return any(feel_equal(v, x, root) is True for x in r)
+                # a range in the list is a test of its own (DMN TCK 0072: `1 in [[2..4], [1..3]]`)
+                return any((x.contains(v) if type(x) is FeelRange else feel_equal(v, x, root)) is True for x in r)
             if t is FeelRange:
                 return r.contains(v)
             return feel_equal(v, r, root)
