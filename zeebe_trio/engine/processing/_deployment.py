@@ -35,7 +35,6 @@ from ..bpmn.model import (
     CompileProblems,
     ExecutableProcess,
     ExecutableTimer,
-    decision_binding_problems,
     deployment_binding_problems,
     transform_process,
 )
@@ -51,7 +50,6 @@ from ._forms import (
     FORM_SUFFIX,
     FormResource,
     FormResourceError,
-    form_binding_problems,
     form_metadata,
     parse_form,
 )
@@ -157,12 +155,9 @@ class DeploymentProcessors:
             if compile_problems:
                 errors.extend(rejection_lines(name, compile_problems))
         for name in dict.fromkeys(name for name, *_ in parsed):
+            deployed = {"process": seen_ids, "form": seen_form_ids, "decision": seen_decision_ids}
             binding_problems = [problem for n, _data, _checksum, compiled in parsed if n == name
-                                for problem in deployment_binding_problems(compiled, seen_ids)]
-            binding_problems += [problem for n, _data, _checksum, compiled in parsed if n == name
-                                 for problem in form_binding_problems(compiled, seen_form_ids)]
-            binding_problems += [problem for n, _data, _checksum, compiled in parsed if n == name
-                                 for problem in decision_binding_problems(compiled, seen_decision_ids)]
+                                for problem in deployment_binding_problems(compiled, deployed)]
             if binding_problems:
                 errors.extend(rejection_lines(name, binding_problems))
         if errors:

@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
 from zeebe_trio.protocol import excerpt
 
 from .._limits import MAX_ID_LENGTH, key_problem
-from ..bpmn import element_label, resource_label
-from ..bpmn.model import ExecutableProcess, ExecutableUserTask
+from ..bpmn import resource_label
 
-__all__ = ["FORM_SUFFIX", "FormResource", "FormResourceError", "form_binding_problems", "form_metadata",
+__all__ = ["FORM_SUFFIX", "FormResource", "FormResourceError", "form_metadata",
            "parse_form"]
 
 FORM_SUFFIX = ".form"
@@ -97,22 +95,3 @@ def form_metadata(form: FormResource, key: int, version: int, deployment_key: in
         "tenantId": tenant_id,
         "deploymentKey": deployment_key,
     }
-
-
-def form_binding_problems(process: ExecutableProcess, deployed_form_ids: Collection[str]) -> list[str]:
-    """User tasks of ``process`` that bind a static form id to their own deployment but whose deployment
-    (``deployed_form_ids``) lacks that form: Zeebe refuses the deployment for them."""
-    problems = []
-    prefix = element_label("process", process.bpmn_process_id, process.name)
-    for node in process.flow_nodes():
-        if not isinstance(node, ExecutableUserTask) or node.user_task.form_binding_type != "deployment":
-            continue
-        expression = node.user_task.form_id
-        source = "" if expression is None else expression.source.strip()
-        if not source or source.startswith("=") or source in deployed_form_ids:
-            continue
-        label = element_label("user task", node.id, node.name)
-        problems.append(f"{prefix}: {label}: Expected to find form with id {excerpt(source)} in current deployment,"
-                        " but not found; deploy the form together with this process, or bind the user task to the"
-                        " 'latest' version of the form")
-    return problems

@@ -7,10 +7,9 @@
 from ._ad_hoc import AD_HOC_INNER_INSTANCE_POSTFIX, ExecutableAdHocSubProcess
 from ._business_rule_task import (
     ExecutableBusinessRuleTask,
-    decision_binding_problems,
     transform_business_rule_task,
 )
-from ._call_activity import ExecutableCallActivity, deployment_binding_problems
+from ._call_activity import ExecutableCallActivity
 from ._compensation import ExecutableCompensation, compensation_boundary_event
 from ._definitions import (
     EventDefinition,
@@ -22,6 +21,7 @@ from ._definitions import (
     LinkEventDefinition,
     TerminateEventDefinition,
 )
+from ._deployment_bindings import deployment_binding_problems
 from ._elements import (
     ExecutableActivity,
     ExecutableBoundaryEvent,
@@ -83,7 +83,6 @@ __all__ = [
     "LinkEventDefinition",
     "MappingRule",
     "deployment_binding_problems",
-    "decision_binding_problems",
     "record_value",
     "transform_business_rule_task",
     "ExecutableBusinessRuleTask",

@@ -9,17 +9,13 @@ with a given ``zeebe:versionTag`` (``versionTag``).
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass
 
-from zeebe_trio.protocol import excerpt
-
 from .. import _model as syntax
-from .._errors import element_label
-from ._elements import ExecutableActivity, ExecutableFlowNode, ExecutableProcess
+from ._elements import ExecutableActivity, ExecutableFlowNode
 from ._expression import CompileProblems, Expression, compile_value
 
-__all__ = ["ExecutableCallActivity", "deployment_binding_problems", "transform_call_activity"]
+__all__ = ["ExecutableCallActivity", "transform_call_activity"]
 
 
 @dataclass(eq=False, repr=False)
@@ -53,22 +49,3 @@ def transform_call_activity(node: syntax.FlowNode, where: str, problems: list[st
     activity.propagate_all_child_variables = called.propagate_all_child_variables
     activity.propagate_all_parent_variables = called.propagate_all_parent_variables
     return activity
-
-
-def deployment_binding_problems(process: ExecutableProcess, deployed_ids: Collection[str]) -> list[str]:
-    """Call activities of ``process`` that bind a static process id to their own deployment but whose
-    deployment (``deployed_ids``) lacks that process: Zeebe refuses the deployment for them (an
-    expression id can only be checked when the call activity runs)."""
-    problems = []
-    prefix = element_label("process", process.bpmn_process_id, process.name)
-    for node in process.flow_nodes():
-        if not isinstance(node, ExecutableCallActivity) or node.binding_type != "deployment":
-            continue
-        source = node.process_id.source.strip()
-        if source.startswith("=") or source in deployed_ids:
-            continue
-        label = element_label("call activity", node.id, node.name)
-        problems.append(f"{prefix}: {label}: Expected to find process with id {excerpt(source)} in current"
-                        " deployment, but not found; deploy it together with this process, or bind the call"
-                        " activity to the 'latest' version")
-    return problems
