@@ -384,22 +384,17 @@ class MessageProcessors:
         self._send_subscription_correlate(batch, value)
 
     def _send_subscription_correlate(self, batch: Batch, value: dict[str, Any]) -> None:
-        batch.send_to_partition(value["subscriptionPartitionId"], MS, _M.CORRELATE, -1, {
-            "processInstanceKey": value["processInstanceKey"],
-            "elementInstanceKey": value["elementInstanceKey"],
-            "bpmnProcessId": value["bpmnProcessId"],
-            "messageKey": value["messageKey"],
-            "messageName": value["messageName"],
-            "correlationKey": value.get("correlationKey", ""),
-            "interrupting": value.get("interrupting", True),
-            "variables": {},
-            "tenantId": value.get("tenantId", DEFAULT_TENANT),
-        })
+        self._send_to_message_partition(batch, _M.CORRELATE, value)
 
     def _reject_correlate(self, batch: Batch, command: Record, rejection: RejectionType, reason: str) -> None:
-        value = command.value
         batch.reject(command, rejection, reason)
-        batch.send_to_partition(value["subscriptionPartitionId"], MS, _M.REJECT, -1, {
+        self._send_to_message_partition(batch, _M.REJECT, command.value)
+
+    def _send_to_message_partition(self, batch: Batch, intent: MessageSubscriptionIntent,
+                                   value: dict[str, Any]) -> None:
+        """A MESSAGE_SUBSCRIPTION command about the correlation ``value`` back to the partition of the
+        message's subscription."""
+        batch.send_to_partition(value["subscriptionPartitionId"], MS, intent, -1, {
             "processInstanceKey": value["processInstanceKey"],
             "elementInstanceKey": value["elementInstanceKey"],
             "bpmnProcessId": value["bpmnProcessId"],
