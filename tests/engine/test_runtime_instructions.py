@@ -185,6 +185,26 @@ def test_terminate_after_an_element_inside_a_subprocess_terminates_the_subproces
     assert not [r for r in harness.records().process_instance_records(pik) if r.value["elementId"] == "outer_end"]
 
 
+def test_terminate_after_the_last_element_of_a_subprocess_refuses_the_subprocess_completion_it_asked_for(
+        harness: EngineHarness) -> None:
+    pik = created(harness, "sub", "outer_end")
+    # As Zeebe's transitionToCompleted: the subprocess hears of its ended path (its COMPLETE_ELEMENT)
+    # before the instruction runs; the interrupted process instance then refuses that completion.
+    assert after(sequence(harness, pik), "outer_end", PI.ELEMENT_COMPLETED) == [
+        ("outer_end", T.END_EVENT, PI.ELEMENT_COMPLETED),
+        ("outer", T.SUB_PROCESS, PI.COMPLETE_ELEMENT),
+        ("outer_end", RUNTIME, RI.INTERRUPTED),
+        ("sub", T.PROCESS, PI.TERMINATE_ELEMENT),
+        ("sub", T.PROCESS, PI.ELEMENT_TERMINATING),
+        ("outer", T.SUB_PROCESS, PI.TERMINATE_ELEMENT),
+        ("outer", T.SUB_PROCESS, PI.ELEMENT_TERMINATING), ("outer", T.SUB_PROCESS, PI.ELEMENT_TERMINATED),
+        ("sub", T.PROCESS, PI.ELEMENT_TERMINATED),
+    ]
+    [refused] = harness.records().only_rejections().with_element_id("outer")
+    assert refused.intent is PI.COMPLETE_ELEMENT and refused.rejection_reason == (
+        "Expected flow scope instance to be not interrupted but was interrupted by an event with id 'outer_end'.")
+
+
 def test_terminate_after_a_multi_instance_activity_skips_the_inner_instances_and_applies_to_the_body(
         harness: EngineHarness) -> None:
     pik = created(harness, "multi", "each")
