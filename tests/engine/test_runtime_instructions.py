@@ -22,6 +22,7 @@ from zeebe_trio.protocol import (
 )
 from zeebe_trio.testing import EngineHarness
 from zeebe_trio.testing import bpmn as b
+from zeebe_trio.testing import bpmn_call_activity as c
 from zeebe_trio.testing.bpmn_gateways_events import manual_task
 from zeebe_trio.testing.bpmn_multi_instance import multi_instance
 
@@ -58,12 +59,15 @@ WATCHED = b.process(
     b.boundary("reminder", "checked", b.timer_definition(duration="PT1M"), interrupting=False),
     b.flow("f2", "checked", "end"), b.end(), b.flow("f3", "reminder", "reminded"), b.end("reminded"))
 
+CALLER = b.process("caller", b.start(), b.flow("f1", "start", "call"), c.call_activity("call", "tasks"),
+                   b.flow("f2", "call", "end"), b.end())
+
 
 @pytest.fixture
 def harness() -> Iterator[EngineHarness]:
     with EngineHarness() as h:
         for name, xml in (("tasks.bpmn", TASK), ("sub.bpmn", SUB), ("multi.bpmn", MULTI), ("choice.bpmn", CHOICE),
-                          ("guarded.bpmn", GUARDED), ("watched.bpmn", WATCHED)):
+                          ("guarded.bpmn", GUARDED), ("watched.bpmn", WATCHED), ("caller.bpmn", CALLER)):
             deployed = h.deploy(name, xml)
             assert deployed is not None and deployed.record_type is RecordType.EVENT, deployed
         yield h
@@ -219,6 +223,23 @@ def test_terminate_after_a_multi_instance_activity_skips_the_inner_instances_and
         ("multi", T.PROCESS, PI.ELEMENT_TERMINATING), ("multi", T.PROCESS, PI.ELEMENT_TERMINATED),
     ]
     assert len(interrupted(harness, pik)) == 1
+
+
+def test_terminate_after_a_call_activity_applies_once_the_called_instance_completed_it(
+        harness: EngineHarness) -> None:
+    # "task" is an element of the called process, not of the caller: only "call" may be named
+    assert create(harness, "caller", "task").record_type is RecordType.COMMAND_REJECTION
+    pik = created(harness, "caller", "call")
+    [job] = harness.activate_jobs("work")
+    harness.complete_job(job)
+    assert after(sequence(harness, pik), "call", PI.COMPLETE_ELEMENT) == [
+        ("call", T.CALL_ACTIVITY, PI.COMPLETE_ELEMENT),
+        ("call", T.CALL_ACTIVITY, PI.ELEMENT_COMPLETING), ("call", T.CALL_ACTIVITY, PI.ELEMENT_COMPLETED),
+        ("call", RUNTIME, RI.INTERRUPTED),
+        ("caller", T.PROCESS, PI.TERMINATE_ELEMENT),
+        ("caller", T.PROCESS, PI.ELEMENT_TERMINATING), ("caller", T.PROCESS, PI.ELEMENT_TERMINATED),
+    ]
+    assert [r.value["elementId"] for r in harness.records().with_value_type(ValueType.RUNTIME_INSTRUCTION)] == ["call"]
 
 
 def test_an_unknown_after_element_id_is_rejected(harness: EngineHarness) -> None:
