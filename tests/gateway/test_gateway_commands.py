@@ -140,6 +140,7 @@ async def test_create_process_instance_round_robins_over_partitions_and_maps_the
         "processDefinitionKey": -1,
         "variables": {"a": 1},
         "startInstructions": [],
+        "runtimeInstructions": [],
         "fetchVariables": [],
         "tenantId": "<default>",
     }

@@ -104,8 +104,6 @@ class Endpoints:
     # -- process instances ---------------------------------------------------------------------
 
     def _creation_value(self, rpc: str, request: pb.CreateProcessInstanceRequest) -> dict[str, Any]:
-        if request.runtime_instructions:
-            raise _errors.unimplemented(rpc, "runtimeInstructions")
         if request.process_definition_key <= 0 and not request.bpmn_process_id:
             raise _errors.invalid_argument(
                 f"Expected {rpc} to name a process: set 'processDefinitionKey', or 'bpmnProcessId' "
@@ -119,6 +117,7 @@ class Endpoints:
             "variables": _mappers.parse_document(request.variables),
             "startInstructions": [{"elementId": instruction.element_id}
                                   for instruction in request.start_instructions],
+            "runtimeInstructions": _mappers.runtime_instructions(request.runtime_instructions),
             "fetchVariables": [],
             "tenantId": _mappers.ensure_tenant(rpc, request.tenant_id),
         }

@@ -12,6 +12,8 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import betterproto
+
 from zeebe_trio.protocol import EXCERPT_LIMIT, MAX_VALUE_DEPTH, Record, excerpt, value_problem
 
 from . import _errors
@@ -319,3 +321,18 @@ def activated_jobs(batch: Mapping[str, Any]) -> list[pb.ActivatedJob]:
         activated_job(key, job)
         for key, job in zip(batch.get("jobKeys", ()), batch.get("jobs", ()), strict=True)
     ]
+
+
+def runtime_instructions(instructions: Sequence[pb.ProcessInstanceCreationRuntimeInstruction]) -> list[dict[str, Any]]:
+    """CreateProcessInstance's ``runtimeInstructions`` as the creation record holds them: each a
+    ``terminate`` instruction, TERMINATE_PROCESS_INSTANCE after its ``afterElementId`` (Zeebe's
+    BrokerCreateProcessInstanceRequest); one that sets no instruction is INVALID_ARGUMENT."""
+    mapped = []
+    for instruction in instructions:
+        kind, terminate = betterproto.which_one_of(instruction, "instruction")
+        if kind != "terminate" or not isinstance(terminate, pb.TerminateProcessInstanceInstruction):
+            raise _errors.invalid_argument(
+                "Unsupported runtime instruction type: INSTRUCTION_NOT_SET; set 'terminate' with the"
+                " 'afterElementId' of the element after which to terminate the process instance")
+        mapped.append({"type": "TERMINATE_PROCESS_INSTANCE", "afterElementId": terminate.after_element_id})
+    return mapped

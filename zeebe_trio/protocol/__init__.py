@@ -41,6 +41,7 @@ from ._intents import (
     ProcessIntent,
     ProcessMessageSubscriptionIntent,
     ResourceDeletionIntent,
+    RuntimeInstructionIntent,
     SignalIntent,
     SignalSubscriptionIntent,
     TimerIntent,
@@ -99,4 +100,5 @@ __all__ = [
     "ProcessInstanceMigrationIntent",
     "ProcessInstanceModificationIntent",
     "ResourceDeletionIntent",
+    "RuntimeInstructionIntent",
 ]

@@ -45,6 +45,7 @@ class ValueType(enum.IntEnum):
     CLOCK = 42
     RESOURCE = 49
     AD_HOC_SUB_PROCESS_INSTRUCTION = 53
+    RUNTIME_INSTRUCTION = 59
     CHECKPOINT = 254
 
 

@@ -344,6 +344,13 @@ class ResourceDeletionIntent(Intent):
     DELETED = 2
 
 
+@_events("INTERRUPTED")
+class RuntimeInstructionIntent(Intent):
+    """A runtime instruction given at creation took effect (an event only: the engine writes it)."""
+
+    INTERRUPTED = 0
+
+
 INTENTS_BY_VALUE_TYPE: dict[ValueType, type[Intent]] = {
     ValueType.JOB: JobIntent,
     ValueType.JOB_BATCH: JobBatchIntent,
@@ -378,6 +385,7 @@ INTENTS_BY_VALUE_TYPE: dict[ValueType, type[Intent]] = {
     ValueType.DECISION_REQUIREMENTS: DecisionRequirementsIntent,
     ValueType.DECISION_EVALUATION: DecisionEvaluationIntent,
     ValueType.RESOURCE_DELETION: ResourceDeletionIntent,
+    ValueType.RUNTIME_INSTRUCTION: RuntimeInstructionIntent,
 }
 
 

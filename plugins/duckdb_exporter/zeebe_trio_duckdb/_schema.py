@@ -15,10 +15,10 @@ from typing import Any
 
 from zeebe_trio.protocol import ValueType
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """1: the value types of the first engine (processes, instances, jobs, incidents, variables, messages).
 2: timers, message / process message / message start event / signal / compensation subscriptions, signals,
-escalations, user tasks and errors. 3: forms. 4: decisions, decision requirements and decision evaluations. Opening an older file adds the new tables and fills them from
+escalations, user tasks and errors. 3: forms. 4: decisions, decision requirements and decision evaluations. 5: runtime instructions. Opening an older file adds the new tables and fills them from
 ``records``."""
 
 
@@ -376,6 +376,11 @@ EVENT_TABLES: tuple[EventTable, ...] = (
         column("element_instance_key", "BIGINT", "elementInstanceKey"),
         column("tenant_id", "VARCHAR", "tenantId"),
     ), since=4),
+    EventTable("runtime_instruction_events", ValueType.RUNTIME_INSTRUCTION, "process_instance_key", (
+        column("process_definition_key", "BIGINT", "processDefinitionKey"),
+        column("element_id", "VARCHAR", "elementId"),
+        column("tenant_id", "VARCHAR", "tenantId"),
+    ), since=5),
 )
 
 EVENT_TABLES_BY_VALUE_TYPE = {table.value_type: table for table in EVENT_TABLES}

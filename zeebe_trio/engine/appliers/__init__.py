@@ -20,6 +20,7 @@ from . import (
     _multi_instance,
     _process_instance,
     _resource_deletion,
+    _runtime_instructions,
     _signals,
     _user_tasks,
     _variables,
@@ -41,6 +42,7 @@ def event_appliers() -> EventAppliers:
     _migration.register(appliers)
     _decisions.register(appliers)
     _resource_deletion.register(appliers)
+    _runtime_instructions.register(appliers)
     # Events that record what happened and change no state of their own (the deployment's processes
     # arrive as PROCESS CREATED events; a broadcast reaches subscriptions through their own events).
     appliers.register(ValueType.DEPLOYMENT, DeploymentIntent.CREATED, no_state_change)

@@ -35,7 +35,7 @@ from ..bpmn.model import (
     is_after_event_based_gateway,
 )
 from ..state import ElementInstance, EngineState
-from . import _call_activities, _multi_instance
+from . import _call_activities, _multi_instance, _runtime_instructions
 from ._registry import EventAppliers, no_state_change
 
 PI = ValueType.PROCESS_INSTANCE
@@ -148,6 +148,7 @@ def _element_finished(state: EngineState, record: Record) -> None:
         state.set_awaiting_result(key, None)
         state.clear_taken_flows(key)  # only containers hold joins
         state.remove_active_message_instance(key)  # a message start event's correlation key is free
+        state.set_runtime_instructions(key, None)  # its runtime instructions end with it
         return
     if isinstance(element, ExecutableFlowElementContainer):
         # a terminated subprocess (or inner instance of a multi-instance body) may leave flows taken
@@ -188,6 +189,7 @@ def _sequence_flow_taken(state: EngineState, record: Record) -> None:
 
 
 def _instance_created(state: EngineState, record: Record) -> None:
+    _runtime_instructions.store_runtime_instructions(state, record.value["processInstanceKey"], record.value)
     if record.request_id >= 0:  # only set when the creator awaits the result
         state.set_awaiting_result(record.value["processInstanceKey"], {
             "requestId": record.request_id,

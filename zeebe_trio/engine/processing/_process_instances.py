@@ -17,6 +17,7 @@ from zeebe_trio.protocol import (
 from .._batch import Batch
 from .._command_processors import CommandProcessors
 from ..bpmn.behaviors import (
+    TERMINATE_PROCESS_INSTANCE,
     ActivationPlan,
     ActivationPlanner,
     ActivationRefused,
@@ -87,6 +88,23 @@ def start_instruction_targets(process: ExecutableProcess, instructions: object
     return nodes
 
 
+def runtime_instructions_problem(process: ExecutableProcess, instructions: object) -> str | None:
+    """Why the runtime instructions of a creation command cannot be given (an INVALID_ARGUMENT
+    rejection), or None: each names an element of the process as its ``afterElementId``."""
+    if not isinstance(instructions, list) or not all(isinstance(i, dict) for i in instructions):
+        return "Expected runtime instructions to be a list of objects with an 'afterElementId'"
+    for instruction in instructions:
+        element_id = instruction.get("afterElementId")
+        if not isinstance(element_id, str) or element_id not in process.elements:
+            return ("Expected to create instance of process with runtime instructions but no element found with id"
+                    f" {excerpt(str(element_id))} in process definition {excerpt(process.bpmn_process_id)}.")
+        kind = instruction.get("type", TERMINATE_PROCESS_INSTANCE)
+        if kind != TERMINATE_PROCESS_INSTANCE:
+            return (f"Expected runtime instructions of type '{TERMINATE_PROCESS_INSTANCE}', but the instruction"
+                    f" after element {excerpt(element_id)} has type {excerpt(str(kind))}")
+    return None
+
+
 class ProcessInstanceProcessors:
     def __init__(self, variables: VariableBehavior, activation: ElementActivationBehavior | None = None) -> None:
         self.variables = variables
@@ -140,6 +158,11 @@ class ProcessInstanceProcessors:
         if isinstance(targets, tuple):
             batch.reject(command, *targets)
             return
+        runtime_instructions = value.get("runtimeInstructions") or []
+        problem = runtime_instructions_problem(process, runtime_instructions)
+        if problem is not None:
+            batch.reject(command, RejectionType.INVALID_ARGUMENT, problem)
+            return
         instance_key = batch.next_key()
         plans: list[ActivationPlan] = []
         if targets:
@@ -188,6 +211,9 @@ class ProcessInstanceProcessors:
             "variables": variables,
             "fetchVariables": list(value.get("fetchVariables") or []),
             "startInstructions": [{"elementId": target.id} for target in targets],
+            "runtimeInstructions": [{"type": instruction.get("type", TERMINATE_PROCESS_INSTANCE),
+                                     "afterElementId": instruction["afterElementId"]}
+                                    for instruction in runtime_instructions],
             "tenantId": tenant,
         }, request_of=command if awaiting else None)
         if awaiting:

@@ -78,6 +78,7 @@ COLUMN_FAMILIES = [
     "decision_by_deployment",  # (tenantId, decisionId, deploymentKey) -> decisionKey ('deployment' binding)
     "decision_by_version_tag",  # (tenantId, decisionId, versionTag) -> decisionKey of its latest version
     "highest_versions",  # ("process", bpmnProcessId) / ("form" | "drg" | "decision", tenantId, id) -> highest version
+    "runtime_instructions",  # (processInstanceKey,) -> [{"type", "afterElementId"}] given at its creation
 ]
 
 # Job states (Zeebe's JobState.State names).
@@ -158,6 +159,7 @@ class EngineState:
         self._decision_by_deployment = f("decision_by_deployment")
         self._decision_by_version_tag = f("decision_by_version_tag")
         self._highest_versions = f("highest_versions")
+        self._runtime_instructions = f("runtime_instructions")
         self._last_local_key = 0
         self.processes: ProcessLookup = None  # type: ignore[assignment]  # set by the Engine
 
@@ -1028,6 +1030,22 @@ class EngineState:
                 self.txn.put(self._latest_decision_requirements, (tenant, drg_id), latest["decisionRequirementsKey"])
             else:
                 self.txn.delete(self._latest_decision_requirements, tenant, drg_id)
+
+    # -- runtime instructions ----------------------------------------------------------------------
+
+    def runtime_instructions(self, process_instance_key: int, element_id: str) -> list[dict[str, Any]]:
+        """The runtime instructions given at the creation of a process instance that name ``element_id``
+        as their ``afterElementId``, in the order given (Zeebe's getRuntimeInstructionsForElementId)."""
+        stored = self.txn.get(self._runtime_instructions, process_instance_key)
+        if not stored:
+            return []
+        return [instruction for instruction in stored if instruction.get("afterElementId") == element_id]
+
+    def set_runtime_instructions(self, process_instance_key: int, instructions: list[dict[str, Any]] | None) -> None:
+        if instructions:
+            self.txn.put(self._runtime_instructions, (process_instance_key,), instructions)
+        else:
+            self.txn.delete(self._runtime_instructions, process_instance_key)
 
     # -- whole-state comparison (replay tests) -----------------------------------------------------
 

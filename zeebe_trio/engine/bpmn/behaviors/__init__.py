@@ -8,7 +8,9 @@
 - ``CatchEventBehavior`` / ``EventTriggerBehavior``: event subscriptions (timers, ...), what a trigger
   does, and where a thrown error is caught (up the call tree too);
 - ``SignalSubscriber``: signal subscriptions (the "signal" subscriber) and broadcasts;
-- ``EscalationBehavior``: where a thrown escalation is caught, and ESCALATED / NOT_ESCALATED.
+- ``EscalationBehavior``: where a thrown escalation is caught, and ESCALATED / NOT_ESCALATED;
+- ``RuntimeInstructionBehavior``: the runtime instructions given at creation (terminate the process
+  instance after an element), carried out by ``StateTransitionBehavior`` as elements end.
 
 A step that fails on the process's data raises ``ElementFailure``; only the lifecycle dispatcher
 (``BpmnStreamProcessor``) turns it into an incident.
@@ -31,6 +33,7 @@ from ._incidents import IncidentBehavior
 from ._jobs import JobBehavior
 from ._messages import MessageSubscriber
 from ._process_events import ProcessEventBehavior
+from ._runtime_instructions import TERMINATE_PROCESS_INSTANCE, RuntimeInstructionBehavior
 from ._signals import SignalSubscriber
 from ._transitions import (
     CalledProcessCallbacks,
@@ -71,4 +74,6 @@ __all__ = [
     "ActivationPlanner",
     "ActivationRefused",
     "ElementActivationBehavior",
+    "RuntimeInstructionBehavior",
+    "TERMINATE_PROCESS_INSTANCE",
 ]

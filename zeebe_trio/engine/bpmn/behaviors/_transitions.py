@@ -34,6 +34,7 @@ from ._compensations import CompensationBehavior
 from ._context import ElementContext
 from ._events import CatchEventBehavior, EventTriggerBehavior
 from ._failure import ElementFailure
+from ._runtime_instructions import RuntimeInstructionBehavior
 
 __all__ = ["CalledProcessCallbacks", "ContainerCallbacks", "StateTransitionBehavior"]
 
@@ -101,6 +102,8 @@ class StateTransitionBehavior:
         self.root_instance_listeners: list[RootInstanceListener] = []
         # Completed activities leave compensation subscriptions; completed handlers complete theirs.
         self.compensations = CompensationBehavior()
+        # Runtime instructions given at creation: an element that ends may terminate its process instance.
+        self.runtime_instructions = RuntimeInstructionBehavior()
 
     @staticmethod
     def element_of(batch: Batch, context: ElementContext) -> ExecutableFlowNode:
@@ -168,7 +171,9 @@ class StateTransitionBehavior:
     def complete_and_take_flows(self, batch: Batch, element: ExecutableFlowNode, context: ElementContext,
                                 flows: Sequence[ExecutableSequenceFlow]) -> None:
         """ELEMENT_COMPLETED, then take ``flows``; without flows this path of the flow scope ends, and its
-        container is asked first (``before_execution_path_completed``, which may fail) and told after."""
+        container is asked first (``before_execution_path_completed``, which may fail) and told after.
+        A runtime instruction naming the element runs once it is completed: terminating the process
+        instance, it takes the place of the outgoing flows (as Zeebe's finalizeCompletion)."""
         if not flows:
             scope = batch.state.element_instance(context.flow_scope_key) if context.flow_scope_key > 0 else None
             container = self._container_of(batch, element, scope)
@@ -176,7 +181,12 @@ class StateTransitionBehavior:
                 self._container_callbacks(container.element_type).before_execution_path_completed(
                     batch, container, ElementContext(scope.key, scope.value), context)
         self.to_completed(batch, context, element)
-        self.take_flows(batch, element, context, flows)
+        if not flows:
+            # the container hears of the path's end as the element completes (Zeebe's transitionToCompleted)
+            self.take_flows(batch, element, context, flows)
+            self.runtime_instructions.execute(batch, element, context)
+        elif not self.runtime_instructions.execute(batch, element, context):
+            self.take_flows(batch, element, context, flows)
 
     def to_terminating(self, batch: Batch, context: ElementContext) -> None:
         """ELEMENT_TERMINATING; an execution listener job the element waits for is canceled with it."""
@@ -189,13 +199,15 @@ class StateTransitionBehavior:
 
     def to_terminated(self, batch: Batch, element: ExecutableFlowNode, context: ElementContext) -> None:
         """The element is terminated. If an interrupting boundary event was waiting for that, it is
-        activated now; otherwise the element's container hears of it (it may have been waiting)."""
+        activated now; otherwise the element's container hears of it (it may have been waiting). Then
+        a runtime instruction naming a terminated activity runs (as Zeebe's finalizeTermination)."""
         pending = None
         if self.event_triggers is not None:
             pending = self.event_triggers.pending_boundary_trigger(batch, element, context)
         tokens = self._before_root_end(batch, context)
         batch.event(PI, _I.ELEMENT_TERMINATED, context.key, context.value)
         self._after_root_end(batch, context, tokens)
+        activated = False
         if pending is not None and self.event_triggers is not None:
             event_key, boundary, trigger = pending
             scope = batch.state.element_instance(context.flow_scope_key)
@@ -203,8 +215,10 @@ class StateTransitionBehavior:
                 self.event_triggers.activate_triggered_event(batch, event_key, boundary, context.key,
                                                              context.flow_scope_key, context.value,
                                                              trigger["variables"])
-                return
-        self._notify_terminated(batch, element, context)
+                activated = True
+        if not activated:
+            self._notify_terminated(batch, element, context)
+        self.runtime_instructions.after_terminated(batch, element, context)
 
     # -- activating children and taking flows --------------------------------------------------------
 
