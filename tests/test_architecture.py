@@ -21,6 +21,7 @@ ALLOWED = {
     "engine": {"protocol", "state"},
     "exporters": {"protocol"},
     "gateway": {"protocol"},
+    "cluster": {"protocol"},
     "broker": {"protocol", "log", "state", "stream", "engine", "exporters", "gateway"},
 }
 NO_TRIO = {"protocol", "engine", "state"}

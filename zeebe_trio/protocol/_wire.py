@@ -60,7 +60,7 @@ import hashlib
 import hmac
 import re
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import msgpack
@@ -157,13 +157,16 @@ def encode_frame(message: Sequence[Any]) -> bytes:
 class FrameDecoder:
     """Turns a byte stream into messages. ``feed`` returns every message completed by the new bytes.
 
-    Each message is a list whose first element is a ``MessageType``. Raises ``WireError`` for a frame
+    Each message is a list whose first element is a ``MessageType`` (or what ``decode``, another
+    protocol's payload decoder on the same framing, makes of the payload). Raises ``WireError`` for a frame
     over ``max_frame_size``, a payload that is not MessagePack, or one that is not such a list; after
     that the decoder is unusable (the stream has lost its framing).
     """
 
-    def __init__(self, max_frame_size: int = DEFAULT_MAX_FRAME_SIZE) -> None:
+    def __init__(self, max_frame_size: int = DEFAULT_MAX_FRAME_SIZE, *,
+                 decode: Callable[[bytes], list[Any]] | None = None) -> None:
         self.max_frame_size = max_frame_size
+        self._decode = decode or decode_message
         self._buffer = bytearray()
 
     @property
@@ -184,7 +187,7 @@ class FrameDecoder:
             if end - offset - 4 < length:
                 break
             start = offset + 4
-            messages.append(decode_message(bytes(buffer[start:start + length])))
+            messages.append(self._decode(bytes(buffer[start:start + length])))
             offset = start + length
         if offset:
             del buffer[:offset]
