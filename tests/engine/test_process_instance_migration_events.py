@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from zeebe_trio.protocol import (
+    CompensationSubscriptionIntent,
     IncidentIntent,
     JobIntent,
     MessageSubscriptionIntent,
@@ -31,6 +32,7 @@ from zeebe_trio.protocol import (
 from zeebe_trio.testing import EngineHarness
 from zeebe_trio.testing import bpmn as b
 from zeebe_trio.testing.bpmn_ad_hoc import ad_hoc_sub_process
+from zeebe_trio.testing.bpmn_compensation import compensation, compensation_throw, handler_task
 from zeebe_trio.testing.bpmn_gateways_events import parallel_gateway
 from zeebe_trio.testing.bpmn_messages import message, message_catch, receive_task
 from zeebe_trio.testing.bpmn_multi_instance import multi_instance
@@ -606,3 +608,57 @@ def test_an_ad_hoc_subprocess_is_not_migrated(harness: EngineHarness) -> None:
         RejectionType.INVALID_STATE,
         f"Expected to migrate process instance '{pik}' but active element with id 'adhoc' has an unsupported type."
         " The migration of a AD_HOC_SUB_PROCESS is not supported.")
+
+
+# -- compensation subscriptions of completed activities -------------------------------------------------
+
+
+def compensable(process_id: str, boundary_id: str, handler_type: str) -> bytes:
+    """A (compensable, its handler of ``handler_type``) -> B -> a compensation throw event -> end."""
+    return b.process(
+        process_id, b.start(), b.flow("f", "start", "A"), b.service_task("A", "a"), b.flow("g", "A", "B"),
+        b.service_task("B", "b"), b.flow("h", "B", "undo"), compensation_throw("undo"), b.flow("i", "undo", "end"),
+        b.end(), *compensation("A", handler_task(f"undo_{handler_type}", handler_type), boundary_id=boundary_id))
+
+
+def test_a_completed_activitys_compensation_subscription_moves_with_its_mapped_boundary_event(
+        harness: EngineHarness) -> None:
+    deploy(harness, "source.bpmn", compensable("source", "comp", "undo_a"))
+    target = deploy(harness, "target.bpmn", compensable("target", "comp2", "undo_a2"))
+    pik = harness.create_instance("source")
+    [job] = harness.activate_jobs("a")
+    harness.complete_job(job)  # A completed: its compensation subscription waits
+    migrated(harness, pik, target, {"B": "B", "comp": "comp2"})
+    assert after_migrate(harness) == [
+        (PROC, PI.ELEMENT_MIGRATED, "target"),
+        (ValueType.COMPENSATION_SUBSCRIPTION, CompensationSubscriptionIntent.MIGRATED, ""),
+        (PROC, PI.ELEMENT_MIGRATED, "B"),
+        (ValueType.JOB, JobIntent.MIGRATED, "B"),
+        (MIG, ProcessInstanceMigrationIntent.MIGRATED, ""),
+    ]
+    moved = harness.records().with_value_type(ValueType.COMPENSATION_SUBSCRIPTION).with_intent(
+        CompensationSubscriptionIntent.MIGRATED)[0]
+    assert (moved.value["processDefinitionKey"], moved.value["compensableActivityId"],
+            moved.value["compensationHandlerId"]) == (target, "A", "undo_undo_a2")
+    [job_b] = harness.activate_jobs("b")
+    harness.complete_job(job_b)
+    [handler] = harness.activate_jobs("undo_a2")  # the target's handler compensates A
+    harness.complete_job(handler)
+    assert completed_ids(harness, pik)[-2:] == ["end", "target"]
+
+
+def test_a_compensation_subscription_whose_boundary_event_is_not_mapped_is_deleted(harness: EngineHarness) -> None:
+    deploy(harness, "source.bpmn", compensable("source", "comp", "undo_a"))
+    target = deploy(harness, "target.bpmn", compensable("target", "comp2", "undo_a2"))
+    pik = harness.create_instance("source")
+    [job] = harness.activate_jobs("a")
+    harness.complete_job(job)
+    migrated(harness, pik, target, {"B": "B"})
+    assert after_migrate(harness)[:2] == [
+        (PROC, PI.ELEMENT_MIGRATED, "target"),
+        (ValueType.COMPENSATION_SUBSCRIPTION, CompensationSubscriptionIntent.DELETED, ""),
+    ]
+    [job_b] = harness.activate_jobs("b")
+    harness.complete_job(job_b)
+    assert harness.activate_jobs("undo_a2") == []  # nothing left to compensate
+    assert completed_ids(harness, pik)[-2:] == ["end", "target"]

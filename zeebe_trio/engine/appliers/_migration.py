@@ -1,12 +1,13 @@
 """Appliers of the events a process instance migration writes: each moves one record in state to
-the target process definition (the element instance, its job, incidents, user task, timer, message and
-signal subscriptions); a taken sequence flow's SEQUENCE_FLOW_DELETED takes back its token at a join
+the target process definition (the element instance, its job, incidents, user task, timer, message,
+signal and compensation subscriptions); a taken sequence flow's SEQUENCE_FLOW_DELETED takes back its token at a join
 (the SEQUENCE_FLOW_TAKEN of the target's flow puts it back); the command's own MIGRATED event changes
 nothing of its own."""
 
 from __future__ import annotations
 
 from zeebe_trio.protocol import (
+    CompensationSubscriptionIntent,
     IncidentIntent,
     JobIntent,
     MessageSubscriptionIntent,
@@ -82,6 +83,10 @@ def _signal_subscription_migrated(state: EngineState, record: Record) -> None:
     state.put_signal_subscription(record.key, dict(record.value))  # the same owner and name: replaced in place
 
 
+def _compensation_subscription_migrated(state: EngineState, record: Record) -> None:
+    state.put_compensation_subscription(record.key, dict(record.value))  # the same instance and key: replaced
+
+
 def _sequence_flow_deleted(state: EngineState, record: Record) -> None:
     """A token waiting at a join taken back (its flow is renamed by the SEQUENCE_FLOW_TAKEN after it)."""
     value = record.value
@@ -116,3 +121,5 @@ def register(appliers: EventAppliers) -> None:
     appliers.register(ValueType.MESSAGE_SUBSCRIPTION, MessageSubscriptionIntent.MIGRATED, _message_subscription_migrated)
     appliers.register(ValueType.SIGNAL_SUBSCRIPTION, SignalSubscriptionIntent.MIGRATED, _signal_subscription_migrated)
     appliers.register(ValueType.PROCESS_INSTANCE, ProcessInstanceIntent.SEQUENCE_FLOW_DELETED, _sequence_flow_deleted)
+    appliers.register(ValueType.COMPENSATION_SUBSCRIPTION, CompensationSubscriptionIntent.MIGRATED,
+                      _compensation_subscription_migrated)

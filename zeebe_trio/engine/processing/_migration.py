@@ -7,9 +7,10 @@ definition. For each: ELEMENT_MIGRATED with the target's processDefinitionKey, b
 and element id; for a flow scope with tokens waiting at a parallel or inclusive join, each taken
 sequence flow renamed (SEQUENCE_FLOW_DELETED of the source's flow, SEQUENCE_FLOW_TAKEN of the flow its
 mapping names); JOB MIGRATED for its job, INCIDENT MIGRATED for its incidents, USER_TASK MIGRATED for
-its user task; then its event subscriptions (``_migration_catch_events``: migrated when their catch
-event is mapped, closed when not, opened for the target's unmapped catch events); last the command's
-MIGRATED event. Every element is checked before anything is written (Zeebe checks as it goes and rolls
+its user task; then, for the process, the compensation subscriptions of completed activities
+(``_migration_compensations``); then its event subscriptions (``_migration_catch_events``: migrated
+when their catch event is mapped, closed when not, opened for the target's unmapped catch events);
+last the command's MIGRATED event. Every element is checked before anything is written (Zeebe checks as it goes and rolls
 back), with the rejection reasons of Zeebe's ``ProcessInstanceMigrationPreconditions``.
 
 Migrated (the element types Zeebe 8.8 migrates): the process, service, user, send, business rule and
@@ -53,6 +54,7 @@ from ..bpmn.model import (
 from ..state import ElementInstance
 from . import _migration_catch_events as catch_event_migration
 from ._migration_catch_events import CatchEventPlan, MigrationRefused
+from ._migration_compensations import CompensationPlan, plan_compensations, write_compensations
 from ._migration_sequence_flows import TakenFlow, plan_taken_flows, waiting_at_joins, write_taken_flows
 
 __all__ = ["ProcessInstanceMigrationProcessors", "MIGRATED_ELEMENT_TYPES"]
@@ -91,6 +93,7 @@ class _Step:
     target_element_id: str
     taken_flows: list[TakenFlow] = field(default_factory=list)
     catch_events: CatchEventPlan | None = None
+    compensations: CompensationPlan | None = None
 
 
 def _java_list(items: list[str]) -> str:
@@ -296,6 +299,8 @@ class ProcessInstanceMigrationProcessors:
         step.taken_flows = plan_taken_flows(state, pik, instance, source_element, target.model, mapped)
         if instance.state is not ProcessInstanceIntent.ELEMENT_ACTIVATING:
             # an element still activating has not subscribed to its events yet, and does not here either
+            if element_type is T.PROCESS:
+                step.compensations = plan_compensations(state, instance.key, source, target.model, mapped)
             step.catch_events = catch_event_migration.plan(
                 batch, self.catch_events, pik, instance, target_id, target_element, mapped,
                 _migrated_value(instance, target, target_id))
@@ -343,6 +348,8 @@ class ProcessInstanceMigrationProcessors:
         task = state.user_task(instance.user_task_key) if instance.user_task_key > 0 else None
         if task is not None:
             batch.event(ValueType.USER_TASK, UserTaskIntent.MIGRATED, task.key, {**task.record, "variables": {}, **moved})
+        if step.compensations is not None:
+            write_compensations(batch, step.compensations, target.key)
         if step.catch_events is not None:
             catch_event_migration.write(batch, self.catch_events, step.catch_events, instance.key, migrated_value,
                                         target.key, target.bpmn_process_id)
