@@ -101,9 +101,9 @@ def plan_compensations(state: EngineStateView, process_instance_key: int, source
         if record["compensableActivityId"] in moves:
             target_id = moves[record["compensableActivityId"]]
             moved = {**record, "compensableActivityId": target_id}
-            target_activity = target.elements.get(target_id)
-            handler_boundary = compensation_boundary_event(target_activity) \
-                if isinstance(target_activity, ExecutableActivity) else None
+            target_element = target.elements.get(target_id)
+            handler_boundary = compensation_boundary_event(target_element) \
+                if isinstance(target_element, ExecutableActivity) else None
             handler = getattr(handler_boundary.event_definition, "handler", None) if handler_boundary else None
             if handler is not None:
                 moved["compensationHandlerId"] = handler.id
