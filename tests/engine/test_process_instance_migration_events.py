@@ -27,6 +27,7 @@ from zeebe_trio.protocol import (
     SignalIntent,
     SignalSubscriptionIntent,
     TimerIntent,
+    UserTaskIntent,
     ValueType,
 )
 from zeebe_trio.testing import EngineHarness
@@ -37,6 +38,7 @@ from zeebe_trio.testing.bpmn_gateways_events import parallel_gateway
 from zeebe_trio.testing.bpmn_messages import message, message_catch, receive_task
 from zeebe_trio.testing.bpmn_multi_instance import multi_instance
 from zeebe_trio.testing.bpmn_signals_escalations import event_based_gateway, signal
+from zeebe_trio.testing.bpmn_tasks import user_task
 
 PI = ProcessInstanceIntent
 MIG = ValueType.PROCESS_INSTANCE_MIGRATION
@@ -44,6 +46,7 @@ PMS = ValueType.PROCESS_MESSAGE_SUBSCRIPTION
 MS = ValueType.MESSAGE_SUBSCRIPTION
 SIG = ValueType.SIGNAL_SUBSCRIPTION
 PROC = ValueType.PROCESS_INSTANCE
+UT = ValueType.USER_TASK
 
 
 @pytest.fixture
@@ -662,3 +665,59 @@ def test_a_compensation_subscription_whose_boundary_event_is_not_mapped_is_delet
     harness.complete_job(job_b)
     assert harness.activate_jobs("undo_a2") == []  # nothing left to compensate
     assert completed_ids(harness, pik)[-2:] == ["end", "target"]
+
+
+# -- a job worker user task becoming a Camunda user task (Zeebe 8.8.17) ---------------------------------
+
+
+def test_a_job_worker_user_task_becomes_a_camunda_user_task_keeping_its_attributes(harness: EngineHarness) -> None:
+    deploy(harness, "source.bpmn", b.process(
+        "source", b.start(), b.flow("f", "start", "task"),
+        user_task("task", assignee="ana", candidate_groups="sales, support", due_date="2026-12-24T10:00:00Z",
+                  form_key="my-form", headers={"region": "eu"}),
+        b.flow("g", "task", "end"), b.end()))
+    target = deploy(harness, "target.bpmn", b.process(
+        "target", b.start(), b.flow("f", "start", "task2"),
+        user_task("task2", zeebe_user_task=True, assignee="bob", priority="80"),
+        b.flow("g", "task2", "done"), b.end("done")))
+    pik = harness.create_instance("source")
+    job = harness.jobs(pik, JobIntent.CREATED)[0]
+    migrated(harness, pik, target, {"task": "task2"})
+    assert after_migrate(harness) == [
+        (PROC, PI.ELEMENT_MIGRATED, "target"),
+        (PROC, PI.ELEMENT_MIGRATED, "task2"),
+        (UT, UserTaskIntent.CREATING, "task2"),
+        (UT, UserTaskIntent.CREATED, "task2"),
+        (UT, UserTaskIntent.ASSIGNING, "task2"),
+        (UT, UserTaskIntent.ASSIGNED, "task2"),
+        (ValueType.JOB, JobIntent.CANCELED, "task"),
+        (UT, UserTaskIntent.MIGRATED, "task2"),
+        (MIG, ProcessInstanceMigrationIntent.MIGRATED, ""),
+    ]
+    canceled = harness.jobs(pik, JobIntent.CANCELED)[0]
+    assert canceled.key == job.key and canceled.value["isJobToUserTaskMigration"] is True
+    task = harness.records().with_value_type(UT).with_intent(UserTaskIntent.ASSIGNED)[0]
+    assert {k: task.value[k] for k in ("assignee", "candidateGroupsList", "dueDate", "externalFormReference",
+                                       "priority", "customHeaders", "processDefinitionKey", "elementId")} == {
+        "assignee": "bob", "candidateGroupsList": ["sales", "support"], "dueDate": "2026-12-24T10:00Z",
+        "externalFormReference": "my-form", "priority": 80, "customHeaders": {"region": "eu"},
+        "processDefinitionKey": target, "elementId": "task2"}
+    completed = harness.write(UT, UserTaskIntent.COMPLETE, {"variables": {}}, key=task.key)
+    assert completed is not None and completed.record_type is RecordType.EVENT, completed
+    assert completed_ids(harness, pik)[-3:] == ["task2", "done", "target"]
+
+
+def test_a_job_worker_user_task_without_its_job_is_not_converted(harness: EngineHarness) -> None:
+    deploy(harness, "source.bpmn", b.process(
+        "source", b.start(), b.flow("f", "start", "task"), user_task("task", assignee="=missing.name"),
+        b.flow("g", "task", "end"), b.end()))
+    target = deploy(harness, "target.bpmn", b.process(
+        "target", b.start(), b.flow("f", "start", "task"), user_task("task", zeebe_user_task=True),
+        b.flow("g", "task", "end"), b.end()))
+    pik = harness.create_instance("source")  # the assignee fails: an incident, no job
+    assert harness.incidents(pik, IncidentIntent.CREATED)
+    rejection_type, reason = rejection(harness, pik, target, {"task": "task"})
+    assert rejection_type is RejectionType.INVALID_STATE
+    assert reason.startswith(f"Expected to migrate a job for user task 'task' on process instance with key '{pik}',"
+                             " but could not find job with key '-1'. Please resolve any incidents on the user task"
+                             " before migrating the process instance."), reason

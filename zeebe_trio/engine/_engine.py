@@ -127,7 +127,7 @@ class Engine:
         TerminateBatchProcessors().register(self.processors)
         ProcessInstanceModificationProcessors(variables, activation, jobs, incidents, UserTaskBehavior(expressions),
                                               catch_events, transitions.root_instance_listeners).register(self.processors)
-        ProcessInstanceMigrationProcessors(catch_events).register(self.processors)
+        ProcessInstanceMigrationProcessors(catch_events, UserTaskBehavior(expressions)).register(self.processors)
         MessageSubscriptionMigrationProcessors().register(self.processors)
         DecisionEvaluationProcessors(self.decisions).register(self.processors)
         ResourceDeletionProcessors(deployment, timers, signals).register(self.processors)

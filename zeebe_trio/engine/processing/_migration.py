@@ -5,20 +5,22 @@ A migration moves every element instance of a process instance (the process itse
 descendants breadth first) to the element a mapping instruction names in the target process
 definition. For each: ELEMENT_MIGRATED with the target's processDefinitionKey, bpmnProcessId, version
 and element id; for a flow scope with tokens waiting at a parallel or inclusive join, each taken
-sequence flow renamed (SEQUENCE_FLOW_DELETED of the source's flow, SEQUENCE_FLOW_TAKEN of the flow its
-mapping names); JOB MIGRATED for its job, INCIDENT MIGRATED for its incidents, USER_TASK MIGRATED for
-its user task; then, for the process, the compensation subscriptions of completed activities
-(``_migration_compensations``); then its event subscriptions (``_migration_catch_events``: migrated
-when their catch event is mapped, closed when not, opened for the target's unmapped catch events);
-last the command's MIGRATED event. Every element is checked before anything is written (Zeebe checks as it goes and rolls
-back), with the rejection reasons of Zeebe's ``ProcessInstanceMigrationPreconditions``.
+sequence flow renamed (``_migration_sequence_flows``: SEQUENCE_FLOW_DELETED of the source's flow,
+SEQUENCE_FLOW_TAKEN of the flow its mapping names); JOB MIGRATED for its job (a job worker user task
+mapped to a Camunda user task gets one instead, ``_migration_user_tasks``), INCIDENT MIGRATED for its
+incidents, USER_TASK MIGRATED for its user task; then, for the process, the compensation
+subscriptions of completed activities (``_migration_compensations``); then its event subscriptions
+(``_migration_catch_events``: migrated when their catch event is mapped, closed when not, opened for
+the target's unmapped catch events); last the command's MIGRATED event. Every element is checked
+before anything is written (Zeebe checks as it goes and rolls back), with the rejection reasons of
+Zeebe's ``ProcessInstanceMigrationPreconditions``.
 
 Migrated (the element types Zeebe 8.8 migrates): the process, service, user, send, business rule and
 script tasks, receive tasks, subprocesses, event subprocesses, call activities (the called instance
-stays on its own definition), multi-instance bodies and their inner instances, exclusive and
-event-based gateways, timer, message and signal intermediate catch events. Refused: every other
-active element type, a job worker user task mapped to a Camunda user task (Zeebe 8.8.17 converts it),
-and the rest of Zeebe's preconditions.
+stays on its own definition), multi-instance bodies and their inner instances, exclusive,
+event-based, parallel and inclusive gateways, timer, message and signal intermediate catch events.
+Refused: every other active element type, a Camunda user task mapped to a job worker user task, and
+the rest of Zeebe's preconditions.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from zeebe_trio.protocol import (
 
 from .._batch import Batch
 from .._command_processors import CommandProcessors
-from ..bpmn.behaviors import CatchEventBehavior
+from ..bpmn.behaviors import CatchEventBehavior, UserTaskBehavior
 from ..bpmn.model import (
     ExecutableActivity,
     ExecutableFlowElementContainer,
@@ -56,6 +58,7 @@ from . import _migration_catch_events as catch_event_migration
 from ._migration_catch_events import CatchEventPlan, MigrationRefused
 from ._migration_compensations import CompensationPlan, plan_compensations, write_compensations
 from ._migration_sequence_flows import TakenFlow, plan_taken_flows, waiting_at_joins, write_taken_flows
+from ._migration_user_tasks import UserTaskConversion, plan_conversion, write_conversion
 
 __all__ = ["ProcessInstanceMigrationProcessors", "MIGRATED_ELEMENT_TYPES"]
 
@@ -94,6 +97,7 @@ class _Step:
     taken_flows: list[TakenFlow] = field(default_factory=list)
     catch_events: CatchEventPlan | None = None
     compensations: CompensationPlan | None = None
+    conversion: UserTaskConversion | None = None
 
 
 def _java_list(items: list[str]) -> str:
@@ -108,10 +112,13 @@ def _migrated_value(instance: ElementInstance, target: _Target, target_element_i
 
 class ProcessInstanceMigrationProcessors:
     """``catch_events`` is the engine's ``CatchEventBehavior``: it opens the subscriptions of the target's
-    catch events that no mapping instruction targets (without one, none are opened)."""
+    catch events that no mapping instruction targets (without one, none are opened); ``user_tasks``
+    creates the Camunda user task a job worker user task becomes (without one, that is refused)."""
 
-    def __init__(self, catch_events: CatchEventBehavior | None = None) -> None:
+    def __init__(self, catch_events: CatchEventBehavior | None = None,
+                 user_tasks: UserTaskBehavior | None = None) -> None:
         self.catch_events = catch_events if catch_events is not None else CatchEventBehavior({})
+        self.user_tasks = user_tasks
 
     def register(self, processors: CommandProcessors) -> None:
         processors.add(PIM, ProcessInstanceMigrationIntent.MIGRATE, self.migrate)
@@ -238,8 +245,11 @@ class ProcessInstanceMigrationProcessors:
         # requireSameElementType (an inner instance of a multi-instance body: the target's inner activity)
         loop_counter = state.loop_counter(instance.key)
         target_element = self._target_element(prefix, instance, target.model, target_id, loop_counter)
-        # requireSameUserTaskImplementation
-        if isinstance(target_element, ExecutableUserTask):
+        # requireSupportedUserTaskMigration: a job worker user task may become a Camunda user task
+        converts = self.user_tasks is not None and isinstance(source_element, ExecutableUserTask) \
+            and isinstance(target_element, ExecutableUserTask) and not source_element.is_camunda_user_task \
+            and target_element.is_camunda_user_task
+        if isinstance(target_element, ExecutableUserTask) and not converts:
             source_kind = _ZEEBE_USER_TASK if instance.user_task_key > 0 else _JOB_WORKER
             target_kind = _ZEEBE_USER_TASK if target_element.is_camunda_user_task else _JOB_WORKER
             if source_kind != target_kind:
@@ -297,6 +307,11 @@ class ProcessInstanceMigrationProcessors:
                            " migration.")
         step = _Step(instance, target_id)
         step.taken_flows = plan_taken_flows(state, pik, instance, source_element, target.model, mapped)
+        if converts:
+            assert self.user_tasks is not None and isinstance(source_element, ExecutableUserTask) \
+                and isinstance(target_element, ExecutableUserTask)
+            step.conversion = plan_conversion(batch, self.user_tasks, pik, instance, source_element, target_element,
+                                              target_id, _migrated_value(instance, target, target_id))
         if instance.state is not ProcessInstanceIntent.ELEMENT_ACTIVATING:
             # an element still activating has not subscribed to its events yet, and does not here either
             if element_type is T.PROCESS:
@@ -336,10 +351,16 @@ class ProcessInstanceMigrationProcessors:
         batch.event(ValueType.PROCESS_INSTANCE, ProcessInstanceIntent.ELEMENT_MIGRATED, instance.key, migrated_value)
         write_taken_flows(batch, step.taken_flows, instance.key, source_value, migrated_value)
         moved = {**definition, "processDefinitionVersion": target.version, "elementId": step.target_element_id}
-        job = state.job(instance.job_key) if instance.job_key > 0 else None
-        if job is not None:
-            batch.event(ValueType.JOB, JobIntent.MIGRATED, instance.job_key,
-                        {**job["record"], "variables": {}, **moved})
+        if step.conversion is not None:
+            assert self.user_tasks is not None
+            write_conversion(batch, self.user_tasks, step.conversion, instance.key, migrated_value)
+            instance = state.element_instance(instance.key)  # it has a user task now
+            assert instance is not None
+        else:
+            job = state.job(instance.job_key) if instance.job_key > 0 else None
+            if job is not None:
+                batch.event(ValueType.JOB, JobIntent.MIGRATED, instance.job_key,
+                            {**job["record"], "variables": {}, **moved})
         for incident_key in state.element_incidents(instance.key):
             incident = state.incident(incident_key)
             if incident is not None:
