@@ -721,3 +721,27 @@ def test_a_job_worker_user_task_without_its_job_is_not_converted(harness: Engine
     assert reason.startswith(f"Expected to migrate a job for user task 'task' on process instance with key '{pik}',"
                              " but could not find job with key '-1'. Please resolve any incidents on the user task"
                              " before migrating the process instance."), reason
+
+
+# -- message start events ---------------------------------------------------------------------------------
+
+
+def started_by(process_id: str, message_name: str) -> bytes:
+    return b.process(process_id, b.start("placed", b.message_definition("placed_msg")), b.flow("f", "placed", "A"),
+                     b.service_task("A", "a"), b.flow("g", "A", "end"), b.end(),
+                     definitions=message("placed_msg", message_name))
+
+
+def test_an_instance_may_not_join_a_process_already_running_one_for_its_correlation_key(
+        harness: EngineHarness) -> None:
+    deploy(harness, "source.bpmn", started_by("source", "placed"))
+    target = deploy(harness, "target.bpmn", started_by("target", "placed_again"))
+    harness.publish_message("placed", "order-1")
+    harness.publish_message("placed_again", "order-1")
+    pik = next(r.key for r in harness.records().only_events().with_intent(PI.ELEMENT_ACTIVATED)
+               if r.value["bpmnProcessId"] == "source" and r.value["bpmnElementType"] == "PROCESS")
+    assert rejection(harness, pik, target, {"A": "A"}) == (
+        RejectionType.INVALID_STATE,
+        f"Expected to migrate process instance '{pik}' but target process definition '{target}' has an active"
+        " instance triggered by a message start event with correlation key 'order-1'. Only one instance per"
+        " correlation key is allowed for message start events.")

@@ -48,12 +48,13 @@ from ..bpmn.model import (
     ExecutableActivity,
     ExecutableFlowElementContainer,
     ExecutableFlowNode,
+    ExecutableMessage,
     ExecutableMultiInstanceBody,
     ExecutableProcess,
     ExecutableUserTask,
     is_after_event_based_gateway,
 )
-from ..state import ElementInstance
+from ..state import ElementInstance, EngineStateView
 from . import _migration_catch_events as catch_event_migration
 from ._migration_catch_events import CatchEventPlan, MigrationRefused
 from ._migration_compensations import CompensationPlan, plan_compensations, write_compensations
@@ -171,6 +172,7 @@ class ProcessInstanceMigrationProcessors:
                                    f"Expected to migrate process instance to process definition but no process"
                                    f" definition found with key '{target_key}'")
         target = _Target(target_key, record["bpmnProcessId"], record["version"], model)
+        self._check_message_start_correlation(state, instance, target)
         source = state.processes.get(instance.process_definition_key)
         assert source is not None, f"process definition {instance.process_definition_key} is not deployed"
         for source_id, target_id in instructions:
@@ -198,6 +200,25 @@ class ProcessInstanceMigrationProcessors:
                 if child is not None:
                     queue.append(child)
         return instance, target, steps
+
+    @staticmethod
+    def _check_message_start_correlation(state: EngineStateView, instance: ElementInstance, target: _Target) -> None:
+        """requireNoStartEventInstanceForTargetProcess: an instance a message start event started with a
+        correlation key may not join another process that already runs an instance for that key."""
+        if instance.value.get("bpmnProcessId") == target.bpmn_process_id:
+            return
+        if not any(isinstance(start.event_definition, ExecutableMessage) for start in target.model.start_events):
+            return
+        correlation = state.message_instance_correlation(instance.key)
+        if not correlation:
+            return
+        tenant, _, correlation_key = correlation
+        if state.active_message_instance(tenant, target.bpmn_process_id, correlation_key) is not None:
+            raise MigrationRefused(RejectionType.INVALID_STATE,
+                                   f"Expected to migrate process instance '{instance.key}' but target process"
+                                   f" definition '{target.key}' has an active instance triggered by a message start"
+                                   f" event with correlation key '{correlation_key}'. Only one instance per"
+                                   " correlation key is allowed for message start events.")
 
     @staticmethod
     def _instructions(value: dict[str, Any]) -> list[tuple[str, str]]:
