@@ -34,7 +34,7 @@ from zeebe_trio.testing import EngineHarness
 from zeebe_trio.testing import bpmn as b
 from zeebe_trio.testing.bpmn_ad_hoc import ad_hoc_sub_process
 from zeebe_trio.testing.bpmn_compensation import compensation, compensation_throw, handler_task
-from zeebe_trio.testing.bpmn_gateways_events import parallel_gateway
+from zeebe_trio.testing.bpmn_gateways_events import inclusive_gateway, parallel_gateway
 from zeebe_trio.testing.bpmn_messages import message, message_catch, receive_task
 from zeebe_trio.testing.bpmn_multi_instance import multi_instance
 from zeebe_trio.testing.bpmn_signals_escalations import event_based_gateway, signal
@@ -551,13 +551,18 @@ def test_an_exclusive_gateway_with_an_incident_migrates_and_resolving_it_takes_t
     assert len(harness.activate_jobs("a")) == 1
 
 
-def joining(process_id: str, gateway_id: str, flow_a: str, *, task_b: str = "B") -> bytes:
-    """A and B in parallel, joined at ``gateway_id`` (A's flow into it is ``flow_a``), then 'after'."""
+def joining(process_id: str, gateway_id: str, flow_a: str, *, task_b: str = "B", inclusive: bool = False,
+            extra_incoming: bool = False) -> bytes:
+    """A and B in parallel, joined at ``gateway_id`` (A's flow into it is ``flow_a``; an inclusive join
+    with ``inclusive``), then 'after'; ``extra_incoming``: a third branch C into the join."""
+    join = inclusive_gateway if inclusive else parallel_gateway
+    extra = [b.flow("to_c", "fork", "C"), b.service_task("C", "c"), b.flow("c_join", "C", gateway_id)] \
+        if extra_incoming else []
     return b.process(
         process_id, b.start(), b.flow("f", "start", "fork"), parallel_gateway("fork"),
         b.flow("to_a", "fork", "A"), b.service_task("A", "a"), b.flow(flow_a, "A", gateway_id),
         b.flow("to_b", "fork", task_b), b.service_task(task_b, "b"), b.flow("b_join", task_b, gateway_id),
-        parallel_gateway(gateway_id), b.flow("j", gateway_id, "after"), b.service_task("after", "after"),
+        *extra, join(gateway_id), b.flow("j", gateway_id, "after"), b.service_task("after", "after"),
         b.flow("a_end", "after", "end"), b.end())
 
 
@@ -581,6 +586,38 @@ def test_a_token_waiting_at_a_parallel_join_is_renamed_to_the_targets_flow(harne
     [after] = harness.activate_jobs("after")  # the target's join took both tokens
     harness.complete_job(after)
     assert completed_ids(harness, pik)[-4:] == ["join2", "after", "end", "target"]
+
+
+def test_a_token_waiting_at_an_inclusive_join_keeps_its_flow_id_without_a_mapping(harness: EngineHarness) -> None:
+    deploy(harness, "source.bpmn", joining("source", "join", "a_join", inclusive=True))
+    target = deploy(harness, "target.bpmn", joining("target", "join2", "a_join", inclusive=True))
+    pik = harness.create_instance("source")
+    [job_a] = harness.activate_jobs("a")
+    harness.complete_job(job_a)
+    migrated(harness, pik, target, {"B": "B", "join": "join2"})
+    assert after_migrate(harness)[:3] == [
+        (PROC, PI.ELEMENT_MIGRATED, "target"),
+        (PROC, PI.SEQUENCE_FLOW_DELETED, "a_join"),
+        (PROC, PI.SEQUENCE_FLOW_TAKEN, "a_join"),
+    ]
+    [job_b] = harness.activate_jobs("b")
+    harness.complete_job(job_b)
+    [after] = harness.activate_jobs("after")
+    harness.complete_job(after)
+    assert completed_ids(harness, pik)[-4:] == ["join2", "after", "end", "target"]
+
+
+def test_a_join_may_not_lose_incoming_flows(harness: EngineHarness) -> None:
+    deploy(harness, "source.bpmn", joining("source", "join", "a_join", extra_incoming=True))
+    target = deploy(harness, "target.bpmn", joining("target", "join2", "a_join2"))
+    pik = harness.create_instance("source")
+    [job_a] = harness.activate_jobs("a")
+    harness.complete_job(job_a)
+    assert rejection(harness, pik, target, {"B": "B", "C": "B", "join": "join2", "a_join": "a_join2"}) == (
+        RejectionType.INVALID_STATE,
+        f"Expected to migrate process instance '{pik}' but the target gateway with id 'join2' has fewer incoming"
+        " sequence flows than the joining gateway with id 'join'. The target gateway must have at least the same"
+        " number of incoming sequence flows.")
 
 
 def test_a_join_with_a_waiting_token_needs_a_mapping(harness: EngineHarness) -> None:
