@@ -8,8 +8,8 @@ import pytest
 from zeebe_trio.engine.appliers import EventAppliers, NoApplierError, event_appliers
 from zeebe_trio.protocol import (
     INTENTS_BY_VALUE_TYPE,
-    CompensationSubscriptionIntent,
     JobIntent,
+    ProcessMessageSubscriptionIntent,
     Record,
     RecordType,
     ValueType,
@@ -17,17 +17,18 @@ from zeebe_trio.protocol import (
 from zeebe_trio.testing import EngineHarness, one_task_bpmn
 
 
-def _event(value_type: ValueType, intent: JobIntent | CompensationSubscriptionIntent, version: int = 1) -> Record:
+def _event(value_type: ValueType, intent: JobIntent | ProcessMessageSubscriptionIntent, version: int = 1) -> Record:
     return Record(record_type=RecordType.EVENT, value_type=value_type, intent=intent, key=1, value={},
                   position=7, record_version=version)
 
 
 def test_an_event_without_an_applier_is_an_error_naming_it() -> None:
     appliers = event_appliers()
-    # process instance migration is not supported yet: a migrated subscription has no applier
-    with pytest.raises(NoApplierError, match=r"COMPENSATION_SUBSCRIPTION\.MIGRATED version 1 \(record at position 7\)"):
-        appliers.apply(None, _event(ValueType.COMPENSATION_SUBSCRIPTION,  # type: ignore[arg-type]
-                                    CompensationSubscriptionIntent.MIGRATED))
+    # zeebe-trio writes no PROCESS_MESSAGE_SUBSCRIPTION MIGRATING (Zeebe's intent for it is unused too)
+    with pytest.raises(NoApplierError,
+                       match=r"PROCESS_MESSAGE_SUBSCRIPTION\.MIGRATING version 1 \(record at position 7\)"):
+        appliers.apply(None, _event(ValueType.PROCESS_MESSAGE_SUBSCRIPTION,  # type: ignore[arg-type]
+                                    ProcessMessageSubscriptionIntent.MIGRATING))
 
 
 def test_an_event_of_a_version_without_an_applier_is_an_error() -> None:

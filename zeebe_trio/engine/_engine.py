@@ -45,6 +45,7 @@ from .processing import (
     IncidentProcessors,
     JobProcessors,
     MessageProcessors,
+    MessageSubscriptionMigrationProcessors,
     MultiInstanceBatchProcessors,
     ProcessInstanceMigrationProcessors,
     ProcessInstanceModificationProcessors,
@@ -126,7 +127,8 @@ class Engine:
         TerminateBatchProcessors().register(self.processors)
         ProcessInstanceModificationProcessors(variables, activation, jobs, incidents, UserTaskBehavior(expressions),
                                               catch_events, transitions.root_instance_listeners).register(self.processors)
-        ProcessInstanceMigrationProcessors().register(self.processors)
+        ProcessInstanceMigrationProcessors(catch_events, UserTaskBehavior(expressions)).register(self.processors)
+        MessageSubscriptionMigrationProcessors().register(self.processors)
         DecisionEvaluationProcessors(self.decisions).register(self.processors)
         ResourceDeletionProcessors(deployment, timers, signals).register(self.processors)
         ad_hoc = bpmn.processors[BpmnElementType.AD_HOC_SUB_PROCESS]

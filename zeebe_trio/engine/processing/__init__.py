@@ -11,6 +11,7 @@ from ._deployment import DeploymentProcessors
 from ._documents import VariableDocumentProcessors
 from ._incidents import IncidentProcessors
 from ._jobs import JobProcessors
+from ._message_subscription_migration import MessageSubscriptionMigrationProcessors
 from ._messages import MessageProcessors
 from ._migration import ProcessInstanceMigrationProcessors
 from ._modification import ProcessInstanceModificationProcessors
@@ -39,4 +40,5 @@ __all__ = [
     "ProcessInstanceModificationProcessors",
     "ProcessInstanceMigrationProcessors",
     "ResourceDeletionProcessors",
+    "MessageSubscriptionMigrationProcessors",
 ]
