@@ -398,10 +398,7 @@ def _same(actual: Any, expected: Any) -> bool:
     return bool(actual == expected)
 
 
-_BKM_REASON = "business knowledge models and their invocation are not supported yet (refused at parse time)"
 XFAIL: dict[str, str] = {
-    "tck-0009-invocation-arithmetic": _BKM_REASON,
-    "tck-L3-0005-literal-invocation": _BKM_REASON,
     "tck-L3-0020-vacation-days-number-word-names":
         "FEEL names with a word of digits (`Extra days case 1`) are not supported: `x 1` stays a syntax error",
     "tck-L3-0021-singleton-typed-string":

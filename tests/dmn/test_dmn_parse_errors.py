@@ -74,10 +74,32 @@ CASES: list[tuple[str, str | bytes, str]] = [
     ("no decision logic", definitions('<decision id="x" name="X"/>'), "decision 'x' (X): it has no decision logic"),
     ("context logic", definitions('<decision id="x"><context/></decision>'),
      "decision 'x': context decision logic is not supported yet"),
-    ("business knowledge model", definitions(
+    ("missing business knowledge model", definitions(
         '<decision id="x"><knowledgeRequirement id="k"><requiredKnowledge href="#bkm"/></knowledgeRequirement>'
         "<literalExpression><text>1</text></literalExpression></decision>"),
-     "decision 'x': knowledgeRequirement 'k': business knowledge models are not supported yet"),
+     "decision 'x' requires the business knowledge model 'bkm', which is not in this resource"),
+    ("business knowledge model with a decision table", definitions(
+        '<businessKnowledgeModel id="b"><encapsulatedLogic><formalParameter name="a"/>'
+        '<decisionTable><output name="o"/></decisionTable></encapsulatedLogic></businessKnowledgeModel>'
+        '<decision id="x"><literalExpression><text>1</text></literalExpression></decision>'),
+     "business knowledge model 'b': decisionTable as the logic of a business knowledge model is not supported yet"),
+    ("business knowledge models in a cycle", definitions(
+        '<businessKnowledgeModel id="a"><knowledgeRequirement><requiredKnowledge href="#b"/></knowledgeRequirement>'
+        '<encapsulatedLogic><literalExpression><text>1</text></literalExpression></encapsulatedLogic>'
+        '</businessKnowledgeModel>'
+        '<businessKnowledgeModel id="b"><knowledgeRequirement><requiredKnowledge href="#a"/></knowledgeRequirement>'
+        '<encapsulatedLogic><literalExpression><text>1</text></literalExpression></encapsulatedLogic>'
+        '</businessKnowledgeModel>'
+        '<decision id="x"><literalExpression><text>1</text></literalExpression></decision>'),
+     "business knowledge models require each other in a cycle ('a' -> 'b' -> 'a')"),
+    ("business knowledge model parameter twice", definitions(
+        '<businessKnowledgeModel id="b"><encapsulatedLogic><formalParameter name="a"/><formalParameter name="a"/>'
+        '<literalExpression><text>a</text></literalExpression></encapsulatedLogic></businessKnowledgeModel>'
+        '<decision id="x"><literalExpression><text>1</text></literalExpression></decision>'),
+     "business knowledge model 'b': the parameter 'a' is declared twice"),
+    ("invocation without a function", definitions(
+        '<decision id="x"><invocation><binding><parameter name="a"/></binding></invocation></decision>'),
+     "decision 'x': the invocation names no function"),
     ("imported decision", definitions(
         '<decision id="x"><informationRequirement><requiredDecision href="other.dmn#y"/></informationRequirement>'
         "<literalExpression><text>1</text></literalExpression></decision>"),

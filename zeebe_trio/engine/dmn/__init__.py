@@ -1,5 +1,5 @@
-"""DMN, the decision language of Zeebe 8: decision tables and literal expressions in decision
-requirements graphs, evaluated the way Zeebe's DMN engine (dmn-scala) evaluates them.
+"""DMN, the decision language of Zeebe 8: decision tables, literal expressions and invocations of
+business knowledge models in decision requirements graphs, evaluated the way Zeebe's DMN engine (dmn-scala) evaluates them.
 
 Parse once, evaluate many times::
 
@@ -12,15 +12,22 @@ Pure: no state, no clock (``now`` and the FEEL time budget's ``monotonic`` are p
 
 from ._drg import DecisionRequirements
 from ._errors import DmnParseError
-from ._evaluator import MAX_DECISION_SECONDS, MAX_EVALUATED_DECISIONS, evaluate_decision
+from ._evaluator import (
+    MAX_DECISION_SECONDS,
+    MAX_EVALUATED_DECISIONS,
+    MAX_KNOWLEDGE_INVOCATIONS,
+    evaluate_decision,
+)
 from ._model import (
     Aggregation,
+    BusinessKnowledgeModel,
     Decision,
     DecisionInput,
     DecisionOutput,
     DecisionTable,
     DecisionType,
     HitPolicy,
+    Invocation,
     LiteralExpression,
     Rule,
 )
@@ -29,6 +36,7 @@ from ._result import DecisionResult, EvaluatedDecision, EvaluatedInput, Evaluate
 
 __all__ = [
     "Aggregation",
+    "BusinessKnowledgeModel",
     "DMN_NAMESPACES",
     "Decision",
     "DecisionInput",
@@ -42,9 +50,11 @@ __all__ = [
     "EvaluatedInput",
     "EvaluatedOutput",
     "HitPolicy",
+    "Invocation",
     "LiteralExpression",
     "MAX_DECISION_SECONDS",
     "MAX_EVALUATED_DECISIONS",
+    "MAX_KNOWLEDGE_INVOCATIONS",
     "MAX_REQUIREMENT_DEPTH",
     "MatchedRule",
     "Rule",

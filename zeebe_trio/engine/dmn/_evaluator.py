@@ -6,10 +6,15 @@ a decision sees the caller's variables plus the results of its own required deci
 result name (the variable name, else the decision id). A decision table evaluates its input
 expressions, tests every rule against them (the input value is ``?`` in the unary tests), evaluates the
 output entries of the matched rules and applies its hit policy; no match gives the default output
-entries (null when there are none). Failures carry dmn-scala's wording, wrapped as Zeebe wraps them.
+entries (null when there are none). A decision that requires business knowledge models sees each as
+a FEEL function under its name: a literal expression calls it (``PMT(p, r, n)``), a boxed invocation
+binds its parameters by name. The function's body sees its arguments and the models it requires, not
+the decision's variables. Failures carry dmn-scala's wording, wrapped as Zeebe wraps them.
 
 Limits: each FEEL evaluation has the FEEL budget (``feel._budget``); one evaluation evaluates at most
-``MAX_EVALUATED_DECISIONS`` decisions (a graph of shared requirements can otherwise multiply them) and,
+``MAX_EVALUATED_DECISIONS`` decisions (a graph of shared requirements can otherwise multiply them) and
+``MAX_KNOWLEDGE_INVOCATIONS`` calls of business knowledge models (each call is a FEEL evaluation with
+a budget of its own; the parser refuses cycles among the models, so calls cannot recurse), and,
 when a ``monotonic`` clock is given, runs for at most ``MAX_DECISION_SECONDS`` in all, checked before
 each FEEL evaluation (a table of many rules is many evaluations, each within its own budget). The clock
 only makes an evaluation give up, never changes its value.
@@ -22,14 +27,15 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from ..feel import Expression, FeelError, Monotonic, YearMonthDuration, to_json_value
+from ..feel import Expression, FeelError, FeelFunction, Monotonic, YearMonthDuration, to_json_value
 from ._errors import excerpt
-from ._model import Aggregation, Decision, DecisionTable, HitPolicy
+from ._model import Aggregation, BusinessKnowledgeModel, Decision, DecisionTable, HitPolicy, Invocation
 from ._result import DecisionResult, EvaluatedDecision, EvaluatedInput, EvaluatedOutput, MatchedRule
 
-__all__ = ["MAX_DECISION_SECONDS", "MAX_EVALUATED_DECISIONS", "evaluate_decision"]
+__all__ = ["MAX_DECISION_SECONDS", "MAX_EVALUATED_DECISIONS", "MAX_KNOWLEDGE_INVOCATIONS", "evaluate_decision"]
 
 MAX_EVALUATED_DECISIONS = 1000
+MAX_KNOWLEDGE_INVOCATIONS = 10_000
 MAX_DECISION_SECONDS = 5.0
 _FOUND_EXCERPT = 300
 
@@ -98,8 +104,11 @@ def _check_type(value: Any, type_ref: str | None) -> None:
 
 
 class _Evaluation:
-    def __init__(self, decisions: Mapping[str, Decision], now: Clock | None, monotonic: Monotonic | None) -> None:
+    def __init__(self, decisions: Mapping[str, Decision], now: Clock | None, monotonic: Monotonic | None,
+                 knowledge_models: Mapping[str, BusinessKnowledgeModel] | None = None) -> None:
         self.decisions = decisions
+        self.knowledge_models = knowledge_models or {}
+        self.invocations = 0
         self.now = now
         self.monotonic = monotonic
         self.audit: list[EvaluatedDecision] = []
@@ -124,6 +133,7 @@ class _Evaluation:
             raise _Failure(f"the evaluation exceeded {MAX_EVALUATED_DECISIONS} evaluated decisions; the decision "
                            "requirements graph requires the same decisions too often")
         scope = dict(variables)
+        scope.update(self.functions(decision.required_knowledge))
         results = [(self.decisions[r].result_name, self.decision(self.decisions[r], variables))
                    for r in decision.required_decisions]
         scope.update(results)
@@ -132,7 +142,7 @@ class _Evaluation:
             result = self.table(decision, logic, scope)
         else:
             try:
-                result = self.feel(logic.expression, scope)
+                result = self.invoke(logic, scope) if isinstance(logic, Invocation) else self.feel(logic.expression, scope)
             except _Failure:
                 self.audit.append(EvaluatedDecision(decision.id, decision.name, decision.decision_type, None))
                 raise
@@ -140,6 +150,37 @@ class _Evaluation:
                                                 self.json(result)))
         _check_type(result, decision.result_type)
         return result
+
+    def functions(self, model_ids: tuple[str, ...]) -> dict[str, FeelFunction]:
+        """The business knowledge models ``model_ids`` as FEEL functions, by their names."""
+        return {self.knowledge_models[m].result_name: self.function(self.knowledge_models[m]) for m in model_ids}
+
+    def function(self, model: BusinessKnowledgeModel) -> FeelFunction:
+        def invoke(args: list[Any]) -> Any:
+            self.invocations += 1
+            if self.invocations > MAX_KNOWLEDGE_INVOCATIONS:
+                raise _Failure(f"the evaluation exceeded {MAX_KNOWLEDGE_INVOCATIONS} invocations of business "
+                               "knowledge models")
+            if model.body is None:
+                return None
+            scope: dict[str, Any] = self.functions(model.required_knowledge)
+            scope.update(zip(model.parameters, args, strict=True))
+            return self.feel(model.body, scope)
+
+        return FeelFunction(model.parameters, invoke, name=model.result_name)
+
+    def invoke(self, invocation: Invocation, scope: Mapping[str, Any]) -> Any:
+        """A boxed invocation: the function, called with its bindings as named arguments."""
+        function = self.feel(invocation.function, scope)
+        if type(function) is not FeelFunction:
+            raise _Failure(f"expected a function to invoke, but '{excerpt(invocation.function.source)}' is "
+                           f"'{excerpt(_scala(function), _FOUND_EXCERPT)}'")
+        arguments = {name: None if value is None else self.feel(value, scope) for name, value in invocation.bindings}
+        unknown = [name for name in arguments if name not in function.params]
+        if unknown:
+            raise _Failure(f"the invoked function has no parameter '{excerpt(unknown[0])}' (its parameters: "
+                           f"{', '.join(function.params)})")
+        return function.call_named(arguments)
 
     def json(self, value: Any) -> Any:
         try:
@@ -273,14 +314,16 @@ def _by_priority(table: DecisionTable, rows: list[dict[str, Any]]) -> list[dict[
 
 
 def evaluate_decision(decisions: Mapping[str, Decision], decision_id: str, variables: Mapping[str, Any], *,
-                      now: Clock | None = None, monotonic: Monotonic | None = None) -> DecisionResult:
-    """Evaluate ``decision_id`` of ``decisions`` (a graph's decisions by id) with ``variables``
-    (JSON-decoded values); a failed evaluation is a result with ``failure_message``, never raised."""
+                      now: Clock | None = None, monotonic: Monotonic | None = None,
+                      knowledge_models: Mapping[str, BusinessKnowledgeModel] | None = None) -> DecisionResult:
+    """Evaluate ``decision_id`` of ``decisions`` (a graph's decisions by id, invoking its
+    ``knowledge_models``) with ``variables`` (JSON-decoded values); a failed evaluation is a result
+    with ``failure_message``, never raised."""
     decision = decisions.get(decision_id)
     if decision is None:
         return DecisionResult(decision_id, None, (), decision_id, f"Expected to evaluate decision "
                               f"'{excerpt(decision_id)}', but no decision found with id '{excerpt(decision_id)}'")
-    evaluation = _Evaluation(decisions, now, monotonic)
+    evaluation = _Evaluation(decisions, now, monotonic, knowledge_models)
     try:
         output = evaluation.decision(decision, variables)
         json_output = evaluation.json(output)

@@ -1,4 +1,5 @@
-"""The parsed decision requirements graph: decisions, decision tables, literal expressions.
+"""The parsed decision requirements graph: decisions (decision tables, literal expressions,
+invocations) and the business knowledge models they invoke.
 
 Every expression is compiled by the parser (``_parser``), so a model that exists can be evaluated:
 evaluation never meets a syntax error. Values that reach a record (the ids, names, type refs) are kept
@@ -14,12 +15,14 @@ from ..feel import Expression, UnaryTests
 
 __all__ = [
     "Aggregation",
+    "BusinessKnowledgeModel",
     "Decision",
     "DecisionInput",
     "DecisionOutput",
     "DecisionTable",
     "DecisionType",
     "HitPolicy",
+    "Invocation",
     "LiteralExpression",
     "Rule",
 ]
@@ -51,6 +54,7 @@ class DecisionType(StrEnum):
 
     DECISION_TABLE = "DECISION_TABLE"
     LITERAL_EXPRESSION = "LITERAL_EXPRESSION"
+    INVOCATION = "INVOCATION"
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,22 +110,51 @@ class LiteralExpression:
 
 
 @dataclass(frozen=True, slots=True)
+class Invocation:
+    """Boxed invocation: ``function`` (usually the name of a business knowledge model) called with
+    the ``bindings``, each a parameter name and the expression giving its value (None: null)."""
+
+    id: str
+    function: Expression
+    bindings: tuple[tuple[str, Expression | None], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BusinessKnowledgeModel:
+    """A function a decision may invoke: ``parameters`` bound to the arguments, ``body`` evaluated
+    with them and with the functions of the models it requires (``required_knowledge``, ids), and
+    nothing else. In a decision's scope it is named ``result_name`` (the variable name, else its
+    name, else its id). Without a body it gives null."""
+
+    id: str
+    name: str
+    result_name: str
+    parameters: tuple[str, ...]
+    body: Expression | None
+    required_knowledge: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Decision:
     """A decision. ``result_name`` is the name its result has in the scope of the decisions that
     require it: the ``variable`` name, else the decision id (as dmn-scala names it); ``result_type``
     is the variable's ``typeRef``, checked on the result. ``required_decisions`` are ids, in the order
-    of the ``informationRequirement`` elements."""
+    of the ``informationRequirement`` elements; ``required_knowledge`` the ids of the business
+    knowledge models of its ``knowledgeRequirement`` elements."""
 
     id: str
     name: str
-    logic: DecisionTable | LiteralExpression
+    logic: DecisionTable | LiteralExpression | Invocation
     result_name: str
     result_type: str | None = None
     version_tag: str | None = None
     required_decisions: tuple[str, ...] = ()
+    required_knowledge: tuple[str, ...] = ()
 
     @property
     def decision_type(self) -> DecisionType:
         if isinstance(self.logic, DecisionTable):
             return DecisionType.DECISION_TABLE
+        if isinstance(self.logic, Invocation):
+            return DecisionType.INVOCATION
         return DecisionType.LITERAL_EXPRESSION

@@ -5,8 +5,10 @@ never touches the network and keeps libxml2's size limits; a document with a DOC
 (the same rules as the BPMN parser). Every problem is collected, not just the first, and each names
 the decision and the element; FEEL is compiled here, so a syntax error is a deployment problem and
 never an evaluation failure. What is refused beyond dmn-scala's own checks, and why: decision logic
-other than decision tables and literal expressions, business knowledge models and imported decisions
-(not supported yet); rules whose number of cells differs from the columns (dmn-scala would silently
+other than decision tables, literal expressions and invocations, business knowledge models whose
+logic is not a literal expression, and imported decisions (not supported yet); a knowledge
+requirement that names no model of the resource, and a cycle among business knowledge models (the
+calls would recurse without end); rules whose number of cells differs from the columns (dmn-scala would silently
 ignore the extra or missing cells); chains of required decisions deeper than
 ``MAX_REQUIREMENT_DEPTH`` (evaluation recurses along them).
 """
@@ -23,11 +25,13 @@ from ._drg import DecisionRequirements
 from ._errors import DmnParseError, excerpt
 from ._model import (
     Aggregation,
+    BusinessKnowledgeModel,
     Decision,
     DecisionInput,
     DecisionOutput,
     DecisionTable,
     HitPolicy,
+    Invocation,
     LiteralExpression,
     Rule,
 )
@@ -149,6 +153,20 @@ class _Parser:
         definitions_id = root.get("id") or ""
         if not definitions_id:
             self.problem("the 'definitions' element has no id; give it one (it is the decision requirements id)")
+        models: dict[str, BusinessKnowledgeModel] = {}
+        model_ids: set[str] = set()
+        for element in self.children(root, "businessKnowledgeModel"):
+            model_id = element.get("id") or ""
+            if not model_id or model_id in model_ids:
+                self.where = ""
+                self.problem(f"business knowledge model '{excerpt(element.get('name') or model_id)}' (line "
+                             f"{element.sourceline}) has " + ("no id; give it one" if not model_id else
+                                                               "the id of another; ids must be unique"))
+                continue
+            model_ids.add(model_id)
+            model = self.knowledge_model(element)
+            if model is not None:
+                models[model_id] = model
         decisions: dict[str, Decision] = {}
         requirement_elements: dict[str, etree._Element] = {}
         for element in self.children(root, "decision"):
@@ -169,10 +187,44 @@ class _Parser:
         if not requirement_elements:
             self.problem("the resource has no decision; add a decision table or literal expression decision")
         self.check_requirements(decisions, set(requirement_elements))
+        self.check_knowledge(decisions, models, model_ids)
         if self.problems:
             raise DmnParseError(self.resource_name, self.problems)
         return DecisionRequirements(definitions_id, root.get("name") or "", root.get("namespace") or "",
-                                    self.resource_name, decisions)
+                                    self.resource_name, decisions, models)
+
+    def check_knowledge(self, decisions: dict[str, Decision], models: dict[str, BusinessKnowledgeModel],
+                        known: set[str]) -> None:
+        """Every knowledge requirement names a model of the resource, and no model requires itself,
+        directly or through others."""
+        requirers: list[tuple[str, tuple[str, ...]]] = [
+            (f"decision '{excerpt(d.id)}'", d.required_knowledge) for d in decisions.values()]
+        requirers += [(f"business knowledge model '{excerpt(m.id)}'", m.required_knowledge) for m in models.values()]
+        for who, required in requirers:
+            for model_id in required:
+                if model_id not in known:
+                    self.problem(f"{who} requires the business knowledge model '{excerpt(model_id)}', which is not "
+                                 "in this resource; add it or remove the requirement")
+        state: dict[str, int] = {}  # 1: on the current path, 2: done
+
+        def visit(model_id: str, path: list[str]) -> bool:
+            if state.get(model_id) == 2 or model_id not in models:
+                return True
+            if state.get(model_id) == 1:
+                cycle = path[path.index(model_id):] + [model_id]
+                self.problem("business knowledge models require each other in a cycle ("
+                             + " -> ".join(f"'{excerpt(m)}'" for m in cycle) + "); their calls would never end")
+                return False
+            state[model_id] = 1
+            for required in models[model_id].required_knowledge:
+                if not visit(required, path + [model_id]):
+                    return False
+            state[model_id] = 2
+            return True
+
+        for model_id in models:
+            if not visit(model_id, []):
+                return
 
     def decision(self, element: etree._Element) -> Decision | None:
         decision_id = element.get("id") or ""
@@ -194,13 +246,11 @@ class _Parser:
                              "imported decisions are not supported yet")
             else:
                 required.append(target)
-        for requirement in self.children(element, "knowledgeRequirement"):
-            self.problem(f"knowledgeRequirement '{excerpt(requirement.get('id') or '')}': business knowledge "
-                         "models are not supported yet")
+        knowledge = self.knowledge_requirements(element)
         logic_elements = [child for child in element if isinstance(child.tag, str)
                           and etree.QName(child).localname in _DECISION_LOGIC
                           and etree.QName(child).namespace == self.ns]
-        logic: DecisionTable | LiteralExpression | None = None
+        logic: DecisionTable | LiteralExpression | Invocation | None = None
         if not logic_elements:
             self.problem("it has no decision logic; add a decisionTable or a literalExpression")
         else:
@@ -211,8 +261,11 @@ class _Parser:
                 expression = self.expression(logic_elements[0], "literal expression", empty_is_null=False)
                 if expression is not None:
                     logic = LiteralExpression(logic_elements[0].get("id") or "", expression)
+            elif kind == "invocation":
+                logic = self.invocation(logic_elements[0])
             else:
-                self.problem(f"{kind} decision logic is not supported yet (supported: decisionTable, literalExpression)")
+                self.problem(f"{kind} decision logic is not supported yet (supported: decisionTable, "
+                             "literalExpression, invocation)")
         variable = self.child(element, "variable")
         result_name = (variable.get("name") if variable is not None else None) or decision_id
         result_type = variable.get("typeRef") if variable is not None else None
@@ -224,7 +277,89 @@ class _Parser:
                 version_tag = tag.get("value") or None
         if logic is None or len(self.problems) > before:
             return None
-        return Decision(decision_id, name, logic, result_name, result_type or None, version_tag, tuple(required))
+        return Decision(decision_id, name, logic, result_name, result_type or None, version_tag, tuple(required),
+                        knowledge)
+
+    def knowledge_requirements(self, element: etree._Element) -> tuple[str, ...]:
+        """The ids of the business knowledge models ``element`` requires (``requiredKnowledge href``)."""
+        required = []
+        for requirement in self.children(element, "knowledgeRequirement"):
+            reference = self.child(requirement, "requiredKnowledge")
+            href = reference.get("href") or "" if reference is not None else ""
+            namespace, _, target = href.rpartition("#")
+            if not target:
+                self.problem(f"knowledgeRequirement '{excerpt(requirement.get('id') or '')}' has no requiredKnowledge "
+                             "href; reference the business knowledge model as href=\"#modelId\"")
+            elif namespace:
+                self.problem(f"the required knowledge '{excerpt(href)}' is imported from another model; imported "
+                             "business knowledge models are not supported yet")
+            else:
+                required.append(target)
+        return tuple(required)
+
+    def invocation(self, element: etree._Element) -> Invocation | None:
+        """A boxed invocation: the function as a literal expression, then one binding per parameter."""
+        before = len(self.problems)
+        function_element = self.child(element, "literalExpression")
+        function = None
+        if function_element is None:
+            self.problem("the invocation names no function; give it a literalExpression with the business "
+                         "knowledge model's name")
+        else:
+            function = self.expression(function_element, "invocation function", empty_is_null=False)
+        bindings: list[tuple[str, Expression | None]] = []
+        for position, binding in enumerate(self.children(element, "binding"), 1):
+            parameter = self.child(binding, "parameter")
+            name = parameter.get("name") if parameter is not None else None
+            if not name:
+                self.problem(f"binding {position} of the invocation has no parameter name")
+                continue
+            value_element = self.child(binding, "literalExpression")
+            others = [etree.QName(c).localname for c in binding if isinstance(c.tag, str)
+                      and etree.QName(c).localname in _DECISION_LOGIC and etree.QName(c).localname != "literalExpression"]
+            if others:
+                self.problem(f"binding '{excerpt(name)}' of the invocation: {others[0]} bindings are not supported "
+                             "yet (use a literalExpression)")
+                continue
+            value = (self.expression(value_element, f"binding '{excerpt(name)}'", empty_is_null=True)
+                     if value_element is not None else None)
+            bindings.append((name, value))
+        if function is None or len(self.problems) > before:
+            return None
+        return Invocation(element.get("id") or "", function, tuple(bindings))
+
+    def knowledge_model(self, element: etree._Element) -> BusinessKnowledgeModel | None:
+        model_id = element.get("id") or ""
+        name = element.get("name") or ""
+        self.where = f"business knowledge model '{excerpt(model_id)}'" + (f" ({excerpt(name)})" if name else "")
+        before = len(self.problems)
+        required = self.knowledge_requirements(element)
+        variable = self.child(element, "variable")
+        result_name = (variable.get("name") if variable is not None else None) or name or model_id
+        logic = self.child(element, "encapsulatedLogic")
+        parameters: list[str] = []
+        body = None
+        if logic is not None:
+            for parameter in self.children(logic, "formalParameter"):
+                parameter_name = parameter.get("name") or ""
+                if not parameter_name:
+                    self.problem("a formalParameter has no name; name every parameter")
+                elif parameter_name in parameters:
+                    self.problem(f"the parameter '{excerpt(parameter_name)}' is declared twice")
+                else:
+                    parameters.append(parameter_name)
+            kinds = [etree.QName(c).localname for c in logic if isinstance(c.tag, str)
+                     and etree.QName(c).localname in _DECISION_LOGIC]
+            if kinds and kinds[0] != "literalExpression":
+                self.problem(f"{kinds[0]} as the logic of a business knowledge model is not supported yet "
+                             "(supported: literalExpression)")
+            elif kinds:
+                body_element = self.child(logic, "literalExpression")
+                assert body_element is not None
+                body = self.expression(body_element, "its literal expression", empty_is_null=True)
+        if len(self.problems) > before:
+            return None
+        return BusinessKnowledgeModel(model_id, name, result_name, tuple(parameters), body, required)
 
     def decision_table(self, element: etree._Element) -> DecisionTable | None:
         before = len(self.problems)
