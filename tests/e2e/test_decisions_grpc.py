@@ -171,3 +171,28 @@ async def test_the_command_line_evaluates_a_decision_by_id_and_by_key(client: Cl
     code, out, err = await run("nope")
     assert code != 0
     assert "no decision found for id 'nope'" in err
+
+
+LOAN = ('<?xml version="1.0" encoding="UTF-8"?>'
+        '<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="loan" name="Loan" namespace="n">'
+        '<businessKnowledgeModel id="pmt" name="PMT"><variable name="PMT"/><encapsulatedLogic>'
+        '<formalParameter name="p"/><formalParameter name="r"/><formalParameter name="n"/>'
+        '<literalExpression><text>(p*r/12)/(1-(1+r/12)**-n)</text></literalExpression></encapsulatedLogic>'
+        '</businessKnowledgeModel>'
+        '<decision id="payment" name="Payment"><variable name="payment"/>'
+        '<knowledgeRequirement><requiredKnowledge href="#pmt"/></knowledgeRequirement>'
+        '<invocation><literalExpression><text>PMT</text></literalExpression>'
+        '<binding><parameter name="p"/><literalExpression><text>principal</text></literalExpression></binding>'
+        '<binding><parameter name="r"/><literalExpression><text>rate</text></literalExpression></binding>'
+        '<binding><parameter name="n"/><literalExpression><text>term</text></literalExpression></binding>'
+        '</invocation></decision></definitions>')
+
+
+async def test_a_decision_invoking_a_business_knowledge_model_is_deployed_and_evaluated(client: Client) -> None:
+    response = await client.deploy("loan.dmn", LOAN.encode())
+    assert [d.WhichOneof("Metadata") for d in response.deployments] == ["decision", "decisionRequirements"]
+    evaluated = await client.call("EvaluateDecision", pb.EvaluateDecisionRequest(
+        decisionId="payment", variables=json.dumps({"principal": 600000, "rate": 0.0375, "term": 360})))
+    assert evaluated.failureMessage == ""
+    assert round(float(evaluated.decisionOutput), 2) == 2778.69
+    assert [(d.decisionId, d.decisionType) for d in evaluated.evaluatedDecisions] == [("payment", "INVOCATION")]
