@@ -40,6 +40,9 @@ from .bpmn.elements import DEFAULT_MAX_PROCESS_DEPTH, element_processors
 from .bpmn.elements.containers import AdHocSubProcessProcessor
 from .processing import (
     AdHocSubProcessInstructionProcessors,
+    CommandDistributionBehavior,
+    CommandDistributionProcessors,
+    CommandRedistributor,
     DecisionEvaluationProcessors,
     DeploymentProcessors,
     IncidentProcessors,
@@ -114,21 +117,26 @@ class Engine:
         message_processors = MessageProcessors(messages, triggers, timer_processors.start_instance)
         transitions.root_instance_listeners.append(message_processors)
         activation = ElementActivationBehavior(catch_events)
+        # Command distribution to the other partitions (deployments, signals, resource deletions); the
+        # redistributor is the leader's retry of what was not acknowledged (run by the partition).
+        distribution = CommandDistributionBehavior(partition_count)
+        self.redistributor = CommandRedistributor()
         deployment = DeploymentProcessors(self.processes, timers, signals,
                                           message_processors.open_start_event_subscriptions,
-                                          decisions=self.decisions)
+                                          decisions=self.decisions, distribution=distribution)
         for group in (bpmn, ProcessInstanceProcessors(variables, activation), deployment,
                       JobProcessors(jobs, incidents, variables, triggers), IncidentProcessors(jobs, bpmn.process_retried),
                       VariableDocumentProcessors(variables), timer_processors, message_processors,
                       UserTaskProcessors(expressions), MultiInstanceBatchProcessors(transitions)):
             group.register(self.processors)
-        SignalProcessors(triggers, timer_processors.start_instance).register(self.processors)
+        SignalProcessors(triggers, timer_processors.start_instance, distribution).register(self.processors)
         TerminateBatchProcessors().register(self.processors)
         ProcessInstanceModificationProcessors(variables, activation, jobs, incidents, UserTaskBehavior(expressions),
                                               catch_events, transitions.root_instance_listeners).register(self.processors)
         ProcessInstanceMigrationProcessors().register(self.processors)
         DecisionEvaluationProcessors(self.decisions).register(self.processors)
-        ResourceDeletionProcessors(deployment, timers, signals).register(self.processors)
+        ResourceDeletionProcessors(deployment, timers, signals, distribution=distribution).register(self.processors)
+        CommandDistributionProcessors(distribution).register(self.processors)
         ad_hoc = bpmn.processors[BpmnElementType.AD_HOC_SUB_PROCESS]
         assert isinstance(ad_hoc, AdHocSubProcessProcessor)
         AdHocSubProcessInstructionProcessors(ad_hoc).register(self.processors)

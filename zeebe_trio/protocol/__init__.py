@@ -14,6 +14,7 @@ from ._enums import (
 from ._intents import (
     INTENTS_BY_VALUE_TYPE,
     AdHocSubProcessInstructionIntent,
+    CommandDistributionIntent,
     CompensationSubscriptionIntent,
     DecisionEvaluationIntent,
     DecisionIntent,
@@ -99,4 +100,5 @@ __all__ = [
     "ProcessInstanceMigrationIntent",
     "ProcessInstanceModificationIntent",
     "ResourceDeletionIntent",
+    "CommandDistributionIntent",
 ]

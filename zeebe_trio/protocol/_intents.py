@@ -344,6 +344,20 @@ class ResourceDeletionIntent(Intent):
     DELETED = 2
 
 
+@_events("STARTED", "DISTRIBUTING", "ACKNOWLEDGED", "FINISHED", "ENQUEUED", "CONTINUATION_REQUESTED",
+         "CONTINUATION_COMPLETED")
+class CommandDistributionIntent(Intent):
+    STARTED = 0
+    DISTRIBUTING = 1
+    ACKNOWLEDGE = 2
+    ACKNOWLEDGED = 3
+    FINISHED = 4
+    ENQUEUED = 5
+    CONTINUATION_REQUESTED = 6
+    CONTINUATION_COMPLETED = 7
+    FINISH = 8
+
+
 INTENTS_BY_VALUE_TYPE: dict[ValueType, type[Intent]] = {
     ValueType.JOB: JobIntent,
     ValueType.JOB_BATCH: JobBatchIntent,
@@ -378,6 +392,7 @@ INTENTS_BY_VALUE_TYPE: dict[ValueType, type[Intent]] = {
     ValueType.DECISION_REQUIREMENTS: DecisionRequirementsIntent,
     ValueType.DECISION_EVALUATION: DecisionEvaluationIntent,
     ValueType.RESOURCE_DELETION: ResourceDeletionIntent,
+    ValueType.COMMAND_DISTRIBUTION: CommandDistributionIntent,
 }
 
 

@@ -8,6 +8,13 @@ dispatcher (``engine.bpmn.BpmnStreamProcessor``).
 from ._ad_hoc_instructions import AdHocSubProcessInstructionProcessors
 from ._decisions import DecisionEvaluationProcessors
 from ._deployment import DeploymentProcessors
+from ._distribution import (
+    DEPLOYMENT_QUEUE,
+    REDISTRIBUTION_INTERVAL_MS,
+    CommandDistributionBehavior,
+    CommandDistributionProcessors,
+    CommandRedistributor,
+)
 from ._documents import VariableDocumentProcessors
 from ._incidents import IncidentProcessors
 from ._jobs import JobProcessors
@@ -39,4 +46,9 @@ __all__ = [
     "ProcessInstanceModificationProcessors",
     "ProcessInstanceMigrationProcessors",
     "ResourceDeletionProcessors",
+    "DEPLOYMENT_QUEUE",
+    "REDISTRIBUTION_INTERVAL_MS",
+    "CommandDistributionBehavior",
+    "CommandDistributionProcessors",
+    "CommandRedistributor",
 ]

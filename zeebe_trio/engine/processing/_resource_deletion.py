@@ -9,6 +9,12 @@ RESOURCE_DELETION DELETED. The client is answered with the DELETING event.
 A process version with instances still running is not deleted: the command is rejected with
 INVALID_STATE (Zeebe rolls back what it wrote before finding them; we look first and write nothing).
 An unknown key is rejected with NOT_FOUND.
+
+With several partitions the deletion is distributed to every other partition in the deployments'
+queue (after the deployment that created the resource), under the key of RESOURCE_DELETION DELETING;
+each deletes its copy the same way and acknowledges. A partition that does not know the resource
+(a copy sent again) rejects with NOT_FOUND and still acknowledges; one with instances still running
+rejects with INVALID_STATE and does not, so the deletion is sent again later, as in Zeebe.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from .._command_processors import CommandProcessors
 from ..bpmn.behaviors import SignalSubscriber, TimerSubscriber
 from ._decisions import DECISION_RECORD_VERSION
 from ._deployment import FORM_RECORD_VERSION, DeploymentProcessors
+from ._distribution import DEPLOYMENT_QUEUE, CommandDistributionBehavior
 
 
 class ResourceDeletionProcessors:
@@ -40,8 +47,10 @@ class ResourceDeletionProcessors:
     deployment opens a new version's."""
 
     def __init__(self, deployment: DeploymentProcessors, timers: TimerSubscriber | None = None,
-                 signals: SignalSubscriber | None = None) -> None:
+                 signals: SignalSubscriber | None = None,
+                 distribution: CommandDistributionBehavior | None = None) -> None:
         self.deployment = deployment
+        self.distribution = distribution
         self.timers = timers
         self.signals = signals
 
@@ -49,6 +58,11 @@ class ResourceDeletionProcessors:
         processors.add(ValueType.RESOURCE_DELETION, ResourceDeletionIntent.DELETE, self.delete_resource)
 
     def delete_resource(self, batch: Batch, command: Record) -> None:
+        distribution = self.distribution
+        distributed = distribution is not None and distribution.is_distributed(batch, command)
+        if distributed and distribution is not None and distribution.received_before(batch, command):
+            distribution.acknowledge(batch, command)
+            return
         state = batch.state
         resource_key = command.value.get("resourceKey", -1)
         value = {**command.value, "resourceKey": resource_key,
@@ -60,13 +74,15 @@ class ResourceDeletionProcessors:
         if process is None and drg is None and form is None:
             batch.reject(command, RejectionType.NOT_FOUND,
                          f"Expected to delete resource but no resource found with key `{resource_key}`")
+            if distributed and distribution is not None:
+                distribution.acknowledge(batch, command)
             return
         if process is not None and state.has_instances_of_process(resource_key):
             batch.reject(command, RejectionType.INVALID_STATE,
                          f"Expected to delete resource with key `{resource_key}` but there are still running"
                          " instances")
             return
-        event_key = batch.next_key()
+        event_key = command.key if distributed else batch.next_key()
         deleting = batch.event(ValueType.RESOURCE_DELETION, ResourceDeletionIntent.DELETING, event_key, value)
         if process is not None:
             self._delete_process(batch, resource_key, process)
@@ -77,6 +93,12 @@ class ResourceDeletionProcessors:
                                   "versionTag", "deploymentKey"))
             batch.event(ValueType.FORM, FormIntent.DELETED, batch.next_key(), record, version=FORM_RECORD_VERSION)
         batch.event(ValueType.RESOURCE_DELETION, ResourceDeletionIntent.DELETED, event_key, value)
+        if distribution is not None:
+            if distributed:
+                distribution.acknowledge(batch, command)
+            else:
+                distribution.distribute(batch, event_key, ValueType.RESOURCE_DELETION, ResourceDeletionIntent.DELETE,
+                                        value, queue=DEPLOYMENT_QUEUE)
         batch.respond(command, deleting)
 
     def _delete_process(self, batch: Batch, key: int, process: dict[str, Any]) -> None:
