@@ -16,6 +16,7 @@ from zeebe_trio.protocol import (
     CommandDistributionIntent,
     DeploymentIntent,
     ProcessInstanceIntent,
+    ProcessMessageSubscriptionIntent,
     Record,
     RecordType,
     RejectionType,
@@ -277,3 +278,47 @@ def test_timer_start_events_are_created_on_the_deployment_partition_only(cluster
     cluster.deploy("ticking.bpmn", ticking)
     for partition_id, count in ((1, 1), (2, 0), (3, 0)):
         assert len(cluster.records(partition_id).with_value_type(ValueType.TIMER)) == count
+
+
+def _order_on(partition_id: int) -> str:
+    return next(f"order-{n}" for n in range(100) if partition_for_correlation_key(f"order-{n}", 3) == partition_id)
+
+
+def _waiting_process() -> bytes:
+    paid = m.message("paid-message", "paid", "=orderId")
+    return b.process("wait", b.start(), b.flow("f1", "start", "catch"), m.message_catch("catch", "paid-message"),
+                     b.flow("f2", "catch", "end"), b.end(), definitions=paid)
+
+
+def test_a_lost_subscription_open_is_sent_again_while_the_subscription_is_creating(
+        cluster: MultiPartitionHarness) -> None:
+    cluster.deploy("wait.bpmn", _waiting_process())
+    order = _order_on(3)
+    cluster.lose(lambda receiver, command: command.value_type is ValueType.MESSAGE_SUBSCRIPTION)
+    pik = cluster.create_instance(1, "wait", {"orderId": order})
+    assert not cluster.records(3).with_value_type(ValueType.MESSAGE_SUBSCRIPTION)
+    cluster.advance(2 * REDISTRIBUTION_INTERVAL_MS)  # seen pending at one check, sent again at the next
+    assert [r.intent.name for r in cluster.records(3).with_value_type(ValueType.MESSAGE_SUBSCRIPTION).only_events()] \
+        == ["CREATED"]
+    assert [r.intent.name for r in cluster.records(1).with_value_type(ValueType.PROCESS_MESSAGE_SUBSCRIPTION)
+            .only_events()] == ["CREATING", "CREATED"]
+    cluster.publish_message(3, "paid", order)
+    assert cluster.records(1).limit_to_process_instance_completed(pik)[-1].key == pik
+
+
+def test_a_lost_correlation_is_sent_again_until_the_instance_answers(cluster: MultiPartitionHarness) -> None:
+    cluster.deploy("wait.bpmn", _waiting_process())
+    order = _order_on(2)
+    pik = cluster.create_instance(3, "wait", {"orderId": order})
+    cluster.lose(lambda receiver, command: command.value_type is ValueType.PROCESS_MESSAGE_SUBSCRIPTION
+                 and command.intent.name == "CORRELATE")
+    cluster.publish_message(2, "paid", order)
+    assert not cluster.records(3).with_value_type(ValueType.PROCESS_MESSAGE_SUBSCRIPTION).with_intent(
+        ProcessMessageSubscriptionIntent.CORRELATED)
+    cluster.advance(2 * REDISTRIBUTION_INTERVAL_MS)
+    assert cluster.records(3).limit_to_process_instance_completed(pik)[-1].key == pik
+    assert [r.intent.name for r in cluster.records(2).with_value_type(ValueType.MESSAGE_SUBSCRIPTION).only_events()] \
+        == ["CREATED", "CORRELATING", "CORRELATED"]
+    before = len(cluster.delivered)
+    cluster.advance(3 * REDISTRIBUTION_INTERVAL_MS)
+    assert len(cluster.delivered) == before  # answered: nothing pending is sent again

@@ -261,8 +261,7 @@ class Partition:
                 await nursery.start(self.processor.run)
                 await nursery.start(self.exporters.run)
                 nursery.start_soon(self._snapshot_periodically)
-                if self.config.partitions > 1:
-                    nursery.start_soon(self._redistribute_periodically, sender, state)
+                nursery.start_soon(self._redistribute_periodically, sender, state)
                 nursery.start_soon(self._watch_health)
                 if self.config.stats_log_interval > 0:
                     nursery.start_soon(self._log_statistics)
@@ -478,8 +477,9 @@ class Partition:
                 "exporterLag": {exporter_id: last - position for exporter_id, position in exported.items()}}))
 
     async def _redistribute_periodically(self, sender: InterPartitionSender, state: EngineState) -> None:
-        """Zeebe's ``CommandRedistributor``: every ``REDISTRIBUTION_INTERVAL_MS``, while this partition
-        processes (the leader's work), send the distributions no partition acknowledged yet again."""
+        """Zeebe's ``CommandRedistributor`` and pending-subscription checkers: every
+        ``REDISTRIBUTION_INTERVAL_MS``, while this partition processes (the leader's work), send again
+        the distributions no partition acknowledged and the subscription commands not answered yet."""
         interval = REDISTRIBUTION_INTERVAL_MS / 1000
         while True:
             await trio.sleep(interval)
@@ -488,7 +488,7 @@ class Partition:
             # read synchronously, between two batches (the processor binds the state to its own transaction)
             with self.store.read() as txn:
                 state.bind(txn)
-                commands = self.engine.redistributor.retry_cycle(state)
+                commands = self.engine.commands_to_resend()
             for receiver, command in commands:
                 try:
                     await sender.send(receiver, command)

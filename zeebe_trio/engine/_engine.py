@@ -49,6 +49,7 @@ from .processing import (
     JobProcessors,
     MessageProcessors,
     MultiInstanceBatchProcessors,
+    PendingSubscriptionChecker,
     ProcessInstanceMigrationProcessors,
     ProcessInstanceModificationProcessors,
     ProcessInstanceProcessors,
@@ -121,6 +122,7 @@ class Engine:
         # redistributor is the leader's retry of what was not acknowledged (run by the partition).
         distribution = CommandDistributionBehavior(partition_count)
         self.redistributor = CommandRedistributor()
+        self.pending_subscriptions = PendingSubscriptionChecker()
         deployment = DeploymentProcessors(self.processes, timers, signals,
                                           message_processors.open_start_event_subscriptions,
                                           decisions=self.decisions, distribution=distribution)
@@ -142,6 +144,12 @@ class Engine:
         AdHocSubProcessInstructionProcessors(ad_hoc).register(self.processors)
 
     # -- the stream platform's RecordProcessor interface -------------------------------------------
+
+    def commands_to_resend(self) -> list[tuple[int, Record]]:
+        """The leader's periodic retry (every ``REDISTRIBUTION_INTERVAL_MS``, the state bound to a read
+        transaction): distributions not acknowledged and subscription commands not answered, as
+        (receiver partition id, command) for the inter-partition sender."""
+        return self.redistributor.retry_cycle(self.state) + self.pending_subscriptions.retry_cycle(self.state)
 
     def bind(self, txn: Any) -> None:
         self.state.bind(txn)

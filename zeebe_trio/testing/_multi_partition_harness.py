@@ -93,11 +93,12 @@ class MultiPartitionHarness:
             harness.process_log()
 
     def redistribute(self) -> int:
-        """One run of every partition's redistributor (the leader's retry); how many commands it sent."""
+        """One run of every partition's periodic retry (distributions, pending subscriptions); how many
+        commands it sent."""
         sent = 0
         for partition_id, harness in self.partitions.items():
-            with harness.read() as state:
-                commands = harness.engine.redistributor.retry_cycle(state)
+            with harness.read():
+                commands = harness.engine.commands_to_resend()
             send = self._sender_of(partition_id)
             for receiver, command in commands:
                 send(receiver, command)

@@ -22,6 +22,7 @@ from ._messages import MessageProcessors
 from ._migration import ProcessInstanceMigrationProcessors
 from ._modification import ProcessInstanceModificationProcessors
 from ._multi_instance_batch import MultiInstanceBatchProcessors
+from ._pending_subscriptions import PendingSubscriptionChecker
 from ._process_instances import ProcessInstanceProcessors
 from ._resource_deletion import ResourceDeletionProcessors
 from ._signals import SignalProcessors
@@ -51,4 +52,5 @@ __all__ = [
     "CommandDistributionBehavior",
     "CommandDistributionProcessors",
     "CommandRedistributor",
+    "PendingSubscriptionChecker",
 ]
