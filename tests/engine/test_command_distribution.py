@@ -322,3 +322,20 @@ def test_a_lost_correlation_is_sent_again_until_the_instance_answers(cluster: Mu
     before = len(cluster.delivered)
     cluster.advance(3 * REDISTRIBUTION_INTERVAL_MS)
     assert len(cluster.delivered) == before  # answered: nothing pending is sent again
+
+
+def test_a_distributed_deletion_refused_for_running_instances_does_not_hold_up_later_deployments(
+        cluster: MultiPartitionHarness) -> None:
+    response = cluster.deploy("one.bpmn", one_task_bpmn("one"))
+    assert response is not None
+    process_key = response.value["processesMetadata"][0]["processDefinitionKey"]
+    running = cluster.create_instance(2, "one")
+    cluster.write(1, ValueType.RESOURCE_DELETION, ResourceDeletionIntent.DELETE, {"resourceKey": process_key})
+    [rejection] = cluster.records(2).only_rejections()
+    assert rejection.rejection_type is RejectionType.INVALID_STATE
+    with cluster.partition(2).read() as state:
+        assert state.process(process_key) is not None and partition_of(running) == 2
+    later = cluster.deploy("two.bpmn", one_task_bpmn("two"))
+    assert later is not None
+    assert [r.key for r in cluster.records(2).with_value_type(ValueType.DEPLOYMENT).only_events()] == \
+        [response.key, later.key]

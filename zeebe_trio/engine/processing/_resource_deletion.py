@@ -13,8 +13,10 @@ An unknown key is rejected with NOT_FOUND.
 With several partitions the deletion is distributed to every other partition in the deployments'
 queue (after the deployment that created the resource), under the key of RESOURCE_DELETION DELETING;
 each deletes its copy the same way and acknowledges. A partition that does not know the resource
-(a copy sent again) rejects with NOT_FOUND and still acknowledges; one with instances still running
-rejects with INVALID_STATE and does not, so the deletion is sent again later, as in Zeebe.
+(a copy sent again) rejects with NOT_FOUND and still acknowledges. One with instances of the process
+still running rejects with INVALID_STATE and keeps its copy; unlike Zeebe (which leaves that
+distribution unacknowledged, to be retried) it acknowledges too, because every later deployment to that
+partition waits in the same queue behind it.
 """
 
 from __future__ import annotations
@@ -81,6 +83,9 @@ class ResourceDeletionProcessors:
             batch.reject(command, RejectionType.INVALID_STATE,
                          f"Expected to delete resource with key `{resource_key}` but there are still running"
                          " instances")
+            if distributed and distribution is not None:
+                # unlike Zeebe, acknowledged: the deployments queued behind it must not wait for these instances
+                distribution.acknowledge(batch, command)
             return
         event_key = command.key if distributed else batch.next_key()
         deleting = batch.event(ValueType.RESOURCE_DELETION, ResourceDeletionIntent.DELETING, event_key, value)
