@@ -147,6 +147,16 @@ async def test_three_partitions_deploy_run_correlate_broadcast_export_and_surviv
         for pik in catching:
             await _wait_for(broker, partition_of(pik), _completed(pik))
 
+        # a timer start event lives on the deployment partition only: its instance starts there
+        await _deploy_everywhere(client, broker, "timed.bpmn", b.process(
+            "timed", b.start("start", b.timer_definition(date="2020-01-01T00:00:00Z")), b.flow("f1", "start", "end"),
+            b.end()))
+        started = await _wait_for(broker, 1, lambda r: r.value_type is ValueType.PROCESS_INSTANCE
+                                  and r.intent is ProcessInstanceIntent.ELEMENT_COMPLETED
+                                  and r.value.get("bpmnProcessId") == "timed" and r.value.get("bpmnElementType") == "PROCESS")
+        assert partition_of(started.key) == 1
+        assert not [r for partition_id in (2, 3) for r in _records(broker, partition_id) if r.value_type is ValueType.TIMER]
+
         # one left waiting across the restart
         left = await _create(client, "work")
         for partition_id in range(1, PARTITIONS + 1):

@@ -339,3 +339,18 @@ def test_a_distributed_deletion_refused_for_running_instances_does_not_hold_up_l
     assert later is not None
     assert [r.key for r in cluster.records(2).with_value_type(ValueType.DEPLOYMENT).only_events()] == \
         [response.key, later.key]
+
+
+def test_a_receiving_partition_remembers_a_bounded_number_of_distributed_commands(
+        cluster: MultiPartitionHarness, monkeypatch: pytest.MonkeyPatch) -> None:
+    from zeebe_trio.engine.state import _distribution
+
+    monkeypatch.setattr(_distribution, "MAX_RECEIVED_PER_PARTITION", 2)
+    keys = []
+    for name in ("a", "b", "c"):
+        response = cluster.broadcast_signal(name)
+        assert response is not None
+        keys.append(response.key)
+    with cluster.partition(2).read() as state:
+        distributions = DistributionState(state)
+        assert [distributions.received(key) for key in keys] == [False, True, True]

@@ -2,7 +2,9 @@
 command API that standalone gateways use (``_command_api``).
 
 No business logic lives here: commands go to a partition's log, responses come back from its
-stream processor, and job streams are a registry the engine reads.
+stream processor, and job streams are a registry the engine reads. The partitions share one
+inter-partition sender (``_partition_sender``: commands between partitions go through the receiver's
+log) and one partition count, fixed when the data directory is created (``check_partition_count``).
 """
 
 from __future__ import annotations

@@ -82,7 +82,8 @@ class Engine:
     ``maxProcessDepth``); a call past it is a CALLED_ELEMENT_ERROR incident.
 
     ``partition_count``: how many partitions the cluster has, for the partition a message's
-    correlation key hashes to (its subscriptions are sent there).
+    correlation key hashes to (its subscriptions are sent there) and the partitions deployments,
+    signal broadcasts and resource deletions are distributed to (``processing._distribution``).
     """
 
     def __init__(self, state: EngineState, *, job_streams: JobStreams | None = None,

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from zeebe_trio.protocol import partition_of
+
 if TYPE_CHECKING:
     from ._engine_state import EngineState
 
@@ -19,8 +21,14 @@ DISTRIBUTION_COLUMN_FAMILIES = [
     "pending_distributions",  # (distributionKey, partitionId) -> None: not acknowledged yet
     "retriable_distributions",  # (distributionKey, partitionId) -> None: sent, retried until acknowledged
     "queued_distributions",  # (queueId, partitionId, distributionKey) -> None: ordered, oldest first
-    "received_distributions",  # (distributionKey,) -> None: distributed commands processed here (duplicates)
+    "received_distributions",  # (sourcePartitionId, distributionKey) -> None: distributed commands processed here
+    "received_distribution_counts",  # (sourcePartitionId,) -> how many received_distributions hold
 ]
+
+MAX_RECEIVED_PER_PARTITION = 100_000
+"""Distributed commands remembered per distributing partition, to recognise copies sent again; past it
+the oldest (lowest key) is forgotten. A copy can only come while its distribution is still pending, that
+is, soon after the first one."""
 
 
 class DistributionState:
@@ -35,6 +43,7 @@ class DistributionState:
         self._retriable = f("retriable_distributions")
         self._queued = f("queued_distributions")
         self._received = f("received_distributions")
+        self._received_counts = f("received_distribution_counts")
 
     @property
     def _txn(self) -> Any:
@@ -66,7 +75,7 @@ class DistributionState:
 
     def received(self, key: int) -> bool:
         """Whether the distributed command with this key was processed here already."""
-        return bool(self._txn.exists(self._received, key))
+        return bool(self._txn.exists(self._received, partition_of(key), key))
 
     # -- changes (appliers only) -------------------------------------------------------------------
 
@@ -93,5 +102,15 @@ class DistributionState:
         self._txn.delete(self._distributions, key)
 
     def mark_received(self, key: int) -> None:
-        self._txn.put(self._received, (key,), None)
+        source = partition_of(key)
+        if self._txn.exists(self._received, source, key):
+            return
+        self._txn.put(self._received, (source, key), None)
+        count = (self._txn.get(self._received_counts, source) or 0) + 1
+        if count > MAX_RECEIVED_PER_PARTITION:
+            for stored_key, _ in self._txn.items(self._received, source):
+                self._txn.delete(self._received, *stored_key)
+                break
+            count -= 1
+        self._txn.put(self._received_counts, (source,), count)
 
