@@ -26,11 +26,10 @@ from zeebe_trio.protocol import (
     partition_for_correlation_key,
     partition_of,
 )
+from zeebe_trio.testing import MultiPartitionHarness, one_task_bpmn
 from zeebe_trio.testing import bpmn as b
 from zeebe_trio.testing import bpmn_messages as m
 from zeebe_trio.testing import bpmn_signals_escalations as s
-from zeebe_trio.testing import one_task_bpmn
-from zeebe_trio.testing._multi_partition_harness import MultiPartitionHarness
 
 CD = CommandDistributionIntent
 SHOWN = {ValueType.DEPLOYMENT, ValueType.PROCESS, ValueType.COMMAND_DISTRIBUTION, ValueType.SIGNAL,
