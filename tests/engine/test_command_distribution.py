@@ -28,6 +28,8 @@ from zeebe_trio.protocol import (
 )
 from zeebe_trio.testing import MultiPartitionHarness, one_task_bpmn
 from zeebe_trio.testing import bpmn as b
+from zeebe_trio.testing import bpmn_decisions as d
+from zeebe_trio.testing import bpmn_forms as f
 from zeebe_trio.testing import bpmn_messages as m
 from zeebe_trio.testing import bpmn_signals_escalations as s
 
@@ -353,3 +355,27 @@ def test_a_receiving_partition_remembers_a_bounded_number_of_distributed_command
     with cluster.partition(2).read() as state:
         distributions = DistributionState(state)
         assert [distributions.received(key) for key in keys] == [False, True, True]
+
+
+def test_decisions_and_forms_are_distributed_with_the_keys_and_versions_of_the_deployment_partition(
+        cluster: MultiPartitionHarness) -> None:
+    resources = [{"resourceName": "rules.dmn", "resource": d.dmn(d.literal_decision("first", "1"),
+                                                                  d.literal_decision("second", "2"))},
+                 {"resourceName": "ask.form", "resource": f.form("ask")},
+                 {"resourceName": "one.bpmn", "resource": one_task_bpmn("one")}]
+    # the second deployment changes the process: every resource gets a new version, as in Zeebe
+    for job_type in ("work", "other-work"):
+        resources[2]["resource"] = one_task_bpmn("one", job_type)
+        response = cluster.write(1, ValueType.DEPLOYMENT, DeploymentIntent.CREATE, {"resources": resources})
+        assert response is not None and response.intent is DeploymentIntent.CREATED
+
+    def created(partition_id: int) -> list[tuple[str, int, int]]:
+        return [(r.value_type.name, r.key, r.value.get("version", r.value.get("decisionRequirementsVersion", 0)))
+                for r in cluster.records(partition_id).only_events()
+                if r.value_type in (ValueType.DECISION, ValueType.DECISION_REQUIREMENTS, ValueType.FORM, ValueType.PROCESS)]
+
+    on_first = created(1)
+    assert [kind for kind, _key, _version in on_first].count("DECISION") == 4
+    assert created(2) == on_first and created(3) == on_first
+    with cluster.partition(3).read() as state:
+        assert state.latest_form("ask", "<default>")["version"] == 2  # type: ignore[index]
