@@ -379,3 +379,19 @@ def test_decisions_and_forms_are_distributed_with_the_keys_and_versions_of_the_d
     assert created(2) == on_first and created(3) == on_first
     with cluster.partition(3).read() as state:
         assert state.latest_form("ask", "<default>")["version"] == 2  # type: ignore[index]
+
+
+def test_deleting_the_latest_version_opens_the_previous_versions_timer_start_event_on_the_first_partition_only(
+        cluster: MultiPartitionHarness) -> None:
+    first = b.process("ticking", b.start("start", b.timer_definition(cycle="R/PT1M")), b.flow("f1", "start", "end"),
+                      b.end())
+    second = b.process("ticking", b.start("start", b.timer_definition(cycle="R/PT2M")), b.flow("f1", "start", "end"),
+                       b.end())
+    cluster.deploy("ticking.bpmn", first)
+    latest = cluster.deploy("ticking.bpmn", second)
+    assert latest is not None
+    cluster.write(1, ValueType.RESOURCE_DELETION, ResourceDeletionIntent.DELETE,
+                  {"resourceKey": latest.value["processesMetadata"][0]["processDefinitionKey"]})
+    timers = {partition_id: [r.intent.name for r in cluster.records(partition_id).with_value_type(ValueType.TIMER)]
+              for partition_id in (1, 2, 3)}
+    assert timers == {1: ["CREATED", "CANCELED", "CREATED", "CANCELED", "CREATED"], 2: [], 3: []}

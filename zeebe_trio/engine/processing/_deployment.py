@@ -282,10 +282,13 @@ class DeploymentProcessors:
                     version=FORM_RECORD_VERSION)
         return metadata
 
-    def open_start_events(self, batch: Batch, process: ExecutableProcess, key: int, tenant: str) -> None:
+    def open_start_events(self, batch: Batch, process: ExecutableProcess, key: int, tenant: str, *,
+                          timers: bool = True) -> None:
         """Open the timers and subscriptions of a version's start events (a version that becomes the
-        latest again when the one after it is deleted)."""
-        self._subscribe_timer_start_events(batch, process, key, None, tenant)
+        latest again when the one after it is deleted); ``timers=False`` on a partition that received the
+        deletion by distribution (timer start events live on the deployment partition only)."""
+        if timers:
+            self._subscribe_timer_start_events(batch, process, key, None, tenant)
         self._subscribe_start_events(batch, process, key, None, tenant)
 
     def _subscribe_start_events(self, batch: Batch, process: ExecutableProcess, key: int, previous_key: int | None,

@@ -16,7 +16,9 @@ each deletes its copy the same way and acknowledges. A partition that does not k
 (a copy sent again) rejects with NOT_FOUND and still acknowledges. One with instances of the process
 still running rejects with INVALID_STATE and keeps its copy; unlike Zeebe (which leaves that
 distribution unacknowledged, to be retried) it acknowledges too, because every later deployment to that
-partition waits in the same queue behind it.
+partition waits in the same queue behind it. When the deleted version was the latest, the previous
+version's message and signal start events open again on every partition, its timer start events on the
+deployment partition only (where deployments put them).
 """
 
 from __future__ import annotations
@@ -90,7 +92,7 @@ class ResourceDeletionProcessors:
         event_key = command.key if distributed else batch.next_key()
         deleting = batch.event(ValueType.RESOURCE_DELETION, ResourceDeletionIntent.DELETING, event_key, value)
         if process is not None:
-            self._delete_process(batch, resource_key, process)
+            self._delete_process(batch, resource_key, process, distributed=distributed)
         elif drg is not None:
             self._delete_decision_requirements(batch, drg)
         elif form is not None:
@@ -106,7 +108,7 @@ class ResourceDeletionProcessors:
                                         value, queue=DEPLOYMENT_QUEUE)
         batch.respond(command, deleting)
 
-    def _delete_process(self, batch: Batch, key: int, process: dict[str, Any]) -> None:
+    def _delete_process(self, batch: Batch, key: int, process: dict[str, Any], *, distributed: bool = False) -> None:
         state = batch.state
         pid, version, tenant = process["bpmnProcessId"], process["version"], process.get("tenantId", DEFAULT_TENANT)
         # Zeebe leaves the checksum and the resource out of these events (the batch's size)
@@ -123,7 +125,8 @@ class ResourceDeletionProcessors:
             previous_key = None if previous_version is None else state.process_key_by_version(pid, previous_version)
             previous = None if previous_key is None else state.processes.get(previous_key)
             if previous_key is not None and previous is not None:
-                self.deployment.open_start_events(batch, previous, previous_key, tenant)
+                # timer start events live on the deployment partition only
+                self.deployment.open_start_events(batch, previous, previous_key, tenant, timers=not distributed)
         batch.event(ValueType.PROCESS, ProcessIntent.DELETED, batch.next_key(), record)
 
     def _close_start_events(self, batch: Batch, key: int) -> None:
