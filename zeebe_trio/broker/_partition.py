@@ -625,4 +625,6 @@ class Partition:
 
     def statistics(self) -> dict[str, Any]:
         return {"inflight_requests": len(self._pending), **self.log_stream.statistics(),
-                **self.processor.statistics(), "restarts": self.restarts}
+                **self.processor.statistics(), "restarts": self.restarts,
+                "distributions_resent": self.engine.redistributor.retried,
+                "subscription_commands_resent": self.engine.pending_subscriptions.resent}
