@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from zeebe_trio.engine.processing import REDISTRIBUTION_INTERVAL_MS
+from zeebe_trio.engine.processing import REDISTRIBUTION_INTERVAL_MS, PendingSubscriptionChecker
 from zeebe_trio.engine.state import DistributionState
 from zeebe_trio.protocol import (
     CommandDistributionIntent,
@@ -395,3 +395,17 @@ def test_deleting_the_latest_version_opens_the_previous_versions_timer_start_eve
     timers = {partition_id: [r.intent.name for r in cluster.records(partition_id).with_value_type(ValueType.TIMER)]
               for partition_id in (1, 2, 3)}
     assert timers == {1: ["CREATED", "CANCELED", "CREATED", "CANCELED", "CREATED"], 2: [], 3: []}
+
+
+def test_a_new_leader_finds_the_subscriptions_pending_before_it_started(cluster: MultiPartitionHarness) -> None:
+    cluster.deploy("wait.bpmn", _waiting_process())
+    cluster.lose(lambda receiver, command: command.value_type is ValueType.MESSAGE_SUBSCRIPTION)
+    cluster.create_instance(1, "wait", {"orderId": _order_on(3)})
+    engine = cluster.partition(1).engine
+    engine.pending_subscriptions = PendingSubscriptionChecker()  # what a restarted partition starts with
+    cluster.advance(2 * REDISTRIBUTION_INTERVAL_MS)
+    assert [r.intent.name for r in cluster.records(3).with_value_type(ValueType.MESSAGE_SUBSCRIPTION).only_events()] \
+        == ["CREATED"]
+    cluster.advance(REDISTRIBUTION_INTERVAL_MS)  # the next check finds it answered and forgets it
+    assert engine.pending_subscriptions.statistics() == {"pending_subscription_candidates": 0,
+                                                         "subscription_commands_resent": 1}

@@ -627,4 +627,4 @@ class Partition:
         return {"inflight_requests": len(self._pending), **self.log_stream.statistics(),
                 **self.processor.statistics(), "restarts": self.restarts,
                 "distributions_resent": self.engine.redistributor.retried,
-                "subscription_commands_resent": self.engine.pending_subscriptions.resent}
+                **self.engine.pending_subscriptions.statistics()}

@@ -162,6 +162,7 @@ class Engine:
         """After a failed transaction: drop derived data that may describe rolled-back state."""
         self.processes.clear()
         self.decisions.clear()
+        self.pending_subscriptions.rescan()
 
     def apply(self, record: Record) -> None:
         self.appliers.apply(self.state, record)
@@ -177,6 +178,8 @@ class Engine:
         batch = self._batch(now, first_position)
         batch.run(command)
         self._save_positions(command.position, batch)
+        for record in batch.records:
+            self.pending_subscriptions.note(record)
         return batch
 
     def reject_after_failure(self, command: Record, now: int, first_position: int, error: BaseException) -> Batch:
@@ -218,6 +221,7 @@ class Engine:
                 self.state.observe_key(record.key)
             if record.record_type is RecordType.EVENT:
                 self.apply(record)
+                self.pending_subscriptions.note(record)
         self.state.set_last_processed_position(last_processed)
         self.state.set_last_written_position(last_written)
         self.state.save_key()
