@@ -409,3 +409,22 @@ def test_a_new_leader_finds_the_subscriptions_pending_before_it_started(cluster:
     cluster.advance(REDISTRIBUTION_INTERVAL_MS)  # the next check finds it answered and forgets it
     assert engine.pending_subscriptions.statistics() == {"pending_subscription_candidates": 0,
                                                          "subscription_commands_resent": 1}
+
+
+def test_a_signal_thrown_by_an_instance_on_one_partition_reaches_catch_events_on_the_others(
+        cluster: MultiPartitionHarness) -> None:
+    alert = s.signal("sig", "alert")
+    catch = b.process("catch", b.start(), b.flow("f1", "start", "wait"),
+                      b.intermediate_catch("wait", b.signal_definition("sig")), b.flow("f2", "wait", "end"), b.end(),
+                      definitions=alert)
+    thrower = b.process("thrower", b.start(), b.flow("f1", "start", "shout"),
+                        s.throw("shout", b.signal_definition("sig"), end=True), definitions=alert)
+    cluster.deploy("catch.bpmn", catch)
+    cluster.deploy("thrower.bpmn", thrower)
+    waiting = {partition_id: cluster.create_instance(partition_id, "catch") for partition_id in (1, 3)}
+    cluster.create_instance(2, "thrower")
+    [broadcasted] = cluster.records(2).with_value_type(ValueType.SIGNAL).with_intent(SignalIntent.BROADCASTED)
+    assert partition_of(broadcasted.key) == 2
+    for partition_id, pik in waiting.items():
+        assert cluster.records(partition_id).limit_to_process_instance_completed(pik)[-1].key == pik
+    assert [r.key for r in cluster.records(2).with_intent(CD.FINISHED)] == [broadcasted.key]
