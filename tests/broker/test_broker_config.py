@@ -31,7 +31,7 @@ def test_the_environment_overrides_the_file(tmp_path: Path) -> None:
     ("", {"ZEEBE_TRIO_GATEWAY_PORT": "many"}, "ZEEBE_TRIO_GATEWAY_PORT"),
     ("[broker]\ngateway_port = 70000\n", {}, "not a TCP port"),
     ("[broker\n", {}, "cannot read config file"),
-    ("", {"ZEEBE_TRIO_PARTITIONS": "2"}, "only 1 partition"),
+    ("", {"ZEEBE_TRIO_PARTITIONS": "0"}, "partitions: 0 is not a partition count"),
     ("[broker]\ndue_date_check_interval = 0\n", {}, "due_date_check_interval must be a positive"),
 ])
 def test_bad_settings_are_errors_that_name_the_setting(tmp_path: Path, text: str, environ: dict, words: str) -> None:  # type: ignore[type-arg]

@@ -2,17 +2,21 @@
 command API that standalone gateways use (``_command_api``).
 
 No business logic lives here: commands go to a partition's log, responses come back from its
-stream processor, and job streams are a registry the engine reads.
+stream processor, and job streams are a registry the engine reads. The partitions share one
+inter-partition sender (``_partition_sender``: commands between partitions go through the receiver's
+log) and one partition count, fixed when the data directory is created (``check_partition_count``).
 """
 
 from __future__ import annotations
 
 import errno
 import itertools
+import json
 import logging
 import ssl
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import trio
@@ -40,6 +44,7 @@ from ._config import BrokerConfig
 from ._errors import StartupError
 from ._lock import DataDirectoryLock
 from ._partition import Partition
+from ._partition_sender import BrokerPartitionSender
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +108,7 @@ class Broker:
         self.gateway_port: int | None = None
         self.command_api: CommandApiServer | None = None
         self.command_api_port: int | None = None
+        self.partition_sender: BrokerPartitionSender | None = None
 
     # -- BrokerPort --------------------------------------------------------------------------------
 
@@ -182,9 +188,14 @@ class Broker:
         command_api_tls, gateway_tls, gateway_auth = _security(config)
         with DataDirectoryLock(config.data_dir):
             async with trio.open_nursery() as nursery:
+                check_partition_count(config)
+                # One sender for every partition: commands between partitions go through the receiver's log.
+                sender = BrokerPartitionSender(self.partitions, config.partitions,
+                                               max_command_bytes=config.max_message_size)
+                self.partition_sender = sender
                 for partition_id in range(1, config.partitions + 1):
                     partition = Partition(partition_id, config, clock, self.job_streams,
-                                          self._jobs_available, self.job_streams.push)
+                                          self._jobs_available, self.job_streams.push, sender=sender)
                     await nursery.start(partition.run)
                     self.partitions[partition_id] = partition
                 if config.command_api_enabled:
@@ -212,6 +223,36 @@ class Broker:
 
 def _no_op() -> None:
     pass
+
+
+PARTITIONS_FILE = "partitions.json"
+"""In the data directory: the partition count the data was created with."""
+
+
+def check_partition_count(config: BrokerConfig) -> None:
+    """Refuse to start a data directory with another partition count than it was created with: the
+    partitions added would lack the deployments, and messages would hash to other partitions than their
+    subscriptions. A directory from before this file existed holds one partition."""
+    data_dir = Path(config.data_dir)
+    path = data_dir / PARTITIONS_FILE
+    if path.exists():
+        try:
+            created_with = int(json.loads(path.read_text())["partitions"])
+        except (ValueError, KeyError, TypeError) as error:
+            raise StartupError(f"{path} is damaged ({error}); it should hold the partition count the data was"
+                               " created with, as {\"partitions\": N}") from None
+    elif (data_dir / "partition-1").exists():
+        created_with = 1
+    else:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"partitions": config.partitions}) + "\n")
+        return
+    if created_with != config.partitions:
+        raise StartupError(f"the data in {data_dir} was created with {created_with} partition(s), but partitions is"
+                           f" {config.partitions}; the partition count of a broker's data cannot change: set"
+                           f" partitions (ZEEBE_TRIO_PARTITIONS) to {created_with}, or start with an empty data_dir")
+    if not path.exists():
+        path.write_text(json.dumps({"partitions": created_with}) + "\n")
 
 
 def _security(config: BrokerConfig) -> tuple[ssl.SSLContext | None, ssl.SSLContext | None, TokenVerifier | None]:

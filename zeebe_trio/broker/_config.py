@@ -32,6 +32,10 @@ OTHER_VARIABLES = frozenset({
 })
 """``ZEEBE_TRIO_*`` variables that are not broker settings but are read elsewhere."""
 
+MAX_PARTITIONS = 64
+"""The most partitions one broker runs (keys could tell 8,191 apart; each partition is a log, a state
+store and a processing loop of its own)."""
+
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
 
@@ -204,9 +208,9 @@ class BrokerConfig:
         return {}
 
     def _validate(self) -> None:
-        if self.partitions != 1:
-            raise ConfigError("partitions: only 1 partition is supported so far (deployment distribution to"
-                              " several partitions is not built yet)")
+        if not 1 <= self.partitions <= MAX_PARTITIONS:
+            raise ConfigError(f"partitions: {self.partitions} is not a partition count; use 1 to {MAX_PARTITIONS}"
+                              " (ZEEBE_TRIO_PARTITIONS)")
         if not 0 <= self.gateway_port < 65536:
             raise ConfigError(f"gateway_port: {self.gateway_port} is not a TCP port")
         if not 0 <= self.command_api_port < 65536:

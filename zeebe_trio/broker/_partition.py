@@ -32,6 +32,7 @@ import trio
 
 from zeebe_trio.engine import (
     COLUMN_FAMILIES,
+    REDISTRIBUTION_INTERVAL_MS,
     Engine,
     EngineState,
     JobStreams,
@@ -45,6 +46,7 @@ from zeebe_trio.protocol import JobIntent, Record, RecordType, ValueType, encode
 from zeebe_trio.state import StateRestoreError, StateStore
 from zeebe_trio.stream import (
     CrashGuard,
+    InterPartitionSender,
     LocalPartitionSender,
     LogStream,
     ScheduleService,
@@ -52,6 +54,7 @@ from zeebe_trio.stream import (
     SnapshotStore,
     StateCommitError,
     StreamProcessor,
+    StreamProcessorPhase,
     is_disk_full,
     verify_snapshot,
 )
@@ -149,8 +152,12 @@ class _PositionStore:
 class Partition:
     def __init__(self, partition_id: int, config: BrokerConfig, clock: EngineClock, job_streams: JobStreams,
                  on_jobs_available: Callable[[str], None],
-                 push_job: Callable[[int, int, dict[str, Any]], bool]) -> None:
+                 push_job: Callable[[int, int, dict[str, Any]], bool],
+                 sender: InterPartitionSender | None = None) -> None:
         self.partition_id = partition_id
+        # Commands for partitions: the broker's sender (every partition of this process); without one,
+        # this partition's own log only (a one-partition broker).
+        self._sender = sender
         self.config = config
         self.directory = Path(config.data_dir) / f"partition-{partition_id}"
         self.clock = clock
@@ -230,7 +237,8 @@ class Partition:
             state = EngineState(self.store, self.partition_id)
             # The FEEL time budget's clock: it only makes an evaluation give up, as an incident on the log.
             self.engine = Engine(state, job_streams=self._job_streams, monotonic=time.monotonic,
-                                 max_element_instances_per_scope=self.config.max_element_instances_per_scope)
+                                 max_element_instances_per_scope=self.config.max_element_instances_per_scope,
+                                 partition_count=self.config.partitions)
             self.log_stream = LogStream(self.log, self.partition_id)
             self._check_log_reaches_snapshot(latest)
             guard = CrashGuard(self.directory / CrashGuard.FILE, self.config.crash_guard_attempts)
@@ -242,8 +250,8 @@ class Partition:
             # space is low); commands for partitions go to this broker's own partitions.
             schedule = ScheduleService(self.log_stream, self.store, ScheduledChecks(state), self.clock,
                                        check_interval=self.config.due_date_check_interval)
-            sender = LocalPartitionSender({self.partition_id: self.log_stream},
-                                          max_command_bytes=self.config.max_message_size)
+            sender = self._sender or LocalPartitionSender({self.partition_id: self.log_stream},
+                                                          max_command_bytes=self.config.max_message_size)
             self.processor = StreamProcessor(self.log_stream, self.store, self.engine, self.clock.now_ms,
                                              self._run_side_effects, crash_guard=guard, schedule=schedule,
                                              sender=sender)
@@ -253,6 +261,7 @@ class Partition:
                 await nursery.start(self.processor.run)
                 await nursery.start(self.exporters.run)
                 nursery.start_soon(self._snapshot_periodically)
+                nursery.start_soon(self._redistribute_periodically, sender, state)
                 nursery.start_soon(self._watch_health)
                 if self.config.stats_log_interval > 0:
                     nursery.start_soon(self._log_statistics)
@@ -467,6 +476,26 @@ class Partition:
                 **self.statistics(), "exportedPosition": exported,
                 "exporterLag": {exporter_id: last - position for exporter_id, position in exported.items()}}))
 
+    async def _redistribute_periodically(self, sender: InterPartitionSender, state: EngineState) -> None:
+        """Zeebe's ``CommandRedistributor`` and pending-subscription checkers: every
+        ``REDISTRIBUTION_INTERVAL_MS``, while this partition processes (the leader's work), send again
+        the distributions no partition acknowledged and the subscription commands not answered yet."""
+        interval = REDISTRIBUTION_INTERVAL_MS / 1000
+        while True:
+            await trio.sleep(interval)
+            if self.processor.phase is not StreamProcessorPhase.PROCESSING:
+                continue
+            # read synchronously, between two batches (the processor binds the state to its own transaction)
+            with self.store.read() as txn:
+                state.bind(txn)
+                commands = self.engine.commands_to_resend()
+            for receiver, command in commands:
+                try:
+                    await sender.send(receiver, command)
+                except (LookupError, ValueError) as error:
+                    log.error("partition %d: could not send a distribution again to partition %d: %s",
+                              self.partition_id, receiver, error)
+
     async def _snapshot_periodically(self) -> None:
         while True:
             await trio.sleep(self.config.snapshot_period)
@@ -596,4 +625,6 @@ class Partition:
 
     def statistics(self) -> dict[str, Any]:
         return {"inflight_requests": len(self._pending), **self.log_stream.statistics(),
-                **self.processor.statistics(), "restarts": self.restarts}
+                **self.processor.statistics(), "restarts": self.restarts,
+                "distributions_resent": self.engine.redistributor.retried,
+                **self.engine.pending_subscriptions.statistics()}

@@ -40,6 +40,9 @@ from .bpmn.elements import DEFAULT_MAX_PROCESS_DEPTH, element_processors
 from .bpmn.elements.containers import AdHocSubProcessProcessor
 from .processing import (
     AdHocSubProcessInstructionProcessors,
+    CommandDistributionBehavior,
+    CommandDistributionProcessors,
+    CommandRedistributor,
     DecisionEvaluationProcessors,
     DeploymentProcessors,
     IncidentProcessors,
@@ -47,6 +50,7 @@ from .processing import (
     MessageProcessors,
     MessageSubscriptionMigrationProcessors,
     MultiInstanceBatchProcessors,
+    PendingSubscriptionChecker,
     ProcessInstanceMigrationProcessors,
     ProcessInstanceModificationProcessors,
     ProcessInstanceProcessors,
@@ -79,7 +83,8 @@ class Engine:
     ``maxProcessDepth``); a call past it is a CALLED_ELEMENT_ERROR incident.
 
     ``partition_count``: how many partitions the cluster has, for the partition a message's
-    correlation key hashes to (its subscriptions are sent there).
+    correlation key hashes to (its subscriptions are sent there) and the partitions deployments,
+    signal broadcasts and resource deletions are distributed to (``processing._distribution``).
     """
 
     def __init__(self, state: EngineState, *, job_streams: JobStreams | None = None,
@@ -115,27 +120,39 @@ class Engine:
         message_processors = MessageProcessors(messages, triggers, timer_processors.start_instance)
         transitions.root_instance_listeners.append(message_processors)
         activation = ElementActivationBehavior(catch_events)
+        # Command distribution to the other partitions (deployments, signals, resource deletions); the
+        # redistributor is the leader's retry of what was not acknowledged (run by the partition).
+        distribution = CommandDistributionBehavior(partition_count)
+        self.redistributor = CommandRedistributor()
+        self.pending_subscriptions = PendingSubscriptionChecker()
         deployment = DeploymentProcessors(self.processes, timers, signals,
                                           message_processors.open_start_event_subscriptions,
-                                          decisions=self.decisions)
+                                          decisions=self.decisions, distribution=distribution)
         for group in (bpmn, ProcessInstanceProcessors(variables, activation), deployment,
                       JobProcessors(jobs, incidents, variables, triggers), IncidentProcessors(jobs, bpmn.process_retried),
                       VariableDocumentProcessors(variables), timer_processors, message_processors,
                       UserTaskProcessors(expressions), MultiInstanceBatchProcessors(transitions)):
             group.register(self.processors)
-        SignalProcessors(triggers, timer_processors.start_instance).register(self.processors)
+        SignalProcessors(triggers, timer_processors.start_instance, distribution).register(self.processors)
         TerminateBatchProcessors().register(self.processors)
         ProcessInstanceModificationProcessors(variables, activation, jobs, incidents, UserTaskBehavior(expressions),
                                               catch_events, transitions.root_instance_listeners).register(self.processors)
         ProcessInstanceMigrationProcessors(catch_events, UserTaskBehavior(expressions)).register(self.processors)
         MessageSubscriptionMigrationProcessors().register(self.processors)
         DecisionEvaluationProcessors(self.decisions).register(self.processors)
-        ResourceDeletionProcessors(deployment, timers, signals).register(self.processors)
+        ResourceDeletionProcessors(deployment, timers, signals, distribution=distribution).register(self.processors)
+        CommandDistributionProcessors(distribution).register(self.processors)
         ad_hoc = bpmn.processors[BpmnElementType.AD_HOC_SUB_PROCESS]
         assert isinstance(ad_hoc, AdHocSubProcessProcessor)
         AdHocSubProcessInstructionProcessors(ad_hoc).register(self.processors)
 
     # -- the stream platform's RecordProcessor interface -------------------------------------------
+
+    def commands_to_resend(self) -> list[tuple[int, Record]]:
+        """The leader's periodic retry (every ``REDISTRIBUTION_INTERVAL_MS``, the state bound to a read
+        transaction): distributions not acknowledged and subscription commands not answered, as
+        (receiver partition id, command) for the inter-partition sender."""
+        return self.redistributor.retry_cycle(self.state) + self.pending_subscriptions.retry_cycle(self.state)
 
     def bind(self, txn: Any) -> None:
         self.state.bind(txn)
@@ -147,6 +164,7 @@ class Engine:
         """After a failed transaction: drop derived data that may describe rolled-back state."""
         self.processes.clear()
         self.decisions.clear()
+        self.pending_subscriptions.rescan()
 
     def apply(self, record: Record) -> None:
         self.appliers.apply(self.state, record)
@@ -162,6 +180,8 @@ class Engine:
         batch = self._batch(now, first_position)
         batch.run(command)
         self._save_positions(command.position, batch)
+        for record in batch.records:
+            self.pending_subscriptions.note(record)
         return batch
 
     def reject_after_failure(self, command: Record, now: int, first_position: int, error: BaseException) -> Batch:
@@ -203,6 +223,7 @@ class Engine:
                 self.state.observe_key(record.key)
             if record.record_type is RecordType.EVENT:
                 self.apply(record)
+                self.pending_subscriptions.note(record)
         self.state.set_last_processed_position(last_processed)
         self.state.set_last_written_position(last_written)
         self.state.save_key()

@@ -51,6 +51,8 @@ class Router:
     def __init__(self, port: BrokerPort) -> None:
         self._port = port
         self._next_index = 0
+        # Job activation rotates on its own, so that polling for jobs does not skew where creates go.
+        self._next_poll_index = 0
 
     @property
     def partition_ids(self) -> list[int]:
@@ -75,8 +77,8 @@ class Router:
     def round_robin_order(self) -> list[int]:
         """All partitions, starting at the next round-robin position (job activation spreads load)."""
         ids = self.partition_ids
-        start = self._next_index % len(ids)
-        self._next_index += 1
+        start = self._next_poll_index % len(ids)
+        self._next_poll_index += 1
         return ids[start:] + ids[:start]
 
     def for_message(self, correlation_key: str) -> int:

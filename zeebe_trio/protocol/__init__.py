@@ -14,6 +14,7 @@ from ._enums import (
 from ._intents import (
     INTENTS_BY_VALUE_TYPE,
     AdHocSubProcessInstructionIntent,
+    CommandDistributionIntent,
     CompensationSubscriptionIntent,
     DecisionEvaluationIntent,
     DecisionIntent,
@@ -101,4 +102,5 @@ __all__ = [
     "ProcessInstanceModificationIntent",
     "ResourceDeletionIntent",
     "RuntimeInstructionIntent",
+    "CommandDistributionIntent",
 ]

@@ -351,6 +351,20 @@ class RuntimeInstructionIntent(Intent):
     INTERRUPTED = 0
 
 
+@_events("STARTED", "DISTRIBUTING", "ACKNOWLEDGED", "FINISHED", "ENQUEUED", "CONTINUATION_REQUESTED",
+         "CONTINUATION_COMPLETED")
+class CommandDistributionIntent(Intent):
+    STARTED = 0
+    DISTRIBUTING = 1
+    ACKNOWLEDGE = 2
+    ACKNOWLEDGED = 3
+    FINISHED = 4
+    ENQUEUED = 5
+    CONTINUATION_REQUESTED = 6
+    CONTINUATION_COMPLETED = 7
+    FINISH = 8
+
+
 INTENTS_BY_VALUE_TYPE: dict[ValueType, type[Intent]] = {
     ValueType.JOB: JobIntent,
     ValueType.JOB_BATCH: JobBatchIntent,
@@ -386,6 +400,7 @@ INTENTS_BY_VALUE_TYPE: dict[ValueType, type[Intent]] = {
     ValueType.DECISION_EVALUATION: DecisionEvaluationIntent,
     ValueType.RESOURCE_DELETION: ResourceDeletionIntent,
     ValueType.RUNTIME_INSTRUCTION: RuntimeInstructionIntent,
+    ValueType.COMMAND_DISTRIBUTION: CommandDistributionIntent,
 }
 
 

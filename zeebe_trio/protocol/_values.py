@@ -33,6 +33,8 @@ _INT64_MAX = (1 << 63) - 1
 # Fields that hold binary data, by value type: paths into the value, "*" for any array index.
 BINARY_FIELDS: Mapping[ValueType, tuple[tuple[str, ...], ...]] = {
     ValueType.DEPLOYMENT: (("resources", "*", "resource"),),
+    # a distributed deployment carries its command's value
+    ValueType.COMMAND_DISTRIBUTION: (("commandValue", "resources", "*", "resource"),),
 }
 
 _repr = reprlib.Repr()

@@ -135,10 +135,10 @@ def _is_process_instance_end(record: Record, process_instance_key: int, intent: 
 class _Side:
     """One engine over its own state store."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, partition_id: int = 1, partition_count: int = 1) -> None:
         self.store = StateStore.open(directory, COLUMN_FAMILIES, map_size=64 << 20)
-        self.state = EngineState(self.store, 1)
-        self.engine = Engine(self.state)
+        self.state = EngineState(self.store, partition_id)
+        self.engine = Engine(self.state, partition_count=partition_count)
 
     def dump(self) -> dict[str, Any]:
         with self.store.read() as txn:
@@ -153,13 +153,19 @@ class EngineHarness:
     answer comes later, as for create-with-result); every record written is in ``records()``.
     """
 
-    def __init__(self, *, now: int = START_TIME, check_replay: bool = True) -> None:
+    def __init__(self, *, now: int = START_TIME, check_replay: bool = True, partition_id: int = 1,
+                 partition_count: int = 1, send: Callable[[int, Record], None] | None = None) -> None:
+        """``partition_id``/``partition_count``: this engine's place in a cluster of partitions; ``send``
+        receives the commands it addresses to other partitions (``MultiPartitionHarness``); without it,
+        every inter-partition command comes back to this partition's log."""
         self._tmp = tempfile.TemporaryDirectory(prefix="engine-harness-")
         root = Path(self._tmp.name)
         self.now = now
         self.check_replay = check_replay
-        self._processing = _Side(root / "processing")
-        self._replaying = _Side(root / "replaying") if check_replay else None
+        self.partition_id = partition_id
+        self._send = send
+        self._processing = _Side(root / "processing", partition_id, partition_count)
+        self._replaying = _Side(root / "replaying", partition_id, partition_count) if check_replay else None
         self._log: list[Record] = []
         self._next_to_process = 0  # index into the log of the first record processing has not read
         self._next_request_id = 0
@@ -211,7 +217,7 @@ class EngineHarness:
         request_id = self._next_request_id
         self._append(Record(record_type=RecordType.COMMAND, value_type=value_type, intent=intent,
                             value=value or {}, key=key, request_id=request_id, request_stream_id=REQUEST_STREAM,
-                            timestamp=self.now, partition_id=1))
+                            timestamp=self.now, partition_id=self.partition_id))
         self.process_log()
         return self._responses.pop(request_id, None)
 
@@ -237,14 +243,22 @@ class EngineHarness:
         self._log.extend(batch.records)
         # Inter-partition commands (message subscriptions): one partition, so they come back to this
         # log after the batch, as the local sender delivers them once the batch is durable.
-        for _partition_id, sent in batch.effects.partition_commands:
-            self._append(Record(record_type=RecordType.COMMAND, value_type=sent.value_type, intent=sent.intent,
-                                value=sent.value, key=sent.key, timestamp=self.now, partition_id=1))
+        for receiver, sent in batch.effects.partition_commands:
+            if self._send is not None and receiver != self.partition_id:
+                self._send(receiver, sent)
+                continue
+            self.receive(sent)
         for stream_id, request_id, record in batch.effects.responses:
             if stream_id == REQUEST_STREAM:
                 self._responses[request_id] = record
         if self._replaying is not None:
             self._replay(command, batch.records)
+
+    def receive(self, command: Record) -> None:
+        """Append a command another partition (or this one) sent, as the inter-partition sender does;
+        it is processed with the rest of the log (``process_log``)."""
+        self._append(Record(record_type=RecordType.COMMAND, value_type=command.value_type, intent=command.intent,
+                            value=command.value, key=command.key, timestamp=self.now, partition_id=self.partition_id))
 
     def _replay(self, command: Record, records: list[Record]) -> None:
         """The follower's part: apply the new events exactly as the log holds them, then compare."""
@@ -284,7 +298,7 @@ class EngineHarness:
             due = due_commands(self._processing.state, self.now)
         for value_type, intent, key, value in due:
             self._append(Record(record_type=RecordType.COMMAND, value_type=value_type, intent=intent,
-                                value=value, key=key, timestamp=self.now, partition_id=1))
+                                value=value, key=key, timestamp=self.now, partition_id=self.partition_id))
         self.process_log()
         return len(due)
 

@@ -9,6 +9,7 @@ from zeebe_trio.protocol import AdHocSubProcessInstructionIntent, DeploymentInte
 from . import (
     _compensations,
     _decisions,
+    _distribution,
     _escalations,
     _events,
     _forms,
@@ -50,4 +51,5 @@ def event_appliers() -> EventAppliers:
     # the activated elements' own events carry the state
     appliers.register(ValueType.AD_HOC_SUB_PROCESS_INSTRUCTION, AdHocSubProcessInstructionIntent.ACTIVATED,
                       no_state_change)
+    _distribution.register(appliers)  # after the events it overrides on a receiving partition
     return appliers

@@ -8,6 +8,13 @@ dispatcher (``engine.bpmn.BpmnStreamProcessor``).
 from ._ad_hoc_instructions import AdHocSubProcessInstructionProcessors
 from ._decisions import DecisionEvaluationProcessors
 from ._deployment import DeploymentProcessors
+from ._distribution import (
+    DEPLOYMENT_QUEUE,
+    REDISTRIBUTION_INTERVAL_MS,
+    CommandDistributionBehavior,
+    CommandDistributionProcessors,
+    CommandRedistributor,
+)
 from ._documents import VariableDocumentProcessors
 from ._incidents import IncidentProcessors
 from ._jobs import JobProcessors
@@ -16,6 +23,7 @@ from ._messages import MessageProcessors
 from ._migration import ProcessInstanceMigrationProcessors
 from ._modification import ProcessInstanceModificationProcessors
 from ._multi_instance_batch import MultiInstanceBatchProcessors
+from ._pending_subscriptions import PendingSubscriptionChecker
 from ._process_instances import ProcessInstanceProcessors
 from ._resource_deletion import ResourceDeletionProcessors
 from ._signals import SignalProcessors
@@ -41,4 +49,10 @@ __all__ = [
     "ProcessInstanceMigrationProcessors",
     "ResourceDeletionProcessors",
     "MessageSubscriptionMigrationProcessors",
+    "DEPLOYMENT_QUEUE",
+    "REDISTRIBUTION_INTERVAL_MS",
+    "CommandDistributionBehavior",
+    "CommandDistributionProcessors",
+    "CommandRedistributor",
+    "PendingSubscriptionChecker",
 ]

@@ -11,7 +11,8 @@ duplicates.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from zeebe_trio.protocol import (
@@ -46,6 +47,7 @@ from ._decisions import (
     is_latest_dmn,
     parse_dmn_resource,
 )
+from ._distribution import DEPLOYMENT_QUEUE, CommandDistributionBehavior
 from ._forms import (
     FORM_SUFFIX,
     FormResource,
@@ -72,8 +74,10 @@ class DeploymentProcessors:
     def __init__(self, processes: ProcessCache, timers: TimerSubscriber | None = None,
                  signals: SignalSubscriber | None = None,
                  message_start_events: StartEventSubscriptions | None = None,
-                 decisions: DecisionBehavior | None = None) -> None:
+                 decisions: DecisionBehavior | None = None,
+                 distribution: CommandDistributionBehavior | None = None) -> None:
         self.decisions = decisions or DecisionBehavior()
+        self.distribution = distribution
         self.signals = signals
         self.message_start_events = message_start_events
         self.processes = processes
@@ -83,6 +87,10 @@ class DeploymentProcessors:
         processors.add(ValueType.DEPLOYMENT, DeploymentIntent.CREATE, self.create_deployment)
 
     def create_deployment(self, batch: Batch, command: Record) -> None:
+        distributed = self.distribution is not None and self.distribution.is_distributed(batch, command)
+        if distributed and self.distribution is not None and self.distribution.received_before(batch, command):
+            self.distribution.acknowledge(batch, command)  # a copy sent again: processed once already
+            return
         resources = command.value.get("resources") or []
         if not resources:
             batch.reject(command, RejectionType.INVALID_ARGUMENT, "Expected to deploy at least one resource, but none given")
@@ -174,21 +182,25 @@ class DeploymentProcessors:
             for _name, _data, checksum, compiled in parsed) and all(
             _is_latest_form(state.latest_form(form.form_id, tenant), form) for form in forms) and all(
             is_latest_dmn(batch, dmn, tenant) for dmn in dmns)
-        deployment_key = batch.next_key()
+        # A distributed deployment keeps the keys the deployment partition gave it and its resources.
+        planned = _planned_keys(command.value) if distributed else None
+        deployment_key = command.key if distributed else batch.next_key()
         metadata = []
         forms_metadata = []
         decisions_metadata: list[dict[str, Any]] = []
         requirements_metadata: list[dict[str, Any]] = []
         for entry in written:
             if isinstance(entry, DmnResource):
-                drg, decisions = deploy_dmn(batch, entry, deployment_key, tenant, self.decisions,
-                                            duplicate=duplicates_only)
+                with _keys_from(batch, planned, ("drg", entry.graph.id)):
+                    drg, decisions = deploy_dmn(batch, entry, deployment_key, tenant, self.decisions,
+                                                duplicate=duplicates_only)
                 requirements_metadata.append(drg)
                 decisions_metadata.extend(decisions)
                 continue
             if isinstance(entry, FormResource):
-                forms_metadata.append(self._deploy_form(batch, entry, deployment_key, tenant,
-                                                        duplicate=duplicates_only))
+                with _keys_from(batch, planned, ("form", entry.form_id)):
+                    forms_metadata.append(self._deploy_form(batch, entry, deployment_key, tenant,
+                                                            duplicate=duplicates_only))
                 continue
             name, data, checksum, compiled = entry
             pid = compiled.bpmn_process_id
@@ -197,7 +209,8 @@ class DeploymentProcessors:
                 key = state.process_key_by_version(pid, latest)
                 metadata.append(_metadata(pid, latest, key, name, checksum, tenant, duplicate=True))
                 continue
-            key = batch.next_key()
+            with _keys_from(batch, planned, ("process", pid)):
+                key = batch.next_key()
             version = state.next_process_version(pid)
             batch.event(ValueType.PROCESS, ProcessIntent.CREATED, key, {
                 **_metadata(pid, version, key, name, checksum, tenant, duplicate=False),
@@ -207,7 +220,8 @@ class DeploymentProcessors:
             })
             self.processes.put(key, compiled)
             previous = state.process_key_by_version(pid, latest) if latest else None
-            self._subscribe_timer_start_events(batch, compiled, key, previous, tenant)
+            if not distributed:  # as Zeebe: timer start events fire on the deployment partition only
+                self._subscribe_timer_start_events(batch, compiled, key, previous, tenant)
             self._subscribe_start_events(batch, compiled, key, previous, tenant)
             metadata.append(_metadata(pid, version, key, name, checksum, tenant, duplicate=False))
         created = batch.event(ValueType.DEPLOYMENT, DeploymentIntent.CREATED, deployment_key, {
@@ -220,6 +234,13 @@ class DeploymentProcessors:
             "deploymentKey": deployment_key,
         })
         batch.respond(command, created)
+        if self.distribution is None:
+            return
+        if distributed:
+            self.distribution.acknowledge(batch, command)
+        else:
+            self.distribution.distribute(batch, deployment_key, ValueType.DEPLOYMENT, DeploymentIntent.CREATE,
+                                         created.value, queue=DEPLOYMENT_QUEUE)
 
 
     @staticmethod
@@ -261,10 +282,13 @@ class DeploymentProcessors:
                     version=FORM_RECORD_VERSION)
         return metadata
 
-    def open_start_events(self, batch: Batch, process: ExecutableProcess, key: int, tenant: str) -> None:
+    def open_start_events(self, batch: Batch, process: ExecutableProcess, key: int, tenant: str, *,
+                          timers: bool = True) -> None:
         """Open the timers and subscriptions of a version's start events (a version that becomes the
-        latest again when the one after it is deleted)."""
-        self._subscribe_timer_start_events(batch, process, key, None, tenant)
+        latest again when the one after it is deleted); ``timers=False`` on a partition that received the
+        deletion by distribution (timer start events live on the deployment partition only)."""
+        if timers:
+            self._subscribe_timer_start_events(batch, process, key, None, tenant)
         self._subscribe_start_events(batch, process, key, None, tenant)
 
     def _subscribe_start_events(self, batch: Batch, process: ExecutableProcess, key: int, previous_key: int | None,
@@ -293,6 +317,41 @@ class DeploymentProcessors:
                 continue  # an expression that gives no timer without an instance's variables never fires
             self.timers.create_timer(batch, timer, timer.first_due(batch.now), start.id, -1, owner,
                                      -1 if timer.repetitions is None else timer.repetitions)
+
+
+def _planned_keys(value: dict[str, Any]) -> dict[tuple[str, str], list[int]]:
+    """The keys the deployment partition issued for a deployment's resources, from its metadata, by
+    (kind, id): a decision requirements graph's key is followed by its decisions' keys, in order."""
+    planned: dict[tuple[str, str], list[int]] = {}
+    for process in value.get("processesMetadata") or []:
+        if not process.get("isDuplicate"):
+            planned[("process", process["bpmnProcessId"])] = [process["processDefinitionKey"]]
+    for form in value.get("formMetadata") or []:
+        if not form.get("isDuplicate"):
+            planned[("form", form["formId"])] = [form["formKey"]]
+    decisions = value.get("decisionsMetadata") or []
+    for drg in value.get("decisionRequirementsMetadata") or []:
+        if not drg.get("isDuplicate"):
+            drg_key = drg["decisionRequirementsKey"]
+            planned[("drg", drg["decisionRequirementsId"])] = [drg_key] + [
+                decision["decisionKey"] for decision in decisions if decision.get("decisionRequirementsKey") == drg_key]
+    return planned
+
+
+@contextmanager
+def _keys_from(batch: Batch, planned: dict[tuple[str, str], list[int]] | None, entry: tuple[str, str]) -> Iterator[None]:
+    """Within the block, ``batch.next_key()`` hands out the planned keys of ``entry`` (a distributed
+    deployment), then fresh ones; without a plan it is left alone."""
+    if planned is None:
+        yield
+        return
+    keys = list(planned.get(entry, ()))
+    fresh = batch.next_key
+    batch.next_key = lambda: keys.pop(0) if keys else fresh()
+    try:
+        yield
+    finally:
+        batch.next_key = fresh
 
 
 def _is_latest_form(latest: dict[str, Any] | None, form: FormResource) -> bool:

@@ -9,6 +9,16 @@ RESOURCE_DELETION DELETED. The client is answered with the DELETING event.
 A process version with instances still running is not deleted: the command is rejected with
 INVALID_STATE (Zeebe rolls back what it wrote before finding them; we look first and write nothing).
 An unknown key is rejected with NOT_FOUND.
+
+With several partitions the deletion is distributed to every other partition in the deployments'
+queue (after the deployment that created the resource), under the key of RESOURCE_DELETION DELETING;
+each deletes its copy the same way and acknowledges. A partition that does not know the resource
+(a copy sent again) rejects with NOT_FOUND and still acknowledges. One with instances of the process
+still running rejects with INVALID_STATE and keeps its copy; unlike Zeebe (which leaves that
+distribution unacknowledged, to be retried) it acknowledges too, because every later deployment to that
+partition waits in the same queue behind it. When the deleted version was the latest, the previous
+version's message and signal start events open again on every partition, its timer start events on the
+deployment partition only (where deployments put them).
 """
 
 from __future__ import annotations
@@ -33,6 +43,7 @@ from .._command_processors import CommandProcessors
 from ..bpmn.behaviors import SignalSubscriber, TimerSubscriber
 from ._decisions import DECISION_RECORD_VERSION
 from ._deployment import FORM_RECORD_VERSION, DeploymentProcessors
+from ._distribution import DEPLOYMENT_QUEUE, CommandDistributionBehavior
 
 
 class ResourceDeletionProcessors:
@@ -40,8 +51,10 @@ class ResourceDeletionProcessors:
     deployment opens a new version's."""
 
     def __init__(self, deployment: DeploymentProcessors, timers: TimerSubscriber | None = None,
-                 signals: SignalSubscriber | None = None) -> None:
+                 signals: SignalSubscriber | None = None,
+                 distribution: CommandDistributionBehavior | None = None) -> None:
         self.deployment = deployment
+        self.distribution = distribution
         self.timers = timers
         self.signals = signals
 
@@ -49,6 +62,11 @@ class ResourceDeletionProcessors:
         processors.add(ValueType.RESOURCE_DELETION, ResourceDeletionIntent.DELETE, self.delete_resource)
 
     def delete_resource(self, batch: Batch, command: Record) -> None:
+        distribution = self.distribution
+        distributed = distribution is not None and distribution.is_distributed(batch, command)
+        if distributed and distribution is not None and distribution.received_before(batch, command):
+            distribution.acknowledge(batch, command)
+            return
         state = batch.state
         resource_key = command.value.get("resourceKey", -1)
         value = {**command.value, "resourceKey": resource_key,
@@ -60,16 +78,21 @@ class ResourceDeletionProcessors:
         if process is None and drg is None and form is None:
             batch.reject(command, RejectionType.NOT_FOUND,
                          f"Expected to delete resource but no resource found with key `{resource_key}`")
+            if distributed and distribution is not None:
+                distribution.acknowledge(batch, command)
             return
         if process is not None and state.has_instances_of_process(resource_key):
             batch.reject(command, RejectionType.INVALID_STATE,
                          f"Expected to delete resource with key `{resource_key}` but there are still running"
                          " instances")
+            if distributed and distribution is not None:
+                # unlike Zeebe, acknowledged: the deployments queued behind it must not wait for these instances
+                distribution.acknowledge(batch, command)
             return
-        event_key = batch.next_key()
+        event_key = command.key if distributed else batch.next_key()
         deleting = batch.event(ValueType.RESOURCE_DELETION, ResourceDeletionIntent.DELETING, event_key, value)
         if process is not None:
-            self._delete_process(batch, resource_key, process)
+            self._delete_process(batch, resource_key, process, distributed=distributed)
         elif drg is not None:
             self._delete_decision_requirements(batch, drg)
         elif form is not None:
@@ -77,9 +100,15 @@ class ResourceDeletionProcessors:
                                   "versionTag", "deploymentKey"))
             batch.event(ValueType.FORM, FormIntent.DELETED, batch.next_key(), record, version=FORM_RECORD_VERSION)
         batch.event(ValueType.RESOURCE_DELETION, ResourceDeletionIntent.DELETED, event_key, value)
+        if distribution is not None:
+            if distributed:
+                distribution.acknowledge(batch, command)
+            else:
+                distribution.distribute(batch, event_key, ValueType.RESOURCE_DELETION, ResourceDeletionIntent.DELETE,
+                                        value, queue=DEPLOYMENT_QUEUE)
         batch.respond(command, deleting)
 
-    def _delete_process(self, batch: Batch, key: int, process: dict[str, Any]) -> None:
+    def _delete_process(self, batch: Batch, key: int, process: dict[str, Any], *, distributed: bool = False) -> None:
         state = batch.state
         pid, version, tenant = process["bpmnProcessId"], process["version"], process.get("tenantId", DEFAULT_TENANT)
         # Zeebe leaves the checksum and the resource out of these events (the batch's size)
@@ -96,7 +125,8 @@ class ResourceDeletionProcessors:
             previous_key = None if previous_version is None else state.process_key_by_version(pid, previous_version)
             previous = None if previous_key is None else state.processes.get(previous_key)
             if previous_key is not None and previous is not None:
-                self.deployment.open_start_events(batch, previous, previous_key, tenant)
+                # timer start events live on the deployment partition only
+                self.deployment.open_start_events(batch, previous, previous_key, tenant, timers=not distributed)
         batch.event(ValueType.PROCESS, ProcessIntent.DELETED, batch.next_key(), record)
 
     def _close_start_events(self, batch: Batch, key: int) -> None:

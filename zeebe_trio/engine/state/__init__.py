@@ -1,5 +1,6 @@
 """Engine state: typed element instances, read views for processors, mutation only in appliers."""
 
+from ._distribution import DistributionState
 from ._element_instance import LIFECYCLE_STATES, ElementInstance
 from ._engine_state import ACTIVATABLE, ACTIVATED, COLUMN_FAMILIES, ERROR_THROWN, FAILED, EngineState
 from ._multi_instance import MultiInstanceBodyState
@@ -20,4 +21,5 @@ __all__ = [
     "UserTask",
     "UserTaskLifecycle",
     "MultiInstanceBodyState",
+    "DistributionState",
 ]

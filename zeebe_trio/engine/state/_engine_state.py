@@ -14,6 +14,7 @@ from typing import Any
 from zeebe_trio.protocol import encode_key
 from zeebe_trio.state import StateStore, Transaction
 
+from ._distribution import DISTRIBUTION_COLUMN_FAMILIES
 from ._element_instance import ElementInstance
 from ._multi_instance import MultiInstanceBodyState
 from ._user_task import UserTask
@@ -79,6 +80,7 @@ COLUMN_FAMILIES = [
     "decision_by_version_tag",  # (tenantId, decisionId, versionTag) -> decisionKey of its latest version
     "highest_versions",  # ("process", bpmnProcessId) / ("form" | "drg" | "decision", tenantId, id) -> highest version
     "runtime_instructions",  # (processInstanceKey,) -> [{"type", "afterElementId"}] given at its creation
+    *DISTRIBUTION_COLUMN_FAMILIES,  # command distribution (state/_distribution.py)
 ]
 
 # Job states (Zeebe's JobState.State names).
