@@ -16,6 +16,7 @@ PACKAGE = ROOT / "zeebe_trio"
 ALLOWED = {
     "protocol": set(),
     "log": {"protocol"},
+    "raft": {"log", "protocol"},
     "state": {"protocol"},
     "stream": {"log", "state", "protocol"},
     "engine": {"protocol", "state"},
@@ -174,7 +175,7 @@ def test_the_duckdb_plugin_sees_only_the_exporter_api_and_protocol() -> None:
                 assert name.split(".")[1] in {"exporters", "protocol"}, f"{path} imports {name}"
 
 
-PUBLIC_PACKAGES = ["protocol", "log", "state", "stream", "engine", "engine.bpmn", "engine.feel", "exporters",
+PUBLIC_PACKAGES = ["protocol", "log", "raft", "state", "stream", "engine", "engine.bpmn", "engine.feel", "exporters",
                    "gateway", "broker", "testing"]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -66,6 +67,8 @@ class Simulation:
         self.leaders: dict[int, int] = {}
         self.proposals = 0
         self.steps = 0
+        self.counts: Counter[str] = Counter()
+        """What the schedule exercised (crashes, truncations, snapshot installs, ...), to keep the test honest."""
         self._changed: set[int] = set(self.ids)
         """Nodes whose log changed since the last check (only their pairs need the log-matching check)."""
         for i in self.ids:
@@ -84,6 +87,7 @@ class Simulation:
 
     def crash(self, i: int, *, lose_unsynced: bool) -> None:
         self.stores[i].crash(lose_unsynced=lose_unsynced)
+        self.counts["crashes losing unsynced data" if lose_unsynced else "clean crashes"] += 1
         self._changed.add(i)
         self.nodes[i] = None
 
@@ -97,17 +101,23 @@ class Simulation:
             write_ready(store, ready)
             if ready.needs_sync or ready.compact:
                 self._changed.add(i)
+            if ready.truncate_after is not None:
+                self.counts["truncations"] += 1
+            if ready.compact is not None:
+                self.counts["compactions"] += 1
             if ready.install_snapshot is not None:
                 snapshot = ready.install_snapshot
                 if snapshot.data != self.chain.get(snapshot.index):
                     raise InvariantViolation(f"node {i} installed a snapshot at {snapshot.index} whose state"
                                              " differs from the committed entries")
                 self.snapshots[i] = snapshot
+                self.counts["snapshot installs"] += 1
                 self.applied[i] = snapshot.index
                 self.state[i] = snapshot.data
             for message in ready.messages:
                 self._send(message)
             if ready.needs_sync and self.rng.random() < self.crash_mid_ready:
+                self.counts["crashes between write and fsync"] += 1
                 self.crash(i, lose_unsynced=True)
                 return
             store.sync()
