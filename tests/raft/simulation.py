@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from zeebe_trio.raft import MemoryRaftLog, RaftConfig, RaftMessage, RaftNode, Role, Snapshot, write_ready
+from zeebe_trio.raft import MemoryRaftLog, RaftConfig, RaftMessage, RaftNode, RaftSnapshot, Role, write_ready
 
 
 class InvariantViolation(AssertionError):
@@ -49,8 +49,8 @@ class Simulation:
         self.node_class = node_class
         self.stores = {i: MemoryRaftLog() for i in self.ids}
         self.nodes: dict[int, RaftNode | None] = {}
-        self.snapshots: dict[int, Snapshot] = {}
-        self.taken: dict[int, Snapshot] = {}
+        self.snapshots: dict[int, RaftSnapshot] = {}
+        self.taken: dict[int, RaftSnapshot] = {}
         self.applied: dict[int, int] = {}
         self.state: dict[int, bytes] = {}
         self.now = 0
@@ -199,7 +199,7 @@ class Simulation:
         index = self.applied[i]
         term = node.term_at(index)
         assert term is not None
-        snapshot = Snapshot(index, term, self.chain[index])
+        snapshot = RaftSnapshot(index, term, self.chain[index])
         self.taken[i] = snapshot
         node.snapshot_taken(snapshot)
         self._drain(i)

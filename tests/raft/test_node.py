@@ -13,15 +13,14 @@ from zeebe_trio.raft import (
     Heartbeat,
     MemoryRaftLog,
     NotLeaderError,
-    PreVoteRequest,
     RaftBackpressureError,
     RaftConfig,
     RaftEntry,
     RaftMessage,
     RaftNode,
+    RaftSnapshot,
     Ready,
     Role,
-    Snapshot,
     SnapshotChunk,
     VoteRequest,
     write_ready,
@@ -319,7 +318,7 @@ def test_a_follower_behind_the_compacted_log_receives_the_snapshot_in_bounded_ch
         cluster.propose(leader, b"entry-%d" % n)
     node = cluster.nodes[leader]
     state = b"state-up-to-%d" % node.commit_index + b"." * 40
-    snapshot = Snapshot(node.commit_index, node.term, state)
+    snapshot = RaftSnapshot(node.commit_index, node.term, state)
     node.snapshot_taken(snapshot)
     cluster.drain(leader)
     assert cluster.stores[leader].first_index == snapshot.index + 1

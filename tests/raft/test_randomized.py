@@ -23,8 +23,8 @@ STEPS = 300
 
 
 def test_random_schedules_never_break_raft_safety_and_elect_a_committing_leader_once_faults_stop() -> None:
-    """2,000 schedules of 300 random steps each, 3 or 5 nodes (about 70 schedules per second on the 2-core
-    CI machine, so some 30 s). After every step: election safety, log matching, leader completeness,
+    """2,000 schedules of 300 random steps each, 3 or 5 nodes: about 70 schedules per second on an idle 2-core
+    machine, 50 while other work runs, so 30-40 s. After every step: election safety, log matching, leader completeness,
     state-machine safety (and snapshots equal to the committed prefix); then, faults stopped, a leader must
     commit a new proposal within 400 ticks."""
     seeds = [int(os.environ["RAFT_SEED"])] if "RAFT_SEED" in os.environ else range(SCHEDULES)

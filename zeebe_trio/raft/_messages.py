@@ -25,7 +25,7 @@ class RaftEntry:
 
 
 @dataclass(frozen=True, slots=True)
-class Snapshot:
+class RaftSnapshot:
     """The user's state up to and including entry `index` (of term `term`), as opaque bytes."""
 
     index: int

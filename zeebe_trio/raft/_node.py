@@ -34,9 +34,9 @@ from ._messages import (
     PreVoteResponse,
     RaftEntry,
     RaftMessage,
+    RaftSnapshot,
     Role,
     RoleChange,
-    Snapshot,
     SnapshotChunk,
     SnapshotResponse,
     VoteRequest,
@@ -62,7 +62,7 @@ class RaftBackpressureError(Exception):
 class Ready:
     """What the driver must do now (see the module docstring for the order)."""
 
-    install_snapshot: Snapshot | None = None
+    install_snapshot: RaftSnapshot | None = None
     truncate_after: int | None = None
     entries: tuple[RaftEntry, ...] = ()
     hard_state: HardState | None = None
@@ -173,7 +173,7 @@ class _Progress:
     probe_sent: bool = False
     inflight: deque[int] = field(default_factory=deque)
     """Last index of each AppendRequest sent in REPLICATE and not yet acknowledged, ascending."""
-    snapshot: Snapshot | None = None
+    snapshot: RaftSnapshot | None = None
     snapshot_offset: int = 0
     recent_active: bool = False
     ticks_since_ack: int = 0
@@ -194,7 +194,7 @@ class RaftNode:
     """One Raft replica's protocol state machine (see the module docstring for how to drive it)."""
 
     def __init__(self, node_id: int, members: Iterable[int], log: RaftLog, config: RaftConfig | None = None, *,
-                 rng: random.Random, snapshot: Snapshot | None = None) -> None:
+                 rng: random.Random, snapshot: RaftSnapshot | None = None) -> None:
         self.id = node_id
         self.members = frozenset(members)
         if node_id not in self.members:
@@ -227,7 +227,7 @@ class RaftNode:
         self._early: list[RaftMessage] = []
         self._late: list[RaftMessage] = []
         self._incoming: tuple[int, int, bytearray] | None = None
-        self._pending_install: Snapshot | None = None
+        self._pending_install: RaftSnapshot | None = None
         self._pending_compact: tuple[int, int] | None = None
         self._broadcast_pending = False
 
@@ -299,7 +299,7 @@ class RaftNode:
         if self.role is Role.LEADER and self._maybe_commit():
             self._broadcast_pending = True
 
-    def snapshot_taken(self, snapshot: Snapshot) -> None:
+    def snapshot_taken(self, snapshot: RaftSnapshot) -> None:
         """The user's state up to `snapshot.index` (committed) is in `snapshot`: the log may be compacted
         behind it, and followers that are behind it receive it."""
         if snapshot.index <= self._log.snapshot_index:
@@ -576,7 +576,7 @@ class RaftNode:
         if not m.done:
             answer(len(buffer))
             return
-        snapshot = Snapshot(m.snapshot_index, m.snapshot_term, bytes(buffer))
+        snapshot = RaftSnapshot(m.snapshot_index, m.snapshot_term, bytes(buffer))
         self._incoming = None
         if self._log.term_at(snapshot.index) == snapshot.term:
             # Raft §7: our log already holds the snapshot's last entry; keep what follows it.

@@ -3,7 +3,7 @@ snapshot position in a meta file.
 
 Layout of `directory`: ``log/`` (the segmented log; each Raft entry is one log entry with its term, and a
 position range that carries no records: the stream layer numbers its records inside the payload) and
-``raft.meta`` (44 bytes, little-endian)::
+``raft.meta`` (48 bytes, little-endian)::
 
     [8s magic b"ZTRAFTHS"][u32 version = 1][u64 term][i64 voted for, -1: nobody][u64 snapshot index]
     [u64 snapshot term][u32 crc32 of the bytes before it]
@@ -91,6 +91,8 @@ def _write_meta(directory: Path, meta: _Meta) -> None:
 
 class SegmentedRaftLog:
     """The file-backed `RaftLog`; create it with `SegmentedRaftLog.open(directory)`."""
+
+    sync_blocks = True
 
     def __init__(self, directory: Path, log: SegmentedLog, meta: _Meta) -> None:
         self.directory = directory

@@ -2,7 +2,8 @@
 
 One loop owns the node. It takes a batch of inputs (ticks from trio time, received messages, queued
 proposals, snapshots the user took), then carries out every `Ready` exactly as `RaftNode` prescribes:
-writes, early messages, `RaftLog.sync()` in a worker thread (a `CapacityLimiter(1)`; the loop waits for it,
+writes, early messages, `RaftLog.sync()` (in a worker thread with a `CapacityLimiter(1)` when the log's
+`sync_blocks`, as `SegmentedRaftLog`'s does; the loop waits for it,
 so the node is never stepped with a Ready half done, and inputs arriving meanwhile form the next batch:
 group commit), then the messages that needed the sync. Truncation, snapshot install and compaction are
 rare and fsync inline.
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 import trio
 
 from ._config import RaftConfig
-from ._messages import RaftEntry, RaftMessage, Role, RoleChange, Snapshot
+from ._messages import RaftEntry, RaftMessage, RaftSnapshot, Role, RoleChange
 from ._node import NotLeaderError, RaftBackpressureError, RaftNode, Ready, write_ready
 from ._storage import RaftLog
 from ._transport import Transport
@@ -74,8 +75,8 @@ class _Proposal:
 class RaftServer:
     def __init__(self, node_id: int, members: Iterable[int], log: RaftLog, transport: Transport,
                  config: RaftConfig | None = None, *, rng: random.Random | None = None,
-                 snapshot: Snapshot | None = None,
-                 on_snapshot: Callable[[Snapshot], Awaitable[None]] | None = None) -> None:
+                 snapshot: RaftSnapshot | None = None,
+                 on_snapshot: Callable[[RaftSnapshot], Awaitable[None]] | None = None) -> None:
         self.config = config or RaftConfig()
         self.log = log
         self.transport = transport
@@ -84,7 +85,7 @@ class RaftServer:
         self._inbox_send, self._inbox = trio.open_memory_channel[_Tick | _Wake | RaftMessage](
             self.config.inbox_capacity)
         self._proposals: deque[_Proposal] = deque()
-        self._snapshots: list[Snapshot] = []
+        self._snapshots: list[RaftSnapshot] = []
         self._limiter = trio.CapacityLimiter(1)
         self._commit_index = self.node.commit_index
         self._commit_changed = trio.Event()
@@ -148,7 +149,7 @@ class RaftServer:
             seen = await self.wait_role_change(seen)
             yield seen
 
-    def snapshot_taken(self, snapshot: Snapshot) -> None:
+    def snapshot_taken(self, snapshot: RaftSnapshot) -> None:
         """The user's state up to `snapshot.index` is saved: compact the log behind it."""
         if snapshot.index > self.node.commit_index:
             raise ValueError(f"raft node {self.id}: a snapshot at index {snapshot.index} is ahead of the commit"
@@ -235,7 +236,11 @@ class RaftServer:
         write_ready(self.log, ready)
         self._send(ready.messages)
         if ready.needs_sync:
-            durable = await trio.to_thread.run_sync(self.log.sync, limiter=self._limiter)
+            if self.log.sync_blocks:
+                durable = await trio.to_thread.run_sync(self.log.sync, limiter=self._limiter)
+            else:
+                await trio.lowlevel.checkpoint()
+                durable = self.log.sync()
             self._syncs += 1
         self._send(ready.persisted_messages)
         if ready.needs_sync:

@@ -18,6 +18,9 @@ from ._messages import HardState, RaftEntry
 
 
 class RaftLog(Protocol):
+    sync_blocks: bool
+    """True when `sync` does real I/O: the driver then runs it in a worker thread."""
+
     @property
     def first_index(self) -> int: ...
     @property
@@ -62,6 +65,8 @@ class RaftLog(Protocol):
 
 class MemoryRaftLog:
     """A `RaftLog` in lists. `crash()` forgets what a crash would: entries and hard state not yet synced."""
+
+    sync_blocks = False
 
     def __init__(self) -> None:
         self._entries: list[RaftEntry] = []
