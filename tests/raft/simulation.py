@@ -338,5 +338,5 @@ def run_schedule(seed: int, *, steps: int, node_class: type[RaftNode] = RaftNode
         on_sim(sim)
     for _ in range(steps):
         sim.random_step()
-    sim.settle(max_ticks=400)
+    sim.settle(max_ticks=100)
     return sim

@@ -13,6 +13,7 @@ from zeebe_trio.raft import (
     InMemoryNetwork,
     MemoryRaftLog,
     NotLeaderError,
+    ProposalLostError,
     RaftBackpressureError,
     RaftConfig,
     RaftServer,
@@ -211,3 +212,26 @@ async def test_servers_on_segmented_logs_keep_term_vote_and_entries_across_a_res
         assert log.hard_state.term == term
         assert log.entries(index, index)[0].data == b"kept"
         log.close()
+
+
+async def test_a_proposal_overwritten_by_a_later_leader_is_reported_lost(autojump_clock: trio.testing.MockClock) -> None:
+    network = InMemoryNetwork()
+    replicas = [Replica(i, network, MemoryRaftLog()) for i in MEMBERS]
+    async with trio.open_nursery() as nursery:
+        for replica in replicas:
+            await replica.start(nursery)
+        old = await wait_for_leader(replicas)
+        term = old.role.term
+        others = [r for r in replicas if r.server is not old]
+        network.partition([old.id], [r.id for r in others])
+        index = await old.propose(b"never committed")
+        new = await wait_for_leader(others, above_term=term)
+        replaced = 0
+        while replaced < index:
+            replaced = await new.propose(b"the new leader's")
+        await new.wait_committed(replaced)
+        network.heal()
+        with trio.fail_after(3), pytest.raises(ProposalLostError, match=f"index {index} in term {term}"):
+            await old.wait_committed(index, term=term)
+        await new.wait_committed(index, term=new.role.term)
+        nursery.cancel_scope.cancel()

@@ -62,7 +62,7 @@ from ._messages import (
 )
 from ._node import NotLeaderError, RaftBackpressureError, RaftNode, Ready, write_ready
 from ._segmented import RaftMetaCorruptedError, SegmentedRaftLog
-from ._server import RaftServer, RaftStatistics, RaftStoppedError
+from ._server import ProposalLostError, RaftServer, RaftStatistics, RaftStoppedError
 from ._storage import MemoryRaftLog, RaftLog
 from ._transport import InMemoryNetwork, InMemoryTransport, NetworkStatistics, Transport
 
@@ -78,6 +78,7 @@ __all__ = [
     "NetworkStatistics",
     "NotLeaderError",
     "PreVoteRequest",
+    "ProposalLostError",
     "PreVoteResponse",
     "RaftBackpressureError",
     "RaftConfig",

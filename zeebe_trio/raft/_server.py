@@ -37,6 +37,10 @@ class RaftStoppedError(Exception):
     """The raft server stopped before a proposal was appended."""
 
 
+class ProposalLostError(Exception):
+    """The entry that committed at a proposal's index is another leader's: the proposal was overwritten."""
+
+
 @dataclass(slots=True)
 class RaftStatistics:
     role: Role
@@ -131,10 +135,17 @@ class RaftServer:
             raise proposal.error
         return proposal.index
 
-    async def wait_committed(self, index: int) -> None:
-        """Wait until the commit index reaches `index` (check `entries` for the entry that committed there)."""
+    async def wait_committed(self, index: int, *, term: int | None = None) -> None:
+        """Wait until the commit index reaches `index`. With `term` (the term this replica led in when it
+        proposed), raise `ProposalLostError` if the entry committed there is of another term: a later
+        leader overwrote the proposal before a quorum held it."""
         while self._commit_index < index:
             await self._commit_changed.wait()
+        if term is not None:
+            committed = self.node.term_at(index)
+            if committed is not None and committed != term:
+                raise ProposalLostError(f"raft node {self.id}: the entry proposed at index {index} in term {term}"
+                                        f" was replaced by one of term {committed}; propose it again to the leader")
 
     async def wait_role_change(self, seen: RoleChange | None) -> RoleChange:
         """The current role, once it differs from `seen` (intermediate changes may be skipped)."""
