@@ -16,12 +16,13 @@ PACKAGE = ROOT / "zeebe_trio"
 ALLOWED = {
     "protocol": set(),
     "log": {"protocol"},
+    "raft": {"log", "protocol"},
     "state": {"protocol"},
     "stream": {"log", "state", "protocol"},
     "engine": {"protocol", "state"},
     "exporters": {"protocol"},
     "gateway": {"protocol"},
-    "cluster": {"protocol"},
+    "cluster": {"protocol", "raft"},
     "broker": {"protocol", "log", "state", "stream", "engine", "exporters", "gateway"},
 }
 NO_TRIO = {"protocol", "engine", "state"}
@@ -175,7 +176,7 @@ def test_the_duckdb_plugin_sees_only_the_exporter_api_and_protocol() -> None:
                 assert name.split(".")[1] in {"exporters", "protocol"}, f"{path} imports {name}"
 
 
-PUBLIC_PACKAGES = ["protocol", "log", "state", "stream", "engine", "engine.bpmn", "engine.feel", "exporters",
+PUBLIC_PACKAGES = ["protocol", "log", "raft", "state", "stream", "engine", "engine.bpmn", "engine.feel", "exporters",
                    "gateway", "broker", "testing"]
 
 
