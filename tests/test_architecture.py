@@ -23,7 +23,7 @@ ALLOWED = {
     "exporters": {"protocol"},
     "gateway": {"protocol"},
     "cluster": {"protocol", "raft"},
-    "broker": {"protocol", "log", "state", "stream", "engine", "exporters", "gateway"},
+    "broker": {"protocol", "log", "state", "stream", "engine", "exporters", "gateway", "cluster", "raft"},
 }
 NO_TRIO = {"protocol", "engine", "state"}
 

@@ -15,6 +15,13 @@ def test_defaults_are_the_embedded_single_node_broker() -> None:
         26500, 1, True, Path("data"))
 
 
+def test_the_cluster_settings_default_to_one_broker_and_read_contact_points() -> None:
+    config = BrokerConfig.load(None, environ={"ZEEBE_TRIO_INITIAL_CONTACT_POINTS": "broker-1:26602, broker-2"})
+    assert (config.cluster_size, config.replication_factor, config.internal_port) == (1, 1, 26502)
+    assert config.contact_points() == [("broker-1", 26602), ("broker-2", 26502)]
+    assert "cluster_secret" not in repr(BrokerConfig(cluster_secret="a" * 20))
+
+
 def test_the_environment_overrides_the_file(tmp_path: Path) -> None:
     path = tmp_path / "broker.toml"
     path.write_text('[broker]\ndata_dir = "/var/zt"\ngateway_port = 26600\nsnapshot_period = 60\n'
@@ -33,6 +40,13 @@ def test_the_environment_overrides_the_file(tmp_path: Path) -> None:
     ("[broker\n", {}, "cannot read config file"),
     ("", {"ZEEBE_TRIO_PARTITIONS": "0"}, "partitions: 0 is not a partition count"),
     ("[broker]\ndue_date_check_interval = 0\n", {}, "due_date_check_interval must be a positive"),
+    ("", {"ZEEBE_TRIO_NODE_ID": "3"}, r"node_id must be between 0 and cluster_size - 1 \(0\), got 3"),
+    ("[broker]\nreplication_factor = 2\n", {}, r"replication_factor must be between 1 and cluster_size \(1\)"),
+    ("", {"ZEEBE_TRIO_INITIAL_CONTACT_POINTS": "broker-1:26502, broker-2:http"},
+     "initial_contact_points: address 'broker-2:http': port 'http' is not a number"),
+    ("", {"ZEEBE_TRIO_INTERNAL_PORT": "-1"}, "internal_port: -1 is not a TCP port"),
+    ("", {"ZEEBE_TRIO_CLUSTER_SECRET": "short"}, "cluster_secret: use at least 16 characters"),
+    ("[broker]\ncluster_size = 3\nreplication_factor = 3\n", {}, "cluster_size: 3 brokers are not supported yet"),
 ])
 def test_bad_settings_are_errors_that_name_the_setting(tmp_path: Path, text: str, environ: dict, words: str) -> None:  # type: ignore[type-arg]
     path = tmp_path / "broker.toml"

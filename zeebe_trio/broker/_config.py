@@ -18,8 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from zeebe_trio.cluster import parse_address, validate_cluster_shape
 from zeebe_trio.exporters import DISABLE_AUTOLOAD_ENV
 from zeebe_trio.exporters import ENV_PREFIX as EXPORTERS_ENV_PREFIX
+
+DEFAULT_INTERNAL_PORT = 26502
 
 
 class ConfigError(ValueError):
@@ -100,6 +103,17 @@ class BrokerConfig:
     # fsync and snapshot copies in a worker thread (production). Tests under trio's MockClock turn it
     # off so that virtual time never jumps while the run loop waits for a thread.
     fsync_in_thread: bool = True
+    # The cluster (issue 11, in progress): brokers node_id 0..cluster_size-1, each partition replicated on
+    # replication_factor of them (round-robin, as Zeebe places them), talking on internal_host:internal_port.
+    # A broker needs the internal addresses of some others (host:port, comma-separated) and learns the rest.
+    cluster_size: int = 1
+    replication_factor: int = 1
+    initial_contact_points: str = ""
+    internal_host: str = "0.0.0.0"
+    internal_port: int = 26502
+    cluster_name: str = "zeebe-cluster"
+    # Shared secret every broker of the cluster proves it holds; empty: brokers accept loopback peers only.
+    cluster_secret: str = field(default="", repr=False)
     # Exporter settings by exporter id (see zeebe_trio.exporters); None means the embedded default:
     # the DuckDB analytics exporter into <data_dir>/analytics.duckdb when that plugin is installed.
     exporters: dict[str, Any] | None = None
@@ -237,7 +251,34 @@ class BrokerConfig:
                               f" ({self.max_message_size}), or no gateway could send its largest command")
         if self.command_api_frame_timeout <= 0:
             raise ConfigError("command_api_frame_timeout must be a positive number of seconds")
+        self._check_cluster()
         self._check_security()
+
+    def contact_points(self) -> list[tuple[str, int]]:
+        """``initial_contact_points`` as (host, port) pairs (the internal port when one gives none)."""
+        return [parse_address(text, DEFAULT_INTERNAL_PORT) for text in self.initial_contact_points.split(",")
+                if text.strip()]
+
+    def _check_cluster(self) -> None:
+        try:
+            validate_cluster_shape(self.node_id, self.cluster_size, self.partitions, self.replication_factor)
+        except ValueError as error:
+            raise ConfigError(str(error)) from None
+        if not 0 <= self.internal_port < 65536:
+            raise ConfigError(f"internal_port: {self.internal_port} is not a TCP port")
+        for text in self.initial_contact_points.split(","):
+            if text.strip():
+                try:
+                    parse_address(text, DEFAULT_INTERNAL_PORT)
+                except ValueError as error:
+                    raise ConfigError(f"initial_contact_points: {error} (write host:port, comma-separated)") from None
+        if self.cluster_secret and len(self.cluster_secret) < 16:
+            raise ConfigError("cluster_secret: use at least 16 characters (e.g. the output of"
+                              " `python -c 'import secrets; print(secrets.token_urlsafe())'`)")
+        if self.cluster_size > 1:
+            raise ConfigError(f"cluster_size: {self.cluster_size} brokers are not supported yet; the Raft"
+                              " replication and the broker-to-broker transport exist, but a broker does not run"
+                              " its partitions on them yet (issue 11): use cluster_size = 1 and partitions for now")
 
     def _check_security(self) -> None:
         """TLS files exist and hold what they should; authentication has what it needs. Checked here
