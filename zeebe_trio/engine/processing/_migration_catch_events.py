@@ -37,7 +37,7 @@ from zeebe_trio.protocol import (
 from .._batch import Batch
 from ..bpmn.behaviors import CatchEventBehavior, ElementContext, ElementFailure
 from ..bpmn.behaviors._events import SUBSCRIBE_ORDER
-from ..bpmn.behaviors._messages import PreparedMessage, subscription_interrupts
+from ..bpmn.behaviors._messages import PreparedMessage, message_subscription_command, subscription_interrupts
 from ..bpmn.model import ExecutableCatchEvent, ExecutableFlowNode
 from ..state import ElementInstance
 
@@ -186,21 +186,6 @@ def plan(batch: Batch, catch_events: CatchEventBehavior, pik: int, instance: Ele
     return result
 
 
-def _message_subscription_command(record: dict[str, Any], **changes: Any) -> dict[str, Any]:
-    return {
-        "processInstanceKey": record["processInstanceKey"],
-        "elementInstanceKey": record["elementInstanceKey"],
-        "bpmnProcessId": record["bpmnProcessId"],
-        "messageKey": -1,
-        "messageName": record["messageName"],
-        "correlationKey": record["correlationKey"],
-        "interrupting": record["interrupting"],
-        "variables": {},
-        "tenantId": record.get("tenantId", DEFAULT_TENANT),
-        **changes,
-    }
-
-
 def write(batch: Batch, catch_events: CatchEventBehavior, planned: CatchEventPlan, instance_key: int,
           migrated_value: dict[str, Any], target_key: int, target_process_id: str) -> None:
     """Close, open and migrate the subscriptions ``planned`` for the element instance ``instance_key``."""
@@ -208,7 +193,7 @@ def write(batch: Batch, catch_events: CatchEventBehavior, planned: CatchEventPla
         record = subscription["record"]
         batch.event(PMS, ProcessMessageSubscriptionIntent.DELETING, subscription["key"], record)
         batch.send_to_partition(record["subscriptionPartitionId"], MS, MessageSubscriptionIntent.DELETE, -1,
-                                _message_subscription_command(record))
+                                message_subscription_command(record))
     for timer_key, timer in planned.close_timers:
         batch.event(ValueType.TIMER, TimerIntent.CANCELED, timer_key, timer)
     for key, record in planned.close_signals:
@@ -225,7 +210,7 @@ def write(batch: Batch, catch_events: CatchEventBehavior, planned: CatchEventPla
         record["bpmnProcessId"] = target_process_id
         record["elementId"] = target_event_id
         batch.event(PMS, ProcessMessageSubscriptionIntent.MIGRATED, subscription["key"], record)
-        command = _message_subscription_command(record)
+        command = message_subscription_command(record)
         partition = record["subscriptionPartitionId"]
         if partition == batch.partition_id:
             batch.command(MS, MessageSubscriptionIntent.MIGRATE, subscription["key"], command)

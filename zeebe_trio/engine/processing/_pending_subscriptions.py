@@ -33,6 +33,7 @@ from zeebe_trio.protocol import (
     partition_of,
 )
 
+from ..bpmn.behaviors._messages import message_subscription_command
 from ..state import EngineState
 
 __all__ = ["PendingSubscriptionChecker"]
@@ -92,7 +93,7 @@ class PendingSubscriptionChecker:
             return None
         intent = MessageSubscriptionIntent.CREATE if kind == "CREATE" else MessageSubscriptionIntent.DELETE
         record = pms["record"]
-        return record["subscriptionPartitionId"], _command(_MS, intent, _subscription_value(record))
+        return record["subscriptionPartitionId"], _command(_MS, intent, message_subscription_command(record))
 
     def retry_cycle(self, state: EngineState) -> list[tuple[int, Record]]:
         """The subscription commands to send again now, as (receiver partition id, command)."""
@@ -122,21 +123,6 @@ _PMS_PENDING = (ProcessMessageSubscriptionIntent.CREATING, ProcessMessageSubscri
 
 def _command(value_type: ValueType, intent: Any, value: dict[str, Any]) -> Record:
     return Record(record_type=RecordType.COMMAND, value_type=value_type, intent=intent, key=-1, value=value)
-
-
-def _subscription_value(record: dict[str, Any]) -> dict[str, Any]:
-    """The MESSAGE_SUBSCRIPTION CREATE/DELETE value, as the element's subscribing sent it."""
-    return {
-        "processInstanceKey": record["processInstanceKey"],
-        "elementInstanceKey": record["elementInstanceKey"],
-        "bpmnProcessId": record["bpmnProcessId"],
-        "messageKey": -1,
-        "messageName": record["messageName"],
-        "correlationKey": record["correlationKey"],
-        "interrupting": record["interrupting"],
-        "variables": {},
-        "tenantId": record.get("tenantId", DEFAULT_TENANT),
-    }
 
 
 def _correlate_value(record: dict[str, Any], partition_id: int) -> dict[str, Any]:

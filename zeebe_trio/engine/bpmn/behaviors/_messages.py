@@ -41,7 +41,25 @@ from ._failure import ElementFailure
 
 quote = "'"
 
-__all__ = ["MessageSubscriber", "PreparedMessage", "correlation_key_text", "subscription_interrupts"]
+__all__ = ["MessageSubscriber", "PreparedMessage", "correlation_key_text", "message_subscription_command",
+           "subscription_interrupts"]
+
+
+def message_subscription_command(subscription: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """The value of a MESSAGE_SUBSCRIPTION command (CREATE, DELETE, MIGRATE) the instance's partition
+    sends about its process message subscription ``subscription`` (its record value), with ``changes``."""
+    return {
+        "processInstanceKey": subscription["processInstanceKey"],
+        "elementInstanceKey": subscription["elementInstanceKey"],
+        "bpmnProcessId": subscription["bpmnProcessId"],
+        "messageKey": -1,
+        "messageName": subscription["messageName"],
+        "correlationKey": subscription["correlationKey"],
+        "interrupting": subscription["interrupting"],
+        "variables": {},
+        "tenantId": subscription.get("tenantId", DEFAULT_TENANT),
+        **changes,
+    }
 
 PMS = ValueType.PROCESS_MESSAGE_SUBSCRIPTION
 MS = ValueType.MESSAGE_SUBSCRIPTION
@@ -121,8 +139,7 @@ class MessageSubscriber:
         value = context.value
         partition = self.message_partition(message.correlation_key)
         interrupting = subscription_interrupts(event)
-        tenant = value.get("tenantId", DEFAULT_TENANT)
-        batch.event(PMS, ProcessMessageSubscriptionIntent.CREATING, batch.next_key(), {
+        subscription = {
             "subscriptionPartitionId": partition,
             "processInstanceKey": context.process_instance_key,
             "elementInstanceKey": context.key,
@@ -133,19 +150,11 @@ class MessageSubscriber:
             "correlationKey": message.correlation_key,
             "elementId": event.id,
             "interrupting": interrupting,
-            "tenantId": tenant,
-        })
-        batch.send_to_partition(partition, MS, MessageSubscriptionIntent.CREATE, -1, {
-            "processInstanceKey": context.process_instance_key,
-            "elementInstanceKey": context.key,
-            "bpmnProcessId": value["bpmnProcessId"],
-            "messageKey": -1,
-            "messageName": message.name,
-            "correlationKey": message.correlation_key,
-            "interrupting": interrupting,
-            "variables": {},
-            "tenantId": tenant,
-        })
+            "tenantId": value.get("tenantId", DEFAULT_TENANT),
+        }
+        batch.event(PMS, ProcessMessageSubscriptionIntent.CREATING, batch.next_key(), subscription)
+        batch.send_to_partition(partition, MS, MessageSubscriptionIntent.CREATE, -1,
+                                message_subscription_command(subscription))
 
     def unsubscribe(self, batch: Batch, context: ElementContext) -> None:
         for subscription in batch.state.process_message_subscriptions_of(context.key):
@@ -153,14 +162,5 @@ class MessageSubscriber:
                 continue
             record = subscription["record"]
             batch.event(PMS, ProcessMessageSubscriptionIntent.DELETING, subscription["key"], record)
-            batch.send_to_partition(record["subscriptionPartitionId"], MS, MessageSubscriptionIntent.DELETE, -1, {
-                "processInstanceKey": record["processInstanceKey"],
-                "elementInstanceKey": record["elementInstanceKey"],
-                "bpmnProcessId": record["bpmnProcessId"],
-                "messageKey": -1,
-                "messageName": record["messageName"],
-                "correlationKey": record["correlationKey"],
-                "interrupting": record["interrupting"],
-                "variables": {},
-                "tenantId": record["tenantId"],
-            })
+            batch.send_to_partition(record["subscriptionPartitionId"], MS, MessageSubscriptionIntent.DELETE, -1,
+                                    message_subscription_command(record))
