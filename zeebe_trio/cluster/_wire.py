@@ -31,9 +31,7 @@ import enum
 from collections.abc import Sequence
 from typing import Any
 
-import msgpack
-
-from zeebe_trio.protocol import WireError, auth_proof, encode_frame
+from zeebe_trio.protocol import WireError, auth_proof, decode_tagged_array, encode_frame
 
 __all__ = ["CLUSTER_WIRE_VERSION", "ClusterMessage", "decode_cluster_message", "dialer_proof", "encode_cluster_frame",
            "listener_proof"]
@@ -69,20 +67,12 @@ def encode_cluster_frame(message: Sequence[Any]) -> bytes:
 
 def decode_cluster_message(payload: bytes) -> list[Any]:
     """One frame's payload as ``[ClusterMessage, fields...]``; ``WireError`` naming the problem if not."""
-    try:
-        message = msgpack.unpackb(payload, raw=False, use_list=True, strict_map_key=False)
-    except Exception as error:
-        raise WireError(f"frame payload is not MessagePack: {error}") from None
-    if not isinstance(message, list) or not message or type(message[0]) is not int:
-        raise WireError(f"frame payload is not a [message kind, fields...] array: {message!r:.80}")
-    kind = _KINDS.get(message[0])
-    if kind is None:
-        raise WireError(f"unknown cluster message kind {message[0]}")
+    message = decode_tagged_array(payload, _KINDS, "cluster message kind")
+    kind = message[0]
     if len(message) - 1 != _FIELD_COUNTS[kind]:
         raise WireError(f"{kind.name} has {len(message) - 1} fields, expected {_FIELD_COUNTS[kind]}")
     if kind is ClusterMessage.MESSAGE and not (isinstance(message[1], str) and isinstance(message[2], bytes)):
         raise WireError("MESSAGE needs a channel name (string) and a payload (bytes)")
-    message[0] = kind
     return message
 
 

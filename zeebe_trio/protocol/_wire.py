@@ -60,7 +60,7 @@ import hashlib
 import hmac
 import re
 import struct
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import msgpack
@@ -196,16 +196,22 @@ class FrameDecoder:
 
 def decode_message(payload: bytes) -> list[Any]:
     """One frame's payload as ``[MessageType, fields...]``; ``WireError`` if it is not one."""
+    return decode_tagged_array(payload, _MESSAGE_TYPES, "message type")
+
+
+def decode_tagged_array(payload: bytes, kinds: Mapping[int, Any], noun: str) -> list[Any]:
+    """A MessagePack ``[kind, fields...]`` array whose kind is one of ``kinds`` (replaced by its value
+    there); ``WireError`` naming the problem, with ``noun`` for what the first element is, if not."""
     try:
         message = msgpack.unpackb(payload, raw=False, use_list=True, strict_map_key=False)
     except Exception as error:
         raise WireError(f"frame payload is not MessagePack: {error}") from None
     if not isinstance(message, list) or not message or type(message[0]) is not int:
-        raise WireError(f"frame payload is not a [message type, fields...] array: {message!r:.80}")
-    message_type = _MESSAGE_TYPES.get(message[0])
-    if message_type is None:
-        raise WireError(f"unknown message type {message[0]}")
-    message[0] = message_type
+        raise WireError(f"frame payload is not a [{noun}, fields...] array: {message!r:.80}")
+    kind = kinds.get(message[0])
+    if kind is None:
+        raise WireError(f"unknown {noun} {message[0]}")
+    message[0] = kind
     return message
 
 
