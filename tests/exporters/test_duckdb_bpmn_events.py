@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 import trio
-from zeebe_trio_duckdb import SCHEMA_VERSION, DuckDbExporter, ExportStore, query
+from _duckdb_export import export
+from zeebe_trio_duckdb import SCHEMA_VERSION, ExportStore, query
 
 from zeebe_trio.exporters import create_exporter_director
 from zeebe_trio.exporters.testing import (
-    ExporterHarness,
     InMemoryCommittedLog,
     InMemoryPositionStore,
     RecordBuilder,
@@ -24,7 +24,6 @@ from zeebe_trio.protocol import (
     ErrorIntent,
     EscalationIntent,
     MessageStartEventSubscriptionIntent,
-    Record,
     UserTaskIntent,
     ValueType,
     decode_batch,
@@ -44,14 +43,6 @@ def readme_query(title: str) -> str:
     block = re.search(r"```sql\n(.*?)```", text[start:], re.S)
     assert block is not None, title
     return block.group(1).strip().rstrip(";")
-
-
-async def export(path: Path, records: list[Record]) -> None:
-    harness = ExporterHarness(DuckDbExporter(), {"path": str(path), "batchSize": 1000, "snapshotInterval": 0})
-    harness.configure()
-    await harness.open()
-    await harness.export(records)
-    await harness.close()
 
 
 def rows(path: Path, sql: str) -> list[tuple]:

@@ -7,9 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from zeebe_trio_duckdb import DuckDbExporter, query
+from _duckdb_export import export
+from zeebe_trio_duckdb import query
 
-from zeebe_trio.exporters.testing import ExporterHarness
 from zeebe_trio.protocol import Record
 from zeebe_trio.testing import EngineHarness
 from zeebe_trio.testing import bpmn as b
@@ -35,14 +35,6 @@ def engine_records() -> tuple[list[Record], int]:
             [job] = harness.activate_jobs(job_type)
             harness.complete_job(job)
         return list(harness.records()), pik
-
-
-async def export(path: Path, records: list[Record]) -> None:
-    harness = ExporterHarness(DuckDbExporter(), {"path": str(path), "batchSize": 1000, "snapshotInterval": 0})
-    harness.configure()
-    await harness.open()
-    await harness.export(records)
-    await harness.close()
 
 
 async def test_the_engines_compensation_records_fill_the_subscription_table_and_view(tmp_path: Path) -> None:

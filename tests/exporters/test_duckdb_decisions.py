@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from zeebe_trio_duckdb import SCHEMA_VERSION, DuckDbExporter, ExportStore, query
+from _duckdb_export import export
+from zeebe_trio_duckdb import SCHEMA_VERSION, ExportStore, query
 
-from zeebe_trio.exporters.testing import ExporterHarness
 from zeebe_trio.protocol import DecisionEvaluationIntent, DeploymentIntent, Record, ValueType
 from zeebe_trio.testing import EngineHarness
 from zeebe_trio.testing import bpmn as b
@@ -28,14 +28,6 @@ def engine_records() -> list[Record]:
         harness.create_instance("p", {"score": 7})
         harness.write(ValueType.DECISION_EVALUATION, DecisionEvaluationIntent.EVALUATE, {"decisionId": "rating"})
         return list(harness.records())
-
-
-async def export(path: Path, records: list[Record]) -> None:
-    harness = ExporterHarness(DuckDbExporter(), {"path": str(path), "batchSize": 1000, "snapshotInterval": 0})
-    harness.configure()
-    await harness.open()
-    await harness.export(records)
-    await harness.close()
 
 
 async def test_decisions_and_their_evaluations_are_rows_of_their_views(tmp_path: Path) -> None:

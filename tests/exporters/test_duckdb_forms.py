@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from zeebe_trio_duckdb import SCHEMA_VERSION, DuckDbExporter, ExportStore, query
+from _duckdb_export import export
+from zeebe_trio_duckdb import SCHEMA_VERSION, ExportStore, query
 
-from zeebe_trio.exporters.testing import ExporterHarness, RecordBuilder
+from zeebe_trio.exporters.testing import RecordBuilder
 from zeebe_trio.protocol import FormIntent, Record, ValueType
 from zeebe_trio.testing.bpmn_forms import form
 
@@ -20,14 +21,6 @@ def form_created(builder: RecordBuilder, form_id: str, version: int, *, version_
         "deploymentKey": deployment_key, "resource": form(form_id),
     }, key=key, record_version=2)
     return record
-
-
-async def export(path: Path, records: list[Record]) -> None:
-    harness = ExporterHarness(DuckDbExporter(), {"path": str(path), "batchSize": 1000, "snapshotInterval": 0})
-    harness.configure()
-    await harness.open()
-    await harness.export(records)
-    await harness.close()
 
 
 async def test_form_versions_are_rows_of_the_forms_view(tmp_path: Path) -> None:

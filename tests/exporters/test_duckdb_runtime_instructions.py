@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from zeebe_trio_duckdb import SCHEMA_VERSION, DuckDbExporter, ExportStore, query
+from _duckdb_export import export
+from zeebe_trio_duckdb import SCHEMA_VERSION, ExportStore, query
 
-from zeebe_trio.exporters.testing import ExporterHarness, RecordBuilder
+from zeebe_trio.exporters.testing import RecordBuilder
 from zeebe_trio.protocol import Record, RuntimeInstructionIntent, ValueType
 
 
@@ -17,14 +18,6 @@ def interrupted(builder: RecordBuilder, element_id: str) -> Record:
     return builder.record(ValueType.RUNTIME_INSTRUCTION, RuntimeInstructionIntent.INTERRUPTED, {
         "processInstanceKey": key, "processDefinitionKey": 42, "tenantId": "<default>", "elementId": element_id,
     }, key=key)
-
-
-async def export(path: Path, records: list[Record]) -> None:
-    harness = ExporterHarness(DuckDbExporter(), {"path": str(path), "batchSize": 1000, "snapshotInterval": 0})
-    harness.configure()
-    await harness.open()
-    await harness.export(records)
-    await harness.close()
 
 
 async def test_an_interruption_by_a_runtime_instruction_is_a_row_naming_the_instance_and_the_element(
