@@ -30,6 +30,9 @@ class BrokerError(Exception):
 
     RESOURCE_EXHAUSTED = "RESOURCE_EXHAUSTED"  # over the partition's in-flight limit: retry later
     PARTITION_UNAVAILABLE = "PARTITION_UNAVAILABLE"  # no leader / shutting down
+    # this broker's replica of the partition is not its leader (Zeebe's PARTITION_LEADER_MISMATCH): the
+    # command was not written, so the gateway sends it to the leader
+    PARTITION_LEADER_MISMATCH = "PARTITION_LEADER_MISMATCH"
     TIMEOUT = "TIMEOUT"  # no response within the request timeout
     INTERNAL = "INTERNAL"
     MALFORMED_REQUEST = "MALFORMED_REQUEST"  # e.g. payload over the maximum size
@@ -45,6 +48,7 @@ class PartitionInfo:
     partition_id: int
     role: PartitionRole
     health: PartitionHealth
+    term: int = 0  # the Raft term of the role (0 for an unreplicated partition)
 
 
 @dataclass(frozen=True, slots=True)

@@ -83,10 +83,12 @@ _REMEMBERED_JOB_TYPES = 1024  # job types announced again after a reconnect
 
 def topology_to_wire(topology: ClusterTopology) -> list[Any]:
     """``[cluster_size, partitions_count, replication_factor, gateway_version,
-    [[node_id, host, port, version, [[partition_id, role, health]...]]...]]``"""
+    [[node_id, host, port, version, [[partition_id, role, health, term]...]]...]]`` (a reader also takes
+    partitions without the term, as brokers before it wrote them)."""
     return [
         topology.cluster_size, topology.partitions_count, topology.replication_factor, topology.gateway_version,
-        [[b.node_id, b.host, b.port, b.version, [[p.partition_id, int(p.role), int(p.health)] for p in b.partitions]]
+        [[b.node_id, b.host, b.port, b.version,
+          [[p.partition_id, int(p.role), int(p.health), p.term] for p in b.partitions]]
          for b in topology.brokers],
     ]
 
@@ -98,12 +100,12 @@ def topology_from_wire(data: list[Any]) -> ClusterTopology:
         return ClusterTopology(
             brokers=tuple(
                 BrokerInfo(int(node_id), str(host), int(port), str(broker_version), tuple(
-                    PartitionInfo(int(pid), PartitionRole(role), PartitionHealth(health))
-                    for pid, role, health in partitions))
+                    PartitionInfo(int(p[0]), PartitionRole(p[1]), PartitionHealth(p[2]), int(p[3]) if len(p) > 3 else 0)
+                    for p in partitions))
                 for node_id, host, port, broker_version, partitions in brokers),
             cluster_size=int(cluster_size), partitions_count=int(partitions_count),
             replication_factor=int(replication_factor), gateway_version=str(version))
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, IndexError) as error:
         raise WireError(f"malformed topology: {error}") from None
 
 
