@@ -10,7 +10,8 @@ here="$(cd "$(dirname "$0")/.." && pwd)"
 python="$here/.venv/bin/python"
 command -v valgrind >/dev/null || { echo "valgrind is not installed (apt-get install valgrind)" >&2; exit 1; }
 count() {  # checkout, instances -> instructions
-    PYTHONPATH="$1" valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+    # the checkout's own exporter plugin first: the venv's editable install is this checkout's
+    PYTHONPATH="$1:$1/plugins/duckdb_exporter" valgrind --tool=callgrind --callgrind-out-file=/dev/null \
         "$python" "$here/benchmarks/engine_bench.py" "$2" 2>&1 | awk '/Collected/ {print $4}'
 }
 for checkout in "$here" "$@"; do
