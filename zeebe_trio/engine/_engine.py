@@ -165,6 +165,7 @@ class Engine:
         self.processes.clear()
         self.decisions.clear()
         self.pending_subscriptions.rescan()
+        self.state.forget_derived()
 
     def apply(self, record: Record) -> None:
         self.appliers.apply(self.state, record)
@@ -180,8 +181,10 @@ class Engine:
         batch = self._batch(now, first_position)
         batch.run(command)
         self._save_positions(command.position, batch)
+        watched = PendingSubscriptionChecker.WATCHED
         for record in batch.records:
-            self.pending_subscriptions.note(record)
+            if record.value_type in watched:
+                self.pending_subscriptions.note(record)
         return batch
 
     def reject_after_failure(self, command: Record, now: int, first_position: int, error: BaseException) -> Batch:
@@ -223,7 +226,8 @@ class Engine:
                 self.state.observe_key(record.key)
             if record.record_type is RecordType.EVENT:
                 self.apply(record)
-                self.pending_subscriptions.note(record)
+                if record.value_type in PendingSubscriptionChecker.WATCHED:
+                    self.pending_subscriptions.note(record)
         self.state.set_last_processed_position(last_processed)
         self.state.set_last_written_position(last_written)
         self.state.save_key()

@@ -45,6 +45,9 @@ _PMS = ValueType.PROCESS_MESSAGE_SUBSCRIPTION
 
 
 class PendingSubscriptionChecker:
+    #: The value types ``note`` looks at; callers skip every other record without a call.
+    WATCHED = frozenset({_MS, _PMS})
+
     def __init__(self) -> None:
         # (kind, element instance key, message name) of subscriptions that may be pending
         self._candidates: set[tuple[str, int, str]] = set()

@@ -162,6 +162,10 @@ class EngineState:
         self._decision_by_version_tag = f("decision_by_version_tag")
         self._highest_versions = f("highest_versions")
         self._runtime_instructions = f("runtime_instructions")
+        # Whether that family may hold anything (None: not looked yet). Nearly no instance has runtime
+        # instructions, so one look at the family's first key spares a lookup at every element's end;
+        # storing an instruction sets it, and only ``forget_derived`` (after a failed transaction) resets it.
+        self._runtime_instructions_possible: bool | None = None
         self._last_local_key = 0
         self.processes: ProcessLookup = None  # type: ignore[assignment]  # set by the Engine
 
@@ -1038,6 +1042,8 @@ class EngineState:
     def runtime_instructions(self, process_instance_key: int, element_id: str) -> list[dict[str, Any]]:
         """The runtime instructions given at the creation of a process instance that name ``element_id``
         as their ``afterElementId``, in the order given (Zeebe's getRuntimeInstructionsForElementId)."""
+        if not self._may_have_runtime_instructions():
+            return []
         stored = self.txn.get(self._runtime_instructions, process_instance_key)
         if not stored:
             return []
@@ -1045,9 +1051,19 @@ class EngineState:
 
     def set_runtime_instructions(self, process_instance_key: int, instructions: list[dict[str, Any]] | None) -> None:
         if instructions:
+            self._runtime_instructions_possible = True
             self.txn.put(self._runtime_instructions, (process_instance_key,), instructions)
-        else:
+        elif self._may_have_runtime_instructions():
             self.txn.delete(self._runtime_instructions, process_instance_key)
+
+    def _may_have_runtime_instructions(self) -> bool:
+        if self._runtime_instructions_possible is None:
+            self._runtime_instructions_possible = next(iter(self.txn.items(self._runtime_instructions)), None) is not None
+        return self._runtime_instructions_possible
+
+    def forget_derived(self) -> None:
+        """After a failed transaction: forget what was derived from state that may have been rolled back."""
+        self._runtime_instructions_possible = None
 
     # -- whole-state comparison (replay tests) -----------------------------------------------------
 
