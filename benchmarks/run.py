@@ -160,12 +160,14 @@ def free_port() -> int:
 
 
 def start_broker(data_dir: Path, profile: str, profile_out: Path, *, plugins: bool = True,
-                 switch_interval: float | None = None, standalone_gateway: bool = False) -> BrokerProcess:
+                 switch_interval: float | None = None, standalone_gateway: bool = False,
+                 partitions: int = 1) -> BrokerProcess:
     port = free_port()
     command_port = free_port() if standalone_gateway else 0
     env = dict(os.environ, ZEEBE_TRIO_DATA_DIR=str(data_dir), ZEEBE_TRIO_GATEWAY_PORT=str(port),
                ZEEBE_TRIO_HOST="127.0.0.1", PYTHONUNBUFFERED="1", ZEEBE_TRIO_COMMAND_API_HOST="127.0.0.1",
-               ZEEBE_TRIO_COMMAND_API_PORT=str(command_port), ZEEBE_TRIO_STATS_LOG_INTERVAL="1")
+               ZEEBE_TRIO_COMMAND_API_PORT=str(command_port), ZEEBE_TRIO_STATS_LOG_INTERVAL="1",
+               ZEEBE_TRIO_PARTITIONS=str(partitions))
     if standalone_gateway:
         env["ZEEBE_TRIO_EMBEDDED_GATEWAY"] = "false"
     if not plugins:
@@ -416,7 +418,8 @@ def run_once(args: argparse.Namespace, scenario: str, mode: str, work_dir: Path)
     data_dir = work_dir / name
     profile_out = work_dir / f"{name}.{'cprofile' if args.profile == 'cprofile' else 'pyspy.txt'}"
     broker = start_broker(data_dir, args.profile, profile_out, plugins=not args.no_plugins,
-                          switch_interval=args.switch_interval, standalone_gateway=args.standalone_gateway)
+                          switch_interval=args.switch_interval, standalone_gateway=args.standalone_gateway,
+                          partitions=args.partitions)
     context = mp.get_context("spawn")
     results = context.Queue()
     stop_workers = context.Event()
@@ -608,6 +611,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="ZEEBE_TRIO_DISABLE_PLUGIN_AUTOLOAD=1: no entry-point exporters such as duckdb")
     parser.add_argument("--switch-interval", type=float,
                         help="experiment: sys.setswitchinterval(S) in the broker (default: Python's 0.005)")
+    parser.add_argument("--partitions", type=int, default=1,
+                        help="partitions in the broker (default 1; they share its one process and disk)")
     parser.add_argument("--standalone-gateway", action="store_true",
                         help="broker without its embedded gateway + a `zeebe-trio gateway` process in front of it")
     parser.add_argument("--work-dir", type=Path, help="keep data dirs, logs and profiles here (default: temp)")
@@ -624,7 +629,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"zeebe-trio benchmark: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; "
           f"{args.creators} creator and {args.workers} worker processes"
           f" ({'StreamActivatedJobs' if args.stream else f'{args.pollers} ActivateJobs pollers each'}); "
-          f"work dir {work_dir}; exporter plugins {'off' if args.no_plugins else 'autoloaded'}"
+          f"work dir {work_dir}; exporter plugins {'off' if args.no_plugins else 'autoloaded'};"
+          f" {args.partitions} partition(s)"
           f"; gateway {'standalone process' if args.standalone_gateway else 'embedded'}"
           + (f"; switch interval {args.switch_interval}" if args.switch_interval else ""), flush=True)
     try:
