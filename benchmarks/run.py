@@ -241,22 +241,24 @@ def deploy(port: int, scenario: str) -> None:
 
 
 def count_records(data_dir: Path, window: tuple[float, float]) -> tuple[int, int]:
-    """(records in the whole log, records whose timestamp lies in the window), read after the broker stopped."""
+    """(records in the whole log, records whose timestamp lies in the window) of every partition, read
+    after the broker stopped."""
     from zeebe_trio.log import SegmentedLog
     from zeebe_trio.protocol import decode_batch
 
     low, high = window[0] * 1000, window[1] * 1000
     total = in_window = 0
-    log = SegmentedLog.open(data_dir / "partition-1" / "log")
-    try:
-        for entry in log.read(log.first_index):
-            if not entry.carries_records:
-                continue
-            for record in decode_batch(entry.data):
-                total += 1
-                in_window += low <= record.timestamp < high
-    finally:
-        log.close()
+    for directory in sorted(data_dir.glob("partition-*")):
+        log = SegmentedLog.open(directory / "log")
+        try:
+            for entry in log.read(log.first_index):
+                if not entry.carries_records:
+                    continue
+                for record in decode_batch(entry.data):
+                    total += 1
+                    in_window += low <= record.timestamp < high
+        finally:
+            log.close()
     return total, in_window
 
 
