@@ -114,12 +114,14 @@ class Transaction:
         # per family, the changed keys in the order of their first change, with their value (or _ABSENT)
         self._dirty: dict[ColumnFamily, dict[tuple[KeyPart, ...], Any]] = {}
         # Callbacks that ``put`` what their owners hold back (typed objects written once per
-        # transaction instead of on every change), run before any write-back.
-        self._flushers: list[Callable[[], None]] = []
+        # transaction instead of on every change), with the family they put into (None: any).
+        self._flushers: list[tuple[Callable[[], None], ColumnFamily | None]] = []
 
-    def on_write_back(self, flush: Callable[[], None]) -> None:
-        """Run ``flush`` before every write-back (a scan, the commit): it puts what it held back."""
-        self._flushers.append(flush)
+    def on_write_back(self, flush: Callable[[], None], cf: ColumnFamily | None = None) -> None:
+        """Run ``flush`` before every write-back (a scan, the commit) of ``cf`` (of any family if None): it
+        puts what it held back. A scan of another family does not need it, so what ``flush`` holds back
+        is written once per transaction, and a row created and removed within it never at all."""
+        self._flushers.append((flush, cf))
 
     def _read(self, slot: tuple[ColumnFamily, tuple[KeyPart, ...]]) -> Any:
         """A cache miss: the value from LMDB (decoded), or _ABSENT; cached either way."""
@@ -162,8 +164,9 @@ class Transaction:
 
     def write_back(self, cf: ColumnFamily | None = None) -> None:
         """Write pending changes (of one column family, or all) to the underlying transaction."""
-        for flush in self._flushers:
-            flush()
+        for flush, family in self._flushers:
+            if cf is None or family is None or family is cf:
+                flush()
         if cf is not None:  # a scan of one family (the common case: no change of it pending)
             pending = self._dirty.pop(cf, None)
             if pending:
