@@ -47,8 +47,10 @@ def pack_key(parts: tuple[KeyPart, ...]) -> bytes:
         if type(part) is int:  # the commonest key of all: an entity by its key, packed here without a call
             return _INT_PACK(_INT_TAG, part + _OFFSET)
         return _pack_part(part)
-    if len(parts) == 2:
-        return _pack_part(parts[0]) + _pack_part(parts[1])
+    if len(parts) == 2:  # (scope, name), (parent, child), (type, key) ...: an int part packed without a call
+        first, second = parts
+        head = _INT_PACK(_INT_TAG, first + _OFFSET) if type(first) is int else _pack_part(first)
+        return head + (_INT_PACK(_INT_TAG, second + _OFFSET) if type(second) is int else _pack_part(second))
     return b"".join([_pack_part(part) for part in parts])
 
 

@@ -108,61 +108,81 @@ class Transaction:
 
     def __init__(self, txn: Any) -> None:
         self._txn = txn
-        self._cache: dict[tuple[ColumnFamily, bytes], Any] = {}
-        self._dirty: dict[ColumnFamily, dict[bytes, None]] = {}  # per family, an insertion-ordered set
+        # Keyed by the key tuple, not its encoding: a key is packed only to read it from LMDB (a cache
+        # miss) and to write it back, not on every get, put and delete.
+        self._cache: dict[tuple[ColumnFamily, tuple[KeyPart, ...]], Any] = {}
+        # per family, the changed keys in the order of their first change, with their value (or _ABSENT)
+        self._dirty: dict[ColumnFamily, dict[tuple[KeyPart, ...], Any]] = {}
         # Callbacks that ``put`` what their owners hold back (typed objects written once per
-        # transaction instead of on every change), run before any write-back.
-        self._flushers: list[Callable[[], None]] = []
+        # transaction instead of on every change), with the family they put into (None: any).
+        self._flushers: list[tuple[Callable[[], None], ColumnFamily | None]] = []
 
-    def on_write_back(self, flush: Callable[[], None]) -> None:
-        """Run ``flush`` before every write-back (a scan, the commit): it puts what it held back."""
-        self._flushers.append(flush)
+    def on_write_back(self, flush: Callable[[], None], cf: ColumnFamily | None = None) -> None:
+        """Run ``flush`` before every write-back (a scan, the commit) of ``cf`` (of any family if None): it
+        puts what it held back. A scan of another family does not need it, so what ``flush`` holds back
+        is written once per transaction, and a row created and removed within it never at all."""
+        self._flushers.append((flush, cf))
 
-    def _lookup(self, cf: ColumnFamily, key: tuple[KeyPart, ...]) -> Any:
-        slot = (cf, pack_key(key))
-        value = self._cache.get(slot, _MISSING)
-        if value is _MISSING:
-            data = self._txn.get(slot[1], db=cf.db)
-            value = self._cache[slot] = _ABSENT if data is None else _unpack(data)
+    def _read(self, slot: tuple[ColumnFamily, tuple[KeyPart, ...]]) -> Any:
+        """A cache miss: the value from LMDB (decoded), or _ABSENT; cached either way."""
+        cf, key = slot
+        data = self._txn.get(pack_key(key), db=cf.db)
+        value = self._cache[slot] = _ABSENT if data is None else _unpack(data)
         return value
 
     def get(self, cf: ColumnFamily, *key: KeyPart) -> Any:
-        value = self._lookup(cf, key)
+        slot = (cf, key)
+        value = self._cache.get(slot, _MISSING)
+        if value is _MISSING:
+            value = self._read(slot)
         return None if value is _ABSENT else value
 
     def exists(self, cf: ColumnFamily, *key: KeyPart) -> bool:
-        return self._lookup(cf, key) is not _ABSENT
+        slot = (cf, key)
+        value = self._cache.get(slot, _MISSING)
+        if value is _MISSING:
+            value = self._read(slot)
+        return value is not _ABSENT
 
     def put(self, cf: ColumnFamily, key: tuple[KeyPart, ...], value: Any) -> None:
-        packed = pack_key(key)
-        self._cache[(cf, packed)] = value
+        """Set ``key`` (a tuple) to ``value``."""
+        self._cache[(cf, key)] = value
         dirty = self._dirty.get(cf)
         if dirty is None:
             dirty = self._dirty[cf] = {}
-        dirty[packed] = None
+        dirty[key] = value
 
     def delete(self, cf: ColumnFamily, *key: KeyPart) -> None:
-        packed = pack_key(key)
-        self._cache[(cf, packed)] = _ABSENT
+        slot = (cf, key)
+        if self._cache.get(slot) is _ABSENT:
+            return  # known not to exist (looked up, or deleted already): nothing to write back
+        self._cache[slot] = _ABSENT
         dirty = self._dirty.get(cf)
         if dirty is None:
             dirty = self._dirty[cf] = {}
-        dirty[packed] = None
+        dirty[key] = _ABSENT
 
     def write_back(self, cf: ColumnFamily | None = None) -> None:
         """Write pending changes (of one column family, or all) to the underlying transaction."""
-        for flush in self._flushers:
-            flush()
-        families = list(self._dirty) if cf is None else ([cf] if cf in self._dirty else [])
-        txn, cache = self._txn, self._cache
-        for family in families:
-            db = family.db
-            for packed in self._dirty.pop(family):
-                value = cache[(family, packed)]
-                if value is _ABSENT:
-                    txn.delete(packed, db=db)
-                else:
-                    txn.put(packed, _pack(value), db=db)
+        for flush, family in self._flushers:
+            if cf is None or family is None or family is cf:
+                flush()
+        if cf is not None:  # a scan of one family (the common case: no change of it pending)
+            pending = self._dirty.pop(cf, None)
+            if pending:
+                self._write(cf, pending)
+            return
+        for family, pending in self._dirty.items():
+            self._write(family, pending)
+        self._dirty.clear()
+
+    def _write(self, family: ColumnFamily, pending: dict[tuple[KeyPart, ...], Any]) -> None:
+        txn, db = self._txn, family.db
+        for key, value in pending.items():
+            if value is _ABSENT:
+                txn.delete(pack_key(key), db=db)
+            else:
+                txn.put(pack_key(key), _pack(value), db=db)
 
     def items(self, cf: ColumnFamily, *prefix: KeyPart) -> Iterator[tuple[tuple[KeyPart, ...], Any]]:
         """Entries whose key starts with ``prefix``, in key order."""

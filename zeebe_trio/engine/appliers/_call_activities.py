@@ -18,9 +18,12 @@ from ..state import EngineState
 __all__ = ["call_activity_finished", "child_instance_activating", "child_instance_completed", "process_created"]
 
 
+_PROCESS = BpmnElementType.PROCESS.value
+
+
 def _is_child_instance(record: Record) -> bool:
     value = record.value
-    return value.get("bpmnElementType") == BpmnElementType.PROCESS.value \
+    return value.get("bpmnElementType") == _PROCESS \
         and (value.get("parentElementInstanceKey") or -1) > 0
 
 

@@ -19,6 +19,8 @@ _I = ProcessInstanceIntent
 LIFECYCLE_STATES = frozenset({_I.ELEMENT_ACTIVATING, _I.ELEMENT_ACTIVATED, _I.ELEMENT_COMPLETING,
                               _I.ELEMENT_TERMINATING})
 _BY_NAME = {state.name: state for state in LIFECYCLE_STATES}
+# An enum's ``.name`` is a Python-level property: the hot path reads the stored names from a dict.
+_NAMES = {state: state.name for state in ProcessInstanceIntent}
 _ELEMENT_TYPES = {element_type.value: element_type for element_type in BpmnElementType}
 
 
@@ -43,7 +45,7 @@ class ElementInstance:
     def __init__(self, key: int, state: ProcessInstanceIntent, value: dict[str, Any], child_count: int = 0,
                  active_flows: int = 0, job_key: int = -1) -> None:
         self.key = key
-        self._stored: dict[str, Any] = {"state": state.name, "record": value, "children": child_count,
+        self._stored: dict[str, Any] = {"state": _NAMES[state], "record": value, "children": child_count,
                                         "activeFlows": active_flows, "jobKey": job_key, "triggers": 0}
 
     @classmethod
@@ -67,13 +69,13 @@ class ElementInstance:
 
     @state.setter
     def state(self, state: ProcessInstanceIntent) -> None:
-        self._stored["state"] = state.name
+        self._stored["state"] = _NAMES[state]
 
     def enter(self, state: ProcessInstanceIntent) -> None:
         """Move to ``state``; a phase that starts (activated, completing) runs its execution listeners
         from the first."""
         stored = self._stored
-        stored["state"] = state.name
+        stored["state"] = _NAMES[state]
         if state is _I.ELEMENT_ACTIVATED or state is _I.ELEMENT_COMPLETING:
             stored.pop("listenerIndex", None)
 

@@ -176,7 +176,7 @@ class EngineState:
         # and changes each several times; those changed are put once, when the transaction writes back.
         self._instances = {}
         self._changed_instances = set()
-        txn.on_write_back(self._put_changed_instances)
+        txn.on_write_back(self._put_changed_instances, self._elements)
 
     def _put_changed_instances(self) -> None:
         instances = self._instances
@@ -337,7 +337,6 @@ class EngineState:
             self.txn.delete(self._variables, *key)
         self.txn.delete(self._scope_parents, scope_key)
         self.txn.delete(self._pending_variables, scope_key)
-        self.txn.delete(self._event_triggers, scope_key)
 
     def pending_variables(self, element_instance_key: int) -> dict[str, Any] | None:
         return self.txn.get(self._pending_variables, element_instance_key)  # type: ignore[no-any-return]

@@ -11,6 +11,8 @@ from ..model import ExecutableElement, ExecutableFlowNode
 __all__ = ["ElementContext"]
 
 _ELEMENT_TYPES = {element_type.value: element_type for element_type in BpmnElementType}
+# An enum's ``.value`` is a Python-level property: ``record_for`` (every child, every flow) reads a dict.
+_TYPE_VALUES = {element_type: element_type.value for element_type in BpmnElementType}
 
 
 class ElementContext:
@@ -37,7 +39,7 @@ class ElementContext:
         instance."""
         value = dict(self.value)
         value["elementId"] = element.id
-        value["bpmnElementType"] = element.element_type.value
+        value["bpmnElementType"] = _TYPE_VALUES[element.element_type]
         value["flowScopeKey"] = flow_scope_key
         value["bpmnEventType"] = element.event_type if isinstance(element, ExecutableFlowNode) else "UNSPECIFIED"
         return value

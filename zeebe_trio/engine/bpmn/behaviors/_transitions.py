@@ -119,12 +119,14 @@ class StateTransitionBehavior:
         batch.event(PI, _I.ELEMENT_ACTIVATING, context.key, context.value)
 
     def to_activated(self, batch: Batch, context: ElementContext,
-                     before_activated: Callable[[], None] | None = None) -> None:
+                     before_activated: Callable[[], None] | None = None, *,
+                     element: ExecutableFlowNode | None = None) -> None:
         """Open the element's event subscriptions (which may fail, before anything is written), run
         ``before_activated`` (a job worker task creates its job there, as Zeebe's does), then write
-        ELEMENT_ACTIVATED."""
+        ELEMENT_ACTIVATED (``element``: its model element, when the caller has it)."""
         if self.catch_events is not None:
-            element = self.element_of(batch, context)
+            if element is None:
+                element = self.element_of(batch, context)
             if element.catch_events:
                 self.catch_events.subscribe(batch, element, context)
         if before_activated is not None:
@@ -156,7 +158,8 @@ class StateTransitionBehavior:
         self.compensations.before_completed(batch, element, context)
         tokens = self._before_root_end(batch, context)
         batch.event(PI, _I.ELEMENT_COMPLETED, context.key, context.value)
-        self._after_root_end(batch, context, tokens)
+        if tokens:  # a root process instance's listeners
+            self._after_root_end(batch, context, tokens)
         self.compensations.after_completed(batch, context)
 
     def _before_root_end(self, batch: Batch, context: ElementContext) -> list[Any]:
@@ -235,9 +238,11 @@ class StateTransitionBehavior:
         """Fail (UNKNOWN) if taking ``new_flows`` sequence flows out of the completing element would put
         more element instances and flows in its flow scope than the engine allows; the element stays
         completing with an incident, and resolving it tries again."""
-        scope = batch.state.element_instance(context.flow_scope_key)
-        if scope is None or new_flows <= 1:
+        if new_flows <= 1:
             return  # one flow out of one element leaves the scope as full as it was
+        scope = batch.state.element_instance(context.flow_scope_key)
+        if scope is None:
+            return
         limit = self.max_element_instances_per_scope
         held = scope.child_count - 1 + scope.active_flows  # without the element that completes
         if held + new_flows <= limit:

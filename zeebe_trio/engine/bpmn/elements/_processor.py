@@ -81,7 +81,7 @@ class FlowNodeProcessor(BpmnElementProcessor[E]):
         self.variables.apply_input_mappings(batch, element, context)
 
     def finalize_activation(self, batch: Batch, element: E, context: ElementContext) -> None:
-        self.transitions.to_activated(batch, context)
+        self.transitions.to_activated(batch, context, element=element)
         if not self.waits:
             self.complete_now(batch, element, context)
 

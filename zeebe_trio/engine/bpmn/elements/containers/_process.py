@@ -48,7 +48,7 @@ class ProcessProcessor(ContainerCallbacksMixin, BpmnElementProcessor[ExecutableP
             self.variables.merge_local(batch, context.value, context.key, local)
 
     def finalize_activation(self, batch: Batch, element: ExecutableProcess, context: ElementContext) -> None:
-        self.transitions.to_activated(batch, context)
+        self.transitions.to_activated(batch, context, element=element)
         # An instance a start event's trigger created (a timer, a message) begins at that start event.
         starts_by_event = any(start.event_definition is not None for start in element.start_events)
         triggered = batch.state.event_triggers(context.process_definition_key) if starts_by_event else []

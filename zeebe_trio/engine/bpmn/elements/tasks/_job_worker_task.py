@@ -30,7 +30,8 @@ class JobWorkerTaskProcessor(FlowNodeProcessor[ExecutableJobWorkerTask]):
 
     def finalize_activation(self, batch: Batch, element: ExecutableJobWorkerTask, context: ElementContext) -> None:
         self.jobs.create_element_job(batch, element.job, context,
-                                     lambda create_job: self.transitions.to_activated(batch, context, create_job))
+                                     lambda create_job: self.transitions.to_activated(batch, context, create_job,
+                                                                                      element=element))
 
     def on_terminate(self, batch: Batch, element: ExecutableJobWorkerTask, context: ElementContext) -> None:
         self.transitions.to_terminating(batch, context)
