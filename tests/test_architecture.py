@@ -23,7 +23,7 @@ ALLOWED = {
     "exporters": {"protocol"},
     "gateway": {"protocol"},
     "cluster": {"protocol", "raft"},
-    "broker": {"protocol", "log", "state", "stream", "engine", "exporters", "gateway"},
+    "broker": {"protocol", "log", "raft", "state", "stream", "engine", "exporters", "gateway"},
 }
 NO_TRIO = {"protocol", "engine", "state"}
 

@@ -33,11 +33,14 @@ class BrokerError(Exception):
     TIMEOUT = "TIMEOUT"  # no response within the request timeout
     INTERNAL = "INTERNAL"
     MALFORMED_REQUEST = "MALFORMED_REQUEST"  # e.g. payload over the maximum size
+    PARTITION_LEADER_MISMATCH = "PARTITION_LEADER_MISMATCH"  # sent to a follower: retry on ``leader_id``
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, *, leader_id: int | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.leader_id = leader_id
+        """With PARTITION_LEADER_MISMATCH: the broker the replica knows as the leader (None: none known)."""
 
 
 @dataclass(frozen=True, slots=True)

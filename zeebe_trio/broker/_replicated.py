@@ -1,0 +1,279 @@
+"""`ReplicatedPartition`: one replica of a partition on Raft, supervised by its role.
+
+The replica's Raft log is the partition's log (``raft.PartitionRaftLog`` under ``partition-<id>/raft``): one
+copy per replica, read by the stream layer as a single node reads its own. Its ``RaftServer`` runs for the
+replica's whole life; everything else runs in a cancel scope per role, opened and cancelled as
+``RaftServer.role`` changes:
+
+- LEADER: waits until every entry of earlier terms is committed (its election no-op is), replays what the
+  state has not seen, then processes: the stream processor in PROCESSING mode, the schedule service, the
+  redistribution of pending commands, exporters, and client commands (``execute``). A batch is proposed to
+  Raft and durable once a quorum has fsync'd it; side effects, and so every client response, wait for that
+  commit: a command is acknowledged only once committed.
+- FOLLOWER (and candidate): the stream processor in REPLAY mode applies committed entries as Raft commits
+  them, so a new leader is ready at once; nothing is written, scheduled or exported. Client commands are
+  refused with ``BrokerError.PARTITION_LEADER_MISMATCH`` naming the leader this replica knows (None while
+  there is none), which a gateway retries there.
+
+Leaving LEADER cancels the leader's scope. Its state may hold the effects of batches no quorum accepted,
+so it is not trusted: the follower scope rebuilds it from the newest snapshot and the committed log. A
+follower's state (committed entries only) is kept when it becomes leader. Requests in flight on a leader
+that steps down are answered PARTITION_UNAVAILABLE; their commands may or may not have been committed
+(as in Zeebe, a retry may see the effects of the first attempt).
+
+Not yet: snapshots and log compaction with Raft (``snapshot_taken``, installing a leader's snapshot), and
+exporter positions replicated to followers; the replicated partition takes no snapshots so far.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import trio
+
+from zeebe_trio.engine import Engine, EngineState, JobStreams, ScheduledChecks
+from zeebe_trio.exporters import create_exporter_director
+from zeebe_trio.gateway._port import BrokerCommand, BrokerError
+from zeebe_trio.protocol import Record
+from zeebe_trio.raft import (
+    NotLeaderError,
+    PartitionRaftLog,
+    ProposalLostError,
+    RaftBackpressureError,
+    RaftConfig,
+    RaftServer,
+    RaftStoppedError,
+    Role,
+    RoleChange,
+    Transport,
+    encode_entry,
+)
+from zeebe_trio.stream import (
+    CrashGuard,
+    InterPartitionSender,
+    LocalPartitionSender,
+    ReplicatedLogStream,
+    ScheduleService,
+    SnapshotStore,
+    StreamProcessor,
+    StreamProcessorMode,
+)
+
+from ._clock import EngineClock
+from ._config import BrokerConfig
+from ._partition import Partition, _CommittedReader, _PositionStore
+
+log = logging.getLogger(__name__)
+
+BACKPRESSURE_RETRY_SECONDS = 0.01
+"""How long the leader waits before proposing again when Raft has too many uncommitted entries."""
+
+
+class _RaftReplicator:
+    """A ``RaftServer`` as the replicated log stream's ``Replicator``; ``term`` is the term this replica
+    leads in (None on a follower: no proposals, no term checks)."""
+
+    def __init__(self, server: RaftServer, term: int | None) -> None:
+        self._server = server
+        self._term = term
+
+    @property
+    def commit_index(self) -> int:
+        return self._server.commit_index
+
+    async def propose(self, data: bytes) -> int | None:
+        while True:
+            try:
+                return await self._server.propose(data)
+            except RaftBackpressureError:
+                await trio.sleep(BACKPRESSURE_RETRY_SECONDS)
+            except (NotLeaderError, RaftStoppedError):
+                return None
+
+    async def wait_committed(self, index: int) -> bool:
+        try:
+            await self._server.wait_committed(index, term=self._term)
+        except ProposalLostError:
+            return False
+        return True
+
+    def encode(self, data: bytes, low_position: int, high_position: int) -> bytes:
+        return encode_entry(data, low_position, high_position)
+
+
+def _is_leader(role: RoleChange) -> bool:
+    return role.role is Role.LEADER
+
+
+class ReplicatedPartition(Partition):
+    """A partition replica: ``members`` are the node ids of the partition's replicas, ``transport`` carries
+    this replica's Raft messages (``cluster.ClusterRaftTransport`` between brokers, ``InMemoryNetwork`` in
+    tests)."""
+
+    def __init__(self, partition_id: int, config: BrokerConfig, clock: EngineClock, job_streams: JobStreams,
+                 on_jobs_available: Callable[[str], None],
+                 push_job: Callable[[int, int, dict[str, Any]], bool],
+                 sender: InterPartitionSender | None = None, *, node_id: int, members: Iterable[int],
+                 transport: Transport, raft_config: RaftConfig | None = None,
+                 rng: random.Random | None = None) -> None:
+        super().__init__(partition_id, config, clock, job_streams, on_jobs_available, push_job, sender)
+        self.node_id = node_id
+        self.members = tuple(members)
+        self.transport = transport
+        self.raft_config = raft_config or RaftConfig()
+        self._rng = rng
+        self.raft: RaftServer
+        self.raft_log: PartitionRaftLog
+        self.role: RoleChange | None = None
+        """The Raft role this replica runs in (None before its Raft server started)."""
+        self._state_trusted = False
+
+    @property
+    def is_leader(self) -> bool:
+        return self.role is not None and _is_leader(self.role) and self.healthy
+
+    # -- life cycle --------------------------------------------------------------------------------
+
+    async def _run_once(self, task_status: trio.TaskStatus[Partition]) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.processor = None  # type: ignore[assignment]
+        self.store = None  # type: ignore[assignment]
+        self._state_trusted = False
+        self.raft_log = PartitionRaftLog.open(self.directory / "raft", max_segment_bytes=self.config.log_segment_size,
+                                              sync_blocks=self.config.fsync_in_thread)
+        self.log = self.raft_log.log
+        try:
+            self.snapshots = SnapshotStore(self.directory / "snapshots")
+            self.raft = RaftServer(self.node_id, self.members, self.raft_log, self.transport, self.raft_config,
+                                   rng=self._rng)
+            async with trio.open_nursery() as nursery:
+                await nursery.start(self.raft.run)
+                if not self._started:
+                    self._started = True
+                    task_status.started(self)
+                await self._follow_roles()
+        finally:
+            self.healthy = False
+            self.role = None
+            if self.store is not None:
+                self.store.close()
+                self.store = None  # type: ignore[assignment]
+            self.raft_log.close()
+
+    async def _follow_roles(self) -> None:
+        """One cancel scope per role: LEADER, or not (follower, candidates: replay only)."""
+        while True:
+            role = self.raft.role
+            leading = _is_leader(role)
+            self.role = role
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(self._lead if leading else self._follow, role)
+                seen = role
+                while True:
+                    seen = await self.raft.wait_role_change(seen)
+                    if _is_leader(seen) != leading or (leading and seen.term != role.term):
+                        break
+                    self.role = seen  # the same kind of role: a new term or leader to point clients to
+                log.info("partition %d, node %d: %s in term %d -> %s in term %d", self.partition_id, self.node_id,
+                         role.role.value, role.term, seen.role.value, seen.term)
+                nursery.cancel_scope.cancel()
+
+    def _open_state(self) -> EngineState:
+        """The state store: kept when it holds only committed records, otherwise rebuilt from the newest
+        snapshot (or empty) and replayed from the log by the processor."""
+        if self.store is None or not self._state_trusted:
+            if self.store is not None:
+                self.store.close()
+                self.store = None  # type: ignore[assignment]
+            self.store, latest = self._restore_state()
+            self._last_snapshot_position = latest.processed_position if latest else -1
+            self._state_trusted = True
+        state = EngineState(self.store, self.partition_id)
+        self.engine = Engine(state, job_streams=self._job_streams, monotonic=time.monotonic,
+                             max_element_instances_per_scope=self.config.max_element_instances_per_scope,
+                             partition_count=self.config.partitions)
+        return state
+
+    async def _follow(self, role: RoleChange) -> None:
+        self._open_state()
+        self.log_stream = ReplicatedLogStream(self.log, self.partition_id, _RaftReplicator(self.raft, None),
+                                              leader=False)
+        self.processor = StreamProcessor(self.log_stream, self.store, self.engine, self.clock.now_ms,
+                                         lambda effects: None, mode=StreamProcessorMode.REPLAY)
+        async with trio.open_nursery() as nursery:
+            await nursery.start(self.log_stream.run_flusher, self._io_limiter)
+            await nursery.start(self.processor.run)
+
+    async def _lead(self, role: RoleChange) -> None:
+        # Entries of earlier terms commit beneath this leader's first own entry, its election no-op.
+        try:
+            await self.raft.wait_committed(self.raft_log.last_index)
+        except ProposalLostError:
+            await trio.sleep_forever()  # overwritten: this replica is no longer the leader; the role watcher moves on
+        state = self._open_state()
+        self.log_stream = ReplicatedLogStream(self.log, self.partition_id, _RaftReplicator(self.raft, role.term),
+                                              leader=True, term=role.term)
+        guard = CrashGuard(self.directory / CrashGuard.FILE, self.config.crash_guard_attempts)
+        try:
+            self.exporters = create_exporter_director(
+                partition_id=self.partition_id, exporters_config=self.config.exporter_settings(),
+                reader=_CommittedReader(self.log_stream), position_store=_PositionStore(self.store, state),
+                environ=os.environ)
+            schedule = ScheduleService(self.log_stream, self.store, ScheduledChecks(state), self.clock,
+                                       check_interval=self.config.due_date_check_interval)
+            sender = self._sender or LocalPartitionSender({self.partition_id: self.log_stream},
+                                                          max_command_bytes=self.config.max_message_size)
+            self.processor = StreamProcessor(self.log_stream, self.store, self.engine, self.clock.now_ms,
+                                             self._run_side_effects, crash_guard=guard, schedule=schedule,
+                                             sender=sender)
+            # From the first processed command on, the state may run ahead of what a quorum holds.
+            self._state_trusted = False
+            async with trio.open_nursery() as nursery:
+                await nursery.start(self.log_stream.run_flusher, self._io_limiter)
+                await nursery.start(self.processor.run)
+                await nursery.start(self.exporters.run)
+                nursery.start_soon(self._redistribute_periodically, sender, state)
+                nursery.start_soon(self._watch_health)
+                self.healthy = True
+                self.failure = None
+                log.info("partition %d, node %d leads in term %d (last position %d)", self.partition_id,
+                         self.node_id, role.term, self.log_stream.last_position)
+        finally:
+            self.healthy = False
+            for pending in self._pending.values():
+                pending.event.set()  # answered PARTITION_UNAVAILABLE: this replica no longer leads
+            guard.close()
+
+    # -- command API -------------------------------------------------------------------------------
+
+    async def execute(self, command: BrokerCommand, timeout: float | None) -> Record:
+        role = self.role
+        if role is None or not _is_leader(role):
+            leader = role.leader_id if role is not None else None
+            where = f"the leader is node {leader}" if leader is not None else "no leader is known yet"
+            raise BrokerError(BrokerError.PARTITION_LEADER_MISMATCH,
+                              f"Expected to execute the command on partition {self.partition_id}, but node"
+                              f" {self.node_id} is not its leader ({where}); send it to the leader",
+                              leader_id=leader)
+        return await super().execute(command, timeout)
+
+    def health_problem(self) -> str | None:
+        if self.role is not None and not _is_leader(self.role):
+            return None if self.processor is not None else "not running (starting or shutting down)"
+        return super().health_problem()
+
+    def compact_log(self, snapshot_position: int) -> None:
+        """Compaction goes through Raft (``snapshot_taken``), which is not wired yet: keep the whole log."""
+
+    def statistics(self) -> dict[str, Any]:
+        raft = self.raft.statistics()
+        return {**super().statistics(), "raft_role": raft.role.value, "raft_term": raft.term,
+                "raft_commit_index": raft.commit_index, "raft_last_index": raft.last_index}
+
+
+__all__ = ["ReplicatedPartition"]
