@@ -36,11 +36,11 @@ EPOCH_MS = 1_767_225_600_000
 class Replica:
     """One replica in its own data directory; `kill` cancels its scope, `start` opens it again."""
 
-    def __init__(self, node_id: int, root: Path, network: InMemoryNetwork) -> None:
+    def __init__(self, node_id: int, root: Path, network: InMemoryNetwork, **settings: Any) -> None:
         self.id = node_id
         self.network = network
         self.config = BrokerConfig(data_dir=root / f"node-{node_id}", exporters={}, fsync_in_thread=False,
-                                   embedded_gateway=False, command_api_enabled=False)
+                                   embedded_gateway=False, command_api_enabled=False, **settings)
         self.partition: ReplicatedPartition | None = None
         self.scope: trio.CancelScope | None = None
         self.starts = 0
@@ -134,9 +134,9 @@ def assert_positions_and_keys_unique(partition: ReplicatedPartition) -> None:
     assert len(created) == len(set(created))
 
 
-async def _cluster(tmp_path: Path, nursery: trio.Nursery) -> tuple[InMemoryNetwork, list[Replica]]:
+async def _cluster(tmp_path: Path, nursery: trio.Nursery, **settings: Any) -> tuple[InMemoryNetwork, list[Replica]]:
     network = InMemoryNetwork(rng=random.Random(7))
-    replicas = [Replica(i, tmp_path, network) for i in MEMBERS]
+    replicas = [Replica(i, tmp_path, network, **settings) for i in MEMBERS]
     for replica in replicas:
         await replica.start(nursery)
     return network, replicas
@@ -266,4 +266,28 @@ async def test_a_partitioned_leader_steps_down_and_rejoins_as_a_follower_with_th
                 and r.intent is ProcessInstanceCreationIntent.CREATED}
         assert {before.key, after.key} <= keys and len(keys) == 2
         assert_positions_and_keys_unique(leader)
+        nursery.cancel_scope.cancel()
+
+
+async def test_every_replica_snapshots_its_state_and_a_restart_replays_from_the_snapshot(
+        tmp_path: Path, autojump_clock: trio.testing.MockClock) -> None:
+    async with trio.open_nursery() as nursery:
+        _network, replicas = await _cluster(tmp_path, nursery, snapshot_period=0.5)
+        leader = await wait_for_leader(replicas)
+        await deploy(leader)
+        for _ in range(3):
+            await create_instance(leader)
+        await trio.sleep(2)
+        for replica in replicas:
+            assert replica.partition is not None and replica.partition.snapshots.list()
+        follower = next(r for r in replicas if r.partition is not leader)
+        follower.kill()
+        await create_instance(leader)
+        restarted = await follower.start(nursery)
+        await wait_replayed(restarted, leader.log_stream.committed.value)
+        await trio.sleep(1)
+        assert dump(restarted) == dump(leader)
+        # Restored from its snapshot: it applied only the events logged after it, not the whole log.
+        events = sum(1 for r in records(leader) if r.record_type is RecordType.EVENT)
+        assert 0 < restarted.processor.replayed_events < events
         nursery.cancel_scope.cancel()

@@ -21,8 +21,14 @@ follower's state (committed entries only) is kept when it becomes leader. Reques
 that steps down are answered PARTITION_UNAVAILABLE; their commands may or may not have been committed
 (as in Zeebe, a retry may see the effects of the first attempt).
 
-Not yet: snapshots and log compaction with Raft (``snapshot_taken``, installing a leader's snapshot), and
-exporter positions replicated to followers; the replicated partition takes no snapshots so far.
+Snapshots: every replica snapshots its own state every ``snapshot_period`` (a follower's holds committed
+entries only; a leader publishes one only once the log it was taken at is committed, and one whose commit
+never comes is discarded with the leader's scope), so a restart or a rebuild replays from the newest
+snapshot rather than from the start of the log.
+
+Not yet: log compaction with Raft (``snapshot_taken``, installing a leader's snapshot on a follower that
+is too far behind; until then the Raft log is kept whole), and exporter positions replicated to followers
+(exporters run on the leader only; a new leader exports again from the position its own state holds).
 """
 
 from __future__ import annotations
@@ -208,6 +214,7 @@ class ReplicatedPartition(Partition):
         async with trio.open_nursery() as nursery:
             await nursery.start(self.log_stream.run_flusher, self._io_limiter)
             await nursery.start(self.processor.run)
+            nursery.start_soon(self._snapshot_periodically)
 
     async def _lead(self, role: RoleChange) -> None:
         # Entries of earlier terms commit beneath this leader's first own entry, its election no-op.
@@ -238,6 +245,7 @@ class ReplicatedPartition(Partition):
                 await nursery.start(self.processor.run)
                 await nursery.start(self.exporters.run)
                 nursery.start_soon(self._redistribute_periodically, sender, state)
+                nursery.start_soon(self._snapshot_periodically)
                 nursery.start_soon(self._watch_health)
                 self.healthy = True
                 self.failure = None
