@@ -281,13 +281,48 @@ async def test_every_replica_snapshots_its_state_and_a_restart_replays_from_the_
         for replica in replicas:
             assert replica.partition is not None and replica.partition.snapshots.list()
         follower = next(r for r in replicas if r.partition is not leader)
+        assert follower.partition is not None
+        compacted = follower.partition.raft_log.snapshot_index
+        assert compacted > 0  # its Raft log continues after a snapshot: the restart hands Raft the state snapshot
         follower.kill()
         await create_instance(leader)
         restarted = await follower.start(nursery)
+        assert restarted.raft_log.snapshot_index >= compacted
         await wait_replayed(restarted, leader.log_stream.committed.value)
         await trio.sleep(1)
         assert dump(restarted) == dump(leader)
         # Restored from its snapshot: it applied only the events logged after it, not the whole log.
         events = sum(1 for r in records(leader) if r.record_type is RecordType.EVENT)
         assert 0 < restarted.processor.replayed_events < events
+        nursery.cancel_scope.cancel()
+
+
+async def test_a_follower_behind_the_compacted_log_receives_the_leaders_snapshot_and_catches_up(
+        tmp_path: Path, autojump_clock: trio.testing.MockClock) -> None:
+    async with trio.open_nursery() as nursery:
+        _network, replicas = await _cluster(tmp_path, nursery, snapshot_period=0.5)
+        leader = await wait_for_leader(replicas)
+        await deploy(leader)
+        follower = next(r for r in replicas if r.partition is not leader)
+        follower.kill()
+        behind = follower_last_index = leader.raft.commit_index
+        for _ in range(4):  # snapshots and compaction move past what the follower holds
+            await create_instance(leader)
+            await trio.sleep(1)
+        assert leader.raft_log.snapshot_index > follower_last_index
+        restarted = await follower.start(nursery)
+        more = await create_instance(leader)
+        await wait_replayed(restarted, leader.log_stream.committed.value)
+        await trio.sleep(1)
+        assert restarted.installed_snapshots == 1
+        assert restarted.raft_log.snapshot_index > behind
+        assert dump(restarted) == dump(leader)
+        assert any(r.key == more.key for r in records(restarted))
+        # The restarted follower can lead: it has every acknowledged command and goes on.
+        term = leader.raft.role.term
+        old = next(r for r in replicas if r.partition is leader)
+        old.kill()
+        new_leader = await wait_for_leader([r for r in replicas if r is not old], above_term=term)
+        jobs = await activate(new_leader)
+        assert len(jobs) == 5
         nursery.cancel_scope.cancel()

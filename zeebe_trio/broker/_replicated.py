@@ -26,18 +26,27 @@ entries only; a leader publishes one only once the log it was taken at is commit
 never comes is discarded with the leader's scope), so a restart or a rebuild replays from the newest
 snapshot rather than from the start of the log.
 
-Not yet: log compaction with Raft (``snapshot_taken``, installing a leader's snapshot on a follower that
-is too far behind; until then the Raft log is kept whole), and exporter positions replicated to followers
-(exporters run on the leader only; a new leader exports again from the position its own state holds).
+After a snapshot, the entries before the one holding its position (and, on the leader, before every
+exporter's position) are handed to Raft as a Raft snapshot whose data is the newest state snapshot
+(``pack_snapshot``): Raft compacts the log behind it and sends it, in chunks, to a follower whose next entry
+was compacted away. That follower stops its scope, publishes the snapshot, lets Raft reset its log to
+continue after it, and restores its state from it.
+
+Not yet: exporter positions replicated to followers (exporters run on the leader only; a new leader
+exports again from the position its own state holds, and a follower does not compact while exporters are
+configured).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import random
+import struct
 import time
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 import trio
@@ -53,6 +62,7 @@ from zeebe_trio.raft import (
     RaftBackpressureError,
     RaftConfig,
     RaftServer,
+    RaftSnapshot,
     RaftStoppedError,
     Role,
     RoleChange,
@@ -65,6 +75,7 @@ from zeebe_trio.stream import (
     LocalPartitionSender,
     ReplicatedLogStream,
     ScheduleService,
+    Snapshot,
     SnapshotStore,
     StreamProcessor,
     StreamProcessorMode,
@@ -72,6 +83,7 @@ from zeebe_trio.stream import (
 
 from ._clock import EngineClock
 from ._config import BrokerConfig
+from ._errors import StartupError
 from ._partition import Partition, _CommittedReader, _PositionStore
 
 log = logging.getLogger(__name__)
@@ -112,6 +124,42 @@ class _RaftReplicator:
         return encode_entry(data, low_position, high_position)
 
 
+_LENGTH = struct.Struct("<I")
+_SNAPSHOT_METADATA = "snapshot.json"
+
+
+def pack_snapshot(snapshot: Snapshot) -> bytes:
+    """A state snapshot as the bytes of a Raft snapshot: ``[u32 n][n bytes JSON: positions and file names
+    with sizes]`` followed by the files' bytes, in that order (``snapshot.json`` is written again on install)."""
+    names = sorted(name for name in os.listdir(snapshot.path) if name != _SNAPSHOT_METADATA)
+    contents = [(snapshot.path / name).read_bytes() for name in names]
+    header = json.dumps({"processedPosition": snapshot.processed_position, "logPosition": snapshot.log_position,
+                         "files": [[name, len(data)] for name, data in zip(names, contents, strict=True)]}).encode()
+    return _LENGTH.pack(len(header)) + header + b"".join(contents)
+
+
+def unpack_snapshot(data: bytes, directory: Path) -> tuple[int, int]:
+    """Write the files of a packed snapshot into ``directory``; returns (processed, log) positions. Raises
+    ValueError for bytes that are not a packed snapshot (the leader's and this build's formats differ)."""
+    try:
+        (length,) = _LENGTH.unpack_from(data)
+        header = json.loads(data[_LENGTH.size:_LENGTH.size + length])
+        offset = _LENGTH.size + length
+        files = [(str(name), int(size)) for name, size in header["files"]]
+        processed, log_position = int(header["processedPosition"]), int(header["logPosition"])
+    except (struct.error, ValueError, KeyError, TypeError) as error:
+        raise ValueError(f"a snapshot received from the leader cannot be read: {error}") from None
+    if sum(size for _name, size in files) != len(data) - offset:
+        raise ValueError("a snapshot received from the leader is truncated: its files do not add up to its size")
+    directory.mkdir(parents=True)
+    for name, size in files:
+        if not name or "/" in name or "\\" in name or name in {".", "..", _SNAPSHOT_METADATA}:
+            raise ValueError(f"a snapshot received from the leader names the file {name[:64]!r}; refusing it")
+        (directory / name).write_bytes(data[offset:offset + size])
+        offset += size
+    return processed, log_position
+
+
 def _is_leader(role: RoleChange) -> bool:
     return role.role is Role.LEADER
 
@@ -138,6 +186,11 @@ class ReplicatedPartition(Partition):
         self.role: RoleChange | None = None
         """The Raft role this replica runs in (None before its Raft server started)."""
         self._state_trusted = False
+        self._role_scope: trio.CancelScope | None = None
+        self._role_exited = trio.Event()
+        self._installed: trio.Event | None = None
+        self.installed_snapshots = 0
+        """How many snapshots this replica received from a leader (it was too far behind its log)."""
 
     @property
     def is_leader(self) -> bool:
@@ -156,7 +209,8 @@ class ReplicatedPartition(Partition):
         try:
             self.snapshots = SnapshotStore(self.directory / "snapshots")
             self.raft = RaftServer(self.node_id, self.members, self.raft_log, self.transport, self.raft_config,
-                                   rng=self._rng)
+                                   rng=self._rng, snapshot=self._raft_snapshot_at_start(),
+                                   on_snapshot=self._install_snapshot)
             async with trio.open_nursery() as nursery:
                 await nursery.start(self.raft.run)
                 if not self._started:
@@ -174,10 +228,15 @@ class ReplicatedPartition(Partition):
     async def _follow_roles(self) -> None:
         """One cancel scope per role: LEADER, or not (follower, candidates: replay only)."""
         while True:
+            if self._installed is not None:
+                await self._installed.wait()  # the raft loop goes on with the reset log right after
+                self._installed = None
             role = self.raft.role
             leading = _is_leader(role)
             self.role = role
+            self._role_exited = trio.Event()
             async with trio.open_nursery() as nursery:
+                self._role_scope = nursery.cancel_scope
                 nursery.start_soon(self._lead if leading else self._follow, role)
                 seen = role
                 while True:
@@ -188,6 +247,44 @@ class ReplicatedPartition(Partition):
                 log.info("partition %d, node %d: %s in term %d -> %s in term %d", self.partition_id, self.node_id,
                          role.role.value, role.term, seen.role.value, seen.term)
                 nursery.cancel_scope.cancel()
+            self._role_scope = None
+            self._role_exited.set()
+
+    def _raft_snapshot_at_start(self) -> RaftSnapshot | None:
+        """The Raft snapshot the log continues after (the newest state snapshot, which covers it)."""
+        if not self.raft_log.snapshot_index:
+            return None
+        latest = self.snapshots.latest()
+        if latest is None:
+            raise StartupError(
+                f"partition {self.partition_id}: the Raft log of node {self.node_id} continues after a snapshot at"
+                f" entry {self.raft_log.snapshot_index}, but {self.snapshots.directory} holds no snapshot; remove"
+                f" {self.directory} to have the replica rejoin empty and receive the leader's snapshot")
+        return RaftSnapshot(self.raft_log.snapshot_index, self.raft_log.snapshot_term, pack_snapshot(latest))
+
+    async def _install_snapshot(self, snapshot: RaftSnapshot) -> None:
+        """A leader's snapshot (this replica is behind its compacted log): stop the follower scope (nothing
+        may read the log while Raft resets it after this returns), publish the snapshot, and have the next
+        scope restore the state from it."""
+        self._installed = installed = trio.Event()
+        try:
+            if self._role_scope is not None:
+                self._role_scope.cancel()
+                await self._role_exited.wait()
+            tmp = self.snapshots.temporary()
+            try:
+                processed, log_position = await self._blocking_io(unpack_snapshot, snapshot.data, tmp)
+                await self._blocking_io(self.snapshots.publish, tmp, processed, log_position)
+            except BaseException:
+                with trio.CancelScope(shield=True):
+                    await self._blocking_io(self.snapshots.discard, tmp)
+                raise
+            self._state_trusted = False
+            self.installed_snapshots += 1
+            log.info("partition %d, node %d: installed the leader's snapshot at entry %d (position %d)",
+                     self.partition_id, self.node_id, snapshot.index, processed)
+        finally:
+            installed.set()
 
     def _open_state(self) -> EngineState:
         """The state store: kept when it holds only committed records, otherwise rebuilt from the newest
@@ -276,7 +373,23 @@ class ReplicatedPartition(Partition):
         return super().health_problem()
 
     def compact_log(self, snapshot_position: int) -> None:
-        """Compaction goes through Raft (``snapshot_taken``), which is not wired yet: keep the whole log."""
+        """Tell Raft that the entries before the one holding ``snapshot_position`` (and every exporter's
+        position, on the leader) are in a snapshot: Raft compacts its log, which is the partition log, and
+        sends the newest state snapshot to a follower that needs what was compacted. Exporter positions are
+        not replicated, so a follower keeps its whole log while exporters are configured."""
+        keep_from = snapshot_position
+        if self.role is not None and _is_leader(self.role):
+            keep_from = min(keep_from, self.exporters.lowest_exported_position())
+        elif self.config.exporter_settings():
+            return
+        index = self.log.index_of_position(keep_from) if keep_from >= 0 else None
+        latest = self.snapshots.latest()
+        if index is None or latest is None:
+            return
+        covered = min(index - 1, self.raft.commit_index)
+        if covered <= self.raft_log.snapshot_index or covered < self.log.first_index:
+            return
+        self.raft.snapshot_taken(RaftSnapshot(covered, self.raft_log.term_at(covered), pack_snapshot(latest)))
 
     def statistics(self) -> dict[str, Any]:
         raft = self.raft.statistics()
