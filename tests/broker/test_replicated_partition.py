@@ -134,8 +134,9 @@ def assert_positions_and_keys_unique(partition: ReplicatedPartition) -> None:
     assert len(created) == len(set(created))
 
 
-async def _cluster(tmp_path: Path, nursery: trio.Nursery, **settings: Any) -> tuple[InMemoryNetwork, list[Replica]]:
-    network = InMemoryNetwork(rng=random.Random(7))
+async def _cluster(tmp_path: Path, nursery: trio.Nursery, *, seed: int = 7,
+                   **settings: Any) -> tuple[InMemoryNetwork, list[Replica]]:
+    network = InMemoryNetwork(rng=random.Random(seed))
     replicas = [Replica(i, tmp_path, network, **settings) for i in MEMBERS]
     for replica in replicas:
         await replica.start(nursery)
@@ -325,4 +326,65 @@ async def test_a_follower_behind_the_compacted_log_receives_the_leaders_snapshot
         new_leader = await wait_for_leader([r for r in replicas if r is not old], above_term=term)
         jobs = await activate(new_leader)
         assert len(jobs) == 5
+        nursery.cancel_scope.cancel()
+
+
+@pytest.mark.parametrize("seed", [7, 11, 23])
+async def test_under_load_with_leaders_killed_and_restarted_no_acknowledged_command_is_lost(
+        tmp_path: Path, autojump_clock: trio.testing.MockClock, seed: int) -> None:
+    async with trio.open_nursery() as nursery:
+        network, replicas = await _cluster(tmp_path, nursery, seed=seed, snapshot_period=0.7)
+        await deploy(await wait_for_leader(replicas))
+        # Messages take time (and a few are lost), so commands are in flight when a leader dies.
+        network.delay = (0.002, 0.03)
+        network.drop_rate = 0.01
+        await nursery.start(network.run)
+        acknowledged: list[int] = []
+        refused: list[str] = []
+
+        async def client() -> None:
+            while True:
+                leader = next((r.partition for r in replicas if r.partition is not None and r.partition.is_leader),
+                              None)
+                if leader is None:
+                    await trio.sleep(RAFT.tick_seconds)
+                    continue
+                try:
+                    acknowledged.append((await create_instance(leader)).key)
+                except BrokerError as error:
+                    refused.append(error.code)
+                await trio.sleep(0.1)  # a command takes no virtual time: pace the load
+
+        async with trio.open_nursery() as clients:
+            for _ in range(3):
+                clients.start_soon(client)
+            for _ in range(3):
+                await trio.sleep(1.5)
+                victim = next(r for r in replicas if r.partition is not None and r.partition.is_leader)
+                term = victim.partition.raft.role.term if victim.partition else 0
+                victim.kill()
+                await wait_for_leader([r for r in replicas if r is not victim], above_term=term)
+                await trio.sleep(0.5)
+                await victim.start(nursery)
+            await trio.sleep(1.5)
+            clients.cancel_scope.cancel()
+        # Commands ran before, between and after the fail-overs; those in flight on a leader that died or
+        # stepped down were answered PARTITION_UNAVAILABLE (with seeds 7 and 23), which a client retries.
+        assert len(acknowledged) > 50
+        assert set(refused) <= {BrokerError.PARTITION_UNAVAILABLE, BrokerError.PARTITION_LEADER_MISMATCH}
+        network.drop_rate = 0.0
+        leader = await wait_for_leader(replicas)
+        for replica in replicas:
+            assert replica.partition is not None
+            await wait_replayed(replica.partition, leader.log_stream.committed.value) \
+                if replica.partition is not leader else None
+        await trio.sleep(1)
+        created = [r.key for r in records(leader) if r.value_type is ValueType.PROCESS_INSTANCE_CREATION
+                   and r.intent is ProcessInstanceCreationIntent.CREATED]
+        assert len(created) == len(set(created))
+        assert set(acknowledged) <= set(created)
+        assert_positions_and_keys_unique(leader)
+        expected = dump(leader)
+        for replica in replicas:
+            assert replica.partition is not None and dump(replica.partition) == expected
         nursery.cancel_scope.cancel()
