@@ -365,7 +365,19 @@ class ReplicatedPartition(Partition):
                               f"Expected to execute the command on partition {self.partition_id}, but node"
                               f" {self.node_id} is not its leader ({where}); send it to the leader",
                               leader_id=leader)
-        return await super().execute(command, timeout)
+        try:
+            return await super().execute(command, timeout)
+        except BrokerError as error:
+            now = self.role
+            if error.code != BrokerError.PARTITION_UNAVAILABLE or now == role:
+                raise
+            leader = now.leader_id if now is not None else None
+            where = f"the leader is now node {leader}" if leader is not None else "no leader is known yet"
+            raise BrokerError(BrokerError.PARTITION_UNAVAILABLE,
+                              f"Expected to execute the command on partition {self.partition_id}, but node"
+                              f" {self.node_id} stopped leading it (term {role.term}) before the command was"
+                              f" answered ({where}); it may or may not have been committed: retry it on the"
+                              " leader", leader_id=leader) from None
 
     def health_problem(self) -> str | None:
         if self.role is not None and not _is_leader(self.role):
