@@ -319,6 +319,7 @@ async def test_a_follower_behind_the_compacted_log_receives_the_leaders_snapshot
         await trio.sleep(1)
         assert restarted.installed_snapshots == 1
         assert restarted.raft_log.snapshot_index > behind
+        assert restarted.raft_log.position_floor > 0  # where the compacted entries' positions ended
         assert dump(restarted) == dump(leader)
         assert any(r.key == more.key for r in records(restarted))
         # The restarted follower can lead: it has every acknowledged command and goes on.

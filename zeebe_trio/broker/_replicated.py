@@ -128,25 +128,29 @@ _LENGTH = struct.Struct("<I")
 _SNAPSHOT_METADATA = "snapshot.json"
 
 
-def pack_snapshot(snapshot: Snapshot) -> bytes:
+def pack_snapshot(snapshot: Snapshot, covered_position: int) -> bytes:
     """A state snapshot as the bytes of a Raft snapshot: ``[u32 n][n bytes JSON: positions and file names
-    with sizes]`` followed by the files' bytes, in that order (``snapshot.json`` is written again on install)."""
+    with sizes]`` followed by the files' bytes, in that order (``snapshot.json`` is written again on install).
+    ``covered_position`` is the high position of the Raft snapshot's last entry: a replica that installs it
+    takes no position at or below it again."""
     names = sorted(name for name in os.listdir(snapshot.path) if name != _SNAPSHOT_METADATA)
     contents = [(snapshot.path / name).read_bytes() for name in names]
     header = json.dumps({"processedPosition": snapshot.processed_position, "logPosition": snapshot.log_position,
+                         "coveredPosition": covered_position,
                          "files": [[name, len(data)] for name, data in zip(names, contents, strict=True)]}).encode()
     return _LENGTH.pack(len(header)) + header + b"".join(contents)
 
 
-def unpack_snapshot(data: bytes, directory: Path) -> tuple[int, int]:
-    """Write the files of a packed snapshot into ``directory``; returns (processed, log) positions. Raises
-    ValueError for bytes that are not a packed snapshot (the leader's and this build's formats differ)."""
+def unpack_snapshot(data: bytes, directory: Path) -> tuple[int, int, int]:
+    """Write the files of a packed snapshot into ``directory``; returns its (processed, log, covered)
+    positions. Raises ValueError for bytes that are not a packed snapshot."""
     try:
         (length,) = _LENGTH.unpack_from(data)
         header = json.loads(data[_LENGTH.size:_LENGTH.size + length])
         offset = _LENGTH.size + length
         files = [(str(name), int(size)) for name, size in header["files"]]
         processed, log_position = int(header["processedPosition"]), int(header["logPosition"])
+        covered = int(header["coveredPosition"])
     except (struct.error, ValueError, KeyError, TypeError) as error:
         raise ValueError(f"a snapshot received from the leader cannot be read: {error}") from None
     if sum(size for _name, size in files) != len(data) - offset:
@@ -157,7 +161,7 @@ def unpack_snapshot(data: bytes, directory: Path) -> tuple[int, int]:
             raise ValueError(f"a snapshot received from the leader names the file {name[:64]!r}; refusing it")
         (directory / name).write_bytes(data[offset:offset + size])
         offset += size
-    return processed, log_position
+    return processed, log_position, covered
 
 
 def _is_leader(role: RoleChange) -> bool:
@@ -260,7 +264,12 @@ class ReplicatedPartition(Partition):
                 f"partition {self.partition_id}: the Raft log of node {self.node_id} continues after a snapshot at"
                 f" entry {self.raft_log.snapshot_index}, but {self.snapshots.directory} holds no snapshot; remove"
                 f" {self.directory} to have the replica rejoin empty and receive the leader's snapshot")
-        return RaftSnapshot(self.raft_log.snapshot_index, self.raft_log.snapshot_term, pack_snapshot(latest))
+        index = self.raft_log.snapshot_index
+        try:
+            covered = self.raft_log.high_position_at(index)
+        except IndexError:
+            covered = self.raft_log.position_floor
+        return RaftSnapshot(index, self.raft_log.snapshot_term, pack_snapshot(latest, covered))
 
     async def _install_snapshot(self, snapshot: RaftSnapshot) -> None:
         """A leader's snapshot (this replica is behind its compacted log): stop the follower scope (nothing
@@ -273,8 +282,10 @@ class ReplicatedPartition(Partition):
                 await self._role_exited.wait()
             tmp = self.snapshots.temporary()
             try:
-                processed, log_position = await self._blocking_io(unpack_snapshot, snapshot.data, tmp)
+                processed, log_position, covered = await self._blocking_io(unpack_snapshot, snapshot.data, tmp)
                 await self._blocking_io(self.snapshots.publish, tmp, processed, log_position)
+                # Before Raft resets the log, which forgets where the compacted entries' positions ended.
+                await self._blocking_io(self.raft_log.set_position_floor, covered)
             except BaseException:
                 with trio.CancelScope(shield=True):
                     await self._blocking_io(self.snapshots.discard, tmp)
@@ -368,10 +379,10 @@ class ReplicatedPartition(Partition):
         try:
             return await super().execute(command, timeout)
         except BrokerError as error:
-            now = self.role
+            now = self.raft.role  # ahead of ``self.role``, which moves once the leader's scope has ended
             if error.code != BrokerError.PARTITION_UNAVAILABLE or now == role:
                 raise
-            leader = now.leader_id if now is not None else None
+            leader = now.leader_id
             where = f"the leader is now node {leader}" if leader is not None else "no leader is known yet"
             raise BrokerError(BrokerError.PARTITION_UNAVAILABLE,
                               f"Expected to execute the command on partition {self.partition_id}, but node"
@@ -401,7 +412,8 @@ class ReplicatedPartition(Partition):
         covered = min(index - 1, self.raft.commit_index)
         if covered <= self.raft_log.snapshot_index or covered < self.log.first_index:
             return
-        self.raft.snapshot_taken(RaftSnapshot(covered, self.raft_log.term_at(covered), pack_snapshot(latest)))
+        self.raft.snapshot_taken(RaftSnapshot(covered, self.raft_log.term_at(covered),
+                                              pack_snapshot(latest, self.raft_log.high_position_at(covered))))
 
     def statistics(self) -> dict[str, Any]:
         raft = self.raft.statistics()
