@@ -23,7 +23,7 @@ ALLOWED = {
     "exporters": {"protocol"},
     "gateway": {"protocol"},
     "cluster": {"protocol", "raft"},
-    "broker": {"protocol", "log", "state", "stream", "engine", "exporters", "gateway", "cluster", "raft"},
+    "broker": {"protocol", "log", "raft", "state", "stream", "engine", "exporters", "gateway", "cluster"},
 }
 NO_TRIO = {"protocol", "engine", "state"}
 

@@ -166,6 +166,36 @@ async def test_a_failure_that_may_have_written_the_command_is_not_retried() -> N
     assert port.retries == 0 and brokers[1].executed == []
 
 
+async def test_a_refusal_naming_the_leader_is_followed_before_the_topology_knows(
+        autojump_clock: trio.testing.MockClock) -> None:
+    brokers, port = cluster()
+    brokers[0].failure = BrokerError(BrokerError.PARTITION_LEADER_MISMATCH, "node 0 is not the leader of partition 1",
+                                     leader_id=2)
+    brokers[2].roles[1] = (F, 1)  # its own report is not in yet, but it leads now:
+    brokers[2].failure = None
+
+    async def leads_now(partition_id: int, command: BrokerCommand, *, timeout: float | None = None) -> Record:
+        brokers[2].roles[1] = (L, 2)
+        return await ScriptedBroker.execute(brokers[2], partition_id, command, timeout=timeout)
+
+    brokers[2].execute = leads_now  # type: ignore[method-assign]
+    started = trio.current_time()
+    assert (await port.execute(1, CREATE)).value == {"node": 2}
+    assert trio.current_time() == started and port.retries == 1
+
+
+async def test_unavailable_is_passed_on_since_a_leader_that_stepped_down_may_have_committed_it() -> None:
+    brokers, port = cluster()
+    brokers[0].failure = BrokerError(BrokerError.PARTITION_UNAVAILABLE,
+                                     "node 0 stopped leading partition 1; the command may have been committed")
+    brokers[1].roles[1] = (L, 2)
+    brokers[0].roles[1] = (L, 3)
+    with pytest.raises(BrokerError) as caught:
+        await port.execute(1, CREATE)
+    assert caught.value.code == BrokerError.PARTITION_UNAVAILABLE
+    assert port.retries == 0 and brokers[1].executed == []
+
+
 def test_job_streams_and_watches_reach_every_broker_and_undelivered_jobs_go_to_their_leader() -> None:
     brokers, port = cluster()
     spec = JobStreamSpec("payment", "worker", 1000)

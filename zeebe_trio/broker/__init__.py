@@ -1,4 +1,4 @@
-"""The broker: partition supervision, the command API, configuration."""
+"""The broker: partition supervision (a replicated partition: per Raft role), the command API, configuration."""
 
 from ._broker import Broker, run_broker
 from ._clock import EngineClock
@@ -6,6 +6,8 @@ from ._config import BrokerConfig, ConfigError
 from ._errors import StartupError
 from ._lock import DataDirectoryLock
 from ._partition import Partition
+from ._replicated import ReplicatedPartition
 
-__all__ = ["Broker", "BrokerConfig", "ConfigError", "DataDirectoryLock", "EngineClock", "Partition", "StartupError",
+__all__ = ["Broker", "BrokerConfig", "ConfigError", "DataDirectoryLock", "EngineClock", "Partition", "ReplicatedPartition",
+           "StartupError",
            "run_broker"]

@@ -6,12 +6,13 @@ about its own partitions only: the leader of partition p is the broker that says
 highest term when two say so (the old leader of a partitioned-away minority may not know yet).
 
 - ``execute`` sends a command to its partition's leader. When that broker answers that it is not the
-  leader (PARTITION_LEADER_MISMATCH) or that the partition is unavailable there, the command was not
-  written, so it is sent again, to the leader the topology names next, every ``retry_delay`` until
-  the request's timeout (``leader_wait`` without one). With no leader known in that time the answer is
-  PARTITION_UNAVAILABLE ("partition 2 has no leader"), which clients retry. Any other failure (a
-  connection lost with the command in flight, a timeout) is passed on as it is: the command may have
-  been written, and sending it again could do it twice.
+  leader (PARTITION_LEADER_MISMATCH), the command was not written, so it is sent on: to the leader the
+  refusal names, else to the one the topology names next, every ``retry_delay`` until the request's
+  timeout (``leader_wait`` without one). With no leader known in that time the answer is
+  PARTITION_UNAVAILABLE ("partition 2 has no leader ..."), which clients retry. Any other failure is
+  passed on as it is, PARTITION_UNAVAILABLE included (a leader that stepped down with the command in
+  flight answers that, and the command may be committed), as are a lost connection and a timeout:
+  sending such a command again could do it twice.
 - Job streams are opened on every broker, jobs-available notifications come from all of them, and
   watching a job type watches it everywhere, because any broker may lead a partition with jobs.
 - ``topology`` lists every broker that answers, each with its own partitions.
@@ -38,7 +39,7 @@ from ._port import (
 
 __all__ = ["ClusterBrokerPort"]
 
-_RETRYABLE = frozenset({BrokerError.PARTITION_LEADER_MISMATCH, BrokerError.PARTITION_UNAVAILABLE})
+_RETRYABLE = frozenset({BrokerError.PARTITION_LEADER_MISMATCH})
 
 
 class ClusterBrokerPort:
@@ -98,9 +99,12 @@ class ClusterBrokerPort:
         deadline = trio.current_time() + wait
         refused: set[int] = set()  # brokers that said no since the last pause
         last_error: BrokerError | None = None
+        hint: int | None = None  # the leader a refusal named
         while True:
-            leader = self.leader_of(partition_id, besides=frozenset(refused))
-            if leader is not None:
+            leader = hint if hint is not None and hint not in refused else self.leader_of(
+                partition_id, besides=frozenset(refused))
+            hint = None
+            if leader is not None and leader in self._brokers:
                 remaining = None if timeout is None else max(deadline - trio.current_time(), 0.0)
                 try:
                     return await self._brokers[leader].execute(partition_id, command, timeout=remaining)
@@ -109,8 +113,9 @@ class ClusterBrokerPort:
                         raise
                     last_error = error
                     refused.add(leader)
+                    hint = error.leader_id
                     self.retries += 1
-                    continue  # another broker may say it leads: try it at once
+                    continue  # the named leader, or another broker that says it leads: at once
             if trio.current_time() + self.retry_delay > deadline:
                 reason = f" ({last_error.message})" if last_error is not None else ""
                 raise BrokerError(BrokerError.PARTITION_UNAVAILABLE,

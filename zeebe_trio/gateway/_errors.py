@@ -57,6 +57,7 @@ _STATUS_BY_BROKER_ERROR: dict[str, Status] = {
     BrokerError.PARTITION_UNAVAILABLE: Status.UNAVAILABLE,
     BrokerError.TIMEOUT: Status.DEADLINE_EXCEEDED,
     BrokerError.MALFORMED_REQUEST: Status.INVALID_ARGUMENT,
+    BrokerError.PARTITION_LEADER_MISMATCH: Status.UNAVAILABLE,  # the gateway retries on the leader first
 }
 
 

@@ -30,17 +30,19 @@ class BrokerError(Exception):
 
     RESOURCE_EXHAUSTED = "RESOURCE_EXHAUSTED"  # over the partition's in-flight limit: retry later
     PARTITION_UNAVAILABLE = "PARTITION_UNAVAILABLE"  # no leader / shutting down
-    # this broker's replica of the partition is not its leader (Zeebe's PARTITION_LEADER_MISMATCH): the
-    # command was not written, so the gateway sends it to the leader
-    PARTITION_LEADER_MISMATCH = "PARTITION_LEADER_MISMATCH"
     TIMEOUT = "TIMEOUT"  # no response within the request timeout
     INTERNAL = "INTERNAL"
     MALFORMED_REQUEST = "MALFORMED_REQUEST"  # e.g. payload over the maximum size
+    # sent to a follower (Zeebe's PARTITION_LEADER_MISMATCH): not written, so the gateway sends it to the
+    # leader (``leader_id`` when the follower knows it)
+    PARTITION_LEADER_MISMATCH = "PARTITION_LEADER_MISMATCH"
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, *, leader_id: int | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.leader_id = leader_id
+        """With PARTITION_LEADER_MISMATCH: the broker the replica knows as the leader (None: none known)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,8 @@ Layers (each usable alone):
   atomically replaced term/vote/snapshot meta file.
 - `RaftServer` (`_server.py`): the Trio driver (ticks from trio time, a transport receiver, the fsync in a
   worker thread, `propose` / `wait_committed` / role changes).
+- `PartitionRaftLog` (`_partition_log.py`): the `SegmentedRaftLog` of a partition replica whose entries
+  carry record positions, so that the Raft log is the partition's log (no second copy).
 - `Transport` (`_transport.py`): lossy, never-blocking sends; `InMemoryNetwork` is a controllable one for
   tests (drop, delay, duplicate, reorder, partition, disconnect). A TCP transport belongs to `cluster/`.
 
@@ -61,6 +63,7 @@ from ._messages import (
     VoteResponse,
 )
 from ._node import NotLeaderError, RaftBackpressureError, RaftNode, Ready, write_ready
+from ._partition_log import PartitionRaftLog, encode_entry
 from ._segmented import RaftMetaCorruptedError, SegmentedRaftLog
 from ._server import ProposalLostError, RaftServer, RaftStatistics, RaftStoppedError
 from ._storage import MemoryRaftLog, RaftLog
@@ -77,6 +80,7 @@ __all__ = [
     "MemoryRaftLog",
     "NetworkStatistics",
     "NotLeaderError",
+    "PartitionRaftLog",
     "PreVoteRequest",
     "ProposalLostError",
     "PreVoteResponse",
@@ -100,5 +104,6 @@ __all__ = [
     "Transport",
     "VoteRequest",
     "VoteResponse",
+    "encode_entry",
     "write_ready",
 ]

@@ -1,5 +1,5 @@
 """The stream platform: the log stream, the processing and replay loops, the leader-only schedule service,
-the inter-partition sender port, snapshots, the crash guard, and the repair an operator asks for
+the inter-partition sender port, the replicated log stream of a Raft replica, snapshots, the crash guard, and the repair an operator asks for
 (``plan_repair``)."""
 
 from ._guard import CrashGuard
@@ -15,6 +15,7 @@ from ._processor import (
     is_disk_full,
 )
 from ._repair import RepairPlan, plan_repair
+from ._replicated import ReplicatedLogStream, Replicator
 from ._schedule import ScheduleClock, ScheduledWork, ScheduleService
 from ._sender import InterPartitionSender, LocalPartitionSender, UnknownPartitionError
 from ._snapshots import Snapshot, SnapshotStore, list_snapshots
@@ -22,7 +23,7 @@ from ._snapshots import verify as verify_snapshot
 from ._waiters import PositionWatermark
 
 __all__ = ["CrashGuard", "InterPartitionSender", "LocalPartitionSender", "LogStream", "PositionWatermark",
-           "ProcessingCrashed", "ProcessingResult", "RecordProcessor", "RepairPlan", "Reservation", "ScheduleClock",
+           "ProcessingCrashed", "ProcessingResult", "RecordProcessor", "RepairPlan", "ReplicatedLogStream", "Replicator", "Reservation", "ScheduleClock",
            "ScheduleService", "ScheduledWork", "Snapshot", "SnapshotStore", "StateCommitError", "StreamProcessor",
            "StreamProcessorMode", "StreamProcessorPhase", "UnknownPartitionError", "is_disk_full", "list_snapshots", "plan_repair",
            "verify_snapshot"]

@@ -93,13 +93,18 @@ class LogStream:
                 position = record.position
             record.partition_id = self.partition_id
         low = self.last_position + 1
-        entry = self.log.append(self.term, encode_batch(records) if encoded is None else encoded, low, position)
+        self._write_entry(encode_batch(records) if encoded is None else encoded, low, position)
         self.last_position = position
         self._tail.append((low, position, list(records)))
-        self._index_high.append((entry.index, position))
         self.appended.advance(position)
         self._dirty.set()
         return position
+
+    def _write_entry(self, data: bytes, low: int, high: int) -> None:
+        """Store one batch (the storage side of the port): here, an append to the local log, durable once
+        ``run_flusher`` fsyncs it; a replicated stream proposes it to Raft instead."""
+        entry = self.log.append(self.term, data, low, high)
+        self._index_high.append((entry.index, high))
 
     def reserve(self, up_to_position: int, key_gap: int, reason: str) -> int:
         """Take every position up to ``up_to_position`` without records, and have the engine skip
@@ -137,7 +142,10 @@ class LogStream:
             return result
         # Older records may have been compacted into a snapshot: start at the first retained one.
         first_retained = self.log.entry(self.log.first_index).low_position
+        end = self.last_position  # a Raft follower's log may hold uncommitted entries beyond it
         for entry in self.log.read_from_position(max(position + 1, first_retained)):
+            if entry.high_position > end:
+                break
             if not entry.carries_records:
                 if reservations is not None and entry.high_position > position:
                     reservation = decode_reservation(entry.data, entry.high_position)
@@ -145,7 +153,7 @@ class LogStream:
                         reservations.append(reservation)
                 continue
             for record in decode_batch(entry.data, self.partition_id):
-                if record.position > position:
+                if position < record.position <= end:
                     result.append(record)
             if len(result) >= max_records:
                 break
