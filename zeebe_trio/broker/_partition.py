@@ -242,19 +242,9 @@ class Partition:
             self.log_stream = LogStream(self.log, self.partition_id)
             self._check_log_reaches_snapshot(latest)
             guard = CrashGuard(self.directory / CrashGuard.FILE, self.config.crash_guard_attempts)
-            self.exporters = create_exporter_director(
-                partition_id=self.partition_id, exporters_config=self.config.exporter_settings(),
-                reader=_CommittedReader(self.log_stream), position_store=_PositionStore(self.store, state),
-                environ=os.environ)
             # Scheduled work runs while the processor processes (here: always, but paused with it while disk
-            # space is low); commands for partitions go to this broker's own partitions.
-            schedule = ScheduleService(self.log_stream, self.store, ScheduledChecks(state), self.clock,
-                                       check_interval=self.config.due_date_check_interval)
-            sender = self._sender or LocalPartitionSender({self.partition_id: self.log_stream},
-                                                          max_command_bytes=self.config.max_message_size)
-            self.processor = StreamProcessor(self.log_stream, self.store, self.engine, self.clock.now_ms,
-                                             self._run_side_effects, crash_guard=guard, schedule=schedule,
-                                             sender=sender)
+            # space is low).
+            sender = self._build_processing(state, guard)
             async with trio.open_nursery() as nursery:
                 await nursery.start(partial(self.log_stream.run_flusher, self._io_limiter,
                                             in_thread=self.config.fsync_in_thread))
@@ -281,6 +271,23 @@ class Partition:
                 await self._close(snapshot=running)
             if guard is not None:
                 guard.close()
+
+    def _build_processing(self, state: EngineState, guard: CrashGuard) -> InterPartitionSender:
+        """The exporters, the schedule service and the stream processor over ``self.log_stream``, as the
+        partition runs them when it processes; returns the inter-partition sender they use (the
+        broker's, else one to this partition alone)."""
+        self.exporters = create_exporter_director(
+            partition_id=self.partition_id, exporters_config=self.config.exporter_settings(),
+            reader=_CommittedReader(self.log_stream), position_store=_PositionStore(self.store, state),
+            environ=os.environ)
+        schedule = ScheduleService(self.log_stream, self.store, ScheduledChecks(state), self.clock,
+                                   check_interval=self.config.due_date_check_interval)
+        sender = self._sender or LocalPartitionSender({self.partition_id: self.log_stream},
+                                                      max_command_bytes=self.config.max_message_size)
+        self.processor = StreamProcessor(self.log_stream, self.store, self.engine, self.clock.now_ms,
+                                         self._run_side_effects, crash_guard=guard, schedule=schedule,
+                                         sender=sender)
+        return sender
 
     def _repair_hint(self) -> str:
         return (f"to see what a repair would cut, run: zeebe-trio repair-log --data-dir {self.config.data_dir}"

@@ -51,8 +51,7 @@ from typing import Any
 
 import trio
 
-from zeebe_trio.engine import Engine, EngineState, JobStreams, ScheduledChecks
-from zeebe_trio.exporters import create_exporter_director
+from zeebe_trio.engine import Engine, EngineState, JobStreams
 from zeebe_trio.gateway._port import BrokerCommand, BrokerError
 from zeebe_trio.protocol import Record
 from zeebe_trio.raft import (
@@ -72,9 +71,7 @@ from zeebe_trio.raft import (
 from zeebe_trio.stream import (
     CrashGuard,
     InterPartitionSender,
-    LocalPartitionSender,
     ReplicatedLogStream,
-    ScheduleService,
     Snapshot,
     SnapshotStore,
     StreamProcessor,
@@ -84,7 +81,7 @@ from zeebe_trio.stream import (
 from ._clock import EngineClock
 from ._config import BrokerConfig
 from ._errors import StartupError
-from ._partition import Partition, _CommittedReader, _PositionStore
+from ._partition import Partition
 
 log = logging.getLogger(__name__)
 
@@ -335,17 +332,7 @@ class ReplicatedPartition(Partition):
                                               leader=True, term=role.term)
         guard = CrashGuard(self.directory / CrashGuard.FILE, self.config.crash_guard_attempts)
         try:
-            self.exporters = create_exporter_director(
-                partition_id=self.partition_id, exporters_config=self.config.exporter_settings(),
-                reader=_CommittedReader(self.log_stream), position_store=_PositionStore(self.store, state),
-                environ=os.environ)
-            schedule = ScheduleService(self.log_stream, self.store, ScheduledChecks(state), self.clock,
-                                       check_interval=self.config.due_date_check_interval)
-            sender = self._sender or LocalPartitionSender({self.partition_id: self.log_stream},
-                                                          max_command_bytes=self.config.max_message_size)
-            self.processor = StreamProcessor(self.log_stream, self.store, self.engine, self.clock.now_ms,
-                                             self._run_side_effects, crash_guard=guard, schedule=schedule,
-                                             sender=sender)
+            sender = self._build_processing(state, guard)
             # From the first processed command on, the state may run ahead of what a quorum holds.
             self._state_trusted = False
             async with trio.open_nursery() as nursery:
