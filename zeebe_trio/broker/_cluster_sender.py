@@ -29,7 +29,8 @@ import trio
 
 from zeebe_trio.cluster import ClusterTransport, Delivery
 from zeebe_trio.protocol import Record, RecordType, decode_batch, encode_batch
-from zeebe_trio.stream import UnknownPartitionError
+
+from ._partition_sender import require_partition
 
 __all__ = ["PARTITION_COMMANDS_CHANNEL", "ClusterPartitionSender"]
 
@@ -69,10 +70,7 @@ class ClusterPartitionSender:
         self.send_nowait(receiver_partition_id, command)
 
     def send_nowait(self, receiver_partition_id: int, command: Record) -> None:
-        if not 1 <= receiver_partition_id <= self.partition_count:
-            raise UnknownPartitionError(
-                f"Expected to send {command.value_type.name}.{command.intent.name} (key {command.key}) to partition"
-                f" {receiver_partition_id}, but the partitions are 1..{self.partition_count}")
+        require_partition(receiver_partition_id, command, self.partition_count)
         if command.record_type is not RecordType.COMMAND:
             raise ValueError(f"Expected a command to send to partition {receiver_partition_id}, but"
                              f" {command.value_type.name}.{command.intent.name} is a {command.record_type.name}")

@@ -26,6 +26,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+def require_partition(receiver_partition_id: int, command: Record, partition_count: int) -> None:
+    """``UnknownPartitionError`` naming the command unless the receiver is one of ``1..partition_count``."""
+    if not 1 <= receiver_partition_id <= partition_count:
+        raise UnknownPartitionError(
+            f"Expected to send {command.value_type.name}.{command.intent.name} (key {command.key}) to partition"
+            f" {receiver_partition_id}, but the partitions are 1..{partition_count}")
+
+
 class BrokerPartitionSender:
     """Delivers commands to the partitions of this broker (the sender's own included)."""
 
@@ -42,10 +50,7 @@ class BrokerPartitionSender:
         self.send_nowait(receiver_partition_id, command)
 
     def send_nowait(self, receiver_partition_id: int, command: Record) -> None:
-        if not 1 <= receiver_partition_id <= self.partition_count:
-            raise UnknownPartitionError(
-                f"Expected to send {command.value_type.name}.{command.intent.name} (key {command.key}) to partition"
-                f" {receiver_partition_id}, but the partitions are 1..{self.partition_count}")
+        require_partition(receiver_partition_id, command, self.partition_count)
         partition = self._partitions.get(receiver_partition_id)
         if partition is None or not partition.healthy or partition.disk_space_low is not None:
             self._lose(receiver_partition_id, command, "the partition is not running")
