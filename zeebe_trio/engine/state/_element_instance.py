@@ -144,6 +144,16 @@ class ElementInstance:
         self._stored["triggers"] = count
 
     @property
+    def newest_trigger_key(self) -> int | None:
+        """The event key of the newest trigger put on this instance while it is pending (with one
+        trigger pending: that one), so that it is looked up rather than scanned for."""
+        return self._stored.get("newestTrigger")
+
+    @newest_trigger_key.setter
+    def newest_trigger_key(self, key: int | None) -> None:
+        self._optional("newestTrigger", key, None)
+
+    @property
     def flows_in_flight(self) -> dict[str, int]:
         flows = self._stored.get("flowsInFlight")
         if flows is None:

@@ -671,18 +671,24 @@ class EngineState:
 
     def put_event_trigger(self, scope_key: int, event_key: int, trigger: dict[str, Any]) -> None:
         if not self.txn.exists(self._event_triggers, scope_key, event_key):
-            self._count_event_triggers(scope_key, 1)
+            self._count_event_triggers(scope_key, 1, event_key)
         self.txn.put(self._event_triggers, (scope_key, event_key), trigger)
 
     def remove_event_trigger(self, scope_key: int, event_key: int) -> None:
         if self.txn.exists(self._event_triggers, scope_key, event_key):
-            self._count_event_triggers(scope_key, -1)
+            self._count_event_triggers(scope_key, -1, event_key)
             self.txn.delete(self._event_triggers, scope_key, event_key)
 
-    def _count_event_triggers(self, scope_key: int, change: int) -> None:
+    def _count_event_triggers(self, scope_key: int, change: int, event_key: int) -> None:
+        """Keep the scope's count of pending triggers, and the key of the newest one (what a scope with
+        one trigger looks up instead of scanning)."""
         instance = self.element_instance(scope_key)
         if instance is not None and instance.event_trigger_count is not None:
             instance.event_trigger_count += change
+            if change > 0:
+                instance.newest_trigger_key = event_key
+            elif instance.newest_trigger_key == event_key:
+                instance.newest_trigger_key = None
             self.put_element_instance(instance)
 
     def event_triggers(self, scope_key: int) -> list[tuple[int, dict[str, Any]]]:
@@ -753,7 +759,13 @@ class EngineState:
         instance = self.element_instance(element_instance_key)
         if instance is None or instance.event_trigger_count == 0:
             return None
-        for event_key, trigger in self.event_triggers(element_instance_key):
+        newest = instance.newest_trigger_key
+        if instance.event_trigger_count == 1 and newest is not None:
+            only = self.txn.get(self._event_triggers, element_instance_key, newest)  # the one trigger: no scan
+            pending = [(newest, only)] if only is not None else []
+        else:
+            pending = self.event_triggers(element_instance_key)
+        for event_key, trigger in pending:
             if trigger["elementId"] == instance.element_id:
                 return {"key": event_key, "record": {
                     "scopeKey": element_instance_key, "targetElementId": trigger["elementId"],
