@@ -22,6 +22,7 @@ from zeebe_trio.protocol import (
     ProcessInstanceCreationIntent,
     Record,
     RecordType,
+    RejectionType,
     ValueType,
 )
 from zeebe_trio.raft import InMemoryNetwork, RaftConfig, Role
@@ -36,9 +37,11 @@ EPOCH_MS = 1_767_225_600_000
 class Replica:
     """One replica in its own data directory; `kill` cancels its scope, `start` opens it again."""
 
-    def __init__(self, node_id: int, root: Path, network: InMemoryNetwork, **settings: Any) -> None:
+    def __init__(self, node_id: int, root: Path, network: InMemoryNetwork, *, raft_config: RaftConfig = RAFT,
+                 **settings: Any) -> None:
         self.id = node_id
         self.network = network
+        self.raft_config = raft_config
         self.config = BrokerConfig(data_dir=root / f"node-{node_id}", exporters={}, fsync_in_thread=False,
                                    embedded_gateway=False, command_api_enabled=False, **settings)
         self.partition: ReplicatedPartition | None = None
@@ -50,7 +53,7 @@ class Replica:
         self.starts += 1
         partition = ReplicatedPartition(1, self.config, EngineClock(EPOCH_MS), JobStreams(), lambda job_type: None,
                                         lambda stream_id, job_key, job: False, node_id=self.id, members=MEMBERS,
-                                        transport=self.network.endpoint(self.id), raft_config=RAFT,
+                                        transport=self.network.endpoint(self.id), raft_config=self.raft_config,
                                         rng=random.Random(self.id * 100 + self.starts))
         scope = trio.CancelScope()
 
@@ -141,6 +144,26 @@ async def _cluster(tmp_path: Path, nursery: trio.Nursery, *, seed: int = 7,
     for replica in replicas:
         await replica.start(nursery)
     return network, replicas
+
+
+async def test_a_command_whose_records_overflow_a_raft_entry_is_rejected_and_the_partition_goes_on(
+        tmp_path: Path, autojump_clock: trio.testing.MockClock) -> None:
+    small_entries = RaftConfig(election_timeout_ticks=10, heartbeat_ticks=2, tick_seconds=0.05,
+                               max_entry_bytes=64 * 1024)
+    async with trio.open_nursery() as nursery:
+        _network, replicas = await _cluster(tmp_path, nursery, raft_config=small_entries)
+        leader = await wait_for_leader(replicas)
+        await deploy(leader)
+        # the variables appear twice in the batch (VARIABLE CREATED and the creation record): over 64 KiB
+        rejected = await leader.execute(BrokerCommand(
+            ValueType.PROCESS_INSTANCE_CREATION, ProcessInstanceCreationIntent.CREATE,
+            {"bpmnProcessId": "one", "version": -1, "variables": {"big": "x" * 40_000}}), 10)
+        assert rejected.record_type is RecordType.COMMAND_REJECTION
+        assert rejected.rejection_type is RejectionType.EXCEEDED_BATCH_RECORD_SIZE
+        assert "more than a batch may hold" in rejected.rejection_reason
+        created = await create_instance(leader)  # the partition goes on
+        assert created.intent is ProcessInstanceCreationIntent.CREATED
+        nursery.cancel_scope.cancel()
 
 
 async def test_the_leader_processes_and_the_followers_replay_the_same_state(

@@ -158,6 +158,8 @@ class Partition:
         # Commands for partitions: the broker's sender (every partition of this process); without one,
         # this partition's own log only (a one-partition broker).
         self._sender = sender
+        # The most bytes one command's records may take (None: the log takes any; a Raft entry has a limit).
+        self._max_batch_bytes: int | None = None
         self.config = config
         self.directory = Path(config.data_dir) / f"partition-{partition_id}"
         self.clock = clock
@@ -286,7 +288,7 @@ class Partition:
                                                       max_command_bytes=self.config.max_message_size)
         self.processor = StreamProcessor(self.log_stream, self.store, self.engine, self.clock.now_ms,
                                          self._run_side_effects, crash_guard=guard, schedule=schedule,
-                                         sender=sender)
+                                         sender=sender, max_batch_bytes=self._max_batch_bytes)
         return sender
 
     def _repair_hint(self) -> str:

@@ -55,6 +55,7 @@ from zeebe_trio.engine import Engine, EngineState, JobStreams
 from zeebe_trio.gateway._port import BrokerCommand, BrokerError
 from zeebe_trio.protocol import Record
 from zeebe_trio.raft import (
+    ENTRY_HEADER_BYTES,
     NotLeaderError,
     PartitionRaftLog,
     ProposalLostError,
@@ -180,7 +181,11 @@ class ReplicatedPartition(Partition):
         self.node_id = node_id
         self.members = tuple(members)
         self.transport = transport
-        self.raft_config = raft_config or RaftConfig()
+        # An entry holds one command's batch: room for the largest command and what it produces beside
+        # it, and always for the rejection of a command whose records are too many (it repeats the
+        # command); the cluster transport's frames (8 MiB) hold one such entry.
+        self.raft_config = raft_config or RaftConfig(max_entry_bytes=config.max_message_size + 1024 * 1024)
+        self._max_batch_bytes = self.raft_config.max_entry_bytes - ENTRY_HEADER_BYTES
         self._rng = rng
         self.raft: RaftServer
         self.raft_log: PartitionRaftLog

@@ -188,13 +188,16 @@ class Engine:
         return batch
 
     def reject_after_failure(self, command: Record, now: int, first_position: int, error: BaseException) -> Batch:
-        """The batch for a command whose processing raised: a PROCESSING_ERROR rejection only."""
+        """The batch for a command whose processing raised: a rejection only, PROCESSING_ERROR unless the
+        error names another (``rejection_type``/``rejection_reason``: a batch too large for the log)."""
         self.state.load_key()
         batch = self._batch(now, first_position)
         batch._source = command.position
-        batch.reject(command, RejectionType.PROCESSING_ERROR,
-                     f"Expected to process command {command.value_type.name}.{command.intent.name}, but an"
-                     f" unexpected error occurred: {type(error).__name__}: {excerpt(str(error), 500)}")
+        rejection_type = getattr(error, "rejection_type", RejectionType.PROCESSING_ERROR)
+        reason = getattr(error, "rejection_reason", None) or (
+            f"Expected to process command {command.value_type.name}.{command.intent.name}, but an"
+            f" unexpected error occurred: {type(error).__name__}: {excerpt(str(error), 500)}")
+        batch.reject(command, rejection_type, reason)
         self._save_positions(command.position, batch)
         return batch
 

@@ -63,13 +63,14 @@ from ._messages import (
     VoteResponse,
 )
 from ._node import NotLeaderError, RaftBackpressureError, RaftNode, Ready, write_ready
-from ._partition_log import PartitionRaftLog, encode_entry
+from ._partition_log import ENTRY_HEADER_BYTES, PartitionRaftLog, encode_entry
 from ._segmented import RaftMetaCorruptedError, SegmentedRaftLog
 from ._server import ProposalLostError, RaftServer, RaftStatistics, RaftStoppedError
 from ._storage import MemoryRaftLog, RaftLog
 from ._transport import InMemoryNetwork, InMemoryTransport, NetworkStatistics, Transport
 
 __all__ = [
+    "ENTRY_HEADER_BYTES",
     "AppendRequest",
     "AppendResponse",
     "HardState",

@@ -28,6 +28,8 @@ from ._messages import RaftEntry
 from ._segmented import SegmentedRaftLog
 
 _POSITIONS = struct.Struct("<qq")
+ENTRY_HEADER_BYTES = _POSITIONS.size
+"""What ``encode_entry`` adds to a batch: its low and high positions."""
 FLOOR_FILE = "positions.floor"
 
 

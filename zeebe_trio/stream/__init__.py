@@ -5,6 +5,7 @@ the inter-partition sender port, the replicated log stream of a Raft replica, sn
 from ._guard import CrashGuard
 from ._logstream import LogStream, Reservation
 from ._processor import (
+    BatchTooLarge,
     ProcessingCrashed,
     ProcessingResult,
     RecordProcessor,
@@ -22,7 +23,7 @@ from ._snapshots import Snapshot, SnapshotStore, list_snapshots
 from ._snapshots import verify as verify_snapshot
 from ._waiters import PositionWatermark
 
-__all__ = ["CrashGuard", "InterPartitionSender", "LocalPartitionSender", "LogStream", "PositionWatermark",
+__all__ = ["BatchTooLarge", "CrashGuard", "InterPartitionSender", "LocalPartitionSender", "LogStream", "PositionWatermark",
            "ProcessingCrashed", "ProcessingResult", "RecordProcessor", "RepairPlan", "ReplicatedLogStream", "Replicator", "Reservation", "ScheduleClock",
            "ScheduleService", "ScheduledWork", "Snapshot", "SnapshotStore", "StateCommitError", "StreamProcessor",
            "StreamProcessorMode", "StreamProcessorPhase", "UnknownPartitionError", "is_disk_full", "list_snapshots", "plan_repair",

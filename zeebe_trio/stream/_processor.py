@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import trio
 
 from zeebe_trio.log import LogClosedError
-from zeebe_trio.protocol import Record, RecordType, encode_batch
+from zeebe_trio.protocol import Record, RecordType, RejectionType, encode_batch
 from zeebe_trio.state import StateStore, Transaction
 
 from ._guard import CrashGuard
@@ -99,8 +99,25 @@ class ProcessingResult(Protocol):
     effects: Any
 
 
+class BatchTooLarge(Exception):
+    """The records one command produced are more bytes than a log entry may hold (``max_batch_bytes``):
+    the command is rejected instead, with Zeebe's EXCEEDED_BATCH_RECORD_SIZE. ``rejection_type`` and
+    ``rejection_reason`` tell ``reject_after_failure`` so."""
+
+    rejection_type = RejectionType.EXCEEDED_BATCH_RECORD_SIZE
+
+    def __init__(self, command: Record, size: int, limit: int) -> None:
+        self.rejection_reason = (
+            f"Expected to process command {command.value_type.name}.{command.intent.name}, but the records it"
+            f" produced are {size} bytes, more than a batch may hold ({limit} bytes); send smaller variables"
+            " or fewer at once")
+        super().__init__(self.rejection_reason)
+
+
 class RecordProcessor(Protocol):
-    """What the stream platform needs from an engine."""
+    """What the stream platform needs from an engine. ``reject_after_failure`` rejects a command whose
+    processing failed; an error with ``rejection_type`` and ``rejection_reason`` (``BatchTooLarge``)
+    says which rejection to write."""
 
     def bind(self, txn: Transaction) -> None: ...
     def last_processed_position(self) -> int: ...
@@ -119,8 +136,11 @@ class StreamProcessor:
                  run_side_effects: Callable[[Any], Awaitable[None] | None],
                  crash_guard: CrashGuard | None = None, *, schedule: ScheduleService | None = None,
                  sender: InterPartitionSender | None = None,
-                 mode: StreamProcessorMode = StreamProcessorMode.PROCESSING) -> None:
+                 mode: StreamProcessorMode = StreamProcessorMode.PROCESSING,
+                 max_batch_bytes: int | None = None) -> None:
         self.log_stream = log_stream
+        self.max_batch_bytes = max_batch_bytes
+        """The most bytes one command's records may take (a Raft entry's limit); None: no limit."""
         self.store = store
         self.processor = processor
         self.clock = clock
@@ -357,6 +377,12 @@ class StreamProcessor:
             return self._transact(command, lambda: self.processor.process(command, now, first_position))
         except (OSError, StateCommitError, LogClosedError):
             raise  # storage failures: the command itself is fine
+        except BatchTooLarge as error:  # nothing was written: the command is rejected instead
+            log.warning("rejecting the command at position %d: %s", command.position, error)
+            self.processor.discard_caches()
+            oversized = error
+            return self._transact(command, lambda: self.processor.reject_after_failure(
+                command, now, first_position, oversized))
         except Exception as error:  # a bug or bad data: reject the command, keep the partition alive
             log.exception("processing %r failed; rejecting it", command)
             self.processor.discard_caches()
@@ -373,6 +399,8 @@ class StreamProcessor:
                 result = produce()
                 if result.records:
                     encoded = encode_batch(result.records)
+                    if self.max_batch_bytes is not None and len(encoded) > self.max_batch_bytes:
+                        raise BatchTooLarge(command, len(encoded), self.max_batch_bytes)
                     high = self.log_stream.append(result.records, encoded)
                     appended = True
         except BaseException as error:
