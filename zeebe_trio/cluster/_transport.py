@@ -43,6 +43,7 @@ from typing import Any, NamedTuple
 import trio
 
 from zeebe_trio.protocol import FrameDecoder, WireError, foreign_protocol, refusal_for
+from zeebe_trio.protocol import parse_address as parse_host_port
 
 from ._wire import (
     CLUSTER_WIRE_VERSION,
@@ -83,26 +84,8 @@ class TransportLimits:
 
 
 def parse_address(text: str, default_port: int = 26502) -> tuple[str, int]:
-    """``host:port`` (or ``host``, or ``[v6]:port``) as a pair; ValueError naming what is wrong."""
-    text = text.strip()
-    if not text:
-        raise ValueError("an empty address")
-    if text.startswith("["):
-        host, _, rest = text[1:].partition("]")
-        port_text = rest[1:] if rest.startswith(":") else ""
-    elif text.count(":") == 1:
-        host, port_text = text.split(":")
-    else:
-        host, port_text = text, ""
-    if not host:
-        raise ValueError(f"address {text!r:.80} has no host")
-    try:
-        port = int(port_text) if port_text else default_port
-    except ValueError:
-        raise ValueError(f"address {text!r:.80}: port {port_text!r:.20} is not a number") from None
-    if not 0 < port < 65536:
-        raise ValueError(f"address {text!r:.80}: port {port} is out of range")
-    return host, port
+    """An internal address (``host:port``; the internal port when it gives none)."""
+    return parse_host_port(text, default_port)
 
 
 class _Refused(Exception):

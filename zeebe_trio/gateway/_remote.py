@@ -57,6 +57,7 @@ from zeebe_trio.protocol import (
     encode_frame,
     foreign_server_protocol,
 )
+from zeebe_trio.protocol import parse_address as parse_host_port
 
 from ._auth import TokenVerifier
 from ._compression import DEFAULT_MAX_MESSAGE_SIZE
@@ -110,18 +111,9 @@ def topology_from_wire(data: list[Any]) -> ClusterTopology:
 
 
 def parse_address(address: str, default_port: int = 26501) -> tuple[str, int]:
-    """``"host:port"`` (``"[::1]:26501"`` for IPv6; the port may be left out) as ``(host, port)``."""
-    host, colon, port = address.rpartition(":")
-    if not colon or "]" in port:
-        host, port = address, str(default_port)
-    host = host.strip("[]") or "localhost"
-    try:
-        number = int(port)
-    except ValueError:
-        raise ValueError(f"broker address '{address}': '{port}' is not a port number; use HOST:PORT") from None
-    if not 0 < number < 65536:
-        raise ValueError(f"broker address '{address}': {number} is not a TCP port")
-    return host, number
+    """A broker's command API address: ``"host:port"`` (``"[::1]:26501"`` for IPv6; the port may be left
+    out, and an empty host is localhost) as ``(host, port)``."""
+    return parse_host_port(address, default_port, what="broker address", empty_host="localhost")
 
 
 # -- one connection --------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Records, value types, intents, keys and their encoding. Depends on nothing else in zeebe_trio."""
 
+from ._address import parse_address
 from ._codec import RecordDecodeError, decode_batch, encode_batch
 from ._correlation import correlation_key_hash, partition_for_correlation_key
 from ._enums import (
@@ -89,7 +90,7 @@ __all__ = [
     "PartitionHealth", "PartitionRole", "ProcessInstanceCreationIntent", "ProcessInstanceIntent",
     "ProcessInstanceResultIntent", "ProcessIntent", "Record", "RecordDecodeError", "RecordType",
     "RejectionType", "SignalIntent", "TimerIntent", "ValueType", "VariableDocumentIntent", "VariableIntent",
-    "WIRE_VERSION", "WireError", "auth_proof", "decode_batch", "decode_tagged_array", "encode_batch", "encode_frame", "encode_key", "foreign_protocol", "foreign_server_protocol", "first_key", "refusal_for",
+    "WIRE_VERSION", "WireError", "auth_proof", "decode_batch", "decode_tagged_array", "parse_address", "encode_batch", "encode_frame", "encode_key", "foreign_protocol", "foreign_server_protocol", "first_key", "refusal_for",
     "intent_for", "local_part", "partition_of",
     "CompensationSubscriptionIntent", "EscalationIntent", "MessageBatchIntent", "MessageCorrelationIntent",
     "MessageStartEventSubscriptionIntent", "MessageSubscriptionIntent", "ProcessEventIntent",
