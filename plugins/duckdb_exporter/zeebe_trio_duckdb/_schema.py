@@ -329,7 +329,8 @@ EVENT_TABLES: tuple[EventTable, ...] = (
         column("stacktrace", "VARCHAR", "stacktrace"),
         column("error_event_position", "BIGINT", "errorEventPosition"),
         column("process_instance_key", "BIGINT", "processInstanceKey"),
-    ), since=2),    EventTable("form_events", ValueType.FORM, "form_key", (
+    ), since=2),
+    EventTable("form_events", ValueType.FORM, "form_key", (
         column("form_id", "VARCHAR", "formId"),
         column("version", "INTEGER", "version"),
         column("version_tag", "VARCHAR", "versionTag"),
