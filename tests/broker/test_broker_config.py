@@ -18,6 +18,7 @@ def test_defaults_are_the_embedded_single_node_broker() -> None:
 def test_the_cluster_settings_default_to_one_broker_and_read_contact_points() -> None:
     config = BrokerConfig.load(None, environ={"ZEEBE_TRIO_INITIAL_CONTACT_POINTS": "broker-1:26602, broker-2"})
     assert (config.cluster_size, config.replication_factor, config.internal_port) == (1, 1, 26502)
+    assert (config.election_timeout, config.heartbeat_interval) == (2.5, 0.25)  # Zeebe's defaults
     assert config.contact_points() == [("broker-1", 26602), ("broker-2", 26502)]
     assert "cluster_secret" not in repr(BrokerConfig(cluster_secret="a" * 20))
 
@@ -46,7 +47,9 @@ def test_the_environment_overrides_the_file(tmp_path: Path) -> None:
      "initial_contact_points: address 'broker-2:http': port 'http' is not a number"),
     ("", {"ZEEBE_TRIO_INTERNAL_PORT": "-1"}, "internal_port: -1 is not a TCP port"),
     ("", {"ZEEBE_TRIO_CLUSTER_SECRET": "short"}, "cluster_secret: use at least 16 characters"),
-    ("[broker]\ncluster_size = 3\nreplication_factor = 3\n", {}, "cluster_size: 3 brokers are not supported yet"),
+    ("[broker]\ncluster_size = 3\ncommand_api_enabled = false\n", {},
+     "command_api_enabled: a broker of a cluster needs its command API"),
+    ("[broker]\nheartbeat_interval = 2.0\n", {}, r"heartbeat_interval \(2.0 s\) must be at most half of election_timeout"),
 ])
 def test_bad_settings_are_errors_that_name_the_setting(tmp_path: Path, text: str, environ: dict, words: str) -> None:  # type: ignore[type-arg]
     path = tmp_path / "broker.toml"

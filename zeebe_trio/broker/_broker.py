@@ -1,5 +1,7 @@
 """The broker: partitions under one nursery, the embedded gateway, the broker port it uses, and the
-command API that standalone gateways use (``_command_api``).
+command API that standalone gateways use (``_command_api``). With ``cluster_size`` above 1 its
+partitions are Raft replicas (``_replicated``) and ``_cluster`` runs what a broker of a cluster needs
+besides: the internal transport, the gossip, the sender between brokers and the gateway's cluster view.
 
 No business logic lives here: commands go to a partition's log, responses come back from its
 stream processor, and job streams are a registry the engine reads. The partitions share one
@@ -29,6 +31,7 @@ from zeebe_trio.gateway._port import (
     BrokerCommand,
     BrokerError,
     BrokerInfo,
+    BrokerPort,
     ClusterTopology,
     JobsAvailableListeners,
     JobStreamSink,
@@ -39,6 +42,7 @@ from zeebe_trio.gateway._tls import GRPC_ALPN, TlsSettingsError, server_context,
 from zeebe_trio.protocol import PartitionHealth, PartitionRole, Record, command_value_problem, partition_of
 
 from ._clock import EngineClock
+from ._cluster import BrokerCluster, raft_config
 from ._command_api import CommandApiServer
 from ._config import BrokerConfig
 from ._errors import StartupError
@@ -109,15 +113,26 @@ class Broker:
         self.command_api: CommandApiServer | None = None
         self.command_api_port: int | None = None
         self.partition_sender: BrokerPartitionSender | None = None
+        self.cluster: BrokerCluster | None = None
+        """With cluster_size above 1: the transport, gossip and sender between brokers."""
 
     # -- BrokerPort --------------------------------------------------------------------------------
 
     @property
     def partition_ids(self) -> Sequence[int]:
+        if self.cluster is not None:
+            return range(1, self.config.partitions + 1)
         return sorted(self.partitions)
 
     async def execute(self, partition_id: int, command: BrokerCommand, *, timeout: float | None = None) -> Record:
         partition = self.partitions.get(partition_id)
+        if partition is None and self.cluster is not None and 1 <= partition_id <= self.config.partitions:
+            leader = self.cluster.leader_of(partition_id)
+            where = f"the leader is node {leader}" if leader is not None else "no leader is known yet"
+            raise BrokerError(BrokerError.PARTITION_LEADER_MISMATCH,
+                              f"Expected to execute the command on partition {partition_id}, but node"
+                              f" {self.config.node_id} holds no replica of it ({where}); send it to the leader",
+                              leader_id=leader)
         if partition is None:
             raise BrokerError(BrokerError.PARTITION_UNAVAILABLE,
                               f"Expected to execute the command on partition {partition_id}, but this cluster has"
@@ -132,7 +147,14 @@ class Broker:
         return await partition.execute(command, timeout)
 
     def topology(self) -> ClusterTopology:
+        """This broker and its partitions (in a cluster, its own replicas only: a gateway asks each broker)."""
         version = zeebe_trio.__version__
+        config = self.config
+        if self.cluster is not None:
+            broker = BrokerInfo(config.node_id, config.advertised_host, self.gateway_port or config.gateway_port,
+                                version, self.cluster.partition_infos())
+            return ClusterTopology((broker,), config.cluster_size, config.partitions, config.replication_factor,
+                                   version)
         partitions = tuple(
             PartitionInfo(pid, PartitionRole.LEADER,
                           PartitionHealth.HEALTHY if p.health else PartitionHealth.UNHEALTHY)
@@ -193,11 +215,14 @@ class Broker:
                 sender = BrokerPartitionSender(self.partitions, config.partitions,
                                                max_command_bytes=config.max_message_size)
                 self.partition_sender = sender
-                for partition_id in range(1, config.partitions + 1):
-                    partition = Partition(partition_id, config, clock, self.job_streams,
-                                          self._jobs_available, self.job_streams.push, sender=sender)
-                    await nursery.start(partition.run)
-                    self.partitions[partition_id] = partition
+                if config.cluster_size > 1:
+                    await self._start_replicas(nursery, clock, sender)
+                else:
+                    for partition_id in range(1, config.partitions + 1):
+                        partition = Partition(partition_id, config, clock, self.job_streams,
+                                              self._jobs_available, self.job_streams.push, sender=sender)
+                        await nursery.start(partition.run)
+                        self.partitions[partition_id] = partition
                 if config.command_api_enabled:
                     self.command_api = CommandApiServer(
                         self, host=config.command_api_host, port=config.command_api_port,
@@ -209,16 +234,39 @@ class Broker:
                     with _listening("the command API", config.command_api_host, config.command_api_port,
                                     "command_api_port"):
                         self.command_api_port = await nursery.start(self.command_api.run)
+                if self.cluster is not None:
+                    assert self.command_api_port is not None  # the configuration requires it in a cluster
+                    await self.cluster.start_gossip(nursery, command_port=self.command_api_port,
+                                                    gateway_port=config.gateway_port if config.embedded_gateway else None)
                 if config.embedded_gateway:
                     from zeebe_trio.gateway import serve_gateway
 
+                    port: BrokerPort = self if self.cluster is None else self.cluster.open_gateway_port(nursery, self)
                     with _listening("the gateway", config.host, config.gateway_port, "gateway_port"):
                         self.gateway_port = await nursery.start(
-                            lambda task_status: serve_gateway(self, host=config.host, grpc_port=config.gateway_port,
+                            lambda task_status: serve_gateway(port, host=config.host, grpc_port=config.gateway_port,
                                                               max_message_size=config.max_message_size,
                                                               tls=gateway_tls, auth=gateway_auth,
                                                               task_status=task_status))
                 task_status.started(self)
+
+
+    async def _start_replicas(self, nursery: trio.Nursery, clock: EngineClock, local: BrokerPartitionSender) -> None:
+        """The cluster's transport, then a Raft replica of every partition this node is a member of."""
+        from ._replicated import ReplicatedPartition
+
+        config = self.config
+        cluster = self.cluster = BrokerCluster(config, self.partitions, local)  # type: ignore[arg-type]
+        with _listening("the cluster's internal port", config.internal_host, config.internal_port, "internal_port"):
+            await cluster.start_transport(nursery)
+        for partition_id in cluster.partition_ids:
+            replica = ReplicatedPartition(partition_id, config, clock, self.job_streams, self._jobs_available,
+                                          self.job_streams.push, sender=cluster.sender, node_id=config.node_id,
+                                          members=cluster.members_of(partition_id),
+                                          transport=cluster.raft_transport(partition_id),
+                                          raft_config=raft_config(config))
+            await nursery.start(replica.run)
+            self.partitions[partition_id] = replica
 
 
 def _no_op() -> None:

@@ -103,9 +103,9 @@ class BrokerConfig:
     # fsync and snapshot copies in a worker thread (production). Tests under trio's MockClock turn it
     # off so that virtual time never jumps while the run loop waits for a thread.
     fsync_in_thread: bool = True
-    # The cluster (issue 11, in progress): brokers node_id 0..cluster_size-1, each partition replicated on
-    # replication_factor of them (round-robin, as Zeebe places them), talking on internal_host:internal_port.
-    # A broker needs the internal addresses of some others (host:port, comma-separated) and learns the rest.
+    # The cluster: brokers node_id 0..cluster_size-1, each partition replicated on replication_factor of
+    # them (round-robin, as Zeebe places them), talking on internal_host:internal_port. A broker needs the
+    # internal addresses of some others (host:port, comma-separated) and learns the rest.
     cluster_size: int = 1
     replication_factor: int = 1
     initial_contact_points: str = ""
@@ -114,6 +114,10 @@ class BrokerConfig:
     cluster_name: str = "zeebe-cluster"
     # Shared secret every broker of the cluster proves it holds; empty: brokers accept loopback peers only.
     cluster_secret: str = field(default="", repr=False)
+    # Raft timing (Zeebe: zeebe.broker.cluster.electionTimeout / heartbeatInterval): a follower that hears
+    # no leader for a random time between election_timeout and twice that starts an election.
+    election_timeout: float = 2.5
+    heartbeat_interval: float = 0.25
     # Exporter settings by exporter id (see zeebe_trio.exporters); None means the embedded default:
     # the DuckDB analytics exporter into <data_dir>/analytics.duckdb when that plugin is installed.
     exporters: dict[str, Any] | None = None
@@ -275,10 +279,20 @@ class BrokerConfig:
         if self.cluster_secret and len(self.cluster_secret) < 16:
             raise ConfigError("cluster_secret: use at least 16 characters (e.g. the output of"
                               " `python -c 'import secrets; print(secrets.token_urlsafe())'`)")
+        if self.heartbeat_interval <= 0 or self.election_timeout <= 0:
+            raise ConfigError("election_timeout and heartbeat_interval must be positive numbers of seconds")
+        if self.heartbeat_interval * 2 > self.election_timeout:
+            raise ConfigError(f"heartbeat_interval ({self.heartbeat_interval} s) must be at most half of"
+                              f" election_timeout ({self.election_timeout} s), or followers time out between"
+                              " heartbeats")
         if self.cluster_size > 1:
-            raise ConfigError(f"cluster_size: {self.cluster_size} brokers are not supported yet; the Raft"
-                              " replication and the broker-to-broker transport exist, but a broker does not run"
-                              " its partitions on them yet (issue 11): use cluster_size = 1 and partitions for now")
+            if not self.command_api_enabled:
+                raise ConfigError("command_api_enabled: a broker of a cluster needs its command API, which the"
+                                  " other brokers' gateways send its partitions' commands to")
+            if self.command_api_tls_certificate:
+                raise ConfigError("command_api_tls_certificate: TLS on the command API is not supported in a"
+                                  " cluster yet (the brokers' gateways could not verify each other); leave it"
+                                  " unset and keep the internal ports on a private network")
 
     def _check_security(self) -> None:
         """TLS files exist and hold what they should; authentication has what it needs. Checked here

@@ -15,12 +15,17 @@ highest term when two say so (the old leader of a partitioned-away minority may 
   sending such a command again could do it twice.
 - Job streams are opened on every broker, jobs-available notifications come from all of them, and
   watching a job type watches it everywhere, because any broker may lead a partition with jobs.
-- ``topology`` lists every broker that answers, each with its own partitions.
+- ``topology`` lists every broker that answers, each with its own partitions; a broker that still says
+  it leads a partition in an older term than another's leader (it has not heard of the election yet)
+  is shown as a follower, which it is about to be.
+- Brokers may be added while the port runs (``add_broker``: an embedded gateway learns the others from
+  the membership gossip); the job streams and job-type watches open then are opened on the new one too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 
 import trio
 
@@ -52,8 +57,33 @@ class ClusterBrokerPort:
         self.retry_delay = retry_delay
         self.leader_wait = leader_wait
         self._listeners = JobsAvailableListeners()
-        self._removers = [port.add_jobs_available_listener(self._listeners.notify) for port in self._brokers.values()]
+        self._removers = {node_id: port.add_jobs_available_listener(self._listeners.notify)
+                          for node_id, port in self._brokers.items()}
         self.retries = 0
+        # open job streams and watches, to open on brokers added later: id -> (spec, sink, closers by node)
+        self._stream_ids = 0
+        self._streams: dict[int, tuple[JobStreamSpec, JobStreamSink, dict[int, Callable[..., None]]]] = {}
+        self._watches: dict[int, tuple[str, dict[int, Callable[[], None]]]] = {}
+
+    def add_broker(self, node_id: int, port: BrokerPort) -> None:
+        """Route to ``port`` for ``node_id`` from now on, with every open job stream and watch on it; a
+        port this one had for ``node_id`` (the broker moved to another address) is let go first."""
+        if node_id in self._brokers:
+            self._remove_broker(node_id)
+        self._brokers[node_id] = port
+        self._removers[node_id] = port.add_jobs_available_listener(self._listeners.notify)
+        for spec, sink, closers in self._streams.values():
+            closers[node_id] = port.open_job_stream(spec, sink)
+        for job_type, stops in self._watches.values():
+            stops[node_id] = port.watch_job_type(job_type)
+
+    def _remove_broker(self, node_id: int) -> None:
+        del self._brokers[node_id]
+        self._removers.pop(node_id)()
+        for _spec, _sink, closers in self._streams.values():
+            closers.pop(node_id)()
+        for _job_type, stops in self._watches.values():
+            stops.pop(node_id)()
 
     # -- the topology ---------------------------------------------------------------------------------
 
@@ -84,6 +114,15 @@ class ClusterBrokerPort:
     def topology(self) -> ClusterTopology:
         brokers = [info for node_id, port in sorted(self._brokers.items())
                    if (info := self._own_info(node_id, port)) is not None]
+        newest: dict[int, int] = {}  # partition id -> the highest term a leader of it claims
+        for info in brokers:
+            for partition in info.partitions:
+                if partition.role is PartitionRole.LEADER:
+                    newest[partition.partition_id] = max(newest.get(partition.partition_id, 0), partition.term)
+        brokers = [replace(info, partitions=tuple(
+            replace(p, role=PartitionRole.FOLLOWER)
+            if p.role is PartitionRole.LEADER and p.term < newest[p.partition_id] else p
+            for p in info.partitions)) for info in brokers]
         views = [port.topology() for port in self._brokers.values()]
         return ClusterTopology(
             tuple(brokers),
@@ -129,18 +168,28 @@ class ClusterBrokerPort:
         return self._listeners.add(listener)
 
     def watch_job_type(self, job_type: str) -> Callable[[], None]:
-        stops = [port.watch_job_type(job_type) for port in self._brokers.values()]
+        stops = {node_id: port.watch_job_type(job_type) for node_id, port in self._brokers.items()}
+        self._stream_ids += 1
+        watch_id = self._stream_ids
+        self._watches[watch_id] = (job_type, stops)
 
         def stop() -> None:
-            for each in stops:
+            if self._watches.pop(watch_id, None) is None:
+                return
+            for each in stops.values():
                 each()
 
         return stop
 
     def open_job_stream(self, spec: JobStreamSpec, sink: JobStreamSink) -> Callable[..., None]:
         closers = {node_id: port.open_job_stream(spec, sink) for node_id, port in self._brokers.items()}
+        self._stream_ids += 1
+        stream_id = self._stream_ids
+        self._streams[stream_id] = (spec, sink, closers)
 
         def close(undelivered: Sequence[int] = ()) -> None:
+            if self._streams.pop(stream_id, None) is None:
+                return
             # an undelivered job goes back to the leader of its partition; with none known, its
             # activation times out there as any lost job's does
             keys: dict[int, list[int]] = {}
@@ -154,6 +203,6 @@ class ClusterBrokerPort:
         return close
 
     def close(self) -> None:
-        for remove in self._removers:
+        for remove in self._removers.values():
             remove()
         self._removers.clear()

@@ -8,7 +8,9 @@ difference; ``run_standalone_gateway`` puts the two together (``zeebe-trio gatew
 - Requests are multiplexed on the connection by request id; a caller that is cancelled sends CANCEL.
 - While the broker is unreachable, ``execute`` raises ``BrokerError(PARTITION_UNAVAILABLE)`` at once
   (gRPC UNAVAILABLE: clients retry), ``topology()`` lists no brokers, and the port reconnects with
-  exponential back-off. Requests in flight when the connection drops fail the same way; whether
+  exponential back-off. A broker that sends nothing for ``silence_timeout`` (it is stopped or hung, or
+  its host vanished without a TCP reset) counts as unreachable too: the connection is dropped and
+  made again. Requests in flight when the connection drops fail the same way; whether
   the broker processed them is unknown, as with any lost connection.
 - Job streams are kept here and re-opened on every new connection. A pushed job that the local sink
   refuses (its buffer is full, or it was closed meanwhile) goes back to the broker as YIELD_JOB, so the
@@ -150,6 +152,7 @@ class _Connection:
         self._pending: dict[int, _Pending] = {}
         self._credit_due: dict[int, int] = {}
         self.lost_reason = ""
+        self._last_heard = trio.current_time()
 
     # -- sending -------------------------------------------------------------------------------------
 
@@ -232,6 +235,7 @@ class _Connection:
             data = await self._read_some()
             if not data:
                 raise _ConnectionLost("the broker closed the connection")
+            self._last_heard = trio.current_time()
             self._received.extend(self._decoder.feed(data))
         return self._received.popleft()
 
@@ -244,7 +248,7 @@ class _Connection:
         try:
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(self._write_loop, nursery.cancel_scope)
-                nursery.start_soon(self._refresh_topology)
+                nursery.start_soon(self._refresh_topology, nursery.cancel_scope)
                 try:
                     while True:
                         self._dispatch(await self._next_message())
@@ -302,9 +306,16 @@ class _Connection:
                 due = 0
             self._credit_due[stream_id] = due
 
-    async def _refresh_topology(self) -> None:
+    async def _refresh_topology(self, scope: trio.CancelScope) -> None:
+        """Ask for the topology every ``topology_refresh_interval``; a broker that sends nothing for
+        ``silence_timeout`` (stopped, hung, or its host gone without a TCP reset) loses the connection."""
         while True:
             await trio.sleep(self._port.topology_refresh_interval)
+            silent = trio.current_time() - self._last_heard
+            if silent > self._port.silence_timeout:
+                self.lost_reason = f"the broker sent nothing for {silent:.1f} s"
+                scope.cancel()
+                return
             self.control([MessageType.TOPOLOGY_REQUEST])
 
     async def _write_loop(self, scope: trio.CancelScope) -> None:
@@ -350,6 +361,7 @@ class RemoteBrokerPort:
         outbox_capacity: int = 256,
         max_frame_size: int = DEFAULT_MAX_FRAME_SIZE,
         topology_refresh_interval: float = 1.0,
+        silence_timeout: float = 10.0,
         connect_timeout: float = 5.0,
         min_backoff: float = 0.05,
         max_backoff: float = 2.0,
@@ -365,6 +377,9 @@ class RemoteBrokerPort:
         self.outbox_capacity = outbox_capacity
         self.max_frame_size = max_frame_size
         self.topology_refresh_interval = topology_refresh_interval
+        self.silence_timeout = max(silence_timeout, 2 * topology_refresh_interval)
+        """A connection on which nothing arrives for this long is dropped (topology answers come every
+        ``topology_refresh_interval``)."""
         self.connect_timeout = connect_timeout
         self.min_backoff = min_backoff
         self.max_backoff = max_backoff

@@ -1,0 +1,203 @@
+"""A cluster of real broker processes on loopback: 3 brokers, 3 partitions, replication factor 3, driven
+through their embedded gateways by the grpcio client pyzeebe ships, as issue 11 asks.
+
+- ``kill -9`` of a leader under load: no acknowledged command is lost, every instance completes, and
+  the partitions it led get a new leader;
+- SIGSTOP of a leader for longer than the election timeout, then SIGCONT: the others elect a new leader,
+  the old one rejoins as a follower (one leader per partition, never two), nothing acknowledged is lost;
+- a rolling restart of all three brokers under load;
+- a message published to one partition correlates to an instance on another;
+- a deployment made while one broker is down reaches every partition; once that broker is back and
+  another is down (so that it is in every quorum), instances of it still start on every partition.
+
+Time here is real (these are processes): waits poll with a deadline, nothing asserts on how long
+anything took (``benchmarks/cluster.py`` measures the failover time).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import grpc
+import pytest
+from _processes import InstanceLoad, ProcessCluster, complete_jobs, create_instance, deploy, process_cluster
+from pyzeebe.proto import gateway_pb2 as pb
+
+from zeebe_trio.protocol import partition_for_correlation_key, partition_of
+from zeebe_trio.testing import one_task_bpmn
+
+pytestmark = pytest.mark.slow
+
+
+def deploy_with_retries(cluster: ProcessCluster, node: int, name: str, content: bytes) -> None:
+    for _ in range(50):
+        try:
+            deploy(cluster.stub(node), name, content)
+            return
+        except grpc.RpcError as error:
+            if error.code() not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+                raise
+    raise AssertionError("the deployment was not accepted")
+
+
+def test_kill_9_of_a_leader_under_load_loses_no_acknowledged_instance(tmp_path: Path) -> None:
+    with process_cluster(tmp_path) as cluster:
+        deploy_with_retries(cluster, 0, "p.bpmn", one_task_bpmn("p"))
+        with InstanceLoad(cluster) as load:
+            load.wait_created(30)
+            victim = cluster.wait_for_leaders()[1]
+            load.unreachable.add(victim)
+            cluster.kill(victim)
+            leaders = cluster.wait_for_leaders(besides=frozenset({victim}))
+            created_at_kill = len(load.created)
+            load.wait_created(created_at_kill + 60)
+            load.stop_creating()
+            load.wait_all_done()
+            assert load.unexpected == []
+        assert victim not in leaders.values()
+        # instances were acknowledged on every partition, before and after the kill
+        assert {partition_of(key) for key in load.created[created_at_kill:]} == {1, 2, 3}
+
+
+def roles_of(cluster: ProcessCluster, node: int, *, via: int) -> dict[int, str]:
+    """Partition -> the role ``node`` has in it, as the gateway of ``via`` shows the topology."""
+    return {partition: role for partition, members in cluster.roles(via).items()
+            for member, role in members if member == node}
+
+
+def wait_until_rejoined(cluster: ProcessCluster, node: int, *, via: int) -> dict[int, str]:
+    """Until the topology shows every replica of ``node`` again and a single leader per partition."""
+    cluster.wait_for_leaders(via=via)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        roles = roles_of(cluster, node, via=via)
+        if len(roles) == cluster.partitions and set(roles.values()) <= {"LEADER", "FOLLOWER"}:
+            return roles
+        time.sleep(0.05)
+    raise AssertionError(f"node {node} did not rejoin: {cluster.roles(via)}")
+
+
+def test_a_leader_paused_longer_than_the_election_timeout_rejoins_as_a_follower(tmp_path: Path) -> None:
+    with process_cluster(tmp_path) as cluster:
+        deploy_with_retries(cluster, 0, "p.bpmn", one_task_bpmn("p"))
+        with InstanceLoad(cluster) as load:
+            load.wait_created(20)
+            before = cluster.wait_for_leaders()
+            victim = before[1]
+            other = next(node for node in range(3) if node != victim)
+            led = {partition for partition, leader in before.items() if leader == victim}
+            load.unreachable.add(victim)
+            cluster.pause(victim)  # SIGSTOP: its process holds its sockets, but says nothing
+            during = cluster.wait_for_leaders(via=other, besides=frozenset({victim}))
+            load.wait_created(len(load.created) + 40)
+            cluster.resume(victim)
+            roles = wait_until_rejoined(cluster, victim, via=other)
+            # it rejoined as a follower where it led, and no partition has two leaders
+            assert all(roles[partition] == "FOLLOWER" for partition in led)
+            assert cluster.wait_for_leaders(via=victim) == cluster.wait_for_leaders(via=other)
+            load.unreachable.discard(victim)
+            load.wait_created(len(load.created) + 20)
+            load.stop_creating()
+            load.wait_all_done()
+            assert load.unexpected == []
+        assert victim not in {during[partition] for partition in led}
+        assert len(set(load.created)) == len(load.created)  # no key handed out twice, as two leaders would
+
+
+def test_a_rolling_restart_of_every_broker_under_load_loses_nothing(tmp_path: Path) -> None:
+    with process_cluster(tmp_path) as cluster:
+        deploy_with_retries(cluster, 0, "p.bpmn", one_task_bpmn("p"))
+        with InstanceLoad(cluster) as load:
+            load.wait_created(20)
+            for node in range(3):
+                load.unreachable.add(node)
+                assert cluster.stop(node) == 0, cluster.broker(node).output
+                other = (node + 1) % 3
+                cluster.wait_for_leaders(via=other, besides=frozenset({node}))
+                load.wait_created(len(load.created) + 20)
+                cluster.start(node)
+                cluster.wait_ready(node)
+                wait_until_rejoined(cluster, node, via=other)
+                load.unreachable.discard(node)
+            load.wait_created(len(load.created) + 20)
+            load.stop_creating()
+            load.wait_all_done()
+            assert load.unexpected == []
+        assert len(set(load.created)) == len(load.created)
+
+
+MESSAGE_PROCESS = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="d" targetNamespace="t">
+  <bpmn:message id="ping" name="ping">
+    <bpmn:extensionElements><zeebe:subscription correlationKey="=key"/></bpmn:extensionElements>
+  </bpmn:message>
+  <bpmn:process id="waits" isExecutable="true">
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="catch"/>
+    <bpmn:intermediateCatchEvent id="catch"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+      <bpmn:messageEventDefinition messageRef="ping"/></bpmn:intermediateCatchEvent>
+    <bpmn:sequenceFlow id="f2" sourceRef="catch" targetRef="end"/>
+    <bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def test_a_message_published_to_one_partition_correlates_to_an_instance_on_another(tmp_path: Path) -> None:
+    with process_cluster(tmp_path) as cluster:
+        deploy_with_retries(cluster, 0, "waits.bpmn", MESSAGE_PROCESS)
+        stub = cluster.stub(1)
+        waiting: dict[int, tuple[str, object]] = {}  # instance partition -> (correlation key, result future)
+        for attempt in range(12):
+            key = f"order-{attempt}"
+            future = stub.CreateProcessInstanceWithResult.future(pb.CreateProcessInstanceWithResultRequest(
+                request=pb.CreateProcessInstanceRequest(bpmnProcessId="waits", version=-1,
+                                                        variables=json.dumps({"key": key})),
+                requestTimeout=60_000), timeout=90)
+            waiting[attempt] = (key, future)
+        # publish through another broker's gateway; every message goes to its correlation key's partition
+        publisher = cluster.stub(2)
+        for key, _ in waiting.values():
+            publisher.PublishMessage(pb.PublishMessageRequest(name="ping", correlationKey=key, timeToLive=60_000,
+                                                              variables=json.dumps({"answer": key})), timeout=20)
+        crossed = 0
+        for key, future in waiting.values():
+            result = future.result()  # type: ignore[attr-defined]
+            assert json.loads(result.variables)["answer"] == key
+            if partition_of(result.processInstanceKey) != partition_for_correlation_key(key, 3):
+                crossed += 1
+        assert crossed > 0  # instances on partitions other than their messages'
+
+
+def test_a_deployment_while_a_broker_is_down_reaches_every_partition(tmp_path: Path) -> None:
+    with process_cluster(tmp_path) as cluster:
+        cluster.kill(2)
+        cluster.wait_for_leaders(via=0, besides=frozenset({2}))
+        deploy_with_retries(cluster, 0, "late.bpmn", one_task_bpmn("late", "late-work"))
+        first = {partition_of(create_with_retries(cluster, 1, "late")) for _ in range(9)}
+        assert first == {1, 2, 3}
+        # the broker that was down comes back and catches up; then another goes down, so that it is in
+        # every partition's quorum: instances still start everywhere
+        cluster.start(2)
+        cluster.wait_ready(2)
+        wait_until_rejoined(cluster, 2, via=0)
+        cluster.kill(0)
+        cluster.wait_for_leaders(via=2, besides=frozenset({0}))
+        second = {partition_of(create_with_retries(cluster, 2, "late")) for _ in range(9)}
+        assert second == {1, 2, 3}
+        jobs = complete_jobs(cluster.stub(2), "late-work", 18)
+        assert len(jobs) == 18
+
+
+def create_with_retries(cluster: ProcessCluster, node: int, process_id: str) -> int:
+    for _ in range(100):
+        try:
+            return create_instance(cluster.stub(node), process_id, timeout=5)
+        except grpc.RpcError as error:
+            if error.code() not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+                raise
+            time.sleep(0.1)
+    raise AssertionError(f"no instance of {process_id} could be created through node {node}")
