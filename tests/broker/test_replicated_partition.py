@@ -13,6 +13,7 @@ import trio
 import trio.testing
 
 from zeebe_trio.broker import BrokerConfig, EngineClock, ReplicatedPartition
+from zeebe_trio.broker._replicated import EXPORTER_POSITIONS_INTERVAL
 from zeebe_trio.engine import EngineState, JobStreams
 from zeebe_trio.gateway._port import BrokerCommand, BrokerError
 from zeebe_trio.protocol import (
@@ -38,11 +39,13 @@ class Replica:
     """One replica in its own data directory; `kill` cancels its scope, `start` opens it again."""
 
     def __init__(self, node_id: int, root: Path, network: InMemoryNetwork, *, raft_config: RaftConfig = RAFT,
-                 **settings: Any) -> None:
+                 peers: list[Replica] | None = None, **settings: Any) -> None:
         self.id = node_id
         self.network = network
         self.raft_config = raft_config
-        self.config = BrokerConfig(data_dir=root / f"node-{node_id}", exporters={}, fsync_in_thread=False,
+        self.peers = peers  # with a list: exporter positions go to the replicas in it, as brokers send them
+        settings.setdefault("exporters", {})
+        self.config = BrokerConfig(data_dir=root / f"node-{node_id}", fsync_in_thread=False,
                                    embedded_gateway=False, command_api_enabled=False, **settings)
         self.partition: ReplicatedPartition | None = None
         self.scope: trio.CancelScope | None = None
@@ -54,7 +57,8 @@ class Replica:
         partition = ReplicatedPartition(1, self.config, EngineClock(EPOCH_MS), JobStreams(), lambda job_type: None,
                                         lambda stream_id, job_key, job: False, node_id=self.id, members=MEMBERS,
                                         transport=self.network.endpoint(self.id), raft_config=self.raft_config,
-                                        rng=random.Random(self.id * 100 + self.starts))
+                                        rng=random.Random(self.id * 100 + self.starts),
+                                        distribute_exporter_positions=self._distribute if self.peers is not None else None)
         scope = trio.CancelScope()
 
         async def run(task_status: trio.TaskStatus[None]) -> None:
@@ -64,6 +68,11 @@ class Replica:
         await nursery.start(run)
         self.partition, self.scope = partition, scope
         return partition
+
+    def _distribute(self, partition_id: int, positions: dict[str, int]) -> None:
+        for peer in self.peers or ():
+            if peer is not self and peer.partition is not None and self.network.connected(self.id, peer.id):
+                peer.partition.receive_exporter_positions(positions)
 
     def kill(self) -> None:
         assert self.scope is not None
@@ -137,10 +146,13 @@ def assert_positions_and_keys_unique(partition: ReplicatedPartition) -> None:
     assert len(created) == len(set(created))
 
 
-async def _cluster(tmp_path: Path, nursery: trio.Nursery, *, seed: int = 7,
+async def _cluster(tmp_path: Path, nursery: trio.Nursery, *, seed: int = 7, distribute_positions: bool = False,
                    **settings: Any) -> tuple[InMemoryNetwork, list[Replica]]:
     network = InMemoryNetwork(rng=random.Random(seed))
-    replicas = [Replica(i, tmp_path, network, **settings) for i in MEMBERS]
+    peers: list[Replica] | None = [] if distribute_positions else None
+    replicas = [Replica(i, tmp_path, network, peers=peers, **settings) for i in MEMBERS]
+    if peers is not None:
+        peers.extend(replicas)
     for replica in replicas:
         await replica.start(nursery)
     return network, replicas
@@ -352,6 +364,52 @@ async def test_a_follower_behind_the_compacted_log_receives_the_leaders_snapshot
         new_leader = await wait_for_leader([r for r in replicas if r is not old], above_term=term)
         jobs = await activate(new_leader)
         assert len(jobs) == 5
+        nursery.cancel_scope.cancel()
+
+
+async def test_followers_compact_behind_the_exporter_positions_the_leader_sends_and_a_new_leader_goes_on_there(
+        tmp_path: Path, autojump_clock: trio.testing.MockClock) -> None:
+    async with trio.open_nursery() as nursery:
+        _network, replicas = await _cluster(tmp_path, nursery, snapshot_period=0.5, distribute_positions=True,
+                                            exporters={"log": {"type": "log"}})
+        leader = await wait_for_leader(replicas)
+        await deploy(leader)
+        for _ in range(4):
+            await create_instance(leader)
+            await trio.sleep(1)
+        await trio.sleep(EXPORTER_POSITIONS_INTERVAL * 2)
+        exported = leader.exporters.positions()["log"]
+        assert exported > 0
+        followers = [r.partition for r in replicas if r.partition is not None and r.partition is not leader]
+        for follower in followers:
+            assert follower.exporter_positions_heard == {"log": exported}
+            assert follower.raft_log.snapshot_index > 0  # compacted behind the snapshot and the exporter
+        term = leader.raft.role.term
+        old = next(r for r in replicas if r.partition is leader)
+        old.kill()
+        new_leader = await wait_for_leader([r for r in replicas if r is not old], above_term=term)
+        await trio.sleep(1)
+        # its exporter went on from the old leader's position: nothing before it is exported again
+        assert new_leader.exporters.positions()["log"] >= exported
+        assert min(new_leader.exporter_positions_heard.values()) == exported  # type: ignore[union-attr]
+        nursery.cancel_scope.cancel()
+
+
+async def test_without_exporter_positions_from_the_leader_a_follower_with_exporters_keeps_its_log(
+        tmp_path: Path, autojump_clock: trio.testing.MockClock) -> None:
+    async with trio.open_nursery() as nursery:
+        _network, replicas = await _cluster(tmp_path, nursery, snapshot_period=0.5,
+                                            exporters={"log": {"type": "log"}})
+        leader = await wait_for_leader(replicas)
+        await deploy(leader)
+        for _ in range(4):
+            await create_instance(leader)
+            await trio.sleep(1)
+        followers = [r.partition for r in replicas if r.partition is not None and r.partition is not leader]
+        assert leader.raft_log.snapshot_index > 0
+        for follower in followers:
+            assert follower.snapshots.list() and follower.exporter_positions_heard is None
+            assert follower.raft_log.snapshot_index == 0  # the leader's exporters may still need any of it
         nursery.cancel_scope.cancel()
 
 

@@ -264,7 +264,8 @@ class Broker:
                                           self.job_streams.push, sender=cluster.sender, node_id=config.node_id,
                                           members=cluster.members_of(partition_id),
                                           transport=cluster.raft_transport(partition_id),
-                                          raft_config=raft_config(config))
+                                          raft_config=raft_config(config),
+                                          distribute_exporter_positions=cluster.distribute_exporter_positions)
             await nursery.start(replica.run)
             self.partitions[partition_id] = replica
 

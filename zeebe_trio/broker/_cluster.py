@@ -11,6 +11,8 @@ With ``cluster_size`` above 1 the broker (``_broker``) runs, under its nursery:
   its Raft messages on the channel ``raft/<partition>``;
 - the inter-partition sender over the transport (``ClusterPartitionSender``), so that a deployment, a
   signal or a message subscription reaches a partition another broker leads;
+- the exporter positions each leader sends its followers (channel ``exporter-positions``, MessagePack
+  ``[partition id, {exporter id: position}]``), handed to the local follower replica;
 - for the embedded gateway, a ``gateway.ClusterBrokerPort`` over this broker and, as the gossip
   announces them, a ``RemoteBrokerPort`` to every other broker's command API.
 
@@ -24,6 +26,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING
 
+import msgpack
 import trio
 
 import zeebe_trio
@@ -54,6 +57,8 @@ __all__ = ["BrokerCluster", "raft_config"]
 
 log = logging.getLogger(__name__)
 
+EXPORTER_POSITIONS_CHANNEL = "exporter-positions"
+MAX_EXPORTERS = 256
 ANNOUNCE_REFRESH = 0.1
 """How often the replicas' roles are read for the gossip (it sends only what changed, and every 0.5 s)."""
 RAFT_TICK_SECONDS = 0.05
@@ -88,6 +93,8 @@ class BrokerCluster:
                                              max_command_bytes=config.max_message_size)
         self.membership: Membership | None = None
         self.gateway_port: ClusterBrokerPort | None = None
+        self._positions_inbox = self.transport.open_channel(EXPORTER_POSITIONS_CHANNEL, capacity=256)
+        self.malformed_positions = 0
 
     # -- what the replicas need ------------------------------------------------------------------------
 
@@ -96,6 +103,26 @@ class BrokerCluster:
 
     def raft_transport(self, partition_id: int) -> ClusterRaftTransport:
         return ClusterRaftTransport(self.transport, partition_id)
+
+    def distribute_exporter_positions(self, partition_id: int, positions: dict[str, int]) -> None:
+        """Send a leader's exporter positions to the partition's other replicas (dropped when an outbox
+        is full: the next round sends newer ones)."""
+        payload = msgpack.packb([partition_id, positions], use_bin_type=True)
+        for node in self.members_of(partition_id):
+            if node != self.node_id:
+                self.transport.send_nowait(node, EXPORTER_POSITIONS_CHANNEL, payload)
+
+    async def _receive_exporter_positions(self) -> None:
+        async for delivery in self._positions_inbox:
+            try:
+                partition_id, positions = _decode_positions(delivery.payload)
+            except ValueError as error:
+                self.malformed_positions += 1
+                log.warning("dropping exporter positions from node %d: %s", delivery.sender, error)
+                continue
+            replica = self._partitions.get(partition_id)
+            if replica is not None and delivery.sender in self.members_of(partition_id):
+                replica.receive_exporter_positions(positions)
 
     # -- who leads -------------------------------------------------------------------------------------
 
@@ -166,6 +193,7 @@ class BrokerCluster:
         await nursery.start(self.membership.run)
         await nursery.start(self.sender.serve)
         nursery.start_soon(self._announce_roles)
+        nursery.start_soon(self._receive_exporter_positions)
 
     async def _announce_roles(self) -> None:
         assert self.membership is not None
@@ -206,6 +234,20 @@ class BrokerCluster:
                 port.add_broker(node, remote)
                 log.info("the gateway of node %d reaches node %d at %s", self.node_id, node, address)
             await self.membership.wait_changed()
+
+
+def _decode_positions(payload: bytes) -> tuple[int, dict[str, int]]:
+    try:
+        body = msgpack.unpackb(payload, raw=False)
+    except Exception as error:
+        raise ValueError(f"not MessagePack: {error}") from None
+    if not (isinstance(body, list) and len(body) == 2 and type(body[0]) is int and isinstance(body[1], dict)):
+        raise ValueError("not a [partition id, positions] pair")
+    partition_id, positions = body
+    if len(positions) > MAX_EXPORTERS or not all(
+            isinstance(name, str) and len(name) <= 256 and type(position) is int for name, position in positions.items()):
+        raise ValueError("the positions are not a map of exporter ids to positions")
+    return partition_id, positions
 
 
 async def _run_in(scope: trio.CancelScope, run: Callable[[], Awaitable[None]]) -> None:

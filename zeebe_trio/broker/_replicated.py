@@ -32,9 +32,11 @@ exporter's position) are handed to Raft as a Raft snapshot whose data is the new
 was compacted away. That follower stops its scope, publishes the snapshot, lets Raft reset its log to
 continue after it, and restores its state from it.
 
-Not yet: exporter positions replicated to followers (exporters run on the leader only; a new leader
-exports again from the position its own state holds, and a follower does not compact while exporters are
-configured).
+Exporter positions: exporters run on the leader only, and the leader sends every
+``EXPORTER_POSITIONS_INTERVAL`` seconds where each exporter has got to (``distribute_exporter_positions``,
+Zeebe's exporter position distribution). A follower keeps the newest it heard: it compacts its log behind
+them (never before it has heard any while exporters are configured), and when it becomes leader its
+exporters go on from them rather than from what its own state holds.
 """
 
 from __future__ import annotations
@@ -86,6 +88,8 @@ from ._partition import Partition
 
 log = logging.getLogger(__name__)
 
+EXPORTER_POSITIONS_INTERVAL = 2.0
+"""How often a leader tells its followers its exporters' positions."""
 BACKPRESSURE_RETRY_SECONDS = 0.01
 """How long the leader waits before proposing again when Raft has too many uncommitted entries."""
 
@@ -176,7 +180,8 @@ class ReplicatedPartition(Partition):
                  push_job: Callable[[int, int, dict[str, Any]], bool],
                  sender: InterPartitionSender | None = None, *, node_id: int, members: Iterable[int],
                  transport: Transport, raft_config: RaftConfig | None = None,
-                 rng: random.Random | None = None) -> None:
+                 rng: random.Random | None = None,
+                 distribute_exporter_positions: Callable[[int, dict[str, int]], None] | None = None) -> None:
         super().__init__(partition_id, config, clock, job_streams, on_jobs_available, push_job, sender)
         self.node_id = node_id
         self.members = tuple(members)
@@ -197,6 +202,9 @@ class ReplicatedPartition(Partition):
         self._installed: trio.Event | None = None
         self.installed_snapshots = 0
         """How many snapshots this replica received from a leader (it was too far behind its log)."""
+        self._distribute_exporter_positions = distribute_exporter_positions
+        self.exporter_positions_heard: dict[str, int] | None = None
+        """The newest exporter positions a leader sent (None: none heard since this replica started)."""
 
     @property
     def is_leader(self) -> bool:
@@ -333,6 +341,7 @@ class ReplicatedPartition(Partition):
         except ProposalLostError:
             await trio.sleep_forever()  # overwritten: this replica is no longer the leader; the role watcher moves on
         state = self._open_state()
+        self._take_heard_exporter_positions(state)
         self.log_stream = ReplicatedLogStream(self.log, self.partition_id, _RaftReplicator(self.raft, role.term),
                                               leader=True, term=role.term)
         guard = CrashGuard(self.directory / CrashGuard.FILE, self.config.crash_guard_attempts)
@@ -347,6 +356,8 @@ class ReplicatedPartition(Partition):
                 nursery.start_soon(self._redistribute_periodically, sender, state)
                 nursery.start_soon(self._snapshot_periodically)
                 nursery.start_soon(self._watch_health)
+                if self._distribute_exporter_positions is not None:
+                    nursery.start_soon(self._send_exporter_positions)
                 self.healthy = True
                 self.failure = None
                 log.info("partition %d, node %d leads in term %d (last position %d)", self.partition_id,
@@ -356,6 +367,35 @@ class ReplicatedPartition(Partition):
             for pending in self._pending.values():
                 pending.event.set()  # answered PARTITION_UNAVAILABLE: this replica no longer leads
             guard.close()
+
+    # -- exporter positions ------------------------------------------------------------------------
+
+    async def _send_exporter_positions(self) -> None:
+        assert self._distribute_exporter_positions is not None
+        while True:
+            await trio.sleep(EXPORTER_POSITIONS_INTERVAL)
+            self._distribute_exporter_positions(self.partition_id, self.exporters.positions())
+
+    def receive_exporter_positions(self, positions: dict[str, int]) -> None:
+        """The leader's exporter positions (ignored by a leader: its own exporters are the ones that move)."""
+        if self.role is not None and _is_leader(self.role):
+            return
+        heard = dict(self.exporter_positions_heard or {})
+        for exporter_id, position in positions.items():
+            heard[exporter_id] = max(position, heard.get(exporter_id, position))
+        # an exporter the leader no longer runs no longer holds the log back
+        self.exporter_positions_heard = {exporter_id: heard[exporter_id] for exporter_id in positions}
+
+    def _take_heard_exporter_positions(self, state: EngineState) -> None:
+        """A new leader's exporters go on from where the previous leader's got to, when that is further."""
+        heard = self.exporter_positions_heard or {}
+        if not heard:
+            return
+        with self.store.transaction() as txn:
+            state.bind(txn)
+            for exporter_id, position in heard.items():
+                if position > state.exporter_position(exporter_id):
+                    state.set_exporter_position(exporter_id, position)
 
     # -- command API -------------------------------------------------------------------------------
 
@@ -390,13 +430,16 @@ class ReplicatedPartition(Partition):
     def compact_log(self, snapshot_position: int) -> None:
         """Tell Raft that the entries before the one holding ``snapshot_position`` (and every exporter's
         position, on the leader) are in a snapshot: Raft compacts its log, which is the partition log, and
-        sends the newest state snapshot to a follower that needs what was compacted. Exporter positions are
-        not replicated, so a follower keeps its whole log while exporters are configured."""
+        sends the newest state snapshot to a follower that needs what was compacted. A follower keeps what
+        the leader's exporters have not exported yet, as far as it heard (everything before it heard)."""
         keep_from = snapshot_position
         if self.role is not None and _is_leader(self.role):
             keep_from = min(keep_from, self.exporters.lowest_exported_position())
         elif self.config.exporter_settings():
-            return
+            heard = self.exporter_positions_heard
+            if heard is None:
+                return
+            keep_from = min(keep_from, min(heard.values(), default=keep_from))
         index = self.log.index_of_position(keep_from) if keep_from >= 0 else None
         latest = self.snapshots.latest()
         if index is None or latest is None:

@@ -449,6 +449,10 @@ class ExporterDirector:
         exporter is enabled). Misconfigured and failing exporters hold it back."""
         return min((runner.position for runner in self._runners), default=UNBOUNDED_POSITION)
 
+    def positions(self) -> dict[str, int]:
+        """Each enabled exporter's acknowledged position, by exporter id."""
+        return {runner.id: runner.position for runner in self._runners}
+
     def health(self) -> list[ExporterHealth]:
         """One entry per enabled exporter, in configuration order."""
         return [runner.health() for runner in self._runners]
