@@ -163,6 +163,7 @@ class ProcessCluster:
         self.partitions = partitions
         self.gateway_ports = [free_port() for _ in range(size)]
         self.internal_ports = [free_port() for _ in range(size)]
+        self.command_ports = [free_port() for _ in range(size)]
         contact_points = ",".join(f"127.0.0.1:{port}" for port in self.internal_ports)
         self.settings = {"cluster_size": str(size), "partitions": str(partitions),
                          "replication_factor": str(replication_factor), "initial_contact_points": contact_points,
@@ -173,7 +174,8 @@ class ProcessCluster:
     def start(self, node: int) -> BrokerProcess:
         assert self.brokers[node] is None or self.brokers[node].process.poll() is not None  # type: ignore[union-attr]
         broker = BrokerProcess(self.root / f"node-{node}", self.gateway_ports[node], node_id=str(node),
-                               internal_port=str(self.internal_ports[node]), **self.settings)
+                               internal_port=str(self.internal_ports[node]),
+                               command_api_port=str(self.command_ports[node]), **self.settings)
         self.brokers[node] = broker
         return broker
 

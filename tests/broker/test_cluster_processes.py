@@ -8,7 +8,8 @@ through their embedded gateways by the grpcio client pyzeebe ships, as issue 11 
 - a rolling restart of all three brokers under load;
 - a message published to one partition correlates to an instance on another;
 - a deployment made while one broker is down reaches every partition; once that broker is back and
-  another is down (so that it is in every quorum), instances of it still start on every partition.
+  another is down (so that it is in every quorum), instances of it still start on every partition;
+- a standalone gateway given every broker's command API routes to the leaders and follows a failover.
 
 Time here is real (these are processes): waits poll with a deadline, nothing asserts on how long
 anything took (``benchmarks/cluster.py`` measures the failover time).
@@ -17,29 +18,41 @@ anything took (``benchmarks/cluster.py`` measures the failover time).
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import grpc
 import pytest
-from _processes import InstanceLoad, ProcessCluster, complete_jobs, create_instance, deploy, process_cluster
+from _processes import (
+    InstanceLoad,
+    ProcessCluster,
+    complete_jobs,
+    create_instance,
+    deploy,
+    free_port,
+    process_cluster,
+)
 from pyzeebe.proto import gateway_pb2 as pb
+from pyzeebe.proto import gateway_pb2_grpc
 
 from zeebe_trio.protocol import partition_for_correlation_key, partition_of
 from zeebe_trio.testing import one_task_bpmn
 
 pytestmark = pytest.mark.slow
 
+T = TypeVar("T")
+
 
 def deploy_with_retries(cluster: ProcessCluster, node: int, name: str, content: bytes) -> None:
-    for _ in range(50):
-        try:
-            deploy(cluster.stub(node), name, content)
-            return
-        except grpc.RpcError as error:
-            if error.code() not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
-                raise
-    raise AssertionError("the deployment was not accepted")
+    retry(lambda: deploy(cluster.stub(node), name, content))
+
+
+def create_with_retries(cluster: ProcessCluster, node: int, process_id: str) -> int:
+    return retry(lambda: create_instance(cluster.stub(node), process_id, timeout=5))
 
 
 def test_kill_9_of_a_leader_under_load_loses_no_acknowledged_instance(tmp_path: Path) -> None:
@@ -192,12 +205,49 @@ def test_a_deployment_while_a_broker_is_down_reaches_every_partition(tmp_path: P
         assert len(jobs) == 18
 
 
-def create_with_retries(cluster: ProcessCluster, node: int, process_id: str) -> int:
-    for _ in range(100):
+
+def test_a_standalone_gateway_in_front_of_the_cluster_routes_to_the_leaders_and_follows_a_failover(
+        tmp_path: Path) -> None:
+    with process_cluster(tmp_path) as cluster:
+        port = free_port()
+        brokers = ",".join(f"127.0.0.1:{command_port}" for command_port in cluster.command_ports)
+        gateway = subprocess.Popen([sys.executable, "-m", "zeebe_trio.cli", "gateway", "--broker", brokers,
+                                    "--host", "127.0.0.1", "--port", str(port)], text=True,
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         try:
-            return create_instance(cluster.stub(node), process_id, timeout=5)
+            assert gateway.stdout is not None
+            for line in gateway.stdout:
+                if "gateway ready" in line:
+                    break
+            stub = gateway_pb2_grpc.GatewayStub(grpc.insecure_channel(f"127.0.0.1:{port}"))
+            topology = retry(lambda: stub.Topology(pb.TopologyRequest(), timeout=5),
+                             until=lambda t: len(t.brokers) == 3)
+            assert (topology.clusterSize, topology.partitionsCount, topology.replicationFactor) == (3, 3, 3)
+            retry(lambda: deploy(stub, "p.bpmn", one_task_bpmn("p")))
+            before = [retry(lambda: create_instance(stub, "p", timeout=5)) for _ in range(6)]
+            victim = cluster.wait_for_leaders()[1]
+            cluster.kill(victim)
+            after = [retry(lambda: create_instance(stub, "p", timeout=5)) for _ in range(6)]
+            assert {partition_of(key) for key in before} == {partition_of(key) for key in after} == {1, 2, 3}
+            worked = retry(lambda: complete_jobs(stub, "work", 12), until=lambda done: len(done) == 12)
+            assert len(worked) == 12
+        finally:
+            gateway.kill()
+            gateway.wait(timeout=30)
+
+
+def retry(call: Callable[[], T], *, until: Callable[[T], bool] = lambda _: True, attempts: int = 100) -> T:
+    """``call`` again while it fails as clients retry (or ``until`` says no), a tenth of a second apart."""
+    last: object = None
+    for _ in range(attempts):
+        try:
+            last = result = call()
         except grpc.RpcError as error:
             if error.code() not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
                 raise
-            time.sleep(0.1)
-    raise AssertionError(f"no instance of {process_id} could be created through node {node}")
+            last = error
+        else:
+            if until(result):
+                return result
+        time.sleep(0.1)
+    raise AssertionError(f"no answer as expected after {attempts} attempts; the last: {last}")

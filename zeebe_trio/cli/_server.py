@@ -56,18 +56,20 @@ def _gateway(args: argparse.Namespace) -> int:
     from zeebe_trio.gateway._remote import parse_address
 
     try:
-        broker_address = parse_address(args.broker)
+        addresses = [parse_address(text.strip()) for text in args.broker.split(",") if text.strip()]
     except ValueError as error:
         raise UsageError(str(error)) from None
+    if not addresses:
+        raise UsageError("--broker: give the command API address of a broker, HOST:PORT")
     secret = _gateway_secret(args.secret_file)
     broker_tls, tls, auth = _gateway_security(args)
 
     async def start(nursery: trio.Nursery) -> str:
-        port = await nursery.start(partial(run_standalone_gateway, broker_address, host=args.host,
+        port = await nursery.start(partial(run_standalone_gateway, addresses, host=args.host,
                                            grpc_port=args.port, secret=secret, ssl_context=broker_tls,
                                            tls=tls, auth=auth, max_message_size=args.max_message_size))
         return (f"zeebe-trio gateway ready: gRPC{' (TLS)' if tls else ''} on {args.host}:{port}, broker command"
-                f" API at {broker_address[0]}:{broker_address[1]}{' (TLS)' if broker_tls else ''}")
+                f" API at {', '.join(f'{h}:{p}' for h, p in addresses)}{' (TLS)' if broker_tls else ''}")
 
     try:
         trio.run(_serve_until_signal, "gateway", start)
@@ -136,7 +138,8 @@ def register(commands: Any) -> None:
 
     gateway = commands.add_parser("gateway", help="run a standalone gateway in front of a broker's command API")
     gateway.add_argument("--broker", default="localhost:26501",
-                         help="the broker's command API, HOST:PORT (default localhost:26501)")
+                         help="the broker's command API, HOST:PORT (default localhost:26501); in front of a cluster,"
+                              " every broker's, comma-separated")
     gateway.add_argument("--host", default="0.0.0.0", help="interface to serve gRPC on (default 0.0.0.0)")
     gateway.add_argument("--port", type=int, default=26500, help="gRPC port (default 26500; 0 picks one)")
     gateway.add_argument("--max-message-size", type=int, default=4 * 1024 * 1024, metavar="BYTES",

@@ -50,8 +50,6 @@ _RETRYABLE = frozenset({BrokerError.PARTITION_LEADER_MISMATCH})
 class ClusterBrokerPort:
     def __init__(self, brokers: Mapping[int, BrokerPort], *, gateway_version: str = "",
                  retry_delay: float = 0.1, leader_wait: float = 10.0) -> None:
-        if not brokers:
-            raise ValueError("a cluster port needs at least one broker")
         self._brokers = dict(brokers)
         self.gateway_version = gateway_version
         self.retry_delay = retry_delay

@@ -562,7 +562,7 @@ class RemoteBrokerPort:
 
 
 async def run_standalone_gateway(
-    broker_address: str | tuple[str, int],
+    broker_address: str | tuple[str, int] | Sequence[str | tuple[str, int]],
     *,
     host: str = "0.0.0.0",
     grpc_port: int = 26500,
@@ -573,21 +573,46 @@ async def run_standalone_gateway(
     **port_options: Any,
 ) -> None:
     """A gateway in front of a remote broker: ``RemoteBrokerPort`` + ``serve_gateway``, until cancelled.
+    Given a list of addresses (the brokers of a cluster), a ``ClusterBrokerPort`` over a ``RemoteBrokerPort``
+    per broker, each joining it under the node id its broker reports once it has connected.
 
     ``task_status.started(bound_grpc_port)`` once gRPC is served (after the first attempt to reach the
     broker; requests answer UNAVAILABLE until it is reachable). ``tls`` and ``auth`` are the gRPC side's
     (``serve_gateway``); ``port_options`` go to ``RemoteBrokerPort`` (``ssl_context`` for TLS to the broker).
     """
+    from ._cluster_port import ClusterBrokerPort
     from ._host import serve_gateway
 
     # Frames to the broker carry a command of up to max_message_size plus its envelope.
     port_options.setdefault("max_frame_size", max(DEFAULT_MAX_FRAME_SIZE, max_message_size + 64 * 1024))
-    port = RemoteBrokerPort(broker_address, **port_options)
+    addresses = [broker_address] if isinstance(broker_address, str | tuple) else list(broker_address)
     async with trio.open_nursery() as nursery:
-        await nursery.start(port.run)
+        port: Any
+        if len(addresses) == 1:
+            port = RemoteBrokerPort(addresses[0], **port_options)
+            await nursery.start(port.run)
+        else:
+            port = ClusterBrokerPort({}, gateway_version=zeebe_trio.__version__)
+            for address in addresses:
+                remote = RemoteBrokerPort(address, **port_options)
+                nursery.start_soon(_join_cluster_port, remote, port)
         bound = await nursery.start(partial(serve_gateway, port, host=host, grpc_port=grpc_port, tls=tls, auth=auth,
                                             max_message_size=max_message_size))
         task_status.started(bound)
+
+
+async def _join_cluster_port(remote: RemoteBrokerPort, cluster: Any) -> None:
+    """Run ``remote``; once it first connects, add it to ``cluster`` under its broker's node id."""
+    async with trio.open_nursery() as nursery:
+        await nursery.start(remote.run)
+        await remote.wait_connected()
+        brokers = remote.topology().brokers
+        if len(brokers) != 1:
+            log.error("the broker at %s reports %d brokers in its topology; a gateway in front of a cluster needs"
+                      " each broker's own (is it a zeebe-trio broker of a cluster?)", remote.address_text, len(brokers))
+            nursery.cancel_scope.cancel()
+            return
+        cluster.add_broker(brokers[0].node_id, remote)
 
 
 async def open_command_api_stream(host: str, port: int, ssl_context: ssl.SSLContext | None, *,
