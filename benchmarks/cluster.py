@@ -114,8 +114,9 @@ class Cluster:
         process.kill()
         process.wait(10)
 
-    def cpu_seconds(self) -> float:
-        return sum(single.process_cpu_seconds(p.pid) for p in self.processes if p is not None)
+    def cpu_seconds(self) -> list[float]:
+        """Each broker's CPU seconds so far (utime + stime)."""
+        return [single.process_cpu_seconds(p.pid) if p is not None else 0.0 for p in self.processes]
 
     def peak_rss_mb(self) -> list[float]:
         peaks = []
@@ -171,6 +172,7 @@ def throughput(args: argparse.Namespace, partitions: int, work_dir: Path) -> dic
         cpu0 = cluster.cpu_seconds()
         time.sleep(max(0.0, window[1] - time.time()))
         cpu1 = cluster.cpu_seconds()
+        leaders = cluster.wait_for_leaders()
         reports = collect(results, args.creators, stop_workers)
         peaks = cluster.peak_rss_mb()
     finally:
@@ -182,6 +184,7 @@ def throughput(args: argparse.Namespace, partitions: int, work_dir: Path) -> dic
     seconds = window[1] - window[0]
     latencies = sorted(lat for kind, r in reports if kind == "creator" for done, lat in r["samples"]
                        if window[0] <= done < window[1])
+    per_broker = [round((after - before) / seconds, 2) for before, after in zip(cpu0, cpu1, strict=True)]
     errors: dict[str, int] = {}
     for kind, r in reports:
         for code, count in r["errors"].items():
@@ -191,8 +194,10 @@ def throughput(args: argparse.Namespace, partitions: int, work_dir: Path) -> dic
         "instances_per_s": round(len(latencies) / seconds, 1),
         "latency_ms": {p: round(single.percentile(latencies, q) * 1000, 1)
                        for p, q in (("p50", 50), ("p90", 90), ("p99", 99), ("max", 100))},
-        "brokers_cpu_cores": round((cpu1 - cpu0) / seconds, 2),
-        "brokers_cpu_ms_per_instance": round(1000 * (cpu1 - cpu0) / len(latencies), 2) if latencies else None,
+        "brokers_cpu_cores": round(sum(per_broker), 2), "cpu_cores_per_broker": per_broker,
+        "leaders": leaders,
+        "brokers_cpu_ms_per_instance": (round(1000 * sum(per_broker) * seconds / len(latencies), 2)
+                                        if latencies else None),
         "peak_rss_mb": peaks, "errors": errors, "machine_load_1min": round(os.getloadavg()[0], 2),
     }
 
@@ -272,7 +277,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\n== {partitions} partition(s) on {BROKERS} brokers ({result['window_s']} s window)")
             print(f"   process instances/s {result['instances_per_s']}; create->completion latency p50 {lat['p50']}"
                   f" ms  p90 {lat['p90']} ms  p99 {lat['p99']} ms  max {lat['max']} ms")
-            print(f"   brokers' CPU {result['brokers_cpu_cores']} cores together,"
+            print(f"   brokers' CPU {result['brokers_cpu_cores']} cores together (per broker"
+                  f" {result['cpu_cores_per_broker']}; partition leaders {result['leaders']}),"
                   f" {result['brokers_cpu_ms_per_instance']} ms per instance; peak RSS per broker"
                   f" {result['peak_rss_mb']} MB; machine load {result['machine_load_1min']}")
             if result["errors"]:

@@ -79,3 +79,24 @@ async def test_a_deployment_lost_on_its_way_to_a_partition_arrives_with_the_redi
         assert _has(broker, 2, ValueType.DEPLOYMENT, DeploymentIntent.CREATED, deployed.key)
         assert _has(broker, 1, ValueType.COMMAND_DISTRIBUTION, CommandDistributionIntent.FINISHED, deployed.key)
         nursery.cancel_scope.cancel()
+
+
+def _cluster_config(tmp_path: Path, **settings: int) -> BrokerConfig:
+    shape = {"node_id": 1, "cluster_size": 3, "replication_factor": 3, "partitions": 3, **settings}
+    return BrokerConfig(data_dir=tmp_path, embedded_gateway=False, exporters={}, **shape)  # type: ignore[arg-type]
+
+
+def test_a_data_directory_keeps_the_node_and_cluster_layout_it_was_created_for(tmp_path: Path) -> None:
+    check_partition_count(_cluster_config(tmp_path))
+    check_partition_count(_cluster_config(tmp_path))
+    with pytest.raises(StartupError, match="created by node_id 1, cluster_size 3, replication_factor 3, but the"
+                                           " settings make this node_id 2, cluster_size 3, replication_factor 3"):
+        check_partition_count(_cluster_config(tmp_path, node_id=2))
+    with pytest.raises(StartupError, match="but the settings make this a single broker"):
+        check_partition_count(_config(tmp_path, 3))
+
+
+def test_a_single_brokers_data_directory_cannot_become_a_cluster_members(tmp_path: Path) -> None:
+    (tmp_path / "partition-1").mkdir()
+    with pytest.raises(StartupError, match="created by a single broker, but the settings make this node_id 1"):
+        check_partition_count(_cluster_config(tmp_path, partitions=1))

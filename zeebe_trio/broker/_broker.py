@@ -275,33 +275,61 @@ def _no_op() -> None:
 
 
 PARTITIONS_FILE = "partitions.json"
-"""In the data directory: the partition count the data was created with."""
+"""In the data directory: the partition count the data was created with and, for a broker of a cluster,
+its node id, the cluster size and the replication factor (``{"partitions": 3, "cluster": {...}}``)."""
 
 
 def check_partition_count(config: BrokerConfig) -> None:
     """Refuse to start a data directory with another partition count than it was created with: the
     partitions added would lack the deployments, and messages would hash to other partitions than their
-    subscriptions. A directory from before this file existed holds one partition."""
+    subscriptions. A directory from before this file existed holds one partition. The same for the shape
+    of the cluster: a replica's data belongs to one node of one cluster layout, and a single broker's
+    partition logs are not Raft logs."""
     data_dir = Path(config.data_dir)
     path = data_dir / PARTITIONS_FILE
+    shape = _cluster_shape(config)
     if path.exists():
         try:
-            created_with = int(json.loads(path.read_text())["partitions"])
+            written = json.loads(path.read_text())
+            created_with = int(written["partitions"])
+            created_as = written.get("cluster")
+            if created_as is not None:
+                created_as = {name: int(created_as[name]) for name in _SHAPE_SETTINGS}
         except (ValueError, KeyError, TypeError) as error:
             raise StartupError(f"{path} is damaged ({error}); it should hold the partition count the data was"
                                " created with, as {\"partitions\": N}") from None
     elif (data_dir / "partition-1").exists():
-        created_with = 1
+        created_with, created_as = 1, None
     else:
         data_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"partitions": config.partitions}) + "\n")
+        path.write_text(json.dumps({"partitions": config.partitions, **({"cluster": shape} if shape else {})}) + "\n")
         return
     if created_with != config.partitions:
         raise StartupError(f"the data in {data_dir} was created with {created_with} partition(s), but partitions is"
                            f" {config.partitions}; the partition count of a broker's data cannot change: set"
                            f" partitions (ZEEBE_TRIO_PARTITIONS) to {created_with}, or start with an empty data_dir")
+    if created_as != shape:
+        was = "a single broker" if created_as is None else _describe_shape(created_as)
+        now = "a single broker" if shape is None else _describe_shape(shape)
+        raise StartupError(f"the data in {data_dir} was created by {was}, but the settings make this {now}; a"
+                           f" broker's data belongs to the node and cluster layout it was created for: restore"
+                           f" those settings, or start with an empty data_dir (in a cluster, the replicas then"
+                           f" catch up from the leaders)")
     if not path.exists():
         path.write_text(json.dumps({"partitions": created_with}) + "\n")
+
+
+_SHAPE_SETTINGS = {"nodeId": "node_id", "clusterSize": "cluster_size", "replicationFactor": "replication_factor"}
+
+
+def _cluster_shape(config: BrokerConfig) -> dict[str, int] | None:
+    if config.cluster_size == 1:
+        return None
+    return {name: int(getattr(config, setting)) for name, setting in _SHAPE_SETTINGS.items()}
+
+
+def _describe_shape(shape: dict[str, int]) -> str:
+    return ", ".join(f"{setting} {shape[name]}" for name, setting in _SHAPE_SETTINGS.items())
 
 
 def _security(config: BrokerConfig) -> tuple[ssl.SSLContext | None, ssl.SSLContext | None, TokenVerifier | None]:
