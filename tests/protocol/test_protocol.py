@@ -132,3 +132,26 @@ def test_a_record_written_by_the_engine_has_every_field_of_a_record_built_with_k
     slow = Record(**fields)  # type: ignore[arg-type]
     assert {name: getattr(fast, name) for name in Record.__slots__} == \
         {name: getattr(slow, name) for name in Record.__slots__}
+
+
+def test_every_command_the_gateway_sends_for_clients_is_one_the_command_api_accepts() -> None:
+    """A command missing from GATEWAY_COMMANDS works through an embedded gateway on one broker and is
+    refused through a standalone gateway or between the brokers of a cluster (as EvaluateDecision was)."""
+    import ast
+    from pathlib import Path
+
+    import zeebe_trio.gateway
+    from zeebe_trio.protocol import GATEWAY_COMMANDS, INTENTS_BY_VALUE_TYPE, ValueType
+
+    sent = set()
+    for path in Path(zeebe_trio.gateway.__file__).parent.glob("*.py"):
+        for call in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(call, ast.Call):
+                continue
+            names = [(arg.value.id, arg.attr) for arg in call.args
+                     if isinstance(arg, ast.Attribute) and isinstance(arg.value, ast.Name)]
+            for (first, value_type), (second, intent) in zip(names, names[1:], strict=False):
+                if first == "ValueType" and second.endswith("Intent"):
+                    sent.add((ValueType[value_type], INTENTS_BY_VALUE_TYPE[ValueType[value_type]][intent]))
+    assert len(sent) >= 13  # the scan finds the endpoints' commands (creates, jobs, publish, decisions, ...)
+    assert sent - GATEWAY_COMMANDS == set()

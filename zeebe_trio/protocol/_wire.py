@@ -68,6 +68,7 @@ import msgpack
 from ._enums import ValueType
 from ._intents import (
     AdHocSubProcessInstructionIntent,
+    DecisionEvaluationIntent,
     DeploymentIntent,
     IncidentIntent,
     Intent,
@@ -107,6 +108,7 @@ GATEWAY_COMMANDS: frozenset[tuple[ValueType, Intent]] = frozenset({
     (ValueType.JOB, JobIntent.UPDATE_TIMEOUT),
     (ValueType.MESSAGE, MessageIntent.PUBLISH),
     (ValueType.SIGNAL, SignalIntent.BROADCAST),
+    (ValueType.DECISION_EVALUATION, DecisionEvaluationIntent.EVALUATE),
     # Camunda's REST API sends these (zeebe-trio's CLI until it serves one); claim and update are not sent yet.
     (ValueType.USER_TASK, UserTaskIntent.COMPLETE),
     (ValueType.USER_TASK, UserTaskIntent.ASSIGN),
