@@ -12,7 +12,7 @@ import hashlib
 import random
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from zeebe_trio.raft import MemoryRaftLog, RaftConfig, RaftMessage, RaftNode, RaftSnapshot, Role, write_ready
 
@@ -42,9 +42,10 @@ class Simulation:
     """`size` nodes; `node_class` lets a test plant a bug in the node."""
 
     def __init__(self, size: int, seed: int, *, config: RaftConfig = SIM_CONFIG,
-                 node_class: type[RaftNode] = RaftNode) -> None:
+                 node_class: type[RaftNode] = RaftNode, priority_order: list[int] | None = None) -> None:
         self.rng = random.Random(seed)
         self.ids = list(range(size))
+        self.members = priority_order or self.ids  # the order the nodes are given their members in
         self.config = config
         self.node_class = node_class
         self.stores = {i: MemoryRaftLog() for i in self.ids}
@@ -79,7 +80,7 @@ class Simulation:
     def _start(self, i: int) -> None:
         store = self.stores[i]
         snapshot = self.snapshots.get(i) if store.snapshot_index else None
-        self.nodes[i] = self.node_class(i, self.ids, store, self.config, rng=random.Random(self.rng.random()),
+        self.nodes[i] = self.node_class(i, self.members, store, self.config, rng=random.Random(self.rng.random()),
                                         snapshot=snapshot)
         self.applied[i] = store.snapshot_index
         self.state[i] = snapshot.data if snapshot else b""
@@ -326,10 +327,17 @@ class Simulation:
 
 
 def run_schedule(seed: int, *, steps: int, node_class: type[RaftNode] = RaftNode,
-                 on_sim: Callable[[Simulation], None] | None = None) -> Simulation:
-    """One random schedule: a random cluster size and fault mix, `steps` random steps, then `settle`."""
+                 on_sim: Callable[[Simulation], None] | None = None, priority_election: bool = False) -> Simulation:
+    """One random schedule: a random cluster size and fault mix, `steps` random steps, then `settle`. With
+    `priority_election`, the nodes rank each other in a random order and time out by rank."""
     rng = random.Random(seed)
-    sim = Simulation(rng.choice((3, 3, 5)), seed, node_class=node_class)
+    size = rng.choice((3, 3, 5))
+    if priority_election:
+        order = rng.sample(range(size), size)
+        sim = Simulation(size, seed, node_class=node_class, priority_order=order,
+                         config=replace(SIM_CONFIG, priority_election=True))
+    else:
+        sim = Simulation(size, seed, node_class=node_class)
     sim.drop_rate = rng.choice((0.0, 0.05, 0.2))
     sim.duplicate_rate = rng.choice((0.0, 0.05))
     sim.max_delay = rng.choice((0, 1, 3))

@@ -67,11 +67,12 @@ WILDCARD_HOSTS = ("", "0.0.0.0", "::")
 
 def raft_config(config: BrokerConfig) -> RaftConfig:
     """Raft's timings from the broker's settings (ticks of ``RAFT_TICK_SECONDS``), with room in an entry for
-    the largest command's batch (see ``ReplicatedPartition``)."""
+    the largest command's batch (see ``ReplicatedPartition``), and priority election: partition p's members
+    are in Zeebe's order, so its primary, node (p-1) % cluster_size, is elected first."""
     election = max(2, round(config.election_timeout / RAFT_TICK_SECONDS))
     heartbeat = min(max(1, round(config.heartbeat_interval / RAFT_TICK_SECONDS)), election - 1)
     return RaftConfig(election_timeout_ticks=election, heartbeat_ticks=heartbeat, tick_seconds=RAFT_TICK_SECONDS,
-                      max_entry_bytes=config.max_message_size + 1024 * 1024)
+                      max_entry_bytes=config.max_message_size + 1024 * 1024, priority_election=True)
 
 
 class BrokerCluster:

@@ -31,6 +31,7 @@ from zeebe_trio.raft import (
     RaftMessage,
     SnapshotChunk,
     SnapshotResponse,
+    TimeoutNow,
     VoteRequest,
     VoteResponse,
 )
@@ -57,7 +58,7 @@ def raft_channel(partition_id: int) -> str:
 _KINDS: dict[int, tuple[type[RaftMessage], tuple[str, ...]]] = {
     1: (PreVoteRequest, ("last_index", "last_term")),
     2: (PreVoteResponse, ("granted",)),
-    3: (VoteRequest, ("last_index", "last_term")),
+    3: (VoteRequest, ("last_index", "last_term", "transfer")),
     4: (VoteResponse, ("granted",)),
     5: (AppendRequest, ("prev_index", "prev_term", "entries", "commit")),
     6: (AppendResponse, ("success", "match_index", "rejected_index", "conflict_index", "conflict_term")),
@@ -65,10 +66,11 @@ _KINDS: dict[int, tuple[type[RaftMessage], tuple[str, ...]]] = {
     8: (HeartbeatResponse, ()),
     9: (SnapshotChunk, ("snapshot_index", "snapshot_term", "offset", "data", "done")),
     10: (SnapshotResponse, ("snapshot_index", "next_offset", "done", "match_index")),
+    11: (TimeoutNow, ()),
 }
 _KIND_OF = {cls: kind for kind, (cls, _) in _KINDS.items()}
 
-_BOOLEAN_FIELDS = frozenset({"granted", "success", "done"})
+_BOOLEAN_FIELDS = frozenset({"granted", "success", "done", "transfer"})
 _BYTES_FIELDS = frozenset({"data"})
 _OPTIONAL_INT_FIELDS = frozenset({"conflict_term"})
 

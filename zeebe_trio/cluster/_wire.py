@@ -36,7 +36,7 @@ from zeebe_trio.protocol import WireError, auth_proof, decode_tagged_array, enco
 __all__ = ["CLUSTER_WIRE_VERSION", "ClusterMessage", "decode_cluster_message", "dialer_proof", "encode_cluster_frame",
            "listener_proof"]
 
-CLUSTER_WIRE_VERSION = 1
+CLUSTER_WIRE_VERSION = 2  # 2: Raft's VoteRequest carries transfer, and TimeoutNow
 
 
 class ClusterMessage(enum.IntEnum):

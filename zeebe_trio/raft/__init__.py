@@ -59,6 +59,7 @@ from ._messages import (
     RoleChange,
     SnapshotChunk,
     SnapshotResponse,
+    TimeoutNow,
     VoteRequest,
     VoteResponse,
 )
@@ -102,6 +103,7 @@ __all__ = [
     "RaftSnapshot",
     "SnapshotChunk",
     "SnapshotResponse",
+    "TimeoutNow",
     "Transport",
     "VoteRequest",
     "VoteResponse",

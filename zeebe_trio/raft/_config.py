@@ -14,6 +14,11 @@ class RaftConfig:
     that has not heard from a quorum for this long steps down (check-quorum)."""
     heartbeat_ticks: int = 2
     """A leader sends heartbeats this often; must be below the election timeout."""
+    priority_election: bool = False
+    """Members are given in priority order, the partition's primary first; a node draws its election timeout
+    from its rank's band of [this, 2 * this) (rank r of n: [1 + r/n, 1 + (r+1)/n) election timeouts), so
+    when no node hears a leader, the primary asks first and the leaders of the partitions spread over the
+    brokers as their primaries do (Zeebe's priority election). Safety never depends on timeouts."""
     pre_vote: bool = True
     check_quorum: bool = True
     max_entries_per_message: int = 64

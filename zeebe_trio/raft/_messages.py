@@ -81,8 +81,18 @@ class PreVoteResponse(RaftMessage):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class VoteRequest(RaftMessage):
+    """`transfer`: the candidate campaigns because the leader handed leadership to it (`TimeoutNow`), so
+    voters that still hear that leader answer anyway (Raft thesis §3.10)."""
+
     last_index: int
     last_term: int
+    transfer: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TimeoutNow(RaftMessage):
+    """The leader hands leadership over: start an election at once (the target's log is as long as the
+    leader's, which takes no proposals meanwhile)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

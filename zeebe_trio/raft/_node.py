@@ -39,6 +39,7 @@ from ._messages import (
     RoleChange,
     SnapshotChunk,
     SnapshotResponse,
+    TimeoutNow,
     VoteRequest,
     VoteResponse,
 )
@@ -196,7 +197,16 @@ class RaftNode:
     def __init__(self, node_id: int, members: Iterable[int], log: RaftLog, config: RaftConfig | None = None, *,
                  rng: random.Random, snapshot: RaftSnapshot | None = None) -> None:
         self.id = node_id
-        self.members = frozenset(members)
+        ordered = list(members)
+        self.members = frozenset(ordered)
+        self._rank = ordered.index(node_id) if node_id in self.members else 0
+        self._primary = ordered[0] if ordered else node_id
+        # priority election: a leader that is not the primary hands leadership to it once it is caught up
+        self._transfer_to: int | None = None  # while set, proposals are refused
+        self._transfer_elapsed = 0
+        self._transfer_sent = False
+        self._ticks_leading = 0
+        self._transfer_cooldown = 0
         if node_id not in self.members:
             raise ValueError(f"raft node {node_id} is not one of the members {sorted(self.members)}")
         if log.snapshot_index and (snapshot is None or snapshot.index != log.snapshot_index):
@@ -284,6 +294,9 @@ class RaftNode:
         if len(data) > self.config.max_entry_bytes:
             raise ValueError(f"a raft proposal of {len(data)} bytes is larger than max_entry_bytes"
                              f" ({self.config.max_entry_bytes}); split it or raise the limit")
+        if self._transfer_to is not None:
+            raise RaftBackpressureError(f"raft leader {self.id} is handing leadership to node {self._transfer_to},"
+                                        " the partition's primary; retry shortly")
         if self._log.last_index - self.commit_index >= self.config.max_uncommitted_entries:
             raise RaftBackpressureError(
                 f"raft leader {self.id} holds {self._log.last_index - self.commit_index} uncommitted entries"
@@ -350,7 +363,7 @@ class RaftNode:
         if message.term > self.term:
             if isinstance(message, PreVoteRequest) or (isinstance(message, PreVoteResponse) and message.granted):
                 pass  # a pre-vote changes nobody's term
-            elif isinstance(message, VoteRequest) and self._in_lease():
+            elif isinstance(message, VoteRequest) and self._in_lease() and not message.transfer:
                 return  # a leader is alive: do not let a disruptive candidate depose it
             else:
                 leader = message.source if isinstance(message, (AppendRequest, Heartbeat, SnapshotChunk)) else None
@@ -381,6 +394,10 @@ class RaftNode:
             case SnapshotChunk():
                 self._follow(message.source)
                 self._on_snapshot_chunk(message)
+            case TimeoutNow():
+                if self.role is not Role.LEADER:
+                    self._follow(message.source)
+                    self._campaign(transfer=True)
             case AppendResponse():
                 self._on_append_response(message)
             case HeartbeatResponse():
@@ -404,6 +421,9 @@ class RaftNode:
 
     def _random_timeout(self) -> int:
         base = self.config.election_timeout_ticks
+        if self.config.priority_election:
+            band = max(1, base // len(self.members))
+            return base + self._rank * band + self._rng.randrange(band)
         return base + self._rng.randrange(base)
 
     def _in_lease(self) -> bool:
@@ -425,6 +445,7 @@ class RaftNode:
         self._progress = {}
         self._incoming = None
         self._broadcast_pending = False
+        self._transfer_to = None
         self._reset_timers()
 
     def _follow(self, leader: int) -> None:
@@ -443,7 +464,7 @@ class RaftNode:
                                       last_index=self._log.last_index, last_term=self._log.last_term))
         self._tally()
 
-    def _campaign(self) -> None:
+    def _campaign(self, *, transfer: bool = False) -> None:
         self.term += 1
         self.voted_for = self.id
         self.role = Role.CANDIDATE
@@ -452,7 +473,8 @@ class RaftNode:
         self._reset_timers()
         for peer in self.peers:
             self._send(VoteRequest(source=self.id, target=peer, term=self.term,
-                                   last_index=self._log.last_index, last_term=self._log.last_term))
+                                   last_index=self._log.last_index, last_term=self._log.last_term,
+                                   transfer=transfer))
         self._tally()
 
     def _tally(self) -> None:
@@ -500,6 +522,8 @@ class RaftNode:
     def _become_leader(self) -> None:
         self.role = Role.LEADER
         self.leader_id = self.id
+        self._ticks_leading = 0
+        self._transfer_to = None
         self._votes = {}
         self._reset_timers()
         next_index = self._log.last_index + 1
@@ -624,6 +648,36 @@ class RaftNode:
             for peer in self.peers:
                 commit = min(self._progress[peer].match, self.commit_index)
                 self._send(Heartbeat(source=self.id, target=peer, term=self.term, commit=commit))
+        if self.config.priority_election and self._rank > 0:
+            self._tick_transfer()
+
+    def _tick_transfer(self) -> None:
+        """Priority election: a leader that is not the partition's primary hands leadership to it, once it
+        has led for an election timeout and the primary answers (at most every ten election timeouts). It
+        stops taking proposals, waits for the primary to hold its whole log, sends TimeoutNow, and gives
+        up after half an election timeout."""
+        timeout = self.config.election_timeout_ticks
+        self._ticks_leading += 1
+        self._transfer_cooldown = max(0, self._transfer_cooldown - 1)
+        if self._transfer_to is None:
+            progress = self._progress.get(self._primary)
+            if (progress is not None and progress.recent_active and progress.state is not _State.SNAPSHOT
+                    and self._ticks_leading >= timeout and self._transfer_cooldown == 0):
+                self._transfer_to, self._transfer_elapsed, self._transfer_sent = self._primary, 0, False
+                self._transfer_cooldown = 10 * timeout
+        else:
+            self._transfer_elapsed += 1
+            if self._transfer_elapsed >= max(1, timeout // 2):
+                self._transfer_to = None  # the primary did not take over: go on leading
+                return
+        self._maybe_send_timeout_now()
+
+    def _maybe_send_timeout_now(self) -> None:
+        target = self._transfer_to
+        if target is None or self._transfer_sent or self._progress[target].match < self._log.last_index:
+            return
+        self._transfer_sent = True
+        self._send(TimeoutNow(source=self.id, target=target, term=self.term))
 
     def _broadcast_append(self) -> None:
         for peer in self.peers:
@@ -707,6 +761,8 @@ class RaftNode:
                 self._broadcast_pending = True
             while self._send_append(m.source):
                 pass
+            if m.source == self._transfer_to:
+                self._maybe_send_timeout_now()
             return
         if m.rejected_index == 0 and m.conflict_index == 0:
             return  # a newer term's answer, handled by the term check
