@@ -367,20 +367,29 @@ async def test_a_follower_behind_the_compacted_log_receives_the_leaders_snapshot
         nursery.cancel_scope.cancel()
 
 
+async def _exporting_replicas_with_instances(
+        tmp_path: Path, nursery: trio.Nursery, *, distribute: bool,
+) -> tuple[list[Replica], ReplicatedPartition, list[ReplicatedPartition]]:
+    """Three replicas exporting to the log exporter, snapshotting every 0.5 s, after a deployment and four
+    instances a second apart; (replicas, leader, followers)."""
+    _network, replicas = await _cluster(tmp_path, nursery, snapshot_period=0.5, distribute_positions=distribute,
+                                        exporters={"log": {"type": "log"}})
+    leader = await wait_for_leader(replicas)
+    await deploy(leader)
+    for _ in range(4):
+        await create_instance(leader)
+        await trio.sleep(1)
+    followers = [r.partition for r in replicas if r.partition is not None and r.partition is not leader]
+    return replicas, leader, followers
+
+
 async def test_followers_compact_behind_the_exporter_positions_the_leader_sends_and_a_new_leader_goes_on_there(
         tmp_path: Path, autojump_clock: trio.testing.MockClock) -> None:
     async with trio.open_nursery() as nursery:
-        _network, replicas = await _cluster(tmp_path, nursery, snapshot_period=0.5, distribute_positions=True,
-                                            exporters={"log": {"type": "log"}})
-        leader = await wait_for_leader(replicas)
-        await deploy(leader)
-        for _ in range(4):
-            await create_instance(leader)
-            await trio.sleep(1)
+        replicas, leader, followers = await _exporting_replicas_with_instances(tmp_path, nursery, distribute=True)
         await trio.sleep(EXPORTER_POSITIONS_INTERVAL * 2)
         exported = leader.exporters.positions()["log"]
         assert exported > 0
-        followers = [r.partition for r in replicas if r.partition is not None and r.partition is not leader]
         for follower in followers:
             assert follower.exporter_positions_heard == {"log": exported}
             assert follower.raft_log.snapshot_index > 0  # compacted behind the snapshot and the exporter
@@ -398,14 +407,7 @@ async def test_followers_compact_behind_the_exporter_positions_the_leader_sends_
 async def test_without_exporter_positions_from_the_leader_a_follower_with_exporters_keeps_its_log(
         tmp_path: Path, autojump_clock: trio.testing.MockClock) -> None:
     async with trio.open_nursery() as nursery:
-        _network, replicas = await _cluster(tmp_path, nursery, snapshot_period=0.5,
-                                            exporters={"log": {"type": "log"}})
-        leader = await wait_for_leader(replicas)
-        await deploy(leader)
-        for _ in range(4):
-            await create_instance(leader)
-            await trio.sleep(1)
-        followers = [r.partition for r in replicas if r.partition is not None and r.partition is not leader]
+        _replicas, leader, followers = await _exporting_replicas_with_instances(tmp_path, nursery, distribute=False)
         assert leader.raft_log.snapshot_index > 0
         for follower in followers:
             assert follower.snapshots.list() and follower.exporter_positions_heard is None
