@@ -5,6 +5,8 @@ it again while it stays pending)."""
 
 from __future__ import annotations
 
+import re
+
 import msgpack
 import pytest
 import trio
@@ -106,3 +108,18 @@ def test_an_unknown_partition_or_a_record_that_is_no_command_is_refused_as_the_l
     with pytest.raises(ValueError, match="is a EVENT"):
         origin.send_nowait(1, event)
     assert PARTITION_COMMANDS_CHANNEL == "partition-commands"
+
+
+@pytest.mark.parametrize(("payload", "problem"), [
+    (b"\xc1", "not MessagePack"),
+    (msgpack.packb({"partition": 1}), "not a [partition id, positions] pair"),
+    (msgpack.packb([1, {"duckdb": "12"}]), "not a map of exporter ids to positions"),
+    (msgpack.packb([1, {str(i): i for i in range(300)}]), "not a map of exporter ids to positions"),
+])
+def test_exporter_positions_from_another_broker_that_do_not_decode_are_refused_naming_the_problem(
+        payload: bytes, problem: str) -> None:
+    from zeebe_trio.broker._cluster import _decode_positions
+
+    with pytest.raises(ValueError, match=re.escape(problem)):
+        _decode_positions(payload)
+    assert _decode_positions(msgpack.packb([2, {"duckdb": 41}])) == (2, {"duckdb": 41})

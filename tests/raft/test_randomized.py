@@ -101,29 +101,28 @@ def test_the_checker_catches_a_planted_bug(node_class: type[RaftNode]) -> None:
     raise AssertionError(f"{node_class.__name__}: 300 schedules passed the checker")
 
 
+def _run_with_proposals(sim: Simulation, ticks: int) -> None:
+    """Deliver everything, propose on the leader and tick, `ticks` times, checking safety after each step."""
+    for _ in range(ticks):
+        while sim.network:
+            sim.deliver(0)
+            sim.check()
+        sim.propose()
+        sim.tick()
+        sim.check()
+
+
 def test_with_priority_election_a_leader_hands_leadership_to_the_primary_once_it_is_back() -> None:
     for seed in range(20):
         sim = Simulation(3, seed, priority_order=[0, 1, 2], config=replace(SIM_CONFIG, priority_election=True))
         sim.crash(0, lose_unsynced=False)
-        proposed = 0
-
-        def step(ticks: int) -> None:
-            nonlocal proposed
-            for _ in range(ticks):
-                while sim.network:
-                    sim.deliver(0)
-                    sim.check()
-                proposed += sim.propose()
-                sim.tick()
-                sim.check()
-
-        step(60)
+        _run_with_proposals(sim, 60)
         deputy = sim.nodes[1] if sim.nodes[1] is not None and sim.nodes[1].role is Role.LEADER else sim.nodes[2]
         assert deputy is not None and deputy.role is Role.LEADER, seed
         committed = dict(sim.committed)
         assert committed
         sim.restart(0)
-        step(80)  # it catches up; after an election timeout of leading, the deputy hands over
+        _run_with_proposals(sim, 80)  # it catches up; after an election timeout of leading, the deputy hands over
         primary = sim.nodes[0]
         assert primary is not None and primary.role is Role.LEADER, (seed, sim.leaders)
         assert deputy.role is Role.FOLLOWER
