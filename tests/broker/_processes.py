@@ -184,7 +184,18 @@ class ProcessCluster:
             self.start(node)
         for node in range(self.size):
             self.wait_ready(node)
-        self.wait_for_leaders()
+        self.wait_for_primaries()
+
+    def wait_for_primaries(self, timeout: float = 60) -> None:
+        """Until every partition is led by its primary, node (p-1) % size: the brokers start one after the
+        other, so the first ones lead at first and hand leadership over (priority election) soon after."""
+        primaries = {partition: (partition - 1) % self.size for partition in range(1, self.partitions + 1)}
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.wait_for_leaders(timeout=deadline - time.monotonic()) == primaries:
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"the primaries {primaries} did not all lead within {timeout} s")
 
     def wait_ready(self, node: int) -> None:
         broker = self.broker(node)

@@ -204,8 +204,9 @@ def test_a_message_published_to_one_partition_correlates_to_an_instance_on_anoth
         # publish through another broker's gateway; every message goes to its correlation key's partition
         publisher = cluster.stub(2)
         for key, _ in waiting.values():
-            publisher.PublishMessage(pb.PublishMessageRequest(name="ping", correlationKey=key, timeToLive=60_000,
-                                                              variables=json.dumps({"answer": key})), timeout=20)
+            request = pb.PublishMessageRequest(name="ping", correlationKey=key, timeToLive=60_000,
+                                               variables=json.dumps({"answer": key}))
+            retry(lambda request=request: publisher.PublishMessage(request, timeout=20))  # type: ignore[misc]
         crossed = 0
         for key, future in waiting.values():
             result = future.result()  # type: ignore[attr-defined]
