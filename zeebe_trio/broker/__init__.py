@@ -1,4 +1,6 @@
-"""The broker: partition supervision (a replicated partition: per Raft role), the command API, configuration."""
+"""The broker: partition supervision (a replicated partition: per Raft role), the command API, configuration,
+and, in a cluster, what a member runs besides its replicas (``_cluster``: transport, gossip, the sender
+between brokers, the embedded gateway's view of the cluster)."""
 
 from ._broker import Broker, run_broker
 from ._clock import EngineClock
