@@ -30,7 +30,7 @@ COLUMN_FAMILIES = [
     "element_children",  # (parentKey, childKey) -> None
     "taken_flows",  # (flowScopeKey, gatewayId, flowId) -> count (parallel joins)
     "variables",  # (scopeKey, name) -> JSON text
-    "scope_parents",  # (scopeKey,) -> parent scope key (-1 for the root)
+    "scope_parents",  # no longer written (a scope's parent is its element instance's flow scope); kept for old snapshots
     "pending_variables",  # (elementInstanceKey,) -> dict from a job completion, consumed at COMPLETE_ELEMENT
     "jobs",  # (jobKey,) -> {"state", "record"}
     "jobs_activatable",  # (type, jobKey) -> None
@@ -267,7 +267,8 @@ class EngineState:
             self.txn.delete(self._children, parent_key, key)
 
     def add_child(self, parent_key: int, child_key: int) -> None:
-        self.txn.put(self._children, (parent_key, child_key), None)
+        # a new element instance's key: no row holds it yet (one that ends in this transaction never reaches LMDB)
+        self.txn.insert(self._children, (parent_key, child_key), None)
 
     def children(self, parent_key: int) -> list[int]:
         return [k[1] for k in self.txn.keys(self._children, parent_key)]  # type: ignore[misc]
@@ -287,12 +288,12 @@ class EngineState:
 
     # -- variables ---------------------------------------------------------------------------------
 
-    def set_scope_parent(self, scope_key: int, parent_key: int) -> None:
-        self.txn.put(self._scope_parents, (scope_key,), parent_key)
-
     def scope_parent(self, scope_key: int) -> int:
-        parent = self.txn.get(self._scope_parents, scope_key)
-        return -1 if parent is None else parent
+        """The variable scope above ``scope_key``: its element instance's flow scope (-1 for a process
+        instance, or when there is none). Variable scopes are element instances, so this is not stored
+        apart (the ``scope_parents`` family stays empty)."""
+        instance = self.element_instance(scope_key)
+        return -1 if instance is None else instance.flow_scope_key
 
     def variable_json(self, scope_key: int, name: str) -> str | None:
         return self.txn.get(self._variables, scope_key, name)  # type: ignore[no-any-return]
@@ -335,7 +336,6 @@ class EngineState:
     def remove_scope(self, scope_key: int) -> None:
         for key in list(self.txn.keys(self._variables, scope_key)):
             self.txn.delete(self._variables, *key)
-        self.txn.delete(self._scope_parents, scope_key)
         self.txn.delete(self._pending_variables, scope_key)
 
     def pending_variables(self, element_instance_key: int) -> dict[str, Any] | None:
@@ -371,10 +371,14 @@ class EngineState:
             self.txn.delete(self._jobs, key)
 
     def _unindex_job(self, key: int, old: dict[str, Any]) -> None:
-        record = old["record"]
-        self.txn.delete(self._activatable, record["type"], key)
-        self.txn.delete(self._deadlines, record.get("deadline", -1), key)
-        self.txn.delete(self._backoffs, record.get("recurringTime", -1), key)
+        """Remove the index row ``put_job`` wrote for the job's stored state (at most one)."""
+        state, record = old["state"], old["record"]
+        if state == ACTIVATABLE:
+            self.txn.delete(self._activatable, record["type"], key)
+        elif state == ACTIVATED:
+            self.txn.delete(self._deadlines, record["deadline"], key)
+        elif state == FAILED and record["retries"] > 0 and record.get("recurringTime", -1) > 0:
+            self.txn.delete(self._backoffs, record["recurringTime"], key)
 
     def activatable_jobs(self, job_type: str) -> Iterator[int]:
         for key in self.txn.keys(self._activatable, job_type):
