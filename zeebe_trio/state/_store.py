@@ -147,6 +147,17 @@ class Transaction:
             value = self._read(slot)
         return None if value is _ABSENT else value
 
+    def get_unstored(self, cf: ColumnFamily, *key: KeyPart) -> Any:
+        """``get`` for a key the caller knows LMDB does not hold (a key issued within this transaction):
+        what this transaction put under it, or None, without a lookup."""
+        slot = (cf, key)
+        value = self._cache.get(slot, _MISSING)
+        if value is _MISSING:
+            self._cache[slot] = _ABSENT
+            self._unstored.add(slot)
+            return None
+        return None if value is _ABSENT else value
+
     def exists(self, cf: ColumnFamily, *key: KeyPart) -> bool:
         slot = (cf, key)
         value = self._cache.get(slot, _MISSING)

@@ -91,6 +91,7 @@ ERROR_THROWN = "ERROR_THROWN"
 
 
 _UNREAD = object()  # not looked up in this transaction yet
+_LOCAL_KEY_MASK = (1 << 51) - 1  # a key's counter, below its partition id
 
 
 class EngineState:
@@ -167,6 +168,9 @@ class EngineState:
         # storing an instruction sets it, and only ``forget_derived`` (after a failed transaction) resets it.
         self._runtime_instructions_possible: bool | None = None
         self._last_local_key = 0
+        # The key generator's value as the state this transaction started from was committed (read at the
+        # transaction's first ``load_key``; None before): a key issued after it is in no stored row.
+        self._committed_key: int | None = None
         self.processes: ProcessLookup = None  # type: ignore[assignment]  # set by the Engine
 
     def bind(self, txn: Transaction) -> None:
@@ -176,6 +180,7 @@ class EngineState:
         # and changes each several times; those changed are put once, when the transaction writes back.
         self._instances = {}
         self._changed_instances = set()
+        self._committed_key = None
         txn.on_write_back(self._put_changed_instances, self._elements)
 
     def _put_changed_instances(self) -> None:
@@ -190,6 +195,15 @@ class EngineState:
 
     def load_key(self) -> None:
         self._last_local_key = self.txn.get(self._meta, "key") or 0
+        if self._committed_key is None:
+            self._committed_key = self._last_local_key
+
+    def _issued_in_transaction(self, key: int) -> bool:
+        """Whether ``key`` was issued (or, replaying, first seen) after the state this transaction started
+        from was committed: no stored row can hold it, as every key in state was issued or seen before the
+        transaction that stored it committed its generator. What this transaction put, it holds itself."""
+        committed = self._committed_key
+        return committed is not None and key >> 51 == self.partition_id and key & _LOCAL_KEY_MASK > committed
 
     def next_key(self) -> int:
         self._last_local_key += 1
@@ -251,7 +265,9 @@ class EngineState:
     def element_instance(self, key: int) -> ElementInstance | None:
         found = self._instances.get(key, _UNREAD)
         if found is _UNREAD:
-            stored = self.txn.get(self._elements, key)
+            # an element instance this transaction creates (an ACTIVATE_ELEMENT's key): no lookup
+            stored = self.txn.get_unstored(self._elements, key) if self._issued_in_transaction(key) \
+                else self.txn.get(self._elements, key)
             found = self._instances[key] = None if stored is None else ElementInstance.from_stored(key, stored)
         return found  # type: ignore[return-value]
 
@@ -353,7 +369,7 @@ class EngineState:
         return self.txn.get(self._jobs, key)  # type: ignore[no-any-return]
 
     def put_job(self, key: int, state: str, record: dict[str, Any]) -> None:
-        old = self.txn.get(self._jobs, key)
+        old = self.txn.get_unstored(self._jobs, key) if self._issued_in_transaction(key) else self.txn.get(self._jobs, key)
         if old is not None:
             self._unindex_job(key, old)
         self.txn.put(self._jobs, (key,), {"state": state, "record": record})
@@ -674,7 +690,9 @@ class EngineState:
     # -- event triggers ------------------------------------------------------------------------------
 
     def put_event_trigger(self, scope_key: int, event_key: int, trigger: dict[str, Any]) -> None:
-        if not self.txn.exists(self._event_triggers, scope_key, event_key):
+        exists = self.txn.get_unstored(self._event_triggers, scope_key, event_key) is not None \
+            if self._issued_in_transaction(event_key) else self.txn.exists(self._event_triggers, scope_key, event_key)
+        if not exists:
             self._count_event_triggers(scope_key, 1, event_key)
         self.txn.put(self._event_triggers, (scope_key, event_key), trigger)
 
