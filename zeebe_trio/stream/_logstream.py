@@ -133,8 +133,11 @@ class LogStream:
             # Served from memory: the last entry starting at or before position + 1 (a binary search: a
             # reader that lags, like the stream processor behind many writers, is far from the newest).
             i = bisect.bisect_right(tail, position + 1, key=_low_position) - 1
-            for _low, _high, records in itertools.islice(tail, i, None):
-                result.extend(r for r in records if r.position > position)
+            for low, _high, records in itertools.islice(tail, i, None):
+                if low > position:  # the whole entry (every one after the first): no test per record
+                    result.extend(records)
+                else:
+                    result.extend(r for r in records if r.position > position)
                 if len(result) >= max_records:
                     break
             return result
