@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from zeebe_trio.protocol import encode_key
-from zeebe_trio.state import StateStore, Transaction
+from zeebe_trio.state import ColumnFamily, StateStore, Transaction
 
 from ._distribution import DISTRIBUTION_COLUMN_FAMILIES
 from ._element_instance import ElementInstance
@@ -163,10 +163,11 @@ class EngineState:
         self._decision_by_version_tag = f("decision_by_version_tag")
         self._highest_versions = f("highest_versions")
         self._runtime_instructions = f("runtime_instructions")
-        # Whether that family may hold anything (None: not looked yet). Nearly no instance has runtime
-        # instructions, so one look at the family's first key spares a lookup at every element's end;
-        # storing an instruction sets it, and only ``forget_derived`` (after a failed transaction) resets it.
-        self._runtime_instructions_possible: bool | None = None
+        # Whether a family that nearly no instance uses may hold anything (missing: not looked yet): runtime
+        # instructions, compensation subscriptions, instances started by a message. One look at the family's
+        # first key spares a lookup or scan at every element's or instance's end; storing a row sets it,
+        # and only ``forget_derived`` (after a failed transaction) forgets it.
+        self._possibly_filled: dict[ColumnFamily, bool] = {}
         self._last_local_key = 0
         # The key generator's value as the state this transaction started from was committed (read at the
         # transaction's first ``load_key``; None before): a key issued after it is in no stored row.
@@ -634,14 +635,17 @@ class EngineState:
                                     process_instance_key: int) -> None:
         self.txn.put(self._active_message_instances, (tenant_id, bpmn_process_id, correlation_key),
                      process_instance_key)
+        self._possibly_filled[self._message_instance_keys] = True
         self.txn.put(self._message_instance_keys, (process_instance_key,),
                      [tenant_id, bpmn_process_id, correlation_key])
 
     def message_instance_correlation(self, process_instance_key: int) -> list[str] | None:
+        if not self._may_hold(self._message_instance_keys):
+            return None
         return self.txn.get(self._message_instance_keys, process_instance_key)  # type: ignore[no-any-return]
 
     def remove_active_message_instance(self, process_instance_key: int) -> None:
-        found = self.txn.get(self._message_instance_keys, process_instance_key)
+        found = self.message_instance_correlation(process_instance_key)
         if found is None:
             return
         self.txn.delete(self._message_instance_keys, process_instance_key)
@@ -821,6 +825,7 @@ class EngineState:
     # -- compensation subscriptions ----------------------------------------------------------------
 
     def put_compensation_subscription(self, key: int, record: dict[str, Any]) -> None:
+        self._possibly_filled[self._compensation_subscriptions] = True
         self.txn.put(self._compensation_subscriptions, (record["processInstanceKey"], key), record)
 
     def remove_compensation_subscription(self, key: int, record: dict[str, Any]) -> None:
@@ -829,6 +834,8 @@ class EngineState:
     def compensation_subscriptions(self, process_instance_key: int) -> list[tuple[int, dict[str, Any]]]:
         """(subscription key, record) of every compensation subscription of the process instance (completed
         compensable activities not compensated yet, and those being compensated), oldest first."""
+        if not self._may_hold(self._compensation_subscriptions):
+            return []
         return [(k[1], v) for k, v in self.txn.items(self._compensation_subscriptions,  # type: ignore[misc]
                                                      process_instance_key)]
 
@@ -1075,7 +1082,7 @@ class EngineState:
     def runtime_instructions(self, process_instance_key: int, element_id: str) -> list[dict[str, Any]]:
         """The runtime instructions given at the creation of a process instance that name ``element_id``
         as their ``afterElementId``, in the order given (Zeebe's getRuntimeInstructionsForElementId)."""
-        if not self._may_have_runtime_instructions():
+        if not self._may_hold(self._runtime_instructions):
             return []
         stored = self.txn.get(self._runtime_instructions, process_instance_key)
         if not stored:
@@ -1084,19 +1091,21 @@ class EngineState:
 
     def set_runtime_instructions(self, process_instance_key: int, instructions: list[dict[str, Any]] | None) -> None:
         if instructions:
-            self._runtime_instructions_possible = True
+            self._possibly_filled[self._runtime_instructions] = True
             self.txn.put(self._runtime_instructions, (process_instance_key,), instructions)
-        elif self._may_have_runtime_instructions():
+        elif self._may_hold(self._runtime_instructions):
             self.txn.delete(self._runtime_instructions, process_instance_key)
 
-    def _may_have_runtime_instructions(self) -> bool:
-        if self._runtime_instructions_possible is None:
-            self._runtime_instructions_possible = next(iter(self.txn.items(self._runtime_instructions)), None) is not None
-        return self._runtime_instructions_possible
+    def _may_hold(self, cf: ColumnFamily) -> bool:
+        """Whether ``cf`` (one of the families in ``_possibly_filled``) may hold a row."""
+        possible = self._possibly_filled.get(cf)
+        if possible is None:
+            possible = self._possibly_filled[cf] = next(iter(self.txn.keys(cf)), None) is not None
+        return possible
 
     def forget_derived(self) -> None:
         """After a failed transaction: forget what was derived from state that may have been rolled back."""
-        self._runtime_instructions_possible = None
+        self._possibly_filled.clear()
 
     # -- whole-state comparison (replay tests) -----------------------------------------------------
 
