@@ -14,6 +14,7 @@ carry) are encoded with ``surrogatepass``, which keeps their code-point order to
 
 from __future__ import annotations
 
+import functools
 import struct
 
 _INT = struct.Struct(">BQ")
@@ -28,7 +29,14 @@ KeyPart = int | str
 def _pack_part(part: KeyPart) -> bytes:
     if type(part) is int:
         return _INT_PACK(_INT_TAG, part + _OFFSET)
-    data = part.encode("utf-8", "surrogatepass")  # type: ignore[union-attr]
+    return _pack_str(part)  # type: ignore[arg-type]
+
+
+@functools.lru_cache(maxsize=1024)
+def _pack_str(part: str) -> bytes:
+    # The same few strings key most rows (the meta keys, job types, variable names, process ids): each is
+    # encoded once, not on every read and write-back. Bounded: client strings come and go.
+    data = part.encode("utf-8", "surrogatepass")
     if b"\x00" in data or b"\x01" in data:
         data = data.replace(b"\x01", b"\x01\x02").replace(b"\x00", b"\x01\x01")
     return b"\x02" + data + b"\x00"
