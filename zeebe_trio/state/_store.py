@@ -33,13 +33,17 @@ class StateRestoreError(Exception):
     """A snapshot could not be restored: LMDB refuses the copy (the snapshot is damaged)."""
 
 
+def _disk_full(error: lmdb.DiskError, path: Path) -> OSError:
+    """LMDB's ``DiskError`` (ENOSPC) as the ``OSError`` every other full-disk write raises."""
+    return OSError(errno.ENOSPC, f"{os.strerror(errno.ENOSPC)} ({error})", str(path))
+
+
 @contextmanager
 def _disk_errors(path: Path) -> Iterator[None]:
-    """LMDB's ``DiskError`` (ENOSPC) as the ``OSError`` every other full-disk write raises."""
     try:
         yield
     except lmdb.DiskError as error:
-        raise OSError(errno.ENOSPC, f"{os.strerror(errno.ENOSPC)} ({error})", str(path)) from error
+        raise _disk_full(error, path) from error
 
 
 _META = struct.Struct("<16xII16xI92xQQ")  # page header; magic, version; address, map size; page size ...
@@ -296,7 +300,7 @@ class StateStore:
         """A write transaction: committed when the block ends normally, aborted if it raises.
 
         A full disk is ``OSError(ENOSPC)``, as for any other file (LMDB says ``DiskError``)."""
-        with _disk_errors(self.path):
+        try:  # ``_disk_errors`` written out: one context manager per command, not two
             txn = self._env.begin(write=True)
             try:
                 transaction = Transaction(txn)
@@ -307,6 +311,8 @@ class StateStore:
                 raise
             else:
                 txn.commit()
+        except lmdb.DiskError as error:
+            raise _disk_full(error, self.path) from error
 
     @contextmanager
     def read(self) -> Iterator[Transaction]:

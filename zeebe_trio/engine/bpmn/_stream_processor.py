@@ -42,6 +42,7 @@ __all__ = ["BpmnStreamProcessor"]
 
 PI = ValueType.PROCESS_INSTANCE
 _I = ProcessInstanceIntent
+_UNKNOWN = object()  # an element type not looked at yet
 
 
 class BpmnStreamProcessor:
@@ -124,7 +125,8 @@ class BpmnStreamProcessor:
                                  f"Expected flow scope instance with key '{scope_key}' to be active, but it is"
                                  f" {'gone' if scope is None else scope.state.name}")
                     return
-                if self._refuse_if_interrupted(batch, command, context, scope.interrupting_element_id):
+                if scope.interrupting_element_id is not None \
+                        and self._refuse_if_interrupted(batch, command, context, scope.interrupting_element_id):
                     return
             refused = processor.activation_refused(batch, element, context)
             if refused is not None:
@@ -152,14 +154,15 @@ class BpmnStreamProcessor:
         if callback is not None:
             scope = batch.state.element_instance(context.flow_scope_key)
             if scope is not None:
-                callback.on_child_activating(batch, container, ElementContext(scope.key, scope.value), context)
+                callback.on_child_activating(batch, container, ElementContext.of(scope), context)
 
     def _child_activation_callback(self, element_type: BpmnElementType) -> ChildActivationCallback | None:
-        if element_type not in self._child_activation:
+        found = self._child_activation.get(element_type, _UNKNOWN)
+        if found is _UNKNOWN:
             processor = self.processors.get(element_type)
-            self._child_activation[element_type] = \
+            found = self._child_activation[element_type] = \
                 processor if isinstance(processor, ChildActivationCallback) else None
-        return self._child_activation[element_type]
+        return found  # type: ignore[return-value]
 
     def complete_element(self, batch: Batch, command: Record) -> None:
         instance = batch.state.element_instance(command.key)
@@ -168,9 +171,10 @@ class BpmnStreamProcessor:
                          f"Expected element instance with key '{command.key}' to be activated, but it is"
                          f" {'gone' if instance is None else instance.state.name}")
             return
-        context = ElementContext(instance.key, instance.value)
+        context = ElementContext.of(instance)
         scope = batch.state.element_instance(context.flow_scope_key) if context.flow_scope_key > 0 else None
-        if scope is not None and self._refuse_if_interrupted(batch, command, context, scope.interrupting_element_id):
+        if scope is not None and scope.interrupting_element_id is not None \
+                and self._refuse_if_interrupted(batch, command, context, scope.interrupting_element_id):
             return
         element, processor = self._element(batch, context)
         try:
@@ -188,7 +192,7 @@ class BpmnStreamProcessor:
                          f"Expected element instance with key '{command.key}' to be terminable, but it is"
                          f" {'gone' if instance is None else 'already terminating'}")
             return
-        context = ElementContext(instance.key, instance.value)
+        context = ElementContext.of(instance)
         element, processor = self._element(batch, context)
         processor.on_terminate(batch, element, context)
 
@@ -227,7 +231,7 @@ class BpmnStreamProcessor:
                          f"Expected element instance with key '{command.key}' to be activating or completing, but"
                          f" it is {'gone' if instance is None else instance.state.name}")
             return
-        context = ElementContext(instance.key, instance.value)
+        context = ElementContext.of(instance)
         element, processor = self._element(batch, context)
         starting = instance.state is _I.ELEMENT_ACTIVATING
         self._merge_listener_variables(batch, context, local=starting)
