@@ -36,6 +36,7 @@ from .behaviors import (
     VariableBehavior,
 )
 from .elements import BpmnElementProcessor
+from .elements.events import EventProcessorByKind
 from .model import ExecutableFlowNode
 
 __all__ = ["BpmnStreamProcessor"]
@@ -50,6 +51,10 @@ class BpmnStreamProcessor:
                  transitions: StateTransitionBehavior, incidents: IncidentBehavior,
                  jobs: JobBehavior | None = None, variables: VariableBehavior | None = None) -> None:
         self.processors = processors
+        # Element types whose processor hands every step to the processor of the event's kind: the
+        # dispatcher asks it once per command for that processor, not at every step.
+        self._by_kind = {element_type: processor for element_type, processor in processors.items()
+                         if isinstance(processor, EventProcessorByKind)}
         self._containers: dict[BpmnElementType, ContainerCallbacks] = {}
         # a runtime-checkable Protocol's isinstance is slow: looked up once per element type
         self._child_activation: dict[BpmnElementType, ChildActivationCallback | None] = {}
@@ -94,7 +99,8 @@ class BpmnStreamProcessor:
         element_type = context.element_type
         element = process if element_type is BpmnElementType.PROCESS \
             else process.flow_node(context.element_id, element_type)
-        return element, self.processors[element_type]
+        by_kind = self._by_kind.get(element_type)
+        return element, self.processors[element_type] if by_kind is None else by_kind.of(element)
 
     def _failed(self, batch: Batch, context: ElementContext, failure: ElementFailure) -> None:
         self.incidents.raise_incident(batch, failure.error_type, failure.message, context.key, context.value)
