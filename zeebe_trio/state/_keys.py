@@ -54,11 +54,12 @@ def pack_key(parts: tuple[KeyPart, ...]) -> bytes:
         part = parts[0]
         if type(part) is int:  # the commonest key of all: an entity by its key, packed here without a call
             return _INT_PACK(_INT_TAG, part + _OFFSET)
-        return _pack_part(part)
+        return _pack_str(part)  # type: ignore[arg-type]
     if len(parts) == 2:  # (scope, name), (parent, child), (type, key) ...: an int part packed without a call
         first, second = parts
-        head = _INT_PACK(_INT_TAG, first + _OFFSET) if type(first) is int else _pack_part(first)
-        return head + (_INT_PACK(_INT_TAG, second + _OFFSET) if type(second) is int else _pack_part(second))
+        head = _INT_PACK(_INT_TAG, first + _OFFSET) if type(first) is int else _pack_str(first)  # type: ignore[arg-type]
+        return head + (_INT_PACK(_INT_TAG, second + _OFFSET) if type(second) is int
+                       else _pack_str(second))  # type: ignore[arg-type]
     return b"".join([_pack_part(part) for part in parts])
 
 
