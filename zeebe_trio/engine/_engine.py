@@ -173,7 +173,7 @@ class Engine:
     def _batch(self, now: int, first_position: int) -> Batch:
         return Batch(self.state, functools.partial(self.appliers.apply, self.state), self.partition_id, now,
                      first_position, self.state.next_key, self.processors.get,
-                     self.processors.get_follow_up)
+                     self.processors.get_follow_up, self.appliers.table)
 
     def process(self, command: Record, now: int, first_position: int) -> Batch:
         """Process one command from the log (within the caller's transaction)."""

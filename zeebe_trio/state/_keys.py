@@ -14,6 +14,7 @@ carry) are encoded with ``surrogatepass``, which keeps their code-point order to
 
 from __future__ import annotations
 
+import functools
 import struct
 
 _INT = struct.Struct(">BQ")
@@ -28,7 +29,14 @@ KeyPart = int | str
 def _pack_part(part: KeyPart) -> bytes:
     if type(part) is int:
         return _INT_PACK(_INT_TAG, part + _OFFSET)
-    data = part.encode("utf-8", "surrogatepass")  # type: ignore[union-attr]
+    return _pack_str(part)  # type: ignore[arg-type]
+
+
+@functools.lru_cache(maxsize=1024)
+def _pack_str(part: str) -> bytes:
+    # The same few strings key most rows (the meta keys, job types, variable names, process ids): each is
+    # encoded once, not on every read and write-back. Bounded: client strings come and go.
+    data = part.encode("utf-8", "surrogatepass")
     if b"\x00" in data or b"\x01" in data:
         data = data.replace(b"\x01", b"\x01\x02").replace(b"\x00", b"\x01\x01")
     return b"\x02" + data + b"\x00"
@@ -46,11 +54,12 @@ def pack_key(parts: tuple[KeyPart, ...]) -> bytes:
         part = parts[0]
         if type(part) is int:  # the commonest key of all: an entity by its key, packed here without a call
             return _INT_PACK(_INT_TAG, part + _OFFSET)
-        return _pack_part(part)
+        return _pack_str(part)  # type: ignore[arg-type]
     if len(parts) == 2:  # (scope, name), (parent, child), (type, key) ...: an int part packed without a call
         first, second = parts
-        head = _INT_PACK(_INT_TAG, first + _OFFSET) if type(first) is int else _pack_part(first)
-        return head + (_INT_PACK(_INT_TAG, second + _OFFSET) if type(second) is int else _pack_part(second))
+        head = _INT_PACK(_INT_TAG, first + _OFFSET) if type(first) is int else _pack_str(first)  # type: ignore[arg-type]
+        return head + (_INT_PACK(_INT_TAG, second + _OFFSET) if type(second) is int
+                       else _pack_str(second))  # type: ignore[arg-type]
     return b"".join([_pack_part(part) for part in parts])
 
 

@@ -20,7 +20,7 @@ from typing import Any
 import lmdb
 import msgpack
 
-from ._keys import KeyPart, pack_key, unpack_key
+from ._keys import _INT_PACK, _INT_TAG, _OFFSET, KeyPart, pack_key, unpack_key
 
 _pack = msgpack.Packer(use_bin_type=True).pack
 
@@ -33,13 +33,17 @@ class StateRestoreError(Exception):
     """A snapshot could not be restored: LMDB refuses the copy (the snapshot is damaged)."""
 
 
+def _disk_full(error: lmdb.DiskError, path: Path) -> OSError:
+    """LMDB's ``DiskError`` (ENOSPC) as the ``OSError`` every other full-disk write raises."""
+    return OSError(errno.ENOSPC, f"{os.strerror(errno.ENOSPC)} ({error})", str(path))
+
+
 @contextmanager
 def _disk_errors(path: Path) -> Iterator[None]:
-    """LMDB's ``DiskError`` (ENOSPC) as the ``OSError`` every other full-disk write raises."""
     try:
         yield
     except lmdb.DiskError as error:
-        raise OSError(errno.ENOSPC, f"{os.strerror(errno.ENOSPC)} ({error})", str(path)) from error
+        raise _disk_full(error, path) from error
 
 
 _META = struct.Struct("<16xII16xI92xQQ")  # page header; magic, version; address, map size; page size ...
@@ -104,7 +108,7 @@ class Transaction:
     Callers must ``put`` a value after mutating it, as with any store.
     """
 
-    __slots__ = ("_txn", "_cache", "_dirty", "_flushers")
+    __slots__ = ("_txn", "_cache", "_dirty", "_flushers", "_unstored")
 
     def __init__(self, txn: Any) -> None:
         self._txn = txn
@@ -116,6 +120,10 @@ class Transaction:
         # Callbacks that ``put`` what their owners hold back (typed objects written once per
         # transaction instead of on every change), with the family they put into (None: any).
         self._flushers: list[tuple[Callable[[], None], ColumnFamily | None]] = []
+        # Keys known to be absent from the LMDB transaction (looked up and not found, or ``insert``ed as new,
+        # and not written back since): deleting one that this transaction put is a change dropped, not a
+        # delete written back (a row created and removed within one transaction never touches LMDB).
+        self._unstored: set[tuple[ColumnFamily, tuple[KeyPart, ...]]] = set()
 
     def on_write_back(self, flush: Callable[[], None], cf: ColumnFamily | None = None) -> None:
         """Run ``flush`` before every write-back (a scan, the commit) of ``cf`` (of any family if None): it
@@ -126,8 +134,14 @@ class Transaction:
     def _read(self, slot: tuple[ColumnFamily, tuple[KeyPart, ...]]) -> Any:
         """A cache miss: the value from LMDB (decoded), or _ABSENT; cached either way."""
         cf, key = slot
-        data = self._txn.get(pack_key(key), db=cf.db)
-        value = self._cache[slot] = _ABSENT if data is None else _unpack(data)
+        # an entity's key (one int), packed here without a call: the commonest key of all
+        packed = _INT_PACK(_INT_TAG, key[0] + _OFFSET) if len(key) == 1 and type(key[0]) is int else pack_key(key)
+        data = self._txn.get(packed, db=cf.db)
+        if data is None:
+            self._unstored.add(slot)
+            self._cache[slot] = _ABSENT
+            return _ABSENT
+        value = self._cache[slot] = _unpack(data)
         return value
 
     def get(self, cf: ColumnFamily, *key: KeyPart) -> Any:
@@ -135,6 +149,17 @@ class Transaction:
         value = self._cache.get(slot, _MISSING)
         if value is _MISSING:
             value = self._read(slot)
+        return None if value is _ABSENT else value
+
+    def get_unstored(self, cf: ColumnFamily, *key: KeyPart) -> Any:
+        """``get`` for a key the caller knows LMDB does not hold (a key issued within this transaction):
+        what this transaction put under it, or None, without a lookup."""
+        slot = (cf, key)
+        value = self._cache.get(slot, _MISSING)
+        if value is _MISSING:
+            self._cache[slot] = _ABSENT
+            self._unstored.add(slot)
+            return None
         return None if value is _ABSENT else value
 
     def exists(self, cf: ColumnFamily, *key: KeyPart) -> bool:
@@ -152,12 +177,25 @@ class Transaction:
             dirty = self._dirty[cf] = {}
         dirty[key] = value
 
+    def insert(self, cf: ColumnFamily, key: tuple[KeyPart, ...], value: Any) -> None:
+        """``put`` a key that the caller knows is new (a new entity's key that no row can hold yet): deleted
+        again within this transaction, it is never written to LMDB."""
+        slot = (cf, key)
+        if slot not in self._cache:
+            self._unstored.add(slot)
+        self.put(cf, key, value)
+
     def delete(self, cf: ColumnFamily, *key: KeyPart) -> None:
         slot = (cf, key)
-        if self._cache.get(slot) is _ABSENT:
+        cache = self._cache
+        if cache.get(slot) is _ABSENT:
             return  # known not to exist (looked up, or deleted already): nothing to write back
-        self._cache[slot] = _ABSENT
+        cache[slot] = _ABSENT
         dirty = self._dirty.get(cf)
+        if slot in self._unstored:  # put in this transaction only: drop the pending put
+            if dirty is not None:
+                dirty.pop(key, None)
+            return
         if dirty is None:
             dirty = self._dirty[cf] = {}
         dirty[key] = _ABSENT
@@ -177,12 +215,18 @@ class Transaction:
         self._dirty.clear()
 
     def _write(self, family: ColumnFamily, pending: dict[tuple[KeyPart, ...], Any]) -> None:
-        txn, db = self._txn, family.db
+        put, delete, db = self._txn.put, self._txn.delete, family.db
+        unstored = self._unstored
         for key, value in pending.items():
+            # an entity's key (one int), packed here without a call: the commonest key of all
+            packed = _INT_PACK(_INT_TAG, key[0] + _OFFSET) if len(key) == 1 and type(key[0]) is int \
+                else pack_key(key)
             if value is _ABSENT:
-                txn.delete(pack_key(key), db=db)
+                delete(packed, db=db)
             else:
-                txn.put(pack_key(key), _pack(value), db=db)
+                put(packed, _pack(value), db=db)
+                if unstored:
+                    unstored.discard((family, key))  # stored now: a later delete must reach LMDB
 
     def items(self, cf: ColumnFamily, *prefix: KeyPart) -> Iterator[tuple[tuple[KeyPart, ...], Any]]:
         """Entries whose key starts with ``prefix``, in key order."""
@@ -256,7 +300,7 @@ class StateStore:
         """A write transaction: committed when the block ends normally, aborted if it raises.
 
         A full disk is ``OSError(ENOSPC)``, as for any other file (LMDB says ``DiskError``)."""
-        with _disk_errors(self.path):
+        try:  # ``_disk_errors`` written out: one context manager per command, not two
             txn = self._env.begin(write=True)
             try:
                 transaction = Transaction(txn)
@@ -267,6 +311,8 @@ class StateStore:
                 raise
             else:
                 txn.commit()
+        except lmdb.DiskError as error:
+            raise _disk_full(error, self.path) from error
 
     @contextmanager
     def read(self) -> Iterator[Transaction]:

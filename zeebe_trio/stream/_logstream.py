@@ -32,6 +32,7 @@ from ._waiters import PositionWatermark
 _low_position = operator.itemgetter(0)  # of a tail entry (low, high, records)
 
 TAIL_CACHE_ENTRIES = 8192
+_TAIL_SCAN = 16  # tail entries read_after looks at from the newest before it searches
 _RESERVATION_MAGIC = b"ZTRIO-RESERVATION\n"
 
 
@@ -130,11 +131,21 @@ class LogStream:
         result: list[Record] = []
         tail = self._tail
         if tail and tail[0][0] <= position + 1:
-            # Served from memory: the last entry starting at or before position + 1 (a binary search: a
-            # reader that lags, like the stream processor behind many writers, is far from the newest).
-            i = bisect.bisect_right(tail, position + 1, key=_low_position) - 1
-            for _low, _high, records in itertools.islice(tail, i, None):
-                result.extend(r for r in records if r.position > position)
+            # Served from memory: the last entry starting at or before position + 1. A reader that follows
+            # closely finds it among the newest few (a deque is indexed fast only near its ends); one that
+            # lags, like the stream processor behind many writers, by a binary search.
+            target = position + 1
+            i = len(tail) - 1
+            newest_few = i - _TAIL_SCAN
+            while i > newest_few and tail[i][0] > target:
+                i -= 1
+            if tail[i][0] > target:
+                i = bisect.bisect_right(tail, target, key=_low_position) - 1
+            for low, _high, records in itertools.islice(tail, i, None):
+                if low > position:  # the whole entry (every one after the first): no test per record
+                    result.extend(records)
+                else:
+                    result.extend(r for r in records if r.position > position)
                 if len(result) >= max_records:
                     break
             return result

@@ -82,7 +82,6 @@ def _element_activating(state: EngineState, record: Record) -> None:
     value = record.value
     scope_key = value["flowScopeKey"]
     state.put_element_instance(ElementInstance(record.key, _I.ELEMENT_ACTIVATING, value))
-    state.set_scope_parent(record.key, scope_key)
     if scope_key <= 0:
         if value["bpmnElementType"] == _PROCESS:
             _call_activities.child_instance_activating(state, record)

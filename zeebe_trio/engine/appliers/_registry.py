@@ -7,7 +7,7 @@ registered, even when it changes nothing (``NO_STATE_CHANGE``), so that no event
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from zeebe_trio.protocol import Intent, Record, ValueType
 
@@ -37,6 +37,11 @@ class EventAppliers:
         key = (value_type, int(intent), version)
         assert key in self._appliers, f"no applier for {value_type.name}.{intent.name} version {version}"
         self._appliers[key] = applier
+
+    @property
+    def table(self) -> Mapping[tuple[ValueType, int, int], Applier]:
+        """The appliers by (value type, intent, record version), read-only (a batch calls them directly)."""
+        return self._appliers
 
     def registrations(self) -> list[tuple[ValueType, int, int]]:
         return sorted(self._appliers)

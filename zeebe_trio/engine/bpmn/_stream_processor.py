@@ -36,12 +36,14 @@ from .behaviors import (
     VariableBehavior,
 )
 from .elements import BpmnElementProcessor
+from .elements.events import EventProcessorByKind
 from .model import ExecutableFlowNode
 
 __all__ = ["BpmnStreamProcessor"]
 
 PI = ValueType.PROCESS_INSTANCE
 _I = ProcessInstanceIntent
+_UNKNOWN = object()  # an element type not looked at yet
 
 
 class BpmnStreamProcessor:
@@ -49,6 +51,10 @@ class BpmnStreamProcessor:
                  transitions: StateTransitionBehavior, incidents: IncidentBehavior,
                  jobs: JobBehavior | None = None, variables: VariableBehavior | None = None) -> None:
         self.processors = processors
+        # Element types whose processor hands every step to the processor of the event's kind: the
+        # dispatcher asks it once per command for that processor, not at every step.
+        self._by_kind = {element_type: processor for element_type, processor in processors.items()
+                         if isinstance(processor, EventProcessorByKind)}
         self._containers: dict[BpmnElementType, ContainerCallbacks] = {}
         # a runtime-checkable Protocol's isinstance is slow: looked up once per element type
         self._child_activation: dict[BpmnElementType, ChildActivationCallback | None] = {}
@@ -93,7 +99,8 @@ class BpmnStreamProcessor:
         element_type = context.element_type
         element = process if element_type is BpmnElementType.PROCESS \
             else process.flow_node(context.element_id, element_type)
-        return element, self.processors[element_type]
+        by_kind = self._by_kind.get(element_type)
+        return element, self.processors[element_type] if by_kind is None else by_kind.of(element)
 
     def _failed(self, batch: Batch, context: ElementContext, failure: ElementFailure) -> None:
         self.incidents.raise_incident(batch, failure.error_type, failure.message, context.key, context.value)
@@ -124,7 +131,8 @@ class BpmnStreamProcessor:
                                  f"Expected flow scope instance with key '{scope_key}' to be active, but it is"
                                  f" {'gone' if scope is None else scope.state.name}")
                     return
-                if self._refuse_if_interrupted(batch, command, context, scope.interrupting_element_id):
+                if scope.interrupting_element_id is not None \
+                        and self._refuse_if_interrupted(batch, command, context, scope.interrupting_element_id):
                     return
             refused = processor.activation_refused(batch, element, context)
             if refused is not None:
@@ -152,14 +160,15 @@ class BpmnStreamProcessor:
         if callback is not None:
             scope = batch.state.element_instance(context.flow_scope_key)
             if scope is not None:
-                callback.on_child_activating(batch, container, ElementContext(scope.key, scope.value), context)
+                callback.on_child_activating(batch, container, ElementContext.of(scope), context)
 
     def _child_activation_callback(self, element_type: BpmnElementType) -> ChildActivationCallback | None:
-        if element_type not in self._child_activation:
+        found = self._child_activation.get(element_type, _UNKNOWN)
+        if found is _UNKNOWN:
             processor = self.processors.get(element_type)
-            self._child_activation[element_type] = \
+            found = self._child_activation[element_type] = \
                 processor if isinstance(processor, ChildActivationCallback) else None
-        return self._child_activation[element_type]
+        return found  # type: ignore[return-value]
 
     def complete_element(self, batch: Batch, command: Record) -> None:
         instance = batch.state.element_instance(command.key)
@@ -168,9 +177,10 @@ class BpmnStreamProcessor:
                          f"Expected element instance with key '{command.key}' to be activated, but it is"
                          f" {'gone' if instance is None else instance.state.name}")
             return
-        context = ElementContext(instance.key, instance.value)
+        context = ElementContext.of(instance)
         scope = batch.state.element_instance(context.flow_scope_key) if context.flow_scope_key > 0 else None
-        if scope is not None and self._refuse_if_interrupted(batch, command, context, scope.interrupting_element_id):
+        if scope is not None and scope.interrupting_element_id is not None \
+                and self._refuse_if_interrupted(batch, command, context, scope.interrupting_element_id):
             return
         element, processor = self._element(batch, context)
         try:
@@ -188,7 +198,7 @@ class BpmnStreamProcessor:
                          f"Expected element instance with key '{command.key}' to be terminable, but it is"
                          f" {'gone' if instance is None else 'already terminating'}")
             return
-        context = ElementContext(instance.key, instance.value)
+        context = ElementContext.of(instance)
         element, processor = self._element(batch, context)
         processor.on_terminate(batch, element, context)
 
@@ -227,7 +237,7 @@ class BpmnStreamProcessor:
                          f"Expected element instance with key '{command.key}' to be activating or completing, but"
                          f" it is {'gone' if instance is None else instance.state.name}")
             return
-        context = ElementContext(instance.key, instance.value)
+        context = ElementContext.of(instance)
         element, processor = self._element(batch, context)
         starting = instance.state is _I.ELEMENT_ACTIVATING
         self._merge_listener_variables(batch, context, local=starting)

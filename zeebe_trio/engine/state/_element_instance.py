@@ -1,9 +1,11 @@
 """Element instances as state holds them: a typed record per active element of a process instance.
 
-``ElementInstance`` is a typed view over the stored form (a dict in the ``element_instances`` column
-family): reading one from state wraps what the store decoded, and writing it back stores the same
-dict, so the typed access costs no conversion on the engine's hottest path. Optional fields are
-stored only when set, so elements without them keep the shape they always had.
+``ElementInstance`` holds the stored form (a dict in the ``element_instances`` column family) as plain
+attributes: reading one from state takes the fields out of what the store decoded once, and writing it
+back builds the dict again. The engine's hottest path reads these fields many times per step, and a
+slot is read by the interpreter's specialized attribute access, where a property (as Python 3.11 runs
+it) is a generic lookup and a call each time. Optional fields are stored only when set, so elements
+without them keep the shape they always had.
 """
 
 from __future__ import annotations
@@ -22,11 +24,19 @@ _BY_NAME = {state.name: state for state in LIFECYCLE_STATES}
 # An enum's ``.name`` is a Python-level property: the hot path reads the stored names from a dict.
 _NAMES = {state: state.name for state in ProcessInstanceIntent}
 _ELEMENT_TYPES = {element_type.value: element_type for element_type in BpmnElementType}
+# The stored fields, and how many every stored instance has ("triggers" since they are counted).
+_KNOWN = frozenset({"state", "record", "children", "activeFlows", "jobKey", "triggers", "newestTrigger",
+                    "flowsInFlight", "interruptingElementId", "listenerIndex", "userTaskKey"})
+_BASE_FIELDS = 6
 
 
 class ElementInstance:
     """One element instance: its lifecycle state, its PROCESS_INSTANCE record value, and what its
     container needs to know (children alive, sequence flows on their way to a child).
+
+    The record's fields that never change for an element instance (``element_id``, ``element_type``,
+    ``flow_scope_key``, ``process_instance_key``, ``process_definition_key``) are taken out of ``value``
+    once. What the container counts and remembers:
 
     - ``interrupting_element_id``: the element that interrupted this flow scope (a terminate end
       event): no other child may be activated or completed in it any more (Zeebe's
@@ -35,162 +45,94 @@ class ElementInstance:
       not yet consumed, and link jumps), what an inclusive join looks at (Zeebe's
       ``activeSequenceFlowIds``);
     - ``event_trigger_count``: the PROCESS_EVENT triggers on it not consumed yet, so that the common
-      case (none) needs no look into state;
+      case (none) needs no look into state (None for an instance stored before they were counted: then
+      state has to look); ``newest_trigger_key``: the event key of the newest trigger put on it while
+      it is pending (with one trigger pending: that one), so that it is looked up rather than scanned for;
     - ``execution_listener_index``: how many execution listener jobs of the current start or end
       phase were created (Zeebe's ``executionListenerIndex``); ``user_task_key``: its Camunda user task.
     """
 
-    __slots__ = ("key", "_stored")
+    __slots__ = ("key", "state", "value", "element_id", "element_type", "flow_scope_key", "process_instance_key",
+                 "process_definition_key", "child_count", "active_flows", "job_key", "event_trigger_count",
+                 "newest_trigger_key", "flows_in_flight", "interrupting_element_id", "execution_listener_index",
+                 "user_task_key", "_other")
 
     def __init__(self, key: int, state: ProcessInstanceIntent, value: dict[str, Any], child_count: int = 0,
                  active_flows: int = 0, job_key: int = -1) -> None:
         self.key = key
-        self._stored: dict[str, Any] = {"state": _NAMES[state], "record": value, "children": child_count,
-                                        "activeFlows": active_flows, "jobKey": job_key, "triggers": 0}
+        self.state = state
+        self._take_record(value)
+        self.child_count = child_count
+        self.active_flows = active_flows
+        self.job_key = job_key
+        self.event_trigger_count: int | None = 0
+        self.newest_trigger_key: int | None = None
+        self.flows_in_flight: dict[str, int] = {}
+        self.interrupting_element_id: str | None = None
+        self.execution_listener_index = 0
+        self.user_task_key = -1
+        self._other: dict[str, Any] | None = None
+
+    def _take_record(self, value: dict[str, Any]) -> None:
+        self.value = value
+        self.element_id: str = value["elementId"]
+        self.element_type: BpmnElementType = _ELEMENT_TYPES[value["bpmnElementType"]]
+        self.flow_scope_key: int = value["flowScopeKey"]
+        self.process_instance_key: int = value["processInstanceKey"]
+        self.process_definition_key: int = value["processDefinitionKey"]
 
     @classmethod
     def from_stored(cls, key: int, stored: dict[str, Any]) -> ElementInstance:
         instance = cls.__new__(cls)
         instance.key = key
-        instance._stored = stored
+        instance.state = _BY_NAME[stored["state"]]
+        instance._take_record(stored["record"])
+        instance.child_count = stored["children"]
+        instance.active_flows = stored["activeFlows"]
+        instance.job_key = stored["jobKey"]
+        instance.event_trigger_count = stored.get("triggers")
+        instance.newest_trigger_key = stored.get("newestTrigger")
+        flows = stored.get("flowsInFlight")
+        instance.flows_in_flight = {} if flows is None else flows
+        instance.interrupting_element_id = stored.get("interruptingElementId")
+        instance.execution_listener_index = stored.get("listenerIndex", 0)
+        instance.user_task_key = stored.get("userTaskKey", -1)
+        # fields this version does not know (none, unless a newer one wrote them): kept as they were
+        instance._other = {name: field for name, field in stored.items() if name not in _KNOWN} \
+            if len(stored) > _BASE_FIELDS else None
         return instance
 
     def to_stored(self) -> dict[str, Any]:
-        stored = self._stored
-        if "flowsInFlight" in stored and not stored["flowsInFlight"]:
-            del stored["flowsInFlight"]
+        stored = {"state": _NAMES[self.state], "record": self.value, "children": self.child_count,
+                  "activeFlows": self.active_flows, "jobKey": self.job_key}
+        if self.event_trigger_count is not None:
+            stored["triggers"] = self.event_trigger_count
+        if self.newest_trigger_key is not None:
+            stored["newestTrigger"] = self.newest_trigger_key
+        if self.flows_in_flight:
+            stored["flowsInFlight"] = self.flows_in_flight
+        if self.interrupting_element_id is not None:
+            stored["interruptingElementId"] = self.interrupting_element_id
+        if self.execution_listener_index != 0:
+            stored["listenerIndex"] = self.execution_listener_index
+        if self.user_task_key != -1:
+            stored["userTaskKey"] = self.user_task_key
+        if self._other:
+            stored.update(self._other)
         return stored
 
-    # -- the lifecycle and the record ------------------------------------------------------------------
-
-    @property
-    def state(self) -> ProcessInstanceIntent:
-        return _BY_NAME[self._stored["state"]]
-
-    @state.setter
-    def state(self, state: ProcessInstanceIntent) -> None:
-        self._stored["state"] = _NAMES[state]
+    # -- the lifecycle -----------------------------------------------------------------------------------
 
     def enter(self, state: ProcessInstanceIntent) -> None:
         """Move to ``state``; a phase that starts (activated, completing) runs its execution listeners
         from the first."""
-        stored = self._stored
-        stored["state"] = _NAMES[state]
+        self.state = state
         if state is _I.ELEMENT_ACTIVATED or state is _I.ELEMENT_COMPLETING:
-            stored.pop("listenerIndex", None)
-
-    @property
-    def value(self) -> dict[str, Any]:
-        return self._stored["record"]  # type: ignore[no-any-return]
+            self.execution_listener_index = 0
 
     @property
     def is_active(self) -> bool:
-        return self._stored["state"] == "ELEMENT_ACTIVATED"
-
-    @property
-    def element_id(self) -> str:
-        return self._stored["record"]["elementId"]  # type: ignore[no-any-return]
-
-    @property
-    def element_type(self) -> BpmnElementType:
-        return _ELEMENT_TYPES[self._stored["record"]["bpmnElementType"]]
-
-    @property
-    def flow_scope_key(self) -> int:
-        return self._stored["record"]["flowScopeKey"]  # type: ignore[no-any-return]
-
-    @property
-    def process_instance_key(self) -> int:
-        return self._stored["record"]["processInstanceKey"]  # type: ignore[no-any-return]
-
-    @property
-    def process_definition_key(self) -> int:
-        return self._stored["record"]["processDefinitionKey"]  # type: ignore[no-any-return]
-
-    # -- what the container counts ---------------------------------------------------------------------
-
-    @property
-    def child_count(self) -> int:
-        return self._stored["children"]  # type: ignore[no-any-return]
-
-    @child_count.setter
-    def child_count(self, count: int) -> None:
-        self._stored["children"] = count
-
-    @property
-    def active_flows(self) -> int:
-        return self._stored["activeFlows"]  # type: ignore[no-any-return]
-
-    @active_flows.setter
-    def active_flows(self, count: int) -> None:
-        self._stored["activeFlows"] = count
-
-    @property
-    def job_key(self) -> int:
-        return self._stored["jobKey"]  # type: ignore[no-any-return]
-
-    @job_key.setter
-    def job_key(self, key: int) -> None:
-        self._stored["jobKey"] = key
-
-    @property
-    def event_trigger_count(self) -> int | None:
-        """How many PROCESS_EVENT triggers on this instance (as their scope) are not consumed yet; None
-        for an instance stored before they were counted (then state has to look)."""
-        return self._stored.get("triggers")
-
-    @event_trigger_count.setter
-    def event_trigger_count(self, count: int) -> None:
-        self._stored["triggers"] = count
-
-    @property
-    def newest_trigger_key(self) -> int | None:
-        """The event key of the newest trigger put on this instance while it is pending (with one
-        trigger pending: that one), so that it is looked up rather than scanned for."""
-        return self._stored.get("newestTrigger")
-
-    @newest_trigger_key.setter
-    def newest_trigger_key(self, key: int | None) -> None:
-        self._optional("newestTrigger", key, None)
-
-    @property
-    def flows_in_flight(self) -> dict[str, int]:
-        flows = self._stored.get("flowsInFlight")
-        if flows is None:
-            flows = self._stored["flowsInFlight"] = {}
-        return flows  # type: ignore[no-any-return]
-
-    # -- optional fields, stored only when set -----------------------------------------------------------
-
-    def _optional(self, name: str, value: Any, unset: Any) -> None:
-        if value == unset:
-            self._stored.pop(name, None)
-        else:
-            self._stored[name] = value
-
-    @property
-    def interrupting_element_id(self) -> str | None:
-        return self._stored.get("interruptingElementId")
-
-    @interrupting_element_id.setter
-    def interrupting_element_id(self, element_id: str | None) -> None:
-        self._optional("interruptingElementId", element_id, None)
-
-    @property
-    def execution_listener_index(self) -> int:
-        return self._stored.get("listenerIndex", 0)  # type: ignore[no-any-return]
-
-    @execution_listener_index.setter
-    def execution_listener_index(self, index: int) -> None:
-        self._optional("listenerIndex", index, 0)
-
-    @property
-    def user_task_key(self) -> int:
-        return self._stored.get("userTaskKey", -1)  # type: ignore[no-any-return]
-
-    @user_task_key.setter
-    def user_task_key(self, key: int) -> None:
-        self._optional("userTaskKey", key, -1)
+        return self.state is _I.ELEMENT_ACTIVATED
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ElementInstance):
@@ -200,4 +142,4 @@ class ElementInstance:
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"ElementInstance({self.key}, {self._stored['state']}, {self.element_id!r})"
+        return f"ElementInstance({self.key}, {self.state.name}, {self.element_id!r})"

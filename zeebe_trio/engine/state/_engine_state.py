@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from zeebe_trio.protocol import encode_key
-from zeebe_trio.state import StateStore, Transaction
+from zeebe_trio.state import ColumnFamily, StateStore, Transaction
 
 from ._distribution import DISTRIBUTION_COLUMN_FAMILIES
 from ._element_instance import ElementInstance
@@ -30,7 +30,7 @@ COLUMN_FAMILIES = [
     "element_children",  # (parentKey, childKey) -> None
     "taken_flows",  # (flowScopeKey, gatewayId, flowId) -> count (parallel joins)
     "variables",  # (scopeKey, name) -> JSON text
-    "scope_parents",  # (scopeKey,) -> parent scope key (-1 for the root)
+    "scope_parents",  # no longer written (a scope's parent is its element instance's flow scope); kept for old snapshots
     "pending_variables",  # (elementInstanceKey,) -> dict from a job completion, consumed at COMPLETE_ELEMENT
     "jobs",  # (jobKey,) -> {"state", "record"}
     "jobs_activatable",  # (type, jobKey) -> None
@@ -91,6 +91,7 @@ ERROR_THROWN = "ERROR_THROWN"
 
 
 _UNREAD = object()  # not looked up in this transaction yet
+_LOCAL_KEY_MASK = (1 << 51) - 1  # a key's counter, below its partition id
 
 
 class EngineState:
@@ -162,11 +163,15 @@ class EngineState:
         self._decision_by_version_tag = f("decision_by_version_tag")
         self._highest_versions = f("highest_versions")
         self._runtime_instructions = f("runtime_instructions")
-        # Whether that family may hold anything (None: not looked yet). Nearly no instance has runtime
-        # instructions, so one look at the family's first key spares a lookup at every element's end;
-        # storing an instruction sets it, and only ``forget_derived`` (after a failed transaction) resets it.
-        self._runtime_instructions_possible: bool | None = None
+        # Whether a family that nearly no instance uses may hold anything (missing: not looked yet): runtime
+        # instructions, compensation subscriptions, instances started by a message. One look at the family's
+        # first key spares a lookup or scan at every element's or instance's end; storing a row sets it,
+        # and only ``forget_derived`` (after a failed transaction) forgets it.
+        self._possibly_filled: dict[ColumnFamily, bool] = {}
         self._last_local_key = 0
+        # The key generator's value as the state this transaction started from was committed (read at the
+        # transaction's first ``load_key``; None before): a key issued after it is in no stored row.
+        self._committed_key: int | None = None
         self.processes: ProcessLookup = None  # type: ignore[assignment]  # set by the Engine
 
     def bind(self, txn: Transaction) -> None:
@@ -176,6 +181,7 @@ class EngineState:
         # and changes each several times; those changed are put once, when the transaction writes back.
         self._instances = {}
         self._changed_instances = set()
+        self._committed_key = None
         txn.on_write_back(self._put_changed_instances, self._elements)
 
     def _put_changed_instances(self) -> None:
@@ -190,6 +196,15 @@ class EngineState:
 
     def load_key(self) -> None:
         self._last_local_key = self.txn.get(self._meta, "key") or 0
+        if self._committed_key is None:
+            self._committed_key = self._last_local_key
+
+    def _issued_in_transaction(self, key: int) -> bool:
+        """Whether ``key`` was issued (or, replaying, first seen) after the state this transaction started
+        from was committed: no stored row can hold it, as every key in state was issued or seen before the
+        transaction that stored it committed its generator. What this transaction put, it holds itself."""
+        committed = self._committed_key
+        return committed is not None and key >> 51 == self.partition_id and key & _LOCAL_KEY_MASK > committed
 
     def next_key(self) -> int:
         self._last_local_key += 1
@@ -251,7 +266,9 @@ class EngineState:
     def element_instance(self, key: int) -> ElementInstance | None:
         found = self._instances.get(key, _UNREAD)
         if found is _UNREAD:
-            stored = self.txn.get(self._elements, key)
+            # an element instance this transaction creates (an ACTIVATE_ELEMENT's key): no lookup
+            stored = self.txn.get_unstored(self._elements, key) if self._issued_in_transaction(key) \
+                else self.txn.get(self._elements, key)
             found = self._instances[key] = None if stored is None else ElementInstance.from_stored(key, stored)
         return found  # type: ignore[return-value]
 
@@ -267,7 +284,8 @@ class EngineState:
             self.txn.delete(self._children, parent_key, key)
 
     def add_child(self, parent_key: int, child_key: int) -> None:
-        self.txn.put(self._children, (parent_key, child_key), None)
+        # a new element instance's key: no row holds it yet (one that ends in this transaction never reaches LMDB)
+        self.txn.insert(self._children, (parent_key, child_key), None)
 
     def children(self, parent_key: int) -> list[int]:
         return [k[1] for k in self.txn.keys(self._children, parent_key)]  # type: ignore[misc]
@@ -287,12 +305,12 @@ class EngineState:
 
     # -- variables ---------------------------------------------------------------------------------
 
-    def set_scope_parent(self, scope_key: int, parent_key: int) -> None:
-        self.txn.put(self._scope_parents, (scope_key,), parent_key)
-
     def scope_parent(self, scope_key: int) -> int:
-        parent = self.txn.get(self._scope_parents, scope_key)
-        return -1 if parent is None else parent
+        """The variable scope above ``scope_key``: its element instance's flow scope (-1 for a process
+        instance, or when there is none). Variable scopes are element instances, so this is not stored
+        apart (the ``scope_parents`` family stays empty)."""
+        instance = self.element_instance(scope_key)
+        return -1 if instance is None else instance.flow_scope_key
 
     def variable_json(self, scope_key: int, name: str) -> str | None:
         return self.txn.get(self._variables, scope_key, name)  # type: ignore[no-any-return]
@@ -335,7 +353,6 @@ class EngineState:
     def remove_scope(self, scope_key: int) -> None:
         for key in list(self.txn.keys(self._variables, scope_key)):
             self.txn.delete(self._variables, *key)
-        self.txn.delete(self._scope_parents, scope_key)
         self.txn.delete(self._pending_variables, scope_key)
 
     def pending_variables(self, element_instance_key: int) -> dict[str, Any] | None:
@@ -353,7 +370,7 @@ class EngineState:
         return self.txn.get(self._jobs, key)  # type: ignore[no-any-return]
 
     def put_job(self, key: int, state: str, record: dict[str, Any]) -> None:
-        old = self.txn.get(self._jobs, key)
+        old = self.txn.get_unstored(self._jobs, key) if self._issued_in_transaction(key) else self.txn.get(self._jobs, key)
         if old is not None:
             self._unindex_job(key, old)
         self.txn.put(self._jobs, (key,), {"state": state, "record": record})
@@ -371,10 +388,14 @@ class EngineState:
             self.txn.delete(self._jobs, key)
 
     def _unindex_job(self, key: int, old: dict[str, Any]) -> None:
-        record = old["record"]
-        self.txn.delete(self._activatable, record["type"], key)
-        self.txn.delete(self._deadlines, record.get("deadline", -1), key)
-        self.txn.delete(self._backoffs, record.get("recurringTime", -1), key)
+        """Remove the index row ``put_job`` wrote for the job's stored state (at most one)."""
+        state, record = old["state"], old["record"]
+        if state == ACTIVATABLE:
+            self.txn.delete(self._activatable, record["type"], key)
+        elif state == ACTIVATED:
+            self.txn.delete(self._deadlines, record["deadline"], key)
+        elif state == FAILED and record["retries"] > 0 and record.get("recurringTime", -1) > 0:
+            self.txn.delete(self._backoffs, record["recurringTime"], key)
 
     def activatable_jobs(self, job_type: str) -> Iterator[int]:
         for key in self.txn.keys(self._activatable, job_type):
@@ -614,14 +635,17 @@ class EngineState:
                                     process_instance_key: int) -> None:
         self.txn.put(self._active_message_instances, (tenant_id, bpmn_process_id, correlation_key),
                      process_instance_key)
+        self._possibly_filled[self._message_instance_keys] = True
         self.txn.put(self._message_instance_keys, (process_instance_key,),
                      [tenant_id, bpmn_process_id, correlation_key])
 
     def message_instance_correlation(self, process_instance_key: int) -> list[str] | None:
+        if not self._may_hold(self._message_instance_keys):
+            return None
         return self.txn.get(self._message_instance_keys, process_instance_key)  # type: ignore[no-any-return]
 
     def remove_active_message_instance(self, process_instance_key: int) -> None:
-        found = self.txn.get(self._message_instance_keys, process_instance_key)
+        found = self.message_instance_correlation(process_instance_key)
         if found is None:
             return
         self.txn.delete(self._message_instance_keys, process_instance_key)
@@ -670,7 +694,9 @@ class EngineState:
     # -- event triggers ------------------------------------------------------------------------------
 
     def put_event_trigger(self, scope_key: int, event_key: int, trigger: dict[str, Any]) -> None:
-        if not self.txn.exists(self._event_triggers, scope_key, event_key):
+        exists = self.txn.get_unstored(self._event_triggers, scope_key, event_key) is not None \
+            if self._issued_in_transaction(event_key) else self.txn.exists(self._event_triggers, scope_key, event_key)
+        if not exists:
             self._count_event_triggers(scope_key, 1, event_key)
         self.txn.put(self._event_triggers, (scope_key, event_key), trigger)
 
@@ -799,6 +825,7 @@ class EngineState:
     # -- compensation subscriptions ----------------------------------------------------------------
 
     def put_compensation_subscription(self, key: int, record: dict[str, Any]) -> None:
+        self._possibly_filled[self._compensation_subscriptions] = True
         self.txn.put(self._compensation_subscriptions, (record["processInstanceKey"], key), record)
 
     def remove_compensation_subscription(self, key: int, record: dict[str, Any]) -> None:
@@ -807,6 +834,8 @@ class EngineState:
     def compensation_subscriptions(self, process_instance_key: int) -> list[tuple[int, dict[str, Any]]]:
         """(subscription key, record) of every compensation subscription of the process instance (completed
         compensable activities not compensated yet, and those being compensated), oldest first."""
+        if not self._may_hold(self._compensation_subscriptions):
+            return []
         return [(k[1], v) for k, v in self.txn.items(self._compensation_subscriptions,  # type: ignore[misc]
                                                      process_instance_key)]
 
@@ -1053,7 +1082,7 @@ class EngineState:
     def runtime_instructions(self, process_instance_key: int, element_id: str) -> list[dict[str, Any]]:
         """The runtime instructions given at the creation of a process instance that name ``element_id``
         as their ``afterElementId``, in the order given (Zeebe's getRuntimeInstructionsForElementId)."""
-        if not self._may_have_runtime_instructions():
+        if not self._may_hold(self._runtime_instructions):
             return []
         stored = self.txn.get(self._runtime_instructions, process_instance_key)
         if not stored:
@@ -1062,19 +1091,21 @@ class EngineState:
 
     def set_runtime_instructions(self, process_instance_key: int, instructions: list[dict[str, Any]] | None) -> None:
         if instructions:
-            self._runtime_instructions_possible = True
+            self._possibly_filled[self._runtime_instructions] = True
             self.txn.put(self._runtime_instructions, (process_instance_key,), instructions)
-        elif self._may_have_runtime_instructions():
+        elif self._may_hold(self._runtime_instructions):
             self.txn.delete(self._runtime_instructions, process_instance_key)
 
-    def _may_have_runtime_instructions(self) -> bool:
-        if self._runtime_instructions_possible is None:
-            self._runtime_instructions_possible = next(iter(self.txn.items(self._runtime_instructions)), None) is not None
-        return self._runtime_instructions_possible
+    def _may_hold(self, cf: ColumnFamily) -> bool:
+        """Whether ``cf`` (one of the families in ``_possibly_filled``) may hold a row."""
+        possible = self._possibly_filled.get(cf)
+        if possible is None:
+            possible = self._possibly_filled[cf] = next(iter(self.txn.keys(cf)), None) is not None
+        return possible
 
     def forget_derived(self) -> None:
         """After a failed transaction: forget what was derived from state that may have been rolled back."""
-        self._runtime_instructions_possible = None
+        self._possibly_filled.clear()
 
     # -- whole-state comparison (replay tests) -----------------------------------------------------
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from zeebe_trio.protocol import BpmnElementType
 
+from ...state import ElementInstance
 from ..model import ExecutableElement, ExecutableFlowNode
 
 __all__ = ["ElementContext"]
@@ -30,6 +31,19 @@ class ElementContext:
         self.flow_scope_key: int = value["flowScopeKey"]
         self.process_instance_key: int = value["processInstanceKey"]
         self.process_definition_key: int = value["processDefinitionKey"]
+
+    @classmethod
+    def of(cls, instance: ElementInstance) -> ElementContext:
+        """The context of an element instance from state, from the fields it has taken out already."""
+        context = cls.__new__(cls)
+        context.key = instance.key
+        context.value = instance.value
+        context.element_id = instance.element_id
+        context.element_type = instance.element_type
+        context.flow_scope_key = instance.flow_scope_key
+        context.process_instance_key = instance.process_instance_key
+        context.process_definition_key = instance.process_definition_key
+        return context
 
     def __repr__(self) -> str:
         return f"ElementContext({self.key}, {self.element_type.name} {self.element_id!r})"

@@ -182,7 +182,7 @@ class StateTransitionBehavior:
             container = self._container_of(batch, element, scope)
             if container is not None and scope is not None:
                 self._container_callbacks(container.element_type).before_execution_path_completed(
-                    batch, container, ElementContext(scope.key, scope.value), context)
+                    batch, container, ElementContext.of(scope), context)
         self.to_completed(batch, context, element)
         if not flows:
             # the container hears of the path's end as the element completes (Zeebe's transitionToCompleted)
@@ -302,7 +302,7 @@ class StateTransitionBehavior:
         scope, except for a compensation handler, which runs beside its throw event (in another scope)."""
         container = element.flow_scope
         if container is not None and scope is not None and container.id != scope.element_id:
-            found = self.element_of(batch, ElementContext(scope.key, scope.value))
+            found = self.element_of(batch, ElementContext.of(scope))
             if isinstance(found, ExecutableFlowElementContainer):
                 return found
         return container
@@ -313,7 +313,7 @@ class StateTransitionBehavior:
         if container is None or scope is None:
             return
         self._container_callbacks(container.element_type).after_execution_path_completed(
-            batch, container, ElementContext(scope.key, scope.value), context)
+            batch, container, ElementContext.of(scope), context)
 
     def _notify_terminated(self, batch: Batch, element: ExecutableFlowNode, context: ElementContext) -> None:
         container = element.flow_scope
@@ -325,7 +325,7 @@ class StateTransitionBehavior:
         if container is None or scope is None:
             return
         self._container_callbacks(container.element_type).on_child_terminated(
-            batch, container, ElementContext(scope.key, scope.value), context)
+            batch, container, ElementContext.of(scope), context)
 
     # -- call activities -----------------------------------------------------------------------------
 
@@ -357,4 +357,4 @@ class StateTransitionBehavior:
         assert isinstance(call_activity, ExecutableCallActivity), f"{call_activity!r} is not a call activity"
         callbacks = self._container_callbacks(instance.element_type)
         assert isinstance(callbacks, CalledProcessCallbacks), f"{instance.element_type.name} calls no process"
-        return callbacks, call_activity, ElementContext(instance.key, instance.value)
+        return callbacks, call_activity, ElementContext.of(instance)

@@ -29,4 +29,7 @@ class ExecutableEventBasedGateway(ExecutableFlowNode):
 
 def is_after_event_based_gateway(element: ExecutableFlowNode) -> bool:
     """Whether ``element`` is one of an event-based gateway's events (the gateway held its subscription)."""
-    return any(flow.source.element_type is BpmnElementType.EVENT_BASED_GATEWAY for flow in element.incoming)
+    for flow in element.incoming:  # a loop, not any() over a generator: every activation asks
+        if flow.source.element_type is BpmnElementType.EVENT_BASED_GATEWAY:
+            return True
+    return False
