@@ -1,7 +1,7 @@
 """Engine state: typed element instances, read views for processors, mutation only in appliers."""
 
 from ._distribution import DistributionState
-from ._element_instance import LIFECYCLE_STATES, ElementInstance
+from ._element_instance import LIFECYCLE_STATES, ElementInstance, RecordFields
 from ._engine_state import ACTIVATABLE, ACTIVATED, COLUMN_FAMILIES, ERROR_THROWN, FAILED, EngineState
 from ._multi_instance import MultiInstanceBodyState
 from ._user_task import UserTask, UserTaskLifecycle
@@ -15,6 +15,7 @@ __all__ = [
     "FAILED",
     "LIFECYCLE_STATES",
     "ElementInstance",
+    "RecordFields",
     "EngineState",
     "EngineStateView",
     "ProcessLookup",

@@ -14,7 +14,7 @@ from typing import Any
 
 from zeebe_trio.protocol import BpmnElementType, ProcessInstanceIntent
 
-__all__ = ["ElementInstance", "LIFECYCLE_STATES"]
+__all__ = ["ElementInstance", "LIFECYCLE_STATES", "RecordFields"]
 
 _I = ProcessInstanceIntent
 #: The states an element instance is in while it exists (completed and terminated ones are removed).
@@ -30,7 +30,30 @@ _KNOWN = frozenset({"state", "record", "children", "activeFlows", "jobKey", "tri
 _BASE_FIELDS = 6
 
 
-class ElementInstance:
+class RecordFields:
+    """A PROCESS_INSTANCE record value and the fields of it every lifecycle step reads, taken out once
+    (they never change for an element instance): the base of ``ElementInstance`` and of the processors'
+    ``ElementContext``."""
+
+    __slots__ = ("value", "element_id", "element_type", "flow_scope_key", "process_instance_key",
+                 "process_definition_key")
+    value: dict[str, Any]
+    element_id: str
+    element_type: BpmnElementType
+    flow_scope_key: int
+    process_instance_key: int
+    process_definition_key: int
+
+    def _take_record(self, value: dict[str, Any]) -> None:
+        self.value = value
+        self.element_id = value["elementId"]
+        self.element_type = _ELEMENT_TYPES[value["bpmnElementType"]]
+        self.flow_scope_key = value["flowScopeKey"]
+        self.process_instance_key = value["processInstanceKey"]
+        self.process_definition_key = value["processDefinitionKey"]
+
+
+class ElementInstance(RecordFields):
     """One element instance: its lifecycle state, its PROCESS_INSTANCE record value, and what its
     container needs to know (children alive, sequence flows on their way to a child).
 
@@ -52,8 +75,7 @@ class ElementInstance:
       phase were created (Zeebe's ``executionListenerIndex``); ``user_task_key``: its Camunda user task.
     """
 
-    __slots__ = ("key", "state", "value", "element_id", "element_type", "flow_scope_key", "process_instance_key",
-                 "process_definition_key", "child_count", "active_flows", "job_key", "event_trigger_count",
+    __slots__ = ("key", "state", "child_count", "active_flows", "job_key", "event_trigger_count",
                  "newest_trigger_key", "flows_in_flight", "interrupting_element_id", "execution_listener_index",
                  "user_task_key", "_other")
 
@@ -72,14 +94,6 @@ class ElementInstance:
         self.execution_listener_index = 0
         self.user_task_key = -1
         self._other: dict[str, Any] | None = None
-
-    def _take_record(self, value: dict[str, Any]) -> None:
-        self.value = value
-        self.element_id: str = value["elementId"]
-        self.element_type: BpmnElementType = _ELEMENT_TYPES[value["bpmnElementType"]]
-        self.flow_scope_key: int = value["flowScopeKey"]
-        self.process_instance_key: int = value["processInstanceKey"]
-        self.process_definition_key: int = value["processDefinitionKey"]
 
     @classmethod
     def from_stored(cls, key: int, stored: dict[str, Any]) -> ElementInstance:

@@ -6,31 +6,25 @@ from typing import Any
 
 from zeebe_trio.protocol import BpmnElementType
 
-from ...state import ElementInstance
+from ...state import ElementInstance, RecordFields
 from ..model import ExecutableElement, ExecutableFlowNode
 
 __all__ = ["ElementContext"]
 
-_ELEMENT_TYPES = {element_type.value: element_type for element_type in BpmnElementType}
 # An enum's ``.value`` is a Python-level property: ``record_for`` (every child, every flow) reads a dict.
 _TYPE_VALUES = {element_type: element_type.value for element_type in BpmnElementType}
 
 
-class ElementContext:
+class ElementContext(RecordFields):
     """``key`` and record ``value`` of an element instance, with the fields every lifecycle step reads
     taken out once (they never change for an element instance)."""
 
-    __slots__ = ("key", "value", "element_id", "element_type", "flow_scope_key", "process_instance_key",
-                 "process_definition_key")
+    __slots__ = ("key",)
+    key: int
 
     def __init__(self, key: int, value: dict[str, Any]) -> None:
         self.key = key
-        self.value = value
-        self.element_id: str = value["elementId"]
-        self.element_type: BpmnElementType = _ELEMENT_TYPES[value["bpmnElementType"]]
-        self.flow_scope_key: int = value["flowScopeKey"]
-        self.process_instance_key: int = value["processInstanceKey"]
-        self.process_definition_key: int = value["processDefinitionKey"]
+        self._take_record(value)
 
     @classmethod
     def of(cls, instance: ElementInstance) -> ElementContext:
