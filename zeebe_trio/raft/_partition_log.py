@@ -19,10 +19,9 @@ from __future__ import annotations
 
 import os
 import struct
-from itertools import islice
 from pathlib import Path
 
-from zeebe_trio.log import SegmentedLog
+from zeebe_trio.log import LogEntry, SegmentedLog
 
 from ._messages import RaftEntry
 from ._segmented import SegmentedRaftLog
@@ -99,14 +98,9 @@ class PartitionRaftLog(SegmentedRaftLog):
         os.replace(tmp, self.directory / FLOOR_FILE)
         self.position_floor = position
 
-    def entries(self, low: int, high: int) -> list[RaftEntry]:
-        if high < low:
-            return []
-        if high > self._log.last_index:
-            raise IndexError(f"raft log entries {low}..{high} are not all stored (the log ends at"
-                             f" {self._log.last_index})")
-        return [RaftEntry(e.index, e.term, encode_entry(e.data, e.low_position, e.high_position) if e.data else b"")
-                for e in islice(self._log.read(low), high - low + 1)]
+    def _payload(self, entry: LogEntry) -> bytes:
+        # the positions travel with the batch, so a follower stores the entry as the leader does
+        return encode_entry(entry.data, entry.low_position, entry.high_position) if entry.data else b""
 
     def append(self, entries: list[RaftEntry]) -> None:
         for entry in entries:

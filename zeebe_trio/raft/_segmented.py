@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 
-from zeebe_trio.log import SegmentedLog
+from zeebe_trio.log import LogEntry, SegmentedLog
 
 from ._messages import HardState, RaftEntry
 
@@ -155,7 +155,11 @@ class SegmentedRaftLog:
         if high > self._log.last_index:
             raise IndexError(f"raft log entries {low}..{high} are not all stored (the log ends at"
                              f" {self._log.last_index})")
-        return [RaftEntry(e.index, e.term, e.data) for e in islice(self._log.read(low), high - low + 1)]
+        return [RaftEntry(e.index, e.term, self._payload(e)) for e in islice(self._log.read(low), high - low + 1)]
+
+    def _payload(self, entry: LogEntry) -> bytes:
+        """What Raft carries for a stored entry: its data (a subclass may add what the store keeps beside it)."""
+        return entry.data
 
     def append(self, entries: list[RaftEntry]) -> None:
         for entry in entries:
