@@ -45,7 +45,7 @@ from ._clock import EngineClock
 from ._cluster import BrokerCluster, raft_config
 from ._command_api import CommandApiServer
 from ._config import BrokerConfig
-from ._errors import StartupError
+from ._errors import StartupError, leader_hint
 from ._lock import DataDirectoryLock
 from ._partition import Partition
 from ._partition_sender import BrokerPartitionSender
@@ -128,7 +128,7 @@ class Broker:
         partition = self.partitions.get(partition_id)
         if partition is None and self.cluster is not None and 1 <= partition_id <= self.config.partitions:
             leader = self.cluster.leader_of(partition_id)
-            where = f"the leader is node {leader}" if leader is not None else "no leader is known yet"
+            where = leader_hint(leader)
             raise BrokerError(BrokerError.PARTITION_LEADER_MISMATCH,
                               f"Expected to execute the command on partition {partition_id}, but node"
                               f" {self.config.node_id} holds no replica of it ({where}); send it to the leader",

@@ -72,7 +72,7 @@ def raft_config(config: BrokerConfig) -> RaftConfig:
     election = max(2, round(config.election_timeout / RAFT_TICK_SECONDS))
     heartbeat = min(max(1, round(config.heartbeat_interval / RAFT_TICK_SECONDS)), election - 1)
     return RaftConfig(election_timeout_ticks=election, heartbeat_ticks=heartbeat, tick_seconds=RAFT_TICK_SECONDS,
-                      max_entry_bytes=config.max_message_size + 1024 * 1024, priority_election=True)
+                      max_entry_bytes=config.max_raft_entry_bytes, priority_election=True)
 
 
 class BrokerCluster:

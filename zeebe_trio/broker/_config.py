@@ -122,6 +122,12 @@ class BrokerConfig:
     # the DuckDB analytics exporter into <data_dir>/analytics.duckdb when that plugin is installed.
     exporters: dict[str, Any] | None = None
 
+    @property
+    def max_raft_entry_bytes(self) -> int:
+        """A Raft entry holds one command's batch: room for the largest command and what it produces beside
+        it, and always for the rejection of a command whose records are too many (it repeats the command)."""
+        return self.max_message_size + 1024 * 1024
+
     @classmethod
     def load(cls, path: Path | None = None, environ: dict[str, str] | None = None) -> BrokerConfig:
         """Defaults, then the TOML file at ``path``, then ``ZEEBE_TRIO_*`` variables from ``environ``

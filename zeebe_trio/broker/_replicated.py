@@ -83,7 +83,7 @@ from zeebe_trio.stream import (
 
 from ._clock import EngineClock
 from ._config import BrokerConfig
-from ._errors import StartupError
+from ._errors import StartupError, leader_hint
 from ._partition import Partition
 
 log = logging.getLogger(__name__)
@@ -186,10 +186,8 @@ class ReplicatedPartition(Partition):
         self.node_id = node_id
         self.members = tuple(members)
         self.transport = transport
-        # An entry holds one command's batch: room for the largest command and what it produces beside
-        # it, and always for the rejection of a command whose records are too many (it repeats the
-        # command); the cluster transport's frames (8 MiB) hold one such entry.
-        self.raft_config = raft_config or RaftConfig(max_entry_bytes=config.max_message_size + 1024 * 1024)
+        # The cluster transport's frames (8 MiB, or max_message_size + 2 MiB) hold one entry of that size.
+        self.raft_config = raft_config or RaftConfig(max_entry_bytes=config.max_raft_entry_bytes)
         self._max_batch_bytes = self.raft_config.max_entry_bytes - ENTRY_HEADER_BYTES
         self._rng = rng
         self.raft: RaftServer
@@ -403,7 +401,7 @@ class ReplicatedPartition(Partition):
         role = self.role
         if role is None or not _is_leader(role):
             leader = role.leader_id if role is not None else None
-            where = f"the leader is node {leader}" if leader is not None else "no leader is known yet"
+            where = leader_hint(leader)
             raise BrokerError(BrokerError.PARTITION_LEADER_MISMATCH,
                               f"Expected to execute the command on partition {self.partition_id}, but node"
                               f" {self.node_id} is not its leader ({where}); send it to the leader",
@@ -415,7 +413,7 @@ class ReplicatedPartition(Partition):
             if error.code != BrokerError.PARTITION_UNAVAILABLE or now == role:
                 raise
             leader = now.leader_id
-            where = f"the leader is now node {leader}" if leader is not None else "no leader is known yet"
+            where = leader_hint(leader, now=True)
             raise BrokerError(BrokerError.PARTITION_UNAVAILABLE,
                               f"Expected to execute the command on partition {self.partition_id}, but node"
                               f" {self.node_id} stopped leading it (term {role.term}) before the command was"
