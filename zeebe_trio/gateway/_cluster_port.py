@@ -24,6 +24,7 @@ highest term when two say so (the old leader of a partitioned-away minority may 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
@@ -59,7 +60,7 @@ class ClusterBrokerPort:
                           for node_id, port in self._brokers.items()}
         self.retries = 0
         # open job streams and watches, to open on brokers added later: id -> (spec, sink, closers by node)
-        self._stream_ids = 0
+        self._handles = itertools.count(1)  # ids of the open job streams and watches
         self._streams: dict[int, tuple[JobStreamSpec, JobStreamSink, dict[int, Callable[..., None]]]] = {}
         self._watches: dict[int, tuple[str, dict[int, Callable[[], None]]]] = {}
 
@@ -167,8 +168,7 @@ class ClusterBrokerPort:
 
     def watch_job_type(self, job_type: str) -> Callable[[], None]:
         stops = {node_id: port.watch_job_type(job_type) for node_id, port in self._brokers.items()}
-        self._stream_ids += 1
-        watch_id = self._stream_ids
+        watch_id = next(self._handles)
         self._watches[watch_id] = (job_type, stops)
 
         def stop() -> None:
@@ -181,8 +181,7 @@ class ClusterBrokerPort:
 
     def open_job_stream(self, spec: JobStreamSpec, sink: JobStreamSink) -> Callable[..., None]:
         closers = {node_id: port.open_job_stream(spec, sink) for node_id, port in self._brokers.items()}
-        self._stream_ids += 1
-        stream_id = self._stream_ids
+        stream_id = next(self._handles)
         self._streams[stream_id] = (spec, sink, closers)
 
         def close(undelivered: Sequence[int] = ()) -> None:
